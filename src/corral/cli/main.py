@@ -1,0 +1,48 @@
+"""The `corral` command: a click group whose subcommands are imported only when used.
+
+Lazy loading keeps `corral --help` fast: boto3, moto and pydantic are imported by the
+commands that need them, not at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# command name -> (module, attribute, one-line help shown by `corral --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "sandbox": ("corral.cli.sandbox_cmd", "sandbox", "Run the local AWS sandbox for ECS deployments."),
+    "demo": ("corral.cli.demo_cmd", "demo", "Run the demo against an embedded sandbox."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when that subcommand runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*COMMANDS, *super().list_commands(ctx)])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attribute, _ = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        rows += [(name, cmd.get_short_help_str()) for name, cmd in sorted(self.commands.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="corral")
+def cli() -> None:
+    """Corral: continuous delivery for Amazon ECS."""
+
+
+def main() -> None:
+    cli()
