@@ -1,0 +1,148 @@
+"""The admin API under `/_sandbox/`: call log, faults, image behaviours, clock, reset, steady states.
+
+Documented in docs/sandbox.md; `corral.sandbox.client.SandboxAdmin` is its Python client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from .server import SandboxApp
+
+Handler = Callable[["SandboxApp", Request, dict[str, Any]], Any]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, default=str), status, content_type="application/json")
+
+
+class AdminError(Exception):
+    pass
+
+
+def health(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    return {
+        "status": "ok",
+        "speed": app.world.clock.speed,
+        "sandboxTime": app.world.clock.now(),
+        "throttling": app.throttle.enabled,
+        "pendingTimers": app.world.timers.pending(),
+    }
+
+
+def calls(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    if request.method == "DELETE":
+        app.calls.clear()
+        return {"cleared": True}
+    since = int(request.args.get("since", 0))
+    return {"calls": app.calls.since(since), "counts": app.calls.counts(), "last": app.calls.last_seq()}
+
+
+def faults(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    if request.method == "POST":
+        body = _body(request)
+        specs = body if isinstance(body, list) else [body]
+        return {"faults": [vars(app.faults.add(spec)) for spec in specs]}
+    if request.method == "DELETE":
+        app.faults.remove(args.get("fault_id"))
+        return {"faults": app.faults.list()}
+    return {"faults": app.faults.list()}
+
+
+def images(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    if request.method in ("POST", "PUT"):
+        body = _body(request)
+        rules = body.get("images", body) if isinstance(body, dict) else body
+        if isinstance(rules, dict):
+            rules = [rules]
+        (app.world.images.replace if request.method == "PUT" else app.world.images.set)(rules)
+    elif request.method == "DELETE":
+        app.world.images.clear()
+    return {"images": app.world.images.list()}
+
+
+def clock(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    if request.method == "POST":
+        seconds = float(_body(request).get("advance", 0))
+        if seconds < 0:
+            raise AdminError("the clock only moves forward")
+        app.world.clock.advance(seconds)
+        app.world.timers.poke()
+        app.world.timers.run_due()
+    return {"sandboxTime": app.world.clock.now(), "speed": app.world.clock.speed}
+
+
+def throttling(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    if request.method == "POST":
+        app.throttle.enabled = bool(_body(request).get("enabled", True))
+        app.throttle.reset()
+    return {"enabled": app.throttle.enabled, "throttled": app.throttle.throttled}
+
+
+def reset(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    app.reset()
+    return {"reset": True}
+
+
+def steady_states(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    out: list[dict[str, Any]] = []
+    with app.world.lock:
+        for region in app.world.all_regions():
+            if "ecs" in region._backends:
+                out.extend(region.ecs.steady_states())
+    return {"services": out}
+
+
+def scale(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    """Act as Application Auto Scaling would: set a scalable target's desired count."""
+    body = _body(request)
+    with app.world.lock:
+        region = app.world.region(body.get("accountId", "123456789012"), body.get("region", "us-east-1"))
+        return region.autoscaling.simulate_scaling(body["resourceId"], int(body["desiredCount"]))
+
+
+ROUTES: list[tuple[str, list[str], Handler]] = [
+    ("/_sandbox/health", ["GET"], health),
+    ("/_sandbox/calls", ["GET", "DELETE"], calls),
+    ("/_sandbox/faults", ["GET", "POST", "DELETE"], faults),
+    ("/_sandbox/faults/<int:fault_id>", ["DELETE"], faults),
+    ("/_sandbox/images", ["GET", "POST", "PUT", "DELETE"], images),
+    ("/_sandbox/clock", ["GET", "POST"], clock),
+    ("/_sandbox/throttling", ["GET", "POST"], throttling),
+    ("/_sandbox/reset", ["POST"], reset),
+    ("/_sandbox/steady-states", ["GET"], steady_states),
+    ("/_sandbox/autoscaling/scale", ["POST"], scale),
+]
+URLS = Map([Rule(path, endpoint=handler, methods=methods) for path, methods, handler in ROUTES])
+
+
+def _body(request: Request) -> Any:
+    try:
+        return json.loads(request.get_data() or b"{}")
+    except ValueError as exc:
+        raise AdminError(f"request body is not JSON: {exc}") from exc
+
+
+class AdminApp:
+    def __init__(self, app: SandboxApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            handler, args = URLS.bind_to_environ(environ).match()
+            response = _json(handler(self.app, request, args))
+        except NotFound:
+            response = _json({"error": f"no admin endpoint {request.method} {request.path}"}, 404)
+        except HTTPException as exc:
+            response = _json({"error": exc.description}, exc.code or 400)
+        except (AdminError, ValueError, KeyError, TypeError) as exc:
+            response = _json({"error": str(exc)}, 400)
+        return response(environ, start_response)

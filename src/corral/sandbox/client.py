@@ -1,0 +1,86 @@
+"""A small Python client for the sandbox admin API (`/_sandbox/`)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+
+class SandboxAdminError(Exception):
+    pass
+
+
+class SandboxAdmin:
+    def __init__(self, endpoint_url: str, *, timeout: float = 10.0) -> None:
+        self.base = endpoint_url.rstrip("/") + "/_sandbox"
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SandboxAdminError(json.loads(exc.read() or b"{}").get("error", str(exc))) from exc
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def calls(self, since: int = 0) -> list[dict[str, Any]]:
+        return self._call("GET", f"/calls?since={since}")["calls"]
+
+    def call_counts(self) -> dict[str, int]:
+        """Calls answered per operation, all outcomes together."""
+        counts: dict[str, int] = {}
+        for row in self._call("GET", "/calls")["counts"]:
+            counts[row["operation"]] = counts.get(row["operation"], 0) + row["count"]
+        return counts
+
+    def last_call(self) -> int:
+        return self._call("GET", "/calls")["last"]
+
+    def clear_calls(self) -> None:
+        self._call("DELETE", "/calls")
+
+    def add_fault(self, kind: str, **spec: Any) -> dict[str, Any]:
+        return self._call("POST", "/faults", {"kind": kind, **spec})["faults"][0]
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")["faults"]
+
+    def clear_faults(self, fault_id: int | None = None) -> None:
+        self._call("DELETE", "/faults" if fault_id is None else f"/faults/{fault_id}")
+
+    def set_images(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._call("POST", "/images", list(rules))["images"]
+
+    def images(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/images")["images"]
+
+    def clear_images(self) -> None:
+        self._call("DELETE", "/images")
+
+    def advance(self, seconds: float) -> float:
+        return self._call("POST", "/clock", {"advance": seconds})["sandboxTime"]
+
+    def now(self) -> float:
+        return self._call("GET", "/clock")["sandboxTime"]
+
+    def set_throttling(self, enabled: bool) -> None:
+        self._call("POST", "/throttling", {"enabled": enabled})
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def steady_states(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/steady-states")["services"]
+
+    def scale(self, resource_id: str, desired_count: int, *, region: str = "us-east-1") -> dict[str, Any]:
+        return self._call(
+            "POST",
+            "/autoscaling/scale",
+            {"resourceId": resource_id, "desiredCount": desired_count, "region": region},
+        )

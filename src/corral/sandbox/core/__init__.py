@@ -1,0 +1,1 @@
+"""The sandbox's shared machinery: wire protocols, clock and timers, errors, throttling."""

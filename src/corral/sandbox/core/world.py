@@ -1,0 +1,119 @@
+"""All sandbox state: one World, holding per-account, per-Region state of each emulated service.
+
+Like moto's BackendDict, a service backend is created the first time a Region is used.
+Every change to state happens under `World.lock`: request handlers and timers both take it,
+so models never see concurrent changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from .clock import Clock
+from .images import ImageBehaviours
+from .timers import Timers
+
+DEFAULT_ACCOUNT = "123456789012"
+
+# signing name (from the request's credential scope) -> package holding the emulation
+EMULATED_SERVICES: dict[str, str] = {
+    "ecs": "corral.sandbox.ecs",
+    "elasticloadbalancing": "corral.sandbox.elbv2",
+    "application-autoscaling": "corral.sandbox.autoscaling",
+    "servicediscovery": "corral.sandbox.servicediscovery",
+}
+
+
+class Backend:
+    """Base of an emulated service's per-Region backend."""
+
+    service: ClassVar[str] = ""
+
+    def __init__(self, region: RegionState) -> None:
+        self.region = region
+
+    @property
+    def world(self) -> World:
+        return self.region.world
+
+    @property
+    def account_id(self) -> str:
+        return self.region.account_id
+
+    @property
+    def region_name(self) -> str:
+        return self.region.name
+
+    def now(self) -> float:
+        return self.world.clock.now()
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region.name}:{self.region.account_id}:{resource}"
+
+
+class RegionState:
+    def __init__(self, world: World, account_id: str, name: str) -> None:
+        self.world = world
+        self.account_id = account_id
+        self.name = name
+        self._backends: dict[str, Backend] = {}
+
+    def backend(self, service: str) -> Any:
+        found = self._backends.get(service)
+        if found is None:
+            module = importlib.import_module(EMULATED_SERVICES[service])
+            found = self._backends[service] = module.Backend(self)
+        return found
+
+    @property
+    def ecs(self) -> Any:
+        return self.backend("ecs")
+
+    @property
+    def elbv2(self) -> Any:
+        return self.backend("elasticloadbalancing")
+
+    @property
+    def autoscaling(self) -> Any:
+        return self.backend("application-autoscaling")
+
+    @property
+    def servicediscovery(self) -> Any:
+        return self.backend("servicediscovery")
+
+    def backends(self) -> Iterator[Backend]:
+        yield from self._backends.values()
+
+
+class World:
+    def __init__(self, *, speed: float = 1.0) -> None:
+        self.lock = threading.RLock()
+        self.clock = Clock(speed=speed)
+        self.timers = Timers(self.clock, self.lock)
+        self.images = ImageBehaviours()
+        self.regions: dict[tuple[str, str], RegionState] = {}
+
+    def region(self, account_id: str, name: str) -> RegionState:
+        key = (account_id, name)
+        found = self.regions.get(key)
+        if found is None:
+            found = self.regions[key] = RegionState(self, account_id, name)
+        return found
+
+    def all_regions(self) -> list[RegionState]:
+        return list(self.regions.values())
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"clock": self.clock, "timers": self.timers, "images": self.images, "regions": self.regions}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.lock = threading.RLock()
+        self.clock = state["clock"]
+        self.timers = state["timers"]
+        self.timers.clock = self.clock
+        self.timers.lock = self.lock
+        self.images = state["images"]
+        self.regions = state["regions"]

@@ -1,0 +1,214 @@
+"""The sandbox's one HTTP endpoint: routes each AWS request to its emulation or to moto.
+
+A request's service and Region come from its SigV4 credential scope, as AWS itself routes
+them. ECS, ELBv2, Application Auto Scaling and Cloud Map are Corral's own emulations;
+everything else (EC2, S3, IAM, STS, ECR, CloudWatch, Logs, Secrets Manager, SSM, ...) is
+answered by moto. Fault injection, throttling and the call log apply to all of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import logging
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Response
+
+from .core import protocol
+from .core.errors import AwsError, InternalFailure, ThrottlingException
+from .core.world import DEFAULT_ACCOUNT, EMULATED_SERVICES
+
+if TYPE_CHECKING:
+    from .server import SandboxApp
+
+log = logging.getLogger(__name__)
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+StartResponse = Callable[..., Any]
+
+
+class DroppedConnection(Exception):
+    """Raised after the client socket was closed on purpose (fault injection)."""
+
+
+def credential_scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
+    match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return (match.group(2), match.group(1)) if match else (None, None)
+
+
+class Gateway:
+    def __init__(self, app: SandboxApp) -> None:
+        self.app = app
+        self._moto: Any = None
+        self._modules = {name: importlib.import_module(path) for name, path in EMULATED_SERVICES.items()}
+
+    # ------------------------------------------------------------------ WSGI
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        service, region = credential_scope(environ)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        operation = self._operation_name(environ, service, body)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            self._apply_faults(environ, service or "unknown", operation)
+            if service in self._modules:
+                response = self._emulated(environ, service, region or "us-east-1", operation, body)
+            else:
+                response = self._moto_response(environ)
+            if response.status_code >= 400:
+                outcome = response.headers.get("x-corral-error", str(response.status_code))
+        except DroppedConnection:
+            self._record(service, operation, region, "dropped", started)
+            start_response("500 Dropped", [])  # the socket is already shut: nothing reaches the client
+            return []
+        except _FaultResponse as fault:
+            outcome = fault.error.code
+            is_json = bool(environ.get("HTTP_X_AMZ_TARGET"))
+            response = self._error(fault.error, is_json, str(uuid.uuid4()))
+        self._record(service, operation, region, outcome, started)
+        return response(environ, start_response)
+
+    def _record(
+        self, service: str | None, operation: str, region: str | None, outcome: str, started: float
+    ) -> None:
+        self.app.calls.record(
+            time=time.time(),
+            sandbox_time=self.app.world.clock.now(),
+            service=service or "unknown",
+            operation=operation,
+            region=region or "",
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
+    # ------------------------------------------------------------------ emulated services
+
+    def _emulated(
+        self, environ: dict[str, Any], service: str, region: str, operation: str, body: bytes
+    ) -> Response:
+        module = self._modules[service]
+        model_name: str = module.BOTOCORE_NAME
+        is_json = protocol.service_model(model_name).protocol == "json"
+        request_id = str(uuid.uuid4())
+        try:
+            if is_json:
+                operation, params = protocol.parse_json_request(
+                    model_name, environ.get("HTTP_X_AMZ_TARGET", ""), body
+                )
+            else:
+                operation, params = protocol.parse_query_request(
+                    model_name, body, environ.get("QUERY_STRING", "")
+                )
+            if not self.app.throttle.allow(DEFAULT_ACCOUNT, region, model_name, operation):
+                raise ThrottlingException()
+            handler = module.OPERATIONS.get(operation)
+            if handler is None:
+                raise AwsError(f"The sandbox does not implement {operation}", code="UnsupportedOperation")
+            world = self.app.world
+            with world.lock:
+                backend = world.region(DEFAULT_ACCOUNT, region).backend(service)
+                result = handler(backend, params)
+            self.app.mark_dirty()
+            if is_json:
+                payload = protocol.serialize_json_response(model_name, operation, result or {})
+                return Response(payload, 200, content_type="application/x-amz-json-1.1")
+            payload = protocol.serialize_query_response(model_name, operation, result or {}, request_id)
+            return Response(payload, 200, content_type="text/xml")
+        except AwsError as error:
+            return self._error(error, is_json, request_id)
+        except Exception:  # a sandbox bug answers 500, like AWS's InternalFailure, and is logged
+            log.exception("sandbox failed on %s %s", service, operation)
+            return self._error(
+                InternalFailure("The sandbox failed to handle this request."), is_json, request_id
+            )
+
+    @staticmethod
+    def _error(error: AwsError, is_json: bool, request_id: str) -> Response:
+        headers = {"x-amzn-RequestId": request_id, "x-corral-error": error.code}
+        if is_json:
+            headers["x-amzn-ErrorType"] = error.code
+            body = protocol.json_error_body(error)
+            return Response(body, error.status, headers=headers, content_type="application/x-amz-json-1.1")
+        return Response(
+            protocol.query_error_body(error, request_id),
+            error.status,
+            headers=headers,
+            content_type="text/xml",
+        )
+
+    # ------------------------------------------------------------------ faults
+
+    def _apply_faults(self, environ: dict[str, Any], service: str, operation: str) -> None:
+        for fault in self.app.faults.pick(service, operation):
+            if fault.kind == "latency":
+                time.sleep(fault.latency_ms / 1000)
+            elif fault.kind == "drop":
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                raise DroppedConnection()
+            elif fault.kind == "throttle":
+                raise _FaultResponse(ThrottlingException())
+            elif fault.kind == "error":
+                raise _FaultResponse(
+                    AwsError("Injected failure", code="InternalFailure", status=fault.status)
+                )
+
+    # ------------------------------------------------------------------ moto
+
+    def _moto_response(self, environ: dict[str, Any]) -> Response:
+        if self._moto is None:
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+            self._moto = DomainDispatcherApplication(create_backend_app)
+        return _call_wsgi(self._moto, environ)
+
+    @staticmethod
+    def _operation_name(environ: dict[str, Any], service: str | None, body: bytes) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        match = re.search(rb"(?:^|&)Action=([A-Za-z0-9]+)", body) or re.search(
+            r"(?:^|&)Action=([A-Za-z0-9]+)", environ.get("QUERY_STRING", "")
+        )
+        if match:
+            name = match.group(1)
+            return name.decode() if isinstance(name, bytes) else name
+        return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+
+
+class _FaultResponse(Exception):
+    def __init__(self, error: AwsError) -> None:
+        self.error = error
+
+
+def _call_wsgi(app: Any, environ: dict[str, Any]) -> Response:
+    captured: dict[str, Any] = {}
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        captured["status"] = int(status.split(" ", 1)[0])
+        captured["headers"] = headers
+        return lambda chunk: None
+
+    chunks = app(environ, start_response)
+    try:
+        payload = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return Response(payload, captured["status"], headers=captured["headers"])
