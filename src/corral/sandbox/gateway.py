@@ -186,7 +186,9 @@ class Gateway:
         if match:
             name = match.group(1)
             return name.decode() if isinstance(name, bytes) else name
-        return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        named = protocol.rest_operation(service or "", method, path, environ.get("QUERY_STRING", ""))
+        return named or f"{method} {path}"
 
 
 class _FaultResponse(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -225,3 +226,38 @@ def query_error_body(error: AwsError, request_id: str) -> bytes:
         f"<ErrorResponse><Error><Type>{kind}</Type><Code>{escape(error.code)}</Code>"
         f"<Message>{escape(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
+
+
+# ---------------------------------------------------------------- REST operation names (call log)
+
+# signing name -> botocore model name, for the REST services the sandbox serves through moto
+REST_MODELS = {"s3": "s3"}
+
+
+@cache
+def _rest_routes(model_name: str) -> list[tuple[str, re.Pattern[str], frozenset[str], int, str]]:
+    model = service_model(model_name)
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        path, _, query = http["requestUri"].partition("?")
+        pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(path))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        keys = frozenset(part.split("=", 1)[0] for part in query.split("&") if part)
+        literal = len(re.sub(r"\{[^}]+\}", "", path)) + 10 * len(keys)
+        routes.append((http["method"], re.compile(f"^{pattern}/?$"), keys, literal, name))
+    return sorted(routes, key=lambda route: -route[3])
+
+
+def rest_operation(signing_name: str, method: str, path: str, query: str) -> str | None:
+    """Name the operation of a REST request, as botocore's model routes it."""
+    model_name = REST_MODELS.get(signing_name)
+    if model_name is None:
+        return None
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    if "x-id" in params:  # botocore names S3 operations outright
+        return params["x-id"]
+    for route_method, pattern, keys, _, name in _rest_routes(model_name):
+        if route_method == method and pattern.match(path) and keys <= params.keys():
+            return name
+    return None

@@ -1,0 +1,53 @@
+"""The admin API: clock, image behaviours, reset, health."""
+
+from __future__ import annotations
+
+import pytest
+
+from corral.sandbox import Sandbox
+from corral.sandbox.client import SandboxAdminError
+
+
+def test_health_reports_speed_and_throttling(sandbox: Sandbox) -> None:
+    health = sandbox.admin.health()
+    assert health["status"] == "ok"
+    assert health["speed"] == 50
+    assert health["throttling"] is True
+
+
+def test_clock_advances_on_request(sandbox: Sandbox) -> None:
+    before = sandbox.admin.now()
+    after = sandbox.admin.advance(3600)
+    assert after - before >= 3600
+    with pytest.raises(SandboxAdminError, match="only moves forward"):
+        sandbox.admin.advance(-1)
+
+
+def test_image_behaviours_are_set_listed_and_validated(sandbox: Sandbox) -> None:
+    sandbox.admin.set_images(
+        {"image": "web:broken", "healthCheck": "fail"},
+        {"image": "batch/*", "exitCode": 0, "exitAfter": 5},
+    )
+    rules = {r["image"]: r for r in sandbox.admin.images()}
+    assert rules["web:broken"]["healthCheck"] == "fail"
+    assert rules["batch/*"]["exitAfter"] == 5
+    assert sandbox.world.images.for_image("batch/report:1").exit_code == 0
+    assert sandbox.world.images.for_image("web:ok").health_check == "pass", "unmatched images stay healthy"
+    with pytest.raises(SandboxAdminError, match="unknown image behaviour fields: colour"):
+        sandbox.admin.set_images({"image": "x", "colour": "red"})
+    with pytest.raises(SandboxAdminError, match="health_check must be one of pass, fail"):
+        sandbox.admin.set_images({"image": "x", "healthCheck": "maybe"})
+    sandbox.admin.clear_images()
+    assert sandbox.admin.images() == []
+
+
+def test_reset_forgets_moto_state_and_the_call_log(sandbox: Sandbox) -> None:
+    sandbox.client("s3").create_bucket(Bucket="kept-until-reset")
+    sandbox.admin.reset()
+    assert sandbox.client("s3").list_buckets()["Buckets"] == []
+    assert [c["operation"] for c in sandbox.admin.calls()] == ["ListBuckets"]
+
+
+def test_unknown_admin_path_is_a_clear_404(sandbox: Sandbox) -> None:
+    with pytest.raises(SandboxAdminError, match="no admin endpoint GET /_sandbox/nothing"):
+        sandbox.admin._call("GET", "/nothing")
