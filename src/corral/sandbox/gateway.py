@@ -8,6 +8,7 @@ answered by moto. Fault injection, throttling and the call log apply to all of t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import logging
@@ -154,10 +155,8 @@ class Gateway:
             elif fault.kind == "drop":
                 sock = environ.get("werkzeug.socket")
                 if sock is not None:
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                 raise DroppedConnection()
             elif fault.kind == "throttle":
                 raise _FaultResponse(ThrottlingException())
