@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class ManifestKind(str, Enum):
+class ManifestKind(StrEnum):
     TASK_DEFINITION = "EcsTaskDefinition"
     SERVICE_DEFINITION = "EcsServiceDefinition"
     SCALABLE_TARGET = "EcsScalableTargetDefinition"
