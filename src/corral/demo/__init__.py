@@ -1,0 +1,1 @@
+"""`corral demo`: a real deployment against an embedded sandbox."""
