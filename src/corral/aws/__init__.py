@@ -1,0 +1,1 @@
+"""AWS access: client factory per connector, client-side rate budget, shared ECS poller."""
