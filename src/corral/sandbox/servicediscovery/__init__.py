@@ -1,17 +1,14 @@
-"""Emulated servicediscovery (placeholder until its models land)."""
+"""Emulated AWS Cloud Map (servicediscovery): namespaces, services, instances, health, tags.
+
+ECS uses `Backend.service_by_arn`, `register_instance` and `deregister_instance` (see
+docs/sandbox-internals.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ..core.world import Backend as _Base
+from .backend import Backend
+from .responses import OPERATIONS
 
 BOTOCORE_NAME = "servicediscovery"
 
-
-class Backend(_Base):
-    service = "servicediscovery"
-
-
-OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {}
+__all__ = ["BOTOCORE_NAME", "OPERATIONS", "Backend"]
