@@ -153,12 +153,16 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         self.app.world.timers.start()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="sandbox-http", daemon=True)
         self._thread.start()
         if self.app.state_file is not None:
             self._saver = threading.Thread(target=self._save_loop, name="sandbox-save", daemon=True)
             self._saver.start()
         return self
+
+    def _serve(self) -> None:
+        # a short poll interval makes stop() quick; the loop itself only waits in select()
+        self._server.serve_forever(poll_interval=0.05)
 
     def _save_loop(self) -> None:
         while not self._stop.wait(SAVE_EVERY_SECONDS):
