@@ -1,17 +1,15 @@
-"""Emulated elbv2 (placeholder until its models land)."""
+"""Emulated Elastic Load Balancing v2: load balancers, listeners, rules, target groups, target health.
+
+Exports what the gateway needs (`BOTOCORE_NAME`, `Backend`, `OPERATIONS`); the ECS emulation
+uses the backend's contract methods (`target_group`, `register_service_target`,
+`deregister_service_target`, `probe_changed`), see docs/sandbox-internals.md.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ..core.world import Backend as _Base
+from .backend import Backend
+from .responses import OPERATIONS
 
 BOTOCORE_NAME = "elbv2"
 
-
-class Backend(_Base):
-    service = "elbv2"
-
-
-OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {}
+__all__ = ["BOTOCORE_NAME", "OPERATIONS", "Backend"]
