@@ -26,7 +26,7 @@ def is_manifest_name(name: str) -> bool:
 
 def relative_parts(path: str) -> tuple[str, ...] | None:
     """The parts of a relative path, or None when it has `..` (it would leave the store)."""
-    parts = tuple(p for p in PurePosixPath(path.replace("\\", "/")).parts if p not in ("", "."))
+    parts = tuple(p for p in PurePosixPath(path.replace("\\", "/")).parts if p not in ("", ".", "/"))
     return None if ".." in parts else parts
 
 
@@ -35,5 +35,5 @@ def decode(source: str, data: bytes) -> ManifestFile:
     try:
         return ManifestFile(source=source, text=data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        message = f"is not UTF-8 text (byte {exc.start}); expected a JSON or YAML manifest"
+        message = f"is not UTF-8 text (at byte offset {exc.start}); expected a JSON or YAML manifest"
         raise ConfigError([Problem(file=source, path="", message=message)]) from None

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
+from yaml.error import Mark
 from yaml.nodes import MappingNode
 
 from corral.errors import ConfigError, Problem
@@ -73,9 +74,7 @@ def _parse_yaml(f: ManifestFile) -> Any:
     try:
         documents = [d for d in yaml.load_all(f.text, Loader=_StrictLoader) if d is not None]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise _error(f, where, f"invalid YAML: {exc.problem or exc.context}") from None
+        raise _error(f, _where(exc.problem_mark or exc.context_mark), _yaml_message(exc)) from None
     except yaml.YAMLError as exc:
         raise _error(f, "", f"invalid YAML: {exc}") from None
     if not documents:
@@ -83,6 +82,17 @@ def _parse_yaml(f: ManifestFile) -> Any:
     if len(documents) > 1:
         raise _error(f, "", f"the file holds {len(documents)} YAML documents; expected one manifest")
     return documents[0]
+
+
+def _where(mark: Mark | None) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    message = f"invalid YAML: {exc.problem or exc.context}"
+    if exc.context and exc.problem and exc.context_mark:
+        message += f" ({exc.context} at {_where(exc.context_mark)})"
+    return message
 
 
 def _error(f: ManifestFile, where: str, message: str) -> ConfigError:

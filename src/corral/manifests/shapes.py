@@ -310,10 +310,9 @@ class ShapeWalker:
         names = list(shape.members)
         # Suggest in the author's casing style: camelCase authors see camelCase names.
         styled = [lower_first(n) if key[:1].islower() else n for n in names]
-        by_lower = {s.lower(): s for s in styled}
-        close = difflib.get_close_matches(key.lower(), list(by_lower), n=3, cutoff=0.6)
+        close = _close_names(key, styled)
         if close:
-            options = " or ".join(f"'{by_lower[c]}'" for c in close)
+            options = " or ".join(f"'{name}'" for name in close)
             message = f"unknown field '{key}'; did you mean {options}?"
         else:
             message = f"unknown field '{key}'; expected one of: {', '.join(styled)}"
@@ -328,6 +327,15 @@ class ShapeWalker:
 
     def _problem(self, path: Sequence[str | int], message: str) -> None:
         self.problems.append(Problem(file=self.source, path=format_path(path), message=message))
+
+
+def _close_names(key: str, names: list[str]) -> list[str]:
+    """Up to three names like key, only those about as close as the closest one."""
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, key.lower(), n.lower()).ratio(), n) for n in names), reverse=True
+    )
+    best = scored[0][0] if scored else 0.0
+    return [n for score, n in scored[:3] if score >= 0.6 and score >= best - 0.1]
 
 
 def _expected(shape: Shape) -> str:
