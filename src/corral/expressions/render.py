@@ -1,0 +1,166 @@
+"""Render documents: every string of nested dicts and lists (keys too) through the templates.
+
+A string that is exactly one expression keeps the value's type (a number stays a number,
+a map stays a map); expressions inside longer text become text. What happens to an
+expression without a value depends on the Mode, except that references named in
+ExpressionContext.keep (<+targetGroupArn>) are left verbatim when they have no value.
+
+Every error names the path of the string in its document, as corral.errors.format_path
+writes it: `containerDefinitions[0].image: unresolved expression <+artifact.image>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from corral.errors import ExpressionError, format_path
+from corral.expressions.aliases import with_aliases
+from corral.expressions.context import ExpressionContext, Mode
+from corral.expressions.evaluator import Evaluator
+from corral.expressions.firstgen import MISSING, lookup
+from corral.expressions.inputs import WHOLE_VALUE, check_input_value, input_spec
+from corral.expressions.nodes import Block, FirstGenRef, InputRef, Part, Text
+from corral.expressions.parser import parse_at, parse_expression
+from corral.expressions.values import Unresolved, is_plain, located, to_text
+
+PathParts = tuple[str | int, ...]
+
+
+def render(value: Any, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL, path: str = "") -> Any:
+    """A copy of value with every expression replaced by its value; `path` prefixes error paths."""
+    return _Renderer(ctx, mode).walk(value, (path,) if path else ())
+
+
+def evaluate(expression: str, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL) -> Any:
+    """The value of one expression body, written without the <+ > delimiters."""
+    renderer = _Renderer(ctx, mode)
+    try:
+        block = Block(parse_expression(expression), source=f"<+{expression}>", pos=0)
+        result = renderer.part_value(block, expression, "")
+    except RecursionError:
+        raise ExpressionError("expression is nested too deeply", expression=expression) from None
+    return result.source if isinstance(result, _Kept) else result
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """An expression left as written (KEEP mode, or a reference in ExpressionContext.keep)."""
+
+    source: str
+
+
+class _Renderer:
+    def __init__(self, ctx: ExpressionContext, mode: Mode) -> None:
+        self.ctx = ctx
+        self.mode = mode
+        self.values = with_aliases(ctx.values)
+        self.evaluator = Evaluator(ctx, self.values)
+
+    def walk(self, value: Any, parts: PathParts) -> Any:
+        if isinstance(value, str):
+            return self.string(value, parts, inputs=True)
+        if isinstance(value, dict):
+            rendered = {}
+            for key, item in value.items():
+                entry = (*parts, key if isinstance(key, str) else str(key))
+                rendered[self.key(key, entry)] = self.walk(item, entry)
+            return rendered
+        if isinstance(value, list | tuple):
+            items = [self.walk(item, (*parts, index)) for index, item in enumerate(value)]
+            return items if isinstance(value, list) else tuple(items)
+        return value
+
+    def key(self, key: Any, parts: PathParts) -> Any:
+        if not isinstance(key, str):
+            return key
+        rendered = self.string(key, parts, inputs=False)
+        return rendered if isinstance(rendered, str) else self.text(rendered, key, format_path(parts))
+
+    def string(self, text: str, parts: PathParts, *, inputs: bool) -> Any:
+        if "<+" not in text and "${" not in text:
+            return text
+        where = format_path(parts)
+        try:
+            return self.template(text, where, inputs=inputs)
+        except RecursionError:
+            raise ExpressionError(
+                located(where, "expression is nested too deeply"), expression=text
+            ) from None
+
+    def template(self, text: str, where: str, *, inputs: bool) -> Any:
+        template = parse_at(text, where)
+        if template.is_literal:
+            return text
+        if template.is_single and (inputs or not isinstance(template.parts[0], InputRef)):
+            result = self.part_value(template.parts[0], text, where)
+            return result.source if isinstance(result, _Kept) else result
+        pieces = []
+        for part in template.parts:
+            if isinstance(part, Text):
+                pieces.append(part.value)
+            elif isinstance(part, InputRef):
+                raise ExpressionError(located(where, WHOLE_VALUE), expression=text, position=part.pos)
+            else:
+                result = self.part_value(part, text, where)
+                pieces.append(result.source if isinstance(result, _Kept) else self.text(result, text, where))
+        return "".join(pieces)
+
+    def text(self, value: Any, text: str, where: str) -> str:
+        try:
+            return to_text(value)
+        except ExpressionError as exc:
+            raise ExpressionError(located(where, exc.detail), expression=text) from None
+
+    def part_value(self, part: Part, text: str, where: str) -> Any:
+        """The value of one expression, input or placeholder; _Kept when it stays as written."""
+        if isinstance(part, InputRef):
+            return self.input_value(part, where)
+        if isinstance(part, FirstGenRef):
+            found = lookup(part.name, self.ctx.firstgen, self.values)
+            if found is MISSING:
+                return self.unresolved(part.source, Unresolved(part.name), where, "placeholder")
+            if not is_plain(found):
+                raise ExpressionError(located(where, f"{part.source} is not plain data"), expression=text)
+            return found
+        if isinstance(part, Text):
+            return part.value
+        try:
+            return self.evaluator.value(part.expr)
+        except Unresolved as missing:
+            return self.unresolved(part.source, missing, where, "expression")
+        except ExpressionError as exc:
+            raise ExpressionError(
+                located(where, exc.detail), expression=text, position=exc.position
+            ) from None
+
+    def unresolved(self, source: str, missing: Unresolved, where: str, kind: str) -> Any:
+        if missing.ref in self.ctx.keep or self.mode is Mode.KEEP:
+            return _Kept(source)
+        if self.mode is Mode.NULL:
+            return None
+        message = f"unresolved {kind} {source}"
+        if missing.detail:
+            message += f" ({missing.detail})"
+        elif missing.ref != source[2:-1].strip():
+            message += f" (no value for {missing.ref})"
+        error = ExpressionError(located(where, message))
+        error.expression = source  # kept out of the message, which already shows it
+        raise error
+
+    def input_value(self, ref: InputRef, where: str) -> Any:
+        spec = input_spec(ref, where)
+        if where in self.ctx.inputs:
+            value = self.ctx.inputs[where]
+            check_input_value(spec, value)
+            return value
+        if spec.default is not None:
+            check_input_value(spec, spec.default, what="default")
+            return spec.default
+        if self.mode is Mode.KEEP:
+            return _Kept(ref.source)
+        if self.mode is Mode.NULL:
+            return None
+        error = ExpressionError(located(where, f"runtime input {ref.source} has no value and no default"))
+        error.expression = ref.source
+        raise error
