@@ -1,0 +1,66 @@
+"""Rollback data: the live service as it was before a deployment changed anything.
+
+Kept with the step's result (through `StepContext.checkpoint`), so a rollback can run even after
+the process that deployed crashed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import autoscaling
+from .autoscaling import Scaling
+from .context import StepContext
+from .service_requests import request_from_live
+
+
+@dataclass
+class ServiceSnapshot:
+    cluster: str
+    service_name: str
+    exists: bool  # ACTIVE when captured; False means this deployment creates it
+    request: dict[str, Any] | None = None  # CreateService request rebuilt from the live service
+    scaling: Scaling = field(default_factory=Scaling)
+    status: str = "MISSING"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "serviceName": self.service_name,
+            "exists": self.exists,
+            "request": self.request,
+            "scaling": self.scaling.to_dict(),
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ServiceSnapshot:
+        return cls(
+            cluster=data["cluster"],
+            service_name=data["serviceName"],
+            exists=data["exists"],
+            request=data.get("request"),
+            scaling=Scaling.from_dict(data.get("scaling")),
+            status=data.get("status", "MISSING"),
+        )
+
+
+def describe_service(ctx: StepContext, cluster: str, name: str) -> dict[str, Any] | None:
+    """The service as DescribeServices answers it (tags included), or None when it is MISSING."""
+    answer = ctx.clients.ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    return answer["services"][0] if answer["services"] else None
+
+
+def capture_service(ctx: StepContext, cluster: str, name: str) -> ServiceSnapshot:
+    live = describe_service(ctx, cluster, name)
+    if live is None or live["status"] != "ACTIVE":
+        status = "MISSING" if live is None else live["status"]
+        ctx.log.info(f"Service {name} is {status} in cluster {cluster}: this is its first deployment")
+        return ServiceSnapshot(cluster, name, exists=False, status=status)
+    scaling = autoscaling.capture(ctx, cluster, name)
+    ctx.log.info(
+        f"Captured service {name}: task definition {live['taskDefinition']}, desired count {live['desiredCount']}, "
+        f"{len(scaling.targets)} scalable target(s), {len(scaling.policies)} scaling policy(ies)"
+    )
+    return ServiceSnapshot(cluster, name, True, request_from_live(live, cluster=cluster), scaling, "ACTIVE")

@@ -1,0 +1,181 @@
+"""Waiting for a deployment to be done, and done meaning done.
+
+A service step succeeds only when the PRIMARY deployment is the one this step made (its id, or
+for services without rollout state its task definition) and its `rolloutState` is COMPLETED.
+A FAILED rollout, a circuit-breaker rollback (a new PRIMARY that is not ours) or tasks that keep
+failing fail the step at once with ECS's reason and the recent events. The verdict is a pure
+function of the service description (`judge`), tested without AWS.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from corral.errors import DeploymentError
+
+from .context import StepAborted, StepContext, StepTimedOut
+
+RECENT_EVENTS = 5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    done: bool = False
+    failure: str | None = None
+    progress: str = ""
+
+
+def failure_threshold(desired: int) -> int:
+    """ECS's circuit-breaker threshold, also used when the breaker is off: ceil(desired/2) in [3, 200]."""
+    return min(200, max(3, math.ceil(0.5 * desired)))
+
+
+def _ours(deployment: dict[str, Any], deployment_id: str | None, task_definition_arn: str) -> bool:
+    if deployment_id is not None:
+        return deployment.get("id") == deployment_id
+    return deployment.get("taskDefinition") == task_definition_arn
+
+
+def judge(service: dict[str, Any], *, deployment_id: str | None, task_definition_arn: str) -> Verdict:
+    """Is the deployment we made done, failed, or still going (and how far)?"""
+    name = service.get("serviceName", "")
+    status = service.get("status")
+    if status != "ACTIVE":
+        return Verdict(failure=f"Service {name} is {status or 'MISSING'}")
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    mine = next((d for d in deployments if _ours(d, deployment_id, task_definition_arn)), None)
+    if mine is not None and mine.get("rolloutState") == "FAILED":
+        return Verdict(
+            failure=f"Deployment {mine.get('id')} failed: {mine.get('rolloutStateReason', 'no reason given')}"
+        )
+    if primary is None:
+        return Verdict(progress="Waiting for ECS to start the deployment ...")
+    if mine is None or primary is not mine:
+        reason = primary.get("rolloutStateReason") or f"deployment {primary.get('id')} replaced it"
+        return Verdict(
+            failure=f"ECS replaced the deployment: the PRIMARY deployment {primary.get('id')} runs "
+            f"{primary.get('taskDefinition')} ({reason})"
+        )
+    if mine.get("failedTasks", 0) >= failure_threshold(mine.get("desiredCount", 0)):
+        return Verdict(
+            failure=f"Tasks keep failing: {mine['failedTasks']} tasks of deployment {mine.get('id')} failed"
+        )
+    running, desired = mine.get("runningCount", 0), mine.get("desiredCount", 0)
+    progress = f"Waiting for pending tasks to finish. {running}/{desired} running ..."
+    if "rolloutState" in mine:
+        return Verdict(done=mine["rolloutState"] == "COMPLETED", progress=progress)
+    return Verdict(done=len(deployments) == 1 and running == desired, progress=progress)
+
+
+def event_lines(service: dict[str, Any], seen: set[str]) -> list[str]:
+    """New service events, oldest first, in the reference's `# AWS Event:` form; marks them seen."""
+    lines = []
+    for event in reversed(service.get("events", [])):
+        if event["id"] in seen:
+            continue
+        seen.add(event["id"])
+        lines.append(f"# AWS Event: {event['createdAt']:%Y-%m-%d %H:%M:%S} {event['message']}")
+    return lines
+
+
+def recent_events(service: dict[str, Any]) -> str:
+    return "\n".join(
+        f"  {e['createdAt']:%H:%M:%S} {e['message']}" for e in service.get("events", [])[:RECENT_EVENTS]
+    )
+
+
+def stopped_task_reasons(
+    ctx: StepContext, cluster: str, deployment_id: str | None, limit: int = 3
+) -> list[str]:
+    """Why the deployment's latest tasks stopped, naming container and exit code where ECS says."""
+    if deployment_id is None:
+        return []
+    arns = ctx.clients.ecs.list_tasks(cluster=cluster, startedBy=deployment_id, desiredStatus="STOPPED")[
+        "taskArns"
+    ]
+    if not arns:
+        return []
+    tasks = ctx.clients.ecs.describe_tasks(cluster=cluster, tasks=arns[:limit])["tasks"]
+    reasons = []
+    for task in tasks:
+        exits = ", ".join(
+            f"container {c['name']} exit code {c['exitCode']}"
+            for c in task.get("containers", [])
+            if "exitCode" in c
+        )
+        reasons.append(
+            f"task {task['taskArn'].rsplit('/', 1)[-1]}: {task.get('stoppedReason', 'stopped')}"
+            + (f" ({exits})" if exits else "")
+        )
+    return reasons
+
+
+class _Observer:
+    """Called by the poller on each change: logs new events and progress, judges."""
+
+    def __init__(
+        self, ctx: StepContext, deployment_id: str | None, task_definition_arn: str, seen: set[str]
+    ) -> None:
+        self.ctx = ctx
+        self.deployment_id = deployment_id
+        self.task_definition_arn = task_definition_arn
+        self.seen = seen
+        self.last_progress = ""
+        self.last: dict[str, Any] = {}
+        self.verdict = Verdict()
+
+    def __call__(self, service: dict[str, Any]) -> bool:
+        self.last = service
+        for line in event_lines(service, self.seen):
+            self.ctx.log.info(line)
+        self.verdict = judge(
+            service, deployment_id=self.deployment_id, task_definition_arn=self.task_definition_arn
+        )
+        if self.verdict.progress and self.verdict.progress != self.last_progress and not self.verdict.done:
+            self.ctx.log.info(self.verdict.progress)
+            self.last_progress = self.verdict.progress
+        return self.verdict.done or self.verdict.failure is not None
+
+
+def wait_for_steady_state(
+    ctx: StepContext,
+    cluster: str,
+    service_name: str,
+    *,
+    deployment_id: str | None,
+    task_definition_arn: str,
+    seen_events: set[str] | None = None,
+) -> dict[str, Any]:
+    """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise."""
+    from corral.aws.poller import ServicePoller
+
+    observer = _Observer(
+        ctx, deployment_id, task_definition_arn, seen_events if seen_events is not None else set()
+    )
+    watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name)
+    try:
+        watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort)
+    except TimeoutError as exc:
+        raise StepTimedOut(
+            f"Timed out waiting for service {service_name} to reach a steady state. "
+            f"{observer.verdict.progress}\nRecent events:\n{recent_events(observer.last)}"
+        ) from exc
+    except StepAborted:
+        raise
+    except Exception as exc:
+        if type(exc).__name__ == "Aborted":
+            raise StepAborted(f"Aborted while waiting for service {service_name}") from exc
+        raise
+    finally:
+        watch.close()
+    if observer.verdict.failure is not None:
+        reasons = stopped_task_reasons(ctx, cluster, deployment_id)
+        detail = "".join(f"\n  {r}" for r in reasons)
+        raise DeploymentError(
+            f"{observer.verdict.failure}{detail}\nRecent events:\n{recent_events(observer.last)}"
+        )
+    ctx.log.info(f"Service {service_name} reached steady state")
+    return observer.last
