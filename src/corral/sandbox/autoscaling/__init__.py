@@ -1,17 +1,14 @@
-"""Emulated application-autoscaling (placeholder until its models land)."""
+"""Emulated Application Auto Scaling: scalable targets, scaling policies, activities, tags.
+
+ECS services are scaled through the ECS contract; the admin API's `simulate_scaling` plays
+the part of a policy's alarm (see docs/sandbox-internals.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ..core.world import Backend as _Base
+from .backend import Backend
+from .responses import OPERATIONS
 
 BOTOCORE_NAME = "application-autoscaling"
 
-
-class Backend(_Base):
-    service = "application-autoscaling"
-
-
-OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {}
+__all__ = ["BOTOCORE_NAME", "OPERATIONS", "Backend"]
