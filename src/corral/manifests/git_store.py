@@ -2,8 +2,8 @@
 
 The repository is a local path or a URL (https, ssh, file://). A local path is read in place,
 committed content only (a work tree's uncommitted edits are not seen). A URL is fetched into
-a bare mirror under `cache_dir` (one per URL; a temporary folder when none is given), all
-branches and tags, once per store; a commit already in the mirror needs no fetch.
+a bare mirror under `cache_dir` (one per URL; `~/.cache/corral/git` when none is given),
+all branches and tags, once per store; a commit already in the mirror needs no fetch.
 
 Paths are relative to the repository root (a leading `/` is ignored); a folder gives every
 .json, .yaml and .yml file below it, sorted. `..` and symbolic links are refused. Sources
@@ -15,9 +15,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import io
+import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,8 +57,9 @@ class GitStore:
         given = [(kind, ref) for kind, ref in (("branch", branch), ("commit", commit), ("tag", tag)) if ref]
         if len(given) != 1:
             message = "give exactly one of branch, commit or tag to fetch manifests from"
-            raise ConfigError([Problem(file=f"git:{repo}", path="", message=message)])
+            raise ConfigError([Problem(file=f"git:{_without_credentials(repo)}", path="", message=message)])
         self.repo = repo
+        self.shown = _without_credentials(repo)
         self.ref_kind, self.ref = given[0]
         self.auth = auth
         self.cache_dir = cache_dir
@@ -91,10 +92,11 @@ class GitStore:
         try:
             return Repo(self.repo)
         except (NotGitRepository, FileNotFoundError, NotADirectoryError):
-            raise self._error("", "is not a git repository (no such local repository)") from None
+            problem = Problem(file=f"git:{self.shown}", path="", message="is not a git repository")
+            raise ConfigError([problem]) from None
 
     def _mirror(self) -> Repo:
-        root = self.cache_dir or Path(tempfile.mkdtemp(prefix="corral-git-"))
+        root = self.cache_dir or default_cache_dir()
         folder = Path(root, hashlib.sha256(self.repo.encode()).hexdigest()[:24])
         folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder):
@@ -109,7 +111,10 @@ class GitStore:
             client, remote_path = get_transport_and_path(self.repo, username=username, password=password)
             result = client.fetch(remote_path, repo, progress=io.BytesIO().write)
         except (GitProtocolError, HangupException, NotGitRepository, OSError) as exc:
-            raise CorralError(f"git:{self.repo}: cannot fetch the repository: {exc}") from None
+            reason = str(exc).replace(self.repo, self.shown)
+            if password:
+                reason = reason.replace(password, "***")
+            raise CorralError(f"git:{self.shown}: cannot fetch the repository: {reason}") from None
         wanted = {
             name: sha
             for name, sha in result.refs.items()
@@ -188,11 +193,22 @@ class GitStore:
         return decode(self._source(path), blob.as_raw_string())
 
     def _source(self, path: str) -> str:
-        return f"git:{self.repo}@{self.ref}:{path}"
+        return f"git:{self.shown}@{self.ref}:{path}"
 
     def _error(self, path: str, message: str) -> ConfigError:
-        file = self._source(path) if path else f"git:{self.repo}@{self.ref}"
+        file = self._source(path) if path else f"git:{self.shown}@{self.ref}"
         return ConfigError([Problem(file=file, path="", message=message)])
+
+
+def default_cache_dir() -> Path:
+    """Where mirrors live when the caller names no cache: the user's cache folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base, "corral", "git")
+
+
+def _without_credentials(repo: str) -> str:
+    """The URL as messages show it: a user or token written into it is left out."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", repo, flags=re.IGNORECASE)
 
 
 def _is_url(repo: str) -> bool:
