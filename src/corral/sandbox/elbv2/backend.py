@@ -21,6 +21,9 @@ from .exceptions import (
     TargetGroupNotFound,
     ValidationError,
 )
+from .listeners import ListenerRegistry
+from .load_balancers import LoadBalancerRegistry
+from .tagging import tags_from
 from .target_groups import TargetGroup, apply_health_settings, build_target_group
 from .targets import RegisteredTarget, StaticProbe, not_registered
 
@@ -31,9 +34,6 @@ class Backend(_Base):
     def __init__(self, region: RegionState) -> None:
         super().__init__(region)
         self.target_groups: dict[str, TargetGroup] = {}
-        from .listeners import ListenerRegistry
-        from .load_balancers import LoadBalancerRegistry
-
         self.load_balancers = LoadBalancerRegistry(self)
         self.listeners = ListenerRegistry(self)
 
@@ -227,8 +227,6 @@ class Backend(_Base):
 
     @staticmethod
     def tags_from(tags: list[dict[str, str]] | None) -> dict[str, str]:
-        from .tagging import tags_from
-
         return tags_from(tags)
 
 

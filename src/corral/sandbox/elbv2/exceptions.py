@@ -72,6 +72,10 @@ class InvalidLoadBalancerAction(AwsError):
     code = "InvalidLoadBalancerAction"
 
 
+class TargetGroupAssociationLimit(AwsError):
+    code = "TargetGroupAssociationLimit"
+
+
 class TooManyTargetGroups(AwsError):
     code = "TooManyTargetGroups"
 
@@ -131,6 +135,7 @@ __all__ = [
     "ResourceInUse",
     "RuleNotFound",
     "SubnetNotFound",
+    "TargetGroupAssociationLimit",
     "TargetGroupNotFound",
     "TooManyActions",
     "TooManyTags",

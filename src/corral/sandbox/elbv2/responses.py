@@ -27,6 +27,84 @@ def paginate(items: list[Any], params: Params) -> tuple[list[Any], str | None]:
     return page, str(start + size) if start + size < len(items) else None
 
 
+# ---------------------------------------------------------------- load balancers
+
+
+def create_load_balancer(backend: Backend, params: Params) -> dict[str, Any]:
+    lb = backend.load_balancers.create(params)
+    # AWS answers `provisioning`; the sandbox provisions at once, so the next describe says `active`
+    return {"LoadBalancers": [lb.to_api(state="provisioning")]}
+
+
+def describe_load_balancers(backend: Backend, params: Params) -> dict[str, Any]:
+    page, marker = paginate(backend.load_balancers.describe(params), params)
+    return {"LoadBalancers": [lb.to_api() for lb in page], "NextMarker": marker}
+
+
+def delete_load_balancer(backend: Backend, params: Params) -> dict[str, Any]:
+    backend.load_balancers.delete(params["LoadBalancerArn"])
+    return {}
+
+
+def describe_load_balancer_attributes(backend: Backend, params: Params) -> dict[str, Any]:
+    return {"Attributes": backend.load_balancers.get(params["LoadBalancerArn"]).describe_attributes()}
+
+
+def modify_load_balancer_attributes(backend: Backend, params: Params) -> dict[str, Any]:
+    lb = backend.load_balancers.get(params["LoadBalancerArn"])
+    lb.modify_attributes(params["Attributes"])
+    return {"Attributes": lb.describe_attributes()}
+
+
+# ---------------------------------------------------------------- listeners
+
+
+def create_listener(backend: Backend, params: Params) -> dict[str, Any]:
+    return {"Listeners": [backend.listeners.create_listener(params).to_api()]}
+
+
+def describe_listeners(backend: Backend, params: Params) -> dict[str, Any]:
+    page, marker = paginate(backend.listeners.describe_listeners(params), params)
+    return {"Listeners": [lsn.to_api() for lsn in page], "NextMarker": marker}
+
+
+def modify_listener(backend: Backend, params: Params) -> dict[str, Any]:
+    return {"Listeners": [backend.listeners.modify_listener(params).to_api()]}
+
+
+def delete_listener(backend: Backend, params: Params) -> dict[str, Any]:
+    backend.listeners.delete_listener(params["ListenerArn"])
+    return {}
+
+
+# ---------------------------------------------------------------- rules
+
+
+def create_rule(backend: Backend, params: Params) -> dict[str, Any]:
+    rule = backend.listeners.create_rule(params)
+    return {"Rules": [backend.listeners.rule_to_api(rule)]}
+
+
+def describe_rules(backend: Backend, params: Params) -> dict[str, Any]:
+    page, marker = paginate(backend.listeners.describe_rules(params), params)
+    return {"Rules": [backend.listeners.rule_to_api(r) for r in page], "NextMarker": marker}
+
+
+def modify_rule(backend: Backend, params: Params) -> dict[str, Any]:
+    rule = backend.listeners.modify_rule(params)
+    return {"Rules": [backend.listeners.rule_to_api(rule)]}
+
+
+def set_rule_priorities(backend: Backend, params: Params) -> dict[str, Any]:
+    rules = backend.listeners.set_rule_priorities(params["RulePriorities"])
+    return {"Rules": [backend.listeners.rule_to_api(r) for r in rules]}
+
+
+def delete_rule(backend: Backend, params: Params) -> dict[str, Any]:
+    backend.listeners.delete_rule(params["RuleArn"])
+    return {}
+
+
 # ---------------------------------------------------------------- target groups
 
 
@@ -94,6 +172,20 @@ def describe_tags(backend: Backend, params: Params) -> dict[str, Any]:
 
 
 OPERATIONS: dict[str, Handler] = {
+    "CreateLoadBalancer": create_load_balancer,
+    "DescribeLoadBalancers": describe_load_balancers,
+    "DeleteLoadBalancer": delete_load_balancer,
+    "DescribeLoadBalancerAttributes": describe_load_balancer_attributes,
+    "ModifyLoadBalancerAttributes": modify_load_balancer_attributes,
+    "CreateListener": create_listener,
+    "DescribeListeners": describe_listeners,
+    "ModifyListener": modify_listener,
+    "DeleteListener": delete_listener,
+    "CreateRule": create_rule,
+    "DescribeRules": describe_rules,
+    "ModifyRule": modify_rule,
+    "SetRulePriorities": set_rule_priorities,
+    "DeleteRule": delete_rule,
     "CreateTargetGroup": create_target_group,
     "DescribeTargetGroups": describe_target_groups,
     "ModifyTargetGroup": modify_target_group,
