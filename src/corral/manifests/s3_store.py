@@ -8,6 +8,8 @@ as a folder: every .json, .yaml and .yml object below `<path>/`, sorted by key. 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -55,33 +57,32 @@ class S3Store:
         return files
 
     def _object(self, key: str) -> ManifestFile | None:
-        try:
-            body = self._call("get_object", key, Bucket=self.bucket, Key=key)["Body"].read()
-        except _Missing:
-            return None
+        with self._translated(key):
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
+                    return None  # the path may still be a folder
+                raise
         return decode(self._source(key), body)
 
     def _keys(self, prefix: str) -> list[str]:
-        keys: list[str] = []
-        token: dict[str, str] = {}
-        while True:
-            page = self._call("list_objects_v2", prefix, Bucket=self.bucket, Prefix=prefix, **token)
-            keys += [item["Key"] for item in page.get("Contents", []) if not item["Key"].endswith("/")]
-            if not page.get("IsTruncated"):
-                return keys
-            token = {"ContinuationToken": page["NextContinuationToken"]}
+        with self._translated(prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        return [k for k in keys if not k.endswith("/")]  # folder markers made by the console
 
-    def _call(self, method: str, key: str, **kwargs: Any) -> Any:
+    @contextmanager
+    def _translated(self, key: str) -> Iterator[None]:
+        """S3 errors as Corral errors naming the object."""
         try:
-            return getattr(self.client, method)(**kwargs)
+            yield
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _NOT_FOUND:
-                raise _Missing from None
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "")
             if code == "NoSuchBucket":
                 raise self._error(key, f"bucket '{self.bucket}' does not exist") from None
-            message = exc.response.get("Error", {}).get("Message") or code
-            raise self._error(key, f"cannot read from S3: {code}: {message}") from None
+            raise self._error(key, f"cannot read from S3: {code}: {error.get('Message') or code}") from None
         except BotoCoreError as exc:
             raise CorralError(f"{self._source(key)}: cannot reach S3: {exc}") from None
 
@@ -90,7 +91,3 @@ class S3Store:
 
     def _error(self, key: str, message: str) -> ConfigError:
         return ConfigError([Problem(file=self._source(key), path="", message=message)])
-
-
-class _Missing(Exception):
-    """No object under the key: the path may still be a folder."""
