@@ -31,8 +31,10 @@ class ExpressionContext:
     inputs:       runtime input values keyed by the path find_inputs reports.
     firstgen:     values of FirstGen ${...} placeholders: DOCKER_IMAGE_NAME, CONTAINER_NAME,
                   EXECUTION_ROLE, serviceVariable.NAME.
-    keep:         references left verbatim when they have no value, whatever the mode:
-                  <+targetGroupArn> is filled in by the Blue Green step at run time.
+    keep:         references left verbatim when they have no value, whatever the mode;
+                  an entry also keeps everything under it ("pipeline" keeps
+                  <+pipeline.executionId>). <+targetGroupArn> is filled in by the Blue
+                  Green step at run time.
     used_secrets: every secret value an expression produced, so callers can mask logs.
     """
 

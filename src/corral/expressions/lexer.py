@@ -1,9 +1,11 @@
 """Cuts template text into the tokens that grammar.lark is written over.
 
 The lexer is hand-written because the meaning of '>' depends on context: directly inside
-<+ ... > it closes the expression (as in the reference system, where <+a>=<+b> is two
-expressions and an '='), while inside parentheses or brackets, or in a bare expression
-given to evaluate(), it is the comparison operator. A stack of open <+, ( and [ decides.
+<+ ... > it closes the expression (as in the reference system), while inside parentheses
+or brackets, or in a bare expression given to evaluate(), it is the comparison operator.
+A stack of open <+, ( and [ decides. So write <+(a > b)>; '>=' needs no parentheses when
+the expression is still closed after it (<+a >= 5> compares, <+a>=<+b> is two
+expressions with '=' between).
 
 Outside expressions the lexer emits TEXT, FirstGen ${NAME} placeholders and runtime inputs
 (<+input> followed by .default(...), .allowedValues(...) and friends, whose arguments are
@@ -75,6 +77,7 @@ class _Lexer:
         self.tokens: list[Token] = []
         # open <+ ( [ as (kind, position); kind is "block", "paren" or "bracket"
         self.stack: list[tuple[str, int]] = []
+        self.probing = False  # set while looking ahead for closes_later()
 
     def error(self, message: str, position: int) -> ExpressionError:
         return ExpressionError(message, expression=self.text, position=self.base + position)
@@ -199,16 +202,36 @@ class _Lexer:
         raise self.error(f"unexpected character {char!r}", i)
 
     def greater(self, i: int) -> int:
-        if self.stack and self.stack[-1][0] == "block":
+        at_block = bool(self.stack) and self.stack[-1][0] == "block"
+        is_ge = self.text.startswith(">=", i)
+        if at_block and not (is_ge and self.closes_later(i + 2)):
             start = self.stack.pop()[1]
             # CLOSE carries the whole <+...> source, so nodes can name it in messages
             self.emit("CLOSE", self.text[start : i + 1], i, i + 1)
             return i + 1
-        if self.text.startswith(">=", i):
+        if is_ge:
             self.emit("GE", ">=", i, i + 2)
             return i + 2
         self.emit("GT", ">", i, i + 1)
         return i + 1
+
+    def closes_later(self, i: int) -> bool:
+        """Would the innermost <+ still be closed if the '>=' before i were an operator?
+
+        This tells <+a >= 512> (a comparison) from <+a>=<+b> (two expressions) without
+        making either an error. The probe takes later '>=' as operators without probing.
+        """
+        if self.probing:
+            return True
+        probe = _Lexer(self.text, self.base)
+        probe.stack, probe.probing = list(self.stack), True
+        depth = len(self.stack)
+        try:
+            while len(probe.stack) >= depth:
+                i = probe.step(i)
+        except ExpressionError:
+            return False
+        return True
 
     def punctuation(self, char: str, i: int) -> None:
         if char in "([":

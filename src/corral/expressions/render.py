@@ -50,6 +50,11 @@ class _Kept:
     source: str
 
 
+def _kept(ref: str, keep: frozenset[str]) -> bool:
+    """True when ref is a kept reference or lies under one (keep={"pipeline"} keeps pipeline.name)."""
+    return any(ref == kept or ref.startswith((kept + ".", kept + "[")) for kept in keep)
+
+
 class _Renderer:
     def __init__(self, ctx: ExpressionContext, mode: Mode) -> None:
         self.ctx = ctx
@@ -135,7 +140,7 @@ class _Renderer:
             ) from None
 
     def unresolved(self, source: str, missing: Unresolved, where: str, kind: str) -> Any:
-        if missing.ref in self.ctx.keep or self.mode is Mode.KEEP:
+        if self.mode is Mode.KEEP or _kept(missing.ref, self.ctx.keep):
             return _Kept(source)
         if self.mode is Mode.NULL:
             return None
