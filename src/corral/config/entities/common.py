@@ -66,9 +66,12 @@ class Entity(Model):
     description: str | None = None
     tags: dict[str, str | None] = Field(default_factory=dict)
 
-    # where it was loaded from (project-relative file and line), for messages
+    # where it was loaded from (project-relative file, line, the raw document), for messages
+    # and for finding runtime inputs in the YAML as written
     _file: str = PrivateAttr(default="")
     _line: int = PrivateAttr(default=0)
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _line_of: Any = PrivateAttr(default=None)
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -83,9 +86,24 @@ class Entity(Model):
     def line(self) -> int:
         return self._line
 
-    def located(self, file: str, line: int) -> None:
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The document as written, under its top-level key (`{"service": {...}}`)."""
+        return self._raw
+
+    def located(self, file: str, line: int, raw: dict[str, Any], line_of: Any = None) -> None:
         self._file = file
         self._line = line
+        self._raw = raw
+        self._line_of = line_of
+
+    def line_of(self, path: tuple[str | int, ...]) -> int:
+        """The line of a YAML path (starting with the kind key) in this entity's file."""
+        return int(self._line_of(path)) if self._line_of is not None else self._line
+
+    def where(self, path: tuple[str | int, ...] = ()) -> str:
+        """`file:line` of a path in this entity, for a Problem."""
+        return f"{self._file}:{self.line_of(path) if path else self._line}"
 
 
 VariableType = Literal["String", "Number", "Secret"]
@@ -108,9 +126,8 @@ class Variable(Model):
         if self.type == "Number":
             if isinstance(value, bool) or not _is_number(value):
                 raise field_error("value", f"expected a number (type is Number), got {value!r}")
-        elif self.type == "Secret":
-            if not isinstance(value, str):
-                raise field_error("value", "expected a secret identifier (type is Secret)")
+        elif self.type == "Secret" and not isinstance(value, str):
+            raise field_error("value", "expected a secret identifier (type is Secret)")
         return self
 
     def typed_value(self) -> Any:

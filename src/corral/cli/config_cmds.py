@@ -1,0 +1,88 @@
+"""Shared by the project commands (validate, render, ls, connector, secret): the --project
+option, `PATH=VALUE` arguments, and error handling that never shows a Python traceback for
+bad input.
+
+Exit codes: 0 ok, 1 the project (or the thing tested) has problems, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+project_option = click.option(
+    "--project",
+    "project_dir",
+    metavar="DIR",
+    default=None,
+    help="Project folder (default: the nearest folder at or above the working directory with corral.yaml).",
+)
+
+
+def print_problems(problems: Iterable[Any]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=False)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn Corral's errors into messages and exit codes; never a traceback for bad input."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from corral.config.settings import ProjectNotFound
+        from corral.errors import ConfigError, CorralError
+
+        try:
+            return func(*args, **kwargs)
+        except ProjectNotFound as error:
+            click.echo(f"corral: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+        except ConfigError as error:
+            print_problems(error.problems)
+            click.echo(f"{len(error.problems)} problem(s) found", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        except CorralError as error:
+            click.echo(f"corral: {error}", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug, still no traceback unless asked for
+            if os.environ.get("CORRAL_DEBUG"):
+                raise
+            click.echo(
+                f"corral: internal error: {type(error).__name__}: {error} (set CORRAL_DEBUG=1 for details)",
+                err=True,
+            )
+            sys.exit(EXIT_PROBLEMS)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_assignments(values: Iterable[str], option: str) -> dict[str, Any]:
+    """`path=value` pairs; the value is read as YAML (so 2 is a number, true a boolean)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"{option} {item!r}: expected PATH=VALUE")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        if isinstance(value, dict | list) or value is None:
+            value = text
+        out[key.strip()] = value
+    return out

@@ -1,0 +1,201 @@
+"""`corral connector test ID`: can Corral reach what a connector points at, with its credentials?
+
+AWS: sts GetCallerIdentity and ecs ListClusters (the connector's region and endpoint).
+DockerRegistry: GET /v2/ with the connector's credentials (basic, or a bearer token from the
+registry's token service). Git/Github: list the repository's refs, as `git ls-remote` does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import click
+
+from corral.cli.config_cmds import EXIT_PROBLEMS, EXIT_USAGE, friendly_errors, project_option
+
+TIMEOUT_SECONDS = 10
+
+
+@click.group("connector")
+def connector() -> None:
+    """Work with the project's connectors."""
+
+
+@connector.command("test")
+@click.argument("identifier")
+@project_option
+@friendly_errors
+def test(identifier: str, project_dir: str | None) -> None:
+    """Check that connector IDENTIFIER reaches its AWS account, registry or repository."""
+    from corral.config.entities.connector import AwsConnector, DockerRegistryConnector
+    from corral.config.project import load_project
+    from corral.config.secrets import SecretResolver
+    from corral.config.settings import project_root
+
+    project = load_project(project_root(project_dir))
+    found = project.connector(identifier)
+    if found is None:
+        names = ", ".join(sorted(project.connectors)) or "none"
+        click.echo(f"corral: connector '{identifier}' not found; the project has {names}", err=True)
+        sys.exit(EXIT_USAGE)
+    secrets = SecretResolver(project)
+    if isinstance(found, AwsConnector):
+        lines = _test_aws(found, secrets)
+    elif isinstance(found, DockerRegistryConnector):
+        lines = _test_registry(found, secrets)
+    else:
+        lines = _test_git(project, found, secrets)
+    ok = lines[0] is not None
+    for line in lines[1:]:
+        click.echo(line)
+    if not ok:
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"connector {found.identifier}: ok")
+
+
+def _fail(message: str) -> list[Any]:
+    click.echo(f"connector test failed: {message}", err=True)
+    return [None]
+
+
+def _test_aws(found: Any, secrets: Any) -> list[Any]:
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from corral.config.connections import aws_settings
+
+    settings = aws_settings(found, secrets)
+    where = settings.endpoint_url or f"AWS {settings.region}"
+    try:
+        config = Config(
+            connect_timeout=TIMEOUT_SECONDS, read_timeout=TIMEOUT_SECONDS, retries={"max_attempts": 1}
+        )
+        sts = settings.client("sts")
+        sts.meta.config = sts.meta.config.merge(config)
+        identity = sts.get_caller_identity()
+        ecs = settings.client("ecs")
+        clusters: list[str] = []
+        for page in ecs.get_paginator("list_clusters").paginate():
+            clusters += page.get("clusterArns", [])
+    except ClientError as error:
+        detail = error.response.get("Error", {})
+        return _fail(f"{where}: {detail.get('Code')}: {detail.get('Message')}")
+    except BotoCoreError as error:
+        return _fail(f"{where}: {error}")
+    names = [arn.rsplit("/", 1)[-1] for arn in clusters]
+    return [
+        True,
+        f"endpoint: {where}",
+        f"account: {identity.get('Account')} ({identity.get('Arn')})",
+        f"clusters ({len(names)}): {', '.join(names) if names else 'none'}",
+    ]
+
+
+def _test_registry(found: Any, secrets: Any) -> list[Any]:
+    from corral.config.connections import registry_base_url, registry_credentials
+
+    base = registry_base_url(found)
+    credentials = registry_credentials(found, secrets)
+    url = f"{base}/v2/"
+    status, headers = _get(url, _basic(credentials))
+    if status == 401 and headers.get("Www-Authenticate", "").lower().startswith("bearer"):
+        token = _bearer_token(headers["Www-Authenticate"], credentials)
+        if token is None:
+            return _fail(f"{url}: the registry's token service refused the credentials")
+        status, headers = _get(url, f"Bearer {token}")
+    if status == 200:
+        who = "as " + credentials[0] if credentials else "anonymously"
+        return [True, f"registry: {url} answered 200 {who}"]
+    if status == 401:
+        hint = (
+            "the credentials were refused"
+            if credentials
+            else "the registry needs credentials (auth: UsernamePassword)"
+        )
+        return _fail(f"{url}: 401 Unauthorized: {hint}")
+    if status == 0:
+        return _fail(f"{url}: cannot connect: {headers.get('error')}")
+    return _fail(f"{url}: HTTP {status}; expected 200 from a Docker registry v2 API")
+
+
+def _basic(credentials: tuple[str, str] | None) -> str | None:
+    if credentials is None:
+        return None
+    raw = f"{credentials[0]}:{credentials[1]}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def _get(url: str, authorization: str | None) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, method="GET")
+    if authorization:
+        request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+    except (urllib.error.URLError, OSError) as error:
+        return 0, {"error": str(getattr(error, "reason", error))}
+
+
+def _bearer_token(challenge: str, credentials: tuple[str, str] | None) -> str | None:
+    params = dict(
+        (key.strip(), value.strip().strip('"'))
+        for key, _, value in (part.partition("=") for part in challenge[len("Bearer ") :].split(","))
+    )
+    realm = params.pop("realm", None)
+    if not realm:
+        return None
+    url = f"{realm}?{urllib.parse.urlencode(params)}" if params else realm
+    status, _ = 0, {}
+    request = urllib.request.Request(url)
+    basic = _basic(credentials)
+    if basic:
+        request.add_header("Authorization", basic)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            status = response.status
+            body = json.loads(response.read() or b"{}")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    if status != 200:
+        return None
+    token = body.get("token") or body.get("access_token")
+    return str(token) if token else None
+
+
+def _test_git(project: Any, found: Any, secrets: Any) -> list[Any]:
+    from dulwich.client import get_transport_and_path
+    from dulwich.errors import GitProtocolError, HangupException, NotGitRepository
+    from dulwich.repo import Repo
+
+    from corral.config.connections import git_remote
+
+    remote = git_remote(project, found, secrets, repo_name=None)
+    try:
+        if "://" not in remote.url and not remote.url.startswith("git@"):
+            refs = {k: v for k, v in Repo(remote.url).get_refs().items()}
+        else:
+            kwargs: dict[str, Any] = {}
+            if remote.password:
+                kwargs = {"username": remote.username, "password": remote.password}
+            client, path = get_transport_and_path(remote.url, **kwargs)
+            result = client.get_refs(path)
+            refs = dict(getattr(result, "refs", result))
+    except NotGitRepository:
+        return _fail(f"{remote.url}: not a git repository")
+    except (GitProtocolError, HangupException, OSError) as error:
+        return _fail(f"{remote.url}: {error}")
+    branches = sorted(k.decode().removeprefix("refs/heads/") for k in refs if k.startswith(b"refs/heads/"))
+    tags = [k for k in refs if k.startswith(b"refs/tags/")]
+    return [
+        True,
+        f"repository: {remote.url}",
+        f"branches ({len(branches)}): {', '.join(branches) or 'none'}; tags: {len(tags)}",
+    ]

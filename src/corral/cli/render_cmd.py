@@ -1,0 +1,85 @@
+"""`corral render`: print a service's manifests as rendered for one infrastructure."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from corral.cli.config_cmds import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    friendly_errors,
+    parse_assignments,
+    print_problems,
+    project_option,
+)
+
+
+@click.command("render")
+@project_option
+@click.option("--service", "service_id", required=True, help="Service identifier.")
+@click.option("--env", "env_id", required=True, help="Environment identifier.")
+@click.option("--infra", "infra_id", required=True, help="Infrastructure definition identifier.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value an expression reads, e.g. serviceVariables.port=8080, artifact.tag=1.25, pipeline.sequenceId=7.",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Value of a runtime input (<+input>) by its path or a unique tail of it, e.g. spec.tag=perl.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+)
+@friendly_errors
+def render(
+    project_dir: str | None,
+    service_id: str,
+    env_id: str,
+    infra_id: str,
+    sets: tuple[str, ...],
+    inputs: tuple[str, ...],
+    output_format: str,
+) -> None:
+    """Render the task definition, service definition, scaling and run task requests of a
+    service as they would be sent to AWS (secret values masked)."""
+    from corral.config.project import read_project
+    from corral.config.rendering import RenderOptions, render_outcome
+    from corral.config.settings import project_root
+
+    set_values = parse_assignments(sets, "--set")
+    input_values = parse_assignments(inputs, "--input")
+    project, problems = read_project(project_root(project_dir))
+    if problems:
+        print_problems(problems)
+        click.echo(f"{len(problems)} problem(s) in the project; fix them first (corral validate)", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    outcome = render_outcome(
+        project, service_id, env_id, infra_id, inputs=input_values, sets=set_values, options=RenderOptions()
+    )
+    if outcome.problems or outcome.rendered is None:
+        print_problems(outcome.problems)
+        usage = all(p.file.startswith("--") for p in outcome.problems)
+        sys.exit(EXIT_USAGE if usage else EXIT_PROBLEMS)
+    data = outcome.rendered.to_dict()
+    text = _dump(data, output_format)
+    for secret in sorted(outcome.rendered.used_secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "**************")
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+def _dump(data: object, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -1,0 +1,244 @@
+"""A project: the folder of YAML entities, `files/` (the built-in file store) and corral.yaml.
+
+`load_project` reads every YAML file below the root (any names, any sub-folders, several
+documents per file), skipping `.corral/`, `files/` and hidden folders, builds the typed
+entities and checks identifiers and references. Every problem is collected and raised
+together as one ConfigError.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from corral.errors import ConfigError, Problem, format_path
+
+from .entities.common import Entity, strip_scope
+from .entities.connector import AnyConnector, Connector
+from .entities.environment import Environment
+from .entities.infrastructure import InfrastructureDefinition
+from .entities.pipeline import InputSet, Pipeline
+from .entities.secret import Secret
+from .entities.service import Service
+from .problems import pick_model, problems_from_validation
+from .settings import FILES_DIR, SETTINGS_FILE, STATE_DIR, ProjectSettings
+from .yaml_source import Document, read_yaml
+
+KINDS: dict[str, Any] = {
+    "service": Service,
+    "environment": Environment,
+    "infrastructureDefinition": InfrastructureDefinition,
+    "connector": Connector,
+    "secret": Secret,
+    "pipeline": Pipeline,
+    "inputSet": InputSet,
+}
+_ADAPTERS = {kind: TypeAdapter(model) for kind, model in KINDS.items()}
+_SKIP_DIRS = {STATE_DIR, FILES_DIR}
+
+
+@dataclass
+class Project:
+    """Every entity of a project, by kind and identifier."""
+
+    root: Path
+    settings: ProjectSettings
+    services: dict[str, Service] = field(default_factory=dict)
+    environments: dict[str, Environment] = field(default_factory=dict)
+    # infrastructure identifiers are unique per environment: (environmentRef, identifier)
+    infrastructures: dict[tuple[str, str], InfrastructureDefinition] = field(default_factory=dict)
+    connectors: dict[str, AnyConnector] = field(default_factory=dict)
+    secrets: dict[str, Secret] = field(default_factory=dict)
+    pipelines: dict[str, Pipeline] = field(default_factory=dict)
+    # input set identifiers are unique per pipeline: (pipeline identifier, identifier)
+    input_sets: dict[tuple[str, str], InputSet] = field(default_factory=dict)
+    files_scanned: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def files_root(self) -> Path:
+        """The built-in file store (`Harness` manifest store)."""
+        return self.root / FILES_DIR
+
+    def infrastructures_of(self, environment_ref: str) -> list[InfrastructureDefinition]:
+        return [infra for (env, _), infra in self.infrastructures.items() if env == environment_ref]
+
+    def connector(self, ref: str) -> AnyConnector | None:
+        return self.connectors.get(strip_scope(ref))
+
+    def secret(self, ref: str) -> Secret | None:
+        return self.secrets.get(strip_scope(ref))
+
+    def entities(self) -> Iterator[tuple[str, Entity]]:
+        """(kind, entity) for every entity, kind by kind in KINDS order."""
+        tables: dict[str, dict[Any, Any]] = {
+            "service": self.services,
+            "environment": self.environments,
+            "infrastructureDefinition": self.infrastructures,
+            "connector": self.connectors,
+            "secret": self.secrets,
+            "pipeline": self.pipelines,
+            "inputSet": self.input_sets,
+        }
+        for kind, table in tables.items():
+            for entity in table.values():
+                yield kind, entity
+
+
+def project_files(root: Path) -> list[Path]:
+    """Every entity YAML file below root, sorted; skips .corral/, files/ and hidden folders."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        top = Path(folder) == root
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d in _SKIP_DIRS))
+        for name in sorted(files):
+            if name.endswith((".yaml", ".yml")) and not (top and name == SETTINGS_FILE):
+                found.append(Path(folder) / name)
+    return found
+
+
+def load_project(root: Path | str) -> Project:
+    """The project at root; raises ConfigError listing every problem found."""
+    project, problems = read_project(root)
+    if problems:
+        raise ConfigError(problems)
+    return project
+
+
+def read_project(root: Path | str) -> tuple[Project, list[Problem]]:
+    """The project with every entity that loaded, and the problems found on the way."""
+    from .references import reference_problems
+
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise ConfigError([Problem(str(root), "", "project folder not found")])
+    settings, problems = read_settings(root)
+    project = Project(root=root, settings=settings)
+    for path in project_files(root):
+        problems += _read_file(project, root, path)
+        project.files_scanned += 1
+    problems += reference_problems(project)
+    return project, problems
+
+
+def read_settings(root: Path) -> tuple[ProjectSettings, list[Problem]]:
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return ProjectSettings(), []
+    parsed = read_yaml(SETTINGS_FILE, path.read_text(encoding="utf-8"))
+    if parsed.problems:
+        return ProjectSettings(), parsed.problems
+    data = parsed.documents[0].data if parsed.documents else {}
+    try:
+        return ProjectSettings.model_validate(data or {}), []
+    except ValidationError as error:
+        document = parsed.documents[0]
+        return ProjectSettings(), problems_from_validation(
+            error, data, root="", locate=_locator(document), model=ProjectSettings
+        )
+
+
+def _locator(document: Document, strip: int = 0) -> Any:
+    def locate(parts: tuple[str | int, ...]) -> str:
+        return f"{document.file}:{document.line_of(tuple(p for p in parts[strip:] if p != ''))}"
+
+    return locate
+
+
+def _read_file(project: Project, root: Path, path: Path) -> list[Problem]:
+    rel = path.relative_to(root).as_posix()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return [Problem(rel, "", f"cannot read the file: {error}")]
+    parsed = read_yaml(rel, text)
+    problems = list(parsed.problems)
+    for document in parsed.documents:
+        problems += _read_document(project, document)
+    return problems
+
+
+def _read_document(project: Project, document: Document) -> list[Problem]:
+    data = document.data
+    where = f"{document.file}:{document.line}"
+    if data is None:
+        return []  # an empty document (a trailing ---) is fine
+    if not isinstance(data, dict) or not data:
+        kinds = ", ".join(KINDS)
+        return [Problem(where, "", f"expected a mapping with one of the keys {kinds}")]
+    problems: list[Problem] = []
+    unknown = [key for key in data if key not in KINDS]
+    for key in unknown:
+        line = document.line_of((str(key),))
+        problems.append(
+            Problem(f"{document.file}:{line}", str(key), f"unknown kind; expected one of {', '.join(KINDS)}")
+        )
+    known = [key for key in data if key in KINDS]
+    if len(known) > 1:
+        line = document.line_of((known[1],))
+        problems.append(
+            Problem(
+                f"{document.file}:{line}",
+                known[1],
+                f"one entity per YAML document; this document already holds a {known[0]} (split with ---)",
+            )
+        )
+    if not known:
+        return problems
+    kind = known[0]
+    body = data[kind]
+    try:
+        entity = _ADAPTERS[kind].validate_python(body)
+    except ValidationError as error:
+        model = _model_for(kind, body)
+        return problems + problems_from_validation(
+            error, body, root=kind, locate=_locator(document), model=model
+        )
+    entity.located(document.file, document.line_of((kind,)), {kind: body}, document.line_of)
+    return problems + _register(project, kind, entity)
+
+
+def _model_for(kind: str, body: Any) -> type[BaseModel] | None:
+    model = pick_model(KINDS[kind], body)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _register(project: Project, kind: str, entity: Any) -> list[Problem]:
+    table: dict[Any, Any]
+    key: Any = entity.identifier
+    if kind == "service":
+        table = project.services
+    elif kind == "environment":
+        table = project.environments
+    elif kind == "infrastructureDefinition":
+        table, key = project.infrastructures, (entity.environment_ref, entity.identifier)
+    elif kind == "connector":
+        table = project.connectors
+    elif kind == "secret":
+        table = project.secrets
+    elif kind == "pipeline":
+        table = project.pipelines
+    else:
+        table, key = project.input_sets, (entity.pipeline.identifier, entity.identifier)
+    if key in table:
+        first = table[key]
+        scope = f" in environment '{key[0]}'" if kind == "infrastructureDefinition" else ""
+        scope = f" for pipeline '{key[0]}'" if kind == "inputSet" else scope
+        return [
+            Problem(
+                entity.where((kind, "identifier")),
+                format_path((kind, "identifier")),
+                f"duplicate {kind} identifier '{entity.identifier}'{scope}: "
+                f"already defined in {first.file}:{first.line}",
+            )
+        ]
+    table[key] = entity
+    return []

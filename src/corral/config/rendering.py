@@ -1,0 +1,711 @@
+"""Render one service for one environment and infrastructure into ECS requests.
+
+    render_service(project, "web", "prod", "ecs_prod", inputs={"tag": "1.25"})
+
+reads top to bottom as a deploy step would: apply runtime inputs to the entities, apply
+overrides (service < environment < infrastructure < runtime), build what expressions can
+see (artifact, variables, env, infra, FirstGen placeholders), fetch each manifest from its
+store, render it, validate it against its AWS request shape, convert it to the request
+(API member names), force what the infrastructure decides (cluster, launch type, network
+configuration, execution role) and check the ECS rules across the task and service
+definitions. Every problem is collected; ConfigError lists them all.
+
+Expressions that only a running pipeline can answer (`<+pipeline.*>`, `<+stage.*>`,
+`<+execution.*>`, ...) and `<+targetGroupArn>` (the Blue Green step fills it) stay as
+written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from corral.errors import ConfigError, CorralError, ExpressionError, Problem, format_path
+from corral.expressions import ExpressionContext, Mode, container_name, render
+from corral.expressions.firstgen import substitute_text, without_registry
+from corral.manifests import (
+    ManifestFile,
+    ManifestKind,
+    check_ecs_rules,
+    parse_manifest,
+    to_api,
+    validate_manifest,
+)
+
+from .connections import registry_host
+from .entities.common import Entity, is_expression
+from .entities.connector import AwsConnector, DockerRegistryConnector
+from .entities.environment import Environment
+from .entities.infrastructure import InfrastructureDefinition
+from .entities.service import SINGLE_MANIFEST_TYPES, ArtifactSource, Service
+from .manifest_sources import RemoteSkipped, fetch_manifest_files
+from .overrides import EffectiveService, Placed, effective_service
+from .problems import problems_from_validation, split_path
+from .project import Project
+from .runtime_inputs import LATER, InputTable
+from .secrets import SecretResolver
+
+# roots of expressions only a running pipeline can answer: kept as written until then
+RUNTIME_ROOTS = frozenset(
+    {"pipeline", "stage", "stages", "step", "steps", "execution", "trigger", "strategy", "targetGroupArn"}
+)
+_ROOT = re.compile(r"<\+\s*([A-Za-z_][A-Za-z0-9_]*)")
+SECRET_STAND_IN = "<secret>"
+
+
+@dataclass
+class RenderedManifest:
+    """One manifest as the AWS request it becomes, and the file it came from."""
+
+    kind: str
+    identifier: str
+    source: str
+    request: dict[str, Any]
+
+
+@dataclass
+class RenderedService:
+    service: str
+    environment: str
+    infrastructure: str
+    cluster: str
+    region: str
+    connector_ref: str
+    image: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    task_definition: RenderedManifest | None = None
+    task_definition_arn: str | None = None
+    service_definition: RenderedManifest | None = None
+    scalable_targets: list[RenderedManifest] = field(default_factory=list)
+    scaling_policies: list[RenderedManifest] = field(default_factory=list)
+    run_task_request: RenderedManifest | None = None
+    used_secrets: set[str] = field(default_factory=set, repr=False)
+
+    def manifests(self) -> list[RenderedManifest]:
+        singles = [self.task_definition, self.service_definition]
+        found = [m for m in singles if m is not None] + self.scalable_targets + self.scaling_policies
+        return found + ([self.run_task_request] if self.run_task_request else [])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain summary for printing: context, then each request with its source."""
+
+        def one(m: RenderedManifest | None) -> dict[str, Any] | None:
+            return None if m is None else {"source": m.source, "request": m.request}
+
+        out: dict[str, Any] = {
+            "service": self.service,
+            "environment": self.environment,
+            "infrastructure": self.infrastructure,
+            "cluster": self.cluster,
+            "region": self.region,
+            "image": self.image,
+            "taskDefinition": one(self.task_definition),
+            "serviceDefinition": one(self.service_definition),
+            "scalableTargets": [one(m) for m in self.scalable_targets],
+            "scalingPolicies": [one(m) for m in self.scaling_policies],
+            "runTaskRequest": one(self.run_task_request),
+        }
+        if self.task_definition_arn:
+            out["taskDefinitionArn"] = self.task_definition_arn
+        return {k: v for k, v in out.items() if v not in (None, [])}
+
+
+@dataclass
+class RenderOptions:
+    """satisfiable: validation mode, where a runtime input without a value is fine and
+    secret values are not read (only their existence is checked)."""
+
+    satisfiable: bool = False
+    offline: bool = False
+    secrets: Callable[[str], str] | None = None
+
+
+@dataclass
+class RenderOutcome:
+    rendered: RenderedService | None
+    problems: list[Problem]
+    remote_skipped: int = 0
+    manifests: int = 0
+
+
+def render_service(
+    project: Project,
+    service_id: str,
+    env_id: str,
+    infra_id: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    sets: Mapping[str, Any] | None = None,
+    secrets: Callable[[str], str] | None = None,
+) -> RenderedService:
+    """The rendered, validated requests of a service on one infrastructure; ConfigError otherwise."""
+    outcome = render_outcome(
+        project,
+        service_id,
+        env_id,
+        infra_id,
+        inputs=inputs,
+        sets=sets,
+        options=RenderOptions(secrets=secrets),
+    )
+    if outcome.problems or outcome.rendered is None:
+        raise ConfigError(outcome.problems or [Problem("", "", "nothing to render")])
+    return outcome.rendered
+
+
+def render_outcome(
+    project: Project,
+    service_id: str,
+    env_id: str,
+    infra_id: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    sets: Mapping[str, Any] | None = None,
+    options: RenderOptions | None = None,
+) -> RenderOutcome:
+    """Like render_service, but returns the problems instead of raising."""
+    renderer = _Renderer(project, options or RenderOptions(), dict(inputs or {}), dict(sets or {}))
+    return renderer.run(service_id, env_id, infra_id)
+
+
+def _lookup_problems(project: Project, service_id: str, env_id: str, infra_id: str) -> list[Problem]:
+    problems = []
+    if service_id not in project.services:
+        problems.append(Problem("--service", service_id, _not_found("service", service_id, project.services)))
+    if env_id not in project.environments:
+        problems.append(Problem("--env", env_id, _not_found("environment", env_id, project.environments)))
+    elif (env_id, infra_id) not in project.infrastructures:
+        known = [i.identifier for i in project.infrastructures_of(env_id)]
+        problems.append(
+            Problem("--infra", infra_id, _not_found(f"infrastructure of '{env_id}'", infra_id, known))
+        )
+    return problems
+
+
+def _not_found(kind: str, ref: str, known: Any) -> str:
+    names = ", ".join(sorted(known)) or "none"
+    return f"{kind} '{ref}' not found; the project has {names}"
+
+
+class _Renderer:
+    def __init__(
+        self, project: Project, options: RenderOptions, inputs: dict[str, Any], sets: dict[str, Any]
+    ) -> None:
+        self.project = project
+        self.options = options
+        self.given_inputs = inputs
+        self.sets = sets
+        self.problems: list[Problem] = []
+        self.remote_skipped = 0
+        self.manifest_count = 0
+        self.resolver = SecretResolver(project)
+        self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
+        self.mode = Mode.FAIL
+
+    # -- the steps, in order ------------------------------------------------------------
+
+    def run(self, service_id: str, env_id: str, infra_id: str) -> RenderOutcome:
+        problems = _lookup_problems(self.project, service_id, env_id, infra_id)
+        if problems:
+            return RenderOutcome(None, problems)
+        service = self.project.services[service_id]
+        env = self.project.environments[env_id]
+        infra = self.project.infrastructures[(env_id, infra_id)]
+        entity_inputs = InputTable()
+        for entity in (service, env, infra):
+            entity_inputs.add(entity.raw, prefix="", where=entity.file)
+        leftover = self._assign(entity_inputs, self.given_inputs)
+        service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
+        if self.problems:
+            return self._outcome(None)
+        assert isinstance(service, Service) and isinstance(env, Environment)
+        assert isinstance(infra, InfrastructureDefinition)
+        effective = effective_service(service, env, infra, runtime_variables=self._runtime_variables())
+        ctx = self._context(service, env, infra, effective)
+        rendered = RenderedService(
+            service=service.identifier,
+            environment=env.identifier,
+            infrastructure=infra.identifier,
+            cluster=infra.spec.cluster,
+            region=infra.spec.region,
+            connector_ref=infra.spec.connector_ref,
+            image=ctx.firstgen.get("DOCKER_IMAGE_NAME"),
+            variables=dict(ctx.values.get("serviceVariables", {})),
+        )
+        documents = self._fetch_and_parse(effective, ctx)
+        manifest_inputs = InputTable()
+        for placed, file, doc in documents:
+            manifest_inputs.add(doc, prefix=placed.item.identifier, where=file.source)
+        unknown = self._assign(manifest_inputs, leftover)
+        for key in unknown:
+            self.problems.append(Problem("--input", key, _unknown_input(key, entity_inputs, manifest_inputs)))
+        for placed, file, doc in documents:
+            self._render_one(rendered, placed, file, doc, ctx, manifest_inputs)
+        self._task_definition_arn(rendered, service, ctx)
+        self._apply_infrastructure(rendered, infra)
+        self._check_ecs_rules(rendered, infra)
+        rendered.used_secrets = set(ctx.used_secrets)
+        return self._outcome(rendered)
+
+    def _outcome(self, rendered: RenderedService | None) -> RenderOutcome:
+        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count)
+
+    # -- runtime inputs ------------------------------------------------------------------
+
+    def _assign(self, table: InputTable, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Give table's inputs their values; returns the given keys that named none of them."""
+        mine = {k: v for k, v in given.items() if table.match(k) is not None}
+        table.assign(mine, satisfiable=self.options.satisfiable)
+        self.problems += table.problems
+        table.problems = []
+        return {k: v for k, v in given.items() if k not in mine}
+
+    def _with_inputs(self, entity: Entity, table: InputTable) -> Entity:
+        kind = next(iter(entity.raw))
+        if not any(path.startswith(kind + ".") for path in table.specs):
+            return entity
+        ctx = ExpressionContext(inputs=table.values, keep=frozenset())
+        try:
+            raw = render(entity.raw, ctx, mode=Mode.KEEP, path="")
+        except ExpressionError as error:
+            self.problems.append(_expression_problem(entity.file, "", error))
+            return entity
+        try:
+            fresh = type(entity).model_validate(raw[kind])
+        except ValidationError as error:
+            self.problems += problems_from_validation(
+                error, raw[kind], root=kind, locate=lambda p: entity.where(p), model=type(entity)
+            )
+            return entity
+        fresh.located(entity.file, entity.line, raw, entity.line_of)
+        return fresh
+
+    def _runtime_variables(self) -> dict[str, Any]:
+        out = {}
+        for key, value in self.sets.items():
+            for prefix in ("serviceVariables.", "serviceVariable.", "service.variables."):
+                if key.startswith(prefix):
+                    out[key[len(prefix) :]] = value
+        return out
+
+    # -- what expressions see ------------------------------------------------------------
+
+    def _context(
+        self, service: Service, env: Environment, infra: InfrastructureDefinition, effective: EffectiveService
+    ) -> ExpressionContext:
+        values: dict[str, Any] = {
+            "service": _header(service) | {"type": "ECS"},
+            "env": _header(env) | {"type": env.type, "envIdentifier": env.identifier},
+            "infra": _header(infra)
+            | {
+                "infraIdentifier": infra.identifier,
+                "environmentRef": infra.environment_ref,
+                "connectorRef": infra.spec.connector_ref,
+                "connector": {"name": infra.spec.connector_ref},
+                "region": infra.spec.region,
+                "cluster": infra.spec.cluster,
+                "launchType": infra.spec.launch_type,
+                "executionRoleArn": infra.spec.execution_role_arn,
+            },
+        }
+        ctx = ExpressionContext(values=values, secrets=self.secrets, keep=RUNTIME_ROOTS)
+        artifact = self._artifact(service, ctx)
+        if artifact is not None:
+            values["artifacts"] = {"primary": artifact}
+        values["env"]["variables"] = self._variables(
+            {v.name: v for v in env.variables}, ctx, lambda i: ("environment", "variables", i), env
+        )
+        service_variables = self._variables(
+            {name: placed.item for name, placed in effective.variables.items()},
+            ctx,
+            None,
+            service,
+            placed=effective.variables,
+        )
+        service_variables.update(effective.runtime_variables)
+        values["serviceVariables"] = service_variables
+        self._apply_sets(values)
+        firstgen: dict[str, str] = {}
+        if artifact is not None and isinstance(artifact.get("image"), str):
+            firstgen["DOCKER_IMAGE_NAME"] = artifact["image"]
+            firstgen["CONTAINER_NAME"] = container_name(without_registry(artifact["image"]))
+        if infra.spec.execution_role_arn:
+            firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
+        return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=RUNTIME_ROOTS)
+
+    def _apply_sets(self, values: dict[str, Any]) -> None:
+        """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
+        for key, value in self.sets.items():
+            if key.startswith(("serviceVariables.", "serviceVariable.", "service.variables.")):
+                continue
+            if key.startswith("artifact."):
+                key = "artifacts.primary." + key[len("artifact.") :]
+            parts = key.split(".")
+            target = values
+            for part in parts[:-1]:
+                child = target.get(part)
+                if not isinstance(child, dict):
+                    child = {}
+                    target[part] = child
+                target = child
+            target[parts[-1]] = value
+
+    def _artifact(self, service: Service, ctx: ExpressionContext) -> dict[str, Any] | None:
+        artifacts = service.service_definition.spec.artifacts
+        if artifacts is None or artifacts.primary is None:
+            return None
+        primary = artifacts.primary
+        index = next(
+            (i for i, s in enumerate(primary.sources) if s.identifier == primary.selected().identifier), 0
+        )
+        source = primary.sources[index]
+        path = ("service", "serviceDefinition", "spec", "artifacts", "primary", "sources", index, "spec")
+        spec = self._render_value(source.spec.model_dump(by_alias=True), ctx, service, path)
+        overrides = {k[len("artifact.") :]: v for k, v in self.sets.items() if k.startswith("artifact.")}
+        spec.update({k: v for k, v in overrides.items() if k in ("tag", "imagePath", "digest")})
+        tag = spec.get("tag")
+        if tag is None:
+            tag = self._tag_from_regex(service, source, path)
+        host = self._registry_host(source, spec)
+        image_path = str(spec["imagePath"])
+        image = f"{host}/{image_path}" if host and not image_path.startswith(host + "/") else image_path
+        if tag is not None:
+            image += f":{tag}"
+        if spec.get("digest"):
+            image += f"@{spec['digest']}"
+        return {
+            "identifier": source.identifier,
+            "type": source.type,
+            "connectorRef": source.spec.connector_ref,
+            "imagePath": image_path,
+            "tag": tag,
+            "digest": spec.get("digest"),
+            "image": image,
+            "metadata": {"image": image, "tag": tag},
+        }
+
+    def _tag_from_regex(self, service: Service, source: ArtifactSource, path: tuple[str | int, ...]) -> Any:
+        if self.options.satisfiable:
+            return LATER
+        self.problems.append(
+            Problem(
+                service.where((*path, "tagRegex")),
+                format_path((*path, "tagRegex")),
+                "picking a tag by regex needs a registry lookup; give the tag: --set artifact.tag=TAG",
+            )
+        )
+        return None
+
+    def _registry_host(self, source: ArtifactSource, spec: dict[str, Any]) -> str | None:
+        connector = self.project.connector(source.spec.connector_ref)
+        if source.type == "DockerRegistry":
+            return registry_host(connector) if isinstance(connector, DockerRegistryConnector) else None
+        if spec.get("registryHostname"):
+            return str(spec["registryHostname"])
+        registry_id = spec.get("registryId")
+        if registry_id and isinstance(connector, AwsConnector | None):
+            return f"{registry_id}.dkr.ecr.{spec.get('region')}.amazonaws.com"
+        return None  # imagePath is then the full repository URI
+
+    def _variables(
+        self,
+        variables: Mapping[str, Any],
+        ctx: ExpressionContext,
+        path_of: Callable[[int], tuple[str | int, ...]] | None,
+        owner: Entity,
+        *,
+        placed: Mapping[str, Placed] | None = None,
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for index, (name, variable) in enumerate(variables.items()):
+            where_entity = placed[name].owner if placed else owner
+            path = placed[name].path if placed else (path_of(index) if path_of else ())
+            value = variable.typed_value()
+            if variable.type == "Secret" and isinstance(value, str) and not is_expression(value):
+                out[name] = self._secret(value, where_entity, (*path, "value"), ctx)
+            elif is_expression(value):
+                out[name] = self._render_value(value, ctx, where_entity, (*path, "value"))
+            else:
+                out[name] = value
+        return out
+
+    def _secret(self, ref: str, owner: Entity, path: tuple[str | int, ...], ctx: ExpressionContext) -> Any:
+        try:
+            value = self.secrets(ref)
+        except ConfigError as error:
+            self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
+            return None
+        ctx.used_secrets.add(value)
+        return value
+
+    def _stand_in_secret(self, ref: str) -> str:
+        """Validation reads no secret value; it only checks the secret exists."""
+        if self.project.secret(ref) is None:
+            known = ", ".join(sorted(self.project.secrets)) or "none"
+            raise ConfigError(
+                [Problem("", f"secrets.getValue({ref!r})", f"secret not found; the project has {known}")]
+            )
+        return SECRET_STAND_IN
+
+    def _render_value(
+        self, value: Any, ctx: ExpressionContext, owner: Entity, path: tuple[str | int, ...]
+    ) -> Any:
+        try:
+            return render(value, ctx, mode=self.mode, path=format_path(path))
+        except ExpressionError as error:
+            self.problems.append(_expression_problem(owner.where(path), format_path(path), error))
+        except ConfigError as error:
+            self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
+        return value
+
+    # -- manifests -----------------------------------------------------------------------
+
+    def _fetch_and_parse(
+        self, effective: EffectiveService, ctx: ExpressionContext
+    ) -> list[tuple[Placed, ManifestFile, Any]]:
+        out = []
+        for placed in effective.manifests:
+            manifest = placed.item
+            try:
+                files = fetch_manifest_files(
+                    self.project, placed, self.resolver, offline=self.options.offline
+                )
+            except RemoteSkipped:
+                self.remote_skipped += 1
+                continue
+            except ConfigError as error:
+                self.problems += [self._store_problem(placed, p) for p in error.problems]
+                continue
+            except CorralError as error:
+                store_path = format_path((*placed.path, "spec", "store"))
+                self.problems.append(Problem(placed.owner.where(placed.path), store_path, str(error)))
+                continue
+            if manifest.type in SINGLE_MANIFEST_TYPES and len(files) != 1:
+                store_path = format_path((*placed.path, "spec", "store"))
+                names = ", ".join(f.source for f in files)
+                self.problems.append(
+                    Problem(
+                        placed.owner.where(placed.path),
+                        store_path,
+                        f"a {manifest.type} is one file; this store gives {len(files)} ({names})",
+                    )
+                )
+                continue
+            for file in files:
+                self.manifest_count += 1
+                doc = self._parse(file, ctx, placed)
+                if doc is not None:
+                    out.append((placed, file, doc))
+        return out
+
+    def _store_problem(self, placed: Placed, problem: Problem) -> Problem:
+        """A store's problem, said from the service YAML's side when it names a path."""
+        if problem.file.startswith(("files/", "git:", "s3://")) or " (inline " in problem.file:
+            return problem
+        store_path = format_path((*placed.path, "spec", "store"))
+        return Problem(placed.owner.where(placed.path), store_path, f"{problem.file}: {problem.message}")
+
+    def _parse(self, file: ManifestFile, ctx: ExpressionContext, placed: Placed) -> Any:
+        text = file.text
+        if "${" in text:
+            try:
+                text = substitute_text(text, ctx, mode=self.mode)
+            except ExpressionError as error:
+                self.problems.append(self._firstgen_problem(file, error, placed))
+                return None
+        try:
+            doc = parse_manifest(ManifestFile(file.source, text))
+        except ConfigError as error:
+            self.problems += error.problems
+            return None
+        if not isinstance(doc, dict):
+            self.problems.append(Problem(file.source, "", "expected a mapping (a JSON object) at the top"))
+            return None
+        return doc
+
+    def _firstgen_problem(self, file: ManifestFile, error: ExpressionError, placed: Placed) -> Problem:
+        line = file.text.count("\n", 0, error.position or 0) + 1
+        message = error.detail
+        if "${EXECUTION_ROLE}" in message:
+            message += ": the infrastructure definition gives none (set spec.executionRoleArn)"
+        return Problem(f"{file.source}:{line}", "", message)
+
+    def _render_one(
+        self,
+        rendered: RenderedService,
+        placed: Placed,
+        file: ManifestFile,
+        doc: dict[str, Any],
+        ctx: ExpressionContext,
+        inputs: InputTable,
+    ) -> None:
+        manifest = placed.item
+        prefix = manifest.identifier
+        local = ExpressionContext(
+            values=ctx.values,
+            secrets=ctx.secrets,
+            inputs={k: v for k, v in inputs.values.items() if k.startswith(prefix + ".")},
+            firstgen=ctx.firstgen,
+            keep=ctx.keep,
+            used_secrets=ctx.used_secrets,
+        )
+        try:
+            document = render(doc, local, mode=self.mode, path=prefix)
+        except ExpressionError as error:
+            self.problems.append(_expression_problem(file.source, "", error, strip=prefix))
+            return
+        except ConfigError as error:
+            self.problems += [_relocate(p, file.source, p.path) for p in error.problems]
+            return
+        problems = validate_manifest(manifest.type, document, source=file.source)
+        problems = [p for p in problems if not _deferred(document, p.path)]
+        if problems:
+            self.problems += problems
+            return
+        try:
+            request = to_api(manifest.type, document, source=file.source)
+        except ConfigError as error:
+            self.problems += [p for p in error.problems if not _deferred(document, p.path)]
+            return
+        self._place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
+
+    def _place(self, rendered: RenderedService, manifest: RenderedManifest) -> None:
+        kind = ManifestKind(manifest.kind)
+        if kind is ManifestKind.TASK_DEFINITION:
+            rendered.task_definition = manifest
+        elif kind is ManifestKind.SERVICE_DEFINITION:
+            rendered.service_definition = manifest
+        elif kind is ManifestKind.RUN_TASK_REQUEST:
+            rendered.run_task_request = manifest
+        elif kind is ManifestKind.SCALABLE_TARGET:
+            rendered.scalable_targets.append(manifest)
+        else:
+            rendered.scaling_policies.append(manifest)
+
+    def _task_definition_arn(
+        self, rendered: RenderedService, service: Service, ctx: ExpressionContext
+    ) -> None:
+        arn = service.service_definition.spec.ecs_task_definition_arn
+        if arn:
+            path = ("service", "serviceDefinition", "spec", "ecsTaskDefinitionArn")
+            rendered.task_definition_arn = self._render_value(arn, ctx, service, path)
+
+    # -- what the infrastructure decides -------------------------------------------------
+
+    def _apply_infrastructure(self, rendered: RenderedService, infra: InfrastructureDefinition) -> None:
+        spec = infra.spec
+        if rendered.task_definition and spec.execution_role_arn:
+            rendered.task_definition.request.setdefault("executionRoleArn", spec.execution_role_arn)
+        for manifest in (rendered.service_definition, rendered.run_task_request):
+            if manifest is None:
+                continue
+            request = manifest.request
+            request["cluster"] = spec.cluster
+            if spec.launch_type and "capacityProviderStrategy" not in request:
+                request["launchType"] = spec.launch_type
+            if spec.network_configuration is not None:
+                network = dict(request.get("networkConfiguration") or {})
+                awsvpc = dict(network.get("awsvpcConfiguration") or {})
+                awsvpc.update(spec.network_configuration.awsvpc())
+                network["awsvpcConfiguration"] = awsvpc
+                request["networkConfiguration"] = network
+
+    def _check_ecs_rules(self, rendered: RenderedService, infra: InfrastructureDefinition) -> None:
+        task = rendered.task_definition
+        if rendered.service_definition and task is None and not rendered.task_definition_arn:
+            if not self.problems:
+                self.problems.append(
+                    Problem(
+                        rendered.service_definition.source,
+                        "",
+                        "a service definition needs a task definition: add an EcsTaskDefinition manifest "
+                        "or ecsTaskDefinitionArn to the service",
+                    )
+                )
+            return
+        for other in (rendered.service_definition, rendered.run_task_request):
+            if other is None and (rendered.service_definition or rendered.run_task_request):
+                continue
+            problems = check_ecs_rules(
+                task.request if task else None,
+                other.request if other else None,
+                source_task=task.source if task else "ecsTaskDefinitionArn",
+                source_service=other.source if other else "",
+                launch_type=infra.spec.launch_type,
+                network_configuration=(other.request.get("networkConfiguration") if other else None),
+                execution_role_arn=infra.spec.execution_role_arn,
+            )
+            self.problems += [p for p in problems if p not in self.problems]
+
+
+def _header(entity: Entity) -> dict[str, Any]:
+    return {
+        "identifier": entity.identifier,
+        "name": entity.name,
+        "description": entity.description or "",
+        "tags": dict(entity.tags),
+    }
+
+
+def _deferred(document: Any, path: str) -> bool:
+    """True when the value a problem is about is still a runtime input or a run-time expression."""
+    value = _value_at(document, split_path(path)) if path else None
+    return _holds_later(value)
+
+
+def _holds_later(value: Any) -> bool:
+    if isinstance(value, str):
+        return LATER in value or any(root in RUNTIME_ROOTS for root in _ROOT.findall(value))
+    if isinstance(value, dict):
+        return any(_holds_later(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_later(v) for v in value)
+    return False
+
+
+def _value_at(document: Any, parts: tuple[str | int, ...]) -> Any:
+    current = document
+    for part in parts:
+        if isinstance(current, dict) and isinstance(part, str):
+            match = next((k for k in current if isinstance(k, str) and k.lower() == part.lower()), None)
+            if match is None:
+                return None
+            current = current[match]
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+        else:
+            return None
+    return current
+
+
+def _expression_problem(file: str, path: str, error: ExpressionError, *, strip: str = "") -> Problem:
+    """An ExpressionError as a Problem: its located path split from the message."""
+    detail = error.detail
+    found_path = path
+    head, sep, rest = detail.partition(": ")
+    if sep and _looks_like_path(head):
+        found_path, detail = head, rest
+    if strip and (found_path == strip or found_path.startswith(strip + ".")):
+        found_path = found_path[len(strip) + 1 :]
+    if error.expression and error.expression not in detail:
+        detail += f" in '{error.expression}'"
+    return Problem(file, found_path, detail)
+
+
+def _looks_like_path(text: str) -> bool:
+    return bool(text) and " " not in text and re.fullmatch(r"[A-Za-z0-9_.$\[\]-]+", text) is not None
+
+
+def _relocate(problem: Problem, file: str, path: str) -> Problem:
+    return Problem(file, path, f"{problem.path}: {problem.message}" if problem.path else problem.message)
+
+
+def _unknown_input(key: str, *tables: InputTable) -> str:
+    paths = [path for table in tables for path in table.specs]
+    if not paths:
+        return "no runtime input at this path: nothing in this service, its manifests, environment or infrastructure is <+input>"
+    return f"no runtime input at this path; runtime inputs: {', '.join(paths)}"

@@ -1,0 +1,90 @@
+"""`corral.yaml`: the file that marks a project's root and holds its settings.
+
+project:
+  name: ECS Tutorial
+  store:
+    url: sqlite:///.corral/corral.db     # default; relative paths are from the root
+  secrets:
+    keyEnv: CORRAL_SECRETS_KEY           # default
+    keyFile: .corral/secrets.key         # default
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from .entities.common import Model
+
+SETTINGS_FILE = "corral.yaml"
+STATE_DIR = ".corral"
+FILES_DIR = "files"
+DEFAULT_KEY_ENV = "CORRAL_SECRETS_KEY"
+
+
+class StoreSettings(Model):
+    url: str = f"sqlite:///{STATE_DIR}/corral.db"
+
+
+class SecretsSettings(Model):
+    key_env: str = DEFAULT_KEY_ENV
+    key_file: str = f"{STATE_DIR}/secrets.key"
+
+
+class ProjectSettingsBody(Model):
+    name: str = "corral"
+    identifier: str | None = None
+    org_identifier: str | None = None
+    description: str | None = None
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+
+
+class ProjectSettings(Model):
+    project: ProjectSettingsBody = Field(default_factory=ProjectSettingsBody)
+
+    @property
+    def name(self) -> str:
+        return self.project.name
+
+    def store_url(self, root: Path) -> str:
+        """The store URL with a relative SQLite path made absolute against the root."""
+        url = self.project.store.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            return prefix + str((root / url[len(prefix) :]).resolve())
+        return url
+
+    def key_file(self, root: Path) -> Path:
+        path = Path(self.project.secrets.key_file).expanduser()
+        return path if path.is_absolute() else root / path
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above start that holds a corral.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    return None
+
+
+class ProjectNotFound(Exception):
+    """No project where one was asked for (a usage error: exit code 2)."""
+
+
+def project_root(option: str | Path | None, *, cwd: Path | None = None) -> Path:
+    """The project folder: `--project DIR` when given, else the nearest corral.yaml upwards."""
+    if option is not None:
+        root = Path(option).expanduser()
+        if not root.is_dir():
+            raise ProjectNotFound(f"--project {option}: no such folder")
+        return root.resolve()
+    start = cwd or Path.cwd()
+    found = find_project_root(start)
+    if found is None:
+        raise ProjectNotFound(
+            f"no {SETTINGS_FILE} in {start} or any folder above it; run inside a project or pass --project DIR"
+        )
+    return found

@@ -1,0 +1,85 @@
+"""Validate a whole project: load it, then render every service on every infrastructure.
+
+Each service is rendered on every infrastructure it can be deployed to (targets.py),
+with runtime inputs treated as satisfiable (a default or an allowed value when there is
+one; otherwise the field is left as an input and nothing is reported about it) and
+secret values not read (only their existence is checked). Pipelines and input sets are
+checked against the entities they name.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corral.errors import ConfigError, Problem
+
+from .input_sets import input_set_problems
+from .project import Project, read_project
+from .rendering import RenderOptions, render_outcome
+from .targets import deployment_targets
+
+
+@dataclass
+class ValidationReport:
+    project: Project
+    problems: list[Problem] = field(default_factory=list)
+    renders: int = 0
+    manifests: int = 0
+    remote_skipped: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        project = self.project
+        entities = sum(1 for _ in project.entities())
+        text = (
+            f"{project.name}: {entities} entities in {project.files_scanned} files; "
+            f"{len(project.services)} services rendered for {self.renders} service/infrastructure pairs "
+            f"({self.manifests} manifests)"
+        )
+        if self.remote_skipped:
+            text += f"; {self.remote_skipped} Git/S3 manifests not fetched (--offline)"
+        return text
+
+
+def validate_project(root: Path | str, *, offline: bool = False) -> ValidationReport:
+    """Every problem in the project; never raises ConfigError for project content."""
+    started = time.perf_counter()
+    project, problems = read_project(root)
+    report = ValidationReport(project)
+    problems += input_set_problems(project)
+    options = RenderOptions(satisfiable=True, offline=offline)
+    for service_id, targets in deployment_targets(project).items():
+        for env_id, infra_id in targets:
+            outcome = render_outcome(project, service_id, env_id, infra_id, options=options)
+            report.renders += 1
+            report.manifests += outcome.manifests
+            report.remote_skipped += outcome.remote_skipped
+            problems += outcome.problems
+    report.problems = _unique(problems)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def check_project(root: Path | str, *, offline: bool = False) -> ValidationReport:
+    """validate_project, raising ConfigError when there is any problem."""
+    report = validate_project(root, offline=offline)
+    if report.problems:
+        raise ConfigError(report.problems)
+    return report
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The same problem found on several infrastructures is reported once."""
+    seen: set[Problem] = set()
+    out = []
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            out.append(problem)
+    return out

@@ -1,0 +1,127 @@
+"""Read project YAML: documents with line numbers, duplicate keys and syntax errors reported.
+
+PyYAML keeps the last of two equal keys without a word; here that is a problem, since in
+Harness YAML it is almost always a paste mistake. Each document keeps its node tree so a
+problem's YAML path can be turned back into a line number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from corral.errors import Problem, format_path
+
+try:  # the C parser is several times faster on big projects
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+@dataclass
+class Document:
+    """One YAML document of a file: its data, its node tree, where it starts."""
+
+    file: str
+    index: int
+    data: Any
+    node: yaml.Node | None
+    line: int
+
+    def line_of(self, parts: tuple[str | int, ...]) -> int:
+        """The line (1-based) of the deepest node reachable along parts."""
+        node = self.node
+        line = self.line
+        for part in parts:
+            if node is None:
+                break
+            node = _child(node, part)
+            if node is not None:
+                line = node.start_mark.line + 1
+        return line
+
+
+@dataclass
+class YamlFile:
+    file: str
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == part:
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def syntax_problem(file: str, error: yaml.YAMLError) -> Problem:
+    """`file:LINE: ...: the parser's complaint`, lines and columns 1-based."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    text = f"{context}, {problem}" if context else str(problem)
+    if mark is None:
+        return Problem(file, "", f"malformed YAML: {text}")
+    return Problem(f"{file}:{mark.line + 1}", "", f"malformed YAML (column {mark.column + 1}): {text}")
+
+
+def read_yaml(file: str, text: str) -> YamlFile:
+    """Every document of text, or the syntax problem that stops the parser."""
+    result = YamlFile(file)
+    loader = _BaseLoader(text)
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            result.problems += _duplicate_keys(file, node)
+            data = loader.construct_document(node)
+            result.documents.append(Document(file, index, data, node, node.start_mark.line + 1))
+            index += 1
+    except yaml.YAMLError as error:
+        result.problems.append(syntax_problem(file, error))
+    finally:
+        loader.dispose()
+    return result
+
+
+def _duplicate_keys(file: str, root: yaml.Node) -> list[Problem]:
+    problems: list[Problem] = []
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    seen_nodes: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen_nodes:  # anchors and aliases share nodes
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys and key.value != "<<":
+                        where = format_path((*path, key.value))
+                        problems.append(
+                            Problem(
+                                f"{file}:{key.start_mark.line + 1}",
+                                where,
+                                "duplicate key: this mapping already has it",
+                            )
+                        )
+                    keys.add(key.value)
+                    stack.append((value, (*path, key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                stack.append((item, (*path, index)))
+    return problems
+
+
+def load_text(text: str) -> Any:
+    """Plain data from a YAML (or JSON) text; raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_BaseLoader)
