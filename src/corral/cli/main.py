@@ -14,6 +14,11 @@ import click
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("corral.cli.sandbox_cmd", "sandbox", "Run the local AWS sandbox for ECS deployments."),
     "demo": ("corral.cli.demo_cmd", "demo", "Run the demo against an embedded sandbox."),
+    "validate": ("corral.cli.validate_cmd", "validate", "Check the project: entities, references, rendered manifests."),
+    "render": ("corral.cli.render_cmd", "render", "Print a service's manifests rendered for one infrastructure."),
+    "ls": ("corral.cli.ls_cmd", "ls", "List the project's entities by kind."),
+    "connector": ("corral.cli.connector_cmd", "connector", "Test a connector (AWS, Docker registry, Git)."),
+    "secret": ("corral.cli.secret_cmd", "secret", "Encrypt a value for Corral's secret store."),
 }
 
 
