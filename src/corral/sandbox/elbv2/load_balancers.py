@@ -12,7 +12,6 @@ from . import network
 from .exceptions import (
     DuplicateLoadBalancerName,
     InvalidConfigurationRequest,
-    InvalidScheme,
     LoadBalancerNotFound,
     OperationNotPermitted,
     ValidationError,
@@ -153,7 +152,10 @@ class LoadBalancerRegistry:
             raise DuplicateLoadBalancerName("A load balancer with the same name already exists")
         scheme = params.get("Scheme", "internet-facing")
         if scheme not in ("internet-facing", "internal"):
-            raise InvalidScheme(f"Scheme '{scheme}' must be internet-facing or internal")
+            raise ValidationError(
+                f"1 validation error detected: Value '{scheme}' at 'scheme' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [internet-facing, internal]"
+            )
         vpc_id, zones = self._zones(params, kind)
         backend = self.backend
         groups = params.get("SecurityGroups")
