@@ -74,7 +74,7 @@ def put_alarms(policy: ScalingPolicy, account_id: str, region: str) -> list[Alar
     names = policy.alarm_names()
     stale = [alarm.name for alarm in policy.alarms if alarm.name not in names]
     delete_alarms(stale, account_id, region)
-    metric = _metric(policy)
+    metric = _metric(policy) if names else None
     if metric is not None:
         target = float(policy.configuration["TargetValue"])
         for name in names:
