@@ -130,11 +130,13 @@ class ShapeWalker:
         self.skip_required = skip_required
         self.allow_expression = allow_expression
         self.problems: list[Problem] = []
+        self.top_keys: list[str] = []
 
     def walk(self, shape: StructureShape, doc: Any) -> Any:
         if not isinstance(doc, dict):
             self._problem((), f"expected an object at the top level, got {describe_value(doc)}")
             return _MISSING
+        self.top_keys = [k for k in doc if isinstance(k, str)]
         return self._structure(shape, doc, (), (), top=True)
 
     # -- one method per shape type -------------------------------------------------------
@@ -183,7 +185,7 @@ class ShapeWalker:
                 if self.full:
                     self._extra_limit(shape.name, name, converted, (*path, key_text))
         if self.full:
-            self._required(shape, spelled, path, top=top)
+            self._required(shape, spelled, list(value), path, top=top)
         return out
 
     def _list(self, shape: ListShape, value: Any, path: Path, api_path: Path) -> Any:
@@ -287,15 +289,26 @@ class ShapeWalker:
         elif high is not None and size > high:
             self._problem(path, f"must have at most {high} {unit}(s), got {size}")
 
-    def _required(self, shape: StructureShape, given: dict[str, str], path: Path, *, top: bool) -> None:
+    def _required(
+        self, shape: StructureShape, given: dict[str, str], keys: list[Any], path: Path, *, top: bool
+    ) -> None:
         wanted = [*shape.required_members, *EXTRA_REQUIRED.get(shape.name, ())]
         for name in wanted:
             if name in given or (top and name in self.skip_required):
                 continue
-            self._problem((*path, _spelling(name, given)), f"missing required field '{name}'")
+            spelled = self._spelling(name, keys)
+            self._problem((*path, spelled), f"missing required field '{spelled}'")
         if shape.metadata.get("union") and len(given) != 1:
             options = ", ".join(shape.members)
             self._problem(path, f"give exactly one of {options}; got {len(given)}")
+
+    def _spelling(self, name: str, keys: list[Any]) -> str:
+        """Name a missing member in the casing the document uses around it (camelCase for
+        the seeds' autoscaling manifests, the API's own casing otherwise)."""
+        keys = [k for k in keys if isinstance(k, str)] or self.top_keys
+        if keys and all(k[:1].islower() for k in keys):
+            return lower_first(name)
+        return name
 
     def _unresolved(self, shape: Shape, value: str, path: Path, api_path: Path) -> Any:
         if not self.full and shape.type_name == "string":
@@ -340,10 +353,3 @@ def _close_names(key: str, names: list[str]) -> list[str]:
 
 def _expected(shape: Shape) -> str:
     return _EXPECTED.get(shape.type_name, shape.type_name)
-
-
-def _spelling(name: str, given: dict[str, str]) -> str:
-    """Name a missing member in the casing the rest of the document uses."""
-    if given and all(key[:1].islower() for key in given.values()):
-        return lower_first(name)
-    return name
