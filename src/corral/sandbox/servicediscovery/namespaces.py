@@ -41,15 +41,17 @@ class Namespace:
             return self.vpc == other.vpc
         return True
 
-    def to_api(self, service_count: int, *, summary: bool = False) -> dict[str, Any]:
+    def to_api(self, service_count: int, account_id: str) -> dict[str, Any]:
+        """Namespace / NamespaceSummary (the serializer drops what a summary lacks)."""
         properties: dict[str, Any] = {"HttpProperties": {"HttpName": self.name}}
         if self.is_dns:
             properties["DnsProperties"] = {
                 "HostedZoneId": self.hosted_zone_id,
                 "SOA": {"TTL": self.soa_ttl or DEFAULT_SOA_TTL},
             }
-        out: dict[str, Any] = {
+        return {
             "Id": self.id,
+            "ResourceOwner": account_id,
             "Arn": self.arn,
             "Name": self.name,
             "Type": self.type,
@@ -57,10 +59,8 @@ class Namespace:
             "ServiceCount": service_count,
             "Properties": properties,
             "CreateDate": to_datetime(self.created),
+            "CreatorRequestId": self.creator_request_id,
         }
-        if not summary:
-            out["CreatorRequestId"] = self.creator_request_id
-        return out
 
 
 def matches(namespace: Namespace, filters: Sequence[dict[str, Any]]) -> bool:

@@ -50,14 +50,14 @@ def create_http_namespace(backend: Backend, params: Params) -> Result:
 
 def get_namespace(backend: Backend, params: Params) -> Result:
     namespace = backend.get_namespace(params["Id"])
-    return {"Namespace": namespace.to_api(backend.service_count(namespace.id))}
+    return {"Namespace": namespace.to_api(backend.service_count(namespace.id), backend.account_id)}
 
 
 def list_namespaces(backend: Backend, params: Params) -> Result:
     found = backend.list_namespaces(params.get("Filters") or [])
     items, token = page(found, params.get("NextToken"), params.get("MaxResults"))
     return {
-        "Namespaces": [ns.to_api(backend.service_count(ns.id), summary=True) for ns in items],
+        "Namespaces": [ns.to_api(backend.service_count(ns.id), backend.account_id) for ns in items],
         "NextToken": token,
     }
 
@@ -99,17 +99,17 @@ def create_service(backend: Backend, params: Params) -> Result:
         creator_request_id=params.get("CreatorRequestId"),
         tags=_tags(params),
     )
-    return {"Service": {**service.to_api(), "CreatedByAccount": backend.account_id}}
+    return {"Service": service.to_api(backend.account_id)}
 
 
 def get_service(backend: Backend, params: Params) -> Result:
-    return {"Service": {**backend.get_service(params["Id"]).to_api(), "CreatedByAccount": backend.account_id}}
+    return {"Service": backend.get_service(params["Id"]).to_api(backend.account_id)}
 
 
 def list_services(backend: Backend, params: Params) -> Result:
     found = backend.list_services(params.get("Filters") or [])
     items, token = page(found, params.get("NextToken"), params.get("MaxResults"))
-    return {"Services": [service.to_api(summary=True) for service in items], "NextToken": token}
+    return {"Services": [service.to_api(backend.account_id) for service in items], "NextToken": token}
 
 
 def update_service(backend: Backend, params: Params) -> Result:

@@ -78,9 +78,14 @@ class Service:
     def has_custom_health(self) -> bool:
         return self.health_check_custom_config is not None
 
-    def to_api(self, *, summary: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_api(self, account_id: str) -> dict[str, Any]:
+        """Service / ServiceSummary (the serializer drops what a summary lacks)."""
+        return {
             "Id": self.id,
+            "ResourceOwner": account_id,
+            "CreatedByAccount": account_id,
+            "NamespaceId": self.namespace_id,
+            "CreatorRequestId": self.creator_request_id,
             "Arn": self.arn,
             "Name": self.name,
             "Type": self.type,
@@ -91,10 +96,6 @@ class Service:
             "HealthCheckCustomConfig": self.health_check_custom_config,
             "CreateDate": to_datetime(self.created),
         }
-        if not summary:
-            out["NamespaceId"] = self.namespace_id
-            out["CreatorRequestId"] = self.creator_request_id
-        return out
 
 
 def service_type(namespace: Namespace, dns_config: DnsConfig | None, requested: str | None) -> str:
