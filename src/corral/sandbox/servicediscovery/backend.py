@@ -26,10 +26,17 @@ from .exceptions import (
     ServiceAlreadyExists,
     ServiceNotFound,
 )
-from .instances import HEALTHY, UNHEALTHY, Instance, initial_custom_health, wanted
+from .instances import HEALTHY, UNHEALTHY, Instance, initial_custom_health, select
 from .namespaces import Namespace, matches
 from .operations import Operation
-from .services import DnsConfig, Service, check_health_settings, required_attributes, service_type
+from .services import (
+    DnsConfig,
+    Service,
+    check_health_settings,
+    required_attributes,
+    service_matches,
+    service_type,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,18 +179,7 @@ class Backend(_Base):
         raise ServiceNotFound(f"Service {arn} not found.")
 
     def list_services(self, filters: Sequence[dict[str, Any]]) -> list[Service]:
-        out = list(self.services.values())
-        for spec in filters:
-            name, values, condition = spec["Name"], spec.get("Values") or [], spec.get("Condition", "EQ")
-            if name == "RESOURCE_OWNER":
-                out = out if "SELF" in values else []
-            elif name == "NAMESPACE_ID" and condition in ("EQ", "IN"):
-                if condition == "EQ" and len(values) != 1:
-                    raise InvalidInput("The EQ condition takes exactly one value.")
-                out = [service for service in out if service.namespace_id in values]
-            else:
-                raise InvalidInput(f"Filter {name} with condition {condition} is not supported.")
-        return out
+        return [service for service in self.services.values() if service_matches(service, filters)]
 
     def update_service(
         self,
@@ -275,9 +271,6 @@ class Backend(_Base):
             raise InstanceNotFound(f"Instance {instance_id} not found in service {service.id}.")
         return found
 
-    def health_of(self, service: Service, instance: Instance) -> str:
-        return instance.health(route53_checked=service.health_check_config is not None)
-
     def set_custom_health(self, service_id: str, instance_id: str, status: str) -> None:
         service = self.get_service(service_id)
         instance = self.get_instance(service, instance_id)
@@ -311,13 +304,10 @@ class Backend(_Base):
         )
         if service is None:
             raise ServiceNotFound(f"Service {service_name} not found in namespace {namespace_name}.")
-        found = [i for i in service.instances.values() if _has_attributes(i, query or {})]
-        preferred = [i for i in found if _has_attributes(i, optional or {})]
-        found = preferred or found
-        if health_status == "HEALTHY_OR_ELSE_ALL":
-            healthy = [i for i in found if wanted(self.health_of(service, i), HEALTHY)]
-            return namespace, service, healthy or found
-        return namespace, service, [i for i in found if wanted(self.health_of(service, i), health_status)]
+        chosen = select(
+            list(service.instances.values()), service.health_of, health_status, query or {}, optional or {}
+        )
+        return namespace, service, chosen
 
     # ------------------------------------------------------------------ tags
 
@@ -337,7 +327,3 @@ class Backend(_Base):
 
     def tags_of(self, arn: str) -> dict[str, str]:
         return dict(self._tagged(arn))
-
-
-def _has_attributes(instance: Instance, wanted_attributes: dict[str, str]) -> bool:
-    return all(instance.attributes.get(key) == value for key, value in wanted_attributes.items())

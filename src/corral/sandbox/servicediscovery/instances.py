@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,3 +47,22 @@ def wanted(status: str, requested: str) -> bool:
         return True
     healthy = status in (HEALTHY, UNKNOWN)
     return healthy if requested == HEALTHY else not healthy
+
+
+def select(
+    instances: list[Instance],
+    health: Callable[[Instance], str],
+    requested: str,
+    query: dict[str, str],
+    optional: dict[str, str],
+) -> list[Instance]:
+    """DiscoverInstances: QueryParameters must match; OptionalParameters narrow when they match any."""
+    found = [i for i in instances if _has_attributes(i, query)]
+    found = [i for i in found if _has_attributes(i, optional)] or found
+    if requested == "HEALTHY_OR_ELSE_ALL":
+        return [i for i in found if wanted(health(i), HEALTHY)] or found
+    return [i for i in found if wanted(health(i), requested)]
+
+
+def _has_attributes(instance: Instance, attributes: dict[str, str]) -> bool:
+    return all(instance.attributes.get(key) == value for key, value in attributes.items())

@@ -175,7 +175,7 @@ def discover_instances(backend: Backend, params: Params) -> Result:
                 "InstanceId": instance.id,
                 "NamespaceName": namespace.name,
                 "ServiceName": service.name,
-                "HealthStatus": backend.health_of(service, instance),
+                "HealthStatus": service.health_of(instance),
                 "Attributes": dict(instance.attributes),
             }
             for instance in instances[:limit]
@@ -194,7 +194,7 @@ def get_instances_health_status(backend: Backend, params: Params) -> Result:
     ids = params.get("Instances") or list(service.instances)
     instances = [backend.get_instance(service, instance_id) for instance_id in ids]
     items, token = page(instances, params.get("NextToken"), params.get("MaxResults"))
-    return {"Status": {i.id: backend.health_of(service, i) for i in items}, "NextToken": token}
+    return {"Status": {i.id: service.health_of(i) for i in items}, "NextToken": token}
 
 
 def update_instance_custom_health_status(backend: Backend, params: Params) -> Result:

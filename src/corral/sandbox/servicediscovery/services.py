@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,9 @@ class Service:
     def has_custom_health(self) -> bool:
         return self.health_check_custom_config is not None
 
+    def health_of(self, instance: Instance) -> str:
+        return instance.health(route53_checked=self.health_check_config is not None)
+
     def to_api(self, account_id: str) -> dict[str, Any]:
         """Service / ServiceSummary (the serializer drops what a summary lacks)."""
         return {
@@ -143,3 +147,20 @@ def required_attributes(service: Service, attributes: dict[str, str]) -> None:
         raise InvalidInput(
             f"The service's DNS records require the attribute(s) {', '.join(missing)} for each instance."
         )
+
+
+def service_matches(service: Service, filters: Sequence[dict[str, Any]]) -> bool:
+    """ListServices filters: NAMESPACE_ID (EQ, IN) and RESOURCE_OWNER."""
+    for spec in filters:
+        name, values, condition = spec["Name"], spec.get("Values") or [], spec.get("Condition", "EQ")
+        if name == "RESOURCE_OWNER":
+            if "SELF" not in values:
+                return False
+        elif name == "NAMESPACE_ID" and condition in ("EQ", "IN"):
+            if condition == "EQ" and len(values) != 1:
+                raise InvalidInput("The EQ condition takes exactly one value.")
+            if service.namespace_id not in values:
+                return False
+        else:
+            raise InvalidInput(f"Filter {name} with condition {condition} is not supported.")
+    return True
