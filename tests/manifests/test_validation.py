@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -48,6 +49,7 @@ BAD = [
      "requiresCompatibilities", 'expected a list, got a string ("FARGATE")'),
     (K.TASK_DEFINITION, {"containerDefinitions": [{"name": "web", "image": "nginx"}]},
      "family", "missing required field 'family'"),
+    (K.TASK_DEFINITION, task(family=None), "family", "missing required field 'family'"),
     (K.TASK_DEFINITION, task(containerDefinitions=[{"image": "nginx"}]),
      "containerDefinitions[0].name", "missing required field 'name'"),
     (K.TASK_DEFINITION, task(containerDefinitions=[]),
@@ -61,6 +63,9 @@ BAD = [
     (K.TASK_DEFINITION, web(dockerLabels={"version": 1.5}),
      "containerDefinitions[0].dockerLabels.version",
      "expected a string, got a number (1.5); quote it to make it a string"),
+    (K.TASK_DEFINITION, web(environment=[{"name": "RELEASED", "value": dt.date(2024, 5, 1)}]),
+     "containerDefinitions[0].environment[0].value",
+     "expected a string, got a date (2024-05-01); quote it to make it a string"),
     (K.TASK_DEFINITION, web(image="<+artifact.image>"),
      "containerDefinitions[0].image", "unresolved expression <+artifact.image>"),
     (K.TASK_DEFINITION, task(executionRoleArn="${EXECUTION_ROLE}"),

@@ -89,6 +89,8 @@ def describe_value(value: Any) -> str:
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, int | float):
         return f"a number ({value})"
+    if isinstance(value, dt.date):
+        return f"a date ({value.isoformat()})"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f'a string ("{shown}")'
@@ -185,7 +187,8 @@ class ShapeWalker:
                 if self.full:
                     self._extra_limit(shape.name, name, converted, (*path, key_text))
         if self.full:
-            self._required(shape, spelled, list(value), path, top=top)
+            present = {name for name, key in spelled.items() if value[key] is not None}
+            self._required(shape, present, list(value), path, top=top)
         return out
 
     def _list(self, shape: ListShape, value: Any, path: Path, api_path: Path) -> Any:
@@ -290,7 +293,7 @@ class ShapeWalker:
             self._problem(path, f"must have at most {high} {unit}(s), got {size}")
 
     def _required(
-        self, shape: StructureShape, given: dict[str, str], keys: list[Any], path: Path, *, top: bool
+        self, shape: StructureShape, given: set[str], keys: list[Any], path: Path, *, top: bool
     ) -> None:
         wanted = [*shape.required_members, *EXTRA_REQUIRED.get(shape.name, ())]
         for name in wanted:
@@ -333,7 +336,7 @@ class ShapeWalker:
 
     def _wrong_type(self, shape: Shape, value: Any, path: Path) -> Any:
         message = f"expected {_expected(shape)}, got {describe_value(value)}"
-        if shape.type_name == "string" and isinstance(value, int | float | bool):
+        if shape.type_name == "string" and isinstance(value, int | float | bool | dt.date):
             message += "; quote it to make it a string"
         self._problem(path, message)
         return _MISSING
