@@ -205,6 +205,7 @@ class _Renderer:
         self.resolver = SecretResolver(project)
         self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
         self.mode = Mode.FAIL
+        self.service_id = ""
 
     # -- the steps, in order ------------------------------------------------------------
 
@@ -212,6 +213,7 @@ class _Renderer:
         problems = _lookup_problems(self.project, service_id, env_id, infra_id)
         if problems:
             return RenderOutcome(None, problems)
+        self.service_id = service_id
         service = self.project.services[service_id]
         env = self.project.environments[env_id]
         infra = self.project.infrastructures[(env_id, infra_id)]
@@ -561,6 +563,8 @@ class _Renderer:
         except ConfigError as error:
             self.problems += [_relocate(p, file.source, p.path) for p in error.problems]
             return
+        if manifest.type == ManifestKind.SERVICE_DEFINITION.value:
+            _default_service_name(document, self.service_id)
         problems = validate_manifest(manifest.type, document, source=file.source)
         problems = [p for p in problems if not _deferred(document, p.path)]
         if problems:
@@ -640,6 +644,13 @@ class _Renderer:
                 execution_role_arn=infra.spec.execution_role_arn,
             )
             self.problems += [p for p in problems if p not in self.problems]
+
+
+def _default_service_name(document: dict[str, Any], service_id: str) -> None:
+    """FirstGen service definitions have no serviceName (FirstGen made one up): use the
+    Corral service's identifier, which is a valid ECS service name."""
+    if not any(isinstance(k, str) and k.lower() == "servicename" for k in document):
+        document["serviceName"] = service_id
 
 
 def _header(entity: Entity) -> dict[str, Any]:
