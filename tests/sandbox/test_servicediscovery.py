@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from corral.sandbox import Sandbox
+from corral.sandbox import ecs as ecs_emulation
 from corral.sandbox.core.world import DEFAULT_ACCOUNT
 
 T = TypeVar("T")
@@ -443,3 +444,60 @@ def test_state_survives_pickling(sandbox: Sandbox, sd: Any) -> None:
         world = pickle.loads(pickle.dumps(sandbox.world))
     restored = world.region(DEFAULT_ACCOUNT, "us-east-1").servicediscovery
     assert list(restored.get_service(service["Id"]).instances) == ["t"]
+
+
+# ---------------------------------------------------------------------- ECS services with serviceRegistries
+
+ECS_EMULATED = hasattr(ecs_emulation.Backend, "find_service") and "CreateService" in ecs_emulation.OPERATIONS
+
+
+@pytest.mark.skipif(not ECS_EMULATED, reason="the ECS emulation has not landed yet")
+def test_ecs_tasks_are_registered_and_deregistered(sandbox: Sandbox, sd: Any) -> None:
+    registry = dns_service(sd, private_namespace(sd), HealthCheckCustomConfig={"FailureThreshold": 1})
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    ecs.register_task_definition(
+        family="web",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "web:1", "essential": True, "portMappings": [{"containerPort": 8080}]}
+        ],
+    )
+    ecs.create_service(
+        cluster="apps",
+        serviceName="web",
+        taskDefinition="web",
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}},
+        serviceRegistries=[{"registryArn": registry["Arn"], "containerName": "app", "containerPort": 8080}],
+    )
+
+    def discovered(count: int) -> list[dict[str, Any]] | None:
+        found = sd.discover_instances(NamespaceName="app.local", ServiceName="web", HealthStatus="ALL")
+        return found["Instances"] if len(found["Instances"]) == count else None
+
+    instances = wait_for(lambda: discovered(2))
+    assert instances, "both tasks are registered once RUNNING"
+    task_ids = {
+        arn.rsplit("/", 1)[-1] for arn in ecs.list_tasks(cluster="apps", serviceName="web")["taskArns"]
+    }
+    assert {i["InstanceId"] for i in instances} == task_ids
+    attributes = instances[0]["Attributes"]
+    assert attributes["ECS_CLUSTER_NAME"] == "apps"
+    assert attributes["ECS_SERVICE_NAME"] == "web"
+    assert attributes["ECS_TASK_DEFINITION_FAMILY"] == "web"
+    assert attributes["AWS_INSTANCE_PORT"] == "8080"
+    assert attributes["AWS_INSTANCE_IPV4"].count(".") == 3
+    assert attributes["AVAILABILITY_ZONE"]
+
+    ecs.update_service(cluster="apps", service="web", desiredCount=0)
+    assert wait_for(lambda: discovered(0) == []), "tasks stopped by scaling to 0 are deregistered"
+    ecs.update_service(cluster="apps", service="web", desiredCount=1)
+    assert wait_for(lambda: discovered(1)), "a new task is registered"
+    ecs.delete_service(cluster="apps", service="web", force=True)
+    assert wait_for(lambda: discovered(0) == []), "deleting the service deregisters its tasks"
+    sd.delete_service(Id=registry["Id"])  # nothing left registered
