@@ -21,9 +21,6 @@ from corral.manifests.shapes import Path, ShapeWalker, input_shape, lower_first
 
 TARGET_GROUP_PLACEHOLDER = "<+targetGroupArn>"
 
-# CreateService members UpdateService does not take: these cannot change on a live service.
-CREATE_ONLY_MEMBERS = ("serviceName", "launchType", "schedulingStrategy", "role", "clientToken", "tags")
-
 
 def validate_manifest(kind: ManifestKind | str, doc: Any, *, source: str) -> list[Problem]:
     """Every problem in a rendered manifest, in document order; empty when it is valid."""
