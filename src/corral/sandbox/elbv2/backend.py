@@ -24,7 +24,7 @@ from .exceptions import (
 from .listeners import ListenerRegistry
 from .load_balancers import LoadBalancerRegistry
 from .tagging import tags_from
-from .target_groups import TargetGroup, apply_health_settings, build_target_group
+from .target_groups import TargetGroup, build_target_group, with_health_settings
 from .targets import RegisteredTarget, StaticProbe, not_registered
 
 
@@ -127,7 +127,7 @@ class Backend(_Base):
 
     def modify_target_group(self, params: dict[str, Any]) -> TargetGroup:
         group = self.target_group(params["TargetGroupArn"])
-        apply_health_settings(group.health_check, params)
+        group.health_check = with_health_settings(group.health_check, params, group.target_type)
         now = self.now()
         for target in list(group.targets.values()):
             target.evaluate(now)

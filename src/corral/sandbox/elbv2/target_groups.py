@@ -7,6 +7,7 @@ A `TargetGroup` is also what the ECS emulation reads through the contract
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,8 +68,9 @@ def default_health_check(protocol: str | None, protocol_version: str | None, tar
     return HealthCheck(True, "TCP", "traffic-port", None, 30, 10, 5, 2, None)
 
 
-def apply_health_settings(health: HealthCheck, params: dict[str, Any]) -> None:
-    """CreateTargetGroup / ModifyTargetGroup health check parameters, validated."""
+def with_health_settings(current: HealthCheck, params: dict[str, Any], target_type: str) -> HealthCheck:
+    """`current` changed by CreateTargetGroup / ModifyTargetGroup health check parameters, validated."""
+    health = dataclasses.replace(current)
     if "HealthCheckProtocol" in params:
         protocol = params["HealthCheckProtocol"]
         if protocol not in ("HTTP", "HTTPS", "TCP"):
@@ -104,6 +106,11 @@ def apply_health_settings(health: HealthCheck, params: dict[str, Any]) -> None:
         raise ValidationError(
             f"Health check port '{health.port}' must be 'traffic-port' or a port from 1 to 65535"
         )
+    if not health.enabled and target_type != "lambda":
+        raise InvalidConfigurationRequest(
+            f"Health checks cannot be disabled for target groups with target type '{target_type}'"
+        )
+    return health
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
@@ -313,8 +320,7 @@ def build_target_group(arn: str, params: dict[str, Any]) -> TargetGroup:
         raise ValidationError("A protocol version can only be specified for HTTP and HTTPS target groups")
     if protocol in ALB_PROTOCOLS and version is None:
         version = "HTTP1"
-    health = default_health_check(protocol, version, target_type)
-    apply_health_settings(health, params)
+    health = with_health_settings(default_health_check(protocol, version, target_type), params, target_type)
     ip_type = params.get("IpAddressType", "ipv4") if target_type in ("ip", "instance") else None
     return TargetGroup(
         arn=arn,
