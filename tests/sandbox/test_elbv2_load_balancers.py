@@ -92,9 +92,14 @@ def test_describe_by_arn_name_and_pages(sandbox: Sandbox) -> None:
 def test_create_validation(sandbox: Sandbox) -> None:
     elb = sandbox.client("elbv2")
     network = default_network(sandbox)
-    elb.create_load_balancer(Name="web", Subnets=network.subnets[:2])
+    arn = elb.create_load_balancer(Name="web", Subnets=network.subnets[:2])["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+    again = elb.create_load_balancer(Name="web", Subnets=network.subnets[:2])["LoadBalancers"][0]
+    assert again["LoadBalancerArn"] == arn, "the same settings: CreateLoadBalancer is idempotent"
     cases = [
-        ({"Name": "web", "Subnets": network.subnets[:2]}, "DuplicateLoadBalancerName"),
+        ({"Name": "web", "Subnets": network.subnets[1:3]}, "DuplicateLoadBalancerName"),
+        ({"Name": "web", "Subnets": network.subnets[:2], "Scheme": "internal"}, "DuplicateLoadBalancerName"),
         ({"Name": "one-zone", "Subnets": network.subnets[:1]}, "InvalidConfigurationRequest"),
         ({"Name": "ghost", "Subnets": ["subnet-00000000", network.subnets[0]]}, "SubnetNotFound"),
         ({"Name": "-bad-", "Subnets": network.subnets[:2]}, "ValidationError"),

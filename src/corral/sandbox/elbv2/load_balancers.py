@@ -148,8 +148,6 @@ class LoadBalancerRegistry:
             )
         if kind not in TYPES:
             raise ValidationError(f"Load balancer type '{kind}' must be one of application, network, gateway")
-        if self.by_name(name) is not None:
-            raise DuplicateLoadBalancerName("A load balancer with the same name already exists")
         scheme = params.get("Scheme", "internet-facing")
         if scheme not in ("internet-facing", "internal"):
             raise ValidationError(
@@ -178,6 +176,11 @@ class LoadBalancerRegistry:
             created=backend.now(),
             tags=backend.tags_from(params.get("Tags")),
         )
+        existing = self.by_name(name)
+        if existing is not None:
+            if _settings(existing) == _settings(lb):
+                return existing  # CreateLoadBalancer is idempotent for identical settings
+            raise DuplicateLoadBalancerName("A load balancer with the same name already exists")
         lb.attributes = {k: default for k, (default, _) in lb.attribute_specs().items()}
         self.items[lb.arn] = lb
         return lb
@@ -234,3 +237,8 @@ class LoadBalancerRegistry:
             )
         self.backend.listeners.delete_for_load_balancer(arn)
         del self.items[arn]
+
+
+def _settings(lb: LoadBalancer) -> tuple[Any, ...]:
+    subnets = [zone["SubnetId"] for zone in lb.availability_zones]
+    return (lb.type, lb.scheme, subnets, lb.security_groups, lb.ip_address_type)
