@@ -1,0 +1,36 @@
+"""Waiting in sandbox tests: poll a predicate with short real sleeps until a deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class WaitTimeout(AssertionError):
+    pass
+
+
+def wait_until(
+    predicate: Callable[[], T | None],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> T:
+    """Call `predicate` until it returns something truthy; return that value.
+
+    Raises WaitTimeout (an AssertionError, so pytest shows it as a failure) with the last
+    value seen once `timeout` real seconds have passed.
+    """
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {message}; last value: {last!r}")
+        time.sleep(interval)
