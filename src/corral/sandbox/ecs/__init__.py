@@ -1,17 +1,15 @@
-"""Emulated ecs (placeholder until its models land)."""
+"""Emulated Amazon ECS: clusters, task definitions, services with the rolling scheduler, tasks.
+
+See clusters.py for simulated container instances, tasks.py for the task lifecycle,
+scheduler.py for rolling deployments, and docs/sandbox-internals.md for the contracts with
+the ELBv2, Cloud Map and Application Auto Scaling emulations.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ..core.world import Backend as _Base
+from .backend import Backend
+from .responses import OPERATIONS
 
 BOTOCORE_NAME = "ecs"
 
-
-class Backend(_Base):
-    service = "ecs"
-
-
-OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {}
+__all__ = ["BOTOCORE_NAME", "OPERATIONS", "Backend"]

@@ -1,0 +1,138 @@
+"""Service deployments (`ecs-svc/...`) and the deployment circuit breaker."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import events, ids
+from .tasks import RUNNING, STARTING, STOPPED, Task
+
+if TYPE_CHECKING:
+    from .services import Service
+    from .task_definitions import TaskDefinition
+    from .task_parts import LoadBalancer, ServiceRegistry
+
+PRIMARY = "PRIMARY"
+ACTIVE = "ACTIVE"
+IN_PROGRESS = "IN_PROGRESS"
+COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+CIRCUIT_BREAKER_FAILED = "ECS deployment circuit breaker: tasks failed to start."
+
+
+@dataclass(eq=False)
+class Deployment:
+    id: str
+    task_definition: TaskDefinition
+    desired_count: int
+    created_at: float
+    launch_type: str
+    capacity_provider_strategy: list[dict[str, Any]] | None
+    platform_version: str | None
+    network_configuration: dict[str, Any] | None
+    load_balancers: list[LoadBalancer]
+    registries: list[ServiceRegistry]
+    status: str = PRIMARY
+    rollout_state: str = IN_PROGRESS
+    rollout_state_reason: str = ""
+    failed_tasks: int = 0
+    updated_at: float = 0.0
+    tasks: list[Task] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at
+        self.rollout_state_reason = self.rollout_state_reason or f"ECS deployment {self.id} in progress."
+
+    def live_tasks(self) -> list[Task]:
+        return [t for t in self.tasks if t.is_live]
+
+    def unstopped_tasks(self) -> list[Task]:
+        return [t for t in self.tasks if t.last_status != STOPPED]
+
+    def running_count(self) -> int:
+        return sum(1 for t in self.tasks if t.last_status == RUNNING)
+
+    def pending_count(self) -> int:
+        return sum(1 for t in self.tasks if t.last_status in STARTING and t.is_live)
+
+    def complete(self, now: float) -> None:
+        self.rollout_state = COMPLETED
+        self.rollout_state_reason = f"ECS deployment {self.id} completed."
+        self.updated_at = now
+
+
+def new_deployment(
+    service: Service, definition: TaskDefinition, *, reason: str = "", template: Deployment | None = None
+) -> Deployment:
+    """Make a new PRIMARY deployment of the service's current settings (or, for a rollback, of
+    `template`'s); older deployments turn ACTIVE."""
+    now = service.backend.now()
+    if template is not None:
+        service.network_configuration = template.network_configuration
+        service.load_balancers = list(template.load_balancers)
+        service.registries = list(template.registries)
+    deployment = Deployment(
+        id=ids.deployment_id(),
+        task_definition=definition,
+        desired_count=service.desired_count,
+        created_at=now,
+        launch_type=service.task_launch_type,
+        capacity_provider_strategy=service.capacity_provider_strategy,
+        platform_version=service.platform_version,
+        network_configuration=service.network_configuration,
+        load_balancers=list(service.load_balancers),
+        registries=list(service.registries),
+        rollout_state_reason=reason,
+    )
+    for older in service.deployments:
+        older.status = ACTIVE
+        older.updated_at = now
+    service.deployments.insert(0, deployment)
+    service.task_definition = definition
+    service.steady = False
+    service.start_failures = 0
+    service.backoff_until = 0.0
+    return deployment
+
+
+def failure_threshold(desired_count: int) -> int:
+    return min(200, max(3, math.ceil(0.5 * desired_count)))
+
+
+def record_failed_task(service: Service, deployment: Deployment) -> None:
+    """A task of `deployment` failed (to start, or a health check): count it, maybe trip the breaker."""
+    deployment.failed_tasks += 1
+    deployment.updated_at = service.backend.now()
+    breaker = service.deployment_configuration
+    if (
+        deployment is service.primary
+        and deployment.rollout_state == IN_PROGRESS
+        and breaker.circuit_breaker_enable
+        and deployment.failed_tasks >= failure_threshold(service.desired_count)
+    ):
+        _trip(service, deployment)
+
+
+def record_healthy_task(deployment: Deployment) -> None:
+    """`resetOnHealthyTask`: a task of the deployment runs healthy, so failures are no longer consecutive."""
+    deployment.failed_tasks = 0
+
+
+def _trip(service: Service, failed: Deployment) -> None:
+    now = service.backend.now()
+    failed.rollout_state = FAILED
+    failed.rollout_state_reason = CIRCUIT_BREAKER_FAILED
+    failed.updated_at = now
+    service.add_event(events.deployment_failed(service.name, failed.id))
+    target = service.last_completed
+    if not service.deployment_configuration.circuit_breaker_rollback or target is None:
+        return
+    new_deployment(
+        service,
+        target.task_definition,
+        reason=f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.",
+        template=target,
+    )
+    service.add_event(events.rolling_back(service.name, target.id), at=now + 0.001)
