@@ -192,7 +192,7 @@ def _run(tokens: list[Token], start: str, text: str, *, base: int) -> Any:
         message = f"unexpected {_describe(exc.token)}; expected {_expected(exc.expected)}"
         raise ExpressionError(message, expression=text, position=position) from None
     except UnexpectedInput as exc:  # other parser complaints; not expected with our own lexer
-        position = base + (getattr(exc, "pos_in_stream", 0) or 0)
+        position = base + (exc.pos_in_stream or 0)
         raise ExpressionError("syntax error", expression=text, position=position) from None
     except ExpressionError as exc:  # from building nodes: names, input options, nested strings
         raise ExpressionError(exc.detail, expression=text, position=exc.position) from None
