@@ -51,3 +51,36 @@ def test_reset_forgets_moto_state_and_the_call_log(sandbox: Sandbox) -> None:
 def test_unknown_admin_path_is_a_clear_404(sandbox: Sandbox) -> None:
     with pytest.raises(SandboxAdminError, match="no admin endpoint GET /_sandbox/nothing"):
         sandbox.admin._call("GET", "/nothing")
+
+
+def test_target_health_of_api_registered_targets_can_be_set(sandbox: Sandbox) -> None:
+    ec2, elbv2 = sandbox.client("ec2"), sandbox.client("elbv2")
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    lb = elbv2.create_load_balancer(Name="admin", Subnets=subnets)["LoadBalancers"][0]
+    tg = elbv2.create_target_group(
+        Name="admin",
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckIntervalSeconds=10,
+        HealthCheckTimeoutSeconds=5,
+        HealthyThresholdCount=2,
+        UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
+    elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.0.5", "Port": 80}])
+    sandbox.admin.advance(60)
+    sandbox.admin.set_target_health(tg, "10.0.0.5", port=80, healthy=False, status_code=502)
+    sandbox.admin.advance(60)
+    (health,) = elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    assert health["TargetHealth"]["State"] == "unhealthy"
+    assert health["TargetHealth"]["Description"] == "Health checks failed with these codes: [502]"
+    with pytest.raises(SandboxAdminError, match="InvalidTarget"):
+        sandbox.admin.set_target_health(tg, "10.9.9.9", port=80, healthy=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -60,15 +60,14 @@ def sandbox(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
+    stopping = threading.Event()
+
     def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     throttling = "off" if no_throttling else "on"
-    click.echo(
-        f"Corral sandbox ready on {server.endpoint_url} (speed {speed:g}x, throttling {throttling})",
-        err=False,
-    )
+    click.echo(f"Corral sandbox ready on {server.endpoint_url} (speed {speed:g}x, throttling {throttling})")
     sys.stdout.flush()
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    server.serve_until(stopping)

@@ -49,6 +49,7 @@ def _prepare(sandbox: Sandbox, echo: Echo) -> dict[str, Any]:
         VpcId=vpc,
         TargetType="ip",
         HealthCheckIntervalSeconds=5,
+        HealthCheckTimeoutSeconds=2,
         HealthyThresholdCount=2,
     )["TargetGroups"][0]
     elbv2.modify_target_group_attributes(

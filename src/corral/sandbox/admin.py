@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .core.errors import AwsError
+
 if TYPE_CHECKING:
     from .server import SandboxApp
 
@@ -108,6 +110,21 @@ def scale(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
         return region.autoscaling.simulate_scaling(body["resourceId"], int(body["desiredCount"]))
 
 
+def target_health(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    """What the load balancer's health check sees from a target registered through the API."""
+    body = _body(request)
+    with app.world.lock:
+        region = app.world.region(body.get("accountId", "123456789012"), body.get("region", "us-east-1"))
+        region.elbv2.set_target_probe(
+            body["targetGroupArn"],
+            body["targetId"],
+            body.get("port"),
+            ok=bool(body["healthy"]),
+            status_code=int(body.get("statusCode", 200 if body["healthy"] else 503)),
+        )
+    return {"set": True}
+
+
 ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/_sandbox/health", ["GET"], health),
     ("/_sandbox/calls", ["GET", "DELETE"], calls),
@@ -119,6 +136,7 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/_sandbox/reset", ["POST"], reset),
     ("/_sandbox/steady-states", ["GET"], steady_states),
     ("/_sandbox/autoscaling/scale", ["POST"], scale),
+    ("/_sandbox/elbv2/target-health", ["POST"], target_health),
 ]
 URLS = Map([Rule(path, endpoint=handler, methods=methods) for path, methods, handler in ROUTES])
 
@@ -143,6 +161,10 @@ class AdminApp:
             response = _json({"error": f"no admin endpoint {request.method} {request.path}"}, 404)
         except HTTPException as exc:
             response = _json({"error": exc.description}, exc.code or 400)
-        except (AdminError, ValueError, KeyError, TypeError) as exc:
+        except AwsError as exc:
+            response = _json({"error": f"{exc.code}: {exc.message}"}, 400)
+        except KeyError as exc:
+            response = _json({"error": f"missing field {exc}"}, 400)
+        except (AdminError, ValueError, TypeError) as exc:
             response = _json({"error": str(exc)}, 400)
         return response(environ, start_response)

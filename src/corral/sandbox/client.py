@@ -84,3 +84,23 @@ class SandboxAdmin:
             "/autoscaling/scale",
             {"resourceId": resource_id, "desiredCount": desired_count, "region": region},
         )
+
+    def set_target_health(
+        self,
+        target_group_arn: str,
+        target_id: str,
+        *,
+        healthy: bool,
+        port: int | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        """For targets registered through RegisterTargets: what the health check sees from now on."""
+        body: dict[str, Any] = {
+            "targetGroupArn": target_group_arn,
+            "targetId": target_id,
+            "healthy": healthy,
+            "port": port,
+        }
+        if status_code is not None:
+            body["statusCode"] = status_code
+        self._call("POST", "/elbv2/target-health", body)

@@ -175,13 +175,11 @@ class Sandbox:
         self.app.world.timers.stop()
         self.app.save()
 
-    def serve_forever(self) -> None:
-        """Foreground mode for `corral sandbox`."""
+    def serve_until(self, stopping: threading.Event) -> None:
+        """Foreground mode for `corral sandbox`: serve until the event is set (signal handlers set it)."""
         self.start()
-        assert self._thread is not None
         try:
-            while self._thread.is_alive():
-                self._thread.join(timeout=1)
+            stopping.wait()
         finally:
             self.stop()
 
