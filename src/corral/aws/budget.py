@@ -123,7 +123,13 @@ class RateBudget:
         deadline: float | None = None,
         abort: threading.Event | None = None,
     ) -> float:
-        """Block until this call may be sent; return the seconds waited."""
+        """Block until this call may be sent; return the seconds waited.
+
+        `deadline` and `abort` default to the current call scope's (`corral.aws.retry.call_scope`).
+        """
+        call = current_scope()
+        deadline = call.deadline if deadline is None else deadline
+        abort = call.abort if abort is None else abort
         wait = self.reserve(scope, region, operation, deadline=deadline)
         if wait <= 0:
             return 0.0
@@ -141,9 +147,7 @@ class RateBudget:
         """
 
         def before_send(event_name: str, **_: Any) -> None:
-            operation = event_name.rsplit(".", 1)[-1]
-            call = current_scope()
-            self.acquire(scope(), region, operation, deadline=call.deadline, abort=call.abort)
+            self.acquire(scope(), region, event_name.rsplit(".", 1)[-1])
             # returning None lets botocore send the request
 
         client.meta.events.register("before-send.ecs", before_send, unique_id="corral-budget")

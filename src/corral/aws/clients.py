@@ -6,7 +6,8 @@
     with call_scope(deadline=time.monotonic() + 600):
         clients.ecs.update_service(cluster="prod", service="web", taskDefinition=arn)
 
-- One botocore session per `Clients`; clients are created on first use and cached (creating
+- One botocore session per `Clients` (all sessions share one loader of botocore's service
+  models, parsed once per process); clients are created on first use and cached (creating
   clients from one session is not thread-safe, so it happens under a lock; the clients themselves
   are safe to share between threads).
 - Credentials: explicit keys (`access_key_id`, `secret_access_key`, `session_token`), else the
@@ -25,6 +26,7 @@ botocore is imported on first use, so importing this module is cheap.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,6 +171,7 @@ class Clients:
 
             settings = self.settings
             session = botocore.session.Session(profile=settings.profile)
+            session.register_component("data_loader", _shared_loader())
             if settings.access_key_id or settings.secret_access_key:
                 session.set_credentials(
                     settings.access_key_id, settings.secret_access_key, settings.session_token
@@ -222,6 +225,7 @@ class Clients:
                 return credentials
 
         session = botocore.session.Session()
+        session.register_component("data_loader", _shared_loader())
         session.register_component("credential_provider", CredentialResolver([AssumedRole()]))
         return session
 
@@ -236,3 +240,12 @@ class Clients:
             max_pool_connections=MAX_POOL_CONNECTIONS,
             user_agent_extra=USER_AGENT_EXTRA,
         )
+
+
+@functools.cache
+def _shared_loader() -> Any:
+    """One botocore data loader for the process: it caches the parsed service models, which
+    makes a new session's first client several times cheaper."""
+    from botocore.loaders import create_loader
+
+    return create_loader()

@@ -28,6 +28,7 @@ its error is raised. Without a deadline, a call is retried for `RetryPolicy.wind
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -37,9 +38,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
-
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
-from botocore.exceptions import HTTPClientError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +70,15 @@ TRANSIENT_CODES = frozenset(
         "PriorRequestNotComplete",
     }
 )
-CONNECTION_ERRORS: tuple[type[Exception], ...] = (BotocoreConnectionError, HTTPClientError)
+
+
+@functools.cache
+def connection_errors() -> tuple[type[Exception], ...]:
+    """Refused, closed and timed-out connections (botocore imported on first use)."""
+    from botocore.exceptions import ConnectionError, HTTPClientError
+
+    return (ConnectionError, HTTPClientError)
+
 
 _STARTED = "corral_retry_started"  # key in botocore's per-call request context
 
@@ -146,7 +152,7 @@ def is_retryable(response: Any = None, caught_exception: BaseException | None = 
     `response` is botocore's `(http_response, parsed)` pair; `caught_exception` what the attempt raised.
     """
     if caught_exception is not None:
-        return isinstance(caught_exception, CONNECTION_ERRORS)
+        return isinstance(caught_exception, connection_errors())
     if response is None:
         return False
     parsed = response[1] if isinstance(response, tuple) else response
@@ -168,7 +174,7 @@ def is_retryable_error(error: BaseException) -> bool:
     response = getattr(error, "response", None)
     if response is not None:
         return is_retryable(response)
-    return isinstance(error, CONNECTION_ERRORS)
+    return isinstance(error, connection_errors())
 
 
 def needs_retry(

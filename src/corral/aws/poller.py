@@ -1,0 +1,430 @@
+"""One shared poller per (account or endpoint, Region, cluster) for every step waiting on ECS.
+
+Tools that poll each deployment on its own exhaust the account's ECS read buckets after a
+handful of parallel deployments. Here every waiting step of the process shares one poller per
+cluster, which describes all watched services together, 10 per DescribeServices call:
+
+    poller = ServicePoller.for_cluster(clients, "prod")
+    with poller.watch("web") as watch:
+        service = watch.wait(lambda s: is_done(s, deployment_id), deadline=time.monotonic() + 1800,
+                             abort=stop_event)
+
+- `ServicePoller.for_cluster(clients, cluster)` returns the process's poller for that key
+  (cluster by name or ARN). The first `Clients` given is used until the poller falls idle.
+- `poller.watch(name_or_arn) -> Watch`; `watch.wait(predicate, *, deadline, abort)` blocks until
+  `predicate(description)` is true and returns that description. It only looks at descriptions
+  fetched after `wait` was called (so a description from before an UpdateService can never
+  satisfy it), then at each change. It raises `TimeoutError` at the deadline (a
+  `time.monotonic()` value), `corral.aws.retry.Aborted` when `abort` is set, and the AWS error
+  when describing failed with a non-retryable error (e.g. ClusterNotFoundException).
+  The predicate runs in the waiting thread.
+- A service that DescribeServices reports in `failures` is described as `{"status": "MISSING"}`
+  (plus `"reason"` if the reason is not MISSING); a deleted service is first INACTIVE, as in ECS.
+- `watch.latest()` is the newest description (or None); `watch.close()` (or leaving the `with`)
+  stops watching. A description "changes" when its status, counts, task definition,
+  `deployments`, `taskSets` or newest event id change.
+
+Interval policy (`PollPolicy`): one background thread per poller, alive only while something is
+watched, runs *rounds* (one DescribeServices per 10 watched services). After a round that saw a
+change the next comes after `fast` (0.5 s); each quiet round multiplies the interval by `growth`
+(1.5) up to `slowest` (5 s): 0.5, 0.75, 1.1, 1.7, 2.5, 3.8, 5, 5, ... A new watch, a new `wait` and
+`watch.hint_soon(seconds)` (a waiter that knows a change is due, e.g. a drain ending) bring the
+next round forward; rounds never start less than `min_gap` (0.25 s) apart, so waiters arriving
+together share one round. A round's calls are retried for `round_window` seconds (30); failures
+that outlast that are logged and the next round tries again.
+
+`TaskPoller` does the same for standalone tasks (Run Task): DescribeTasks, 100 tasks a call,
+missing tasks described as `{"lastStatus": "MISSING"}`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from .budget import BudgetTimeout
+from .pagination import DESCRIBE_SERVICES_CHUNK, DESCRIBE_TASKS_CHUNK, chunked
+from .retry import Aborted, call_scope, is_retryable_error
+
+if TYPE_CHECKING:
+    from .clients import Clients
+
+log = logging.getLogger(__name__)
+
+Description = dict[str, Any]
+Predicate = Callable[[Description], bool]
+
+ABORT_CHECK_SECONDS = 0.1  # how often a waiter with an abort event looks at it
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How often a poller describes its cluster's watched resources (see the module docstring)."""
+
+    fast: float = 0.5
+    growth: float = 1.5
+    slowest: float = 5.0
+    min_gap: float = 0.25
+    round_window: float = 30.0
+
+
+class _Entry:
+    """What the poller knows about one watched identifier; shared by all watches of it."""
+
+    def __init__(self, identifier: str, lock: threading.Lock) -> None:
+        self.identifier = identifier
+        self.description: Description | None = None
+        self.signature: Any = None
+        self.change_seq = 0  # bumped when the signature changes or an error is delivered
+        self.fetched_at = -math.inf  # monotonic start of the round that last answered
+        self.error: BaseException | None = None
+        self.handles = 0
+        self.changed = threading.Condition(lock)
+
+
+class Watch:
+    """A handle on one watched service or task of a poller (`ServiceWatch`, `TaskWatch`)."""
+
+    def __init__(self, poller: ClusterPoller, entry: _Entry) -> None:
+        self._poller = poller
+        self._entry = entry
+        self._closed = False
+
+    @property
+    def identifier(self) -> str:
+        return self._entry.identifier
+
+    def wait(
+        self,
+        predicate: Predicate,
+        *,
+        deadline: float | None = None,
+        abort: threading.Event | None = None,
+    ) -> Description:
+        """Block until `predicate(description)` holds for a description fetched after this call."""
+        started = time.monotonic()
+        self._poller._request_round(started)
+        seen = -1
+        entry = self._entry
+        while True:
+            with entry.changed:
+                while not (entry.fetched_at >= started and entry.change_seq != seen):
+                    entry.changed.wait(self._wait_slice(deadline, abort))
+                seen = entry.change_seq
+                error, description = entry.error, entry.description
+            if error is not None:
+                raise error
+            assert description is not None
+            if predicate(description):
+                return description
+
+    def _wait_slice(self, deadline: float | None, abort: threading.Event | None) -> float | None:
+        """How long to sleep before looking again; raises when closed, aborted or out of time."""
+        if self._closed:
+            raise RuntimeError(f"the watch of {self.identifier} was closed")
+        if abort is not None and abort.is_set():
+            raise Aborted(f"aborted while waiting for {self._poller.kind} {self.identifier}")
+        timeout = None
+        if deadline is not None:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError(
+                    f"{self._poller.kind} {self.identifier} in cluster {self._poller.cluster}: "
+                    f"the condition was not met before the deadline (last seen: {self._summary()})"
+                )
+        if abort is not None:
+            timeout = ABORT_CHECK_SECONDS if timeout is None else min(timeout, ABORT_CHECK_SECONDS)
+        return timeout
+
+    def _summary(self) -> str:
+        description = self._entry.description
+        if description is None:
+            return "nothing yet"
+        keys = ("status", "lastStatus", "desiredCount", "runningCount", "pendingCount")
+        return ", ".join(f"{k}={description[k]}" for k in keys if k in description)
+
+    def latest(self) -> Description | None:
+        """The newest description fetched (any age), or None before the first answer."""
+        with self._entry.changed:
+            return self._entry.description
+
+    def hint_soon(self, seconds: float) -> None:
+        """Ask for a round within `seconds` (a change is due then); rounds stay `min_gap` apart."""
+        self._poller._request_round(time.monotonic() + max(0.0, seconds))
+
+    def close(self) -> None:
+        """Stop watching; the poller's thread ends when nothing is watched any more."""
+        if not self._closed:
+            self._closed = True
+            self._poller._release(self._entry)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+ServiceWatch = Watch
+TaskWatch = Watch
+
+_registry: dict[tuple[type, str, str, str], ClusterPoller] = {}
+_registry_lock = threading.Lock()
+
+
+class ClusterPoller:
+    """Shared machinery of `ServicePoller` and `TaskPoller`: the registry, rounds and watches."""
+
+    kind: ClassVar[str] = "resource"
+    chunk_size: ClassVar[int] = 10
+
+    def __init__(self, clients: Clients, cluster: str, *, policy: PollPolicy | None = None) -> None:
+        self.cluster = cluster_name(cluster)
+        self.policy = policy or PollPolicy()
+        self.rounds = 0  # rounds run (each costs one describe call per chunk of watched resources)
+        self.calls = 0  # describe calls made
+        self._clients = clients
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._entries: dict[str, _Entry] = {}
+        self._thread: threading.Thread | None = None
+        self._interval = self.policy.fast
+        self._next_round = math.inf
+        self._last_round = -math.inf
+
+    @classmethod
+    def for_cluster(cls, clients: Clients, cluster: str, *, policy: PollPolicy | None = None) -> Self:
+        """The process's poller for (clients' account or endpoint, Region, cluster).
+
+        `policy` applies when this call creates the poller; an existing poller keeps its own.
+        """
+        key = (cls, clients.account_key(), clients.region, cluster_name(cluster))
+        with _registry_lock:
+            poller = _registry.get(key)
+            if poller is None:
+                poller = _registry[key] = cls(clients, cluster, policy=policy)
+        assert isinstance(poller, cls)
+        with poller._lock:
+            if not poller._entries:
+                poller._clients = clients  # an idle poller takes the newest credentials
+        return poller
+
+    def watch(self, identifier: str) -> Watch:
+        """Start watching a service (or task) by name, id or ARN."""
+        with self._lock:
+            entry = self._entries.get(identifier)
+            if entry is None:
+                entry = self._entries[identifier] = _Entry(identifier, self._lock)
+            entry.handles += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"corral-{self.kind}-poller-{self.cluster}", daemon=True
+                )
+                self._thread.start()
+            self._schedule(time.monotonic())
+        return Watch(self, entry)
+
+    @property
+    def polling(self) -> bool:
+        """Whether the background thread is running (it is while anything is watched)."""
+        with self._lock:
+            return self._thread is not None
+
+    @property
+    def interval(self) -> float:
+        """The current quiet-round interval in seconds."""
+        return self._interval
+
+    def watched(self) -> list[str]:
+        with self._lock:
+            return sorted(self._entries)
+
+    # ------------------------------------------------------------------ subclass parts
+
+    def _describe(self, identifiers: list[str]) -> dict[str, Description]:
+        raise NotImplementedError
+
+    def _signature(self, description: Description) -> Any:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ internals
+
+    def _schedule(self, at: float) -> None:
+        """Bring the next round forward to `at` (caller holds the lock)."""
+        if at < self._next_round:
+            self._next_round = at
+            self._wakeup.notify()
+
+    def _request_round(self, at: float) -> None:
+        with self._lock:
+            self._schedule(at)
+
+    def _release(self, entry: _Entry) -> None:
+        with self._lock:
+            entry.handles -= 1
+            if entry.handles <= 0 and self._entries.get(entry.identifier) is entry:
+                del self._entries[entry.identifier]
+            entry.changed.notify_all()
+            self._wakeup.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while True:
+                    if not self._entries:
+                        self._thread = None
+                        return
+                    start_at = max(self._next_round, self._last_round + self.policy.min_gap)
+                    delay = start_at - time.monotonic()
+                    if delay <= 0:
+                        break
+                    self._wakeup.wait(delay)
+                identifiers = sorted(self._entries)
+                self._next_round = math.inf  # requests made during the round schedule the next
+                started = self._last_round = time.monotonic()
+            changed = self._round(identifiers, started)
+            with self._lock:
+                self.rounds += 1
+                policy = self.policy
+                self._interval = (
+                    policy.fast if changed else min(self._interval * policy.growth, policy.slowest)
+                )
+                self._schedule(time.monotonic() + self._interval)
+
+    def _round(self, identifiers: list[str], started: float) -> bool:
+        changed = False
+        for chunk in chunked(identifiers, self.chunk_size):
+            self.calls += 1
+            try:
+                with call_scope(deadline=started + self.policy.round_window):
+                    answers = self._describe(chunk)
+            except Exception as exc:
+                if is_retryable_error(exc) or isinstance(exc, BudgetTimeout):
+                    log.warning(
+                        "describing %s in cluster %s failed, trying again: %s", chunk, self.cluster, exc
+                    )
+                    continue
+                log.debug("describing %s in cluster %s failed", chunk, self.cluster, exc_info=True)
+                answers, error = {}, exc
+            else:
+                error = None
+            with self._lock:
+                for identifier in chunk:
+                    entry = self._entries.get(identifier)
+                    if entry is not None:
+                        changed |= self._deliver(entry, answers.get(identifier), error, started)
+        return changed
+
+    def _deliver(
+        self, entry: _Entry, description: Description | None, error: BaseException | None, started: float
+    ) -> bool:
+        """Record one answer for an entry (caller holds the lock); True if it changed."""
+        changed = False
+        if error is not None:
+            entry.error = error
+            entry.change_seq += 1
+        elif description is not None:
+            signature = self._signature(description)
+            changed = entry.description is None or entry.error is not None or signature != entry.signature
+            entry.error = None
+            entry.description, entry.signature = description, signature
+            if changed:
+                entry.change_seq += 1
+        else:
+            return False  # neither described nor reported missing: ask again next round
+        entry.fetched_at = started
+        entry.changed.notify_all()
+        return changed
+
+
+class ServicePoller(ClusterPoller):
+    """Batches DescribeServices (10 a call) for every service watched on one cluster."""
+
+    kind = "service"
+    chunk_size = DESCRIBE_SERVICES_CHUNK
+
+    def _describe(self, identifiers: list[str]) -> dict[str, Description]:
+        answer = self._clients.ecs.describe_services(cluster=self.cluster, services=identifiers)
+        found: dict[str, Description] = {}
+        for service in answer.get("services", []):
+            for identifier in identifiers:
+                if identifier in (service.get("serviceName"), service.get("serviceArn")):
+                    found[identifier] = service
+        for failure in answer.get("failures", []):
+            for identifier in _failed(identifiers, failure, found):
+                found[identifier] = _missing("status", failure)
+        return found
+
+    def _signature(self, description: Description) -> Any:
+        events = description.get("events") or [{}]
+        return (
+            description.get("status"),
+            description.get("desiredCount"),
+            description.get("runningCount"),
+            description.get("pendingCount"),
+            description.get("taskDefinition"),
+            description.get("deployments"),
+            description.get("taskSets"),
+            events[0].get("id"),
+        )
+
+
+class TaskPoller(ClusterPoller):
+    """Batches DescribeTasks (100 a call) for every standalone task watched on one cluster."""
+
+    kind = "task"
+    chunk_size = DESCRIBE_TASKS_CHUNK
+
+    def _describe(self, identifiers: list[str]) -> dict[str, Description]:
+        answer = self._clients.ecs.describe_tasks(cluster=self.cluster, tasks=identifiers)
+        found: dict[str, Description] = {}
+        for task in answer.get("tasks", []):
+            arn = task.get("taskArn", "")
+            for identifier in identifiers:
+                if identifier == arn or arn.endswith("/" + identifier):
+                    found[identifier] = task
+        for failure in answer.get("failures", []):
+            for identifier in _failed(identifiers, failure, found):
+                found[identifier] = _missing("lastStatus", failure)
+        return found
+
+    def _signature(self, description: Description) -> Any:
+        containers = tuple(
+            (c.get("name"), c.get("lastStatus"), c.get("healthStatus"), c.get("exitCode"), c.get("reason"))
+            for c in description.get("containers", [])
+        )
+        return (
+            description.get("lastStatus"),
+            description.get("desiredStatus"),
+            description.get("healthStatus"),
+            description.get("stopCode"),
+            description.get("stoppedReason"),
+            description.get("version"),
+            containers,
+        )
+
+
+def cluster_name(cluster: str | None) -> str:
+    """A cluster's name from its name or ARN (`arn:aws:ecs:...:cluster/NAME`); None is "default"."""
+    if not cluster:
+        return "default"
+    return cluster.rsplit("/", 1)[-1] if cluster.startswith("arn:") else cluster
+
+
+def _failed(identifiers: list[str], failure: dict[str, Any], found: dict[str, Description]) -> list[str]:
+    """The identifiers a DescribeServices/DescribeTasks failure entry is about."""
+    arn = failure.get("arn", "")
+    return [i for i in identifiers if i not in found and (arn == i or arn.endswith("/" + i))]
+
+
+def _missing(status_key: str, failure: dict[str, Any]) -> Description:
+    reason = failure.get("reason", "MISSING")
+    return {status_key: "MISSING"} if reason == "MISSING" else {status_key: "MISSING", "reason": reason}
