@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,12 @@ class StepContext:
     @classmethod
     def with_timeout(cls, clients: Clients, seconds: float, **kwargs: Any) -> StepContext:
         return cls(clients=clients, deadline=time.monotonic() + seconds, **kwargs)
+
+    def calls(self) -> AbstractContextManager[None]:
+        """AWS calls made inside are retried (throttling, 5xx, dropped connections) until the deadline."""
+        from corral.aws.retry import call_scope
+
+        return call_scope(deadline=self.deadline, abort=self.abort)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

@@ -151,6 +151,7 @@ def wait_for_steady_state(
 ) -> dict[str, Any]:
     """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise."""
     from corral.aws.poller import ServicePoller
+    from corral.aws.retry import Aborted
 
     observer = _Observer(
         ctx, deployment_id, task_definition_arn, seen_events if seen_events is not None else set()
@@ -163,12 +164,8 @@ def wait_for_steady_state(
             f"Timed out waiting for service {service_name} to reach a steady state. "
             f"{observer.verdict.progress}\nRecent events:\n{recent_events(observer.last)}"
         ) from exc
-    except StepAborted:
-        raise
-    except Exception as exc:
-        if type(exc).__name__ == "Aborted":
-            raise StepAborted(f"Aborted while waiting for service {service_name}") from exc
-        raise
+    except Aborted as exc:
+        raise StepAborted(f"Aborted while waiting for service {service_name}") from exc
     finally:
         watch.close()
     if observer.verdict.failure is not None:
