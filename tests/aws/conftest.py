@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,36 @@ def sandbox_settings(sandbox: Sandbox, **overrides: str) -> AwsSettings:
 def clients(sandbox: Sandbox) -> Iterator[Clients]:
     """Clients for the sandbox with a budget of their own (ports, hence budget keys, get reused)."""
     yield Clients(sandbox_settings(sandbox), budget=RateBudget())
+
+
+INSTANCES_TAG = {"key": "corral:sandbox:containerInstances", "value": "3"}
+
+
+def make_cluster(sandbox: Sandbox, name: str) -> Any:
+    """A cluster with simulated EC2 container instances; returns a plain boto3 ECS client for setup."""
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName=name, tags=[INSTANCES_TAG])
+    return ecs
+
+
+def make_service(ecs: Any, cluster: str, name: str, image: str, desired: int = 1) -> dict[str, Any]:
+    definition = ecs.register_task_definition(
+        family=name,
+        containerDefinitions=[{"name": "app", "image": image, "memory": 32, "cpu": 16, "essential": True}],
+    )["taskDefinition"]
+    return ecs.create_service(
+        cluster=cluster,
+        serviceName=name,
+        taskDefinition=definition["taskDefinitionArn"],
+        desiredCount=desired,
+        launchType="EC2",
+    )["service"]
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float = 15.0) -> None:
+    """Poll a condition with short real sleeps; fail the test if it does not hold within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)

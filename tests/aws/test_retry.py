@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -11,6 +12,8 @@ from botocore.exceptions import ClientError
 from corral.aws.clients import Clients
 from corral.aws.retry import Aborted, RetryPolicy, call_scope, current_scope, is_retryable
 from corral.sandbox import Sandbox
+
+from .conftest import make_cluster
 
 QUICK = RetryPolicy(base=0.01, cap=0.05)  # the same back-off law, shorter, so tests stay fast
 
@@ -20,10 +23,25 @@ def outcomes(sandbox: Sandbox, operation: str) -> list[str]:
 
 
 def test_a_throttle_storm_is_ridden_out(sandbox: Sandbox, clients: Clients) -> None:
-    sandbox.admin.add_fault("throttle", operation="GetCallerIdentity", count=20)
+    make_cluster(sandbox, "storm")
+    sandbox.admin.add_fault("throttle", operation="DescribeServices", count=20)
     with call_scope(deadline=time.monotonic() + 60, policy=QUICK):
-        assert clients.sts.get_caller_identity()["Account"] == "123456789012"
-    assert outcomes(sandbox, "GetCallerIdentity") == ["ThrottlingException"] * 20 + ["ok"]
+        answer = clients.ecs.describe_services(cluster="storm", services=["web"])
+    assert answer["failures"][0]["reason"] == "MISSING"
+    assert outcomes(sandbox, "DescribeServices") == ["ThrottlingException"] * 20 + ["ok"]
+
+
+def test_a_throttle_storm_on_many_threads(sandbox: Sandbox, clients: Clients) -> None:
+    make_cluster(sandbox, "storm")
+    sandbox.admin.add_fault("throttle", operation="DescribeServices", count=20)
+
+    def describe(_: int) -> str:
+        with call_scope(deadline=time.monotonic() + 60, policy=QUICK):
+            return clients.ecs.describe_services(cluster="storm", services=["web"])["failures"][0]["reason"]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert list(pool.map(describe, range(10))) == ["MISSING"] * 10
+    assert outcomes(sandbox, "DescribeServices").count("ThrottlingException") == 20
 
 
 def test_default_back_off_without_a_scope(sandbox: Sandbox, clients: Clients) -> None:
