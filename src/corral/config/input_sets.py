@@ -91,7 +91,7 @@ class _Merger:
                 index = _find(base, item, position)
                 if index is None:
                     self.report(
-                        format_path((*path, position)), f"matches nothing in the pipeline ({_identity(item)})"
+                        format_path((*path, position)), f"matches nothing in the pipeline{_described(item)}"
                     )
                     continue
                 merged_list[index] = self.merge(base[index], item, (*path, index))
@@ -125,10 +125,27 @@ def _identity(item: Any) -> tuple[str, Any] | None:
     return None
 
 
+def _described(item: Any) -> str:
+    identity = _identity(item)
+    if identity is None:
+        return ""
+    kind, value = identity
+    if kind == "parallel":
+        return " (a parallel block)"
+    return f": no {kind} '{value}' there"
+
+
 def _find(base: list[Any], item: Any, position: int) -> int | None:
     wanted = _identity(item)
     if wanted is None:
         return position if position < len(base) else None
+    if wanted[0] in ("identifier", "name"):
+        # `- identifier: <+input>` in the pipeline is filled by the item at the same place
+        exact = next((i for i, c in enumerate(base) if _identity(c) == wanted), None)
+        if exact is not None:
+            return exact
+        at = _identity(base[position]) if position < len(base) else None
+        return position if at is not None and is_runtime_input(at[1]) else None
     if wanted[0] == "parallel":
         for index, candidate in enumerate(base):
             inner = candidate.get("parallel") if isinstance(candidate, dict) else None

@@ -79,7 +79,7 @@ def _explain(item: Any, data: Any, model: type[BaseModel] | None) -> tuple[tuple
             return (*parts, key), f"required field is missing; expected one of {expected}"
         return (*parts, key), f"expected one of {expected}, got {ctx.get('tag')!r}"
     if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace("'", "")
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
         return parts, f"expected one of {expected}, got {_show(value)}"
     if kind == "string_pattern_mismatch":
         return parts, _pattern_message(str(ctx.get("pattern", "")), value)

@@ -58,6 +58,8 @@ class Project:
     # input set identifiers are unique per pipeline: (pipeline identifier, identifier)
     input_sets: dict[tuple[str, str], InputSet] = field(default_factory=dict)
     files_scanned: int = 0
+    # identifiers of entities that did not load: references to them are not reported again
+    broken: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -198,6 +200,8 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
     try:
         entity = _ADAPTERS[kind].validate_python(body)
     except ValidationError as error:
+        if isinstance(body, dict) and isinstance(body.get("identifier"), str):
+            project.broken.add(body["identifier"])
         model = _model_for(kind, body)
         return problems + problems_from_validation(
             error, body, root=kind, locate=_locator(document), model=model

@@ -48,6 +48,8 @@ class ReferenceChecker:
         self.problems.append(Problem(entity.where(path), format_path(path), message))
 
     def missing(self, entity: Entity, path: Path, kind: str, ref: str, known: Iterable[str]) -> None:
+        if ref in self.project.broken:
+            return  # that entity's own problems are reported
         names = sorted(set(known))
         close = difflib.get_close_matches(ref, names, n=1, cutoff=0.6)
         if close:
@@ -66,11 +68,8 @@ class ReferenceChecker:
             self.missing(entity, path, "connector", ref, self.project.connectors)
         elif not isinstance(connector, allowed):
             wanted = " or ".join(_CONNECTOR_TYPE_NAMES[t] for t in allowed)
-            self.report(
-                entity,
-                path,
-                f"expected a {wanted} connector, '{ref}' is {_CONNECTOR_TYPE_NAMES[type(connector)]}",
-            )
+            actual = _CONNECTOR_TYPE_NAMES[type(connector)]
+            self.report(entity, path, f"expected a connector of type {wanted}; '{ref}' is of type {actual}")
 
     def secret(self, entity: Entity, path: Path, ref: str) -> None:
         if not is_expression(ref) and self.project.secret(ref) is None:

@@ -51,8 +51,10 @@ from .secrets import SecretResolver
 
 # roots of expressions only a running pipeline can answer: kept as written until then
 RUNTIME_ROOTS = frozenset(
-    {"pipeline", "stage", "stages", "step", "steps", "execution", "trigger", "strategy", "targetGroupArn"}
+    {"pipeline", "stage", "stages", "step", "steps", "execution", "trigger", "strategy"}
 )
+# also kept: <+targetGroupArn>, which manifest validation allows only where it belongs
+KEPT = RUNTIME_ROOTS | {"targetGroupArn"}
 _ROOT = re.compile(r"<\+\s*([A-Za-z_][A-Za-z0-9_]*)")
 SECRET_STAND_IN = "<secret>"
 
@@ -206,6 +208,7 @@ class _Renderer:
         self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
         self.mode = Mode.FAIL
         self.service_id = ""
+        self.firstgen_style = False
 
     # -- the steps, in order ------------------------------------------------------------
 
@@ -219,7 +222,9 @@ class _Renderer:
         infra = self.project.infrastructures[(env_id, infra_id)]
         entity_inputs = InputTable()
         for entity in (service, env, infra):
-            entity_inputs.add(entity.raw, prefix="", where=entity.file)
+            entity_inputs.add(
+                entity.raw, prefix="", where=entity.file, locate=lambda p, e=entity: e.where(split_path(p))
+            )
         leftover = self._assign(entity_inputs, self.given_inputs)
         service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
         if self.problems:
@@ -239,6 +244,7 @@ class _Renderer:
             variables=dict(ctx.values.get("serviceVariables", {})),
         )
         documents = self._fetch_and_parse(effective, ctx)
+        self.firstgen_style = any(_is_firstgen(file.text) for _, file, _ in documents)
         manifest_inputs = InputTable()
         for placed, file, doc in documents:
             manifest_inputs.add(doc, prefix=placed.item.identifier, where=file.source)
@@ -314,7 +320,7 @@ class _Renderer:
                 "executionRoleArn": infra.spec.execution_role_arn,
             },
         }
-        ctx = ExpressionContext(values=values, secrets=self.secrets, keep=RUNTIME_ROOTS)
+        ctx = ExpressionContext(values=values, secrets=self.secrets, keep=KEPT)
         artifact = self._artifact(service, ctx)
         if artifact is not None:
             values["artifacts"] = {"primary": artifact}
@@ -337,7 +343,7 @@ class _Renderer:
             firstgen["CONTAINER_NAME"] = container_name(without_registry(artifact["image"]))
         if infra.spec.execution_role_arn:
             firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
-        return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=RUNTIME_ROOTS)
+        return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
 
     def _apply_sets(self, values: dict[str, Any]) -> None:
         """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
@@ -447,22 +453,20 @@ class _Renderer:
     def _stand_in_secret(self, ref: str) -> str:
         """Validation reads no secret value; it only checks the secret exists."""
         if self.project.secret(ref) is None:
-            known = ", ".join(sorted(self.project.secrets)) or "none"
-            raise ConfigError(
-                [Problem("", f"secrets.getValue({ref!r})", f"secret not found; the project has {known}")]
-            )
+            raise LookupError(ref)
         return SECRET_STAND_IN
 
     def _render_value(
         self, value: Any, ctx: ExpressionContext, owner: Entity, path: tuple[str | int, ...]
     ) -> Any:
         try:
-            return render(value, ctx, mode=self.mode, path=format_path(path))
-        except ExpressionError as error:
-            self.problems.append(_expression_problem(owner.where(path), format_path(path), error))
+            rendered, errors = render_leaves(value, ctx, path, self.mode)
         except ConfigError as error:
             self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
-        return value
+            return value
+        for where, error in errors:
+            self.problems.append(_expression_problem(owner.where(split_path(where)), where, error))
+        return rendered
 
     # -- manifests -----------------------------------------------------------------------
 
@@ -506,22 +510,26 @@ class _Renderer:
 
     def _store_problem(self, placed: Placed, problem: Problem) -> Problem:
         """A store's problem, said from the service YAML's side when it names a path."""
+        root = f"git:{self.project.root}/"
+        if problem.file.startswith(root):  # a repository inside the project: show it relative
+            return Problem("git:" + problem.file[len(root) :], problem.path, problem.message)
         if problem.file.startswith(("files/", "git:", "s3://")) or " (inline " in problem.file:
             return problem
         store_path = format_path((*placed.path, "spec", "store"))
         return Problem(placed.owner.where(placed.path), store_path, f"{problem.file}: {problem.message}")
 
     def _parse(self, file: ManifestFile, ctx: ExpressionContext, placed: Placed) -> Any:
-        text = file.text
-        if "${" in text:
-            try:
-                text = substitute_text(text, ctx, mode=self.mode)
-            except ExpressionError as error:
-                self.problems.append(self._firstgen_problem(file, error, placed))
-                return None
+        """Parse after replacing FirstGen placeholders in the text (JSON may hold them where no
+        string may stand); placeholders without a value are reported with their path later."""
+        text = substitute_text(file.text, ctx, mode=Mode.KEEP) if "${" in file.text else file.text
         try:
             doc = parse_manifest(ManifestFile(file.source, text))
         except ConfigError as error:
+            try:  # an unresolved placeholder where JSON needs a value: say that, not "invalid JSON"
+                substitute_text(text, ctx, mode=self.mode)
+            except ExpressionError as placeholder:
+                self.problems.append(self._firstgen_problem(file, placeholder, placed))
+                return None
             self.problems += error.problems
             return None
         if not isinstance(doc, dict):
@@ -556,14 +564,16 @@ class _Renderer:
             used_secrets=ctx.used_secrets,
         )
         try:
-            document = render(doc, local, mode=self.mode, path=prefix)
-        except ExpressionError as error:
-            self.problems.append(_expression_problem(file.source, "", error, strip=prefix))
-            return
+            document, errors = render_leaves(doc, local, (prefix,), self.mode)
         except ConfigError as error:
             self.problems += [_relocate(p, file.source, p.path) for p in error.problems]
             return
-        if manifest.type == ManifestKind.SERVICE_DEFINITION.value:
+        if errors:
+            self.problems += [
+                _expression_problem(file.source, where, error, strip=prefix) for where, error in errors
+            ]
+            return
+        if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
         problems = validate_manifest(manifest.type, document, source=file.source)
         problems = [p for p in problems if not _deferred(document, p.path)]
@@ -646,9 +656,48 @@ class _Renderer:
             self.problems += [p for p in problems if p not in self.problems]
 
 
+def render_leaves(
+    value: Any, ctx: ExpressionContext, parts: tuple[str | int, ...], mode: Mode = Mode.FAIL
+) -> tuple[Any, list[tuple[str, ExpressionError]]]:
+    """value with each string rendered on its own, so one bad expression does not hide the
+    others: (rendered value, [(path, error), ...]). Paths are `parts` plus the place inside."""
+    errors: list[tuple[str, ExpressionError]] = []
+
+    def one(text: str, at: tuple[str | int, ...]) -> Any:
+        if "<+" not in text and "${" not in text:
+            return text
+        where = format_path(at)
+        try:
+            return render(text, ctx, mode=mode, path=where)
+        except ExpressionError as error:
+            errors.append((where, error))
+            return text
+
+    def walk(item: Any, at: tuple[str | int, ...]) -> Any:
+        if isinstance(item, str):
+            return one(item, at)
+        if isinstance(item, dict):
+            out = {}
+            for key, child in item.items():
+                entry = (*at, key if isinstance(key, str) else str(key))
+                new_key = one(key, entry) if isinstance(key, str) else key
+                out[new_key if isinstance(new_key, str | int | float | bool) else key] = walk(child, entry)
+            return out
+        if isinstance(item, list):
+            return [walk(child, (*at, index)) for index, child in enumerate(item)]
+        return item
+
+    return walk(value, parts), errors
+
+
+def _is_firstgen(text: str) -> bool:
+    return "${DOCKER_IMAGE_NAME}" in text or "${CONTAINER_NAME}" in text
+
+
 def _default_service_name(document: dict[str, Any], service_id: str) -> None:
-    """FirstGen service definitions have no serviceName (FirstGen made one up): use the
-    Corral service's identifier, which is a valid ECS service name."""
+    """FirstGen service definitions have no serviceName (FirstGen named the ECS service
+    itself): a service whose manifests use FirstGen placeholders gets the Corral service's
+    identifier, a valid ECS service name. NextGen manifests must name the service."""
     if not any(isinstance(k, str) and k.lower() == "servicename" for k in document):
         document["serviceName"] = service_id
 
@@ -697,9 +746,12 @@ def _expression_problem(file: str, path: str, error: ExpressionError, *, strip: 
     """An ExpressionError as a Problem: its located path split from the message."""
     detail = error.detail
     found_path = path
-    head, sep, rest = detail.partition(": ")
-    if sep and _looks_like_path(head):
-        found_path, detail = head, rest
+    if path and detail.startswith(path + ": "):
+        detail = detail[len(path) + 2 :]
+    elif not path:
+        head, sep, rest = detail.partition(": ")
+        if sep and _looks_like_path(head):
+            found_path, detail = head, rest
     if strip and (found_path == strip or found_path.startswith(strip + ".")):
         found_path = found_path[len(strip) + 1 :]
     if error.expression and error.expression not in detail:

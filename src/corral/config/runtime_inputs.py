@@ -8,12 +8,13 @@ as `<manifest identifier>.<path in the manifest>` (`task_def.cpu`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ExpressionError, Problem
 from corral.expressions import InputSpec, find_inputs
+from corral.expressions.inputs import WHOLE_VALUE
 
 from .entities.common import RUNTIME_INPUT_PREFIX
 
@@ -31,11 +32,15 @@ class InputTable:
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, value: Any, *, prefix: str, where: str) -> None:
+    def add(self, value: Any, *, prefix: str, where: str, locate: Callable[[str], str] | None = None) -> None:
         try:
             specs = find_inputs(value)
         except ExpressionError as error:
-            self.problems.append(Problem(where, prefix, f"runtime input: {error.detail}"))
+            # syntax errors are reported where the text is rendered or checked; this one is not
+            if error.detail.endswith(WHOLE_VALUE):
+                path, _, message = error.detail.rpartition(": ")
+                path = f"{prefix}.{path}" if prefix and path else (prefix or path)
+                self.problems.append(Problem(locate(path) if locate else where, path, message))
             return
         for spec in specs:
             path = f"{prefix}.{spec.path}" if prefix and spec.path else (prefix or spec.path)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from corral.errors import ConfigError, Problem
+from corral.errors import ConfigError, ExpressionError, Problem
 
 from .entities.common import strip_scope
 from .entities.secret import CORRAL_MANAGER, ENV_MANAGER, FILE_MANAGER, Secret
@@ -34,7 +34,14 @@ class SecretResolver:
         self.used: dict[str, str] = {}
 
     def __call__(self, ref: str) -> str:
-        return self.value(ref)
+        """For expressions (`<+secrets.getValue("id")>`): LookupError when there is no such
+        secret, ExpressionError saying why when its value cannot be read."""
+        if self.project.secret(ref) is None:
+            raise LookupError(ref)
+        try:
+            return self.value(ref)
+        except ConfigError as error:
+            raise ExpressionError("; ".join(str(p) for p in error.problems)) from None
 
     def value(self, ref: str) -> str:
         """The value of secret `ref`; ConfigError naming the secret's file when it cannot be read."""

@@ -10,10 +10,13 @@ checked against the entities they name.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from corral.errors import ConfigError, Problem
+from corral.errors import ConfigError, ExpressionError, Problem, format_path
+from corral.expressions import parse
 
 from .input_sets import input_set_problems
 from .project import Project, read_project
@@ -52,6 +55,7 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     started = time.perf_counter()
     project, problems = read_project(root)
     report = ValidationReport(project)
+    problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     options = RenderOptions(satisfiable=True, offline=offline)
     for service_id, targets in deployment_targets(project).items():
@@ -64,6 +68,36 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     report.problems = _unique(problems)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def expression_syntax_problems(project: Project) -> list[Problem]:
+    """Every expression in the entities' YAML must parse, even where nothing renders it yet
+    (pipelines are interpreted later, at run time)."""
+    problems: list[Problem] = []
+    for _kind, entity in project.entities():
+        for parts, text in _strings(entity.raw, ()):
+            if "<+" not in text and "${" not in text:
+                continue
+            try:
+                parse(text)
+            except ExpressionError as error:
+                where = format_path(parts)
+                message = error.detail if error.expression else f"{error.detail} in '{text}'"
+                if error.expression and error.expression not in message:
+                    message += f" in '{error.expression}'"
+                problems.append(Problem(entity.where(parts), where, message))
+    return problems
+
+
+def _strings(value: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(value, str):
+        yield parts, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*parts, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*parts, index))
 
 
 def check_project(root: Path | str, *, offline: bool = False) -> ValidationReport:

@@ -31,14 +31,17 @@ class Document:
     line: int
 
     def line_of(self, parts: tuple[str | int, ...]) -> int:
-        """The line (1-based) of the deepest node reachable along parts."""
+        """The line (1-based) of the deepest node reachable along parts; for a mapping
+        entry, the line of its key (where `unknown field` or `required` points)."""
         node = self.node
         line = self.line
         for part in parts:
             if node is None:
                 break
-            node = _child(node, part)
-            if node is not None:
+            key, node = _entry(node, part)
+            if key is not None:
+                line = key.start_mark.line + 1
+            elif node is not None:
                 line = node.start_mark.line + 1
         return line
 
@@ -50,14 +53,15 @@ class YamlFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _entry(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """(key node, value node) of a mapping entry, or (None, item) of a sequence item."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == part:
-                return value
+                return key, value
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]
-    return None
+        return None, node.value[part]
+    return None, None
 
 
 def syntax_problem(file: str, error: yaml.YAMLError) -> Problem:

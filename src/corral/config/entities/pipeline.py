@@ -8,6 +8,7 @@ mappings so every field of the Harness YAML loads.
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -60,8 +61,9 @@ class Step(Model):
     @model_validator(mode="after")
     def _known_type(self) -> Step:
         if self.type not in STEP_TYPES:
-            known = ", ".join(STEP_TYPES)
-            raise field_error("type", f"unknown step type '{self.type}'; expected one of {known}")
+            close = difflib.get_close_matches(self.type, STEP_TYPES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(STEP_TYPES)}"
+            raise field_error("type", f"unknown step type '{self.type}'; {hint}")
         return self
 
 
