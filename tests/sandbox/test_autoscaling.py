@@ -449,7 +449,7 @@ def test_scale_in_is_refused_during_a_deployment_and_when_suspended(sandbox: San
     register(aas, MinCapacity=1, MaxCapacity=6, SuspendedState={"DynamicScalingInSuspended": True})
     suspended = sandbox.admin.scale("service/apps/web", 1)
     assert suspended["applied"] is False and "DynamicScalingInSuspended" in suspended["reason"]
-    register(aas, SuspendedState={"DynamicScalingInSuspended": False})
+    register(aas, MinCapacity=1, MaxCapacity=6, SuspendedState={"DynamicScalingInSuspended": False})
     ecs.register_task_definition(
         family="web",
         containerDefinitions=[{"name": "app", "image": "web:2", "memory": 128, "essential": True}],
