@@ -153,7 +153,7 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
     if params.get("healthCheckGracePeriodSeconds") is not None:
         service.health_check_grace_period = params["healthCheckGracePeriodSeconds"]
     if desired != service.desired_count:
-        service.desired_count = desired
+        service.desired_count = service.primary.desired_count = desired
         service.steady = False
     if any(changes.values()) or params.get("forceNewDeployment"):
         deployments.new_deployment(service, definition)
@@ -178,7 +178,7 @@ def scale(service: Service, desired: int) -> None:
     """Application Auto Scaling sets desiredCount: like UpdateService desiredCount, no new deployment."""
     if service.status != ACTIVE or service.is_daemon or desired == service.desired_count:
         return
-    service.desired_count = max(0, desired)
+    service.desired_count = service.primary.desired_count = max(0, desired)
     service.steady = False
     service.request_evaluation()
 
