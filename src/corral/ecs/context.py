@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,11 +46,51 @@ class StepContext:
     def with_timeout(cls, clients: Clients, seconds: float, **kwargs: Any) -> StepContext:
         return cls(clients=clients, deadline=time.monotonic() + seconds, **kwargs)
 
-    def calls(self) -> AbstractContextManager[None]:
-        """AWS calls made inside are retried (throttling, 5xx, dropped connections) until the deadline."""
+    @contextmanager
+    def calls(self) -> Iterator[None]:
+        """AWS calls made inside are retried (throttling, 5xx, dropped connections) until the deadline.
+
+        An AWS error that leaves the block becomes a `DeploymentError` naming the operation, ECS's
+        error code and message (a `StepTimedOut` when the deadline ran out while retrying, a
+        `StepAborted` on abort), so a user never sees a Python traceback for an AWS-side failure.
+        Code inside may still catch `ClientError` for the answers it expects.
+        """
         from corral.aws.retry import call_scope
 
-        return call_scope(deadline=self.deadline, abort=self.abort)
+        try:
+            with call_scope(deadline=self.deadline, abort=self.abort):
+                yield
+        except DeploymentError:
+            raise
+        except Exception as exc:
+            translated = self._translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _translate(self, exc: Exception) -> DeploymentError | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from corral.aws.retry import Aborted, is_retryable_error
+
+        if isinstance(exc, Aborted):
+            return StepAborted("The step was aborted.")
+        if isinstance(exc, TimeoutError):  # the rate budget had no token before the deadline
+            return StepTimedOut(f"The step timed out: {exc}")
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            operation = getattr(exc, "operation_name", "call")
+            what = f"{operation} failed: {error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(
+                ": "
+            )
+            if self.remaining() <= 0 and is_retryable_error(exc):
+                return StepTimedOut(f"The step timed out while AWS kept refusing calls. {what}")
+            return DeploymentError(f"AWS {what}")
+        if isinstance(exc, BotoCoreError):
+            if self.remaining() <= 0:
+                return StepTimedOut(f"The step timed out while AWS could not be reached: {exc}")
+            return DeploymentError(f"AWS could not be reached: {exc}")
+        return None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
