@@ -63,11 +63,14 @@ def judge(service: dict[str, Any], *, deployment_id: str | None, task_definition
         return Verdict(
             failure=f"Tasks keep failing: {mine['failedTasks']} tasks of deployment {mine.get('id')} failed"
         )
-    running, desired = mine.get("runningCount", 0), mine.get("desiredCount", 0)
+    # The service's count is the target: a desired-count change alone (scale, autoscaling) starts no
+    # new deployment, and the deployment's own count catches up only when the scheduler has run.
+    running, desired = mine.get("runningCount", 0), service.get("desiredCount", mine.get("desiredCount", 0))
     progress = f"Waiting for pending tasks to finish. {running}/{desired} running ..."
+    settled = len(deployments) == 1 and running == desired and mine.get("pendingCount", 0) == 0
     if "rolloutState" in mine:
-        return Verdict(done=mine["rolloutState"] == "COMPLETED", progress=progress)
-    return Verdict(done=len(deployments) == 1 and running == desired, progress=progress)
+        return Verdict(done=mine["rolloutState"] == "COMPLETED" and settled, progress=progress)
+    return Verdict(done=settled, progress=progress)
 
 
 def event_lines(service: dict[str, Any], seen: set[str]) -> list[str]:
@@ -77,7 +80,10 @@ def event_lines(service: dict[str, Any], seen: set[str]) -> list[str]:
         if event["id"] in seen:
             continue
         seen.add(event["id"])
-        lines.append(f"# AWS Event: {event['createdAt']:%Y-%m-%d %H:%M:%S} {event['message']}")
+        created = event["createdAt"]
+        lines.append(
+            f"# AWS Event: {created:%Y-%m-%d %H:%M:%S}.{created.microsecond // 1000:03d} {event['message']}"
+        )
     return lines
 
 
@@ -128,6 +134,8 @@ class _Observer:
         self.verdict = Verdict()
 
     def __call__(self, service: dict[str, Any]) -> bool:
+        if not self.last and not self.seen:
+            self._skip_events_before_deployment(service)
         self.last = service
         for line in event_lines(service, self.seen):
             self.ctx.log.info(line)
@@ -138,6 +146,23 @@ class _Observer:
             self.ctx.log.info(self.verdict.progress)
             self.last_progress = self.verdict.progress
         return self.verdict.done or self.verdict.failure is not None
+
+    def _skip_events_before_deployment(self, service: dict[str, Any]) -> None:
+        """The service's older events (up to 100) are history, not news of this deployment."""
+        mine = next(
+            (
+                d
+                for d in service.get("deployments", [])
+                if _ours(d, self.deployment_id, self.task_definition_arn)
+            ),
+            None,
+        )
+        started = mine.get("createdAt") if mine is not None else None
+        if started is None:
+            return
+        for event in service.get("events", []):
+            if event["createdAt"] < started:
+                self.seen.add(event["id"])
 
 
 def wait_for_steady_state(
@@ -156,6 +181,7 @@ def wait_for_steady_state(
     observer = _Observer(
         ctx, deployment_id, task_definition_arn, seen_events if seen_events is not None else set()
     )
+    ctx.log.info(f"Waiting for Service {service_name} to reach steady state")
     watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name)
     try:
         watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort)
