@@ -13,6 +13,9 @@ from . import autoscaling
 from .autoscaling import Scaling
 from .context import StepContext
 from .service_requests import request_from_live
+from .services import describe_service
+
+__all__ = ["ServiceSnapshot", "capture_service", "describe_service"]
 
 
 @dataclass
@@ -23,6 +26,8 @@ class ServiceSnapshot:
     request: dict[str, Any] | None = None  # CreateService request rebuilt from the live service
     scaling: Scaling = field(default_factory=Scaling)
     status: str = "MISSING"
+    # the description it was taken from (not part of the rollback data): saves the step a call
+    live: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,21 +51,17 @@ class ServiceSnapshot:
         )
 
 
-def describe_service(ctx: StepContext, cluster: str, name: str) -> dict[str, Any] | None:
-    """The service as DescribeServices answers it (tags included), or None when it is MISSING."""
-    answer = ctx.clients.ecs.describe_services(cluster=cluster, services=[name], include=["TAGS"])
-    return answer["services"][0] if answer["services"] else None
-
-
 def capture_service(ctx: StepContext, cluster: str, name: str) -> ServiceSnapshot:
     live = describe_service(ctx, cluster, name)
     if live is None or live["status"] != "ACTIVE":
         status = "MISSING" if live is None else live["status"]
         ctx.log.info(f"Service {name} is {status} in cluster {cluster}: this is its first deployment")
-        return ServiceSnapshot(cluster, name, exists=False, status=status)
+        return ServiceSnapshot(cluster, name, exists=False, status=status, live=live)
     scaling = autoscaling.capture(ctx, cluster, name)
     ctx.log.info(
         f"Captured service {name}: task definition {live['taskDefinition']}, desired count {live['desiredCount']}, "
         f"{len(scaling.targets)} scalable target(s), {len(scaling.policies)} scaling policy(ies)"
     )
-    return ServiceSnapshot(cluster, name, True, request_from_live(live, cluster=cluster), scaling, "ACTIVE")
+    return ServiceSnapshot(
+        cluster, name, True, request_from_live(live, cluster=cluster), scaling, "ACTIVE", live=live
+    )
