@@ -87,12 +87,52 @@ def request_from_live(service: dict[str, Any], *, cluster: str) -> dict[str, Any
     return request
 
 
+# List members an UpdateService leaves as they are when absent; to remove them, send [].
+CLEARABLE = ("loadBalancers", "serviceRegistries", "placementConstraints", "placementStrategy")
+
+
+def clear_removed(update: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """Send [] for list members the live service has and the request leaves out, so that the
+    service ends up as the request says (a load balancer removed from the manifest goes away)."""
+    for key in CLEARABLE:
+        if key not in update and live.get(key):
+            update[key] = []
+    return update
+
+
+def _is_default(value: Any) -> bool:
+    return value in (None, False, [], {}) or value == "NONE"
+
+
+def contains(live: Any, wanted: Any) -> bool:
+    """Whether the live value already is what `wanted` asks for.
+
+    ECS answers with defaults the request left out (`assignPublicIp`, `deploymentCircuitBreaker`
+    off, `propagateTags: NONE`), so a member the request does not name is not a difference, and a
+    default the request names matches a live value that is absent. Lists of plain strings
+    (subnets, security groups) compare as sets.
+    """
+    if isinstance(wanted, dict):
+        if not isinstance(live, dict):
+            return live is None and all(_is_default(v) for v in wanted.values())
+        return all(contains(live.get(k), v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        if not isinstance(live, list):
+            return live is None and not wanted
+        if wanted and all(isinstance(v, str) for v in wanted) and all(isinstance(v, str) for v in live):
+            return set(wanted) == set(live)
+        return len(live) == len(wanted) and all(contains(a, b) for a, b in zip(live, wanted, strict=True))
+    if live is None:
+        return _is_default(wanted)
+    return bool(live == wanted)
+
+
 def differs(live: dict[str, Any], update: dict[str, Any]) -> list[str]:
     """The members of an UpdateService request whose value differs from the live service."""
     changed = []
     for key, value in update.items():
         if key in ("cluster", "service", "forceNewDeployment"):
             continue
-        if live.get(key) != value:
+        if not contains(live.get(key), value):
             changed.append(key)
     return changed
