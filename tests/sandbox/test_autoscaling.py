@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from typing import Any
 
@@ -463,3 +464,12 @@ def test_scale_in_is_refused_during_a_deployment_and_when_suspended(sandbox: San
     scale_out = sandbox.admin.scale("service/apps/web", 5)
     assert scale_out["applied"] is True, "scale-out continues during a deployment"
     assert desired_count(sandbox) == 5
+
+
+def test_state_survives_pickling(sandbox: Sandbox, aas: Any, ecs_service: None) -> None:
+    register(aas)
+    put_policy(aas)
+    with sandbox.world.lock:
+        world = pickle.loads(pickle.dumps(sandbox.world))
+    restored = world.region(DEFAULT_ACCOUNT, "us-east-1").autoscaling
+    assert [policy.name for policy in restored.policies.values()] == ["cpu"]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pickle
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -15,7 +13,7 @@ from corral.sandbox import Sandbox
 from corral.sandbox import ecs as ecs_emulation
 from corral.sandbox.core.world import DEFAULT_ACCOUNT
 
-T = TypeVar("T")
+from .helpers import wait_until
 
 # DiscoverInstances is sent to `data-<endpoint host>`; a local endpoint needs the prefix off
 NO_HOST_PREFIX = Config(inject_host_prefix=False)
@@ -46,15 +44,6 @@ def dns_service(sd: Any, namespace_id: str, name: str = "web", **extra: Any) -> 
 
 def task_attributes(ip: str, **extra: str) -> dict[str, str]:
     return {"AWS_INSTANCE_IPV4": ip, "AWS_INSTANCE_PORT": "8080", **extra}
-
-
-def wait_for(check: Callable[[], T], *, timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------- namespaces
@@ -480,8 +469,7 @@ def test_ecs_tasks_are_registered_and_deregistered(sandbox: Sandbox, sd: Any) ->
         found = sd.discover_instances(NamespaceName="app.local", ServiceName="web", HealthStatus="ALL")
         return found["Instances"] if len(found["Instances"]) == count else None
 
-    instances = wait_for(lambda: discovered(2))
-    assert instances, "both tasks are registered once RUNNING"
+    instances = wait_until(lambda: discovered(2), message="both tasks registered once RUNNING")
     task_ids = {
         arn.rsplit("/", 1)[-1] for arn in ecs.list_tasks(cluster="apps", serviceName="web")["taskArns"]
     }
@@ -495,9 +483,9 @@ def test_ecs_tasks_are_registered_and_deregistered(sandbox: Sandbox, sd: Any) ->
     assert attributes["AVAILABILITY_ZONE"]
 
     ecs.update_service(cluster="apps", service="web", desiredCount=0)
-    assert wait_for(lambda: discovered(0) == []), "tasks stopped by scaling to 0 are deregistered"
+    wait_until(lambda: discovered(0) == [], message="tasks stopped by scaling to 0 deregistered")
     ecs.update_service(cluster="apps", service="web", desiredCount=1)
-    assert wait_for(lambda: discovered(1)), "a new task is registered"
+    wait_until(lambda: discovered(1), message="a new task registered")
     ecs.delete_service(cluster="apps", service="web", force=True)
-    assert wait_for(lambda: discovered(0) == []), "deleting the service deregisters its tasks"
+    wait_until(lambda: discovered(0) == [], message="the deleted service's tasks deregistered")
     sd.delete_service(Id=registry["Id"])  # nothing left registered

@@ -88,7 +88,7 @@ def check_policy(key: TargetKey, policy_type: str, params: dict[str, Any]) -> di
     for other, field_name in CONFIG_FIELD.items():
         if other != policy_type and params.get(field_name) is not None:
             raise ValidationException(f"{field_name} cannot be specified for a {policy_type} policy.")
-    configuration = params.get(CONFIG_FIELD[policy_type])
+    configuration: dict[str, Any] | None = params.get(CONFIG_FIELD[policy_type])
     if configuration is None:
         raise ValidationException(f"{CONFIG_FIELD[policy_type]} is required for a {policy_type} policy.")
     if policy_type == TARGET_TRACKING:

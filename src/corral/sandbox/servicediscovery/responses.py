@@ -20,7 +20,8 @@ def _tags(params: Params) -> dict[str, str]:
 
 
 def _soa_ttl(params: Params) -> int | None:
-    return ((params.get("Properties") or {}).get("DnsProperties") or {}).get("SOA", {}).get("TTL")
+    ttl: int | None = ((params.get("Properties") or {}).get("DnsProperties") or {}).get("SOA", {}).get("TTL")
+    return ttl
 
 
 def _create_namespace(backend: Backend, params: Params, kind: str) -> Result:
