@@ -140,9 +140,30 @@ def test_aws_endpoint_url_from_the_environment_is_honoured(
 
 
 def test_importing_the_aws_layer_does_not_load_botocore() -> None:
-    code = (
-        "import sys, corral.aws.clients, corral.aws.poller, corral.aws.pagination; "
-        "print(any(m.startswith(('botocore', 'boto3')) for m in sys.modules))"
-    )
+    code = "import sys, corral.aws; print(any(m.startswith(('botocore', 'boto3')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_public_surface() -> None:
+    import corral.aws
+
+    assert set(corral.aws.__all__) == {
+        "CALLS",
+        "Aborted",
+        "AwsSettings",
+        "BudgetTimeout",
+        "Clients",
+        "PollPolicy",
+        "RateBudget",
+        "RetryPolicy",
+        "ServicePoller",
+        "ServiceWatch",
+        "TaskPoller",
+        "TaskWatch",
+        "Watch",
+        "call_scope",
+        "describe_tasks",
+        "list_service_tasks",
+        "list_task_arns",
+    }

@@ -196,7 +196,7 @@ class CallCounter:
         """Count every attempt this client sends (`before-send`, all operations)."""
 
         def before_send(event_name: str, **_: Any) -> None:
-            _, service, operation = event_name.split(".", 2)
+            _event, service, operation = event_name.split(".", 2)  # before-send.<service>.<Operation>
             self.record(service, operation)
 
         client.meta.events.register("before-send", before_send, unique_id="corral-call-counter")

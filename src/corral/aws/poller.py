@@ -17,7 +17,7 @@ cluster, which describes all watched services together, 10 per DescribeServices 
   satisfy it), then at each change. It raises `TimeoutError` at the deadline (a
   `time.monotonic()` value), `corral.aws.retry.Aborted` when `abort` is set, and the AWS error
   when describing failed with a non-retryable error (e.g. ClusterNotFoundException).
-  The predicate runs in the waiting thread.
+  The predicate runs in the waiting thread; descriptions are shared between waiters (read-only).
 - A service that DescribeServices reports in `failures` is described as `{"status": "MISSING"}`
   (plus `"reason"` if the reason is not MISSING); a deleted service is first INACTIVE, as in ECS.
 - `watch.latest()` is the newest description (or None); `watch.close()` (or leaving the `with`)
@@ -190,7 +190,7 @@ class ClusterPoller:
         self.cluster = cluster_name(cluster)
         self.policy = policy or PollPolicy()
         self.rounds = 0  # rounds run (each costs one describe call per chunk of watched resources)
-        self.calls = 0  # describe calls made
+        self.calls = 0  # describe calls made (a call's retries, if any, not counted)
         self._clients = clients
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
@@ -276,6 +276,16 @@ class ClusterPoller:
             self._wakeup.notify()
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException:
+            # a bug must not leave waiters hanging behind a dead thread: the next watch starts anew
+            log.exception("the %s poller of cluster %s stopped", self.kind, self.cluster)
+            with self._lock:
+                self._thread = None
+            raise
+
+    def _loop(self) -> None:
         while True:
             with self._lock:
                 while True:
@@ -303,6 +313,7 @@ class ClusterPoller:
         changed = False
         for chunk in chunked(identifiers, self.chunk_size):
             self.calls += 1
+            error: Exception | None = None
             try:
                 with call_scope(deadline=started + self.policy.round_window):
                     answers = self._describe(chunk)
@@ -314,8 +325,6 @@ class ClusterPoller:
                     continue
                 log.debug("describing %s in cluster %s failed", chunk, self.cluster, exc_info=True)
                 answers, error = {}, exc
-            else:
-                error = None
             with self._lock:
                 for identifier in chunk:
                     entry = self._entries.get(identifier)
