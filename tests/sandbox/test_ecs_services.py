@@ -319,3 +319,25 @@ def test_delete_service_drains_then_goes_inactive(ecs: Any) -> None:
     recreated = fargate_service(ecs, "apps", "web", definition, 1)
     assert recreated["status"] == "ACTIVE", "an INACTIVE name can be used again"
     assert ecs.describe_clusters(clusters=["apps"])["clusters"][0]["activeServicesCount"] == 1
+
+
+def test_bounds_that_allow_nothing_are_reported(ecs: Any) -> None:
+    first = fargate_definition(ecs, "web", "web:1")
+    fargate_service(
+        ecs,
+        "apps",
+        "web",
+        first,
+        2,
+        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 100},
+    )
+    wait_completed(ecs, "apps", "web", first)
+    ecs.update_service(cluster="apps", service="web", taskDefinition=fargate_definition(ecs, "web", "web:2"))
+    stuck = (
+        "service (web) was unable to stop or start tasks during a deployment because of the service deployment "
+        "configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
+    )
+    events = wait_until(lambda: (m := messages(describe(ecs, "apps", "web")))[-1] == stuck and m)
+    assert events.count(stuck) == 1, "not repeated while nothing changes"
+    service = describe(ecs, "apps", "web")
+    assert [d["runningCount"] for d in service["deployments"]] == [0, 2]

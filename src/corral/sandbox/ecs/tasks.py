@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..core.timers import Timer
 from . import health
 from .task_parts import Container, HealthFailure, LoadBalancer, NetworkAttachment, ServiceRegistry, TaskTarget
+from .task_targets import TaskTargets
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -62,7 +63,7 @@ class TaskOwner(Protocol):
 
 
 @dataclass(eq=False)
-class Task:
+class Task(TaskTargets):
     backend: Backend = field(repr=False)
     cluster: Cluster = field(repr=False)
     id: str
@@ -193,21 +194,6 @@ class Task:
             self.owner.task_registered(self, registered)
         self._schedule(activating_seconds, self._running)
 
-    def _register_targets(self) -> list[str]:
-        elbv2 = self.backend.region.elbv2
-        for lb in self.load_balancers:
-            container = next(c for c in self.containers if c.name == lb.container_name)
-            if self.network is not None:
-                target_id, port = self.network.private_ip, lb.container_port
-            else:
-                assert self.container_instance is not None
-                target_id = self.container_instance.ec2_instance_id
-                port = container.host_ports.get(lb.container_port, lb.container_port)
-            target = TaskTarget(lb.target_group_arn, target_id, port, lb.container_name, state="initial")
-            self.targets.append(target)
-            elbv2.register_service_target(lb.target_group_arn, target_id, port, self)
-        return [t.target_group_arn for t in self.targets]
-
     def _running(self) -> None:
         if self.last_status != ACTIVATING or self.desired_status != RUNNING:
             return
@@ -294,51 +280,6 @@ class Task:
         if failure is not None:
             self.owner.task_unhealthy(self, failure)
 
-    # ------------------------------------------------------------------ load balancer probe
-
-    def elb_probe(self) -> tuple[bool, int]:
-        """One load balancer health check against this task: (ok, HTTP status)."""
-        if self.last_status not in (ACTIVATING, RUNNING) or self.execution_stopped_at is not None:
-            return False, 502
-        behind = {lb.container_name for lb in self.load_balancers}
-        images = [c.image for c in self.containers if c.name in behind]
-        failing = next((i for i in images if i.elb_health != "pass"), None)
-        if failing is not None:
-            return False, failing.elb_status_code
-        late = max((i.healthy_after for i in images), default=0.0)
-        if late > 0 and (self.started_at is None or self.backend.now() < self.started_at + late - 1e-6):
-            return False, images[0].elb_status_code
-        return True, 200
-
-    def on_target_health(
-        self, target_group_arn: str, state: str, reason: str | None, description: str | None
-    ) -> None:
-        target = next((t for t in self.targets if t.target_group_arn == target_group_arn), None)
-        if target is None:
-            return
-        target.state, target.reason, target.description = state, reason, description
-        self.version += 1
-        if state in ("healthy", "unhealthy"):
-            # react after the load balancer's own bookkeeping is done
-            self._schedule(0.0, self._target_health_changed, target_group_arn, state)
-
-    def _target_health_changed(self, target_group_arn: str, state: str) -> None:
-        if self.owner is None or self.last_status != RUNNING or self.desired_status != RUNNING:
-            return
-        target = next(t for t in self.targets if t.target_group_arn == target_group_arn)
-        if target.state != state:
-            return
-        if state == "unhealthy":
-            self.owner.task_unhealthy(self, HealthFailure(target))
-        else:
-            self.owner.task_health_changed(self)
-
-    def _probes_changed(self) -> None:
-        elbv2 = self.backend.region.elbv2
-        for target in self.targets:
-            if target.state != "draining":
-                elbv2.probe_changed(target.target_group_arn, target.target_id, target.port)
-
     # ------------------------------------------------------------------ stop
 
     def request_stop(self, code: str, reason: str, *, drain: bool = True) -> list[str]:
@@ -364,25 +305,6 @@ class Task:
         else:
             self._stop_containers()
         return deregistered
-
-    def _deregister_targets(self) -> tuple[list[str], float]:
-        elbv2 = self.backend.region.elbv2
-        names: list[str] = []
-        delay = 0.0
-        for target in self.targets:
-            if target.state == "draining":
-                continue
-            delay = max(
-                delay, elbv2.deregister_service_target(target.target_group_arn, target.target_id, target.port)
-            )
-            target.state = "draining"
-            names.append(target.target_group_arn)
-        return names, delay
-
-    def _deregister_from_cloud_map(self) -> None:
-        for registry_arn in self.registered_in:
-            self.backend.region.servicediscovery.deregister_instance(registry_arn, self.id)
-        self.registered_in = []
 
     def _stop_containers(self) -> None:
         if self.last_status in (STOPPING, DEPROVISIONING, STOPPED):
