@@ -192,8 +192,16 @@ class Sandbox:
         self.stop()
 
     def client(self, service_name: str, region_name: str = "us-east-1", **kwargs: Any) -> Any:
-        """A boto3 client for this sandbox with dummy credentials."""
+        """A boto3 client for this sandbox with dummy credentials.
+
+        Host prefixes are not injected (botocore would send Cloud Map's DiscoverInstances to
+        `data-127.0.0.1`, which does not resolve).
+        """
         import boto3
+        from botocore.config import Config
+
+        config = Config(inject_host_prefix=False)
+        kwargs["config"] = config.merge(kwargs["config"]) if kwargs.get("config") else config
 
         return boto3.client(
             service_name,
