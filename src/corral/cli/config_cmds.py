@@ -20,6 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+MASK = "**************"
 
 project_option = click.option(
     "--project",
@@ -69,8 +70,13 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _shown(value: int | float | bool) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def parse_assignments(values: Iterable[str], option: str) -> dict[str, Any]:
-    """`path=value` pairs; the value is read as YAML (so 2 is a number, true a boolean)."""
+    """`path=value` pairs; a value that reads back the same as a number or boolean is one
+    (2, true), anything else is text (`1.10` stays "1.10", not 1.1)."""
     import yaml
 
     out: dict[str, Any] = {}
@@ -82,7 +88,7 @@ def parse_assignments(values: Iterable[str], option: str) -> dict[str, Any]:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
             value = text
-        if isinstance(value, dict | list) or value is None:
+        if not isinstance(value, int | float | bool) or _shown(value) != text.strip():
             value = text
         out[key.strip()] = value
     return out

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from corral.cli.config_cmds import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    MASK,
     friendly_errors,
     parse_assignments,
     print_problems,
@@ -69,12 +71,24 @@ def render(
         print_problems(outcome.problems)
         usage = all(p.file.startswith("--") for p in outcome.problems)
         sys.exit(EXIT_USAGE if usage else EXIT_PROBLEMS)
-    data = outcome.rendered.to_dict()
+    data = _masked(outcome.rendered.to_dict(), sorted(outcome.rendered.used_secrets, key=len, reverse=True))
     text = _dump(data, output_format)
-    for secret in sorted(outcome.rendered.used_secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "**************")
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def _masked(value: Any, secrets: list[str]) -> Any:
+    """Secret values replaced by asterisks in every string (before printing, so the output
+    stays valid YAML or JSON)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {k: _masked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    return value
 
 
 def _dump(data: object, output_format: str) -> str:

@@ -8,6 +8,8 @@ together as one ConfigError.
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,16 +97,34 @@ class Project:
                 yield kind, entity
 
 
-def project_files(root: Path) -> list[Path]:
-    """Every entity YAML file below root, sorted; skips .corral/, files/ and hidden folders."""
+def project_files(root: Path, ignore: list[str] | None = None) -> list[Path]:
+    """Every entity YAML file below root, sorted; skips .corral/, files/, hidden folders and
+    the paths matching corral.yaml's `ignore` patterns (`vendor/*`, `charts/**`)."""
     found: list[Path] = []
+    patterns = ignore or []
     for folder, dirs, files in os.walk(root):
         top = Path(folder) == root
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d in _SKIP_DIRS))
+        rel = Path(folder).relative_to(root).as_posix()
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and not (top and d in _SKIP_DIRS)
+            and not _ignored(f"{rel}/{d}" if rel != "." else d, patterns)
+        )
         for name in sorted(files):
-            if name.endswith((".yaml", ".yml")) and not (top and name == SETTINGS_FILE):
+            path = f"{rel}/{name}" if rel != "." else name
+            if (
+                name.endswith((".yaml", ".yml"))
+                and not (top and name == SETTINGS_FILE)
+                and not _ignored(path, patterns)
+            ):
                 found.append(Path(folder) / name)
     return found
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, p.rstrip("/") + "/*") for p in patterns)
 
 
 def load_project(root: Path | str) -> Project:
@@ -124,7 +144,7 @@ def read_project(root: Path | str) -> tuple[Project, list[Problem]]:
         raise ConfigError([Problem(str(root), "", "project folder not found")])
     settings, problems = read_settings(root)
     project = Project(root=root, settings=settings)
-    for path in project_files(root):
+    for path in project_files(root, settings.project.ignore):
         problems += _read_file(project, root, path)
         project.files_scanned += 1
     problems += reference_problems(project)
@@ -170,19 +190,18 @@ def _read_file(project: Project, root: Path, path: Path) -> list[Problem]:
 
 def _read_document(project: Project, document: Document) -> list[Problem]:
     data = document.data
-    where = f"{document.file}:{document.line}"
     if data is None:
         return []  # an empty document (a trailing ---) is fine
-    if not isinstance(data, dict) or not data:
-        kinds = ", ".join(KINDS)
-        return [Problem(where, "", f"expected a mapping with one of the keys {kinds}")]
+    near = {key: _near_kind(key) for key in data} if isinstance(data, dict) else {}
+    if not any(key in KINDS or guess for key, guess in near.items()):
+        return []  # not a Corral document (another tool's YAML in the folder): not ours to judge
     problems: list[Problem] = []
-    unknown = [key for key in data if key not in KINDS]
-    for key in unknown:
+    for key, guess in near.items():
+        if key in KINDS:
+            continue
         line = document.line_of((str(key),))
-        problems.append(
-            Problem(f"{document.file}:{line}", str(key), f"unknown kind; expected one of {', '.join(KINDS)}")
-        )
+        hint = f"did you mean '{guess}'?" if guess else f"expected one of {', '.join(KINDS)}"
+        problems.append(Problem(f"{document.file}:{line}", str(key), f"unknown kind; {hint}"))
     known = [key for key in data if key in KINDS]
     if len(known) > 1:
         line = document.line_of((known[1],))
@@ -208,6 +227,17 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
         )
     entity.located(document.file, document.line_of((kind,)), {kind: body}, document.line_of)
     return problems + _register(project, kind, entity)
+
+
+def _near_kind(key: object) -> str | None:
+    """The entity kind a top-level key was probably meant to be (`Service`, `servce`)."""
+    if not isinstance(key, str):
+        return None
+    for kind in KINDS:
+        if key.lower() == kind.lower():
+            return kind
+    close = difflib.get_close_matches(key, list(KINDS), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _model_for(kind: str, body: Any) -> type[BaseModel] | None:

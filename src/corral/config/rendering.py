@@ -255,7 +255,8 @@ class _Renderer:
             self._render_one(rendered, placed, file, doc, ctx, manifest_inputs)
         self._task_definition_arn(rendered, service, ctx)
         self._apply_infrastructure(rendered, infra)
-        self._check_ecs_rules(rendered, infra)
+        if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
+            self._check_ecs_rules(rendered, infra)
         rendered.used_secrets = set(ctx.used_secrets)
         return self._outcome(rendered)
 
@@ -276,7 +277,12 @@ class _Renderer:
         kind = next(iter(entity.raw))
         if not any(path.startswith(kind + ".") for path in table.specs):
             return entity
-        ctx = ExpressionContext(inputs=table.values, keep=frozenset())
+        # entity fields are text: a number given for one (tag: <+input>.default(1.25)) is its text
+        values = {
+            k: str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+            for k, v in table.values.items()
+        }
+        ctx = ExpressionContext(inputs=values, keep=frozenset())
         try:
             raw = render(entity.raw, ctx, mode=Mode.KEEP, path="")
         except ExpressionError as error:
@@ -576,6 +582,8 @@ class _Renderer:
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
         problems = validate_manifest(manifest.type, document, source=file.source)
+        if problems and _coerce_expression_values(doc, document, problems):
+            problems = validate_manifest(manifest.type, document, source=file.source)
         problems = [p for p in problems if not _deferred(document, p.path)]
         if problems:
             self.problems += problems
@@ -709,6 +717,57 @@ def _header(entity: Entity) -> dict[str, Any]:
         "description": entity.description or "",
         "tags": dict(entity.tags),
     }
+
+
+_NOT_COERCED = object()
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def _coerce_expression_values(original: Any, rendered: Any, problems: list[Problem]) -> bool:
+    """Give a value an expression produced the type its field needs, as text substitution
+    would have: `value: <+pipeline.sequenceId>` is the text "7" in a string field, and
+    `desiredCount: <+serviceVariables.replicas>` the number 3 even when the variable holds "3".
+    Values written literally are left alone (their problems stand)."""
+    changed = False
+    for problem in problems:
+        parts = split_path(problem.path)
+        before = _value_at(original, parts)
+        if not (isinstance(before, str) and ("<+" in before or "${" in before)):
+            continue
+        value = _coerced(problem.message, _value_at(rendered, parts))
+        if value is not _NOT_COERCED and _set_at(rendered, parts, value):
+            changed = True
+    return changed
+
+
+def _coerced(message: str, value: Any) -> Any:
+    if message.startswith("expected a string") and isinstance(value, int | float | bool):
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if message.startswith("expected an integer") and _INTEGER.fullmatch(text):
+            return int(text)
+        if message.startswith("expected a number") and _NUMBER.fullmatch(text):
+            number = float(text)
+            return int(number) if number.is_integer() and "." not in text else number
+        if message.startswith("expected true or false") and text in ("true", "false"):
+            return text == "true"
+    return _NOT_COERCED
+
+
+def _set_at(document: Any, parts: tuple[str | int, ...], value: Any) -> bool:
+    parent = _value_at(document, parts[:-1]) if parts else None
+    last = parts[-1] if parts else None
+    if isinstance(parent, dict) and isinstance(last, str):
+        key = next((k for k in parent if isinstance(k, str) and k.lower() == last.lower()), None)
+        if key is not None:
+            parent[key] = value
+            return True
+    if isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+        parent[last] = value
+        return True
+    return False
 
 
 def _deferred(document: Any, path: str) -> bool:

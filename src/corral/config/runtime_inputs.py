@@ -46,7 +46,7 @@ class InputTable:
             path = f"{prefix}.{spec.path}" if prefix and spec.path else (prefix or spec.path)
             spec.path = path
             self.specs[path] = spec
-            self.where[path] = where
+            self.where[path] = locate(path) if locate else where
 
     def match(self, key: str) -> str | None:
         """The input path a user key means: the full path or a unique dotted tail of one."""

@@ -7,6 +7,7 @@ project:
   secrets:
     keyEnv: CORRAL_SECRETS_KEY           # default
     keyFile: .corral/secrets.key         # default
+  ignore: [charts/*, docker-compose.yaml]  # YAML below the root that is not Corral's
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class ProjectSettingsBody(Model):
     org_identifier: str | None = None
     description: str | None = None
     store: StoreSettings = Field(default_factory=StoreSettings)
+    # paths (glob patterns, relative to the root) that hold YAML which is not Corral's
+    ignore: list[str] = Field(default_factory=list)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
 
 
