@@ -157,7 +157,7 @@ class Clients:
             name,
             region_name=self.settings.region,
             endpoint_url=self.settings.endpoint_url,
-            config=self._config(),
+            config=self._config(local=self.settings.endpoint_url is not None),
         )
         retry.install(client)
         CALLS.install(client)
@@ -230,10 +230,13 @@ class Clients:
         return session
 
     @staticmethod
-    def _config() -> Any:
+    def _config(*, local: bool = False) -> Any:
         from botocore.config import Config
 
+        # With a custom endpoint (a sandbox, a proxy) botocore must not prefix the host name:
+        # Cloud Map's DiscoverInstances would go to data-<host>, which does not resolve.
         return Config(
+            inject_host_prefix=not local,
             retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,
