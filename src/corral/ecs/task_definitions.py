@@ -7,11 +7,16 @@ task definition, and those must not count as a change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from corral.errors import DeploymentError
+
 from .context import StepContext
+
+if TYPE_CHECKING:
+    from .target import EcsTarget
 
 # Fields ECS adds to a stored task definition; never part of a request.
 SERVER_FIELDS = frozenset(
@@ -101,5 +106,17 @@ def register_or_reuse(ctx: StepContext, request: dict[str, Any]) -> tuple[str, b
     ctx.log.info(f"Creating Task Definition with family {family}")
     answer = ctx.clients.ecs.register_task_definition(**request)
     arn = answer["taskDefinition"]["taskDefinitionArn"]
-    ctx.log.info(f"Created Task Definition {arn} with revision {answer['taskDefinition']['revision']}")
+    ctx.log.info(f"Created Task Definition {family}:{answer['taskDefinition']['revision']} with Arn {arn}")
     return arn, False
+
+
+def for_target(ctx: StepContext, target: EcsTarget) -> tuple[str, bool]:
+    """The task definition a step runs: the manifest registered (or its equal latest revision
+    reused), or the target's existing ARN. Returns (ARN, from_manifest)."""
+    if target.task_definition is not None:
+        arn, _ = register_or_reuse(ctx, target.task_definition)
+        return arn, True
+    if target.task_definition_arn:
+        ctx.log.info(f"Using task definition {target.task_definition_arn}")
+        return target.task_definition_arn, False
+    raise DeploymentError("The service has neither a task definition manifest nor a task definition ARN.")
