@@ -1,0 +1,233 @@
+"""ECS Rolling Deploy and ECS Rolling Rollback, in the order the reference documents them.
+
+Deploy: prepare rollback data (the live service, its tags and autoscaling) → register or reuse the
+task definition → create the service (missing or INACTIVE; a DRAINING one is waited for) or update
+it (only what UpdateService accepts; tags reconciled; no call when nothing differs) → wait until
+the deployment we made is COMPLETED → make autoscaling what the manifests say (no manifests: the
+live autoscaling stays) → list the instances.
+
+Rollback: the service as it was (task definition, deployment configuration, load balancers,
+network, registries, tags, autoscaling; desired count as saved, or the larger live one when
+autoscaling may have grown it), or, after a first deployment, no service at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import autoscaling, services
+from .context import StepContext
+from .instances import service_instances
+from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
+from .result import StepResult
+from .service_requests import clear_removed, create_request, differs, update_request
+from .snapshot import ServiceSnapshot, capture_service
+from .steady_state import wait_for_steady_state
+from .target import EcsTarget
+from .task_definitions import for_target
+
+CREATE_ONLY_CHECKED = ("launchType", "schedulingStrategy")
+
+
+@dataclass
+class RollingDeployOptions:
+    same_as_already_running_instances: bool = False  # keep the live desired count, not the manifest's
+    force_new_deployment: bool = False
+
+
+def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOptions) -> StepResult:
+    cluster, name = target.cluster, target.service_name
+    with ctx.calls():
+        ctx.log.section(PREPARE_ROLLBACK_DATA)
+        snapshot = capture_service(ctx, cluster, name)
+        rollback_data = snapshot.to_dict()
+        ctx.checkpoint(rollback_data)
+
+        ctx.log.section(DEPLOY)
+        task_definition_arn, from_manifest = for_target(ctx, target)
+        ctx.check()
+        if snapshot.exists:
+            assert snapshot.live is not None
+            force = options.force_new_deployment or not from_manifest
+            deployment_id, count = update_service(
+                ctx, target, snapshot.live, task_definition_arn, options, force=force
+            )
+        else:
+            deployment_id, count = create_service(ctx, target, snapshot, task_definition_arn)
+        # tells the rollback which desired count was ours, and which autoscaling set since
+        rollback_data["deployedDesiredCount"] = count
+        ctx.checkpoint(rollback_data)
+        ctx.check()
+
+        ctx.log.section(WAIT_FOR_STEADY_STATE)
+        service = wait_for_steady_state(
+            ctx, cluster, name, deployment_id=deployment_id, task_definition_arn=task_definition_arn
+        )
+        if service.get("schedulingStrategy") != "DAEMON":
+            autoscaling.replace(ctx, target.scaling, cluster, name)
+        instances = service_instances(ctx, cluster, name)
+        verb = "Updated" if snapshot.exists else "Created"
+        ctx.log.info(f"{verb} Service {name} with Arn {service['serviceArn']}")
+        ctx.log.info("Deployment Successful.")
+    return StepResult(
+        outputs={
+            "serviceName": name,
+            "serviceArn": service["serviceArn"],
+            "taskDefinitionArn": task_definition_arn,
+            "deploymentId": deployment_id,
+            "desiredCount": service.get("desiredCount"),
+            "isNewServiceCreated": not snapshot.exists,
+            "instances": instances,
+        },
+        rollback_data=rollback_data,
+    )
+
+
+def create_service(
+    ctx: StepContext, target: EcsTarget, snapshot: ServiceSnapshot, task_definition_arn: str
+) -> tuple[str | None, int | None]:
+    """CreateService from the manifest (after a DRAINING service of that name is gone).
+
+    Returns the new deployment's id and the desired count asked for."""
+    assert target.service_definition is not None
+    if snapshot.status == "DRAINING":
+        services.wait_until_inactive(ctx, target.cluster, target.service_name)
+    request = create_request(
+        target.service_definition, cluster=target.cluster, task_definition_arn=task_definition_arn
+    )
+    service = services.create_service(ctx, request)
+    return services.primary_deployment_id(service), request.get("desiredCount")
+
+
+def update_service(
+    ctx: StepContext,
+    target: EcsTarget,
+    live: dict[str, Any],
+    task_definition_arn: str,
+    options: RollingDeployOptions,
+    *,
+    force: bool,
+) -> tuple[str | None, int | None]:
+    """UpdateService with what differs from the live service.
+
+    Returns the deployment to wait for and the desired count the service now has."""
+    assert target.service_definition is not None
+    name = target.service_name
+    create = create_request(
+        target.service_definition, cluster=target.cluster, task_definition_arn=task_definition_arn
+    )
+    _warn_create_only(ctx, create, live)
+    keep = live.get("desiredCount") if options.same_as_already_running_instances else None
+    request = clear_removed(update_request(create, keep_desired_count=keep), live)
+    if live.get("schedulingStrategy") == "DAEMON":
+        request.pop("desiredCount", None)  # ECS decides a daemon's count
+    if "tags" in target.service_definition:
+        services.reconcile_tags(ctx, live["serviceArn"], live.get("tags"), create.get("tags", []))
+    primary = services.primary_deployment(live)
+    if primary is not None and primary.get("rolloutState") == "FAILED":
+        ctx.log.info(f"The last deployment of service {name} failed; starting a new one")
+        force = True
+    changed = differs(live, request)
+    if not changed and not force:
+        ctx.log.info(
+            f"Service {name} already runs task definition {task_definition_arn} as the manifest says; "
+            "no update needed"
+        )
+        return (primary.get("id") if primary is not None else None), live.get("desiredCount")
+    if changed:
+        ctx.log.info(f"Changing {', '.join(changed)} of service {name}")
+    if force:
+        request["forceNewDeployment"] = True
+    service = services.update_service(ctx, request)
+    return services.primary_deployment_id(service), service.get("desiredCount")
+
+
+def _warn_create_only(ctx: StepContext, create: dict[str, Any], live: dict[str, Any]) -> None:
+    for key in CREATE_ONLY_CHECKED:
+        if key in create and live.get(key) and create[key] != live[key]:
+            ctx.log.warn(
+                f"The manifest's {key} {create[key]} differs from service {live['serviceName']}'s "
+                f"{live[key]}; ECS cannot change it on update, so it stays {live[key]}"
+            )
+
+
+# ---------------------------------------------------------------- rollback
+
+
+def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
+    """Put the service back as the deploy step found it; works from `rollback_data` alone."""
+    snapshot = ServiceSnapshot.from_dict(rollback_data)
+    cluster, name = snapshot.cluster, snapshot.service_name
+    with ctx.calls():
+        ctx.log.section(ROLLBACK)
+        if not snapshot.exists:
+            ctx.log.info(f"Service {name} did not exist before the deployment; deleting it")
+            deleted = services.delete_service(ctx, cluster, name)
+            autoscaling.restore(ctx, autoscaling.Scaling(), cluster, name)
+            ctx.log.info("Rollback Successful.")
+            return StepResult(outputs={"serviceName": name, "serviceDeleted": deleted})
+        assert snapshot.request is not None
+        live = services.describe_service(ctx, cluster, name)
+        if live is None or live["status"] != "ACTIVE":
+            deployment_id = _recreate(ctx, snapshot, live)
+        else:
+            deployment_id = _restore(ctx, snapshot, live, rollback_data.get("deployedDesiredCount"))
+        ctx.check()
+        service = wait_for_steady_state(
+            ctx,
+            cluster,
+            name,
+            deployment_id=deployment_id,
+            task_definition_arn=snapshot.request["taskDefinition"],
+        )
+        if service.get("schedulingStrategy") != "DAEMON":
+            autoscaling.restore(ctx, snapshot.scaling, cluster, name)
+        ctx.log.info("Rollback Successful.")
+    return StepResult(
+        outputs={
+            "serviceName": name,
+            "taskDefinitionArn": snapshot.request["taskDefinition"],
+            "desiredCount": service.get("desiredCount"),
+            "deploymentId": deployment_id,
+        }
+    )
+
+
+def rollback_desired_count(snapshot: ServiceSnapshot, live_count: int, deployed_count: int | None) -> int:
+    """The saved count, unless autoscaling has moved the count since the deploy set it: then the
+    larger of saved and live (it scaled out under load), within the saved maximum capacity."""
+    assert snapshot.request is not None
+    saved = int(snapshot.request.get("desiredCount", 0))
+    if not snapshot.scaling.targets or live_count == deployed_count:
+        return saved
+    ceiling = max(int(t.get("MaxCapacity", live_count)) for t in snapshot.scaling.targets)
+    return max(saved, min(live_count, ceiling))
+
+
+def _restore(
+    ctx: StepContext, snapshot: ServiceSnapshot, live: dict[str, Any], deployed_count: int | None
+) -> str | None:
+    assert snapshot.request is not None
+    request = clear_removed(update_request(snapshot.request), live)
+    if "desiredCount" in request:
+        request["desiredCount"] = rollback_desired_count(
+            snapshot, int(live.get("desiredCount", 0)), deployed_count
+        )
+    services.reconcile_tags(ctx, live["serviceArn"], live.get("tags"), snapshot.request.get("tags", []))
+    primary = services.primary_deployment(live)
+    changed = differs(live, request)
+    if primary is not None and primary.get("rolloutState") == "FAILED":
+        request["forceNewDeployment"] = True
+    elif not changed:
+        ctx.log.info(f"Service {snapshot.service_name} already runs as before the deployment")
+        return primary.get("id") if primary is not None else None
+    return services.primary_deployment_id(services.update_service(ctx, request))
+
+
+def _recreate(ctx: StepContext, snapshot: ServiceSnapshot, live: dict[str, Any] | None) -> str | None:
+    assert snapshot.request is not None
+    ctx.log.warn(f"Service {snapshot.service_name} is gone since the deployment; creating it again")
+    if live is not None and live["status"] == "DRAINING":
+        services.wait_until_inactive(ctx, snapshot.cluster, snapshot.service_name)
+    return services.primary_deployment_id(services.create_service(ctx, dict(snapshot.request)))
