@@ -76,10 +76,8 @@ def _test_aws(found: Any, secrets: Any) -> list[Any]:
         config = Config(
             connect_timeout=TIMEOUT_SECONDS, read_timeout=TIMEOUT_SECONDS, retries={"max_attempts": 1}
         )
-        sts = settings.client("sts")
-        sts.meta.config = sts.meta.config.merge(config)
-        identity = sts.get_caller_identity()
-        ecs = settings.client("ecs")
+        identity = settings.client("sts", config=config).get_caller_identity()
+        ecs = settings.client("ecs", config=config)
         clusters: list[str] = []
         for page in ecs.get_paginator("list_clusters").paginate():
             clusters += page.get("clusterArns", [])

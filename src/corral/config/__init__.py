@@ -19,25 +19,61 @@ Modules:
     validation.py    validate_project: everything above over the whole project
 """
 
-from corral.config.entities.common import Entity, Variable
-from corral.config.entities.connector import (
-    AwsConnector,
-    DockerRegistryConnector,
-    GitConnector,
-    GithubConnector,
-)
-from corral.config.entities.environment import Environment
-from corral.config.entities.infrastructure import InfrastructureDefinition
-from corral.config.entities.pipeline import InputSet, Pipeline
-from corral.config.entities.secret import Secret
-from corral.config.entities.service import Service
-from corral.config.overrides import EffectiveService, effective_service
-from corral.config.project import Project, load_project, read_project
-from corral.config.rendering import RenderedManifest, RenderedService, render_service
-from corral.config.secrets import SecretResolver, decrypt, encrypt
-from corral.config.settings import ProjectSettings, find_project_root
-from corral.config.targets import deployment_targets
-from corral.config.validation import ValidationReport, validate_project
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from corral.config.entities.common import Entity, Variable
+    from corral.config.entities.environment import Environment
+    from corral.config.entities.infrastructure import InfrastructureDefinition
+    from corral.config.entities.pipeline import InputSet, Pipeline
+    from corral.config.entities.secret import Secret
+    from corral.config.entities.service import Service
+    from corral.config.overrides import EffectiveService, effective_service
+    from corral.config.project import Project, load_project, read_project
+    from corral.config.rendering import RenderedManifest, RenderedService, render_service
+    from corral.config.secrets import SecretResolver, decrypt, encrypt
+    from corral.config.settings import ProjectSettings, find_project_root
+    from corral.config.targets import deployment_targets
+    from corral.config.validation import ValidationReport, validate_project
+
+
+# name -> module; imported on first use, so `corral ls` does not pay for rendering's imports
+_EXPORTS = {
+    "(": "corral.config.entities.connector",
+    "EffectiveService": "corral.config.overrides",
+    "Entity": "corral.config.entities.common",
+    "Environment": "corral.config.entities.environment",
+    "InfrastructureDefinition": "corral.config.entities.infrastructure",
+    "InputSet": "corral.config.entities.pipeline",
+    "Pipeline": "corral.config.entities.pipeline",
+    "Project": "corral.config.project",
+    "ProjectSettings": "corral.config.settings",
+    "RenderedManifest": "corral.config.rendering",
+    "RenderedService": "corral.config.rendering",
+    "Secret": "corral.config.entities.secret",
+    "SecretResolver": "corral.config.secrets",
+    "Service": "corral.config.entities.service",
+    "ValidationReport": "corral.config.validation",
+    "Variable": "corral.config.entities.common",
+    "decrypt": "corral.config.secrets",
+    "deployment_targets": "corral.config.targets",
+    "effective_service": "corral.config.overrides",
+    "encrypt": "corral.config.secrets",
+    "find_project_root": "corral.config.settings",
+    "load_project": "corral.config.project",
+    "read_project": "corral.config.project",
+    "render_service": "corral.config.rendering",
+    "validate_project": "corral.config.validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'corral.config' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AwsConnector",

@@ -39,7 +39,8 @@ class AwsSettings:
     role_arn: str | None
     external_id: str | None
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, *, config: Any = None) -> Any:
+        """A boto3 client; `config` is a botocore Config (timeouts, retries)."""
         import boto3
 
         session = boto3.session.Session(
@@ -49,7 +50,7 @@ class AwsSettings:
         )
         if self.role_arn:
             session = self._assumed(session)
-        return session.client(service, endpoint_url=self.endpoint_url, region_name=self.region)
+        return session.client(service, endpoint_url=self.endpoint_url, region_name=self.region, config=config)
 
     def _assumed(self, session: Any) -> Any:
         import boto3
@@ -75,8 +76,10 @@ def aws_settings(
     access_key = secret_key = None
     if isinstance(credential, ManualConfigCredential):
         spec = credential.spec
-        access_key = spec.access_key if spec.access_key is not None else secrets(spec.access_key_ref or "")
-        secret_key = secrets(spec.secret_key_ref)
+        access_key = (
+            spec.access_key if spec.access_key is not None else secrets.value(spec.access_key_ref or "")
+        )
+        secret_key = secrets.value(spec.secret_key_ref)
     cross = credential.cross_account_access
     return AwsSettings(
         region=region or credential.region or DEFAULT_REGION,
@@ -116,12 +119,12 @@ def git_remote(
     if isinstance(connector, GitConnector) and isinstance(connector.spec.spec, GitHttpSpec):
         auth = connector.spec.spec
         if auth.password_ref:
-            username = auth.username if auth.username is not None else secrets(auth.username_ref or "")
-            password = secrets(auth.password_ref)
+            username = auth.username if auth.username is not None else secrets.value(auth.username_ref or "")
+            password = secrets.value(auth.password_ref)
     elif isinstance(connector, GithubConnector) and connector.spec.authentication.spec.spec is not None:
         token = connector.spec.authentication.spec.spec
-        username = token.username if token.username is not None else secrets(token.username_ref or "")
-        password = secrets(token.token_ref)
+        username = token.username if token.username is not None else secrets.value(token.username_ref or "")
+        password = secrets.value(token.token_ref)
     return GitRemote(url, username, password)
 
 
@@ -149,8 +152,10 @@ def registry_credentials(
     auth = connector.spec.auth
     if not isinstance(auth, UsernamePasswordAuth):
         return None
-    username = auth.spec.username if auth.spec.username is not None else secrets(auth.spec.username_ref or "")
-    return username, secrets(auth.spec.password_ref)
+    username = (
+        auth.spec.username if auth.spec.username is not None else secrets.value(auth.spec.username_ref or "")
+    )
+    return username, secrets.value(auth.spec.password_ref)
 
 
 def connector_kind(connector: AnyConnector) -> str:

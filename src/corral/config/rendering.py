@@ -31,7 +31,6 @@ from corral.manifests import (
     ManifestFile,
     ManifestKind,
     check_ecs_rules,
-    parse_manifest,
     to_api,
     validate_manifest,
 )
@@ -42,7 +41,9 @@ from .entities.connector import AwsConnector, DockerRegistryConnector
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
 from .entities.service import SINGLE_MANIFEST_TYPES, ArtifactSource, Service
+from .entities.stores import InlineStore
 from .manifest_sources import RemoteSkipped, fetch_manifest_files
+from .manifest_text import parse_manifest_text
 from .overrides import EffectiveService, Placed, effective_service
 from .problems import problems_from_validation, split_path
 from .project import Project
@@ -124,6 +125,9 @@ class RenderOptions:
     satisfiable: bool = False
     offline: bool = False
     secrets: Callable[[str], str] | None = None
+    # fetched manifest files by store, shared by the renders of one validation run (each
+    # file, repository or bucket is read once); None: always fetch
+    fetched: dict[str, Any] | None = None
 
 
 @dataclass
@@ -483,9 +487,7 @@ class _Renderer:
         for placed in effective.manifests:
             manifest = placed.item
             try:
-                files = fetch_manifest_files(
-                    self.project, placed, self.resolver, offline=self.options.offline
-                )
+                files = self._fetch(placed)
             except RemoteSkipped:
                 self.remote_skipped += 1
                 continue
@@ -514,6 +516,24 @@ class _Renderer:
                     out.append((placed, file, doc))
         return out
 
+    def _fetch(self, placed: Placed) -> list[ManifestFile]:
+        cache = self.options.fetched
+        store = placed.item.spec.store
+        if cache is None or isinstance(store, InlineStore):  # inline text costs nothing to read
+            return fetch_manifest_files(self.project, placed, self.resolver, offline=self.options.offline)
+        key = store.model_dump_json()
+        if key not in cache:
+            try:
+                cache[key] = fetch_manifest_files(
+                    self.project, placed, self.resolver, offline=self.options.offline
+                )
+            except (RemoteSkipped, CorralError) as error:
+                cache[key] = error
+        found = cache[key]
+        if isinstance(found, Exception):
+            raise found
+        return list(found)
+
     def _store_problem(self, placed: Placed, problem: Problem) -> Problem:
         """A store's problem, said from the service YAML's side when it names a path."""
         root = f"git:{self.project.root}/"
@@ -529,7 +549,7 @@ class _Renderer:
         string may stand); placeholders without a value are reported with their path later."""
         text = substitute_text(file.text, ctx, mode=Mode.KEEP) if "${" in file.text else file.text
         try:
-            doc = parse_manifest(ManifestFile(file.source, text))
+            doc = parse_manifest_text(file.source, text)
         except ConfigError as error:
             try:  # an unresolved placeholder where JSON needs a value: say that, not "invalid JSON"
                 substitute_text(text, ctx, mode=self.mode)

@@ -57,7 +57,7 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     report = ValidationReport(project)
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
-    options = RenderOptions(satisfiable=True, offline=offline)
+    options = RenderOptions(satisfiable=True, offline=offline, fetched={})
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:
             outcome = render_outcome(project, service_id, env_id, infra_id, options=options)

@@ -50,6 +50,7 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=False,
+        defer_build=True,
     )
 
     def to_yaml_dict(self) -> dict[str, Any]:

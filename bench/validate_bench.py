@@ -1,0 +1,327 @@
+"""How long `corral validate` takes on a 50-service project.
+
+Generates a project in a temporary folder (50 services, each with a task definition, a
+service definition, a scalable target and a scaling policy in the file store, an artifact,
+service variables; two environments with one infrastructure each and environment
+overrides; one rolling pipeline per service), runs `corral validate` on it 5 times as a
+subprocess (what a user or a CI job runs, start-up included) and writes the median to
+bench/results/validate.json and bench/results/validate.md with the machine's description.
+
+    python bench/validate_bench.py [--services 50] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 2.0
+RESULTS = Path(__file__).parent / "results"
+
+TASK = """family: svc-{n}
+networkMode: awsvpc
+requiresCompatibilities: [FARGATE]
+cpu: "256"
+memory: "512"
+executionRoleArn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
+containerDefinitions:
+  - name: app
+    image: <+artifact.image>
+    essential: true
+    portMappings:
+      - containerPort: <+serviceVariables.port>
+        protocol: tcp
+    environment:
+      - name: ENVIRONMENT
+        value: <+env.name>
+      - name: LOG_LEVEL
+        value: <+serviceVariables.logLevel>
+    logConfiguration:
+      logDriver: awslogs
+      options:
+        awslogs-group: /ecs/svc-{n}
+        awslogs-region: <+infra.region>
+        awslogs-stream-prefix: app
+"""
+SERVICE_DEF = """serviceName: svc-{n}
+desiredCount: <+serviceVariables.replicas>
+deploymentConfiguration:
+  maximumPercent: 200
+  minimumHealthyPercent: 100
+loadBalancers:
+  - targetGroupArn: <+targetGroupArn>
+    containerName: app
+    containerPort: <+serviceVariables.port>
+"""
+TARGET = (
+    "serviceNamespace: ecs\nscalableDimension: ecs:service:DesiredCount\nminCapacity: 1\nmaxCapacity: 6\n"
+)
+POLICY = """policyName: cpu
+policyType: TargetTrackingScaling
+targetTrackingScalingPolicyConfiguration:
+  targetValue: 60
+  predefinedMetricSpecification:
+    predefinedMetricType: ECSServiceAverageCPUUtilization
+"""
+SERVICE = (
+    """service:
+  name: Service {n}
+  identifier: svc_{n}
+  serviceDefinition:
+    type: ECS
+    spec:
+      manifests:
+"""
+    + "".join(
+        f"""        - manifest:
+            identifier: {ident}
+            type: {kind}
+            spec:
+              store:
+                type: Harness
+                spec:
+                  files: [account:/svc-{{n}}/{name}]
+"""
+        for ident, kind, name in (
+            ("task_def", "EcsTaskDefinition", "task.yaml"),
+            ("service_def", "EcsServiceDefinition", "service.yaml"),
+            ("target", "EcsScalableTargetDefinition", "target.yaml"),
+            ("policy", "EcsScalingPolicyDefinition", "policy.yaml"),
+        )
+    )
+    + """      artifacts:
+        primary:
+          primaryArtifactRef: app
+          sources:
+            - identifier: app
+              type: DockerRegistry
+              spec:
+                connectorRef: registry
+                imagePath: acme/svc-{n}
+                tag: "1.{n}.0"
+      variables:
+        - {{name: port, type: Number, value: 8080}}
+        - {{name: replicas, type: Number, value: 2}}
+        - {{name: logLevel, type: String, value: info}}
+---
+pipeline:
+  name: Deploy service {n}
+  identifier: deploy_svc_{n}
+  stages:
+    - stage:
+        name: Deploy
+        identifier: deploy
+        type: Deployment
+        spec:
+          deploymentType: ECS
+          service:
+            serviceRef: svc_{n}
+          environment:
+            environmentRef: <+input>.allowedValues(staging,production)
+            infrastructureDefinitions:
+              - identifier: main
+          execution:
+            steps:
+              - step:
+                  name: Create service
+                  identifier: create
+                  type: EcsBlueGreenCreateService
+                  timeout: 10m
+                  spec:
+                    loadBalancer: <+input>
+                    prodListener: <+input>
+                    stageListener: <+input>
+              - step:
+                  name: Swap
+                  identifier: swap
+                  type: EcsBlueGreenSwapTargetGroups
+                  timeout: 10m
+                  spec: {{}}
+            rollbackSteps:
+              - step:
+                  name: Rollback
+                  identifier: rollback
+                  type: EcsBlueGreenRollback
+                  timeout: 10m
+                  spec: {{}}
+"""
+)
+ENVIRONMENT = """environment:
+  name: {name}
+  identifier: {ident}
+  type: {kind}
+  overrides:
+    variables:
+      - {{name: logLevel, type: String, value: {level}}}
+---
+infrastructureDefinition:
+  name: {name} cluster
+  identifier: main
+  environmentRef: {ident}
+  type: ECS
+  spec:
+    connectorRef: aws
+    region: us-east-1
+    cluster: {ident}
+    launchType: FARGATE
+    networkConfiguration:
+      subnets: [subnet-0a1b2c3d4e5f60718]
+      securityGroups: [sg-0a1b2c3d4e5f60718]
+"""
+CONNECTORS = """connector:
+  name: AWS
+  identifier: aws
+  type: Aws
+  spec:
+    credential:
+      type: InheritFromDelegate
+      region: us-east-1
+---
+connector:
+  name: Registry
+  identifier: registry
+  type: DockerRegistry
+  spec:
+    dockerRegistryUrl: https://registry.example.internal
+    auth:
+      type: Anonymous
+"""
+
+
+def generate(root: Path, services: int) -> None:
+    (root / "corral.yaml").write_text("project:\n  name: benchmark\n")
+    (root / "connectors.yaml").write_text(CONNECTORS)
+    (root / "environments").mkdir()
+    for ident, kind, level in (("staging", "PreProduction", "debug"), ("production", "Production", "warn")):
+        text = ENVIRONMENT.format(name=ident.title(), ident=ident, kind=kind, level=level)
+        (root / "environments" / f"{ident}.yaml").write_text(text)
+    for n in range(1, services + 1):
+        folder = root / "services"
+        folder.mkdir(exist_ok=True)
+        (folder / f"svc-{n}.yaml").write_text(SERVICE.format(n=n))
+        store = root / "files" / "account" / f"svc-{n}"
+        store.mkdir(parents=True)
+        for name, text in (
+            ("task.yaml", TASK),
+            ("service.yaml", SERVICE_DEF),
+            ("target.yaml", TARGET),
+            ("policy.yaml", POLICY),
+        ):
+            (store / name).write_text(text.format(n=n))
+
+
+def time_validate(root: Path) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the process, its summary line)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "corral.cli", "validate", "--project", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != 0:
+        raise SystemExit(f"corral validate failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return elapsed, cpu, done.stdout.strip()
+
+
+def machine() -> dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="corral-bench-") as folder:
+        root = Path(folder)
+        generate(root, args.services)
+        time_validate(root)  # warm the file system cache and Python's bytecode cache
+        runs, cpus = [], []
+        summary = ""
+        load_before = os.getloadavg()[0]
+        for _ in range(args.runs):
+            elapsed, cpu, summary = time_validate(root)
+            runs.append(round(elapsed, 3))
+            cpus.append(round(cpu, 3))
+        load_after = os.getloadavg()[0]
+    median = round(statistics.median(runs), 3)
+    result = {
+        "benchmark": "corral validate, subprocess, start-up included",
+        "services": args.services,
+        "project": summary,
+        "runs_seconds": runs,
+        "median_seconds": median,
+        "cpu_seconds": cpus,
+        "median_cpu_seconds": round(statistics.median(cpus), 3),
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
+        "target_seconds": TARGET_SECONDS,
+        "meets_target": median < TARGET_SECONDS,
+        "machine": machine(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "validate.json").write_text(json.dumps(result, indent=2) + "\n")
+    m = result["machine"]
+    assert isinstance(m, dict)
+    (RESULTS / "validate.md").write_text(
+        f"""# corral validate on a {args.services}-service project
+
+| measured (median of {args.runs}) | target | meets target |
+|---|---|---|
+| {median:.2f} s | under {TARGET_SECONDS:.0f} s | {"yes" if result["meets_target"] else "no"} |
+
+Runs: {", ".join(f"{r:.2f} s" for r in runs)} (CPU time of the process: median
+{result["median_cpu_seconds"]:.2f} s). Each run is `python -m corral.cli validate --project DIR` as a
+subprocess, Python start-up and imports included, after one warm-up run. Load average (1 min)
+before and after: {load_before:.2f}, {load_after:.2f}; on a busy machine the wall time is
+above the CPU time.
+
+Project: {summary}
+Each service has a task definition, a service definition, a scalable target and a scaling
+policy in the file store, an artifact and three variables, and a Blue Green pipeline;
+two environments with one Fargate infrastructure each.
+
+Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gb"]} GB memory, Python {m["python"]} ({m["platform"]}).
+
+Reproduce: `python bench/validate_bench.py`
+"""
+    )
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
