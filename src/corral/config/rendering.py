@@ -229,6 +229,11 @@ class _Renderer:
             entity_inputs.add(
                 entity.raw, prefix="", where=entity.file, locate=lambda p, e=entity: e.where(split_path(p))
             )
+        entity_inputs.specs = {
+            path: spec
+            for path, spec in entity_inputs.specs.items()
+            if _for_service(path, service_id, env, infra)
+        }
         leftover = self._assign(entity_inputs, self.given_inputs)
         service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
         if self.problems:
@@ -720,6 +725,17 @@ def render_leaves(
 
 def _is_firstgen(text: str) -> bool:
     return "${DOCKER_IMAGE_NAME}" in text or "${CONTAINER_NAME}" in text
+
+
+def _for_service(path: str, service_id: str, *owners: Environment | InfrastructureDefinition) -> bool:
+    """False for an input inside another service's serviceOverrides: not asked for here."""
+    parts = split_path(path)
+    if len(parts) < 3 or parts[1] != "serviceOverrides" or not isinstance(parts[2], int):
+        return True
+    owner = next((o for o in owners if next(iter(o.raw)) == parts[0]), None)
+    if owner is None or parts[2] >= len(owner.service_overrides):
+        return True
+    return owner.service_overrides[parts[2]].service_ref in (service_id, "")
 
 
 def _default_service_name(document: dict[str, Any], service_id: str) -> None:

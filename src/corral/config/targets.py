@@ -26,7 +26,7 @@ Target = tuple[str, str]  # (environment identifier, infrastructure identifier)
 
 def deployment_targets(project: Project) -> dict[str, list[Target]]:
     """For each service, the (environment, infrastructure) pairs it can be deployed to."""
-    everywhere = [key for key in project.infrastructures if key[0] in project.environments]
+    everywhere = sorted(key for key in project.infrastructures if key[0] in project.environments)
     named: dict[str, set[Target]] = {}
     for pipeline in project.pipelines.values():
         stages = dict(pipeline.all_stages())
