@@ -36,29 +36,33 @@ def problems_from_validation(
     model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     """One Problem per pydantic error; `root` is the document's top-level key."""
-    problems: list[Problem] = []
+    found: dict[tuple[str | int, ...], list[str]] = {}
     for item in error.errors(include_url=False):
         parts, message = _explain(item, data, model)
-        path = (root, *parts)
-        problems.append(Problem(locate(path), format_path(path), message))
-    return _dedupe(problems)
+        found.setdefault((root, *parts) if root else parts, []).append(message)
+    return [Problem(locate(path), format_path(path), _joined(messages)) for path, messages in found.items()]
 
 
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for problem in problems:
-        key = (problem.path, problem.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(problem)
-    return out
+def _joined(messages: list[str]) -> str:
+    """One message for one place: a value that fits none of a union's types says so once
+    ("expected a string, an integer or a number, got a mapping")."""
+    unique = list(dict.fromkeys(messages))
+    wanted = [m.removeprefix("expected ").rpartition(", got ") for m in unique]
+    if len(unique) > 1 and all(
+        m.startswith("expected ") and sep for m, (_, sep, _) in zip(unique, wanted, strict=True)
+    ):
+        got = {rest for _, _, rest in wanted}
+        if len(got) == 1:
+            kinds = [kind for kind, _, _ in wanted]
+            listed = ", ".join(kinds[:-1]) + " or " + kinds[-1]
+            return f"expected {listed}, got {got.pop()}"
+    return "; ".join(unique)
 
 
 def _explain(item: Any, data: Any, model: type[BaseModel] | None) -> tuple[tuple[str | int, ...], str]:
     """(path in the document, message) for one pydantic error dict."""
-    parts = _data_path(item["loc"], data)
     kind = item["type"]
+    parts = _data_path(item["loc"], data, missing_field=kind in ("missing", "extra_forbidden"))
     ctx = item.get("ctx") or {}
     value = item.get("input")
     message = item["msg"]
@@ -91,7 +95,10 @@ def _explain(item: Any, data: Any, model: type[BaseModel] | None) -> tuple[tuple
     return parts, _type_message(kind, value, message)
 
 
-def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+_ABSENT: Any = object()
+
+
+def _data_path(loc: tuple[Any, ...], data: Any, *, missing_field: bool = True) -> tuple[str | int, ...]:
     """pydantic's loc without the union tags and validator names it inserts.
 
     Walks the data along loc: a string that is not a key of the current mapping but is
@@ -114,8 +121,10 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
                 continue
         elif _is_marker(part) and not last:
             continue
+        if last and not missing_field and current is not _ABSENT:
+            break  # a union member's name (str, int, a model) after the value: not a field
         parts.append(part)
-        current = None
+        current = _ABSENT
     return tuple(parts)
 
 

@@ -84,7 +84,7 @@ class StepElement(Model):
 
     step: Step | None = None
     step_group: StepGroup | None = None
-    parallel: list[StepElement] | None = None
+    parallel: list[StepElement] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> StepElement:
@@ -167,7 +167,7 @@ class StageElement(Model):
     """One list item: `- stage:` or `- parallel: [...]`."""
 
     stage: Stage | None = None
-    parallel: list[StageElement] | None = None
+    parallel: list[StageElement] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> StageElement:
