@@ -1,0 +1,103 @@
+"""Small projects with artifact sources, written into a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from corral.cli.main import cli
+from corral.config import Project, load_project
+
+
+def registry_connector(url: str, *, username: str | None = None, identifier: str = "registry") -> str:
+    auth = "      type: Anonymous\n"
+    if username is not None:
+        auth = (
+            "      type: UsernamePassword\n      spec:\n"
+            f"        username: {username}\n        passwordRef: registry_password\n"
+        )
+    return (
+        f"connector:\n  name: Registry\n  identifier: {identifier}\n  type: DockerRegistry\n  spec:\n"
+        f"    dockerRegistryUrl: {url}\n    auth:\n{auth}"
+    )
+
+
+def aws_connector(endpoint_url: str, *, identifier: str = "aws") -> str:
+    return (
+        f"connector:\n  name: AWS\n  identifier: {identifier}\n  type: Aws\n  spec:\n"
+        "    credential:\n      type: ManualConfig\n      spec:\n        accessKey: testing\n"
+        "        secretKeyRef: aws_secret_key\n      region: us-east-1\n"
+        f"    endpointUrl: {endpoint_url}\n"
+    )
+
+
+SECRETS = """secret:
+  type: SecretText
+  name: Registry password
+  identifier: registry_password
+  spec:
+    secretManagerIdentifier: file
+    value: secrets/registry-password
+---
+secret:
+  type: SecretText
+  name: AWS secret key
+  identifier: aws_secret_key
+  spec:
+    secretManagerIdentifier: file
+    value: secrets/aws-secret-key
+"""
+
+
+def source(
+    identifier: str = "web", *, type: str = "DockerRegistry", connector: str = "registry", **spec: str
+) -> str:
+    """One `sources[]` item; spec members in YAML spelling (imagePath=..., tagRegex=...)."""
+    lines = [
+        f"            - identifier: {identifier}",
+        f"              type: {type}",
+        "              spec:",
+        f"                connectorRef: {connector}",
+    ]
+    lines += [f"                {key}: {_quoted(value)}" for key, value in spec.items()]
+    return "\n".join(lines) + "\n"
+
+
+def service(*sources: str, primary: str | None = "web", variables: str = "") -> str:
+    ref = f"          primaryArtifactRef: {primary}\n" if primary else ""
+    return (
+        "service:\n  name: Web\n  identifier: web\n  serviceDefinition:\n    type: ECS\n    spec:\n"
+        f"      artifacts:\n        primary:\n{ref}          sources:\n{''.join(sources)}{variables}"
+    )
+
+
+def write_project(
+    root: Path,
+    *,
+    connectors: list[str],
+    service_yaml: str,
+    password: str = "",
+    extra: dict[str, str] | None = None,
+) -> Project:
+    files = {
+        "corral.yaml": "project:\n  name: artifacts\n",
+        "connectors.yaml": "---\n".join([*connectors, SECRETS]),
+        "service.yaml": service_yaml,
+        "secrets/registry-password": password,
+        "secrets/aws-secret-key": "testing",
+        **(extra or {}),
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return load_project(root)
+
+
+def corral(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _quoted(value: str) -> str:
+    return value if value.startswith("<+") else "'" + value.replace("'", "''") + "'"
