@@ -127,14 +127,19 @@ class TrafficSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._done.is_set():
-            rules = self.elbv2.describe_rules(ListenerArn=self.listener)["Rules"]
-            actions = next(r["Actions"] for r in rules if r["IsDefault"])
+            actions = self._actions()
             for group in live_groups(actions):
                 health = self.elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
-                if not any(h["TargetHealth"]["State"] == "healthy" for h in health):
-                    self.outages.append(f"{group}: {[h['TargetHealth']['State'] for h in health]}")
+                states = [h["TargetHealth"]["State"] for h in health]
+                # an outage only if the listener still sent traffic there after the health was read
+                if "healthy" not in states and self._actions() == actions:
+                    self.outages.append(f"{group}: {states}")
             self.samples += 1
             time.sleep(0.01)
+
+    def _actions(self) -> list[dict[str, Any]]:
+        rules = self.elbv2.describe_rules(ListenerArn=self.listener)["Rules"]
+        return list(next(r["Actions"] for r in rules if r["IsDefault"]))
 
     def __enter__(self) -> TrafficSampler:
         if not self.deferred:

@@ -26,7 +26,7 @@ from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
 
-from . import autoscaling
+from . import autoscaling, task_definitions
 from .autoscaling import Scaling
 from .context import StepAborted, StepContext, StepTimedOut
 from .listeners import (
@@ -58,7 +58,6 @@ from .services import (
 from .snapshot import ServiceSnapshot
 from .steady_state import wait_for_steady_state
 from .target import EcsTarget
-from .task_definitions import register_or_reuse
 
 TAG = "BG_VERSION"
 BLUE = "BLUE"
@@ -113,7 +112,7 @@ def blue_green_create_service(
 
     ctx.log.section(DEPLOY)
     with ctx.calls():
-        task_definition_arn = _task_definition(ctx, target)
+        task_definition_arn, _ = task_definitions.for_target(ctx, target)
         request = green_request(
             target, plan, task_definition_arn, _desired_count(target, options, found, plan)
         )
@@ -404,15 +403,6 @@ def _check_target_port(ctx: StepContext, target: EcsTarget, stage_group: str) ->
     check_target_port(body, target_group_port(ctx, stage_group), stage_group, source=source)
 
 
-def _task_definition(ctx: StepContext, target: EcsTarget) -> str:
-    if target.task_definition is not None:
-        arn, _ = register_or_reuse(ctx, target.task_definition)
-        return arn
-    if not target.task_definition_arn:
-        raise DeploymentError("The service has neither a task definition manifest nor a task definition ARN")
-    return target.task_definition_arn
-
-
 def _desired_count(
     target: EcsTarget, options: BlueGreenCreateServiceOptions, found: Found, plan: Plan
 ) -> int | None:
@@ -665,6 +655,8 @@ def restore_routes(ctx: StepContext, data: dict[str, Any]) -> None:
             continue
         router = RuleRouter(ctx, ListenerRule.from_dict(rule))
         if router.actions() != actions:
+            for group in live_groups(actions):
+                router.warm_up(group)
             ctx.log.info(f"Pointing the {what} Listener back to {describe_weights(forward_weights(actions))}")
             router.restore(actions)
 

@@ -190,6 +190,35 @@ def healthy_targets(ctx: StepContext, target_group_arn: str) -> int:
     return sum(1 for s in states if s["TargetHealth"]["State"] == "healthy")
 
 
+def target_states(ctx: StepContext, target_group_arn: str) -> list[str]:
+    states = ctx.clients.elbv2.describe_target_health(TargetGroupArn=target_group_arn)[
+        "TargetHealthDescriptions"
+    ]
+    return [s["TargetHealth"]["State"] for s in states]
+
+
+def wait_until_healthy(ctx: StepContext, target_group_arn: str) -> None:
+    """Until the group has a healthy target and none still in its first health checks.
+
+    ELBv2 has no waiter that a poller could share, so this polls DescribeTargetHealth itself,
+    from 0.2 s growing to 5 s between calls, within the step's deadline.
+    """
+    from .context import StepAborted, StepTimedOut
+
+    interval = 0.2
+    while True:
+        states = target_states(ctx, target_group_arn)
+        if "healthy" in states and "initial" not in states:
+            return
+        if ctx.remaining() <= 0:
+            raise StepTimedOut(
+                f"Timed out waiting for a healthy target in {target_group_arn} (targets: {', '.join(states) or 'none'})"
+            )
+        if ctx.abort.wait(min(interval, max(ctx.remaining(), 0.0))):
+            raise StepAborted("The step was aborted.")
+        interval = min(interval * 1.5, 5.0)
+
+
 # ------------------------------------------------------------------ traffic routing
 
 
@@ -222,7 +251,7 @@ class RuleRouter:
     def set_weights(self, weights: Weights) -> Weights:
         """Send the rule's forward to `weights`, read it back, fail if ELB answers otherwise."""
         current = self.actions()
-        if shares(forward_weights(current)) != shares(weights):
+        if forward_weights(current) != weights:
             self._write(with_forward(current, weights))
         found = self.weights()
         if shares(found) != shares(weights):
@@ -243,6 +272,22 @@ class RuleRouter:
                 f"The {self.rule.describe()} forwards to {describe_weights(forward_weights(found))} after "
                 f"it was restored to {describe_weights(forward_weights(actions))}"
             )
+
+    def warm_up(self, target_group_arn: str) -> None:
+        """Make sure a group has passed its health checks before it gets traffic from this rule.
+
+        A target group no listener uses has `unused` targets; once attached they start `initial`
+        and need the health checks' healthy threshold. It is attached here at weight 0 first.
+        """
+        if "healthy" in target_states(self.ctx, target_group_arn):
+            return
+        weights = self.weights()
+        if target_group_arn not in weights:
+            self.ctx.log.info(
+                f"Attaching {short_arn(target_group_arn)} at weight 0 until its targets are healthy"
+            )
+            self.set_weights({**weights, target_group_arn: 0})
+        wait_until_healthy(self.ctx, target_group_arn)
 
     def _write(self, actions: Actions) -> None:
         elbv2 = self.ctx.clients.elbv2
