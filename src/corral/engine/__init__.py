@@ -1,0 +1,76 @@
+"""The pipeline engine: a deterministic interpreter, an embedded executor, generic steps.
+
+    execution = run_pipeline(project, "ecs_tutorial_rolling", inputs={"tag": "1.27"})
+    resume(execution_id); abort(execution_id); approve(execution_id, comment="ok")
+    register("EcsRollingDeploy", run)      # a step type's implementation: run(StepRun) -> StepOutcome
+
+Modules, from the outside in:
+    api.py            run_pipeline, resume, abort, approve, intervene, get_execution
+    inputs.py         the pipeline's runtime inputs (--input, inputs file, input sets)
+    plan.py           the pipeline snapshot as frozen dataclasses; durations.py
+    interpreter.py    the state machine: events in, commands and status updates out; no I/O
+    messages.py       commands, events (journaled), updates
+    runtime_values.py what <+pipeline.*>, <+stage.*>, <+execution.steps.*> ... read
+    conditions.py     `when` conditions and assertions
+    embedded.py       runs commands in this process: threads, journal, leases, locks, approvals
+    targets.py        a stage's service, environment and infrastructure; the service lock key
+    steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
+    shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
+"""
+
+from corral.engine.api import (
+    Execution,
+    abort,
+    approve,
+    create_execution,
+    get_execution,
+    intervene,
+    resume,
+    run_pipeline,
+)
+from corral.engine.builtin import register_generic_steps
+from corral.engine.embedded import EmbeddedExecutor, ExecutionBusy, ExecutorOptions
+from corral.engine.interpreter import Interpreter, RunInfo
+from corral.engine.plan import PipelinePlan, build_plan
+from corral.engine.steps import (
+    PriorStep,
+    StageTarget,
+    StepImpl,
+    StepOutcome,
+    StepRun,
+    implementation,
+    register,
+    registered_types,
+    unregister,
+)
+from corral.engine.targets import set_account_resolver
+
+register_generic_steps()
+
+__all__ = [
+    "EmbeddedExecutor",
+    "Execution",
+    "ExecutionBusy",
+    "ExecutorOptions",
+    "Interpreter",
+    "PipelinePlan",
+    "PriorStep",
+    "RunInfo",
+    "StageTarget",
+    "StepImpl",
+    "StepOutcome",
+    "StepRun",
+    "abort",
+    "approve",
+    "build_plan",
+    "create_execution",
+    "get_execution",
+    "implementation",
+    "intervene",
+    "register",
+    "registered_types",
+    "resume",
+    "run_pipeline",
+    "set_account_resolver",
+    "unregister",
+]

@@ -1,0 +1,321 @@
+"""The Python API of the engine: run, resume, abort, approve.
+
+    execution = run_pipeline("examples/ecs-tutorial", "ecs_tutorial_rolling", inputs={"tag": "1.27"})
+    execution.status                      # Success | Failed | Aborted
+    resume(execution_id)                  # after a crash: replays the journal, continues
+    abort(execution_id)                   # from any process: the running stage rolls back
+    approve(execution_id, approve=False, comment="not today")
+
+Everything a run needs is checked before the execution is created: the pipeline's runtime
+inputs, the step types, and that each Deployment stage's service renders (manifests fetched and
+validated). A problem there is a ConfigError naming the file and path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corral.config.project import Project, load_project
+from corral.config.rendering import RenderOptions, render_outcome
+from corral.config.settings import find_project_root
+from corral.errors import ConfigError, CorralError, Problem
+from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
+
+from .embedded import EmbeddedExecutor, ExecutorOptions
+from .inputs import PipelineInputs, pipeline_inputs
+from .plan import Element, GroupNode, ParallelNode, PipelinePlan, build_plan
+from .steps import registered_types
+
+
+@dataclass(frozen=True)
+class Execution:
+    """An execution as the store has it: its status, stages and steps."""
+
+    id: str
+    pipeline_id: str
+    pipeline_name: str
+    sequence_id: int
+    status: str
+    error: str | None
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    stages: tuple[StageRecord, ...]
+    steps: tuple[StepRecord, ...]
+
+    def step(self, name: str) -> StepRecord:
+        """A step by key (`stage/group/step`) or identifier (the first with it)."""
+        for step in self.steps:
+            if step.key == name:
+                return step
+        for step in self.steps:
+            if step.identifier == name:
+                return step
+        raise KeyError(name)
+
+    def stage(self, identifier: str) -> StageRecord:
+        for stage in self.stages:
+            if stage.identifier == identifier:
+                return stage
+        raise KeyError(identifier)
+
+
+def get_execution(execution_id: str, *, store: Store) -> Execution:
+    record = store.execution(execution_id)
+    if record is None:
+        raise CorralError(f"no execution {execution_id} in {store.url}")
+    return _execution(record, store)
+
+
+def create_execution(
+    project: Project | Path | str,
+    pipeline_id: str,
+    *,
+    store: Store,
+    inputs: Mapping[str, Any] | None = None,
+    inputs_file: Path | str | None = None,
+    input_sets: Sequence[str] = (),
+    sets: Mapping[str, Any] | None = None,
+    triggered_by: str | None = None,
+) -> ExecutionRecord:
+    """Check everything and record a new execution (status Queued) without running it."""
+    project = _project(project)
+    filled = pipeline_inputs(
+        project, pipeline_id, inputs=inputs, inputs_file=inputs_file, input_sets=input_sets
+    )
+    plan = build_plan(filled.raw, file=filled.pipeline.file)
+    _check_step_types(plan, filled)
+    _check_services(project, plan, filled, sets or {})
+    return store.create_execution(
+        project=project.name,
+        project_root=str(project.root),
+        pipeline_id=pipeline_id,
+        pipeline_name=plan.name,
+        snapshot={
+            "pipeline": filled.raw,
+            "file": filled.pipeline.file,
+            "startTs": int(time.time() * 1000),
+            "triggeredBy": triggered_by,
+        },
+        inputs={"pipeline": filled.values, "service": filled.service_inputs, "sets": dict(sets or {})},
+    )
+
+
+def run_pipeline(
+    project: Project | Path | str,
+    pipeline_id: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    inputs_file: Path | str | None = None,
+    input_sets: Sequence[str] = (),
+    sets: Mapping[str, Any] | None = None,
+    store: Store | None = None,
+    no_wait: bool = False,
+    options: ExecutorOptions | None = None,
+    triggered_by: str | None = None,
+) -> Execution:
+    """Run a pipeline of the project to its end, in this process."""
+    project = _project(project)
+    store = store or Store.for_project(project)
+    record = create_execution(
+        project,
+        pipeline_id,
+        store=store,
+        inputs=inputs,
+        inputs_file=inputs_file,
+        input_sets=input_sets,
+        sets=sets,
+        triggered_by=triggered_by,
+    )
+    options = options or ExecutorOptions()
+    if no_wait:
+        options.no_wait = True
+    EmbeddedExecutor(store, project, options).run(record.id)
+    return get_execution(record.id, store=store)
+
+
+def resume(
+    execution_id: str,
+    *,
+    store: Store | None = None,
+    project: Project | Path | str | None = None,
+    options: ExecutorOptions | None = None,
+) -> Execution:
+    """Continue an execution whose process died: finished steps are not run again."""
+    store = store or _default_store(project)
+    record = store.execution(execution_id)
+    if record is None:
+        raise CorralError(f"no execution {execution_id} in {store.url}")
+    loaded = _project(project if project is not None else record.project_root)
+    EmbeddedExecutor(store, loaded, options).run(execution_id)
+    return get_execution(execution_id, store=store)
+
+
+def abort(execution_id: str, *, store: Store | None = None, by: str | None = None) -> bool:
+    """Ask the execution to stop; the running stage rolls back. False when it already ended."""
+    store = store or _default_store(None)
+    if store.execution(execution_id) is None:
+        raise CorralError(f"no execution {execution_id} in {store.url}")
+    return store.request_abort(execution_id, by=by)
+
+
+def approve(
+    execution_id: str,
+    approve: bool = True,
+    *,
+    comment: str | None = None,
+    by: str | None = None,
+    step: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    store: Store | None = None,
+) -> None:
+    """Approve (or reject) the HarnessApproval step waiting in the execution."""
+    store = store or _default_store(None)
+    request = _waiting(store, execution_id, "approval", step)
+    store.decide(
+        execution_id,
+        request.command_id,
+        status="Approved" if approve else "Rejected",
+        decision="Approve" if approve else "Reject",
+        comment=comment,
+        by=by,
+        inputs=dict(inputs or {}),
+    )
+
+
+def intervene(
+    execution_id: str,
+    action: str,
+    *,
+    comment: str | None = None,
+    by: str | None = None,
+    step: str | None = None,
+    store: Store | None = None,
+) -> None:
+    """Choose what a step waiting for manual intervention does (Retry, Ignore, StageRollback, ...)."""
+    store = store or _default_store(None)
+    request = _waiting(store, execution_id, "intervention", step)
+    allowed = list(request.inputs or [])
+    if action not in allowed:
+        raise CorralError(f"{action!r} is not one of the actions offered: {', '.join(allowed)}")
+    store.decide(execution_id, request.command_id, status="Decided", decision=action, comment=comment, by=by)
+
+
+def _waiting(store: Store, execution_id: str, kind: str, step: str | None) -> Any:
+    if store.execution(execution_id) is None:
+        raise CorralError(f"no execution {execution_id} in {store.url}")
+    waiting = [r for r in store.requests(execution_id, waiting=True) if r.kind == kind]
+    if step is not None:
+        waiting = [r for r in waiting if r.step_key == step or r.step_key.rsplit("/", 1)[-1] == step]
+    what = "approval" if kind == "approval" else "manual intervention"
+    if not waiting:
+        raise CorralError(f"no step of execution {execution_id} is waiting for {what}")
+    if len(waiting) > 1:
+        keys = ", ".join(r.step_key for r in waiting)
+        raise CorralError(f"several steps wait for {what} ({keys}); name one with step=")
+    return waiting[0]
+
+
+def _execution(record: ExecutionRecord, store: Store) -> Execution:
+    return Execution(
+        id=record.id,
+        pipeline_id=record.pipeline_id,
+        pipeline_name=record.pipeline_name,
+        sequence_id=record.sequence_id,
+        status=record.status,
+        error=record.error,
+        created_at=record.created_at,
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        stages=tuple(store.stages(record.id)),
+        steps=tuple(store.steps(record.id)),
+    )
+
+
+def _project(project: Project | Path | str) -> Project:
+    return project if isinstance(project, Project) else load_project(project)
+
+
+def _default_store(project: Project | Path | str | None) -> Store:
+    if isinstance(project, Project):
+        return Store.for_project(project)
+    root = Path(project) if project is not None else find_project_root(Path.cwd())
+    if root is None:
+        raise CorralError("no corral.yaml here or above: say which store (store=...) or project to use")
+    return Store.for_project(root)
+
+
+def _check_step_types(plan: PipelinePlan, filled: PipelineInputs) -> None:
+    known = set(registered_types())
+    problems = []
+
+    def walk(elements: tuple[Element, ...]) -> None:
+        for element in elements:
+            if isinstance(element, GroupNode):
+                walk(element.steps)
+                walk(element.rollback_steps)
+            elif isinstance(element, ParallelNode):
+                walk(element.branches)
+            elif element.type not in known:
+                problems.append(
+                    Problem(
+                        filled.pipeline.file,
+                        f"{element.path}.type",
+                        f"step type {element.type} cannot run yet: no implementation is registered "
+                        f"(registered: {', '.join(sorted(known))})",
+                    )
+                )
+
+    for stage in plan.all_stages:
+        walk(stage.steps)
+        walk(stage.rollback_steps)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _check_services(
+    project: Project, plan: PipelinePlan, filled: PipelineInputs, sets: Mapping[str, Any]
+) -> None:
+    """Every Deployment stage's service renders; inputs meant for services name one of theirs."""
+    problems: list[Problem] = []
+    unknown: dict[str, list[Problem]] = {}
+    rendered = 0
+
+    def stand_in(ref: str) -> str:  # checks the secret exists without reading it
+        if project.secret(ref) is None:
+            raise LookupError(ref)
+        return "<secret>"
+
+    for stage in plan.all_stages:
+        target = stage.target
+        if target is None or target.service is None:
+            continue
+        rendered += 1
+        outcome = render_outcome(
+            project,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            inputs=filled.service_inputs,
+            sets=sets,
+            options=RenderOptions(secrets=stand_in),
+        )
+        for problem in outcome.problems:
+            if problem.file == "--input":
+                unknown.setdefault(problem.path, []).append(problem)
+            else:
+                problems.append(
+                    Problem(problem.file, problem.path, f"{problem.message} (stage {stage.identifier})")
+                )
+    for found in unknown.values():
+        if len(found) == rendered:  # no stage's service has an input by that name
+            problems.append(found[0])
+    if not rendered and filled.service_inputs:
+        for key in filled.service_inputs:
+            problems.append(Problem("--input", key, "no runtime input of the pipeline at this path"))
+    if problems:
+        raise ConfigError(sorted(set(problems), key=problems.index))

@@ -1,0 +1,16 @@
+"""The generic step types every Corral runs; ECS step types are registered by their adapter."""
+
+from __future__ import annotations
+
+from .http_step import run_http
+from .shell_script import run_shell_script
+from .steps import register
+from .verify import run_verify
+from .wait_step import run_wait
+
+
+def register_generic_steps() -> None:
+    register("ShellScript", run_shell_script)
+    register("Http", run_http)
+    register("Wait", run_wait)
+    register("Verify", run_verify)

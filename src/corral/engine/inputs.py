@@ -1,0 +1,215 @@
+"""Runtime inputs of a pipeline run: `<+input>` fields filled before anything starts.
+
+Values come from, later ones winning:
+    input sets      `inputSet:` entities of the pipeline, by identifier, in the order given
+    an inputs file  YAML: a flat mapping (`path: value`) or a pipeline fragment like an input set
+    --input         `path=value` pairs (a dict here)
+A key names an input by its full path (`pipeline.stages[0].stage.spec.execution.steps[0].step.spec.url`)
+or by a dotted tail that names exactly one input (`step.spec.url`, `url`). Keys that name no
+pipeline input are kept for the stages' services (their own `<+input>` fields); one that
+names nothing anywhere is an error. Every missing required input is reported at once, as a
+ConfigError naming the file and path of the field, before the execution exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from corral.config.entities.common import is_runtime_input
+from corral.config.entities.pipeline import Pipeline
+from corral.config.problems import problems_from_validation, split_path
+from corral.config.project import Project
+from corral.config.runtime_inputs import InputTable
+from corral.errors import ConfigError, ExpressionError, Problem, format_path
+from corral.expressions import ExpressionContext, Mode, render
+
+_WRAPPERS = ("stage", "step", "stepGroup")
+
+
+@dataclass
+class PipelineInputs:
+    """The pipeline document with its inputs filled in, and what was given for what."""
+
+    pipeline: Pipeline
+    raw: dict[str, Any]  # the `pipeline:` mapping, inputs filled in
+    values: dict[str, Any] = field(default_factory=dict)  # input path -> value
+    service_inputs: dict[str, Any] = field(default_factory=dict)  # keys for the stages' services
+
+
+def pipeline_inputs(
+    project: Project,
+    pipeline_id: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    inputs_file: Path | str | None = None,
+    input_sets: Sequence[str] = (),
+) -> PipelineInputs:
+    pipeline = project.pipelines.get(pipeline_id)
+    if pipeline is None:
+        known = ", ".join(sorted(project.pipelines)) or "none"
+        raise ConfigError(
+            [Problem("--pipeline", pipeline_id, f"pipeline not found; the project has {known}")]
+        )
+    raw = pipeline.raw["pipeline"]
+    problems: list[Problem] = []
+    given: dict[str, Any] = {}
+    for set_id in input_sets:
+        input_set = project.input_sets.get((pipeline_id, set_id))
+        if input_set is None:
+            known = ", ".join(sorted(s for p, s in project.input_sets if p == pipeline_id)) or "none"
+            problems.append(
+                Problem(
+                    "--input-set",
+                    set_id,
+                    f"no input set of pipeline '{pipeline_id}' with this identifier; it has {known}",
+                )
+            )
+            continue
+        given.update(
+            _overlay(raw, input_set.raw["inputSet"]["pipeline"], ("pipeline",), input_set.where(), problems)
+        )
+    if inputs_file is not None:
+        given.update(_from_file(raw, Path(inputs_file), problems))
+    given.update(inputs or {})
+
+    table = InputTable()
+    table.add(
+        {"pipeline": raw}, prefix="", where=pipeline.file, locate=lambda p: pipeline.where(split_path(p))
+    )
+    names = _variable_inputs(raw)
+    given = {names.get(key, key): value for key, value in given.items()}
+    mine = {key: value for key, value in given.items() if table.match(key) is not None}
+    table.assign(mine, satisfiable=False)
+    problems += table.problems
+    if problems:
+        raise ConfigError(problems)
+    try:
+        filled = render(
+            {"pipeline": raw}, ExpressionContext(inputs=table.values, keep=frozenset()), mode=Mode.KEEP
+        )
+    except ExpressionError as error:
+        path, _, message = error.detail.partition(": ")
+        where = table.where.get(path, pipeline.file)
+        raise ConfigError([Problem(where, path, message or error.detail)]) from None
+    try:
+        checked = Pipeline.model_validate(filled["pipeline"])
+    except ValidationError as error:
+        raise ConfigError(
+            problems_from_validation(
+                error, filled["pipeline"], root="pipeline", locate=lambda p: pipeline.where(p), model=Pipeline
+            )
+        ) from None
+    checked.located(pipeline.file, pipeline.line, filled, pipeline.line_of)
+    others = {key: value for key, value in given.items() if key not in mine}
+    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others)
+
+
+def _variable_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Names that mean a variable's runtime input: `NAME`, `variables.NAME`, `pipeline.variables.NAME`,
+    and for a stage variable `STAGE.variables.NAME` (a bare name prefers the pipeline's)."""
+    names: dict[str, str] = {}
+    for index, stage in enumerate(raw.get("stages") or []):
+        body = stage.get("stage") if isinstance(stage, dict) else None
+        if not isinstance(body, dict):
+            continue
+        for position, variable in enumerate(body.get("variables") or []):
+            if isinstance(variable, dict) and is_runtime_input(variable.get("value")):
+                path = f"pipeline.stages[{index}].stage.variables[{position}].value"
+                names[f"{body.get('identifier')}.variables.{variable.get('name')}"] = path
+                names.setdefault(str(variable.get("name")), path)
+    for position, variable in enumerate(raw.get("variables") or []):
+        if isinstance(variable, dict) and is_runtime_input(variable.get("value")):
+            path = f"pipeline.variables[{position}].value"
+            name = str(variable.get("name"))
+            names.update({name: path, f"variables.{name}": path, f"pipeline.variables.{name}": path})
+    return names
+
+
+def _from_file(raw: Mapping[str, Any], path: Path, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        problems.append(Problem(str(path), "", f"cannot read the inputs file: {error}"))
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                str(path),
+                "",
+                "expected a mapping of input paths to values, or a pipeline: / inputSet: document",
+            )
+        )
+        return {}
+    if "inputSet" in data and isinstance(data["inputSet"], dict):
+        data = {"pipeline": data["inputSet"].get("pipeline") or {}}
+    if set(data) == {"pipeline"} and isinstance(data["pipeline"], dict):
+        return _overlay(raw, data["pipeline"], ("pipeline",), str(path), problems)
+    return {str(k): v for k, v in data.items()}
+
+
+def _overlay(
+    base: Any, overlay: Any, path: tuple[str | int, ...], where: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """{input path: value} for every runtime input of base that overlay sets (an input set)."""
+    found: dict[str, Any] = {}
+    if isinstance(overlay, dict) and isinstance(base, dict):
+        for key, value in overlay.items():
+            if key == "identifier" and path == ("pipeline",):
+                continue
+            if key not in base:
+                problems.append(
+                    Problem(
+                        where,
+                        format_path((*path, key)),
+                        "not in the pipeline: an input set only fills <+input> fields",
+                    )
+                )
+                continue
+            found.update(_overlay(base[key], value, (*path, key), where, problems))
+    elif isinstance(overlay, list) and isinstance(base, list):
+        for position, item in enumerate(overlay):
+            index = _find(base, item, position)
+            if index is None:
+                problems.append(
+                    Problem(where, format_path((*path, position)), "matches nothing in the pipeline")
+                )
+                continue
+            found.update(_overlay(base[index], item, (*path, index), where, problems))
+    elif is_runtime_input(base):
+        found[format_path(path)] = overlay
+    elif overlay != base and not isinstance(overlay, dict | list):
+        problems.append(
+            Problem(
+                where, format_path(path), f"not a runtime input of the pipeline (its value there is {base!r})"
+            )
+        )
+    return found
+
+
+def _identity(item: Any) -> tuple[str, Any] | None:
+    if isinstance(item, dict):
+        for wrapper in _WRAPPERS:
+            inner = item.get(wrapper)
+            if isinstance(inner, dict) and "identifier" in inner:
+                return wrapper, inner["identifier"]
+        if isinstance(item.get("parallel"), list) and item["parallel"]:
+            return "parallel", _identity(item["parallel"][0])
+        for key in ("identifier", "name"):
+            if key in item:
+                return key, item[key]
+    return None
+
+
+def _find(base: list[Any], item: Any, position: int) -> int | None:
+    wanted = _identity(item)
+    if wanted is None:
+        return position if position < len(base) else None
+    return next((i for i, candidate in enumerate(base) if _identity(candidate) == wanted), None)

@@ -1,0 +1,449 @@
+"""The pipeline snapshot the interpreter walks: plain, frozen dataclasses.
+
+`build_plan(raw)` turns a pipeline document (the `pipeline:` mapping, runtime inputs already
+filled in) into a `PipelinePlan`. The execution stores the document, not the dataclasses, so a
+resumed execution (or a Temporal workflow) rebuilds exactly the same plan from the same JSON.
+
+Every element carries `key`, its unique name within the execution (`deploy/phase1/canary`),
+and `path`, where it stands in the YAML (`pipeline.stages[0].stage.spec.execution.steps[1]`),
+for messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from corral.errors import ConfigError, Problem
+
+from .durations import parse_duration
+
+DEFAULT_STEP_TIMEOUT = 600.0  # Harness strategies default every step to 10m
+
+ERROR_TYPES = (
+    "AllErrors",
+    "Unknown",
+    "Timeout",
+    "Verification",
+    "ApprovalRejection",
+    "Authentication",
+    "Authorization",
+    "Connectivity",
+    "DelegateProvisioning",
+    "DelegateRestart",
+    "PolicyEvaluationFailure",
+    "InputTimeoutError",
+    "UserMarkedFailure",
+)
+ACTIONS = (
+    "StageRollback",
+    "PipelineRollback",
+    "Abort",
+    "Ignore",
+    "Retry",
+    "MarkAsSuccess",
+    "ManualIntervention",
+)
+# what a person may pick when a step waits for manual intervention
+INTERVENTION_ACTIONS = ("Ignore", "Retry", "MarkAsSuccess", "StageRollback", "PipelineRollback", "Abort")
+STATUS_CHOICES = ("Success", "Failure", "All")
+
+
+@dataclass(frozen=True)
+class Action:
+    type: str
+    retry_count: int = 0
+    retry_intervals: tuple[float, ...] = ()
+    on_retry_failure: Action | None = None
+    timeout: float | None = None  # ManualIntervention: how long to wait for a person
+    on_timeout: Action | None = None
+
+
+@dataclass(frozen=True)
+class FailureStrategy:
+    errors: tuple[str, ...]
+    action: Action
+
+    def matches(self, failure_type: str) -> bool:
+        return "AllErrors" in self.errors or failure_type in self.errors
+
+
+DEFAULT_STRATEGY = FailureStrategy(("AllErrors",), Action("StageRollback"))
+
+
+@dataclass(frozen=True)
+class When:
+    status: str = "Success"  # the stage's (steps) or pipeline's (stages) status so far
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class StepNode:
+    key: str
+    path: str
+    identifier: str
+    name: str
+    type: str
+    spec: Mapping[str, Any]
+    timeout: float
+    strategies: tuple[FailureStrategy, ...] = ()
+    when: When | None = None
+
+
+@dataclass(frozen=True)
+class GroupNode:
+    key: str
+    path: str
+    identifier: str
+    name: str
+    steps: tuple[Element, ...]
+    rollback_steps: tuple[Element, ...] = ()
+    strategies: tuple[FailureStrategy, ...] = ()
+    when: When | None = None
+
+
+@dataclass(frozen=True)
+class ParallelNode:
+    key: str
+    path: str
+    branches: tuple[Element, ...]
+
+
+Element = StepNode | GroupNode | ParallelNode
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    """A Deployment stage's (or Custom stage's) service, environment and infrastructure."""
+
+    service: str | None
+    environment: str
+    infrastructure: str | None
+
+
+@dataclass(frozen=True)
+class StageNode:
+    key: str
+    path: str
+    identifier: str
+    name: str
+    type: str  # Deployment | Custom
+    steps: tuple[Element, ...]
+    rollback_steps: tuple[Element, ...] = ()
+    strategies: tuple[FailureStrategy, ...] = ()
+    when: When | None = None
+    variables: tuple[Mapping[str, Any], ...] = ()
+    target: TargetRef | None = None
+
+
+@dataclass(frozen=True)
+class ParallelStages:
+    key: str
+    path: str
+    stages: tuple[StageNode, ...]
+
+
+StageElement = StageNode | ParallelStages
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    identifier: str
+    name: str
+    stages: tuple[StageElement, ...]
+    strategies: tuple[FailureStrategy, ...] = ()
+    variables: tuple[Mapping[str, Any], ...] = ()
+    all_stages: tuple[StageNode, ...] = field(default=(), compare=False)
+
+    def stage(self, identifier: str) -> StageNode | None:
+        return next((s for s in self.all_stages if s.identifier == identifier), None)
+
+
+def build_plan(raw: Mapping[str, Any], *, file: str = "") -> PipelinePlan:
+    """The plan of a `pipeline:` mapping; ConfigError naming every bad field."""
+    builder = _Builder(file)
+    plan = builder.pipeline(raw)
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    return plan
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.stages: list[StageNode] = []
+
+    def report(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.file, path, message))
+
+    def pipeline(self, raw: Mapping[str, Any]) -> PipelinePlan:
+        path = "pipeline"
+        stages = tuple(
+            self.stage_element(item, f"{path}.stages[{i}]") for i, item in enumerate(raw.get("stages") or [])
+        )
+        return PipelinePlan(
+            identifier=str(raw.get("identifier", "")),
+            name=str(raw.get("name", raw.get("identifier", ""))),
+            stages=tuple(s for s in stages if s is not None),
+            strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
+            variables=tuple(self.variables(raw.get("variables"), f"{path}.variables")),
+            all_stages=tuple(self.stages),
+        )
+
+    def stage_element(self, item: Any, path: str) -> StageElement | None:
+        if not isinstance(item, Mapping):
+            self.report(path, "expected `stage:` or `parallel:`")
+            return None
+        if "parallel" in item:
+            branches = [
+                self.stage_element(x, f"{path}.parallel[{i}]") for i, x in enumerate(item["parallel"] or [])
+            ]
+            stages = tuple(b for b in branches if isinstance(b, StageNode))
+            return ParallelStages(key="|".join(s.key for s in stages), path=path, stages=stages)
+        return self.stage(item.get("stage") or {}, f"{path}.stage")
+
+    def stage(self, raw: Mapping[str, Any], path: str) -> StageNode:
+        identifier = str(raw.get("identifier", ""))
+        stage_type = str(raw.get("type", "Custom"))
+        spec = raw.get("spec") or {}
+        execution = spec.get("execution") or {}
+        key = identifier
+        node = StageNode(
+            key=key,
+            path=path,
+            identifier=identifier,
+            name=str(raw.get("name", identifier)),
+            type=stage_type,
+            steps=self.elements(execution.get("steps") or [], f"{path}.spec.execution.steps", key),
+            rollback_steps=self.elements(
+                execution.get("rollbackSteps") or [],
+                f"{path}.spec.execution.rollbackSteps",
+                f"{key}/rollback",
+            ),
+            strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
+            when=self.when(raw.get("when"), f"{path}.when", stage=True),
+            variables=tuple(
+                self.variables(raw.get("variables") or spec.get("variables"), f"{path}.variables")
+            ),
+            target=self.target(spec, path),
+        )
+        self.stages.append(node)
+        return node
+
+    def target(self, spec: Mapping[str, Any], path: str) -> TargetRef | None:
+        environment = spec.get("environment")
+        if not isinstance(environment, Mapping) or not environment.get("environmentRef"):
+            return None
+        service = spec.get("service") or {}
+        service_ref = service.get("serviceRef") if isinstance(service, Mapping) else None
+        use_from = service.get("useFromStage") if isinstance(service, Mapping) else None
+        if not service_ref and isinstance(use_from, Mapping):
+            source = next((s for s in self.stages if s.identifier == use_from.get("stage")), None)
+            if source is None or source.target is None:
+                self.report(
+                    f"{path}.spec.service.useFromStage.stage",
+                    "no earlier Deployment stage with this identifier",
+                )
+            else:
+                service_ref = source.target.service
+        infras = environment.get("infrastructureDefinitions")
+        infra = None
+        if isinstance(infras, list) and infras:
+            first = infras[0]
+            infra = str(first.get("identifier")) if isinstance(first, Mapping) else None
+            if len(infras) > 1:
+                self.report(
+                    f"{path}.spec.environment.infrastructureDefinitions",
+                    "deploying to several infrastructures from one stage is not supported; use one stage per infrastructure",
+                )
+        return TargetRef(
+            service=str(service_ref) if service_ref else None,
+            environment=str(environment["environmentRef"]),
+            infrastructure=infra,
+        )
+
+    def elements(self, items: Sequence[Any], path: str, parent: str) -> tuple[Element, ...]:
+        out: list[Element] = []
+        for index, item in enumerate(items):
+            element = self.element(item, f"{path}[{index}]", parent)
+            if element is not None:
+                out.append(element)
+        return tuple(out)
+
+    def element(self, item: Any, path: str, parent: str) -> Element | None:
+        if not isinstance(item, Mapping):
+            self.report(path, "expected `step:`, `stepGroup:` or `parallel:`")
+            return None
+        if "parallel" in item:
+            branches = self.elements(item["parallel"] or [], f"{path}.parallel", parent)
+            return ParallelNode(key=f"{parent}/parallel", path=f"{path}.parallel", branches=branches)
+        if "stepGroup" in item:
+            return self.group(item["stepGroup"] or {}, f"{path}.stepGroup", parent)
+        return self.step(item.get("step") or {}, f"{path}.step", parent)
+
+    def group(self, raw: Mapping[str, Any], path: str, parent: str) -> GroupNode:
+        identifier = str(raw.get("identifier", ""))
+        key = f"{parent}/{identifier}"
+        return GroupNode(
+            key=key,
+            path=path,
+            identifier=identifier,
+            name=str(raw.get("name", identifier)),
+            steps=self.elements(raw.get("steps") or [], f"{path}.steps", key),
+            rollback_steps=self.elements(
+                raw.get("rollbackSteps") or [], f"{path}.rollbackSteps", f"{key}/rollback"
+            ),
+            strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
+            when=self.when(raw.get("when"), f"{path}.when"),
+        )
+
+    def step(self, raw: Mapping[str, Any], path: str, parent: str) -> StepNode:
+        identifier = str(raw.get("identifier", ""))
+        timeout = DEFAULT_STEP_TIMEOUT
+        if raw.get("timeout") is not None:
+            timeout = self.duration(raw["timeout"], f"{path}.timeout") or DEFAULT_STEP_TIMEOUT
+        spec = raw.get("spec")
+        return StepNode(
+            key=f"{parent}/{identifier}",
+            path=path,
+            identifier=identifier,
+            name=str(raw.get("name", identifier)),
+            type=str(raw.get("type", "")),
+            spec=dict(spec) if isinstance(spec, Mapping) else {},
+            timeout=timeout,
+            strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
+            when=self.when(raw.get("when"), f"{path}.when"),
+        )
+
+    # -- pieces --------------------------------------------------------------------------
+
+    def duration(self, value: Any, path: str) -> float | None:
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            self.report(path, str(error))
+            return None
+
+    def when(self, raw: Any, path: str, *, stage: bool = False) -> When | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            self.report(path, "expected a mapping with stageStatus and/or condition")
+            return None
+        key = "pipelineStatus" if stage and "pipelineStatus" in raw else "stageStatus"
+        status = str(raw.get(key, raw.get("pipelineStatus", "Success")))
+        if status not in STATUS_CHOICES:
+            self.report(f"{path}.{key}", f"expected one of {', '.join(STATUS_CHOICES)}, got {status!r}")
+            status = "Success"
+        condition = raw.get("condition")
+        if condition is not None and not isinstance(condition, str | bool):
+            self.report(
+                f"{path}.condition", 'expected an expression such as <+pipeline.variables.deploy> == "yes"'
+            )
+            condition = None
+        return When(
+            status=status,
+            condition=None
+            if condition is None
+            else str(condition).lower()
+            if isinstance(condition, bool)
+            else condition,
+        )
+
+    def variables(self, raw: Any, path: str) -> list[Mapping[str, Any]]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.report(path, "expected a list of {name, type, value}")
+            return []
+        out = []
+        for index, item in enumerate(raw):
+            if not isinstance(item, Mapping) or "name" not in item:
+                self.report(f"{path}[{index}]", "expected {name, type, value}")
+                continue
+            out.append(dict(item))
+        return out
+
+    def strategies(self, raw: Any, path: str) -> tuple[FailureStrategy, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.report(path, "expected a list of `- onFailure: {errors: [...], action: {type: ...}}`")
+            return ()
+        out = []
+        for index, item in enumerate(raw):
+            here = f"{path}[{index}].onFailure"
+            on_failure = item.get("onFailure") if isinstance(item, Mapping) else None
+            if not isinstance(on_failure, Mapping):
+                self.report(f"{path}[{index}]", "expected `onFailure: {errors: [...], action: {type: ...}}`")
+                continue
+            errors = on_failure.get("errors") or ["AllErrors"]
+            errors = [errors] if isinstance(errors, str) else errors
+            for position, name in enumerate(errors):
+                if name not in ERROR_TYPES:
+                    self.report(
+                        f"{here}.errors[{position}]",
+                        f"unknown error type {name!r}; expected one of {', '.join(ERROR_TYPES)}",
+                    )
+            action = self.action(on_failure.get("action"), f"{here}.action")
+            if action is not None:
+                out.append(FailureStrategy(tuple(str(e) for e in errors), action))
+        return tuple(out)
+
+    def action(self, raw: Any, path: str, *, nested: bool = False) -> Action | None:
+        if not isinstance(raw, Mapping) or "type" not in raw:
+            self.report(path, f"expected `type:` one of {', '.join(ACTIONS)}")
+            return None
+        kind = str(raw["type"])
+        if kind not in ACTIONS:
+            self.report(
+                f"{path}.type", f"unknown failure action {kind!r}; expected one of {', '.join(ACTIONS)}"
+            )
+            return None
+        spec = raw.get("spec") or {}
+        if nested and kind in ("Retry", "ManualIntervention"):
+            self.report(
+                f"{path}.type", f"{kind} cannot follow a failed retry or a manual intervention timeout"
+            )
+            return None
+        if kind == "Retry":
+            count = spec.get("retryCount", 1)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                self.report(
+                    f"{path}.spec.retryCount",
+                    f"expected a whole number of retries (1 or more), got {count!r}",
+                )
+                count = 1
+            intervals_raw = spec.get("retryIntervals") or ["10s"]
+            intervals_raw = intervals_raw if isinstance(intervals_raw, list) else [intervals_raw]
+            intervals = tuple(
+                self.duration(v, f"{path}.spec.retryIntervals[{i}]") or 0.0
+                for i, v in enumerate(intervals_raw)
+            )
+            after = (
+                spec.get("onRetryFailure", {}).get("action")
+                if isinstance(spec.get("onRetryFailure"), Mapping)
+                else None
+            )
+            then = (
+                self.action(after, f"{path}.spec.onRetryFailure.action", nested=True)
+                if after
+                else Action("StageRollback")
+            )
+            return Action(kind, retry_count=count, retry_intervals=intervals, on_retry_failure=then)
+        if kind == "ManualIntervention":
+            timeout = self.duration(spec.get("timeout", "1d"), f"{path}.spec.timeout")
+            after = (
+                spec.get("onTimeout", {}).get("action")
+                if isinstance(spec.get("onTimeout"), Mapping)
+                else None
+            )
+            then = (
+                self.action(after, f"{path}.spec.onTimeout.action", nested=True)
+                if after
+                else Action("StageRollback")
+            )
+            return Action(kind, timeout=timeout, on_timeout=then)
+        return Action(kind)

@@ -1,0 +1,95 @@
+"""What expressions see while a pipeline runs, built from the interpreter's state.
+
+    <+pipeline.name|identifier|executionId|sequenceId|startTs>   <+pipeline.variables.x>
+    <+stage.name|identifier|variables.x>                         <+step.identifier>
+    <+execution.steps.ID.output.x>   <+execution.steps.GROUP.steps.ID.output.x>   <+steps.ID.output.x>
+    <+pipeline.stages.ID.spec.execution.steps.ID.output.x>       <+pipeline.stages.ID.status>
+    <+service.*> <+env.*> <+infra.*> <+artifact.*> <+serviceVariables.*>   (the stage's target)
+
+Steps inside groups are also reachable by their identifier alone (identifiers are unique in a
+stage). Secrets stay `<+secrets.getValue(...)>` here: only the executor, where the step runs,
+fills them in, so no secret passes through the interpreter, its journal or its commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from corral.expressions import ExpressionContext, Mode, render
+
+# references the interpreter leaves for later: secrets (the executor), the Blue Green target
+# group (the ECS step), the response of an Http step (the step's own assertion and outputs)
+KEEP_FOR_LATER = frozenset(
+    {"secrets", "targetGroupArn", "httpResponseCode", "httpResponseBody", "httpResponseHeaders"}
+)
+
+
+def render_for_step(value: Any, values: Mapping[str, Any], *, path: str = "") -> Any:
+    """value with every expression the interpreter can answer replaced; ExpressionError otherwise."""
+    return render(value, ExpressionContext(values=values, keep=KEEP_FOR_LATER), mode=Mode.FAIL, path=path)
+
+
+def variable_values(
+    variables: Iterable[Mapping[str, Any]], values: Mapping[str, Any], path: str
+) -> dict[str, Any]:
+    """`variables: [{name, type, value}]` as a mapping; Secret variables stay references."""
+    out: dict[str, Any] = {}
+    for index, variable in enumerate(variables):
+        name = str(variable["name"])
+        value = variable.get("value")
+        kind = variable.get("type", "String")
+        if kind == "Secret" and isinstance(value, str) and "<+" not in value:
+            out[name] = f'<+secrets.getValue("{value}")>'
+            continue
+        value = render_for_step(value, {**values, "variables": out}, path=f"{path}[{index}].value")
+        if kind == "Number" and isinstance(value, str):
+            try:
+                number = float(value)
+                value = int(number) if number.is_integer() else number
+            except ValueError:
+                pass
+        out[name] = value
+    return out
+
+
+def step_entry(step: Mapping[str, Any]) -> dict[str, Any]:
+    outputs = dict(step.get("outputs") or {})
+    output = {**outputs}
+    output.setdefault("outputVariables", outputs)
+    return {
+        "identifier": step["identifier"],
+        "name": step["name"],
+        "type": step["type"],
+        "status": step["status"],
+        "output": output,
+    }
+
+
+def steps_tree(steps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """{id: entry} for every step, and groups as {id: {..., steps: {...}}}; rollback steps included."""
+    tree: dict[str, Any] = {}
+    flat: dict[str, Any] = {}
+    for step in steps:
+        entry = step_entry(step)
+        node = tree
+        for group in step["groups"]:
+            holder = node.setdefault(group, {"identifier": group, "steps": {}})
+            node = holder.setdefault("steps", {})
+        node[step["identifier"]] = entry
+        flat[step["identifier"]] = entry
+    for identifier, entry in flat.items():
+        tree.setdefault(identifier, entry)
+    return tree
+
+
+def stage_entry(stage: Mapping[str, Any]) -> dict[str, Any]:
+    steps = steps_tree(stage["steps"])
+    return {
+        "identifier": stage["identifier"],
+        "name": stage["name"],
+        "type": stage["type"],
+        "status": stage["status"],
+        "variables": stage["variables"],
+        "spec": {"execution": {"steps": steps}},
+    }

@@ -1,0 +1,169 @@
+"""Step implementations by `type`, and what each one receives and returns.
+
+    def run(ctx: StepRun) -> StepOutcome: ...
+    register("EcsRollingDeploy", run)          # the ECS adapter does this for its step types
+
+A step is the only place a pipeline touches the world, so it must be safe to run again: the
+process may die half way and the step is then re-run with `ctx.previous_checkpoint`, the
+last data it passed to `ctx.checkpoint(...)` (journaled at once), so it can look before it
+creates. It should return promptly once `ctx.abort` is set (abort or timeout) and may raise
+a CorralError (its message is the step's error) instead of returning a failed outcome.
+
+The generic steps (ShellScript, Http, Wait, Verify) register themselves on import of
+corral.engine; HarnessApproval is handled by the interpreter (it waits for a person, not for
+code), so it has no implementation here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from corral.ecs.log import StepLog
+
+if TYPE_CHECKING:
+    from corral.config.project import Project
+    from corral.config.secrets import SecretResolver
+
+SUCCESS = "Success"
+FAILED = "Failed"
+ABORTED = "Aborted"
+EXPIRED = "Expired"
+OUTCOME_STATUSES = (SUCCESS, FAILED, ABORTED, EXPIRED)
+
+
+@dataclass
+class StepOutcome:
+    """How a step ended. `outputs` are what `<+execution.steps.ID.output.NAME>` reads;
+    `failure_type` is matched against failure strategies' `errors` (Unknown, Timeout,
+    Verification, Connectivity, Authentication, Authorization, ...)."""
+
+    status: str = SUCCESS
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    failure_type: str = "Unknown"
+    checkpoint: dict[str, Any] | None = None
+
+    @classmethod
+    def failed(
+        cls, error: str, *, failure_type: str = "Unknown", outputs: dict[str, Any] | None = None
+    ) -> StepOutcome:
+        return cls(FAILED, dict(outputs or {}), error, failure_type)
+
+
+@dataclass(frozen=True)
+class StageTarget:
+    """Where a Deployment stage deploys: ids of the Corral entities and the ECS cluster."""
+
+    service: str | None
+    environment: str
+    infrastructure: str | None
+    cluster: str | None = None
+    region: str | None = None
+    connector_ref: str | None = None
+    endpoint_url: str | None = None
+    service_name: str | None = None  # the ECS service name from the service definition
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> StageTarget | None:
+        if not data:
+            return None
+        return cls(
+            service=data.get("service"),
+            environment=str(data.get("environment", "")),
+            infrastructure=data.get("infrastructure"),
+            cluster=data.get("cluster"),
+            region=data.get("region"),
+            connector_ref=data.get("connectorRef"),
+            endpoint_url=data.get("endpointUrl"),
+            service_name=data.get("serviceName"),
+        )
+
+
+@dataclass(frozen=True)
+class PriorStep:
+    """A step of the same stage that already ended (for rollback steps: what to undo)."""
+
+    key: str
+    identifier: str
+    type: str
+    phase: str
+    status: str
+    outputs: Mapping[str, Any]
+    checkpoint: Mapping[str, Any] | None
+
+
+@dataclass
+class StepRun:
+    """Everything a step gets. `spec` has every expression rendered, secrets included."""
+
+    execution_id: str
+    stage: str
+    identifier: str
+    name: str
+    type: str
+    key: str
+    attempt: int
+    phase: str  # execution | rollback
+    spec: dict[str, Any]
+    target: StageTarget | None
+    log: StepLog
+    deadline: float  # time.monotonic() value
+    abort: threading.Event
+    checkpoint: Callable[[dict[str, Any]], None]
+    previous_checkpoint: dict[str, Any] | None = None
+    prior_steps: Sequence[PriorStep] = ()
+    values: Mapping[str, Any] = field(default_factory=dict, repr=False)  # what expressions saw
+    project: Project | None = None
+    secrets: SecretResolver | None = None
+    mask: Callable[[str], str] = lambda text: text
+    timed_out: threading.Event = field(default_factory=threading.Event)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def stopped(self) -> bool:
+        """True once the step should stop (aborted or out of time)."""
+        return self.abort.is_set() or self.remaining() <= 0
+
+    def stopped_outcome(self) -> StepOutcome:
+        """The outcome of a step that stopped because it was told to."""
+        if self.timed_out.is_set() or self.remaining() <= 0:
+            return StepOutcome(EXPIRED, error="The step timed out.", failure_type="Timeout")
+        return StepOutcome(ABORTED, error="The step was aborted.")
+
+    def prior(self, *, type: str | None = None, identifier: str | None = None) -> PriorStep | None:
+        """The latest earlier step of this stage with that type or identifier."""
+        for step in reversed(self.prior_steps):
+            if (type is None or step.type == type) and (identifier is None or step.identifier == identifier):
+                return step
+        return None
+
+
+StepImpl = Callable[[StepRun], StepOutcome]
+
+_REGISTRY: dict[str, StepImpl] = {}
+_LOCK = threading.Lock()
+
+
+def register(type_name: str, impl: StepImpl) -> None:
+    """Make `impl` run every step of `type_name` (a later registration replaces an earlier one)."""
+    with _LOCK:
+        _REGISTRY[type_name] = impl
+
+
+def unregister(type_name: str) -> None:
+    with _LOCK:
+        _REGISTRY.pop(type_name, None)
+
+
+def implementation(type_name: str) -> StepImpl | None:
+    return _REGISTRY.get(type_name)
+
+
+def registered_types() -> list[str]:
+    """Every step type that can run, the interpreter's own (HarnessApproval) included."""
+    return sorted({*_REGISTRY, "HarnessApproval"})

@@ -1,0 +1,172 @@
+"""Preparing a stage's target (the executor's side of `PrepareStage`).
+
+A Deployment stage renders its service for its environment and infrastructure (the same
+`render_service` as `corral render`), which gives what expressions read (`<+service.*>`,
+`<+env.*>`, `<+infra.*>`, `<+artifact.*>`, `<+serviceVariables.*>`) and the ECS service the
+stage deploys, locked for the stage so that two executions never deploy one service at once.
+
+The result is journaled, so it holds no secret: secret variables stay references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from corral.config.entities.common import Entity
+from corral.config.entities.connector import AwsConnector
+from corral.config.project import Project
+from corral.config.rendering import RenderedService, render_service
+from corral.config.secrets import SecretResolver
+from corral.expressions.context import MASK
+
+from .messages import PrepareStage
+
+# (project, connector identifier, region) -> the account part of a lock key. The default is
+# the connector's endpoint (the sandbox) or its identifier; an adapter that can ask STS for
+# the account id may install a better one with `set_account_resolver`.
+AccountResolver = Callable[[Project, str, str], str]
+
+
+def _default_account(project: Project, connector_ref: str, region: str) -> str:
+    connector = project.connector(connector_ref)
+    if isinstance(connector, AwsConnector) and connector.spec.endpoint_url:
+        return connector.spec.endpoint_url.rstrip("/")
+    return f"connector:{connector_ref}"
+
+
+_account_resolver: AccountResolver = _default_account
+
+
+def set_account_resolver(resolver: AccountResolver | None) -> None:
+    global _account_resolver
+    _account_resolver = resolver or _default_account
+
+
+def prepare_target(
+    project: Project,
+    command: PrepareStage,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    sets: Mapping[str, Any] | None = None,
+    secrets: SecretResolver | None = None,
+) -> dict[str, Any]:
+    """The stage's target as plain data; ConfigError when the service does not render."""
+    env = project.environments.get(command.environment)
+    infra = project.infrastructures.get((command.environment, command.infrastructure or ""))
+    target: dict[str, Any] = {
+        "service": command.service,
+        "environment": command.environment,
+        "infrastructure": command.infrastructure,
+        "values": {},
+    }
+    values = target["values"]
+    if env is not None:
+        values["env"] = _header(env) | {
+            "type": env.type,
+            "envIdentifier": env.identifier,
+            "variables": _variables(env.variables),
+        }
+    if infra is not None:
+        spec = infra.spec
+        values["infra"] = _header(infra) | {
+            "infraIdentifier": infra.identifier,
+            "environmentRef": infra.environment_ref,
+            "connectorRef": spec.connector_ref,
+            "connector": {"name": spec.connector_ref},
+            "region": spec.region,
+            "cluster": spec.cluster,
+            "launchType": spec.launch_type,
+            "executionRoleArn": spec.execution_role_arn,
+        }
+        connector = project.connector(spec.connector_ref)
+        target |= {
+            "cluster": spec.cluster,
+            "region": spec.region,
+            "connectorRef": spec.connector_ref,
+            "endpointUrl": connector.spec.endpoint_url if isinstance(connector, AwsConnector) else None,
+        }
+    if command.service is None:
+        return target
+    rendered = render_service(
+        project,
+        command.service,
+        command.environment,
+        command.infrastructure or "",
+        inputs=inputs,
+        sets=sets,
+        secrets=secrets,
+    )
+    service = project.services[command.service]
+    values["service"] = _header(service) | {"type": "ECS"}
+    values["serviceVariables"] = _service_variables(rendered, service)
+    if rendered.image:
+        values["artifacts"] = {"primary": _artifact(rendered.image)}
+    service_name = None
+    if rendered.service_definition is not None:
+        service_name = rendered.service_definition.request.get("serviceName")
+    target |= {"serviceName": service_name, "image": rendered.image}
+    if service_name:
+        account = _account_resolver(project, rendered.connector_ref, rendered.region)
+        key = f"{account}|{rendered.region}|{rendered.cluster}|{service_name}"
+        target["lock"] = {
+            "key": key,
+            "description": {
+                "account": account,
+                "region": rendered.region,
+                "cluster": rendered.cluster,
+                "service": service_name,
+            },
+        }
+    return target
+
+
+def _header(entity: Entity) -> dict[str, Any]:
+    return {
+        "identifier": entity.identifier,
+        "name": entity.name,
+        "description": entity.description or "",
+        "tags": dict(entity.tags),
+    }
+
+
+def _variables(variables: list[Any]) -> dict[str, Any]:
+    out = {}
+    for variable in variables:
+        value = variable.typed_value()
+        if variable.type == "Secret" and isinstance(value, str) and "<+" not in value:
+            value = f'<+secrets.getValue("{value}")>'
+        out[variable.name] = value
+    return out
+
+
+def _service_variables(rendered: RenderedService, service: Any) -> dict[str, Any]:
+    """The rendered variables, with each secret value put back as the reference it came from."""
+    declared = {v.name: v for v in service.service_definition.spec.variables}
+    out = {}
+    for name, value in rendered.variables.items():
+        if isinstance(value, str) and value in rendered.used_secrets:
+            source = declared.get(name)
+            if source is not None and source.type == "Secret" and isinstance(source.value, str):
+                value = f'<+secrets.getValue("{source.value}")>'
+            else:
+                value = MASK
+        out[name] = value
+    return out
+
+
+def _artifact(image: str) -> dict[str, Any]:
+    name, _, digest = image.partition("@")
+    path, tag = name, None
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        path, tag = name.rsplit(":", 1)
+    out: dict[str, Any] = {
+        "image": image,
+        "imagePath": path,
+        "tag": tag,
+        "metadata": {"image": image, "tag": tag},
+    }
+    if digest:
+        out["digest"] = digest
+    return out

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store, run by `corral.store.Store` when it opens a database."""
