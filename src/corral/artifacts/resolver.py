@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,7 @@ from .sources import (
 )
 
 RESOLVE_DIGEST = "resolve"
-LOOKUP_SECONDS = 60.0  # deadline for the AWS calls of one resolution (retries included)
+LOOKUP_SECONDS = 30.0  # default bound of each registry request, and of ECR calls with their retries
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
@@ -103,13 +104,15 @@ def resolve_artifact(
     inputs: Mapping[str, Any] | None = None,
     secrets: Secrets = None,
     offline: bool = False,
+    timeout: float = LOOKUP_SECONDS,
     client_options: Mapping[str, Any] | None = None,
 ) -> ResolvedArtifact:
     """Resolve a service's primary artifact (or source `source_id`).
 
     `inputs` are runtime input values, by path or unique tail (`tag`, `spec.tag`); inputs of
-    other parts of the service are not needed. Problems with the YAML are a ConfigError;
-    registry failures an ArtifactError."""
+    other parts of the service are not needed. `timeout` bounds each registry request (and
+    ECR calls with their retries); `client_options` go to RegistryClient (verify, transport).
+    Problems with the YAML are a ConfigError; registry failures an ArtifactError."""
     entity = _service(project, service)
     artifacts = _artifacts_with_inputs(entity, inputs or {})
     index, source = _source(entity, artifacts, source_id)
@@ -123,6 +126,7 @@ def resolve_artifact(
         offline=offline,
         locate=entity.where,
         path=where.path,
+        timeout=timeout,
         client_options=client_options,
     )
 
@@ -137,6 +141,7 @@ def resolve_source(
     placeholder: str | None = None,
     locate: Callable[[tuple[str | int, ...]], str] | None = None,
     path: tuple[str | int, ...] = (),
+    timeout: float = LOOKUP_SECONDS,
     client_options: Mapping[str, Any] | None = None,
 ) -> ResolvedArtifact:
     """Resolve one source whose `spec` (YAML spelling) has its inputs and expressions
@@ -144,9 +149,8 @@ def resolve_source(
     problems in the YAML."""
     where = _Where(locate or (lambda _: ""), path)
     given = SourceSpec.of(source.identifier, source.type, spec or source.spec.model_dump(by_alias=True))
-    return _Resolution(
-        project, given, where, _lookup(project, secrets), offline, placeholder, client_options
-    ).run()
+    access = _Access(_lookup(project, secrets), timeout, client_options or {})
+    return _Resolution(project, given, where, access, offline, placeholder).run()
 
 
 def list_tags(
@@ -156,6 +160,7 @@ def list_tags(
     *,
     limit: int | None = None,
     secrets: Secrets = None,
+    timeout: float = LOOKUP_SECONDS,
     client_options: Mapping[str, Any] | None = None,
 ) -> tuple[SourceSpec, str, list[TagInfo]]:
     """(source, image base, tags newest first) of a service's artifact source; a source with a
@@ -166,9 +171,10 @@ def list_tags(
     where = _Where(entity.where, (*ARTIFACTS_PATH, "primary", "sources", index, "spec"))
     given = SourceSpec.of(source.identifier, source.type, source.spec.model_dump(by_alias=True))
     pattern = _pattern(given.tag_regex, where) if given.tag_regex and "<+" not in given.tag_regex else None
-    repository = _open(project, given, where, _lookup(project, secrets), client_options)
+    access = _Access(_lookup(project, secrets), timeout, client_options or {})
+    repository = access.open(project, given, where)
     try:
-        with _aws_deadline(given):
+        with access.deadline(given):
             return given, repository.image_base, repository.newest(pattern=pattern, limit=limit)
     finally:
         repository.close()
@@ -182,24 +188,22 @@ class _Resolution:
         project: Project,
         spec: SourceSpec,
         where: _Where,
-        secrets: Callable[[str], str],
+        access: _Access,
         offline: bool,
         placeholder: str | None,
-        client_options: Mapping[str, Any] | None,
     ) -> None:
         self.project = project
         self.spec = spec
         self.where = where
-        self.secrets = secrets
+        self.access = access
         self.offline = offline
         self.placeholder = placeholder
-        self.client_options = client_options
         self._repository: ArtifactRepository | None = None
         self.info: TagInfo | None = None
 
     def run(self) -> ResolvedArtifact:
         try:
-            with _aws_deadline(self.spec):
+            with self.access.deadline(self.spec):
                 tag = self._tag()
                 digest = self._digest(tag)
                 base = self._image_base()
@@ -304,35 +308,35 @@ class _Resolution:
 
     def _repository_or_problem(self) -> ArtifactRepository:
         if self._repository is None:
-            self._repository = _open(self.project, self.spec, self.where, self.secrets, self.client_options)
+            self._repository = self.access.open(self.project, self.spec, self.where)
         return self._repository
 
 
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _open(
-    project: Project,
-    spec: SourceSpec,
-    where: _Where,
-    secrets: Callable[[str], str],
-    client_options: Mapping[str, Any] | None,
-) -> ArtifactRepository:
-    try:
-        return open_repository(project, spec, secrets, **dict(client_options or {}))
-    except SpecProblem as problem:
-        raise where.problem(problem.field, problem.message) from None
+@dataclass(frozen=True)
+class _Access:
+    """How registries are reached: secret values, time bounds, RegistryClient options."""
 
+    secrets: Callable[[str], str]
+    timeout: float
+    client_options: Mapping[str, Any]
 
-def _aws_deadline(spec: SourceSpec) -> Any:
-    """ECR calls retry within a deadline (corral.aws); registry calls have their own timeout."""
-    from contextlib import nullcontext
+    def open(self, project: Project, spec: SourceSpec, where: _Where) -> ArtifactRepository:
+        options = {"timeout": self.timeout, **self.client_options}
+        try:
+            return open_repository(project, spec, self.secrets, **options)
+        except SpecProblem as problem:
+            raise where.problem(problem.field, problem.message) from None
 
-    if spec.type != "Ecr":
-        return nullcontext()
-    from corral.aws import call_scope
+    def deadline(self, spec: SourceSpec) -> AbstractContextManager[Any]:
+        """ECR calls retry until a deadline (corral.aws); registry requests have their timeout."""
+        if spec.type != "Ecr":
+            return nullcontext()
+        from corral.aws import call_scope
 
-    return call_scope(deadline=time.monotonic() + LOOKUP_SECONDS)
+        return call_scope(deadline=time.monotonic() + self.timeout)
 
 
 def _lookup(project: Project, secrets: Secrets) -> Callable[[str], str]:
