@@ -296,10 +296,11 @@ def test_daemon_runs_one_task_per_instance(ecs: Any) -> None:
     )
 
 
+@pytest.mark.sandbox(speed=2)  # slow enough to see DRAINING for a second of real time
 def test_delete_service_drains_then_goes_inactive(ecs: Any) -> None:
     definition = fargate_definition(ecs, "web", "web:1")
     fargate_service(ecs, "apps", "web", definition, 2)
-    wait_completed(ecs, "apps", "web", definition)
+    wait_until(lambda: describe(ecs, "apps", "web")["runningCount"] == 2, message="2 running tasks")
     assert refused(ecs.delete_service, cluster="apps", service="web") == (
         "InvalidParameterException",
         "The service cannot be stopped while it is scaled above 0.",
