@@ -54,11 +54,7 @@ def judge(service: dict[str, Any], *, deployment_id: str | None, task_definition
     if primary is None:
         return Verdict(progress="Waiting for ECS to start the deployment ...")
     if mine is None or primary is not mine:
-        reason = primary.get("rolloutStateReason") or f"deployment {primary.get('id')} replaced it"
-        return Verdict(
-            failure=f"ECS replaced the deployment: the PRIMARY deployment {primary.get('id')} runs "
-            f"{primary.get('taskDefinition')} ({reason})"
-        )
+        return Verdict(failure=_replaced(service, primary, deployment_id))
     if mine.get("failedTasks", 0) >= failure_threshold(mine.get("desiredCount", 0)):
         return Verdict(
             failure=f"Tasks keep failing: {mine['failedTasks']} tasks of deployment {mine.get('id')} failed"
@@ -71,6 +67,29 @@ def judge(service: dict[str, Any], *, deployment_id: str | None, task_definition
     if "rolloutState" in mine:
         return Verdict(done=mine["rolloutState"] == "COMPLETED" and settled, progress=progress)
     return Verdict(done=settled, progress=progress)
+
+
+def _replaced(service: dict[str, Any], primary: dict[str, Any], deployment_id: str | None) -> str:
+    """Why a deployment is no longer the PRIMARY one. Its own entry may be gone from the array
+    already (ECS drops it once a rollback completes); the service events still tell."""
+    reason = primary.get("rolloutStateReason") or f"deployment {primary.get('id')} replaced it"
+    now = f"the PRIMARY deployment {primary.get('id')} runs {primary.get('taskDefinition')}"
+    why = None
+    if deployment_id is not None:
+        marker = f"(deployment {deployment_id}) deployment failed: "
+        why = next(
+            (e["message"].split(marker, 1)[1] for e in service.get("events", []) if marker in e["message"]),
+            None,
+        )
+    rolled_back = "circuit breaker" in reason or any(
+        "rolling back to deployment" in e.get("message", "") for e in service.get("events", [])[:20]
+    )
+    if why is not None or (rolled_back and deployment_id is not None):
+        what = f"Deployment {deployment_id} failed: {why or 'ECS rolled it back'}"
+        if rolled_back:
+            return f"{what} The ECS deployment circuit breaker rolled back: {now} ({reason})"
+        return f"{what} ({now})"
+    return f"ECS replaced the deployment: {now} ({reason})"
 
 
 def event_lines(service: dict[str, Any], seen: set[str]) -> list[str]:
@@ -87,9 +106,19 @@ def event_lines(service: dict[str, Any], seen: set[str]) -> list[str]:
     return lines
 
 
+# words of the service events that say why a deployment does not progress
+PROBLEM_WORDS = ("unhealthy", "unable", "failed", "error", "throttled", "rolling back")
+MORE_PROBLEM_EVENTS = 3
+
+
 def recent_events(service: dict[str, Any]) -> str:
+    """The newest events, plus the newest few older ones that name a problem (the events that
+    explain a failure are often pushed out by the replacements ECS starts after it)."""
+    events = service.get("events", [])
+    shown = events[:RECENT_EVENTS]
+    problems = [e for e in events[RECENT_EVENTS:] if any(w in e["message"].lower() for w in PROBLEM_WORDS)]
     return "\n".join(
-        f"  {e['createdAt']:%H:%M:%S} {e['message']}" for e in service.get("events", [])[:RECENT_EVENTS]
+        f"  {e['createdAt']:%H:%M:%S} {e['message']}" for e in shown + problems[:MORE_PROBLEM_EVENTS]
     )
 
 
@@ -107,10 +136,12 @@ def stopped_task_reasons(
     tasks = ctx.clients.ecs.describe_tasks(cluster=cluster, tasks=arns[:limit])["tasks"]
     reasons = []
     for task in tasks:
+        # exit codes explain a task that exited; a task stopped for a health check exits on SIGTERM
+        exited = task.get("stopCode") == "EssentialContainerExited"
         exits = ", ".join(
             f"container {c['name']} exit code {c['exitCode']}"
             for c in task.get("containers", [])
-            if "exitCode" in c
+            if c.get("exitCode") is not None and (exited or c["exitCode"] != 0)
         )
         reasons.append(
             f"task {task['taskArn'].rsplit('/', 1)[-1]}: {task.get('stoppedReason', 'stopped')}"
