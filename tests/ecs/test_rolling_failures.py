@@ -1,0 +1,143 @@
+"""Rolling deploys that fail: the step fails with ECS's reason, and the rollback step returns the
+service to exactly what it was (settings, deployment, tags, autoscaling, load balancer targets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from corral.ecs.context import StepTimedOut
+from corral.ecs.log import LogLine, StepLog
+from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
+from corral.errors import DeploymentError
+
+from .support import EcsEnv, assert_same, cpu_policy, scalable_target, snapshot
+
+pytestmark = pytest.mark.sandbox(speed=200)
+
+
+@dataclass
+class Failure:
+    image: dict[str, Any]  # the image behaviour of the new release
+    reasons: tuple[str, ...]  # what the step's error must say
+    circuit_breaker: tuple[bool, bool] | None = None
+    timeout: float = 60.0
+    error: type[Exception] = DeploymentError
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+FAILURES = {
+    "container health check fails": Failure(
+        {"healthCheck": "fail"},
+        ("Tasks keep failing", "Task failed container health checks", "failed container health checks"),
+    ),
+    "load balancer health check fails": Failure(
+        {"elbHealth": "fail"},
+        ("Tasks keep failing", "Task failed ELB health checks", "is unhealthy in (target-group"),
+    ),
+    "task exits": Failure(
+        {"exitCode": 1, "exitAfter": 1},
+        ("Tasks keep failing", "Essential container in task exited", "container app exit code 1"),
+    ),
+    "image pull fails": Failure(
+        {"pullFailure": "pull access denied for web, repository does not exist"},
+        ("CannotPullContainerError: pull access denied for web",),
+    ),
+    "circuit breaker without rollback": Failure(
+        {"healthCheck": "fail"},
+        ("failed: ECS deployment circuit breaker: tasks failed to start.",),
+        circuit_breaker=(True, False),
+    ),
+    "circuit breaker with rollback": Failure(
+        {"healthCheck": "fail"},
+        ("tasks failed to start", "circuit breaker"),
+        circuit_breaker=(True, True),
+    ),
+    "step timeout": Failure(
+        {"startDelay": 3000}, ("Timed out waiting for service web",), timeout=1.5, error=StepTimedOut
+    ),
+}
+
+
+def live_service(env: EcsEnv, **changes: Any) -> Any:
+    """web:1 behind the ALB, with tags and autoscaling; `changes` make the release under test."""
+    settings: dict[str, Any] = {
+        "load_balancer": env.alb().groups[0],
+        "tags": {"team": "payments"},
+        "health_check": True,
+        "desired": 2,
+    }
+    return env.target("web", "web:1", **{**settings, **changes})
+
+
+@pytest.mark.parametrize("case", list(FAILURES), ids=list(FAILURES))
+def test_a_failed_rolling_deploy_fails_with_the_reason_and_rolls_back_to_the_snapshot(
+    env: EcsEnv, case: str
+) -> None:
+    failure = FAILURES[case]
+    env.create_live_service(
+        live_service(env, circuit_breaker=(False, False)),
+        scalable_targets=[scalable_target(1, 4)],
+        scaling_policies=[cpu_policy()],
+    )
+    before = snapshot(env, "web")
+    env.admin.set_images({"image": "web:2", **failure.image})
+    release = live_service(
+        env, tags={"team": "payments", "release": "2"}, circuit_breaker=failure.circuit_breaker
+    )
+    release.task_definition["containerDefinitions"][0]["image"] = "web:2"  # type: ignore[index]
+
+    ctx = env.context(timeout=failure.timeout)
+    with pytest.raises(failure.error) as raised:
+        rolling_deploy(ctx, release, RollingDeployOptions())
+
+    message = str(raised.value)
+    for reason in failure.reasons:
+        assert reason in message
+    assert "Deployment Successful." not in ctx.log.text()
+    assert "Traceback" not in message
+
+    rolling_rollback(env.context(), release, env.checkpoint)
+
+    assert_same(before, snapshot(env, "web"))
+
+
+def test_a_circuit_breaker_rollback_by_ecs_is_reported_as_a_failure(env: EcsEnv) -> None:
+    env.create_live_service(live_service(env, circuit_breaker=(True, True)))
+    env.admin.set_images({"image": "web:2", "healthCheck": "fail"})
+    release = live_service(env, circuit_breaker=(True, True))
+    release.task_definition["containerDefinitions"][0]["image"] = "web:2"  # type: ignore[index]
+
+    with pytest.raises(DeploymentError, match="circuit breaker"):
+        rolling_deploy(env.context(), release, RollingDeployOptions())
+
+    # ECS itself goes back to web:1 and reports COMPLETED there: still not our success
+    service = env.wait_steady("web", env.revisions("web")[0])
+    assert any("rolling back to deployment" in e["message"] for e in service["events"])
+
+
+def test_a_throttling_storm_does_not_fail_the_deploy(env: EcsEnv) -> None:
+    env.create_live_service(live_service(env))
+    env.admin.clear_calls()
+    env.admin.set_images({"image": "web:2", "startDelay": 100})  # a deploy long enough to poll a while
+    release = live_service(env)
+    release.task_definition["containerDefinitions"][0]["image"] = "web:2"  # type: ignore[index]
+
+    def throttle() -> None:
+        env.admin.add_fault("throttle", service="ecs", operation="DescribeServices", count=4)
+
+    def storm(line: LogLine) -> None:
+        if line.message.startswith("Waiting for Service"):
+            throttle()  # ... and again once it waits for the deployment
+
+    throttle()  # ECS throttles every read before the step starts ...
+    ctx = env.context(log=StepLog(sink=storm))
+    result = rolling_deploy(ctx, release, RollingDeployOptions())
+
+    throttled = [c for c in env.admin.calls() if c["outcome"] == "ThrottlingException"]
+    assert len(throttled) == 8
+    service = env.describe("web")
+    assert service is not None and service["taskDefinition"] == result.outputs["taskDefinitionArn"]
+    assert result.outputs["taskDefinitionArn"].endswith(":2")
