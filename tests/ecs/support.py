@@ -23,8 +23,9 @@ from typing import Any, TypeVar
 from corral.aws.budget import RateBudget
 from corral.aws.clients import AwsSettings, Clients
 from corral.aws.poller import PollPolicy, ServicePoller, TaskPoller
-from corral.ecs.context import StepContext
+from corral.ecs.context import StepContext, StepTimedOut
 from corral.ecs.target import EcsTarget
+from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
 
 REGION = "us-east-1"
@@ -370,6 +371,53 @@ class EcsEnv:
 
     def revisions(self, family: str) -> list[str]:
         return list(self.ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"])
+
+
+# ---------------------------------------------------------------- failures to inject
+
+
+@dataclass
+class Failure:
+    """A release that fails in one of the ways ECS deployments fail, and what the error must say."""
+
+    image: dict[str, Any]  # the image behaviour of the new release
+    reasons: tuple[str, ...]  # what the step's error must say
+    circuit_breaker: tuple[bool, bool] | None = None
+    timeout: float = 60.0
+    error: type[Exception] = DeploymentError
+
+
+FAILURES = {
+    "container health check fails": Failure(
+        {"healthCheck": "fail"},
+        ("Tasks keep failing", "Task failed container health checks", "failed container health checks"),
+    ),
+    "load balancer health check fails": Failure(
+        {"elbHealth": "fail"},
+        ("Tasks keep failing", "Task failed ELB health checks", "is unhealthy in (target-group"),
+    ),
+    "task exits": Failure(
+        {"exitCode": 1, "exitAfter": 1},
+        ("Tasks keep failing", "Essential container in task exited", "container app exit code 1"),
+    ),
+    "image pull fails": Failure(
+        {"pullFailure": "pull access denied for web, repository does not exist"},
+        ("CannotPullContainerError: pull access denied for web",),
+    ),
+    "circuit breaker without rollback": Failure(
+        {"healthCheck": "fail"},
+        ("failed: ECS deployment circuit breaker: tasks failed to start.",),
+        circuit_breaker=(True, False),
+    ),
+    "circuit breaker with rollback": Failure(
+        {"healthCheck": "fail"},
+        ("tasks failed to start", "circuit breaker"),
+        circuit_breaker=(True, True),
+    ),
+    "step timeout": Failure(
+        {"startDelay": 3000}, ("Timed out waiting for service web",), timeout=1.5, error=StepTimedOut
+    ),
+}
 
 
 # ---------------------------------------------------------------- snapshots of AWS state

@@ -3,62 +3,17 @@ service to exactly what it was (settings, deployment, tags, autoscaling, load ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from corral.ecs.context import StepTimedOut
 from corral.ecs.log import LogLine, StepLog
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.errors import DeploymentError
 
-from .support import EcsEnv, assert_same, cpu_policy, scalable_target, snapshot
+from .support import FAILURES, EcsEnv, assert_same, cpu_policy, scalable_target, snapshot
 
 pytestmark = pytest.mark.sandbox(speed=200)
-
-
-@dataclass
-class Failure:
-    image: dict[str, Any]  # the image behaviour of the new release
-    reasons: tuple[str, ...]  # what the step's error must say
-    circuit_breaker: tuple[bool, bool] | None = None
-    timeout: float = 60.0
-    error: type[Exception] = DeploymentError
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-FAILURES = {
-    "container health check fails": Failure(
-        {"healthCheck": "fail"},
-        ("Tasks keep failing", "Task failed container health checks", "failed container health checks"),
-    ),
-    "load balancer health check fails": Failure(
-        {"elbHealth": "fail"},
-        ("Tasks keep failing", "Task failed ELB health checks", "is unhealthy in (target-group"),
-    ),
-    "task exits": Failure(
-        {"exitCode": 1, "exitAfter": 1},
-        ("Tasks keep failing", "Essential container in task exited", "container app exit code 1"),
-    ),
-    "image pull fails": Failure(
-        {"pullFailure": "pull access denied for web, repository does not exist"},
-        ("CannotPullContainerError: pull access denied for web",),
-    ),
-    "circuit breaker without rollback": Failure(
-        {"healthCheck": "fail"},
-        ("failed: ECS deployment circuit breaker: tasks failed to start.",),
-        circuit_breaker=(True, False),
-    ),
-    "circuit breaker with rollback": Failure(
-        {"healthCheck": "fail"},
-        ("tasks failed to start", "circuit breaker"),
-        circuit_breaker=(True, True),
-    ),
-    "step timeout": Failure(
-        {"startDelay": 3000}, ("Timed out waiting for service web",), timeout=1.5, error=StepTimedOut
-    ),
-}
 
 
 def live_service(env: EcsEnv, **changes: Any) -> Any:
