@@ -20,7 +20,9 @@ Behaviour, as in Harness:
 - stages run in order (`parallel:` stages together); a stage runs when its `when` holds
   (default: the pipeline has not failed so far);
 - steps and step groups run in order (`parallel:` together) when their `when` holds
-  (default: no step of the stage has failed so far; an ignored failure counts as failed);
+  (default `stageStatus: Success`); once a step fails with a rollback action the stage is
+  failing: only the parts left with `stageStatus: Failure` or `All` still run (failure
+  handlers), then the rollback. An ignored failure does not make the stage fail;
 - a failed step takes the failure strategy nearest to it that names its error type
   (step, enclosing groups inward-out, stage, pipeline; default StageRollback);
 - rollback runs the `rollbackSteps` of the step groups that started, latest first, then the
@@ -72,6 +74,12 @@ def _strongest(signals: list[str | None]) -> str | None:
     return max(signals, key=lambda s: _STRENGTH[s], default=None)
 
 
+def _runs_when_failing(element: Element) -> bool:
+    if isinstance(element, ParallelNode):
+        return any(_runs_when_failing(branch) for branch in element.branches)
+    return element.when is not None and element.when.status in ("Failure", "All")
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """Facts about the execution that come from outside the interpreter."""
@@ -110,8 +118,8 @@ class _StageRun:
     node: StageNode
     position: int
     status: str = m.RUNNING
-    failed: bool = False  # a step failed (even if ignored): `when: stageStatus` sees Failure
-    stopping: str | None = None  # a branch decided to stop: start nothing new
+    failed: bool = False  # a step failed, even if its failure was ignored
+    stopping: str | None = None  # a step decided to stop the stage: only failure handlers still start
     target: dict[str, Any] | None = None
     lock: dict[str, Any] | None = None
     variables: dict[str, Any] = field(default_factory=dict)
@@ -321,6 +329,7 @@ class Interpreter:
                 run.lock = lock
                 self._set_stage(run, m.RUNNING)
         signal = yield from self._elements(run, node.steps, (), m.EXECUTION)
+        signal = _strongest([signal, run.stopping])
         if self.aborting and signal is None:
             signal = USER_ABORT
         if signal in (STAGE_ROLLBACK, PIPELINE_ROLLBACK, USER_ABORT):
@@ -401,14 +410,18 @@ class Interpreter:
         chain: tuple[tuple[FailureStrategy, ...], ...],
         phase: str,
     ) -> Generator[Any, Any, str | None]:
+        signal = None
         for element in elements:
-            if phase == m.EXECUTION and (run.stopping or self.aborting):
-                return run.stopping or USER_ABORT
-            signal = yield from self._element(run, element, chain, phase)
-            if signal is not None:
-                run.stopping = _strongest([run.stopping, signal])
-                return signal
-        return None
+            if phase == m.EXECUTION:
+                if self.aborting or run.stopping in (ABORT, USER_ABORT):
+                    return _strongest([signal, run.stopping or USER_ABORT])
+                if run.stopping and not _runs_when_failing(element):
+                    continue  # the stage is failing: only `when: stageStatus: Failure|All` parts run
+            result = yield from self._element(run, element, chain, phase)
+            if result is not None:
+                run.stopping = _strongest([run.stopping, result])
+                signal = _strongest([signal, result])
+        return signal
 
     def _element(
         self,
@@ -433,7 +446,7 @@ class Interpreter:
         chain: tuple[tuple[FailureStrategy, ...], ...],
         phase: str,
     ) -> Generator[Any, Any, str | None]:
-        status = "Failure" if run.failed or phase == m.ROLLBACK else "Success"
+        status = "Failure" if run.stopping or phase == m.ROLLBACK else "Success"
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
         try:
             runs = self._when(when, status, self._values(run))
@@ -490,7 +503,7 @@ class Interpreter:
         phase: str,
     ) -> Generator[Any, Any, str | None]:
         state = self._step_state(run, node, phase)
-        status = "Failure" if run.failed or phase == m.ROLLBACK else "Success"
+        status = "Failure" if run.stopping or phase == m.ROLLBACK else "Success"
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
         outcome: _Outcome | None = None
         try:
