@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ls": ("corral.cli.ls_cmd", "ls", "List the project's entities by kind."),
     "connector": ("corral.cli.connector_cmd", "connector", "Test a connector (AWS, Docker registry, Git)."),
     "secret": ("corral.cli.secret_cmd", "secret", "Encrypt a value for Corral's secret store."),
+    "artifacts": ("corral.cli.artifacts_cmd", "artifacts", "List a service's artifact tags, newest first."),
 }
 
 
