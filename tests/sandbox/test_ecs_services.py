@@ -342,3 +342,40 @@ def test_bounds_that_allow_nothing_are_reported(ecs: Any) -> None:
     assert events.count(stuck) == 1, "not repeated while nothing changes"
     service = describe(ecs, "apps", "web")
     assert [d["runningCount"] for d in service["deployments"]] == [0, 2]
+
+
+def test_service_registries_are_checked(sandbox: Sandbox, ecs: Any) -> None:
+    definition = fargate_definition(ecs, "web", "web:1")
+    missing = "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef"
+    code, message = refused(
+        ecs.create_service,
+        cluster="apps",
+        serviceName="web",
+        taskDefinition=definition,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=NETWORK,
+        serviceRegistries=[{"registryArn": missing}],
+    )
+    assert code == "InvalidParameterException" and missing in message
+    sd = sandbox.client("servicediscovery")
+    operation = sd.create_private_dns_namespace(Name="app.local", Vpc="vpc-1")["OperationId"]
+    namespace = sd.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
+    registry = sd.create_service(
+        Name="web", NamespaceId=namespace, DnsConfig={"DnsRecords": [{"Type": "SRV", "TTL": 10}]}
+    )["Service"]["Arn"]
+    code, message = refused(
+        ecs.create_service,
+        cluster="apps",
+        serviceName="web",
+        taskDefinition=definition,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=NETWORK,
+        serviceRegistries=[{"registryArn": registry}],
+    )
+    assert code == "InvalidParameterException" and "SRV" in message
+    created = fargate_service(
+        ecs, "apps", "web", definition, 1, serviceRegistries=[{"registryArn": registry, "port": 80}]
+    )
+    assert created["serviceRegistries"] == [{"registryArn": registry, "port": 80}]

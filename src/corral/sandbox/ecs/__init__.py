@@ -1,8 +1,24 @@
-"""Emulated Amazon ECS: clusters, task definitions, services with the rolling scheduler, tasks.
+"""Emulated Amazon ECS: clusters, task definitions, tasks and services, on sandbox time.
 
-See clusters.py for simulated container instances, tasks.py for the task lifecycle,
-scheduler.py for rolling deployments, and docs/sandbox-internals.md for the contracts with
-the ELBv2, Cloud Map and Application Auto Scaling emulations.
+What a user of the sandbox should know:
+
+- Fargate tasks need nothing more. EC2 and DAEMON services need container instances: a
+  cluster gets N simulated EC2 instances when created (or later tagged) with the tag
+  `corral:sandbox:containerInstances=N` (0-100); changing the tag adds or retires instances.
+- What a container does comes from the image behaviours (`sandbox.admin.set_images(...)`):
+  start delay, pull failure, container and load balancer health, exit code and time, crash.
+- Timing: ENI 1 s, image start 2 s by default, SIGTERM exit 1 s; a task without load
+  balancer or container health check counts as healthy 40 s after RUNNING (the reference's
+  rule); stopped tasks stay visible for an hour.
+- Not emulated: the CODE_DEPLOY and EXTERNAL deployment controllers, task sets, Service
+  Connect, capacity provider scaling, alarms-based rollback, placement constraints (echoed
+  only), StartTask and the container agent APIs.
+
+Layout: clusters.py, task_definitions.py (+ validation.py, fargate.py), tasks.py (lifecycle)
+with task_parts.py and task_targets.py (load balancer and Cloud Map side), launch.py,
+services.py, service_operations.py, deployments.py (and the circuit breaker), scheduler.py
+(rolling and DAEMON), events.py, health.py, views.py and responses.py (the API), backend.py.
+Contracts with ELBv2, Cloud Map and Application Auto Scaling: docs/sandbox-internals.md.
 """
 
 from __future__ import annotations

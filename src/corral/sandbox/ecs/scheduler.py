@@ -14,6 +14,7 @@ never on a poll. One evaluation, in the order the reference describes:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import events, launch
@@ -76,56 +77,84 @@ def _forget_finished_deployments(service: Service) -> None:
         deployment.status = INACTIVE
 
 
+@dataclass
+class _Round:
+    """One evaluation of a REPLICA service: its bounds and what it decided so far."""
+
+    now: float
+    desired: int
+    lower: int  # healthy tasks that must stay up
+    upper: int  # tasks that may be RUNNING or PENDING
+    stopping: list[Task] = field(default_factory=list)
+    started: list[Task] = field(default_factory=list)
+    room: int = 0
+    budget: int = 0
+
+    def stop(self, task: Task) -> None:
+        self.stopping.append(task)
+
+    def live(self, service: Service) -> list[Task]:
+        chosen = set(self.stopping)
+        return [t for t in service.all_tasks() if t.is_live and t not in chosen]
+
+
 def _reconcile_replica(service: Service) -> None:
-    now = service.backend.now()
-    primary = service.primary
-    desired = service.desired_count
-    primary.desired_count = desired
-    lower, upper = _bounds(service, desired)
-    to_stop: list[Task] = []
-
-    primary_live = primary.live_tasks()
-    if len(primary_live) > desired:  # scaled in: unhealthy and newest go first
-        ranked = sorted(primary_live, key=lambda t: (t.counts_healthy(now), -t.created_at))
-        to_stop.extend(ranked[: len(primary_live) - desired])
-
-    live = [t for t in service.all_tasks() if t.is_live and t not in to_stop]
-    room = upper - len(live)
-    wanted = desired - (len(primary_live) - len(to_stop))
-    started: list[Task] = []
-    if wanted > 0 and room > 0 and _can_start(service):
-        started = launch.start_service_tasks(service, primary, min(wanted, room))
-
-    budget = 0
-    old_live = [t for d in reversed(service.deployments[1:]) for t in d.live_tasks()]
-    if primary.rollout_state != FAILED:
-        live = [t for t in service.all_tasks() if t.is_live and t not in to_stop]
-        budget = sum(1 for t in live if t.counts_healthy(now)) - lower
-        for task in sorted(old_live, key=lambda t: t.counts_healthy(now)):
-            if not task.counts_healthy(now):
-                to_stop.append(task)
-            elif budget > 0:
-                to_stop.append(task)
-                budget -= 1
-
+    service.primary.desired_count = service.desired_count
+    lower, upper = _bounds(service, service.desired_count)
+    round_ = _Round(service.backend.now(), service.desired_count, lower, upper)
+    _scale_in_primary(service, round_)
+    _start_new_tasks(service, round_)
+    _stop_old_tasks(service, round_)
+    chosen = set(round_.stopping)
     for deployment in service.deployments[1:]:
-        deployment.desired_count = sum(1 for t in deployment.live_tasks() if t not in to_stop)
-    if to_stop:
-        service.stop_tasks(to_stop, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True)
+        deployment.desired_count = sum(1 for t in deployment.live_tasks() if t not in chosen)
+    if round_.stopping:
+        service.stop_tasks(round_.stopping, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True)
+    _report_stuck(service, round_)
 
-    remaining_old = [t for t in old_live if t not in to_stop]
-    short = desired - len(primary.live_tasks())
+
+def _scale_in_primary(service: Service, round_: _Round) -> None:
+    """Desired count went down: unhealthy and newest tasks go first."""
+    live = service.primary.live_tasks()
+    if len(live) > round_.desired:
+        ranked = sorted(live, key=lambda t: (t.counts_healthy(round_.now), -t.created_at))
+        for task in ranked[: len(live) - round_.desired]:
+            round_.stop(task)
+
+
+def _start_new_tasks(service: Service, round_: _Round) -> None:
+    """Start PRIMARY tasks up to the desired count, within the upper bound."""
+    round_.room = round_.upper - len(round_.live(service))
+    chosen = set(round_.stopping)
+    wanted = round_.desired - sum(1 for t in service.primary.live_tasks() if t not in chosen)
+    if wanted > 0 and round_.room > 0 and _can_start(service):
+        round_.started = launch.start_service_tasks(service, service.primary, min(wanted, round_.room))
+
+
+def _stop_old_tasks(service: Service, round_: _Round) -> None:
+    """Stop tasks of older deployments: unhealthy ones at once, healthy ones down to the lower bound."""
+    if service.primary.rollout_state == FAILED:
+        return  # a failed deployment without rollback changes nothing more
+    live = round_.live(service)
+    round_.budget = sum(1 for t in live if t.counts_healthy(round_.now)) - round_.lower
+    old = [t for d in reversed(service.deployments[1:]) for t in d.live_tasks()]
+    for task in sorted(old, key=lambda t: t.counts_healthy(round_.now)):
+        if not task.counts_healthy(round_.now):
+            round_.stop(task)
+        elif round_.budget > 0:
+            round_.stop(task)
+            round_.budget -= 1
+
+
+def _report_stuck(service: Service, round_: _Round) -> None:
+    """Neither a start nor a stop was possible, and no task is on its way to healthy."""
+    if round_.started or round_.stopping or service.primary.rollout_state == FAILED:
+        return
     live = [t for t in service.all_tasks() if t.is_live]
-    settling = any(not t.counts_healthy(now) for t in live)
-    if (
-        not started
-        and not to_stop
-        and (remaining_old or short > 0)
-        and room <= 0
-        and budget <= 0
-        and not settling
-        and primary.rollout_state != FAILED
-    ):
+    old = [t for t in live if t.deployment is not service.primary]
+    short = round_.desired - len(service.primary.live_tasks())
+    settling = any(not t.counts_healthy(round_.now) for t in live)
+    if (old or short > 0) and round_.room <= 0 and round_.budget <= 0 and not settling:
         service.add_event(events.stuck_on_bounds(service.name), repeat=False)
 
 
