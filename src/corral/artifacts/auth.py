@@ -153,7 +153,8 @@ class RegistryAuth(httpx.Auth):
 
     def _token_from(self, response: httpx.Response, key: tuple[str, str, str]) -> str:
         realm, _, scope = key
-        self.token_requests += 1
+        with self._lock:
+            self.token_requests += 1
         if response.status_code in (401, 403):
             raise RegistryUnauthorized(
                 f"registry {self.registry}: the token service {_origin(realm)} refused {self.who()}"

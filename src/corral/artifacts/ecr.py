@@ -117,7 +117,7 @@ class EcrRepository:
 
     def login(self) -> RegistryLogin:
         """GetAuthorizationToken for this repository's registry, decoded to user and password."""
-        params = {"registryIds": [self.registry_id]} if self.registry_id else {}
+        params: dict[str, Any] = {"registryIds": [self.registry_id]} if self.registry_id else {}
         answer = self._call("GetAuthorizationToken", self.client.get_authorization_token, **params)
         data = answer["authorizationData"][0]
         username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
@@ -132,7 +132,7 @@ class EcrRepository:
         return out
 
     def _call(self, operation: str, function: Any, *, tag: str | None = None, **params: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError  # type: ignore[import-untyped]
 
         try:
             return function(**params)

@@ -138,7 +138,7 @@ class RegistryClient:
         )
         header = response.headers.get("docker-content-digest")
         if response.status_code == 200 and header:
-            return header
+            return str(header)
         return self.manifest(repository, reference).digest  # errors and digest from the body
 
     def manifest(self, repository: str, reference: str) -> Manifest:
