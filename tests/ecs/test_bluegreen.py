@@ -29,6 +29,11 @@ from .test_bluegreen_support import (
 )
 
 
+def default_rule(env: EcsEnv, listener: str) -> str:
+    rules = env.elbv2.describe_rules(ListenerArn=listener)["Rules"]
+    return str(next(r["RuleArn"] for r in rules if r["IsDefault"]))
+
+
 def autoscaling_of(env: EcsEnv, name: str) -> tuple[list[tuple[int, int]], list[str]]:
     state = snapshot(env, name)
     targets = [(t["MinCapacity"], t["MaxCapacity"]) for t in state["scalableTargets"]]
@@ -60,9 +65,9 @@ def test_create_service_brings_up_green_behind_the_stage_listener_and_swap_makes
         "serviceName": "web__2",
         "loadBalancer": "corral",
         "prodListener": alb.listeners[0],
-        "prodListenerRuleArn": "",
+        "prodListenerRuleArn": default_rule(env, alb.listeners[0]),  # resolved: the default rule
         "stageListener": alb.listeners[1],
-        "stageListenerRuleArn": "",
+        "stageListenerRuleArn": default_rule(env, alb.listeners[1]),
         "targetGroupArn": stage_group,
         "prodTargetGroupArn": blue_group,
         "isNewServiceCreated": True,

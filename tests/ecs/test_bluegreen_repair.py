@@ -129,3 +129,22 @@ def test_an_unrepairable_layout_is_refused_without_touching_anything(env: EcsEnv
     with pytest.raises(DeploymentError, match=r"both forward to .* no other target group is known"):
         blue_green_create_service(env.context(), bg_target(env, "web:3"), create_options(alb))
     assert tag(env, "web__1") == "BLUE" and env.describe("web__2") is None
+
+
+def test_a_stage_service_that_starts_serving_production_meanwhile_is_not_replaced(env: EcsEnv) -> None:
+    alb = env.alb()
+    blue_and_green(env)
+
+    def another_pipeline_swaps(data: dict[str, Any]) -> None:
+        env.elbv2.modify_listener(
+            ListenerArn=alb.listeners[0],
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": alb.groups[1]}],
+        )
+
+    ctx = StepContext.with_timeout(env.clients, 60, checkpoint=another_pipeline_swaps)
+    with pytest.raises(DeploymentError, match="web__2 now serves production traffic"):
+        blue_green_create_service(ctx, bg_target(env, "web:3", scaling=False), create_options(alb))
+
+    assert forwards(env, alb.listeners[0]) == {alb.groups[1]: 1}  # the other pipeline's swap stands
+    green = env.describe("web__2")
+    assert green is not None and green["taskDefinition"].endswith("web:2") and green["runningCount"] == 2

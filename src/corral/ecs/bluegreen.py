@@ -44,7 +44,7 @@ from .listeners import (
 )
 from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
-from .service_requests import clear_removed, create_request, update_request
+from .service_requests import clear_removed, create_request, request_from_live, update_request
 from .services import (
     create_service,
     delete_service,
@@ -106,23 +106,26 @@ def blue_green_create_service(
         _log_plan(ctx, plan)
         _check_placeholder(target)
         _check_target_port(ctx, target, plan.stage_group)
-        data = _rollback_data(ctx, target, options, plan, prod_rule, stage_rule)
+        data = _rollback_data(ctx, target, options, found, plan, prod_rule, stage_rule)
         ctx.checkpoint(data)
-        _repair(ctx, plan, prod_rule, stage_rule, cluster)
+        _repair(ctx, found, plan, prod_rule, stage_rule, cluster)
 
     ctx.log.section(DEPLOY)
+    ctx.check()
     with ctx.calls():
         task_definition_arn, _ = task_definitions.for_target(ctx, target)
         request = green_request(
             target, plan, task_definition_arn, _desired_count(target, options, found, plan)
         )
         live_green = describe_service(ctx, cluster, plan.green)
+        _never_the_live_service(ctx, prod_rule, live_green)
         action = "update" if options.update_green_service and _active(live_green) else "replace"
         data = {**data, "greenAction": action}
         ctx.checkpoint(data)
         deployment_id, created = _deploy_green(ctx, request, live_green, action)
 
     ctx.log.section(WAIT_FOR_STEADY_STATE)
+    ctx.check()
     with ctx.calls():
         wait_for_steady_state(
             ctx, cluster, plan.green, deployment_id=deployment_id, task_definition_arn=task_definition_arn
@@ -131,7 +134,9 @@ def blue_green_create_service(
             ctx.log.info("Autoscaling is attached to the new service in the swap step")
         else:
             autoscaling.replace(ctx, target.scaling, cluster, plan.green)
-    return StepResult(outputs=_create_outputs(options, plan, created), rollback_data=data)
+    return StepResult(
+        outputs=_create_outputs(options, plan, prod_rule, stage_rule, created), rollback_data=data
+    )
 
 
 def _resolve_rules(
@@ -211,7 +216,7 @@ def plan_layout(name: str, found: Found) -> Plan:
     target group is one the live service is registered in.
     """
     names = [name + suffix for suffix in SUFFIXES]
-    active = {n: found.services[n] for n in names if _active(found.services.get(n))}
+    active = {n: s for n in names if (s := found.services.get(n)) is not None and _active(s)}
     findings: list[str] = []
 
     prod_actions, prod_group = _production_group(found, active, findings)
@@ -354,11 +359,22 @@ def _log_plan(ctx: StepContext, plan: Plan) -> None:
 
 
 def _repair(
-    ctx: StepContext, plan: Plan, prod_rule: ListenerRule, stage_rule: ListenerRule | None, cluster: str
+    ctx: StepContext,
+    found: Found,
+    plan: Plan,
+    prod_rule: ListenerRule,
+    stage_rule: ListenerRule | None,
+    cluster: str,
 ) -> None:
     """Make listeners and tags consistent (BLUE = what prod reaches) before deploying anything."""
-    RuleRouter(ctx, prod_rule).restore(plan.prepared_prod_actions)
-    if stage_rule is not None and plan.stage_actions is not None:
+    # only what the plan changes is written: a listener someone changed meanwhile is not reverted
+    if plan.prepared_prod_actions != found.prod_actions:
+        RuleRouter(ctx, prod_rule).restore(plan.prepared_prod_actions)
+    if (
+        stage_rule is not None
+        and plan.stage_actions is not None
+        and plan.stage_actions != found.stage_actions
+    ):
         RuleRouter(ctx, stage_rule).restore(plan.stage_actions)
     for service, value in plan.retag.items():
         set_version_tag(ctx, cluster, service, value)
@@ -433,6 +449,20 @@ def green_request(
     return request
 
 
+def _never_the_live_service(ctx: StepContext, prod_rule: ListenerRule, green: dict[str, Any] | None) -> None:
+    """Read production's target groups again right before the stage service is replaced: another
+    deployment may have swapped since the plan was made."""
+    serving = set(live_groups(RuleRouter(ctx, prod_rule).actions())) & set(
+        _groups(green) if _active(green) else []
+    )
+    if serving:
+        assert green is not None
+        raise DeploymentError(
+            f"{green['serviceName']} now serves production traffic (through {', '.join(sorted(serving))}): "
+            "the listeners changed while this step ran; it does not replace a live service"
+        )
+
+
 def _deploy_green(
     ctx: StepContext, request: dict[str, Any], live: dict[str, Any] | None, action: str
 ) -> tuple[str | None, bool]:
@@ -460,18 +490,19 @@ def _rollback_data(
     ctx: StepContext,
     target: EcsTarget,
     options: BlueGreenCreateServiceOptions,
+    found: Found,
     plan: Plan,
     prod_rule: ListenerRule,
     stage_rule: ListenerRule | None,
 ) -> dict[str, Any]:
     cluster = target.cluster
-    blue = _snapshot(ctx, cluster, plan.blue, plan) if plan.blue else None
+    blue = _snapshot(ctx, cluster, plan.blue, plan, found) if plan.blue else None
     blue_count = None
     if blue is not None and blue.request is not None:
         blue_count = int(blue.request.get("desiredCount", 0))
         manifest = int((target.service_definition or {}).get("desiredCount") or 0)
         blue.request["desiredCount"] = max(blue_count, manifest)
-    green = _snapshot(ctx, cluster, plan.green, plan)
+    green = _snapshot(ctx, cluster, plan.green, plan, found)
     return {
         "cluster": cluster,
         "serviceName": target.service_name,
@@ -493,24 +524,39 @@ def _rollback_data(
     }
 
 
-def _snapshot(ctx: StepContext, cluster: str, name: str, plan: Plan) -> ServiceSnapshot:
-    from .snapshot import capture_service
+def _snapshot(ctx: StepContext, cluster: str, name: str, plan: Plan, found: Found) -> ServiceSnapshot:
+    """The service as it was found (after tag repairs): the request that recreates it, its autoscaling."""
+    live = found.services.get(name)
+    if not _active(live):
+        ctx.log.info(f"Service {name} is {(live or {}).get('status', 'MISSING')}")
+        return ServiceSnapshot(cluster, name, exists=False, status=(live or {}).get("status", "MISSING"))
+    assert live is not None
+    request = request_from_live(live, cluster=cluster)
+    if name in plan.retag:  # the repaired tag is the state to return to
+        tags = [t for t in request.get("tags", []) if t.get("key") != TAG]
+        request["tags"] = [*tags, {"key": TAG, "value": plan.retag[name]}]
+    scaling = autoscaling.capture(ctx, cluster, name)
+    ctx.log.info(
+        f"Captured service {name}: task definition {live['taskDefinition']}, desired count "
+        f"{live['desiredCount']}, {len(scaling.targets)} scalable target(s), {len(scaling.policies)} scaling policy(ies)"
+    )
+    return ServiceSnapshot(cluster, name, True, request, scaling, "ACTIVE")
 
-    snap = capture_service(ctx, cluster, name)
-    if snap.request is not None and name in plan.retag:  # the repaired tag is the state to return to
-        tags = [t for t in snap.request.get("tags", []) if t.get("key") != TAG]
-        snap.request["tags"] = [*tags, {"key": TAG, "value": plan.retag[name]}]
-    return snap
 
-
-def _create_outputs(options: BlueGreenCreateServiceOptions, plan: Plan, created: bool) -> dict[str, Any]:
+def _create_outputs(
+    options: BlueGreenCreateServiceOptions,
+    plan: Plan,
+    prod_rule: ListenerRule,
+    stage_rule: ListenerRule | None,
+    created: bool,
+) -> dict[str, Any]:
     return {
         "serviceName": plan.green,
         "loadBalancer": options.load_balancer,
         "prodListener": options.prod_listener,
-        "prodListenerRuleArn": options.prod_listener_rule_arn,
+        "prodListenerRuleArn": prod_rule.rule_arn,  # the default rule's ARN when none was given
         "stageListener": options.stage_listener,
-        "stageListenerRuleArn": options.stage_listener_rule_arn,
+        "stageListenerRuleArn": stage_rule.rule_arn if stage_rule is not None else "",
         "targetGroupArn": plan.stage_group,
         "prodTargetGroupArn": plan.prod_group,
         "isNewServiceCreated": created,
@@ -540,6 +586,7 @@ def blue_green_swap_target_groups(
         prod = RuleRouter(ctx, ListenerRule.from_dict(setup["prodRule"]))
         stage = RuleRouter(ctx, ListenerRule.from_dict(setup["stageRule"]))
         new_group, old_group = setup["stageTargetGroupArn"], setup["prodTargetGroupArn"]
+        ctx.check()
         ctx.log.info(f"Modifying ELB Prod Listener to forward requests to target group {new_group}")
         prod.set_weights({new_group: 1})
         ctx.log.info("Successfully updated Prod Listener")
