@@ -411,7 +411,7 @@ class EmbeddedExecutor:
         return m.StepFinished(
             command.id,
             outcome.status,
-            dict(outcome.outputs),
+            _masked(dict(outcome.outputs), masker),
             masker(outcome.error) if outcome.error else None,
             outcome.failure_type,
             outcome.checkpoint if outcome.checkpoint is not None else latest[0],
@@ -521,6 +521,17 @@ class EmbeddedExecutor:
     def request_abort(self, by: str | None = None) -> None:
         """Abort from this process (the Python API does it through the store)."""
         self._events.put(m.AbortRequested(by=by, reason="requested"))
+
+
+def _masked(value: Any, masker: Callable[[str], str]) -> Any:
+    """value with every secret read so far replaced, in every string: outputs are journaled."""
+    if isinstance(value, str):
+        return masker(value)
+    if isinstance(value, dict):
+        return {k: _masked(v, masker) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, masker) for v in value]
+    return value
 
 
 def _has_expression(value: Any) -> bool:
