@@ -295,3 +295,71 @@ def test_ec2_and_daemon_services_deploy_and_roll_back(ec2_env: EcsEnv, launch: s
     rolling_rollback(env.context(), target, env.checkpoint)
 
     assert_same(before, snapshot(env, "agent"))
+
+
+def test_settings_pass_through_untouched_and_an_unchanged_redeploy_changes_nothing(env: EcsEnv) -> None:
+    env.ecs.put_cluster_capacity_providers(
+        cluster=env.cluster,
+        capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+    )
+    strategy = [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
+    ]
+    registry = env.cloud_map_service("web")
+    target = env.target(
+        "web",
+        "registry.example.com/team/web:1",
+        registry=registry,
+        tags={"team": "payments"},
+        capacityProviderStrategy=strategy,
+        propagateTags="SERVICE",
+        enableECSManagedTags=True,
+        enableExecuteCommand=True,
+    )
+    target.service_definition.pop("launchType")  # type: ignore[union-attr]
+    assert target.task_definition is not None
+    target.task_definition["executionRoleArn"] = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+    target.task_definition["containerDefinitions"][0]["repositoryCredentials"] = {
+        "credentialsParameter": "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf"
+    }
+
+    first = rolling_deploy(env.context(), target, DEFAULT)
+
+    service = env.describe("web")
+    assert service is not None
+    assert service["capacityProviderStrategy"] == strategy and "launchType" not in service
+    assert service["propagateTags"] == "SERVICE" and service["enableECSManagedTags"] is True
+    assert service["enableExecuteCommand"] is True
+    assert service["serviceRegistries"] == [{"registryArn": registry}]
+    definition = env.ecs.describe_task_definition(taskDefinition=first.outputs["taskDefinitionArn"])
+    container = definition["taskDefinition"]["containerDefinitions"][0]
+    assert (
+        container["repositoryCredentials"]
+        == target.task_definition["containerDefinitions"][0]["repositoryCredentials"]
+    )
+    task = env.ecs.describe_tasks(
+        cluster=env.cluster, tasks=[first.outputs["instances"][0]["taskArn"]], include=["TAGS"]
+    )["tasks"][0]
+    assert {"key": "team", "value": "payments"} in task["tags"]  # propagated from the service
+
+    env.admin.clear_calls()
+    second = rolling_deploy(env.context(), target, DEFAULT)
+
+    counts = env.admin.call_counts()
+    assert not {"RegisterTaskDefinition", "UpdateService", "TagResource", "UntagResource"} & set(counts)
+    assert second.outputs["deploymentId"] == first.outputs["deploymentId"]
+
+
+def test_a_rolling_deploy_is_cheap_on_the_ecs_api(env: EcsEnv) -> None:
+    env.create_live_service(env.target("web", "web:1"))
+    env.admin.clear_calls()
+
+    rolling_deploy(env.context(), env.target("web", "web:2"), DEFAULT)
+
+    counts = env.admin.call_counts()
+    assert counts["RegisterTaskDefinition"] == counts["UpdateService"] == 1
+    assert counts["ListTasks"] == counts["DescribeTasks"] == 1  # the instances output, once
+    assert counts["DescribeServices"] <= 20  # one for rollback data, then the shared poller's rounds
+    assert "DescribeServices" in counts and "TagResource" not in counts
