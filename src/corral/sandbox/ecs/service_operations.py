@@ -234,7 +234,9 @@ def load_balancers(
                 f"The container {name} did not have a container port {port} defined."
             )
         _check_target_group(backend, arn, definition.effective_network_mode)
-        found.append(LoadBalancer(target_group_arn=arn, container_name=name, container_port=int(port)))
+        found.append(
+            LoadBalancer(target_group_arn=arn, container_name=container.name, container_port=int(port))
+        )
     return found
 
 

@@ -8,7 +8,7 @@ knows the names) and is undone here when the task stops.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .task_parts import HealthFailure, TaskTarget
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .backend import Backend
     from .clusters import ContainerInstance
     from .task_parts import Container, LoadBalancer, NetworkAttachment
-    from .tasks import TaskOwner
+    from .tasks import Task, TaskOwner
 
 ACTIVATING = "ACTIVATING"
 RUNNING = "RUNNING"
@@ -90,10 +90,11 @@ class TaskTargets:
         target = next(t for t in self.targets if t.target_group_arn == target_group_arn)
         if target.state != state:
             return
+        task = cast("Task", self)
         if state == "unhealthy":
-            self.owner.task_unhealthy(self, HealthFailure(target))
+            self.owner.task_unhealthy(task, HealthFailure(target))
         else:
-            self.owner.task_health_changed(self)
+            self.owner.task_health_changed(task)
 
     def _probes_changed(self) -> None:
         elbv2 = self.backend.region.elbv2
