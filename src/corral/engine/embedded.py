@@ -93,7 +93,8 @@ class EmbeddedExecutor:
             raise CorralError(f"no execution {execution_id} in {self.store.url}")
         if record.ended_at is not None:
             return record.status
-        busy = self.store.claim(execution_id, self.owner, lease=self.options.lease, force=self.options.force)
+        force = self.options.force or _died_here(record.owner)
+        busy = self.store.claim(execution_id, self.owner, lease=self.options.lease, force=force)
         if busy is not None:
             raise ExecutionBusy(
                 f"execution {execution_id} is running in {busy}; wait for it, or resume with force "
@@ -521,6 +522,22 @@ class EmbeddedExecutor:
     def request_abort(self, by: str | None = None) -> None:
         """Abort from this process (the Python API does it through the store)."""
         self._events.put(m.AbortRequested(by=by, reason="requested"))
+
+
+def _died_here(owner: str | None) -> bool:
+    """True when the owner was a process on this machine that no longer exists: no need to
+    wait for its lease to run out."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _masked(value: Any, masker: Callable[[str], str]) -> Any:
