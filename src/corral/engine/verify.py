@@ -171,7 +171,9 @@ def cloudwatch_measurement(name: str, spec: dict[str, Any], client: Any) -> Meas
         answer = client.get_metric_data(
             MetricDataQueries=spec.get("metricDataQueries") or [],
             StartTime=end - dt.timedelta(seconds=lookback),
-            EndTime=end,
+            # a minute ahead, so the period holding "now" is part of the answer
+            EndTime=end + dt.timedelta(minutes=1),
+            ScanBy="TimestampDescending",
         )
     except (ClientError, BotoCoreError) as error:
         return Measurement(name, Phase.ERROR, None, f"GetMetricData failed: {error}")
