@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import botocore.session
+import botocore.session  # type: ignore[import-untyped]
 
 # UpdateService cannot change these; they only apply when the service is created.
 CREATE_ONLY = frozenset(

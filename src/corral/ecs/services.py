@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from .context import StepAborted, StepContext, StepTimedOut
 
@@ -88,6 +88,7 @@ def create_service(ctx: StepContext, request: dict[str, Any]) -> dict[str, Any]:
         f"Creating Service {name} with task definition {request['taskDefinition']}"
         + (f" and desired count {count}" if count is not None else "")
     )
+    service: dict[str, Any]
     try:
         service = ctx.clients.ecs.create_service(**request)["service"]
     except ClientError as error:
@@ -110,7 +111,8 @@ def update_service(ctx: StepContext, request: dict[str, Any]) -> dict[str, Any]:
     ctx.log.info(
         f"Updating Service {name} with {what}" + (f" and desired count {count}" if count is not None else "")
     )
-    return dict(ctx.clients.ecs.update_service(**request)["service"])
+    service: dict[str, Any] = ctx.clients.ecs.update_service(**request)["service"]
+    return service
 
 
 def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:

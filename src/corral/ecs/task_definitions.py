@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from corral.errors import DeploymentError
 
@@ -71,7 +71,8 @@ def normalize(definition: dict[str, Any]) -> dict[str, Any]:
     body["containerDefinitions"] = [
         _container_defaults(c, mode) for c in body.get("containerDefinitions", [])
     ]
-    return _prune(body)
+    normalized: dict[str, Any] = _prune(body)
+    return normalized
 
 
 def _tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
