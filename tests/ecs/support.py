@@ -45,7 +45,7 @@ FAST_HEALTH_CHECK = {
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], *, timeout: float = 20.0, message: str = "condition") -> T:
+def wait_until(condition: Callable[[], T | None], *, timeout: float = 20.0, message: str = "condition") -> T:
     """Poll with short real sleeps until `condition()` is truthy; return it, or fail the test."""
     deadline = time.monotonic() + timeout
     while True:
@@ -475,8 +475,12 @@ def _scaling(env: EcsEnv, name: str) -> dict[str, Any]:
         "ScalingPolicies"
     ]
     target_keys = ("ScalableDimension", "MinCapacity", "MaxCapacity", "SuspendedState")
-    policy_keys = ("PolicyName", "PolicyType", "TargetTrackingScalingPolicyConfiguration")
-    policy_keys += ("StepScalingPolicyConfiguration",)
+    policy_keys = (
+        "PolicyName",
+        "PolicyType",
+        "TargetTrackingScalingPolicyConfiguration",
+        "StepScalingPolicyConfiguration",
+    )
     return {
         "scalableTargets": [{k: t.get(k) for k in target_keys} for t in targets],
         "scalingPolicies": sorted(

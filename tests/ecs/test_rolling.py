@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -275,7 +276,7 @@ def test_a_task_definition_arn_instead_of_a_manifest_forces_a_new_deployment(env
 @pytest.mark.parametrize("launch", ["EC2", "DAEMON"])
 def test_ec2_and_daemon_services_deploy_and_roll_back(ec2_env: EcsEnv, launch: str) -> None:
     env = ec2_env
-    extra = {"launchType": "EC2", "desired": None if launch == "DAEMON" else 2}
+    extra: dict[str, Any] = {"launchType": "EC2", "desired": None if launch == "DAEMON" else 2}
     if launch == "DAEMON":
         extra["schedulingStrategy"] = "DAEMON"
         extra["deploymentConfiguration"] = {"maximumPercent": 100, "minimumHealthyPercent": 0}
