@@ -199,6 +199,10 @@ def test_rollback_after_a_successful_deploy_restores_everything_it_changed(env: 
         scalable_targets=[scalable_target(3, 9)],
         scaling_policies=[cpu_policy("other")],
         deploymentConfiguration={"maximumPercent": 150, "minimumHealthyPercent": 50},
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": env.subnets[:1], "assignPublicIp": "ENABLED"}
+        },
+        healthCheckGracePeriodSeconds=30,
     )
     rolling_deploy(env.context(), changed, DEFAULT)
     assert snapshot(env, "web") != before

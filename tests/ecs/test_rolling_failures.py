@@ -3,12 +3,18 @@ service to exactly what it was (settings, deployment, tags, autoscaling, load ba
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 
 import pytest
 
+from corral.aws.budget import RateBudget
+from corral.aws.clients import AwsSettings, Clients
+from corral.ecs.context import StepAborted, StepContext
 from corral.ecs.log import LogLine, StepLog
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
+from corral.ecs.target import EcsTarget
 from corral.errors import DeploymentError
 
 from .support import FAILURES, EcsEnv, assert_same, cpu_policy, scalable_target, snapshot
@@ -96,3 +102,33 @@ def test_a_throttling_storm_does_not_fail_the_deploy(env: EcsEnv) -> None:
     service = env.describe("web")
     assert service is not None and service["taskDefinition"] == result.outputs["taskDefinitionArn"]
     assert result.outputs["taskDefinitionArn"].endswith(":2")
+
+
+def test_an_aborted_deploy_is_rolled_back_from_its_journaled_data_alone(env: EcsEnv) -> None:
+    env.create_live_service(
+        live_service(env), scalable_targets=[scalable_target(1, 4)], scaling_policies=[cpu_policy()]
+    )
+    before = snapshot(env, "web")
+    env.admin.set_images({"image": "web:2", "startDelay": 3000})  # never ready
+    release = live_service(env, tags={"team": "other"})
+    release.task_definition["containerDefinitions"][0]["image"] = "web:2"  # type: ignore[index]
+    abort = threading.Event()
+
+    def press_abort(line: LogLine) -> None:
+        if line.message.startswith("Waiting for Service"):
+            abort.set()
+
+    with pytest.raises(StepAborted):
+        rolling_deploy(
+            env.context(abort=abort, log=StepLog(sink=press_abort)), release, RollingDeployOptions()
+        )
+    journal = json.dumps(env.checkpoint)
+
+    # a new process: new clients, nothing but the journal and the cluster
+    settings = AwsSettings(
+        region="us-east-1", endpoint_url=env.sandbox.endpoint_url, access_key_id="k", secret_access_key="s"
+    )
+    ctx = StepContext.with_timeout(Clients(settings, budget=RateBudget()), 60)
+    rolling_rollback(ctx, EcsTarget(cluster=env.cluster), json.loads(journal))
+
+    assert_same(before, snapshot(env, "web"))
