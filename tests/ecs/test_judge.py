@@ -120,3 +120,37 @@ def test_draining_service_fails() -> None:
 
 def test_failure_threshold_is_the_circuit_breakers() -> None:
     assert [failure_threshold(d) for d in (1, 6, 10, 1000)] == [3, 3, 5, 200]
+
+
+def test_a_completed_deployment_is_not_done_until_a_new_desired_count_runs() -> None:
+    # UpdateService(desiredCount) alone starts no deployment: the PRIMARY stays COMPLETED
+    scaled = service(deployment("ecs-svc/2", "PRIMARY", OURS, rolloutState="COMPLETED", runningCount=2))
+    scaled["desiredCount"] = 4
+    verdict = judge(scaled, deployment_id="ecs-svc/2", task_definition_arn=OURS)
+    assert not verdict.done and verdict.progress == "Waiting for pending tasks to finish. 2/4 running ..."
+    scaled["deployments"][0]["runningCount"] = 4
+    assert judge(scaled, deployment_id="ecs-svc/2", task_definition_arn=OURS).done
+
+
+def test_a_deployment_ecs_already_dropped_is_explained_from_the_events() -> None:
+    # once ECS's rollback completes, the failed deployment is gone from the array
+    rolled_back = service(
+        deployment(
+            "ecs-svc/3",
+            "PRIMARY",
+            OLD,
+            rolloutState="COMPLETED",
+            rolloutStateReason="ECS deployment ecs-svc/3 completed.",
+        )
+    )
+    rolled_back["events"] = [
+        {"id": "2", "message": "(service web) rolling back to deployment ecs-svc/1."},
+        {
+            "id": "1",
+            "message": "(service web) (deployment ecs-svc/2) deployment failed: tasks failed to start.",
+        },
+    ]
+    verdict = judge(rolled_back, deployment_id="ecs-svc/2", task_definition_arn=OURS)
+    assert verdict.failure is not None
+    assert verdict.failure.startswith("Deployment ecs-svc/2 failed: tasks failed to start.")
+    assert "circuit breaker rolled back" in verdict.failure

@@ -66,6 +66,10 @@ def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOp
         )
         if service.get("schedulingStrategy") != "DAEMON":
             autoscaling.replace(ctx, target.scaling, cluster, name)
+        elif not target.scaling.empty():
+            ctx.log.warn(
+                f"Service {name} is a DAEMON service, which ECS does not autoscale; scaling manifests ignored"
+            )
         instances = service_instances(ctx, cluster, name)
         verb = "Updated" if snapshot.exists else "Created"
         ctx.log.info(f"{verb} Service {name} with Arn {service['serviceArn']}")
