@@ -248,7 +248,7 @@ class Probe:
             barrier.wait(timeout=10)
         if spec.get("gate"):
             with self.lock:
-                gate = self.gates.setdefault(spec["gate"], threading.Event())
+                gate = self.gates.setdefault(str(spec["gate"]), threading.Event())
             while not gate.wait(0.01):
                 if run.stopped():
                     return run.stopped_outcome()

@@ -11,7 +11,18 @@ from corral.engine.analysis import Limits, Measurement, Phase, assess
 from corral.engine.embedded import EmbeddedExecutor
 from corral.store import Store
 
-from .helpers import Probe, fast, http_server, pipeline, probe_step, shell, stage, step, wait_until, write_project
+from .helpers import (
+    Probe,
+    fast,
+    http_server,
+    pipeline,
+    probe_step,
+    shell,
+    stage,
+    step,
+    wait_until,
+    write_project,
+)
 
 
 def run_one(tmp_path: Path, store: Store, steps: list, **kwargs):  # type: ignore[no-untyped-def,type-arg]
@@ -21,7 +32,9 @@ def run_one(tmp_path: Path, store: Store, steps: list, **kwargs):  # type: ignor
 
 def test_shell_script_failure_shows_the_last_lines(tmp_path: Path, store: Store) -> None:
     script = "for i in $(seq 1 15); do echo line $i; done\nexit 3"
-    execution = run_one(tmp_path, store, [shell("sh", script, spec={"environmentVariables": [{"name": "A", "value": 1}]})])
+    execution = run_one(
+        tmp_path, store, [shell("sh", script, spec={"environmentVariables": [{"name": "A", "value": 1}]})]
+    )
     error = execution.step("sh").error or ""
     assert error.startswith("Shell script exited with code 3.")
     assert error.splitlines()[-1] == "line 15" and "line 5" not in error
@@ -63,11 +76,19 @@ def test_http_assertion_and_output_variables(tmp_path: Path, store: Store) -> No
                 "method": "GET",
                 "assertion": "<+httpResponseCode> == 200",
                 "outputVariables": [
-                    {"name": "version", "type": "String", "value": '<+json.select("version", httpResponseBody)>'}
+                    {
+                        "name": "version",
+                        "type": "String",
+                        "value": '<+json.select("version", httpResponseBody)>',
+                    }
                 ],
             },
         )
-        down = step("down", "Http", {"url": f"{base}/down", "method": "GET", "assertion": "<+httpResponseCode> == 200"})
+        down = step(
+            "down",
+            "Http",
+            {"url": f"{base}/down", "method": "GET", "assertion": "<+httpResponseCode> == 200"},
+        )
         execution = run_one(tmp_path, store, [ok, down])
     assert execution.step("ok").outputs["version"] == "1.2.3"
     assert execution.step("ok").outputs["httpResponseCode"] == 200
@@ -77,7 +98,9 @@ def test_http_assertion_and_output_variables(tmp_path: Path, store: Store) -> No
 
 
 def test_http_connection_refused_is_a_connectivity_error(tmp_path: Path, store: Store) -> None:
-    execution = run_one(tmp_path, store, [step("h", "Http", {"url": "http://127.0.0.1:9/x", "method": "GET"})])
+    execution = run_one(
+        tmp_path, store, [step("h", "Http", {"url": "http://127.0.0.1:9/x", "method": "GET"})]
+    )
     assert execution.step("h").failure_type == "Connectivity"
 
 
@@ -95,7 +118,12 @@ def test_approval_approved_and_rejected(tmp_path: Path, store: Store, probe: Pro
             stage(
                 "s",
                 [
-                    step("gate", "HarnessApproval", {"approvalMessage": "Ship <+pipeline.name>?", "approvers": {"userGroups": ["ops"]}}, timeout="1h"),
+                    step(
+                        "gate",
+                        "HarnessApproval",
+                        {"approvalMessage": "Ship <+pipeline.name>?", "approvers": {"userGroups": ["ops"]}},
+                        timeout="1h",
+                    ),
                     probe_step("after", outputs={"by": "<+execution.steps.gate.output.approvedBy>"}),
                 ],
             )
@@ -105,7 +133,9 @@ def test_approval_approved_and_rejected(tmp_path: Path, store: Store, probe: Pro
 
     def start() -> str:
         record = create_execution(project, "p", store=store)
-        thread = threading.Thread(target=EmbeddedExecutor(store, load_project(project), fast()).run, args=(record.id,))
+        thread = threading.Thread(
+            target=EmbeddedExecutor(store, load_project(project), fast()).run, args=(record.id,)
+        )
         thread.start()
         threads.append(thread)
         return record.id
@@ -128,7 +158,11 @@ def test_approval_approved_and_rejected(tmp_path: Path, store: Store, probe: Pro
     execution = get_execution(second, store=store)
     assert execution.status == "Failed"
     gate = execution.step("gate")
-    assert (gate.status, gate.failure_type, gate.error) == ("ApprovalRejected", "ApprovalRejection", "Rejected by dave: not today")
+    assert (gate.status, gate.failure_type, gate.error) == (
+        "ApprovalRejected",
+        "ApprovalRejection",
+        "Rejected by dave: not today",
+    )
 
 
 def test_approval_times_out(tmp_path: Path, store: Store) -> None:
@@ -143,7 +177,9 @@ def verify(base: str, **spec: object) -> dict:  # type: ignore[type-arg]
         "duration": "300ms",
         "interval": "50ms",
         "failureLimit": 1,
-        "checks": [{"name": "health", "type": "Http", "spec": {"url": f"{base}/health", "expectedStatus": ["2xx"]}}],
+        "checks": [
+            {"name": "health", "type": "Http", "spec": {"url": f"{base}/health", "expectedStatus": ["2xx"]}}
+        ],
     }
     body.update(spec)
     return step("verify", "Verify", body)
@@ -176,7 +212,9 @@ def test_verify_fails_and_rolls_back_when_it_misbehaves(tmp_path: Path, store: S
 
 
 def test_verdicts_are_a_pure_function() -> None:
-    ok, bad, err, none = (Measurement("c", p) for p in (Phase.SUCCESSFUL, Phase.FAILED, Phase.ERROR, Phase.INCONCLUSIVE))
+    ok, bad, err, none = (
+        Measurement("c", p) for p in (Phase.SUCCESSFUL, Phase.FAILED, Phase.ERROR, Phase.INCONCLUSIVE)
+    )
     limits = Limits(failure_limit=1, consecutive_error_limit=2, inconclusive_limit=1)
     assert assess({"c": [ok, bad]}, limits, complete=False).phase is Phase.RUNNING
     assert assess({"c": [ok, bad]}, limits, complete=True).phase is Phase.SUCCESSFUL
@@ -214,20 +252,41 @@ def test_verify_with_cloudwatch_metrics(tmp_path: Path, store: Store, monkeypatc
       region: us-east-1
     endpointUrl: {endpoint}
 """
-        query = [{"Id": "errors", "MetricStat": {"Metric": {"Namespace": "Web", "MetricName": "Errors"}, "Period": 60, "Stat": "Sum"}}]
+        query = [
+            {
+                "Id": "errors",
+                "MetricStat": {
+                    "Metric": {"Namespace": "Web", "MetricName": "Errors"},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ]
 
         def check(condition: str, identifier: str) -> dict:  # type: ignore[type-arg]
-            spec = {"connectorRef": "aws", "region": "us-east-1", "metricDataQueries": query, "successCondition": condition}
+            spec = {
+                "connectorRef": "aws",
+                "region": "us-east-1",
+                "metricDataQueries": query,
+                "successCondition": condition,
+            }
             return step(
                 identifier,
                 "Verify",
-                {"duration": "100ms", "interval": "50ms", "checks": [{"name": "errors", "type": "CloudWatch", "spec": spec}]},
+                {
+                    "duration": "100ms",
+                    "interval": "50ms",
+                    "checks": [{"name": "errors", "type": "CloudWatch", "spec": spec}],
+                },
                 failureStrategies=[{"onFailure": {"errors": ["Verification"], "action": {"type": "Ignore"}}}],
             )
 
         doc = pipeline("p", [stage("s", [check("result < 10", "calm"), check("result < 5", "strict")])])
         execution = run_pipeline(
-            write_project(tmp_path, doc, extra={"connector.yaml": connector}), "p", store=store, options=fast()
+            write_project(tmp_path, doc, extra={"connector.yaml": connector}),
+            "p",
+            store=store,
+            options=fast(),
         )
     finally:
         server.stop()
