@@ -64,6 +64,7 @@ def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOp
         service = wait_for_steady_state(
             ctx, cluster, name, deployment_id=deployment_id, task_definition_arn=task_definition_arn
         )
+        ctx.log.section(DEPLOY)
         if service.get("schedulingStrategy") != "DAEMON":
             autoscaling.replace(ctx, target.scaling, cluster, name)
         elif not target.scaling.empty():
