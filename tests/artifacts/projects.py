@@ -97,6 +97,82 @@ def write_project(
     return load_project(root) if strict else read_project(root)[0]
 
 
+ENVIRONMENT = """environment:
+  name: Dev
+  identifier: dev
+  type: PreProduction
+---
+infrastructureDefinition:
+  name: EC2
+  identifier: ec2
+  environmentRef: dev
+  type: ECS
+  spec:
+    connectorRef: aws
+    region: us-east-1
+    cluster: dev
+    launchType: EC2
+    executionRoleArn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
+"""
+
+AWS_DELEGATE = """connector:
+  name: AWS
+  identifier: aws
+  type: Aws
+  spec:
+    credential:
+      type: InheritFromDelegate
+"""
+
+TASK_MANIFEST = """      manifests:
+        - manifest:
+            identifier: task_def
+            type: EcsTaskDefinition
+            spec:
+              store:
+                type: Harness
+                spec:
+                  files: [task.yaml]
+"""
+
+
+def task_definition(*environment: str) -> str:
+    """An EC2 task definition whose image is <+artifact.image>; `environment` are NAME=VALUE."""
+    text = (
+        "family: web\nnetworkMode: bridge\ncontainerDefinitions:\n  - name: web\n"
+        "    image: <+artifact.image>\n    memory: 256\n"
+    )
+    if environment:
+        text += "    environment:\n"
+        for item in environment:
+            name, _, value = item.partition("=")
+            text += f"      - name: {name}\n        value: '{value}'\n"
+    return text
+
+
+def deployable_project(
+    root: Path,
+    *,
+    connector: str,
+    source_yaml: str,
+    password: str = "",
+    environment: tuple[str, ...] = (),
+    strict: bool = True,
+) -> Project:
+    """A service with one task definition manifest on environment dev, infrastructure ec2."""
+    service_yaml = service(source_yaml).replace(
+        "    spec:\n      artifacts:", "    spec:\n" + TASK_MANIFEST + "      artifacts:"
+    )
+    return write_project(
+        root,
+        connectors=[connector, AWS_DELEGATE],
+        service_yaml=service_yaml,
+        password=password,
+        extra={"environment.yaml": ENVIRONMENT, "files/task.yaml": task_definition(*environment)},
+        strict=strict,
+    )
+
+
 def corral(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 

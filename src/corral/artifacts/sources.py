@@ -142,12 +142,15 @@ def docker_location(project: Project, spec: SourceSpec) -> tuple[str, str]:
     as the reference system does; the path is normalized (`nginx` -> `library/nginx` on
     Docker Hub)."""
     connector = docker_connector(project, spec)
+    host = host_as_written(connector.spec.docker_registry_url)
+    if "<+" in spec.image_path:  # a run-time expression (<+pipeline...>): filled in later
+        return host, spec.image_path
     try:
         registry = registry_from_url(connector.spec.docker_registry_url)
         repository = repository_name(spec.image_path, registry)
     except ValueError as error:
         raise SpecProblem("imagePath", str(error)) from None
-    return host_as_written(connector.spec.docker_registry_url), repository
+    return host, repository
 
 
 def host_as_written(url: str) -> str:

@@ -35,12 +35,10 @@ from corral.manifests import (
     validate_manifest,
 )
 
-from .connections import registry_host
 from .entities.common import Entity, is_expression
-from .entities.connector import AwsConnector, DockerRegistryConnector
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
-from .entities.service import SINGLE_MANIFEST_TYPES, ArtifactSource, Service
+from .entities.service import SINGLE_MANIFEST_TYPES, Service
 from .entities.stores import InlineStore
 from .manifest_sources import RemoteSkipped, fetch_manifest_files
 from .manifest_text import parse_manifest_text
@@ -125,6 +123,9 @@ class RenderOptions:
     satisfiable: bool = False
     offline: bool = False
     secrets: Callable[[str], str] | None = None
+    # ask registries (a tagRegex's newest tag, `digest: resolve`, an Ecr account); off, a
+    # source that needs a lookup is a problem (validation: LATER stands in)
+    registry_lookups: bool = False
     # fetched manifest files by store, shared by the renders of one validation run (each
     # file, repository or bucket is read once); None: always fetch
     fetched: dict[str, Any] | None = None
@@ -147,8 +148,10 @@ def render_service(
     inputs: Mapping[str, Any] | None = None,
     sets: Mapping[str, Any] | None = None,
     secrets: Callable[[str], str] | None = None,
+    registry_lookups: bool = False,
 ) -> RenderedService:
-    """The rendered, validated requests of a service on one infrastructure; ConfigError otherwise."""
+    """The rendered, validated requests of a service on one infrastructure; ConfigError otherwise.
+    `registry_lookups`: resolve artifact sources that need a registry (tagRegex, digest: resolve)."""
     outcome = render_outcome(
         project,
         service_id,
@@ -156,7 +159,7 @@ def render_service(
         infra_id,
         inputs=inputs,
         sets=sets,
-        options=RenderOptions(secrets=secrets),
+        options=RenderOptions(secrets=secrets, registry_lookups=registry_lookups),
     )
     if outcome.problems or outcome.rendered is None:
         raise ConfigError(outcome.problems or [Problem("", "", "nothing to render")])
@@ -378,6 +381,11 @@ class _Renderer:
             target[parts[-1]] = value
 
     def _artifact(self, service: Service, ctx: ExpressionContext) -> dict[str, Any] | None:
+        """The primary artifact source, resolved by corral.artifacts. Registry lookups (tagRegex,
+        `digest: resolve`, an Ecr account) happen only with `registry_lookups`; validation puts
+        LATER where a lookup would answer."""
+        from corral.artifacts import ArtifactError, resolve_source
+
         artifacts = service.service_definition.spec.artifacts
         if artifacts is None or artifacts.primary is None:
             return None
@@ -390,49 +398,27 @@ class _Renderer:
         spec = self._render_value(source.spec.model_dump(by_alias=True), ctx, service, path)
         overrides = {k[len("artifact.") :]: v for k, v in self.sets.items() if k.startswith("artifact.")}
         spec.update({k: v for k, v in overrides.items() if k in ("tag", "imagePath", "digest")})
-        tag = spec.get("tag")
-        if tag is None:
-            tag = self._tag_from_regex(service, source, path)
-        host = self._registry_host(source, spec)
-        image_path = str(spec["imagePath"])
-        image = f"{host}/{image_path}" if host and not image_path.startswith(host + "/") else image_path
-        if tag is not None:
-            image += f":{tag}"
-        if spec.get("digest"):
-            image += f"@{spec['digest']}"
-        return {
-            "identifier": source.identifier,
-            "type": source.type,
-            "connectorRef": source.spec.connector_ref,
-            "imagePath": image_path,
-            "tag": tag,
-            "digest": spec.get("digest"),
-            "image": image,
-            "metadata": {"image": image, "tag": tag},
-        }
-
-    def _tag_from_regex(self, service: Service, source: ArtifactSource, path: tuple[str | int, ...]) -> Any:
-        if self.options.satisfiable:
-            return LATER
-        self.problems.append(
-            Problem(
-                service.where((*path, "tagRegex")),
-                format_path((*path, "tagRegex")),
-                "picking a tag by regex needs a registry lookup; give the tag: --set artifact.tag=TAG",
+        options = self.options
+        lookups = options.registry_lookups and not (options.satisfiable or options.offline)
+        try:
+            resolved = resolve_source(
+                self.project,
+                source,
+                spec=spec,
+                secrets=self.resolver,
+                offline=not lookups,
+                placeholder=LATER if options.satisfiable else None,
+                locate=service.where,
+                path=path,
             )
-        )
-        return None
-
-    def _registry_host(self, source: ArtifactSource, spec: dict[str, Any]) -> str | None:
-        connector = self.project.connector(source.spec.connector_ref)
-        if source.type == "DockerRegistry":
-            return registry_host(connector) if isinstance(connector, DockerRegistryConnector) else None
-        if spec.get("registryHostname"):
-            return str(spec["registryHostname"])
-        registry_id = spec.get("registryId")
-        if registry_id and isinstance(connector, AwsConnector | None):
-            return f"{registry_id}.dkr.ecr.{spec.get('region')}.amazonaws.com"
-        return None  # imagePath is then the full repository URI
+        except ConfigError as error:
+            # a dangling or mistyped connectorRef is reported by the reference checks already
+            self.problems += [p for p in error.problems if not p.path.endswith(".connectorRef")]
+            return _artifact_stand_in(source.identifier, source.type, source.spec.connector_ref, spec)
+        except ArtifactError as error:
+            self.problems.append(Problem(service.where(path), format_path(path), str(error)))
+            return _artifact_stand_in(source.identifier, source.type, source.spec.connector_ref, spec)
+        return resolved.expression_values()
 
     def _variables(
         self,
@@ -687,6 +673,23 @@ class _Renderer:
                 execution_role_arn=infra.spec.execution_role_arn,
             )
             self.problems += [p for p in problems if p not in self.problems]
+
+
+def _artifact_stand_in(
+    identifier: str, type: str, connector_ref: str, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """What expressions read about an artifact that could not be resolved (its problem is
+    reported): LATER, so manifests using it are not reported a second time."""
+    return {
+        "identifier": identifier,
+        "type": type,
+        "connectorRef": connector_ref,
+        "imagePath": spec.get("imagePath"),
+        "tag": spec.get("tag") or LATER,
+        "digest": LATER if spec.get("digest") == "resolve" else spec.get("digest"),
+        "image": LATER,
+        "metadata": {"image": LATER, "tag": spec.get("tag") or LATER},
+    }
 
 
 def render_leaves(
