@@ -17,27 +17,71 @@ Modules:
     errors.py     ArtifactError and its kinds (no secret in any message)
 """
 
-from corral.artifacts.ecr import EcrRepository, RegistryLogin
-from corral.artifacts.errors import (
-    ArtifactError,
-    RegistryDenied,
-    RegistryProtocolError,
-    RegistryUnauthorized,
-    RegistryUnreachable,
-    RepositoryNotFound,
-    TagNotFound,
-)
-from corral.artifacts.images import TagInfo, newest_first
-from corral.artifacts.names import Registry, parse_image, registry_from_url, repository_name
-from corral.artifacts.registry import ACCEPT, MANIFEST_TYPES, Manifest, RegistryClient
-from corral.artifacts.resolver import (
-    RESOLVE_DIGEST,
-    ResolvedArtifact,
-    list_tags,
-    resolve_artifact,
-    resolve_source,
-)
-from corral.artifacts.sources import ArtifactRepository, SourceSpec, open_repository
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from corral.artifacts.ecr import EcrRepository, RegistryLogin
+    from corral.artifacts.errors import (
+        ArtifactError,
+        RegistryDenied,
+        RegistryProtocolError,
+        RegistryUnauthorized,
+        RegistryUnreachable,
+        RepositoryNotFound,
+        TagNotFound,
+    )
+    from corral.artifacts.images import TagInfo, newest_first
+    from corral.artifacts.names import Registry, parse_image, registry_from_url, repository_name
+    from corral.artifacts.registry import ACCEPT, MANIFEST_TYPES, Manifest, RegistryClient
+    from corral.artifacts.resolver import (
+        RESOLVE_DIGEST,
+        ResolvedArtifact,
+        list_tags,
+        resolve_artifact,
+        resolve_source,
+    )
+    from corral.artifacts.sources import ArtifactRepository, SourceSpec, open_repository
+
+# name -> module, imported on first use: rendering needs the resolver, not httpx, unless a
+# registry is asked
+_EXPORTS = {
+    "EcrRepository": "corral.artifacts.ecr",
+    "RegistryLogin": "corral.artifacts.ecr",
+    "ArtifactError": "corral.artifacts.errors",
+    "RegistryDenied": "corral.artifacts.errors",
+    "RegistryProtocolError": "corral.artifacts.errors",
+    "RegistryUnauthorized": "corral.artifacts.errors",
+    "RegistryUnreachable": "corral.artifacts.errors",
+    "RepositoryNotFound": "corral.artifacts.errors",
+    "TagNotFound": "corral.artifacts.errors",
+    "TagInfo": "corral.artifacts.images",
+    "newest_first": "corral.artifacts.images",
+    "Registry": "corral.artifacts.names",
+    "parse_image": "corral.artifacts.names",
+    "registry_from_url": "corral.artifacts.names",
+    "repository_name": "corral.artifacts.names",
+    "ACCEPT": "corral.artifacts.registry",
+    "MANIFEST_TYPES": "corral.artifacts.registry",
+    "Manifest": "corral.artifacts.registry",
+    "RegistryClient": "corral.artifacts.registry",
+    "RESOLVE_DIGEST": "corral.artifacts.resolver",
+    "ResolvedArtifact": "corral.artifacts.resolver",
+    "list_tags": "corral.artifacts.resolver",
+    "resolve_artifact": "corral.artifacts.resolver",
+    "resolve_source": "corral.artifacts.resolver",
+    "ArtifactRepository": "corral.artifacts.sources",
+    "SourceSpec": "corral.artifacts.sources",
+    "open_repository": "corral.artifacts.sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'corral.artifacts' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ACCEPT",

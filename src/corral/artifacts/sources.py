@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from corral.config.entities.connector import (
     AwsConnector,
@@ -28,7 +28,9 @@ from corral.config.project import Project
 from .ecr import ECR_URI, EcrRepository, ecr_host
 from .images import TagInfo
 from .names import registry_from_url, repository_name
-from .registry import RegistryClient
+
+if TYPE_CHECKING:
+    from .registry import RegistryClient  # httpx is imported only when a registry is asked
 
 SecretLookup = Callable[[str], str]
 
@@ -171,6 +173,8 @@ def open_docker(
             auth.spec.username if auth.spec.username is not None else secrets(auth.spec.username_ref or "")
         )
         password = secrets(auth.spec.password_ref)
+    from .registry import RegistryClient
+
     client = RegistryClient(
         connector.spec.docker_registry_url, username=username, password=password, **client_options
     )
