@@ -68,6 +68,50 @@ class ExecutionBusy(CorralError):
     """Another live process runs this execution."""
 
 
+class _Workers:
+    """Threads that are kept and reused (starting a thread costs about a millisecond); there is
+    always a free one, since commands may wait for a long time (approvals, locks)."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._idle = 0
+        self._threads = 0
+        self._lock = threading.Lock()
+
+    def submit(self, function: Callable[..., None], *args: Any) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if spawn:
+                self._threads += 1
+            else:
+                self._idle -= 1
+        self._tasks.put((function, args))
+        if spawn:
+            threading.Thread(target=self._work, name="corral-worker", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            function, args = task
+            try:
+                function(*args)
+            except Exception:  # the task reports its own failures; a worker must survive
+                traceback.print_exc()
+            with self._lock:
+                self._idle += 1
+
+    def close(self) -> None:
+        """Idle workers end; busy ones (a step left behind after its grace) end when done."""
+        with self._lock:
+            count = self._threads
+        for _ in range(count):
+            self._tasks.put(None)
+
+
 class EmbeddedExecutor:
     def __init__(self, store: Store, project: Project, options: ExecutorOptions | None = None) -> None:
         self.store = store
@@ -80,9 +124,11 @@ class EmbeddedExecutor:
         self._logs: list[dict[str, Any]] = []
         self._logs_lock = threading.Lock()
         self._stop = threading.Event()
+        self._workers = _Workers()
         self._abort_fed = False
         self.execution_id = ""
         self._inputs: dict[str, Any] = {}
+        self._checkpoints: dict[str, dict[str, Any]] = {}  # step key -> its latest checkpoint
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -109,7 +155,11 @@ class EmbeddedExecutor:
             RunInfo(execution_id, record.sequence_id, int(snapshot["startTs"]), snapshot.get("triggeredBy")),
         )
         commands = interpreter.start()
-        journal = self.store.journal(execution_id, kinds=list(m.EVENT_TYPES))
+        journal = self.store.journal(execution_id)
+        for entry in journal:
+            if entry.kind == "checkpoint" and entry.step_key:
+                self._checkpoints[entry.step_key] = entry.payload["data"]
+        journal = [entry for entry in journal if entry.kind in m.EVENT_TYPES]
         if journal:
             for entry in journal:
                 interpreter.feed(m.event_from_json(entry.kind, entry.payload))
@@ -147,6 +197,7 @@ class EmbeddedExecutor:
             for cancel in list(self._cancels.values()):
                 cancel.set()
             background.join()
+            self._workers.close()
             self._flush_logs()
             self.store.release_locks(execution_id)
         return interpreter.status
@@ -234,9 +285,7 @@ class EmbeddedExecutor:
                 m.AwaitApproval: self._await_approval,
                 m.AwaitIntervention: self._await_intervention,
             }[type(command)]
-            threading.Thread(
-                target=self._guarded, args=(work, command, cancel), name=f"corral-{command.id}", daemon=True
-            ).start()
+            self._workers.submit(self._guarded, work, command, cancel)
 
     def _guarded(
         self, work: Callable[[Any, threading.Event], m.Event], command: Any, cancel: threading.Event
@@ -372,11 +421,12 @@ class EmbeddedExecutor:
             spec = self._with_secrets(command.spec)
         except ExpressionError as error:
             return m.StepFinished(command.id, FAILED, error=masker(str(error)))
-        previous = self.store.latest_checkpoint(self.execution_id, command.step_key)
+        previous = self._checkpoints.get(command.step_key)
         latest: list[dict[str, Any] | None] = [previous]
 
         def checkpoint(data: dict[str, Any]) -> None:
             latest[0] = data
+            self._checkpoints[command.step_key] = data
             self.store.append_event(
                 self.execution_id,
                 "checkpoint",
@@ -436,7 +486,7 @@ class EmbeddedExecutor:
             result.append(outcome)
             done.set()
 
-        threading.Thread(target=target, name=f"corral-step-{run.key}", daemon=True).start()
+        self._workers.submit(target)
         while not done.wait(min(0.05, max(0.0, run.remaining()))):
             if run.abort.is_set():
                 break

@@ -33,7 +33,7 @@ Behaviour, as in Harness:
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,9 @@ class _StageRun:
     ran_steps: bool = False
     rolled_back: bool = False
     error: str | None = None
+    version: int = 0  # changes whenever something expressions read about the stage changes
+    entry: dict[str, Any] | None = None
+    entry_version: int = -1
 
 
 class Interpreter:
@@ -285,7 +288,7 @@ class Interpreter:
         if self.aborting:
             return USER_ABORT
         try:
-            runs = self._when(node.when, pipeline_status, self._values(run))
+            runs = self._when(node.when, pipeline_status, lambda: self._values(run))
         except ExpressionError as error:
             self._set_stage(run, m.FAILED, f"when.condition: {error}")
             self._pipeline_failed = True
@@ -296,6 +299,7 @@ class Interpreter:
         self._set_stage(run, m.RUNNING)
         try:
             run.variables = variable_values(node.variables, self._values(run), f"{node.path}.variables")
+            run.version += 1
         except ExpressionError as error:
             return self._stage_failed(run, str(error))
         if node.target is not None:
@@ -351,6 +355,7 @@ class Interpreter:
         return STAGE_ROLLBACK
 
     def _set_stage(self, run: _StageRun, status: str, error: str | None = None) -> None:
+        run.version += 1
         run.status = status
         if error is not None:
             run.error = error
@@ -449,7 +454,7 @@ class Interpreter:
         status = "Failure" if run.stopping or phase == m.ROLLBACK else "Success"
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
         try:
-            runs = self._when(when, status, self._values(run))
+            runs = self._when(when, status, lambda: self._values(run))
         except ExpressionError as error:
             self._group_update(run, node, phase, m.FAILED, f"when.condition: {error}")
             return None if phase == m.ROLLBACK else self._resolve_without_step(run, node, chain)
@@ -507,7 +512,7 @@ class Interpreter:
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
         outcome: _Outcome | None = None
         try:
-            if not self._when(when, status, self._values(run, node, 1)):
+            if not self._when(when, status, lambda: self._values(run, node, 1)):
                 self._set_step(run, node, state, m.SKIPPED)
                 return None
         except ExpressionError as error:
@@ -668,6 +673,7 @@ class Interpreter:
             "outputs": {},
             "checkpoint": None,
             "groups": [g for g in groups if not g.startswith("parallel")],
+            "entry": None,
         }
         run.steps[node.key] = state
         return state
@@ -681,6 +687,8 @@ class Interpreter:
         outcome: _Outcome | None = None,
     ) -> None:
         state["status"] = status
+        state["entry"] = None
+        run.version += 1
         error = failure_type = None
         if outcome is not None:
             state["outputs"] = outcome.outputs
@@ -707,13 +715,13 @@ class Interpreter:
 
     # -- decisions -----------------------------------------------------------------------
 
-    def _when(self, when: When | None, status: str, values: Mapping[str, Any]) -> bool:
+    def _when(self, when: When | None, status: str, values: Callable[[], Mapping[str, Any]]) -> bool:
         when = when or When()
         if when.status != "All" and when.status != status:
             return False
         if when.condition is None:
             return True
-        return evaluate_condition(when.condition, values)
+        return evaluate_condition(when.condition, values())
 
     def _strategy(
         self,
@@ -741,19 +749,7 @@ class Interpreter:
     def _values(
         self, run: _StageRun | None, node: StepNode | None = None, attempt: int = 1
     ) -> dict[str, Any]:
-        stages = {
-            r.node.identifier: stage_entry(
-                {
-                    "identifier": r.node.identifier,
-                    "name": r.node.name,
-                    "type": r.node.type,
-                    "status": r.status,
-                    "variables": r.variables,
-                    "steps": r.steps.values(),
-                }
-            )
-            for r in self._stages.values()
-        }
+        stages = {r.node.identifier: self._stage_entry(r) for r in self._stages.values()}
         values: dict[str, Any] = {
             "pipeline": {
                 "identifier": self.plan.identifier,
@@ -781,6 +777,23 @@ class Interpreter:
                 "retryCount": attempt - 1,
             }
         return values
+
+    def _stage_entry(self, run: _StageRun) -> dict[str, Any]:
+        """What `<+pipeline.stages.ID>` reads; rebuilt only after the stage changed (each
+        step's own entry is kept until that step changes), so a long stage stays cheap."""
+        if run.entry is None or run.entry_version != run.version:
+            run.entry = stage_entry(
+                {
+                    "identifier": run.node.identifier,
+                    "name": run.node.name,
+                    "type": run.node.type,
+                    "status": run.status,
+                    "variables": run.variables,
+                    "steps": run.steps.values(),
+                }
+            )
+            run.entry_version = run.version
+        return run.entry
 
 
 def _approval_outcome(decided: m.ApprovalDecided) -> _Outcome:

@@ -71,7 +71,11 @@ def steps_tree(steps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     flat: dict[str, Any] = {}
     for step in steps:
-        entry = step_entry(step)
+        entry = step.get("entry")
+        if entry is None:
+            entry = step_entry(step)
+            if isinstance(step, dict) and "entry" in step:
+                step["entry"] = entry  # kept until the step changes
         node = tree
         for group in step["groups"]:
             holder = node.setdefault(group, {"identifier": group, "steps": {}})

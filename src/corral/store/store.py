@@ -659,21 +659,35 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}
+_SET_ONCE = ("started_at", "position")  # kept by later updates of the same row
+
+
 def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: tuple[str, ...]) -> None:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table).values(**values)
-    changes = {}
-    for name in values:
-        if name in keys:
-            continue
-        if name in ("started_at", "position"):  # set once, kept by later updates
-            changes[name] = func.coalesce(table.c[name], statement.excluded[name])
+    """Insert or update one row; the statement is built once per table and dialect (building it
+    costs more than running it)."""
+    dialect = conn.dialect.name
+    statement = _UPSERTS.get((dialect, table.name))
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
-            changes[name] = statement.excluded[name]
-    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes))
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        base = dialect_insert(table)
+        changes = {
+            column.name: func.coalesce(column, base.excluded[column.name])
+            if column.name in _SET_ONCE
+            else base.excluded[column.name]
+            for column in table.columns
+            if column.name not in keys
+        }
+        statement = base.on_conflict_do_update(index_elements=list(keys), set_=changes)
+        _UPSERTS[(dialect, table.name)] = statement
+    row = {column.name: values.get(column.name) for column in table.columns}
+    for column in table.columns:  # NOT NULL columns with defaults
+        if row[column.name] is None and column.default is not None and not column.nullable:
+            row[column.name] = column.default.arg
+    conn.execute(statement, row)
 
 
 def _execution(row: Any) -> ExecutionRecord:
