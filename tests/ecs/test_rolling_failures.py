@@ -132,3 +132,18 @@ def test_an_aborted_deploy_is_rolled_back_from_its_journaled_data_alone(env: Ecs
     rolling_rollback(ctx, EcsTarget(cluster=env.cluster), json.loads(journal))
 
     assert_same(before, snapshot(env, "web"))
+
+
+def test_a_failed_first_deployment_is_rolled_back_by_deleting_the_service(env: EcsEnv) -> None:
+    env.admin.set_images({"image": "web:1", "healthCheck": "fail"})
+    target = live_service(env, scalable_targets=[scalable_target(1, 4)])
+
+    with pytest.raises(DeploymentError, match="Task failed container health checks"):
+        rolling_deploy(env.context(), target, RollingDeployOptions())
+    assert env.checkpoint["exists"] is False
+
+    result = rolling_rollback(env.context(), target, env.checkpoint)
+
+    assert result.outputs == {"serviceName": "web", "serviceDeleted": True}
+    state = snapshot(env, "web")
+    assert state == {"service": {"status": "INACTIVE"}, "scalableTargets": [], "scalingPolicies": []}
