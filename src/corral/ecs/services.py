@@ -7,6 +7,7 @@ of our own.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
@@ -90,7 +91,8 @@ def create_service(ctx: StepContext, request: dict[str, Any]) -> dict[str, Any]:
     )
     service: dict[str, Any]
     try:
-        service = ctx.clients.ecs.create_service(**request)["service"]
+        # the token makes a CreateService retried after a lost answer return the service it made
+        service = ctx.clients.ecs.create_service(**{"clientToken": str(uuid.uuid4()), **request})["service"]
     except ClientError as error:
         # A retried CreateService whose first answer was lost finds the service it made.
         if "not idempotent" not in error.response["Error"].get("Message", ""):
