@@ -147,3 +147,20 @@ def test_a_failed_first_deployment_is_rolled_back_by_deleting_the_service(env: E
     assert result.outputs == {"serviceName": "web", "serviceDeleted": True}
     state = snapshot(env, "web")
     assert state == {"service": {"status": "INACTIVE"}, "scalableTargets": [], "scalingPolicies": []}
+
+
+def test_dropped_connections_and_server_errors_on_changes_are_retried(env: EcsEnv) -> None:
+    env.admin.add_fault("drop", service="ecs", operation="CreateService", count=1)
+    env.admin.add_fault("error", service="ecs", operation="RegisterTaskDefinition", status=503, count=2)
+    target = live_service(env)
+
+    first = rolling_deploy(env.context(), target, RollingDeployOptions())
+    env.admin.add_fault("drop", service="ecs", operation="UpdateService", count=1)
+    target.task_definition["containerDefinitions"][0]["image"] = "web:2"  # type: ignore[index]
+    second = rolling_deploy(env.context(), target, RollingDeployOptions())
+
+    outcomes = [(c["operation"], c["outcome"]) for c in env.admin.calls()]
+    assert ("CreateService", "dropped") in outcomes and ("UpdateService", "dropped") in outcomes
+    assert first.outputs["isNewServiceCreated"] is True
+    assert second.outputs["taskDefinitionArn"].endswith("web:2")
+    assert len(env.revisions("web")) == 2
