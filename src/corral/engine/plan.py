@@ -358,7 +358,7 @@ class _Builder:
         if not isinstance(raw, list):
             self.report(path, "expected a list of {name, type, value}")
             return []
-        out = []
+        out: list[Mapping[str, Any]] = []
         for index, item in enumerate(raw):
             if not isinstance(item, Mapping) or "name" not in item:
                 self.report(f"{path}[{index}]", "expected {name, type, value}")

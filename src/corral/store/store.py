@@ -669,11 +669,9 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: tuple[st
     dialect = conn.dialect.name
     statement = _UPSERTS.get((dialect, table.name))
     if statement is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        base = dialect_insert(table)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        base: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
         changes = {
             column.name: func.coalesce(column, base.excluded[column.name])
             if column.name in _SET_ONCE
