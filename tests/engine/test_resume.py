@@ -179,3 +179,14 @@ def test_journal_replay_is_deterministic(tmp_path: Path, store: Store, probe: Pr
     assert sorted(issued) == sorted(answered)  # every command issued was answered in the journal
     final = {u.key: u.status for u in updates if isinstance(u, StepUpdate)}
     assert final == {s.key: s.status for s in execution.steps}
+
+
+def test_an_abort_journaled_before_the_crash_still_holds(tmp_path: Path, store: Store, probe: Probe) -> None:
+    doc = pipeline("p", [stage("s", [probe_step("slow", block=30)], [probe_step("undo")])])
+    record = create_execution(write_project(tmp_path, doc), "p", store=store)
+    # the dead process had started the step and journaled the abort, but not the step's end
+    store.append_event(record.id, "AbortRequested", {"by": "erin", "reason": "requested"})
+    execution = resume(record.id, store=store, options=fast())
+    assert execution.status == "Aborted"
+    assert finished_steps(store, record.id) == ["s/slow#1", "s/rollback/undo#1"]
+    assert execution.step("slow").status == "Aborted"

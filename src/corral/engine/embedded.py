@@ -165,7 +165,7 @@ class EmbeddedExecutor:
                 interpreter.feed(m.event_from_json(entry.kind, entry.payload))
                 if entry.kind == "AbortRequested":
                     self._abort_fed = True
-            commands = interpreter.pending()
+            commands = [*interpreter.pending(), *interpreter.pending_cancels()]
             self._write(self._replayed(interpreter.take_updates()), interpreter, started=False)
         else:
             self._write(Write(), interpreter, started=True)

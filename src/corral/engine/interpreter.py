@@ -151,6 +151,7 @@ class Interpreter:
         self._pipeline_failed = False
         self._stop_all: str | None = None
         self._started = False
+        self._cancelled: set[str] = set()
 
     # -- the outside ---------------------------------------------------------------------
 
@@ -176,6 +177,15 @@ class Interpreter:
         """Commands issued and not yet answered, in the order they were issued."""
         return [command for _, command, _ in self._pending.values()]
 
+    def pending_cancels(self) -> list[m.Cancel]:
+        """Cancels already issued for commands still pending (after a replay, they must be
+        issued again: the process that got them died)."""
+        return [m.Cancel(command_id) for command_id in self._pending if command_id in self._cancelled]
+
+    def _cancel(self, command_id: str) -> None:
+        self._cancelled.add(command_id)
+        self._commands.append(m.Cancel(command_id))
+
     def take_updates(self) -> list[m.Update]:
         updates, self._updates = self._updates, []
         return updates
@@ -191,7 +201,7 @@ class Interpreter:
         self.abort_by = event.by
         for command_id, (_, _, cancellable) in list(self._pending.items()):
             if cancellable:
-                self._commands.append(m.Cancel(command_id))
+                self._cancel(command_id)
 
     # -- the scheduler -------------------------------------------------------------------
 
@@ -215,7 +225,7 @@ class Interpreter:
             self._pending[command.id] = (task, command, cancellable)
             self._commands.append(command)
             if cancellable and self.aborting:  # issued after the abort: cancel it at once
-                self._commands.append(m.Cancel(command.id))
+                self._cancel(command.id)
             return
 
     def _finish(self, task: _Task, result: Any) -> None:
