@@ -59,7 +59,10 @@ def main() -> None:
             aws_secret_access_key="testing",
             config=Config(retries={"mode": "standard", "max_attempts": 10}),
         )
-        ecs.create_cluster(clusterName="bench")
+        # simulated EC2 container instances to place the tasks on (see docs/sandbox.md)
+        ecs.create_cluster(
+            clusterName="bench", tags=[{"key": "corral:sandbox:containerInstances", "value": "20"}]
+        )
         arn = ecs.register_task_definition(
             family="bench",
             containerDefinitions=[{"name": "app", "image": "nginx:latest", "memory": 128, "essential": True}],
@@ -68,7 +71,8 @@ def main() -> None:
         names = [f"svc-{i:03d}" for i in range(args.services)]
         for name in names:
             ecs.create_service(cluster="bench", serviceName=name, taskDefinition=arn, desiredCount=args.tasks)
-        while True:
+        give_up = time.monotonic() + 600
+        while time.monotonic() < give_up:
             steady = 0
             for i in range(0, len(names), 10):
                 for service in ecs.describe_services(cluster="bench", services=names[i : i + 10])["services"]:
@@ -79,6 +83,8 @@ def main() -> None:
             if steady == len(names):
                 break
             time.sleep(1)
+        else:
+            raise SystemExit(f"only {steady} of {len(names)} services reached a steady state in 10 minutes")
         settle = time.monotonic() - started
         time.sleep(2)  # let the last events and timers settle
         cpu_before = cpu_seconds(process.pid)
@@ -105,7 +111,7 @@ def main() -> None:
     ]
     path = write(
         "sandbox",
-        "Sandbox: 200 services at steady state",
+        f"Sandbox: {args.services} services at steady state",
         rows,
         {
             "settleSeconds": settle,
