@@ -100,7 +100,7 @@ def test_the_thread_runs_only_while_something_is_watched(sandbox: Sandbox, clien
     assert poller.polling
     second.close()
     wait_until(lambda: not poller.polling)
-    assert not [t for t in threading.enumerate() if t.name == "corral-service-poller-c1"]
+    wait_until(lambda: not [t for t in threading.enumerate() if t.name == "corral-service-poller-c1"])
     with poller.watch("b") as watch:
         assert poller.polling
         assert watch.wait(lambda s: True, deadline=time.monotonic() + 10) == {"status": "MISSING"}

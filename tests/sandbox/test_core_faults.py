@@ -55,3 +55,12 @@ def test_faults_can_be_listed_and_removed(sandbox: Sandbox) -> None:
     assert sandbox.admin.faults() == []
     with pytest.raises(SandboxAdminError, match="fault kind must be one of"):
         sandbox.admin.add_fault("explode")
+
+
+def test_drop_after_makes_the_change_but_loses_the_answer(sandbox: Sandbox) -> None:
+    sandbox.admin.add_fault("drop_after", operation="CreateCluster", count=1)
+    ecs = sandbox.client("ecs", config=NO_RETRIES)
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        ecs.create_cluster(clusterName="made-anyway")
+    assert ecs.describe_clusters(clusters=["made-anyway"])["clusters"][0]["status"] == "ACTIVE"
+    assert [c["outcome"] for c in sandbox.admin.calls()] == ["dropped", "ok"]

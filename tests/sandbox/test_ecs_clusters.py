@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from corral.sandbox import Sandbox
 
 from .helpers import wait_until
-from .test_ecs_support import NETWORK, error_of, fargate_definition, fargate_service
+from .test_ecs_support import error_of, fargate_definition, fargate_service, network
 
 INSTANCES = "corral:sandbox:containerInstances"
 
@@ -66,7 +66,7 @@ def test_counts_follow_tasks_and_services(sandbox: Sandbox, ecs: Any) -> None:
     definition = fargate_definition(ecs, "web", "web:1")
     fargate_service(ecs, "apps", "web", definition, 2)
     ecs.run_task(
-        cluster="apps", taskDefinition=definition, launchType="FARGATE", networkConfiguration=NETWORK
+        cluster="apps", taskDefinition=definition, launchType="FARGATE", networkConfiguration=network(ecs)
     )
 
     def counts() -> tuple[int, int, int] | None:
@@ -117,7 +117,7 @@ def test_tags_on_every_resource_kind(ecs: Any) -> None:
     definition = fargate_definition(ecs, "web", "web:1")
     service = fargate_service(ecs, "apps", "web", definition, 0)["serviceArn"]
     (task,) = ecs.run_task(
-        cluster="apps", taskDefinition=definition, launchType="FARGATE", networkConfiguration=NETWORK
+        cluster="apps", taskDefinition=definition, launchType="FARGATE", networkConfiguration=network(ecs)
     )["tasks"]
     for arn in (cluster, definition, service, task["taskArn"]):
         ecs.tag_resource(resourceArn=arn, tags=[{"key": "a", "value": "1"}, {"key": "b", "value": "2"}])

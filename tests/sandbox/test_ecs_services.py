@@ -12,7 +12,6 @@ from corral.sandbox import Sandbox
 
 from .helpers import wait_until
 from .test_ecs_support import (
-    NETWORK,
     describe,
     describe_tasks,
     ec2_definition,
@@ -20,6 +19,7 @@ from .test_ecs_support import (
     fargate_definition,
     fargate_service,
     messages,
+    network,
     task_ids,
     wait_completed,
 )
@@ -54,7 +54,7 @@ def test_a_new_service_as_describe_services_shows_it(ecs: Any) -> None:
         "maximumPercent": 200,
         "minimumHealthyPercent": 100,
     }
-    assert created["networkConfiguration"] == NETWORK
+    assert created["networkConfiguration"] == network(ecs)
     assert created["tags"] == [{"key": "team", "value": "web"}]
     assert created["createdBy"].startswith("arn:aws:iam::123456789012:")
     assert (created["propagateTags"], created["enableECSManagedTags"], created["enableExecuteCommand"]) == (
@@ -101,7 +101,7 @@ def test_service_errors(ecs: Any) -> None:
         taskDefinition=bridge,
         desiredCount=1,
         launchType="FARGATE",
-        networkConfiguration=NETWORK,
+        networkConfiguration=network(ecs),
     )
     assert code == "InvalidParameterException" and "FARGATE" in message
     fargate_service(ecs, "apps", "web", definition, 1)
@@ -112,7 +112,7 @@ def test_service_errors(ecs: Any) -> None:
         taskDefinition=definition,
         desiredCount=1,
         launchType="FARGATE",
-        networkConfiguration=NETWORK,
+        networkConfiguration=network(ecs),
     ) == ("InvalidParameterException", "Creation of service was not idempotent.")
     assert (
         refused(ecs.update_service, cluster="apps", service="nope", desiredCount=1)[0]
@@ -138,7 +138,7 @@ def test_service_errors(ecs: Any) -> None:
         taskDefinition=definition,
         desiredCount=1,
         launchType="FARGATE",
-        networkConfiguration=NETWORK,
+        networkConfiguration=network(ecs),
         loadBalancers=[
             {
                 "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/1",
@@ -266,7 +266,7 @@ def test_daemon_runs_one_task_per_instance(ecs: Any) -> None:
             taskDefinition=fargate_definition(ecs, "fg", "agent:1"),
             schedulingStrategy="DAEMON",
             launchType="FARGATE",
-            networkConfiguration=NETWORK,
+            networkConfiguration=network(ecs),
         )[0]
         == "InvalidParameterException"
     )
@@ -354,7 +354,7 @@ def test_service_registries_are_checked(sandbox: Sandbox, ecs: Any) -> None:
         taskDefinition=definition,
         desiredCount=1,
         launchType="FARGATE",
-        networkConfiguration=NETWORK,
+        networkConfiguration=network(ecs),
         serviceRegistries=[{"registryArn": missing}],
     )
     assert code == "InvalidParameterException" and missing in message
@@ -371,7 +371,7 @@ def test_service_registries_are_checked(sandbox: Sandbox, ecs: Any) -> None:
         taskDefinition=definition,
         desiredCount=1,
         launchType="FARGATE",
-        networkConfiguration=NETWORK,
+        networkConfiguration=network(ecs),
         serviceRegistries=[{"registryArn": registry}],
     )
     assert code == "InvalidParameterException" and "SRV" in message
@@ -379,3 +379,31 @@ def test_service_registries_are_checked(sandbox: Sandbox, ecs: Any) -> None:
         ecs, "apps", "web", definition, 1, serviceRegistries=[{"registryArn": registry, "port": 80}]
     )
     assert created["serviceRegistries"] == [{"registryArn": registry, "port": 80}]
+
+
+def test_subnets_must_exist_and_public_ip_defaults_to_disabled(sandbox: Sandbox) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="net")
+    definition = fargate_definition(ecs, "net", "nginx")
+    with pytest.raises(ClientError) as missing:
+        ecs.create_service(
+            cluster="net",
+            serviceName="web",
+            taskDefinition=definition,
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-doesnotexist"]}},
+        )
+    code, message = error_of(missing)
+    assert code == "InvalidParameterException" and "subnet-doesnotexist" in message
+    assert ecs.list_services(cluster="net")["serviceArns"] == [], "nothing was created"
+    subnets = network(ecs)["awsvpcConfiguration"]["subnets"]
+    created = ecs.create_service(
+        cluster="net",
+        serviceName="web",
+        taskDefinition=definition,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+    )["service"]
+    assert created["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"

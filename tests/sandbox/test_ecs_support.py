@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
+
+import boto3
 
 from corral.sandbox import Sandbox
 
 from .helpers import wait_until
 
-SUBNETS = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
-NETWORK = {"awsvpcConfiguration": {"subnets": SUBNETS, "assignPublicIp": "DISABLED"}}
+
+def network(client: Any) -> dict[str, Any]:
+    """An awsvpc network configuration on two of the Region's default subnets (they must exist
+    in the sandbox's EC2, as on AWS); `client` is any boto3 client of the sandbox."""
+    subnets = _default_subnets(client.meta.endpoint_url, client.meta.region_name)
+    return {"awsvpcConfiguration": {"subnets": list(subnets), "assignPublicIp": "DISABLED"}}
+
+
+@functools.cache
+def _default_subnets(endpoint_url: str, region: str) -> tuple[str, ...]:
+    ec2 = boto3.client(
+        "ec2", endpoint_url=endpoint_url, region_name=region, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    return tuple(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"][:2])
+
+
 FAST_HEALTH_CHECK = {
     "command": ["CMD-SHELL", "curl -f localhost/ || exit 1"],
     "interval": 5,
@@ -71,7 +88,7 @@ def fargate_service(
         taskDefinition=definition,
         desiredCount=desired,
         launchType="FARGATE",
-        networkConfiguration=NETWORK,
+        networkConfiguration=network(ecs),
         **extra,
     )["service"]
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from corral.sandbox import Sandbox
 
 from .helpers import wait_until
-from .test_ecs_support import FAST_HEALTH_CHECK, NETWORK, ec2_definition, error_of, fargate_definition
+from .test_ecs_support import FAST_HEALTH_CHECK, ec2_definition, error_of, fargate_definition, network
 
 
 @pytest.fixture
@@ -22,7 +22,11 @@ def ecs(sandbox: Sandbox) -> Any:
 
 def run(ecs: Any, definition: str, **extra: Any) -> dict[str, Any]:
     return ecs.run_task(
-        cluster="jobs", taskDefinition=definition, launchType="FARGATE", networkConfiguration=NETWORK, **extra
+        cluster="jobs",
+        taskDefinition=definition,
+        launchType="FARGATE",
+        networkConfiguration=network(ecs),
+        **extra,
     )["tasks"][0]
 
 
@@ -104,7 +108,7 @@ def test_lifecycle_of_a_running_task_and_stop_task(ecs: Any) -> None:
     (eni,) = running["attachments"]
     details = {d["name"]: d["value"] for d in eni["details"]}
     assert eni["type"] == "ElasticNetworkInterface" and eni["status"] == "ATTACHED"
-    assert details["subnetId"] in NETWORK["awsvpcConfiguration"]["subnets"]
+    assert details["subnetId"] in network(ecs)["awsvpcConfiguration"]["subnets"]
     ip = running["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     assert ip.startswith("10.") and details["privateIPv4Address"] == ip
     assert running["availabilityZone"].startswith("us-east-1")
@@ -145,7 +149,7 @@ def test_run_task_limits_and_errors(ecs: Any) -> None:
                 cluster="jobs",
                 taskDefinition=definition,
                 launchType="FARGATE",
-                networkConfiguration=NETWORK,
+                networkConfiguration=network(ecs),
                 count=10,
             )["tasks"]
         )
@@ -168,7 +172,10 @@ def test_run_task_limits_and_errors(ecs: Any) -> None:
     assert error_of(bridge_on_fargate)[0] == "InvalidParameterException"
     with pytest.raises(ClientError) as no_cluster:
         ecs.run_task(
-            cluster="ghost", taskDefinition=definition, launchType="FARGATE", networkConfiguration=NETWORK
+            cluster="ghost",
+            taskDefinition=definition,
+            launchType="FARGATE",
+            networkConfiguration=network(ecs),
         )
     assert error_of(no_cluster)[0] == "ClusterNotFoundException"
 

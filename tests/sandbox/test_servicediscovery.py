@@ -14,6 +14,7 @@ from corral.sandbox import ecs as ecs_emulation
 from corral.sandbox.core.world import DEFAULT_ACCOUNT
 
 from .helpers import wait_until
+from .test_ecs_support import network
 
 # DiscoverInstances is sent to `data-<endpoint host>`; a local endpoint needs the prefix off
 NO_HOST_PREFIX = Config(inject_host_prefix=False)
@@ -461,7 +462,7 @@ def test_ecs_tasks_are_registered_and_deregistered(sandbox: Sandbox, sd: Any) ->
         taskDefinition="web",
         desiredCount=2,
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}},
+        networkConfiguration=network(ecs),
         serviceRegistries=[{"registryArn": registry["Arn"], "containerName": "app", "containerPort": 8080}],
     )
 

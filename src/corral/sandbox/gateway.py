@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from .core import protocol
 from .core.errors import AwsError, InternalFailure, ThrottlingException
+from .core.faults import Fault
 from .core.world import DEFAULT_ACCOUNT, EMULATED_SERVICES
 
 if TYPE_CHECKING:
@@ -60,11 +61,14 @@ class Gateway:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            self._apply_faults(environ, service or "unknown", operation)
+            faults = self.app.faults.pick(service or "unknown", operation)
+            self._apply_faults(environ, [f for f in faults if f.kind != "drop_after"])
             if service in self._modules:
                 response = self._emulated(environ, service, region or "us-east-1", operation, body)
             else:
                 response = self._moto_response(environ)
+            if any(f.kind == "drop_after" for f in faults):
+                _drop(environ)  # the call took effect; its answer is lost
             if response.status_code >= 400:
                 outcome = response.headers.get("x-corral-error", str(response.status_code))
         except DroppedConnection:
@@ -148,16 +152,12 @@ class Gateway:
 
     # ------------------------------------------------------------------ faults
 
-    def _apply_faults(self, environ: dict[str, Any], service: str, operation: str) -> None:
-        for fault in self.app.faults.pick(service, operation):
+    def _apply_faults(self, environ: dict[str, Any], faults: list[Fault]) -> None:
+        for fault in faults:
             if fault.kind == "latency":
                 time.sleep(fault.latency_ms / 1000)
             elif fault.kind == "drop":
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-                raise DroppedConnection()
+                _drop(environ)
             elif fault.kind == "throttle":
                 raise _FaultResponse(ThrottlingException())
             elif fault.kind == "error":
@@ -188,6 +188,15 @@ class Gateway:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         named = protocol.rest_operation(service or "", method, path, environ.get("QUERY_STRING", ""))
         return named or f"{method} {path}"
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    """Close the client's connection without an answer."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise DroppedConnection()
 
 
 class _FaultResponse(Exception):

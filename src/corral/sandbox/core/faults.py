@@ -8,8 +8,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["throttle", "error", "latency", "drop"]
-KINDS = ("throttle", "error", "latency", "drop")
+FaultKind = Literal["throttle", "error", "latency", "drop", "drop_after"]
+KINDS = ("throttle", "error", "latency", "drop", "drop_after")
 
 
 @dataclass

@@ -162,6 +162,7 @@ class Backend(BaseBackend):
         launch_type = validation.launch_type_for(params.get("launchType"), strategy)
         network = params.get("networkConfiguration")
         validation.check_launch(definition, launch_type, network)
+        network = validation.check_network(self, network)
         propagate = tagging.check_propagate(params.get("propagateTags"), allowed=("TASK_DEFINITION", "NONE"))
         instances = launch.require_instances(cluster, count) if launch_type == "EC2" else [None] * count
         spec = launch.LaunchSpec(

@@ -52,6 +52,7 @@ def create_service(backend: Backend, params: dict[str, Any]) -> Service:
         raise InvalidParameterException("desiredCount must be 0 or more.")
     network = params.get("networkConfiguration")
     validation.check_launch(definition, launch_type, network)
+    network = validation.check_network(backend, network)
     config = DeploymentConfiguration.from_request(params.get("deploymentConfiguration"), daemon=daemon)
     _check_deployment_configuration(config, daemon=daemon)
     service = Service(
@@ -112,6 +113,7 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
     _check_deployment_configuration(config, daemon=service.is_daemon)
     network = params.get("networkConfiguration", service.network_configuration)
     validation.check_launch(definition, service.task_launch_type, network)
+    network = validation.check_network(backend, network)
     lbs = service.load_balancers
     if params.get("loadBalancers") is not None:
         lbs = load_balancers(backend, params["loadBalancers"], definition)

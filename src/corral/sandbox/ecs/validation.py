@@ -162,3 +162,28 @@ def check_launch(definition: TaskDefinition, launch_type: str, network: dict[str
         raise InvalidParameterException(
             "Network Configuration is not valid for the given networkMode of this task definition."
         )
+
+
+def check_network(backend: Any, network: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Subnets and security groups must exist in the sandbox's EC2 (moto), as on AWS; the answer
+    carries ECS's default `assignPublicIp: DISABLED`."""
+    vpc = (network or {}).get("awsvpcConfiguration")
+    if not vpc:
+        return network
+    from moto.backends import get_backend
+
+    ec2 = get_backend("ec2")[backend.account_id][backend.region_name]
+    for subnet in vpc.get("subnets") or []:
+        try:
+            ec2.get_subnet(subnet)
+        except Exception as exc:  # moto's InvalidSubnetIdError
+            raise InvalidParameterException(
+                f"Error retrieving subnet information for [{subnet}]: The subnet ID '{subnet}' does not exist"
+            ) from exc
+    groups = vpc.get("securityGroups") or []
+    for group in groups:
+        if ec2.get_security_group_from_id(group) is None:
+            raise InvalidParameterException(
+                f"Error retrieving security group information for [{group}]: The security group '{group}' does not exist"
+            )
+    return {"awsvpcConfiguration": {"assignPublicIp": "DISABLED", **vpc}}
