@@ -14,12 +14,31 @@ import click
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "sandbox": ("corral.cli.sandbox_cmd", "sandbox", "Run the local AWS sandbox for ECS deployments."),
     "demo": ("corral.cli.demo_cmd", "demo", "Run the demo against an embedded sandbox."),
-    "validate": ("corral.cli.validate_cmd", "validate", "Check the project: entities, references, rendered manifests."),
-    "render": ("corral.cli.render_cmd", "render", "Print a service's manifests rendered for one infrastructure."),
+    "validate": (
+        "corral.cli.validate_cmd",
+        "validate",
+        "Check the project: entities, references, rendered manifests.",
+    ),
+    "render": (
+        "corral.cli.render_cmd",
+        "render",
+        "Print a service's manifests rendered for one infrastructure.",
+    ),
     "ls": ("corral.cli.ls_cmd", "ls", "List the project's entities by kind."),
     "connector": ("corral.cli.connector_cmd", "connector", "Test a connector (AWS, Docker registry, Git)."),
     "secret": ("corral.cli.secret_cmd", "secret", "Encrypt a value for Corral's secret store."),
     "artifacts": ("corral.cli.artifacts_cmd", "artifacts", "List a service's artifact tags, newest first."),
+    "run": (
+        "corral.cli.run_cmd",
+        "run",
+        "Run a pipeline and show it live; exit 0 success, 1 failed, 3 aborted.",
+    ),
+    "resume": ("corral.cli.run_cmd", "resume", "Continue an execution whose process stopped."),
+    "plan": ("corral.cli.plan_cmd", "plan", "Show what a pipeline would change on each ECS service (diff)."),
+    "executions": ("corral.cli.execution_cmds", "executions", "List executions, newest first."),
+    "logs": ("corral.cli.execution_cmds", "logs", "Print (or --follow) an execution's logs."),
+    "abort": ("corral.cli.execution_cmds", "abort", "Abort a running execution (its stage rolls back)."),
+    "approve": ("corral.cli.execution_cmds", "approve", "Approve or --reject a waiting approval step."),
 }
 
 

@@ -8,11 +8,16 @@ project:
     keyEnv: CORRAL_SECRETS_KEY           # default
     keyFile: .corral/secrets.key         # default
   ignore: [charts/*, docker-compose.yaml]  # YAML below the root that is not Corral's
+  notifications:                         # see corral.notify
+    - type: slack                        # or webhook (generic JSON)
+      url: <+secrets.getValue("slack_hook")>
+      events: [PipelineStart, PipelineSuccess, PipelineFailed, ApprovalWaiting]  # default: all
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -33,6 +38,16 @@ class SecretsSettings(Model):
     key_file: str = f"{STATE_DIR}/secrets.key"
 
 
+NOTIFICATION_EVENTS = ("PipelineStart", "PipelineSuccess", "PipelineFailed", "ApprovalWaiting")
+NotificationEvent = Literal["PipelineStart", "PipelineSuccess", "PipelineFailed", "ApprovalWaiting"]
+
+
+class NotificationSettings(Model):
+    type: Literal["slack", "webhook"]
+    url: str  # may be a <+secrets.getValue("...")> reference
+    events: list[NotificationEvent] = Field(default_factory=lambda: list(NOTIFICATION_EVENTS))
+
+
 class ProjectSettingsBody(Model):
     name: str = "corral"
     identifier: str | None = None
@@ -42,6 +57,7 @@ class ProjectSettingsBody(Model):
     # paths (glob patterns, relative to the root) that hold YAML which is not Corral's
     ignore: list[str] = Field(default_factory=list)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    notifications: list[NotificationSettings] = Field(default_factory=list)
 
 
 class ProjectSettings(Model):

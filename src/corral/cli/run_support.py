@@ -1,0 +1,205 @@
+"""Shared by the pipeline commands (run, plan, executions, logs, abort, approve, resume):
+the --project and --store options, naming a pipeline, and exit codes.
+
+Exit codes: 0 success, 1 the execution failed (or was rejected, or expired), 2 invalid input
+(every problem printed, no traceback), 3 aborted.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from corral.config.project import Project
+    from corral.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_SUCCESS = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_ABORTED = 3
+
+_EXIT_BY_STATUS = {"Success": EXIT_SUCCESS, "IgnoreFailed": EXIT_SUCCESS, "Aborted": EXIT_ABORTED}
+
+project_option = click.option(
+    "--project",
+    "project_dir",
+    metavar="DIR",
+    default=None,
+    help="Project folder (default: the nearest folder at or above the working directory with corral.yaml).",
+)
+store_option = click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    default=None,
+    help="Store URL (default: corral.yaml's project.store.url, else <project>/.corral/corral.db).",
+)
+input_options = [
+    click.option(
+        "--input",
+        "-i",
+        "inputs",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="A runtime input (full path or a tail naming one input); repeatable.",
+    ),
+    click.option("--inputs-file", type=click.Path(dir_okay=False), help="YAML file of runtime inputs."),
+    click.option("--input-set", "input_sets", multiple=True, metavar="ID", help="An input set; repeatable."),
+]
+
+
+def with_inputs(func: F) -> F:
+    for option in reversed(input_options):
+        func = option(func)
+    return func
+
+
+def exit_code(status: str) -> int:
+    return _EXIT_BY_STATUS.get(status, EXIT_FAILED)
+
+
+def pipeline_errors(func: F) -> F:
+    """Corral's errors as messages and exit codes; never a traceback for bad input."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from corral.config.settings import ProjectNotFound
+        from corral.errors import ConfigError, CorralError
+
+        try:
+            return func(*args, **kwargs)
+        except ProjectNotFound as error:
+            click.echo(f"corral: {error}", err=True)
+            sys.exit(EXIT_INVALID)
+        except ConfigError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"{len(error.problems)} problem(s) found", err=True)
+            sys.exit(EXIT_INVALID)
+        except CorralError as error:
+            click.echo(f"corral: {error}", err=True)
+            sys.exit(EXIT_INVALID if _is_lookup(error) else EXIT_FAILED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("corral: interrupted; `corral resume ID` continues the execution", err=True)
+            sys.exit(130)
+        except Exception as error:  # a bug: still no traceback unless asked for
+            if os.environ.get("CORRAL_DEBUG"):
+                raise
+            click.echo(
+                f"corral: internal error: {type(error).__name__}: {error} (set CORRAL_DEBUG=1 for details)",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_lookup(error: Exception) -> bool:
+    text = str(error)
+    return text.startswith("no execution ") or text.startswith("no step of execution ")
+
+
+@dataclass
+class Context:
+    """What a pipeline command works with: the project (when there is one) and the store."""
+
+    store: Store
+    project: Project | None = None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_store(project_dir: str | None, store_url: str | None) -> Store:
+    """--store URL, else the project's store (--project, or corral.yaml found upwards)."""
+    from corral.config.settings import project_root
+    from corral.store import Store
+
+    if store_url:
+        return Store.open(store_url)
+    return Store.for_project(project_root(project_dir))
+
+
+def pipeline_project(project_dir: str | None, pipeline: str) -> tuple[Project, str]:
+    """The project and the pipeline's identifier; PIPELINE is an identifier or a YAML file's path."""
+    from corral.config.project import load_project
+    from corral.config.settings import find_project_root, project_root
+    from corral.errors import ConfigError, Problem
+
+    path = Path(pipeline)
+    as_file = pipeline.endswith((".yaml", ".yml")) and path.is_file()
+    if project_dir is None and as_file:
+        found = find_project_root(path.parent)
+        root = found if found is not None else project_root(None)
+    else:
+        root = project_root(project_dir)
+    project = load_project(root)
+    if not as_file:
+        return project, pipeline
+    resolved = path.resolve()
+    for identifier, entity in project.pipelines.items():
+        if Path(entity.file).resolve() == resolved or (root / entity.file).resolve() == resolved:
+            return project, identifier
+    raise ConfigError(
+        [Problem(pipeline, "pipeline", f"no pipeline of the project at {root} is in this file")]
+    )
+
+
+def json_default(value: Any) -> Any:
+    return str(value)
+
+
+def echo_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, default=json_default, sort_keys=False))
+
+
+def execution_dict(execution: Any) -> dict[str, Any]:
+    """An execution (corral.engine.Execution) as the JSON the commands print."""
+    return {
+        "id": execution.id,
+        "pipeline": execution.pipeline_id,
+        "name": execution.pipeline_name,
+        "sequenceId": execution.sequence_id,
+        "status": execution.status,
+        "error": execution.error,
+        "createdAt": execution.created_at,
+        "startedAt": execution.started_at,
+        "endedAt": execution.ended_at,
+        "stages": [
+            {
+                "key": s.key,
+                "identifier": s.identifier,
+                "status": s.status,
+                "error": s.error,
+                "rolledBack": s.rolled_back,
+            }
+            for s in execution.stages
+        ],
+        "steps": [
+            {
+                "key": s.key,
+                "identifier": s.identifier,
+                "type": s.type,
+                "phase": s.phase,
+                "status": s.status,
+                "attempt": s.attempt,
+                "outputs": s.outputs,
+                "error": s.error,
+            }
+            for s in execution.steps
+        ],
+    }
