@@ -457,6 +457,8 @@ class EmbeddedExecutor:
             project=self.project,
             secrets=self.secrets,
             mask=masker,
+            service_inputs=self._inputs.get("service") or {},
+            sets=self._inputs.get("sets") or {},
         )
         outcome = self._call(impl, run)
         return m.StepFinished(

@@ -121,6 +121,10 @@ class StepRun:
     secrets: SecretResolver | None = None
     mask: Callable[[str], str] = lambda text: text
     timed_out: threading.Event = field(default_factory=threading.Event)
+    # the run's inputs for the stages' services and its --set values: a step that renders the
+    # stage's service (the ECS steps) renders it as the stage was prepared
+    service_inputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    sets: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
