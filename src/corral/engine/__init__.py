@@ -16,6 +16,7 @@ Modules, from the outside in:
     targets.py        a stage's service, environment and infrastructure; the service lock key
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
+    ecs_steps.py      the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
 """
 
 from corral.engine.api import (
@@ -29,6 +30,7 @@ from corral.engine.api import (
     run_pipeline,
 )
 from corral.engine.builtin import register_generic_steps
+from corral.engine.ecs_steps import register_ecs_steps
 from corral.engine.embedded import EmbeddedExecutor, ExecutionBusy, ExecutorOptions
 from corral.engine.interpreter import Interpreter, RunInfo
 from corral.engine.plan import PipelinePlan, build_plan
@@ -46,6 +48,7 @@ from corral.engine.steps import (
 from corral.engine.targets import set_account_resolver
 
 register_generic_steps()
+register_ecs_steps()
 
 __all__ = [
     "EmbeddedExecutor",

@@ -1,0 +1,462 @@
+"""The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
+
+    register_ecs_steps()       # done by `import corral.engine`
+
+For every step, the adapter renders the stage's service on its environment and infrastructure
+(`render_service` with registry lookups, secrets from the run), builds `Clients` from the
+infrastructure's AWS connector (its endpoint, else `AWS_ENDPOINT_URL`; its keys, else the
+default credential chain; its assume-role), and gives the step a `StepContext` whose deadline,
+abort and checkpoint are the run's. Outputs are what `<+execution.steps.ID.output.NAME>` reads;
+the rollback data is the step's checkpoint.
+
+- Re-run after a crash: the rollback data the first attempt journaled (the state *before* the
+  deployment) is kept over what the re-run captures (which would be the half-deployed state).
+- Rollback steps undo the latest step of the stage they belong to (`EcsRollingRollback` the
+  latest `EcsRollingDeploy`, ...), from its journaled data alone; when that step never ran they
+  log it and succeed without a change.
+- Blue Green: Swap Target Groups and Traffic Shift get the data of the Blue Green step before
+  them (Create Service, or an earlier Traffic Shift) as `setup`; Rollback the last one's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from corral.aws.clients import AwsSettings, Clients
+from corral.aws.poller import PollPolicy
+from corral.config.connections import aws_settings
+from corral.config.entities.connector import AwsConnector
+from corral.config.rendering import RenderedService, render_service
+from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shift
+from corral.ecs.context import StepContext
+from corral.ecs.result import StepResult
+from corral.ecs.target import EcsTarget
+from corral.errors import ConfigError, CorralError, Problem
+
+from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
+
+EXECUTION = "execution"
+ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
+
+Deploy = Callable[[StepContext, EcsTarget, Any], StepResult]
+Rollback = Callable[[StepContext, EcsTarget, dict[str, Any]], StepResult]
+
+_poll_policy: PollPolicy | None = None
+
+
+def set_poll_policy(policy: PollPolicy | None) -> None:
+    """How often the shared pollers describe services and tasks (tests and demos shorten it)."""
+    global _poll_policy
+    _poll_policy = policy
+
+
+# ---------------------------------------------------------------- spec fields
+
+
+class Spec:
+    """A step's `spec`, read field by field; unknown fields and wrong types are ConfigErrors
+    naming the step and the field."""
+
+    def __init__(self, run: StepRun, known: set[str]) -> None:
+        self.run = run
+        self.data = dict(run.spec or {})
+        unknown = sorted(set(self.data) - known - ALWAYS_ALLOWED)
+        if unknown:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise ConfigError(
+                [
+                    Problem(
+                        self.where,
+                        f"spec.{name}",
+                        f"unknown field of a {run.type} step (its fields: {allowed})",
+                    )
+                    for name in unknown
+                ]
+            )
+
+    @property
+    def where(self) -> str:
+        return f"step {self.run.identifier} ({self.run.type})"
+
+    def problem(self, name: str, message: str) -> ConfigError:
+        return ConfigError([Problem(self.where, f"spec.{name}", message)])
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise self.problem(name, f"expected true or false, got {value!r}")
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        value = self.data.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            raise self.problem(name, f"expected a whole number, got {value!r}")
+        try:
+            return int(str(value))
+        except ValueError:
+            raise self.problem(name, f"expected a whole number, got {value!r}") from None
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.problem(name, f"expected text, got {value!r}")
+        return str(value)
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            raise self.problem(name, "is required")
+        return value
+
+
+# ---------------------------------------------------------------- the stage's target and clients
+
+
+def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
+    """The rendered service of the run's stage, and clients for its infrastructure's connector."""
+    rendered = _render(run)
+    clients = Clients.shared(_settings(run, rendered))
+    if _poll_policy is not None:
+        from corral.aws.poller import ServicePoller, TaskPoller
+
+        ServicePoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
+        TaskPoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
+    return EcsTarget.from_rendered(rendered), clients
+
+
+def _render(run: StepRun) -> RenderedService:
+    target = run.target
+    if target is None or target.service is None or run.project is None:
+        raise CorralError(
+            f"step {run.identifier} ({run.type}) runs only in a Deployment stage with a service "
+            "and an infrastructure"
+        )
+    return render_service(
+        run.project,
+        target.service,
+        target.environment,
+        target.infrastructure or "",
+        inputs=run.service_inputs,
+        sets=run.sets,
+        secrets=run.secrets,
+        registry_lookups=True,
+    )
+
+
+def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:
+    assert run.project is not None
+    connector = run.project.connector(rendered.connector_ref)
+    if not isinstance(connector, AwsConnector):
+        raise CorralError(
+            f"infrastructure {rendered.infrastructure}: connector {rendered.connector_ref} is not an "
+            "AWS connector"
+        )
+    if run.secrets is None:
+        from corral.config.secrets import SecretResolver
+
+        resolved = aws_settings(connector, SecretResolver(run.project), region=rendered.region)
+    else:
+        resolved = aws_settings(connector, run.secrets, region=rendered.region)
+    # Named here, not left to botocore, so that clients shared in the process differ per endpoint.
+    endpoint = resolved.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    return AwsSettings(
+        region=resolved.region,
+        endpoint_url=endpoint,
+        access_key_id=resolved.access_key_id,
+        secret_access_key=resolved.secret_access_key,
+        profile=None if resolved.access_key_id else os.environ.get("AWS_PROFILE") or None,
+        role_arn=resolved.role_arn,
+        external_id=resolved.external_id,
+    )
+
+
+def step_context(run: StepRun, clients: Clients, *, keep_first: bool = False) -> StepContext:
+    """The run's log, deadline, abort and checkpoint. `keep_first`: on a re-run, the journaled
+    rollback data of the first attempt wins over what this attempt captures."""
+    return StepContext(
+        clients=clients,
+        log=run.log,
+        deadline=run.deadline,
+        abort=run.abort,
+        checkpoint=lambda data: run.checkpoint(_kept(run, data) if keep_first else data),
+    )
+
+
+def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    previous = run.previous_checkpoint
+    if not previous:
+        return data
+    kept = {key: value for key, value in previous.items() if value is not None}
+    kept.pop("deployedDesiredCount", None)  # what this attempt set, not what was there before
+    return {**data, **kept}
+
+
+def outcome(run: StepRun, result: StepResult, *, keep_first: bool = False) -> StepOutcome:
+    data = _kept(run, result.rollback_data) if keep_first else result.rollback_data
+    return StepOutcome(SUCCESS, dict(result.outputs), checkpoint=data or None)
+
+
+def _deploy(run: StepRun, step: Deploy, options: Any, *, keep_first: bool = False) -> StepOutcome:
+    target, clients = stage_target(run)
+    ctx = step_context(run, clients, keep_first=keep_first)
+    return outcome(run, step(ctx, target, options), keep_first=keep_first)
+
+
+# ---------------------------------------------------------------- prior steps
+
+
+def latest(run: StepRun, *types: str) -> PriorStep | None:
+    """The latest step of the stage's execution phase, of one of `types`, that journaled data."""
+    for step in reversed(run.prior_steps):
+        if step.phase == EXECUTION and step.type in types and step.checkpoint:
+            return step
+    return None
+
+
+def _skipped(run: StepRun, what: str) -> StepOutcome:
+    run.log.section("Rollback")
+    run.log.info(f"No {what} ran in this stage: nothing to roll back")
+    return StepOutcome(SUCCESS, {"rollbackSkipped": True})
+
+
+def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback) -> StepOutcome:
+    prior = latest(run, *deploy_types)
+    if prior is None:
+        return _skipped(run, what)
+    target, clients = stage_target(run)
+    result = step(step_context(run, clients), target, dict(prior.checkpoint or {}))
+    return StepOutcome(SUCCESS, {"rollbackSkipped": False, **result.outputs})
+
+
+# ---------------------------------------------------------------- the step types
+
+
+def run_rolling_deploy(run: StepRun) -> StepOutcome:
+    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment"})
+    options = rolling.RollingDeployOptions(
+        same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
+        force_new_deployment=spec.boolean("forceNewDeployment"),
+    )
+    return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
+
+
+def run_rolling_rollback(run: StepRun) -> StepOutcome:
+    Spec(run, set())
+    return _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
+
+
+def run_canary_deploy(run: StepRun) -> StepOutcome:
+    spec = Spec(run, {"instances", "desiredCount"})
+    count = spec.integer("instances", spec.integer("desiredCount", 1))
+    return _deploy(run, canary.canary_deploy, canary.CanaryDeployOptions(desired_count=count or 1))
+
+
+def run_canary_delete(run: StepRun) -> StepOutcome:
+    """In the execution phase: delete the canary. As a rollback step: undo Canary Deploy."""
+    Spec(run, set())
+    if run.phase != EXECUTION:
+        return _undo(run, ("EcsCanaryDeploy",), "ECS Canary Deploy", canary.canary_rollback)
+    return _deploy(run, canary.canary_delete, canary.CanaryDeleteOptions())
+
+
+def run_blue_green_create_service(run: StepRun) -> StepOutcome:
+    spec = Spec(
+        run,
+        {
+            "loadBalancer",
+            "prodListener",
+            "prodListenerRuleArn",
+            "stageListener",
+            "stageListenerRuleArn",
+            "sameAsAlreadyRunningInstances",
+            "enableAutoScalingInSwapStep",
+            "updateGreenService",
+            "isTrafficShift",
+            "stageTargetGroupArn",
+        },
+    )
+    options = bluegreen.BlueGreenCreateServiceOptions(
+        load_balancer=spec.required("loadBalancer"),
+        prod_listener=spec.required("prodListener"),
+        prod_listener_rule_arn=spec.text("prodListenerRuleArn"),
+        stage_listener=spec.text("stageListener"),
+        stage_listener_rule_arn=spec.text("stageListenerRuleArn"),
+        same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
+        enable_auto_scaling_in_swap_step=spec.boolean("enableAutoScalingInSwapStep"),
+        update_green_service=spec.boolean("updateGreenService"),
+        is_traffic_shift=spec.boolean("isTrafficShift"),
+        stage_target_group_arn=spec.text("stageTargetGroupArn"),
+    )
+    if not options.is_traffic_shift and not options.stage_listener:
+        raise spec.problem("stageListener", "is required (unless isTrafficShift is true)")
+    return _deploy(run, bluegreen.blue_green_create_service, options, keep_first=True)
+
+
+def _setup(run: StepRun, *types: str) -> dict[str, Any]:
+    prior = latest(run, *types)
+    return dict(prior.checkpoint or {}) if prior is not None and prior.status == SUCCESS else {}
+
+
+def run_swap_target_groups(run: StepRun) -> StepOutcome:
+    spec = Spec(run, {"doNotDownsizeOldService", "downsizeOldServiceDelayInSecs"})
+    options = bluegreen.SwapTargetGroupsOptions(
+        do_not_downsize_old_service=spec.boolean("doNotDownsizeOldService"),
+        downsize_old_service_delay_in_secs=spec.integer("downsizeOldServiceDelayInSecs", 0) or 0,
+        setup=_setup(run, "EcsBlueGreenCreateService"),
+    )
+    return _deploy(run, bluegreen.blue_green_swap_target_groups, options)
+
+
+def run_blue_green_rollback(run: StepRun) -> StepOutcome:
+    Spec(run, set())
+    types = ("EcsBlueGreenCreateService", "EcsBlueGreenSwapTargetGroups", "EcsBlueGreenTrafficShift")
+    return _undo(run, types, "ECS Blue Green Create Service", bluegreen.blue_green_rollback)
+
+
+def run_traffic_shift(run: StepRun) -> StepOutcome:
+    spec = Spec(
+        run,
+        {
+            "weightPercentage",
+            "weights",
+            "pauseSeconds",
+            "doNotDownsizeOldService",
+            "downsizeOldServiceDelayInSecs",
+        },
+    )
+    weights = spec.data.get("weights") or []
+    if not isinstance(weights, list):
+        raise spec.problem("weights", f"expected a list of percentages, got {weights!r}")
+    options = traffic_shift.TrafficShiftOptions(
+        weight_percentage=spec.integer("weightPercentage"),
+        weights=[_percentage(spec, i, w) for i, w in enumerate(weights)],
+        pause_seconds=float(spec.integer("pauseSeconds", 0) or 0),
+        do_not_downsize_old_service=spec.boolean("doNotDownsizeOldService"),
+        downsize_old_service_delay_in_secs=spec.integer("downsizeOldServiceDelayInSecs", 0) or 0,
+        setup=_setup(run, "EcsBlueGreenCreateService", "EcsBlueGreenTrafficShift"),
+    )
+    return _deploy(run, traffic_shift.blue_green_traffic_shift, options)
+
+
+def _percentage(spec: Spec, index: int, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise spec.problem(f"weights[{index}]", f"expected a percentage 0-100, got {value!r}") from None
+
+
+def run_traffic_shift_rollback(run: StepRun) -> StepOutcome:
+    Spec(run, set())
+    return _undo(
+        run,
+        ("EcsBlueGreenTrafficShift",),
+        "ECS Blue Green Traffic Shift",
+        traffic_shift.blue_green_traffic_shift_rollback,
+    )
+
+
+def run_run_task(run: StepRun) -> StepOutcome:
+    spec = Spec(
+        run,
+        {
+            "taskDefinition",
+            "taskDefinitionArn",
+            "runTaskRequestDefinition",
+            "skipSteadyStateCheck",
+            "waitForExit",
+        },
+    )
+    target, clients = stage_target(run)
+    _run_task_manifests(spec, target)
+    options = run_task.RunTaskOptions(
+        skip_steady_state_check=spec.boolean("skipSteadyStateCheck"),
+        wait_for_exit=spec.boolean("waitForExit"),
+    )
+    previous = run.previous_checkpoint or {}
+    if previous.get("startedBy"):  # a re-run: its tasks carry the first attempt's startedBy
+        target.run_task_request = {**(target.run_task_request or {}), "startedBy": previous["startedBy"]}
+    return outcome(run, run_task.run_task(step_context(run, clients), target, options))
+
+
+def _run_task_manifests(spec: Spec, target: EcsTarget) -> None:
+    """The step may name its task definition and RunTask request; Corral renders them as the
+    stage's service manifests, so a store here must name the files the service does."""
+    arn = spec.text("taskDefinitionArn")
+    if arn:
+        target.task_definition, target.task_definition_arn = None, arn
+    for field, kind in (
+        ("taskDefinition", "EcsTaskDefinition"),
+        ("runTaskRequestDefinition", "EcsRunTaskRequestDefinition"),
+    ):
+        store = spec.data.get(field)
+        if store is None or (field == "taskDefinition" and arn):
+            continue
+        named = _store_files(store)
+        source = target.sources.get(kind, "")
+        if not source or (named and not any(_same_file(name, source) for name in named)):
+            raise spec.problem(
+                field,
+                f"names {', '.join(named) or 'a store'}, but the stage's service has "
+                f"{'no ' + kind + ' manifest' if not source else 'its ' + kind + ' in ' + source}; "
+                "give the service that manifest (Corral renders Run Task manifests with the service)",
+            )
+
+
+def _store_files(store: Any) -> list[str]:
+    if not isinstance(store, Mapping):
+        return []
+    spec = store.get("spec") or {}
+    files = spec.get("files") or spec.get("paths") or []
+    return [str(f) for f in files] if isinstance(files, list) else []
+
+
+def _same_file(name: str, source: str) -> bool:
+    tail = name.split(":", 1)[-1].lstrip("/")
+    return source.endswith(tail) or tail.endswith(source.split(":", 1)[-1].lstrip("/"))
+
+
+def run_scale(run: StepRun) -> StepOutcome:
+    spec = Spec(run, {"instances", "instanceUnit", "skipSteadyStateCheck", "serviceName"})
+    instances = spec.integer("instances")
+    if instances is None:
+        raise spec.problem("instances", "is required")
+    unit = spec.text("instanceUnit", "Count")
+    if unit not in ("Count", "Percentage"):
+        raise spec.problem("instanceUnit", f"expected Count or Percentage, got {unit!r}")
+    options = scale.ScaleOptions(
+        instances=instances,
+        instance_unit="Percentage" if unit == "Percentage" else "Count",
+        skip_steady_state_check=spec.boolean("skipSteadyStateCheck"),
+        service_name=spec.text("serviceName") or None,
+    )
+    return _deploy(run, scale.scale, options, keep_first=True)
+
+
+STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
+    "EcsRollingDeploy": run_rolling_deploy,
+    "EcsRollingRollback": run_rolling_rollback,
+    "EcsCanaryDeploy": run_canary_deploy,
+    "EcsCanaryDelete": run_canary_delete,
+    "EcsBlueGreenCreateService": run_blue_green_create_service,
+    "EcsBlueGreenSwapTargetGroups": run_swap_target_groups,
+    "EcsBlueGreenRollback": run_blue_green_rollback,
+    "EcsBlueGreenTrafficShift": run_traffic_shift,
+    "EcsBlueGreenTrafficShiftRollback": run_traffic_shift_rollback,
+    "EcsRunTask": run_run_task,
+    "EcsScale": run_scale,
+}
+
+
+def register_ecs_steps() -> None:
+    for type_name, impl in STEP_TYPES.items():
+        register(type_name, impl)

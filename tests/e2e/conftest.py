@@ -1,0 +1,83 @@
+"""End-to-end: the examples/sandbox-demo pipelines run through `corral.engine` against a sandbox.
+
+The demo's AWS connector names no endpoint, so `AWS_ENDPOINT_URL` (set here) points every step
+at the test's sandbox, as it would point a real run at any AWS-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corral.aws.poller import PollPolicy
+from corral.config import load_project
+from corral.config.project import Project
+from corral.demo import pipeline_inputs, prepare_sandbox
+from corral.engine import Execution, ExecutorOptions, run_pipeline
+from corral.engine.ecs_steps import set_poll_policy
+from corral.sandbox import Sandbox
+from corral.store import Store
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
+CLUSTER = "corral-demo"
+FAST_POLLS = PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05, round_window=30.0)
+
+
+def fast_options(**changes: Any) -> ExecutorOptions:
+    options = ExecutorOptions(heartbeat=0.2, poll=0.05, lock_poll=0.1, log_flush=0.05, stop_grace=5.0)
+    for key, value in changes.items():
+        setattr(options, key, value)
+    return options
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+    }
+
+
+@dataclass
+class Demo:
+    sandbox: Sandbox
+    project: Project
+    store: Store
+    prepared: dict[str, Any]
+    store_url: str
+
+    def inputs(self, pipeline_id: str, **extra: Any) -> dict[str, Any]:
+        return pipeline_inputs(self.prepared, pipeline_id) | extra
+
+    def run(self, pipeline_id: str, *, options: ExecutorOptions | None = None, **inputs: Any) -> Execution:
+        return run_pipeline(
+            self.project,
+            pipeline_id,
+            inputs=self.inputs(pipeline_id, **inputs),
+            store=self.store,
+            options=options or fast_options(),
+        )
+
+    def client(self, name: str) -> Any:
+        return self.sandbox.client(name)
+
+
+@pytest.fixture
+def demo(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
+    for key, value in aws_environment(sandbox.endpoint_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    set_poll_policy(FAST_POLLS)
+    url = f"sqlite:///{tmp_path / 'corral.db'}"
+    store = Store.open(url)
+    try:
+        yield Demo(sandbox, load_project(DEMO), store, prepare_sandbox(sandbox.endpoint_url), url)
+    finally:
+        set_poll_policy(None)
+        store.close()
