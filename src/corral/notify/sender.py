@@ -119,6 +119,8 @@ class Notifier:
                 response.read()
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
+            if isinstance(error, urllib.error.HTTPError):
+                reason = f"HTTP {error.code} {error.reason}"
             message = f"{target.type} notification {notice.event} to {target.shown()} failed: {reason}"
             self.failures.append(self.mask(message))
             log.warning("%s", self.mask(message))
