@@ -6,6 +6,8 @@ at the test's sandbox, as it would point a real run at any AWS-compatible endpoi
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,14 @@ from corral.aws.poller import PollPolicy
 from corral.config import load_project
 from corral.config.project import Project
 from corral.demo import pipeline_inputs, prepare_sandbox
-from corral.engine import Execution, ExecutorOptions, run_pipeline
+from corral.engine import (
+    EmbeddedExecutor,
+    Execution,
+    ExecutorOptions,
+    create_execution,
+    get_execution,
+    run_pipeline,
+)
 from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
@@ -45,6 +54,34 @@ def aws_environment(endpoint: str) -> dict[str, str]:
 
 
 @dataclass
+class Started:
+    id: str
+    thread: threading.Thread
+    store: Store
+
+    def wait_step(self, identifier: str, status: str = "Running", timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(s.identifier == identifier and s.status == status for s in self.store.steps(self.id)):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"step {identifier} never became {status}")
+
+    def wait_waiting(self, kind: str = "approval", timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(r.kind == kind for r in self.store.requests(self.id, waiting=True)):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"no {kind} request appeared")
+
+    def result(self, timeout: float = 120.0) -> Execution:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the execution did not end"
+        return get_execution(self.id, store=self.store)
+
+
+@dataclass
 class Demo:
     sandbox: Sandbox
     project: Project
@@ -63,6 +100,16 @@ class Demo:
             store=self.store,
             options=options or fast_options(),
         )
+
+    def start(self, pipeline_id: str, *, options: ExecutorOptions | None = None, **inputs: Any) -> Started:
+        """Run the pipeline in a thread; returns at once with the execution's id."""
+        record = create_execution(
+            self.project, pipeline_id, store=self.store, inputs=self.inputs(pipeline_id, **inputs)
+        )
+        executor = EmbeddedExecutor(self.store, self.project, options or fast_options())
+        thread = threading.Thread(target=executor.run, args=(record.id,), daemon=True)
+        thread.start()
+        return Started(record.id, thread, self.store)
 
     def client(self, name: str) -> Any:
         return self.sandbox.client(name)

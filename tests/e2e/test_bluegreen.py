@@ -1,0 +1,57 @@
+"""examples/sandbox-demo blue green: Create Service, approval, Swap; rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from corral.engine import approve
+
+from .conftest import Demo
+from .state import forward_group, healthy_targets, image_of, listener_actions, services
+
+
+def bluegreen(demo: Demo, tag: str, *, approved: bool = True) -> Any:
+    started = demo.start("demo_bluegreen", tag=tag)
+    started.wait_waiting("approval")
+    approve(started.id, approved, comment="looks good" if approved else "not today", store=demo.store)
+    return started.result()
+
+
+def routes(demo: Demo) -> tuple[str, str]:
+    prod, stage = listener_actions(
+        demo.client("elbv2"), demo.prepared["prodListener"], demo.prepared["stageListener"]
+    )
+    return forward_group(prod), forward_group(stage)
+
+
+def test_blue_green_with_approval_swaps_the_listeners(demo: Demo) -> None:
+    prod_group, stage_group = demo.prepared["prodTargetGroupArn"], demo.prepared["stageTargetGroupArn"]
+    first = bluegreen(demo, "1")
+    assert first.status == "Success", first.error
+    ecs, elb = demo.client("ecs"), demo.client("elbv2")
+    live = services(ecs)
+    assert list(live) == ["demo-bg__1"]
+    assert live["demo-bg__1"]["tags"]["BG_VERSION"] == "BLUE"
+    assert routes(demo) == (stage_group, prod_group)  # the new service's group now takes production
+
+    second = bluegreen(demo, "2")
+    assert second.status == "Success", second.error
+    live = services(ecs)
+    assert sorted(live) == ["demo-bg__1", "demo-bg__2"]
+    assert live["demo-bg__2"]["tags"]["BG_VERSION"] == "BLUE"
+    assert live["demo-bg__1"]["tags"]["BG_VERSION"] == "GREEN"
+    assert live["demo-bg__1"]["desiredCount"] == 0  # downsized, kept for a fast rollback
+    assert image_of(ecs, live["demo-bg__2"]["taskDefinition"]).endswith("demo/bg:2")
+    assert routes(demo) == (prod_group, stage_group)
+    assert healthy_targets(elb, prod_group) == 2
+
+
+def test_a_rejected_swap_rolls_back_to_the_state_before(demo: Demo) -> None:
+    assert bluegreen(demo, "1").status == "Success"
+    ecs = demo.client("ecs")
+    before, before_routes = services(ecs), routes(demo)
+    rejected = bluegreen(demo, "2", approved=False)
+    assert rejected.status in ("Failed", "Rejected", "Aborted"), rejected.status
+    assert rejected.step("EcsBlueGreenRollback").status == "Success"
+    assert services(ecs) == before
+    assert routes(demo) == before_routes
