@@ -28,6 +28,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "connector": ("corral.cli.connector_cmd", "connector", "Test a connector (AWS, Docker registry, Git)."),
     "secret": ("corral.cli.secret_cmd", "secret", "Encrypt a value for Corral's secret store."),
     "artifacts": ("corral.cli.artifacts_cmd", "artifacts", "List a service's artifact tags, newest first."),
+    "server": (
+        "corral.cli.server_cmd",
+        "server",
+        "Serve the REST API and web UI (projects, executions, access).",
+    ),
+    "user": ("corral.cli.server_cmd", "user", "Add users and make API tokens for the server."),
     "run": (
         "corral.cli.run_cmd",
         "run",

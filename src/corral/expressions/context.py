@@ -46,8 +46,23 @@ class ExpressionContext:
     used_secrets: set[str] = field(default_factory=set)
 
     def mask(self, text: str) -> str:
-        """Text with every secret value produced so far replaced by asterisks."""
-        for secret in sorted(self.used_secrets, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, MASK)
+        """Text with every secret value produced so far replaced by asterisks: as is, and as
+        scripts commonly print it, base64-encoded and URL-encoded."""
+        forms = {form for secret in self.used_secrets if secret for form in secret_forms(secret)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, MASK)
         return text
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The secret and its base64 (with and without padding, standard and URL-safe) and URL
+    encodings (%20 and + for spaces); forms of under 4 characters are left alone (they would
+    mask ordinary text)."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    raw = secret.encode()
+    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
+    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        forms |= {encoded, encoded.rstrip("=")}
+    return {form for form in forms if len(form) >= 4 or form == secret}

@@ -1,0 +1,172 @@
+"""`corral server`: the HTTP API and web UI; `corral user`: users and tokens without the API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+DATA_DIR = Path(".corral-server")
+
+
+def _settings(data_dir: Path, store: str | None, projects: Path | None, admin_token: str | None = None):  # type: ignore[no-untyped-def]
+    from corral.server import ServerSettings
+
+    return ServerSettings(data_dir=data_dir, store_url=store, projects_dir=projects, admin_token=admin_token)
+
+
+def _admin_token(admin_token_file: Path | None) -> str | None:
+    from corral.server.settings import ADMIN_TOKEN_ENV
+
+    if admin_token_file is not None:
+        if not admin_token_file.exists():  # make one, readable by its owner only
+            from corral.server.accounts import new_token
+
+            fd = os.open(admin_token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(new_token() + "\n")
+            click.echo(f"Wrote a new admin token to {admin_token_file}", err=True)
+        token = admin_token_file.read_text(encoding="utf-8").strip()
+        if len(token) < 16:
+            raise click.BadParameter(
+                "the token must be at least 16 characters", param_hint="--admin-token-file"
+            )
+        return token
+    return os.environ.get(ADMIN_TOKEN_ENV) or None
+
+
+_common = [
+    click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        default=DATA_DIR,
+        show_default=True,
+        help="Where the SQLite store, projects, Git cache and secrets key live.",
+    ),
+    click.option(
+        "--store",
+        "store_url",
+        default=None,
+        help="A database URL (postgresql+psycopg://...) instead of SQLite.",
+    ),
+    click.option(
+        "--projects",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="The folder of projects (default: DATA_DIR/projects).",
+    ),
+]
+
+
+def _with_common(function):  # type: ignore[no-untyped-def]
+    for option in reversed(_common):
+        function = option(function)
+    return function
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@_with_common
+@click.option(
+    "--admin-token-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The first admin's token (made when the file does not exist); or set CORRAL_ADMIN_TOKEN.",
+)
+def server(
+    host: str,
+    port: int,
+    data_dir: Path,
+    store_url: str | None,
+    projects: Path | None,
+    admin_token_file: Path | None,
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
+    import uvicorn
+
+    from corral.server import create_app
+
+    app = create_app(_settings(data_dir, store_url, projects, _admin_token(admin_token_file)))
+    if not app.state.server.accounts.has_admin():
+        click.echo(
+            "No admin yet: start with --admin-token-file FILE (or CORRAL_ADMIN_TOKEN) to make one.", err=True
+        )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@click.group()
+def user() -> None:
+    """Users and their API tokens (on the server's database)."""
+
+
+@user.command("add")
+@click.argument("name")
+@_with_common
+@click.option("--group", "groups", multiple=True, help="A user group (approvals); repeatable.")
+@click.option("--admin", is_flag=True, help="A global administrator.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="PROJECT=ROLE[+production]",
+    help="viewer, deployer or admin on a project (* = every project); repeatable.",
+)
+def add_user(
+    name: str,
+    data_dir: Path,
+    store_url: str | None,
+    projects: Path | None,
+    groups: tuple[str, ...],
+    admin: bool,
+    roles: tuple[str, ...],
+) -> None:
+    """Add a user (and print nothing secret: make a token with `corral user token`)."""
+    from corral.server import open_server
+    from corral.server.accounts import ROLES
+
+    server = open_server(_settings(data_dir, store_url, projects))
+    try:
+        if server.accounts.user(name) is not None:
+            raise click.ClickException(f"user {name} exists already")
+        server.accounts.add_user(name, groups=list(groups), admin=admin)
+        for given in roles:
+            project, _, role = given.partition("=")
+            role, _, extra = role.partition("+")
+            if role not in ROLES or extra not in ("", "production"):
+                raise click.BadParameter(f"{given}: expected PROJECT=viewer|deployer|admin[+production]")
+            server.accounts.set_role(name, project, role, production=extra == "production")
+        server.audit.record("cli", "user.create", name, groups=list(groups), admin=admin, roles=list(roles))
+        click.echo(f"Added user {name}")
+    finally:
+        server.close()
+
+
+@user.command("token")
+@click.argument("name")
+@_with_common
+@click.option("--description", default="", help="What the token is for.")
+@click.option("--expires-in-days", type=float, default=None)
+def create_token(
+    name: str,
+    data_dir: Path,
+    store_url: str | None,
+    projects: Path | None,
+    description: str,
+    expires_in_days: float | None,
+) -> None:
+    """Make an API token for a user and print it (only now: the server keeps a hash)."""
+    from corral.server import open_server
+
+    server = open_server(_settings(data_dir, store_url, projects))
+    try:
+        if server.accounts.user(name) is None:
+            raise click.ClickException(f"no user {name}")
+        token, info = server.accounts.create_token(
+            name, description=description, expires_in=expires_in_days * 86400 if expires_in_days else None
+        )
+        server.audit.record("cli", "token.create", info.id, user=name, description=description)
+        click.echo(token)
+    finally:
+        server.close()

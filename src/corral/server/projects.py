@@ -1,0 +1,390 @@
+"""The projects the server holds: one folder of YAML per project, edited through the API.
+
+    <projects dir>/<name>/corral.yaml                  name, and the server's secrets key
+    <projects dir>/<name>/<kind>/<identifier>.yaml     entities uploaded through the API
+    <projects dir>/<name>/...                          or the tree of a Git repository (sync)
+
+Every change is made in a copy first and the copy is loaded as `corral validate` would; only a
+change that leaves the project without problems replaces the folder's files, so a project on
+the server always loads. Secrets created through the API are `secretManagerIdentifier: corral`
+documents whose value is a Fernet token made with the server's key (never the plain value).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corral.config.entities.common import IDENTIFIER_RE
+from corral.config.project import KINDS, Project, load_project, read_project
+from corral.config.settings import DEFAULT_KEY_ENV, SETTINGS_FILE, STATE_DIR
+from corral.config.yaml_source import read_yaml
+from corral.errors import ConfigError, CorralError, Problem
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SERVER_SECRETS_DIR = "secrets"
+
+
+class NotFound(CorralError):
+    """No such project or entity (404)."""
+
+
+class Conflict(CorralError):
+    """The project or entity exists already (409)."""
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    kind: str
+    identifier: str
+    name: str
+    file: str
+    scope: str | None  # the environment of an infrastructure, the pipeline of an input set
+
+
+@dataclass(frozen=True)
+class Document:
+    """One entity document given to the server: its kind, identifier and the data."""
+
+    kind: str
+    identifier: str
+    scope: str | None
+    data: dict[str, Any]
+
+
+class ProjectFiles:
+    def __init__(self, root: Path, *, key_file: Path, key_env: str = DEFAULT_KEY_ENV) -> None:
+        self.root = root
+        self.key_file = key_file
+        self.key_env = key_env
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        root.mkdir(parents=True, exist_ok=True)
+
+    # -- projects --------------------------------------------------------------------------
+
+    def folder(self, name: str) -> Path:
+        if not NAME_RE.match(name):
+            raise NotFound(f"no project {name!r}")
+        return self.root / name
+
+    def exists(self, name: str) -> bool:
+        return NAME_RE.match(name) is not None and (self.root / name / SETTINGS_FILE).is_file()
+
+    def names(self) -> list[str]:
+        return sorted(
+            p.name for p in self.root.iterdir() if NAME_RE.match(p.name) and (p / SETTINGS_FILE).is_file()
+        )
+
+    def create(self, name: str, text: str = "") -> Project:
+        """A new project from YAML documents (maybe none); ConfigError lists their problems."""
+        if not NAME_RE.match(name):
+            raise ConfigError(
+                [
+                    Problem(
+                        "name",
+                        "",
+                        "expected letters, digits, '_', '-' or '.', at most 64, not starting with a symbol",
+                    )
+                ]
+            )
+        with self._locked(name):
+            if self.exists(name):
+                raise Conflict(f"project {name} exists already")
+            documents = parse_documents(text)
+            with self._staging(name, None) as staging:
+                for document in documents:
+                    _write_document(staging, document)
+                return self._commit(name, staging)
+
+    def load(self, name: str) -> Project:
+        if not self.exists(name):
+            raise NotFound(f"no project {name!r}")
+        return load_project(self.root / name)
+
+    def delete(self, name: str) -> None:
+        with self._locked(name):
+            if not self.exists(name):
+                raise NotFound(f"no project {name!r}")
+            shutil.rmtree(self.root / name)
+
+    # -- entities --------------------------------------------------------------------------
+
+    def entities(self, name: str, kind: str | None = None) -> list[EntityInfo]:
+        project = self.load(name)
+        return [_info(k, entity) for k, entity in project.entities() if kind is None or k == kind]
+
+    def entity(
+        self, name: str, kind: str, identifier: str, scope: str | None = None
+    ) -> tuple[EntityInfo, dict[str, Any]]:
+        """An entity and its document as written (a corral secret's value replaced)."""
+        project = self.load(name)
+        entity = _find(project, kind, identifier, scope)
+        data = dict(entity.raw)
+        if kind == "secret":
+            data = _redacted(data)
+        return _info(kind, entity), data
+
+    def put(self, name: str, text: str) -> list[EntityInfo]:
+        """Add or replace the entities of the YAML documents."""
+        documents = parse_documents(text)
+        if not documents:
+            raise ConfigError(
+                [Problem("yaml", "", "no entity document (service:, environment:, pipeline:, ...)")]
+            )
+        with self._locked(name):
+            if not self.exists(name):
+                raise NotFound(f"no project {name!r}")
+            with self._staging(name, self.root / name) as staging:
+                for document in documents:
+                    _remove_document(staging, document.kind, document.identifier, document.scope)
+                    _write_document(staging, document)
+                project = self._commit(name, staging)
+        return [_info(d.kind, _find(project, d.kind, d.identifier, d.scope)) for d in documents]
+
+    def remove(self, name: str, kind: str, identifier: str, scope: str | None = None) -> None:
+        with self._locked(name):
+            project = self.load(name)
+            _find(project, kind, identifier, scope)
+            with self._staging(name, self.root / name) as staging:
+                _remove_document(staging, kind, identifier, scope)
+                self._commit(name, staging)
+
+    def put_secret(self, name: str, identifier: str, value: str, *, display: str | None = None) -> EntityInfo:
+        """Create or replace a corral secret: the value is encrypted with the server's key."""
+        from corral.config.secrets import encrypt
+
+        if not IDENTIFIER_RE.match(identifier):
+            raise ConfigError(
+                [Problem("secret", "identifier", "expected letters, digits and _, not starting with a digit")]
+            )
+        project = self.load(name)
+        document = {
+            "secret": {
+                "identifier": identifier,
+                "name": display or identifier,
+                "type": "SecretText",
+                "spec": {
+                    "secretManagerIdentifier": "corral",
+                    "valueType": "Inline",
+                    "value": encrypt(project, value),
+                },
+            }
+        }
+        return self.put(name, yaml.safe_dump(document, sort_keys=False))[0]
+
+    # -- Git -------------------------------------------------------------------------------
+
+    def sync(self, name: str, url: str, ref: str, *, cache_dir: Path) -> Project:
+        """Replace the project's files by the tree of the repository at ref (a branch, tag or
+        commit); secrets made through the API are kept. Creates the project if needed."""
+        from corral.manifests.git_store import GitStore
+
+        kind = "commit" if re.fullmatch(r"[0-9a-f]{7,40}", ref) else "branch"
+        store = GitStore(url, cache_dir=cache_dir, **{kind: ref})
+        try:
+            files = store.fetch([""])
+        except ConfigError as error:
+            if kind != "branch":
+                raise
+            try:  # not a branch: maybe a tag
+                files = GitStore(url, cache_dir=cache_dir, tag=ref).fetch([""])
+            except ConfigError:
+                raise error from None
+        prefix = f"git:{store.shown}@{ref}:"
+        with self._locked(name):
+            current = self.root / name if self.exists(name) else None
+            with self._staging(name, None) as staging:
+                if current is not None and (current / SERVER_SECRETS_DIR).is_dir():
+                    shutil.copytree(
+                        current / SERVER_SECRETS_DIR, staging / SERVER_SECRETS_DIR, dirs_exist_ok=True
+                    )
+                for file in files:
+                    relative = file.source[len(prefix) :] if file.source.startswith(prefix) else file.source
+                    target = staging / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(file.text, encoding="utf-8")
+                return self._commit(name, staging)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self, name: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            yield
+
+    @contextmanager
+    def _staging(self, name: str, source: Path | None) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix=f".staging-{name}-", dir=self.root) as folder:
+            staging = Path(folder) / name
+            if source is not None:
+                shutil.copytree(source, staging, ignore=shutil.ignore_patterns(STATE_DIR))
+            else:
+                staging.mkdir()
+            yield staging
+
+    def _commit(self, name: str, staging: Path) -> Project:
+        """Check the staged project and, when it has no problem, make it the project."""
+        self._write_settings(staging, name)
+        _, problems = read_project(staging)
+        if problems:
+            raise ConfigError(problems)
+        target = self.root / name
+        if target.exists():
+            state = target / STATE_DIR
+            if state.exists():
+                shutil.move(str(state), str(staging / STATE_DIR))
+            old = target.with_name(f".old-{name}")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(target)
+        return load_project(target)
+
+    def _write_settings(self, folder: Path, name: str) -> None:
+        """corral.yaml names the project as the server does and points at the server's key."""
+        path = folder / SETTINGS_FILE
+        data: dict[str, Any] = {}
+        if path.is_file():
+            parsed = read_yaml(SETTINGS_FILE, path.read_text(encoding="utf-8"))
+            if parsed.documents and isinstance(parsed.documents[0].data, dict):
+                data = parsed.documents[0].data
+        body = data.setdefault("project", {})
+        if not isinstance(body, dict):
+            body = data["project"] = {}
+        body["name"] = name
+        body.pop("store", None)  # the server's store holds every project's executions
+        body["secrets"] = {"keyEnv": self.key_env, "keyFile": str(self.key_file)}
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def parse_documents(text: str, file: str = "yaml") -> list[Document]:
+    """The entity documents of a YAML text; ConfigError for syntax errors and non-entities."""
+    parsed = read_yaml(file, text)
+    if parsed.problems:
+        raise ConfigError(parsed.problems)
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for index, document in enumerate(parsed.documents):
+        data = document.data
+        if data is None:
+            continue
+        where = f"{file}:{document.line_of(())}"
+        kinds = [k for k in data if k in KINDS] if isinstance(data, dict) else []
+        if len(kinds) != 1 or len(data) != 1:
+            problems.append(
+                Problem(where, f"documents[{index}]", f"expected one entity: one of {', '.join(KINDS)}")
+            )
+            continue
+        kind = kinds[0]
+        body = data[kind]
+        identifier = body.get("identifier") if isinstance(body, dict) else None
+        if not isinstance(identifier, str) or not IDENTIFIER_RE.match(identifier):
+            problems.append(
+                Problem(
+                    where, f"{kind}.identifier", "expected letters, digits and _, not starting with a digit"
+                )
+            )
+            continue
+        documents.append(Document(kind, identifier, _scope_of(kind, body), data))
+    if problems:
+        raise ConfigError(problems)
+    return documents
+
+
+def _scope_of(kind: str, body: dict[str, Any]) -> str | None:
+    if kind == "infrastructureDefinition":
+        return str(body.get("environmentRef") or "")
+    if kind == "inputSet":
+        pipeline = body.get("pipeline")
+        return str(pipeline.get("identifier") or "") if isinstance(pipeline, dict) else ""
+    return None
+
+
+def _file_of(kind: str, identifier: str, scope: str | None) -> str:
+    if kind == "secret":
+        return f"{SERVER_SECRETS_DIR}/{identifier}.yaml"
+    stem = f"{scope}.{identifier}" if scope else identifier
+    return f"{kind}/{stem}.yaml"
+
+
+def _write_document(folder: Path, document: Document) -> None:
+    path = folder / _file_of(document.kind, document.identifier, document.scope)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document.data, sort_keys=False), encoding="utf-8")
+
+
+def _remove_document(folder: Path, kind: str, identifier: str, scope: str | None) -> None:
+    """Take the entity out of whichever file holds it (other documents of that file stay)."""
+    project, _ = read_project(folder)
+    try:
+        entity = _find(project, kind, identifier, scope)
+    except NotFound:
+        return
+    path = folder / entity.file
+    parsed = read_yaml(entity.file, path.read_text(encoding="utf-8"))
+    rest = [
+        d.data
+        for d in parsed.documents
+        if d.data is not None
+        and not (isinstance(d.data, dict) and d.line_of((kind,)) == entity.line and kind in d.data)
+    ]
+    if rest:
+        path.write_text(yaml.safe_dump_all(rest, sort_keys=False), encoding="utf-8")
+    else:
+        path.unlink()
+
+
+def _find(project: Project, kind: str, identifier: str, scope: str | None) -> Any:
+    if kind not in KINDS:
+        raise NotFound(f"no entity kind {kind!r}; expected one of {', '.join(KINDS)}")
+    matches = [
+        entity
+        for k, entity in project.entities()
+        if k == kind
+        and entity.identifier == identifier
+        and (scope is None or _entity_scope(k, entity) == scope)
+    ]
+    if not matches:
+        raise NotFound(f"no {kind} {identifier!r} in project {project.name}")
+    if len(matches) > 1:
+        scopes = ", ".join(sorted(str(_entity_scope(kind, e)) for e in matches))
+        raise ConfigError(
+            [Problem(kind, "scope", f"several {kind} entities are named {identifier} ({scopes}); give scope")]
+        )
+    return matches[0]
+
+
+def _entity_scope(kind: str, entity: Any) -> str | None:
+    if kind == "infrastructureDefinition":
+        return str(entity.environment_ref)
+    if kind == "inputSet":
+        return str(entity.pipeline.identifier)
+    return None
+
+
+def _info(kind: str, entity: Any) -> EntityInfo:
+    return EntityInfo(kind, entity.identifier, entity.name, entity.file, _entity_scope(kind, entity))
+
+
+def _redacted(data: dict[str, Any]) -> dict[str, Any]:
+    """A secret document without its value when the value is the secret itself (encrypted)."""
+    body = dict(data.get("secret") or {})
+    spec = dict(body.get("spec") or {})
+    if spec.get("secretManagerIdentifier", "env") in ("corral", "harnessSecretManager"):
+        spec["value"] = "<encrypted>"
+    body["spec"] = spec
+    return {"secret": body}

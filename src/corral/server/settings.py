@@ -1,0 +1,43 @@
+"""Where the server keeps things and how it is reached."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corral.config.settings import DEFAULT_KEY_ENV
+
+ADMIN_TOKEN_ENV = "CORRAL_ADMIN_TOKEN"
+
+
+@dataclass
+class ServerSettings:
+    """data_dir holds `.corral/corral.db` (SQLite, unless store_url names a database), the
+    projects (unless projects_dir is given), the Git cache and the secrets key file. The key is
+    read from the environment variable key_env when set, else from key_file (made on first use)."""
+
+    data_dir: Path
+    store_url: str | None = None
+    projects_dir: Path | None = None
+    key_env: str = DEFAULT_KEY_ENV
+    key_file: Path | None = None
+    admin_token: str | None = None  # the first admin's token (from --admin-token-file or the env)
+    admin_name: str = "admin"
+    executor_options: Any = None  # ExecutorOptions for every run
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def database_url(self) -> str:
+        if self.store_url:
+            return self.store_url
+        return f"sqlite:///{(self.data_dir / '.corral' / 'corral.db').resolve()}"
+
+    @property
+    def projects(self) -> Path:
+        return self.projects_dir or self.data_dir / "projects"
+
+    @property
+    def secrets_key_file(self) -> Path:
+        return (self.key_file or self.data_dir / ".corral" / "secrets.key").resolve()
