@@ -1,0 +1,66 @@
+"""CLI start-up: `corral --help` and `corral validate` on the examples against `ecs --help` (ecs-deploy).
+
+Run: python bench/startup_bench.py [--runs 10]   (`ecs` needs `pip install ecs-deploy`)
+Writes bench/results/startup.json and bench/results/startup.md.
+
+Each command runs --runs times as a fresh process (after one unmeasured warm-up run, so the
+page cache is warm for every tool alike); the median wall time is reported. A regression shows
+with `python -X importtime -m corral.cli --help 2>&1 | sort -t'|' -k2 -n | tail`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import median, write
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+
+
+def timed(args: list[str], runs: int, cwd: Path | None = None) -> list[float]:
+    subprocess.run(args, cwd=cwd, capture_output=True, check=False)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(args, cwd=cwd, capture_output=True, check=False)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    corral = shutil.which("corral") or "corral"
+    commands: list[tuple[str, list[str], Path | None, float | None]] = [
+        ("corral --help", [corral, "--help"], None, 0.25)
+    ]
+    for example in EXAMPLES:
+        commands.append((f"corral validate (examples/{example.name})", [corral, "validate"], example, None))
+    if shutil.which("ecs"):
+        commands.append(("ecs --help (ecs-deploy)", [shutil.which("ecs") or "ecs", "--help"], None, None))
+    rows: list[dict[str, Any]] = []
+    data: dict[str, Any] = {"runs": args.runs, "commands": {}}
+    for label, command, cwd, target in commands:
+        times = timed(command, args.runs, cwd)
+        value = median(times)
+        data["commands"][label] = [round(t, 4) for t in times]
+        row: dict[str, Any] = {"metric": f"{label}: median wall time (s)", "value": round(value, 3)}
+        if target is not None:
+            row.update(target=f"≤ {target} s", met=value <= target)
+        rows.append(row)
+        print(f"{label:45s} {value:.3f} s", flush=True)
+    path = write("startup", f"CLI start-up (median of {args.runs} runs, warm cache)", rows, data)
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

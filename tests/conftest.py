@@ -1,0 +1,32 @@
+"""Suite-wide: the `--full` option of tests/reliability, and counts every CI log should show.
+
+With pytest-xdist the corpus and property tests run in workers, whose own terminal summaries are
+not printed; these hooks run in the controller too (it receives every report) and count there.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+COUNTED = {
+    "bad-input corpus cases": "tests/test_bad_inputs.py::",
+    "hypothesis property tests": "tests/expressions/test_properties.py::",
+    "reliability scenarios": "tests/reliability/",
+}
+_passed = dict.fromkeys(COUNTED, 0)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--full", action="store_true", help="tests/reliability: run the whole fault matrix")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        for label, prefix in COUNTED.items():
+            if report.nodeid.startswith(prefix):
+                _passed[label] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and any(_passed.values()):
+        terminalreporter.write_line("passed: " + ", ".join(f"{n} {label}" for label, n in _passed.items()))

@@ -1,0 +1,35 @@
+"""`python -m tests.reliability [--full] [--jobs N] [-k TEXT]`: run the matrix, print the table.
+
+Without --full, the fast subset that also runs in the normal test suite. Exit code 1 when any
+scenario ends in neither a finished deployment nor an exact return to the state before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+from .scenarios import Outcome, fast_matrix, matrix, run_scenario, table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.reliability")
+    parser.add_argument(
+        "--full", action="store_true", help="every fault on every operation (default: the fast subset)"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once, each in its own process")
+    parser.add_argument("-k", default="", help="only scenarios whose name contains this text")
+    args = parser.parse_args()
+    scenarios = [s for s in (matrix() if args.full else fast_matrix()) if args.k in s.id]
+    outcomes: list[Outcome] = []
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for outcome in pool.map(run_scenario, scenarios):
+            print(f"{outcome.scenario.id}: {outcome.outcome}", file=sys.stderr, flush=True)
+            outcomes.append(outcome)
+    print(table(outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

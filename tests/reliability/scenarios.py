@@ -1,0 +1,389 @@
+"""The reliability matrix: rolling, canary and blue green deployments under injected faults.
+
+Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
+boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
+through the ECS Python API and then judges AWS's end state:
+
+- `finished`: the steps succeeded and the release runs as a finished deployment;
+- `restored`: a step failed, the strategy's rollback ran (from rollback data that went through
+  JSON, as a journal keeps it) and the state equals the snapshot from before;
+- anything else (`BROKEN: ...`) fails the run.
+
+Faults: for each operation a clean run of the strategy calls (`OPERATIONS`, checked against the
+sandbox's call log by a test), a throttle storm, 5xx answers, added latency, dropped connections
+and drop_after (the change made, the answer lost); plus releases whose tasks fail in each way ECS
+tasks fail (`corral_failures()`, image behaviours).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from corral.ecs.bluegreen import (
+    SwapTargetGroupsOptions,
+    blue_green_create_service,
+    blue_green_rollback,
+    blue_green_swap_target_groups,
+)
+from corral.ecs.canary import (
+    CanaryDeleteOptions,
+    CanaryDeployOptions,
+    canary_delete,
+    canary_deploy,
+    canary_rollback,
+)
+from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
+from corral.errors import DeploymentError
+from corral.sandbox import Sandbox
+from tests.ecs.support import FAILURES, EcsEnv, cpu_policy, differences, scalable_target, snapshot
+from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
+
+SPEED = 200.0
+STRATEGIES = ("rolling", "canary", "bluegreen")
+
+# What a clean run of each strategy's steps calls (service, operation); a test compares this with
+# the sandbox's call log, so a step that starts calling something new gets its faults here.
+ECS, AAS, ELB = "ecs", "application-autoscaling", "elasticloadbalancing"
+OPERATIONS: dict[str, list[tuple[str, str]]] = {
+    "rolling": [
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListTasks"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "UpdateService"),
+    ],
+    "canary": [
+        (ECS, "CreateService"),
+        (ECS, "DeleteService"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListTasks"),
+        (ECS, "RegisterTaskDefinition"),
+    ],
+    "bluegreen": [
+        (AAS, "DeleteScalingPolicy"),
+        (AAS, "DeregisterScalableTarget"),
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "RegisterScalableTarget"),
+        (ECS, "CreateService"),
+        (ECS, "DeleteService"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "TagResource"),
+        (ECS, "UpdateService"),
+        (ELB, "DescribeListeners"),
+        (ELB, "DescribeLoadBalancers"),
+        (ELB, "DescribeRules"),
+        (ELB, "DescribeTargetGroups"),
+        (ELB, "DescribeTargetHealth"),
+        (ELB, "ModifyListener"),
+    ],
+}
+
+FAULTS: dict[str, dict[str, Any]] = {
+    "throttle storm": {"kind": "throttle", "count": 6},
+    "5xx": {"kind": "error", "status": 503, "count": 3},
+    "latency": {"kind": "latency", "latency_ms": 400, "count": 3},
+    "dropped connection": {"kind": "drop", "count": 2},
+    "drop_after": {"kind": "drop_after", "count": 1},
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    strategy: str
+    what: str  # "clean", "<fault> on <service>:<operation>", "tasks: <failure>"
+    fault: dict[str, Any] | None = None
+    failure: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.strategy}: {self.what}"
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    outcome: str  # "finished", "restored" or "BROKEN: ..."
+    seconds: float = 0.0
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("finished", "restored")
+
+
+def matrix(operations: dict[str, list[tuple[str, str]]] | None = None) -> list[Scenario]:
+    """Every scenario: clean runs, each fault on each operation, each failing-task kind."""
+    operations = operations or OPERATIONS
+    found = []
+    for strategy in STRATEGIES:
+        found.append(Scenario(strategy, "clean"))
+        for service, operation in operations[strategy]:
+            for name, fault in FAULTS.items():
+                spec = {**fault, "service": service, "operation": operation}
+                found.append(Scenario(strategy, f"{name} on {service}:{operation}", fault=spec))
+        for failure in FAILURES:
+            found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
+    return found
+
+
+# the fast subset: per strategy, each fault kind on the operation that makes the change, two
+# failing-task kinds, the clean run
+FAST_OPERATIONS = {
+    "rolling": ("ecs", "UpdateService"),
+    "canary": ("ecs", "CreateService"),
+    "bluegreen": ("elasticloadbalancing", "ModifyListener"),
+}
+FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
+
+
+def fast_matrix() -> list[Scenario]:
+    found = []
+    for strategy in STRATEGIES:
+        found.append(Scenario(strategy, "clean"))
+        service, operation = FAST_OPERATIONS[strategy]
+        for name, fault in FAULTS.items():
+            spec = {**fault, "service": service, "operation": operation}
+            found.append(Scenario(strategy, f"{name} on {service}:{operation}", fault=spec))
+        for failure in FAST_FAILURES:
+            found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
+    return found
+
+
+# ---------------------------------------------------------------- the strategies
+
+
+@dataclass
+class Run:
+    """One strategy in one environment: set up, deploy, check, roll back, snapshot."""
+
+    env: EcsEnv
+    image: str = "web:2"
+    circuit_breaker: tuple[bool, bool] | None = None
+    timeout: float = 60.0
+
+    def setup(self) -> None:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def deploy(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def finished(self) -> list[str]:
+        """What is wrong with the end state of a successful deployment (nothing: [])."""
+        raise NotImplementedError
+
+    def context(self) -> Any:
+        return self.env.context(timeout=self.timeout)
+
+    def journaled(self) -> dict[str, Any]:
+        return dict(json.loads(json.dumps(self.env.checkpoints[-1])))
+
+
+def _runs_release(env: EcsEnv, name: str, image: str) -> list[str]:
+    service = env.describe(name)
+    if service is None or service["status"] != "ACTIVE":
+        return [f"service {name} is not ACTIVE"]
+    problems = []
+    deployments = service["deployments"]
+    if len(deployments) != 1 or deployments[0].get("rolloutState") != "COMPLETED":
+        problems.append(f"{name}: deployments {[(d['status'], d.get('rolloutState')) for d in deployments]}")
+    images = [
+        c["image"]
+        for c in env.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"][
+            "containerDefinitions"
+        ]
+    ]
+    if image not in images:
+        problems.append(f"{name} runs {images}, not {image}")
+    if service["runningCount"] != service["desiredCount"]:
+        problems.append(f"{name}: {service['runningCount']}/{service['desiredCount']} running")
+    return problems
+
+
+class RollingRun(Run):
+    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+        return self.env.target(
+            "web",
+            image,
+            load_balancer=self.env.alb().groups[0],
+            tags={"team": "payments"},
+            health_check=True,
+            desired=2,
+            circuit_breaker=circuit_breaker or (False, False),
+            scalable_targets=[scalable_target(1, 4)],
+            scaling_policies=[cpu_policy()],
+        )
+
+    def setup(self) -> None:
+        self.env.create_live_service(
+            self.target("web:1"), scalable_targets=[scalable_target(1, 4)], scaling_policies=[cpu_policy()]
+        )
+
+    def state(self) -> dict[str, Any]:
+        return snapshot(self.env, "web")
+
+    def deploy(self) -> None:
+        rolling_deploy(self.context(), self.target(self.image, self.circuit_breaker), RollingDeployOptions())
+
+    def rollback(self) -> None:
+        rolling_rollback(self.context(), self.target(self.image), self.journaled())
+
+    def finished(self) -> list[str]:
+        return _runs_release(self.env, "web", self.image)
+
+
+class CanaryRun(Run):
+    """Canary Deploy, then Canary Delete (the canary pipeline's steps around its checks)."""
+
+    def target(self, image: str) -> Any:
+        return self.env.target(
+            "web",
+            image,
+            load_balancer=self.env.alb().groups[0],
+            tags={"team": "payments"},
+            health_check=True,
+            circuit_breaker=self.circuit_breaker,
+        )
+
+    def setup(self) -> None:
+        self.env.create_live_service(self.target("web:1"))
+
+    def state(self) -> dict[str, Any]:
+        canary = snapshot(self.env, "webCanary")
+        if canary["service"]["status"] == "INACTIVE":  # deleted: as good as never made
+            canary["service"]["status"] = "MISSING"
+        return {"web": snapshot(self.env, "web"), "webCanary": canary}
+
+    def deploy(self) -> None:
+        canary_deploy(self.context(), self.target(self.image), CanaryDeployOptions())
+        canary_delete(self.context(), self.target(self.image), CanaryDeleteOptions())
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            canary_rollback(self.context(), self.target(self.image), self.journaled())
+
+    def finished(self) -> list[str]:
+        state = self.state()
+        problems = []
+        if state["webCanary"]["service"]["status"] not in ("INACTIVE", "MISSING"):
+            problems.append(f"the canary service is {state['webCanary']['service']['status']}")
+        problems += differences(self.before["web"], state["web"])
+        return problems
+
+    before: dict[str, Any] = {}
+
+
+class BlueGreenRun(Run):
+    """Blue Green Create Service, then Swap Target Groups."""
+
+    def setup(self) -> None:
+        alb = self.env.alb()
+        live_service(self.env, "web__1", "web:1", alb.groups[0])
+        live_service(self.env, "web__2", "web:0", alb.groups[1], version="GREEN", desired=0, scaling=False)
+
+    def target(self) -> Any:
+        extra = {"circuit_breaker": self.circuit_breaker} if self.circuit_breaker else {}
+        return bg_target(self.env, self.image, health_check=True, **extra)
+
+    def state(self) -> dict[str, Any]:
+        return bg_state(self.env, self.env.alb())
+
+    def deploy(self) -> None:
+        alb = self.env.alb()
+        blue_green_create_service(self.context(), self.target(), create_options(alb))
+        setup = self.journaled()
+        blue_green_swap_target_groups(self.context(), self.target(), SwapTargetGroupsOptions(setup=setup))
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            blue_green_rollback(self.context(), self.target(), self.journaled())
+
+    def finished(self) -> list[str]:
+        alb = self.env.alb()
+        problems = _runs_release(self.env, "web__2", self.image)
+        if forwards(self.env, alb.listeners[0]) != {alb.groups[1]: 1}:
+            problems.append(f"production forwards to {forwards(self.env, alb.listeners[0])}")
+        return problems
+
+
+RUNS: dict[str, Callable[..., Run]] = {"rolling": RollingRun, "canary": CanaryRun, "bluegreen": BlueGreenRun}
+
+
+def run_scenario(scenario: Scenario) -> Outcome:
+    started = time.monotonic()
+    with Sandbox(speed=SPEED) as sandbox:
+        env = EcsEnv.create(sandbox)
+        run = RUNS[scenario.strategy](env)
+        run.setup()
+        before = run.state()
+        if isinstance(run, CanaryRun):
+            run.before = before
+        if scenario.failure is not None:
+            failure = FAILURES[scenario.failure]
+            env.admin.set_images({"image": "web:2", **failure.image})
+            run.circuit_breaker, run.timeout = failure.circuit_breaker, failure.timeout
+        if scenario.fault is not None:
+            env.admin.add_fault(**scenario.fault)
+        seq = env.admin.last_call()
+        try:
+            run.deploy()
+            deployed_error = None
+        except DeploymentError as exc:
+            deployed_error = exc
+        except Exception as exc:  # anything but a DeploymentError reaches the user as a traceback
+            return Outcome(scenario, f"BROKEN: {type(exc).__name__}: {exc}", time.monotonic() - started)
+        calls = sorted({(c["service"], c["operation"]) for c in env.admin.calls(seq)})
+        if deployed_error is None:
+            problems = run.finished()
+            outcome = "finished" if not problems else "BROKEN: finished with " + "; ".join(problems)
+            return Outcome(scenario, outcome, time.monotonic() - started, calls)
+        env.admin.clear_faults()
+        run.timeout = 60.0
+        try:
+            run.rollback()
+        except Exception as exc:
+            return Outcome(scenario, f"BROKEN: rollback failed: {exc}", time.monotonic() - started, calls)
+        found = differences(before, _settled(run))
+        outcome = "restored" if not found else "BROKEN: not restored: " + "; ".join(found[:5])
+        return Outcome(scenario, outcome, time.monotonic() - started, calls)
+
+
+def _settled(run: Run, timeout: float = 10.0) -> dict[str, Any]:
+    """The state once load balancer targets have settled (health checks take a few sandbox seconds)."""
+    deadline = time.monotonic() + timeout
+    state = run.state()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        again = run.state()
+        if again == state:
+            return state
+        state = again
+    return state
+
+
+def table(outcomes: list[Outcome]) -> str:
+    width = max((len(o.scenario.id) for o in outcomes), default=10)
+    lines = [f"{'scenario':{width}s}  {'seconds':>7s}  outcome", "-" * (width + 30)]
+    for o in outcomes:
+        lines.append(f"{o.scenario.id:{width}s}  {o.seconds:7.1f}  {o.outcome}")
+    bad = sum(1 for o in outcomes if not o.ok)
+    lines.append(f"{len(outcomes)} scenarios: {len(outcomes) - bad} finished or restored, {bad} broken")
+    return "\n".join(lines)
