@@ -56,13 +56,15 @@ class ExpressionContext:
 
 def secret_forms(secret: str) -> set[str]:
     """The secret and its base64 (with and without padding, standard and URL-safe) and URL
-    encodings (%20 and + for spaces); forms of under 4 characters are left alone (they would
-    mask ordinary text)."""
+    encodings (%20 and + for spaces). A secret of under 4 characters is masked only as is: its
+    encodings would mask ordinary text."""
     import base64
     from urllib.parse import quote, quote_plus
 
+    if len(secret) < 4:
+        return {secret}
     raw = secret.encode()
     forms = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
     for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
         forms |= {encoded, encoded.rstrip("=")}
-    return {form for form in forms if len(form) >= 4 or form == secret}
+    return forms
