@@ -1,17 +1,26 @@
-"""`corral demo`: run a real deployment against an embedded sandbox."""
+"""`corral demo`: the example pipelines against an embedded sandbox, shown as `corral run` shows them."""
 
 from __future__ import annotations
 
+import sys
+
 import click
+
+SCENARIOS = ("rolling", "canary", "bluegreen", "runtask", "failure")
 
 
 @click.command("demo")
-@click.option("--speed", default=20.0, show_default=True, type=click.FloatRange(min=1), help="Sandbox time speed.")
-def demo(speed: float) -> None:
-    """Start an embedded sandbox and roll a Fargate service behind a load balancer to a new image."""
-    from corral.demo.scripted import run
+@click.option(
+    "--speed", default=30.0, show_default=True, type=click.FloatRange(min=1), help="Sandbox time speed."
+)
+@click.option("--only", type=click.Choice(SCENARIOS), default=None, help="Run one scenario.")
+def demo(speed: float, only: str | None) -> None:
+    """Start a sandbox AWS in this process and run the example pipelines: rolling, canary, blue
+    green with an approval, run task, and a failing deployment that rolls back."""
+    from corral.demo.pipeline_demo import run_demo
 
     try:
-        run(click.echo, speed=speed)
+        code = run_demo(speed=speed, only=only)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
