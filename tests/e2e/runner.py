@@ -16,7 +16,6 @@ from corral.engine import EmbeddedExecutor, ExecutorOptions, create_execution
 from corral.engine.ecs_steps import set_poll_policy
 from corral.store import Store
 
-
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 # a dead runner's execution and service lock are taken over after `lease` seconds
 OPTIONS = {"heartbeat": 0.2, "lease": 1.0, "poll": 0.05, "lock_poll": 0.1, "log_flush": 0.05}

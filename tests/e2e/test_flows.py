@@ -66,7 +66,7 @@ def test_run_task_fails_on_a_non_zero_exit(demo: Demo) -> None:
 class _Status(http.server.BaseHTTPRequestHandler):
     status = 200
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.send_response(self.server.status)  # type: ignore[attr-defined]
         self.end_headers()
 
