@@ -1,0 +1,267 @@
+"""`corral plan PIPELINE`: what each Deployment stage would change on its ECS service, as a diff.
+
+For every Deployment stage: render its service for its infrastructure (with the inputs given),
+read what is live (DescribeServices, DescribeTaskDefinition, DescribeScalableTargets,
+DescribeScalingPolicies; read calls only) and print a unified diff per part: task definition,
+service, auto scaling. Only the fields the manifests set are compared, so defaults AWS fills in
+do not show as changes. A service that does not exist yet is "new service".
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+import yaml
+
+from corral.cli.run_support import (
+    EXIT_SUCCESS,
+    echo_json,
+    pipeline_errors,
+    pipeline_project,
+    project_option,
+    with_inputs,
+)
+
+if TYPE_CHECKING:
+    from corral.config.project import Project
+    from corral.config.rendering import RenderedService
+
+# service fields compared (CreateService's that UpdateService can change, or that need a new service)
+SERVICE_FIELDS = (
+    "desiredCount",
+    "launchType",
+    "capacityProviderStrategy",
+    "platformVersion",
+    "deploymentConfiguration",
+    "networkConfiguration",
+    "loadBalancers",
+    "serviceRegistries",
+    "healthCheckGracePeriodSeconds",
+    "enableExecuteCommand",
+    "propagateTags",
+    "schedulingStrategy",
+)
+MASKED = "<secret>"
+
+
+@dataclass
+class StagePlan:
+    stage: str
+    service: str | None
+    cluster: str
+    new: bool = False
+    diffs: dict[str, list[str]] = field(default_factory=dict)  # part -> unified diff lines
+    note: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.new or any(self.diffs.values())
+
+
+@click.command("plan")
+@click.argument("pipeline")
+@with_inputs
+@click.option("--json", "json_output", is_flag=True, help="Print the plan as JSON.")
+@project_option
+@pipeline_errors
+def plan(
+    pipeline: str,
+    inputs: tuple[str, ...],
+    inputs_file: str | None,
+    input_sets: tuple[str, ...],
+    json_output: bool,
+    project_dir: str | None,
+) -> None:
+    """Show, for each Deployment stage of PIPELINE, the difference between what would be deployed
+    and what is live. Changes nothing."""
+    from corral.cli.config_cmds import parse_assignments
+    from corral.engine import build_plan
+    from corral.engine.inputs import pipeline_inputs
+
+    project, pipeline_id = pipeline_project(project_dir, pipeline)
+    filled = pipeline_inputs(
+        project,
+        pipeline_id,
+        inputs=parse_assignments(inputs, "--input"),
+        inputs_file=inputs_file,
+        input_sets=input_sets,
+    )
+    pipeline_plan = build_plan(filled.raw, file=filled.pipeline.file)
+    plans = [
+        stage_plan(project, stage.identifier, stage.target, filled.service_inputs)
+        for stage in pipeline_plan.all_stages
+        if stage.target is not None and stage.target.service
+    ]
+    if json_output:
+        echo_json(
+            [
+                {
+                    "stage": p.stage,
+                    "service": p.service,
+                    "cluster": p.cluster,
+                    "new": p.new,
+                    "changed": p.changed,
+                    "note": p.note,
+                    "diff": {part: "\n".join(lines) for part, lines in p.diffs.items() if lines},
+                }
+                for p in plans
+            ]
+        )
+    else:
+        print_plans(plans)
+    sys.exit(EXIT_SUCCESS)
+
+
+def print_plans(plans: list[StagePlan]) -> None:
+    if not plans:
+        click.echo("no Deployment stage with a service: nothing to compare")
+    for p in plans:
+        head = f"stage {p.stage}: service {p.service or '-'} in cluster {p.cluster}"
+        if p.new:
+            click.echo(f"{head}: new service")
+        elif not p.changed:
+            click.echo(f"{head}: no changes")
+        else:
+            click.echo(f"{head}:")
+        if p.note:
+            click.echo(f"  {p.note}")
+        for lines in p.diffs.values():
+            for line in lines:
+                click.echo(_colour(line))
+
+
+def stage_plan(project: Project, stage: str, target: Any, inputs: dict[str, Any]) -> StagePlan:
+    from corral.config.rendering import render_service
+
+    rendered = render_service(
+        project,
+        target.service,
+        target.environment,
+        target.infrastructure or "",
+        inputs=inputs,
+        secrets=lambda ref: MASKED,
+    )
+    if rendered.service_definition is None:
+        what = "runs a task" if rendered.run_task_request is not None else "has no service definition"
+        return StagePlan(stage, None, rendered.cluster, note=f"{what}: nothing live to compare")
+    desired_service = rendered.service_definition.request
+    name = str(desired_service.get("serviceName", ""))
+    result = StagePlan(stage, name, rendered.cluster)
+    clients = _clients(project, rendered)
+    live = _live_service(clients.ecs, rendered.cluster, name)
+    if live is None:
+        result.new = True
+        return result
+    if rendered.task_definition is not None:
+        live_td = clients.ecs.describe_task_definition(taskDefinition=live["taskDefinition"])[
+            "taskDefinition"
+        ]
+        result.diffs["task definition"] = diff(
+            "task definition",
+            _shaped(live_td, rendered.task_definition.request),
+            rendered.task_definition.request,
+        )
+    wanted = {k: desired_service[k] for k in SERVICE_FIELDS if k in desired_service}
+    result.diffs["service"] = diff("service", _shaped(live, wanted), wanted)
+    result.diffs["auto scaling"] = _scaling_diff(clients, rendered, name)
+    return result
+
+
+def diff(part: str, live: Any, desired: Any) -> list[str]:
+    """A unified diff of two values shown as YAML; empty when they are the same."""
+    if live == desired:
+        return []
+    before = yaml.safe_dump(live, sort_keys=True, default_flow_style=False).splitlines()
+    after = yaml.safe_dump(desired, sort_keys=True, default_flow_style=False).splitlines()
+    return list(difflib.unified_diff(before, after, f"live {part}", f"planned {part}", lineterm="", n=2))
+
+
+def _shaped(live: Any, desired: Any) -> Any:
+    """live, keeping only what desired sets (dicts by key, lists item by item)."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return {k: _shaped(live[k], v) for k, v in desired.items() if k in live}
+    if isinstance(desired, list) and isinstance(live, list):
+        return [_shaped(item, desired[i]) if i < len(desired) else item for i, item in enumerate(live)]
+    if isinstance(desired, str) and isinstance(live, int | float) and not isinstance(live, bool):
+        return str(live)  # task-level cpu/memory: "256" in requests, 256 in some answers
+    return live
+
+
+def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[str]:
+    if not rendered.scalable_targets and not rendered.scaling_policies:
+        return []
+    resource = f"service/{rendered.cluster}/{name}"
+    aas = clients.autoscaling
+    targets = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"]
+    policies = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource)["ScalingPolicies"]
+    keep_target = ("ScalableDimension", "MinCapacity", "MaxCapacity")
+    keep_policy = (
+        "PolicyName",
+        "PolicyType",
+        "TargetTrackingScalingPolicyConfiguration",
+        "StepScalingPolicyConfiguration",
+    )
+    desired = {
+        "targets": [
+            {k: m.request[k] for k in keep_target if k in m.request} for m in rendered.scalable_targets
+        ],
+        "policies": [
+            {k: m.request[k] for k in keep_policy if k in m.request} for m in rendered.scaling_policies
+        ],
+    }
+    live = {
+        "targets": [{k: t[k] for k in keep_target if k in t} for t in targets],
+        "policies": [
+            _shaped(p, desired["policies"][i]) if i < len(desired["policies"]) else p
+            for i, p in enumerate({k: p[k] for k in keep_policy if k in p} for p in policies)
+        ],
+    }
+    return diff("auto scaling", live, desired)
+
+
+def _live_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:
+    services = ecs.describe_services(cluster=cluster, services=[name]).get("services", [])
+    found = [s for s in services if s.get("status") != "INACTIVE"]
+    return found[0] if found else None
+
+
+def _clients(project: Project, rendered: RenderedService) -> Any:
+    """Clients for the infrastructure's connector; AWS_ENDPOINT_URL and AWS_PROFILE apply when
+    the connector names no endpoint or keys (the same project runs against AWS or a sandbox)."""
+    import os
+
+    from corral.aws.clients import AwsSettings, Clients
+    from corral.config.connections import aws_settings
+    from corral.config.entities.connector import AwsConnector
+    from corral.config.secrets import SecretResolver
+    from corral.errors import ConfigError, Problem
+
+    connector = project.connector(rendered.connector_ref)
+    if not isinstance(connector, AwsConnector):
+        raise ConfigError(
+            [Problem("", rendered.connector_ref, "expected an Aws connector for the infrastructure")]
+        )
+    resolved = aws_settings(connector, SecretResolver(project), region=rendered.region)
+    return Clients(
+        AwsSettings(
+            region=resolved.region,
+            endpoint_url=resolved.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+            access_key_id=resolved.access_key_id,
+            secret_access_key=resolved.secret_access_key,
+            profile=None if resolved.access_key_id else os.environ.get("AWS_PROFILE") or None,
+            role_arn=resolved.role_arn,
+            external_id=resolved.external_id,
+        )
+    )
+
+
+def _colour(line: str) -> str:
+    if line.startswith("+") and not line.startswith("+++"):
+        return click.style(line, fg="green")
+    if line.startswith("-") and not line.startswith("---"):
+        return click.style(line, fg="red")
+    return line

@@ -1,0 +1,96 @@
+"""`corral plan` and `corral run` against a sandbox with the examples/sandbox-demo project, and
+`corral demo`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from corral.aws.poller import PollPolicy
+from corral.demo import pipeline_inputs, prepare_sandbox
+from corral.engine.ecs_steps import set_poll_policy
+from corral.sandbox import Sandbox
+
+from .helpers import corral
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
+
+
+@pytest.fixture
+def aws(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The standard AWS settings pointed at the sandbox; yields the rolling pipeline's inputs
+    as --input arguments."""
+    for key, value in {
+        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    set_poll_policy(PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05))
+    inputs = pipeline_inputs(prepare_sandbox(sandbox.endpoint_url), "demo_rolling")
+    yield [arg for key, value in inputs.items() for arg in ("--input", f"{key}={value}")]
+    set_poll_policy(None)
+
+
+def test_plan_shows_a_new_service_then_image_and_count_changes_and_changes_nothing(
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
+) -> None:
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    fresh = corral("plan", "demo_rolling", "--project", str(DEMO), *aws)
+    assert fresh.exit_code == 0, fresh.output
+    assert "stage deploy: service demo-web in cluster corral-demo: new service" in fresh.output
+
+    deployed = corral(
+        "run", "demo_rolling", "--project", str(DEMO), *store, *aws, "--input", "tag=1", "--json"
+    )
+    assert deployed.exit_code == 0, deployed.output
+    assert json.loads(deployed.output)["status"] == "Success"
+    ecs = sandbox.client("ecs")
+    ecs.update_service(cluster="corral-demo", service="demo-web", desiredCount=3)  # someone scaled it
+    same = corral("plan", "demo_rolling", "--project", str(DEMO), *aws, "--input", "tag=1")
+    assert "desiredCount" in same.output and "image" not in same.output
+
+    sandbox.admin.clear_calls()
+    planned = corral("plan", "demo_rolling", "--project", str(DEMO), *aws, "--input", "tag=2")
+    assert planned.exit_code == 0, planned.output
+    lines = planned.output.splitlines()
+    assert "--- live task definition" in lines and "+++ planned task definition" in lines
+    assert any(line.startswith("-") and line.endswith("demo/web:1") for line in lines)
+    assert any(line.startswith("+") and line.endswith("demo/web:2") for line in lines)
+    assert "-desiredCount: 3" in lines and "+desiredCount: 2" in lines
+    operations = {call["operation"] for call in sandbox.admin.calls()}
+    assert operations and all(op.startswith(("Describe", "List", "Get")) for op in operations), operations
+    service = ecs.describe_services(cluster="corral-demo", services=["demo-web"])["services"][0]
+    assert service["desiredCount"] == 3 and service["taskDefinition"].endswith("demo-web:1")
+
+    as_json = json.loads(corral("plan", "demo_rolling", "--project", str(DEMO), *aws, "--json").output)
+    assert as_json[0]["changed"] is True and "desiredCount" in as_json[0]["diff"]["service"]
+
+
+def test_plan_with_a_missing_input_exits_2(aws: list[str]) -> None:
+    result = corral("plan", "demo_rolling", "--project", str(DEMO))
+    assert result.exit_code == 2
+    assert "missing required input" in result.output and "Traceback" not in result.output
+
+
+def test_demo_only_rolling(capsys: pytest.CaptureFixture[str]) -> None:
+    result = corral("demo", "--only", "rolling", "--speed", "50")
+    assert result.exit_code == 0, result.output
+    assert "== Rolling: demo/web:1, a new service of 2 tasks (demo_rolling)" in result.output
+    assert result.output.count(": Success in ") == 2
+    assert "Deployment Successful." in result.output
+
+
+def test_the_whole_demo() -> None:
+    result = corral("demo", "--speed", "50")
+    assert result.exit_code == 0, result.output
+    for title in ("Canary:", "Blue green:", "Run task:", "Failure:"):
+        assert f"== {title}" in result.output
+    assert "-- the demo approves, as you would with: corral approve " in result.output
+    assert "Rollback Successful." in result.output
+    assert "!!" not in result.output
