@@ -1,0 +1,88 @@
+"""Temporal workers: a delegate's (steps on its tags' queues) and the control worker's
+(the workflows and the activities that need the store)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from corral.store import Store
+
+from .control import ControlActivities
+from .queues import CONTROL_QUEUE, queues_for_delegate
+from .step_activity import StepActivities
+from .workflow import PipelineWorkflow
+
+MAX_CONCURRENT_STEPS = 100  # steps mostly wait (on ECS, timers, people)
+
+
+async def connect(target: str, namespace: str = "default") -> Client:
+    return await Client.connect(target, namespace=namespace)
+
+
+def delegate_workers(
+    client: Client,
+    tags: Sequence[str],
+    *,
+    name: str | None = None,
+    heartbeat_every: float = 1.0,
+) -> list[Worker]:
+    """One worker per task queue the delegate's tags select (and the default queue when it is
+    tagged `default`), all running the same step activities."""
+    activities = StepActivities(
+        name or f"{socket.gethostname()}:{os.getpid()}", heartbeat_every=heartbeat_every
+    )
+    queues = queues_for_delegate(tags)
+    return [
+        Worker(
+            client,
+            task_queue=queue,
+            activities=activities.activities(),
+            max_concurrent_activities=MAX_CONCURRENT_STEPS,
+            graceful_shutdown_timeout=timedelta(seconds=1),
+        )
+        for queue in queues
+    ]
+
+
+def control_worker(client: Client, store: Store) -> Worker:
+    """Runs the pipeline workflows and the activities that write the store."""
+    return Worker(
+        client,
+        task_queue=CONTROL_QUEUE,
+        workflows=[PipelineWorkflow],
+        activities=ControlActivities(store).activities(),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("corral")
+        ),
+        max_concurrent_activities=MAX_CONCURRENT_STEPS,
+        graceful_shutdown_timeout=timedelta(seconds=1),
+    )
+
+
+async def run_workers(workers: Sequence[Worker], stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or forever)."""
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        if stop is None:
+            await asyncio.gather(*tasks)
+        else:
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                if task.done() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+    finally:
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+
+
+def describe(workers: Sequence[Any]) -> str:
+    return ", ".join(w.task_queue for w in workers)
