@@ -40,6 +40,22 @@ class DroppedConnection(Exception):
     """Raised after the client socket was closed on purpose (fault injection)."""
 
 
+CBOR_HEADERS = {"smithy-protocol": "rpc-v2-cbor"}
+
+
+def wire_protocol(environ: dict[str, Any]) -> str:
+    """Which wire protocol the client spoke: `cbor` (Smithy RPC v2), `json` or `query`.
+
+    Read from the request, not from our botocore's model: clients with older or newer botocore
+    releases speak different protocols to the same service.
+    """
+    if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+        return "cbor"
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        return "json"
+    return "query"
+
+
 def credential_scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
     match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     return (match.group(2), match.group(1)) if match else (None, None)
@@ -77,8 +93,7 @@ class Gateway:
             return []
         except _FaultResponse as fault:
             outcome = fault.error.code
-            is_json = bool(environ.get("HTTP_X_AMZ_TARGET"))
-            response = self._error(fault.error, is_json, str(uuid.uuid4()))
+            response = self._error(fault.error, wire_protocol(environ), str(uuid.uuid4()), "")
         self._record(service, operation, region, outcome, started)
         return response(environ, start_response)
 
@@ -102,17 +117,10 @@ class Gateway:
     ) -> Response:
         module = self._modules[service]
         model_name: str = module.BOTOCORE_NAME
-        is_json = protocol.service_model(model_name).protocol == "json"
+        wire = wire_protocol(environ)
         request_id = str(uuid.uuid4())
         try:
-            if is_json:
-                operation, params = protocol.parse_json_request(
-                    model_name, environ.get("HTTP_X_AMZ_TARGET", ""), body
-                )
-            else:
-                operation, params = protocol.parse_query_request(
-                    model_name, body, environ.get("QUERY_STRING", "")
-                )
+            operation, params = self._parse(wire, model_name, environ, body)
             if not self.app.throttle.allow(DEFAULT_ACCOUNT, region, model_name, operation):
                 raise ThrottlingException()
             handler = module.OPERATIONS.get(operation)
@@ -121,25 +129,42 @@ class Gateway:
             world = self.app.world
             with world.lock:
                 backend = world.region(DEFAULT_ACCOUNT, region).backend(service)
-                result = handler(backend, params)
+                result = handler(backend, params) or {}
             self.app.mark_dirty()
-            if is_json:
-                payload = protocol.serialize_json_response(model_name, operation, result or {})
+            if wire == "cbor":
+                payload = protocol.serialize_cbor_response(model_name, operation, result)
+                return Response(payload, 200, headers=CBOR_HEADERS, content_type="application/cbor")
+            if wire == "json":
+                payload = protocol.serialize_json_response(model_name, operation, result)
                 return Response(payload, 200, content_type="application/x-amz-json-1.1")
-            payload = protocol.serialize_query_response(model_name, operation, result or {}, request_id)
+            payload = protocol.serialize_query_response(model_name, operation, result, request_id)
             return Response(payload, 200, content_type="text/xml")
         except AwsError as error:
-            return self._error(error, is_json, request_id)
+            return self._error(error, wire, request_id, model_name)
         except Exception:  # a sandbox bug answers 500, like AWS's InternalFailure, and is logged
             log.exception("sandbox failed on %s %s", service, operation)
-            return self._error(
-                InternalFailure("The sandbox failed to handle this request."), is_json, request_id
-            )
+            failure = InternalFailure("The sandbox failed to handle this request.")
+            return self._error(failure, wire, request_id, model_name)
 
     @staticmethod
-    def _error(error: AwsError, is_json: bool, request_id: str) -> Response:
+    def _parse(
+        wire: str, model_name: str, environ: dict[str, Any], body: bytes
+    ) -> tuple[str, dict[str, Any]]:
+        if wire == "cbor":
+            return protocol.parse_cbor_request(model_name, environ.get("PATH_INFO", ""), body)
+        if wire == "json":
+            return protocol.parse_json_request(model_name, environ.get("HTTP_X_AMZ_TARGET", ""), body)
+        return protocol.parse_query_request(model_name, body, environ.get("QUERY_STRING", ""))
+
+    @staticmethod
+    def _error(error: AwsError, wire: str, request_id: str, model_name: str = "") -> Response:
         headers = {"x-amzn-RequestId": request_id, "x-corral-error": error.code}
-        if is_json:
+        if wire == "cbor":
+            body = protocol.cbor_error_body(model_name, error)
+            return Response(
+                body, error.status, headers={**headers, **CBOR_HEADERS}, content_type="application/cbor"
+            )
+        if wire == "json":
             headers["x-amzn-ErrorType"] = error.code
             body = protocol.json_error_body(error)
             return Response(body, error.status, headers=headers, content_type="application/x-amz-json-1.1")
@@ -179,6 +204,8 @@ class Gateway:
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target:
             return target.rsplit(".", 1)[-1]
+        if wire_protocol(environ) == "cbor":
+            return environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
         match = re.search(rb"(?:^|&)Action=([A-Za-z0-9]+)", body) or re.search(
             r"(?:^|&)Action=([A-Za-z0-9]+)", environ.get("QUERY_STRING", "")
         )

@@ -134,6 +134,23 @@ def _scalar_from_text(shape: Shape, text: str) -> Any:
     return text
 
 
+def parse_cbor_request(service: str, path: str, body: bytes) -> tuple[str, dict[str, Any]]:
+    """Smithy RPC v2 CBOR (`POST /service/NAME/operation/OP`, CBOR body) -> (operation, params).
+
+    Newer botocore releases speak this to some services (Cloud Map, CloudWatch) instead of JSON.
+    """
+    import cbor2
+
+    operation = path.rstrip("/").rsplit("/", 1)[-1]
+    op = operation_model(service, operation)
+    try:
+        raw = cbor2.loads(body) if body else {}
+    except (cbor2.CBORDecodeError, ValueError) as exc:
+        raise ValidationError("Request body is not valid CBOR", code="SerializationException") from exc
+    params = _from_json(op.input_shape, raw) if op.input_shape is not None else {}
+    return operation, params
+
+
 # ---------------------------------------------------------------- responses
 
 
@@ -158,6 +175,38 @@ def _to_json(shape: Shape | None, value: Any) -> Any:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return value
+
+
+def serialize_cbor_response(service: str, operation: str, result: Mapping[str, Any]) -> bytes:
+    import cbor2
+
+    op = operation_model(service, operation)
+    value = _to_cbor(op.output_shape, result) if op.output_shape is not None else {}
+    return cbor2.dumps(value, datetime_as_timestamp=True, timezone=dt.UTC)
+
+
+def _to_cbor(shape: Shape | None, value: Any) -> Any:
+    """Like JSON, but timestamps stay datetimes (CBOR tag 1) and blobs stay bytes."""
+    if value is None:
+        return None
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
+        return {
+            k: _to_cbor(shape.members[k], v) for k, v in value.items() if k in shape.members and v is not None
+        }
+    if isinstance(shape, ListShape):
+        return [_to_cbor(shape.member, v) for v in value]
+    if isinstance(shape, MapShape):
+        return {k: _to_cbor(shape.value, v) for k, v in value.items()}
+    if shape is not None and shape.type_name in ("double", "float") and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def cbor_error_body(service: str, error: AwsError) -> bytes:
+    import cbor2
+
+    namespace = service_model(service).metadata.get("targetPrefix") or service
+    return cbor2.dumps({"__type": f"{namespace}#{error.code}", "message": error.message})
 
 
 def json_error_body(error: AwsError) -> bytes:
