@@ -1,4 +1,5 @@
-"""`python -m tests.reliability [--full] [--jobs N] [-k TEXT]`: run the matrix, print the table.
+"""`python -m tests.reliability [--full] [--jobs N] [-k TEXT]`: run the matrix and the kill points
+(tests/reliability/kill.py), print the table.
 
 Without --full, the fast subset that also runs in the normal test suite. Exit code 1 when any
 scenario ends in neither a finished deployment nor an exact return to the state before it.
@@ -10,7 +11,8 @@ import argparse
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
-from .scenarios import Outcome, fast_matrix, matrix, run_scenario, table
+from .kill import KillPoint, kill_points, run_kill_point
+from .scenarios import Outcome, Scenario, fast_matrix, matrix, run_scenario, table
 
 
 def main() -> int:
@@ -27,8 +29,17 @@ def main() -> int:
         for outcome in pool.map(run_scenario, scenarios):
             print(f"{outcome.scenario.id}: {outcome.outcome}", file=sys.stderr, flush=True)
             outcomes.append(outcome)
+    for point in kill_points(fast=not args.full):
+        if args.k in point.id:
+            outcome, seconds = run_kill_point(point)  # one at a time: each runs a pipeline process
+            print(f"{point.id}: {outcome}", file=sys.stderr, flush=True)
+            outcomes.append(Outcome(_as_scenario(point), outcome, seconds))
     print(table(outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _as_scenario(point: KillPoint) -> Scenario:
+    return Scenario(point.pipeline, f"killed when {point.step} is {point.status}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from .kill import KillPoint, kill_points, run_kill_point
 from .scenarios import OPERATIONS, STRATEGIES, Scenario, fast_matrix, matrix, run_scenario
 
 
@@ -17,6 +18,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         full = bool(metafunc.config.getoption("--full", default=False))
         scenarios = [s for s in (matrix() if full else fast_matrix()) if s.what != "clean"]
         metafunc.parametrize("scenario", scenarios, ids=[s.id for s in scenarios])
+    if "kill_point" in metafunc.fixturenames:
+        full = bool(metafunc.config.getoption("--full", default=False))
+        points = kill_points(fast=not full)
+        metafunc.parametrize("kill_point", points, ids=[p.id for p in points])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -33,3 +38,9 @@ def test_scenario_ends_finished_or_restored(scenario: Scenario) -> None:
     outcome = run_scenario(scenario)
 
     assert outcome.ok, f"{scenario.id}: {outcome.outcome}"
+
+
+def test_killed_at_a_step_boundary_the_resumed_execution_finishes_or_restores(kill_point: KillPoint) -> None:
+    outcome, _ = run_kill_point(kill_point)
+
+    assert outcome in ("finished", "restored"), f"{kill_point.id}: {outcome}"
