@@ -72,7 +72,21 @@ def test_plan_shows_a_new_service_then_image_and_count_changes_and_changes_nothi
     assert as_json[0]["changed"] is True and "desiredCount" in as_json[0]["diff"]["service"]
 
 
-def test_plan_with_a_missing_input_exits_2(aws: list[str]) -> None:
+def test_plan_of_blue_green_shows_the_listener_swap_and_a_missing_input_exits_2(
+    sandbox: Sandbox, aws: list[str]
+) -> None:
+    prepared = prepare_sandbox(sandbox.endpoint_url)
+    inputs = pipeline_inputs(prepared, "demo_bluegreen")
+    args = [arg for key, value in inputs.items() for arg in ("--input", f"{key}={value}")]
+    result = corral("plan", "demo_bluegreen", "--project", str(DEMO), *args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "stage bluegreen: service demo-bg in cluster corral-demo: new service" in lines
+    blue = prepared["prodTargetGroupArn"].rsplit(":", 1)[-1]
+    green = prepared["stageTargetGroupArn"].rsplit(":", 1)[-1]
+    assert f"-prod listener: {blue}" in lines and f"+prod listener: {green}" in lines
+    assert f"-stage listener: {green}" in lines and f"+stage listener: {blue}" in lines
+
     result = corral("plan", "demo_rolling", "--project", str(DEMO))
     assert result.exit_code == 2
     assert "missing required input" in result.output and "Traceback" not in result.output

@@ -2,8 +2,8 @@
 
 For every Deployment stage: render its service for its infrastructure (with the inputs given),
 read what is live (DescribeServices, DescribeTaskDefinition, DescribeScalableTargets,
-DescribeScalingPolicies; read calls only) and print a unified diff per part: task definition,
-service, auto scaling. Only the fields the manifests set are compared, so defaults AWS fills in
+DescribeScalingPolicies, DescribeListeners; read calls only) and print a unified diff per part:
+task definition, service, auto scaling, and for Blue Green the listeners before and after the swap. Only the fields the manifests set are compared, so defaults AWS fills in
 do not show as changes. A service that does not exist yet is "new service".
 """
 
@@ -92,7 +92,7 @@ def plan(
     )
     pipeline_plan = build_plan(filled.raw, file=filled.pipeline.file)
     plans = [
-        stage_plan(project, stage.identifier, stage.target, filled.service_inputs)
+        stage_plan(project, stage.identifier, stage.target, filled.service_inputs, _blue_green_spec(stage))
         for stage in pipeline_plan.all_stages
         if stage.target is not None and stage.target.service
     ]
@@ -134,7 +134,13 @@ def print_plans(plans: list[StagePlan]) -> None:
                 click.echo(_colour(line))
 
 
-def stage_plan(project: Project, stage: str, target: Any, inputs: dict[str, Any]) -> StagePlan:
+def stage_plan(
+    project: Project,
+    stage: str,
+    target: Any,
+    inputs: dict[str, Any],
+    blue_green: dict[str, Any] | None = None,
+) -> StagePlan:
     from corral.config.rendering import render_service
 
     rendered = render_service(
@@ -152,6 +158,8 @@ def stage_plan(project: Project, stage: str, target: Any, inputs: dict[str, Any]
     name = str(desired_service.get("serviceName", ""))
     result = StagePlan(stage, name, rendered.cluster)
     clients = _clients(project, rendered)
+    if blue_green is not None:
+        result.diffs["listeners"] = _listener_diff(clients.elbv2, blue_green)
     live = _live_service(clients.ecs, rendered.cluster, name)
     if live is None:
         result.new = True
@@ -221,6 +229,44 @@ def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[st
         ],
     }
     return diff("auto scaling", live, desired)
+
+
+def _blue_green_spec(stage: Any) -> dict[str, Any] | None:
+    """The spec of the stage's EcsBlueGreenCreateService step, if it has one."""
+    from corral.engine.plan import GroupNode, ParallelNode
+
+    pending = list(stage.steps)
+    while pending:
+        element = pending.pop(0)
+        if isinstance(element, GroupNode):
+            pending.extend(element.steps)
+        elif isinstance(element, ParallelNode):
+            pending.extend(element.branches)
+        elif element.type == "EcsBlueGreenCreateService":
+            return dict(element.spec)
+    return None
+
+
+def _listener_diff(elbv2: Any, spec: dict[str, Any]) -> list[str]:
+    """Blue Green: where the prod and stage listeners forward now, and after the swap."""
+    arns = {role: spec.get(f"{role}Listener") for role in ("prod", "stage")}
+    if not all(isinstance(arn, str) and arn.startswith("arn:") for arn in arns.values()):
+        return []
+    found = elbv2.describe_listeners(ListenerArns=list(arns.values()))["Listeners"]
+    forwards = {listener["ListenerArn"]: _forward_groups(listener) for listener in found}
+    live = {f"{role} listener": forwards.get(arn, "(not found)") for role, arn in arns.items()}
+    swapped = {"prod listener": live["stage listener"], "stage listener": live["prod listener"]}
+    return diff("listeners", live, swapped)
+
+
+def _forward_groups(listener: dict[str, Any]) -> str:
+    groups: list[str] = []
+    for action in listener.get("DefaultActions", []):
+        if action.get("TargetGroupArn"):
+            groups.append(action["TargetGroupArn"].rsplit(":", 1)[-1])
+        for group in action.get("ForwardConfig", {}).get("TargetGroups", []):
+            groups.append(group["TargetGroupArn"].rsplit(":", 1)[-1])
+    return ", ".join(sorted(set(groups))) or "(no forward)"
 
 
 def _live_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:
