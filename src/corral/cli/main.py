@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ls": ("corral.cli.ls_cmd", "ls", "List the project's entities by kind."),
     "connector": ("corral.cli.connector_cmd", "connector", "Test a connector (AWS, Docker registry, Git)."),
     "secret": ("corral.cli.secret_cmd", "secret", "Encrypt a value for Corral's secret store."),
+    "delegate": (
+        "corral.cli.delegate_cmd",
+        "delegate",
+        "Run pipeline steps for a distributed (Temporal) Corral.",
+    ),
     "artifacts": ("corral.cli.artifacts_cmd", "artifacts", "List a service's artifact tags, newest first."),
     "server": (
         "corral.cli.server_cmd",
