@@ -62,7 +62,8 @@ def test_a_pipeline_named_by_its_file_from_outside_the_project(tmp_path: Path) -
     project = shell_project(tmp_path / "proj")
     result = corral("run", str(project / "pipelines.yaml"), cwd=tmp_path)
     # pipelines.yaml holds several pipelines: the file does not name one
-    assert result.exit_code in (0, 2)
+    assert result.exit_code == 2
+    assert "the file holds several pipelines (broken, gated, needs, ok, slow)" in result.output
     single = project / "single.yaml"
     single.write_text(
         "pipeline:\n  name: single\n  identifier: single\n  stages:\n    - stage:\n        name: s\n"
@@ -115,3 +116,32 @@ def test_store_option_and_no_project(tmp_path: Path) -> None:
     assert [e["pipeline"] for e in listed] == ["ok"]
     outside = corral("executions", cwd=tmp_path)
     assert outside.exit_code == 2 and "corral.yaml" in outside.output
+
+
+def test_the_live_view_shows_stages_steps_statuses_and_the_running_steps_log() -> None:
+    from rich.console import Console
+
+    from corral.cli.execution_view import Board, render_board
+    from corral.engine.messages import PipelineUpdate, StageUpdate, StepUpdate
+
+    board = Board()
+    board.apply(PipelineUpdate("Running"))
+    board.apply(StageUpdate("deploy", 0, "deploy", "Rolling deploy", "Running"))
+    step = dict(position=1, stage_key="deploy", phase="execution")
+    board.apply(
+        StepUpdate("deploy/a", identifier="a", name="Build", type="ShellScript", status="Success", **step)
+    )
+    board.apply(
+        StepUpdate(
+            "deploy/b", identifier="b", name="Deploy", type="EcsRollingDeploy", status="Running", **step
+        )
+    )
+    for n in range(10):
+        board.log("deploy/b", f"line {n}")
+    console = Console(record=True, width=100)
+    console.print(render_board(board, board.started + 5))
+    text = console.export_text()
+    assert "pipeline Running" in text
+    assert "Rolling deploy" in text and "Build" in text and "EcsRollingDeploy" in text
+    assert "Success" in text and "Running" in text
+    assert "line 9" in text and "line 4" in text and "line 3" not in text  # the last six lines

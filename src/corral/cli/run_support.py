@@ -149,12 +149,18 @@ def pipeline_project(project_dir: str | None, pipeline: str) -> tuple[Project, s
     if not as_file:
         return project, pipeline
     resolved = path.resolve()
-    for identifier, entity in project.pipelines.items():
-        if Path(entity.file).resolve() == resolved or (root / entity.file).resolve() == resolved:
-            return project, identifier
-    raise ConfigError(
-        [Problem(pipeline, "pipeline", f"no pipeline of the project at {root} is in this file")]
-    )
+    found = [
+        identifier
+        for identifier, entity in project.pipelines.items()
+        if (root / entity.file).resolve() == resolved
+    ]
+    if len(found) == 1:
+        return project, found[0]
+    if found:
+        message = f"the file holds several pipelines ({', '.join(sorted(found))}); name one by its identifier"
+    else:
+        message = f"no pipeline of the project at {root} is in this file"
+    raise ConfigError([Problem(pipeline, "pipeline", message)])
 
 
 def json_default(value: Any) -> Any:
