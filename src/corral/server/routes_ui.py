@@ -101,6 +101,7 @@ def run_form(
     except ExpressionError as error:
         raise HTTPException(422, str(error)) from None
     _keys(rows)
+    _variables(raw, rows)
     _dependencies(rows)
     return RunForm(pipeline=pipeline, name=found.name, fields=[FormField(**row) for row in rows])
 
@@ -234,6 +235,26 @@ def _keys(rows: list[dict[str, Any]]) -> None:
             if sum(1 for p in paths if p == tail or p.endswith("." + tail)) == 1:
                 row["key"] = tail
                 break
+
+
+def _variables(raw: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """A variable's input is named by the variable (`variables.NAME`, `STAGE.variables.NAME`),
+    as a run accepts it, not by `value`."""
+    named: dict[str, tuple[str, str]] = {}
+    for position, variable in enumerate(raw.get("variables") or []):
+        if isinstance(variable, dict):
+            name = str(variable.get("name"))
+            named[f"pipeline.variables[{position}].value"] = (f"pipeline.variables.{name}", name)
+    for index, stage in enumerate(raw.get("stages") or []):
+        body = stage.get("stage") if isinstance(stage, dict) else None
+        for position, variable in enumerate((body or {}).get("variables") or []):
+            if isinstance(variable, dict):
+                name = str(variable.get("name"))
+                key = f"{body.get('identifier')}.variables.{name}" if body else name
+                named[f"pipeline.stages[{index}].stage.variables[{position}].value"] = (key, name)
+    for row in rows:
+        if row["source"] == "pipeline" and row["path"] in named:
+            row["key"], row["label"] = named[row["path"]]
 
 
 def _dependencies(rows: list[dict[str, Any]]) -> None:
