@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from corral.cli.run_support import (
     EXIT_SUCCESS,

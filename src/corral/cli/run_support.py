@@ -141,8 +141,8 @@ def pipeline_project(project_dir: str | None, pipeline: str) -> tuple[Project, s
     path = Path(pipeline)
     as_file = pipeline.endswith((".yaml", ".yml")) and path.is_file()
     if project_dir is None and as_file:
-        found = find_project_root(path.parent)
-        root = found if found is not None else project_root(None)
+        upwards = find_project_root(path.parent)
+        root = upwards if upwards is not None else project_root(None)
     else:
         root = project_root(project_dir)
     project = load_project(root)
