@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.server.helpers import ADMIN_TOKEN, demo_project, live_server
+from tests.server.helpers import ADMIN_TOKEN, demo_project, live_server, pipeline, shell
 
 from .conftest import DemoServer
 
@@ -131,6 +131,7 @@ CONNECTOR = """connector:
         accessKey: AKIAEXAMPLE
         secretKeyRef: aws_secret_key
 """
+LEAKY = pipeline("leaky", [shell("show", 'echo "the key is <+secrets.getValue("aws_secret_key")>"')])
 
 
 def test_pages_never_show_a_secret_value(tmp_path: Any, page: Any, shots: Any) -> None:
@@ -138,7 +139,9 @@ def test_pages_never_show_a_secret_value(tmp_path: Any, page: Any, shots: Any) -
         api = live.client()
         demo_project(api)
         api.put("/projects/demo/secrets/aws_secret_key", {"value": SECRET, "name": "AWS secret key"}, 200)
-        api.put("/projects/demo/entities", {"yaml": CONNECTOR}, 200)
+        api.put("/projects/demo/entities", {"yaml": CONNECTOR + "---\n" + LEAKY}, 200)
+        run = api.post("/projects/demo/pipelines/leaky/executions", {}, 202).json()["id"]
+        api.wait(run)
 
         sign_in(page, live.url)
         seen: list[str] = []
@@ -152,6 +155,11 @@ def test_pages_never_show_a_secret_value(tmp_path: Any, page: Any, shots: Any) -
         page.get_by_role("link", name="Prod AWS").click()
         assert "secretKeyRef: aws_secret_key" in page.get_by_label("YAML").inner_text()
         shots(page, "connector")
+        seen.append(page.content())
+        page.goto(f"{live.url}/ui/#/executions/{run}")
+        page.get_by_role("button", name="Logs of show").click()
+        page.get_by_label("Log of show").get_by_text("the key is").wait_for()
+        shots(page, "masked-log")
         seen.append(page.content())
         for path in ("#/projects", "#/projects/demo/secrets", "#/projects/demo/connectors", "#/executions"):
             page.goto(f"{live.url}/ui/{path}")

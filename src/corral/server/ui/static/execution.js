@@ -136,7 +136,7 @@ function renderStages(node, ex, state) {
         badge(stage.status),
         h("span", { class: "muted" }, duration(stage.duration)),
         stage.rolled_back ? h("span", { class: "badge badge-wait" }, "rolled back") : null),
-      stage.error ? h("p", { class: "error" }, stage.error) : null,
+      stage.error && stage.error !== ex.error ? h("p", { class: "error" }, stage.error) : null,
       steps.length
         ? h("ol", { class: "steps", "aria-label": `Steps of ${stage.name}` }, steps.map((step) => stepItem(step, state)))
         : h("p", { class: "muted" }, stage.status === "Queued" ? "Not started yet." : "No step has run yet."),
