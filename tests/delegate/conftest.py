@@ -88,9 +88,11 @@ def delegates(temporal: str, tmp_path: Path) -> Iterator[StartDelegate]:
     """start(name, tags, *extra args) -> the `corral delegate` process; all are ended after the test."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str, tags: str, *extra: str) -> subprocess.Popen[bytes]:
+    def start(name: str, tags: str | None, *extra: str) -> subprocess.Popen[bytes]:
+        """tags None: the delegate takes them from the server (give --server and --token)."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "corral.cli", "delegate", "--name", name, "--tags", tags,
+            [sys.executable, "-m", "corral.cli", "delegate", "--name", name,
+             *(["--tags", tags] if tags is not None else []),
              "--temporal", temporal, "--heartbeat-every", "0.25", *extra],
             stderr=(tmp_path / f"delegate-{name}.err").open("wb"),
         )  # fmt: skip

@@ -20,10 +20,9 @@ import click
 )
 @click.option(
     "--tags",
-    default="default",
-    show_default=True,
     help="Comma-separated tags; steps whose delegateSelectors are all among them run here. "
-    "`default` also takes steps that select no delegate.",
+    "`default` also takes steps that select no delegate. Default: the tags the server has for "
+    "this delegate's token, else `default`.",
 )
 @click.option(
     "--temporal",
@@ -45,7 +44,7 @@ import click
 def delegate(
     server: str | None,
     token: str | None,
-    tags: str,
+    tags: str | None,
     target: str,
     namespace: str,
     name: str | None,
@@ -57,13 +56,23 @@ def delegate(
     from corral.delegate.registration import Registration
     from corral.delegate.worker import connect, control_worker, delegate_workers, run_workers
 
+    registration = Registration(server, token) if server else None
+    known = registration.beat() if registration is not None else None
+    if tags is None:
+        tags = ",".join(known["tags"]) if known and known.get("tags") else "default"
     try:
         tag_list = list(normalize_tags(tags.split(",")))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--tags") from None
     if not tag_list:
         raise click.BadParameter("give at least one tag (e.g. default)", param_hint="--tags")
-    name = name or f"{socket.gethostname()}:{os.getpid()}"
+    if known and set(normalize_tags(known.get("tags") or [])) != set(tag_list):
+        click.echo(
+            f"corral delegate: the server lists tags {', '.join(known.get('tags') or []) or '(none)'} "
+            f"for this delegate; polling for {', '.join(tag_list)}",
+            err=True,
+        )
+    name = name or (known or {}).get("name") or f"{socket.gethostname()}:{os.getpid()}"
 
     async def main() -> None:
         try:
@@ -80,9 +89,7 @@ def delegate(
             store = Store.open(store_url)
             workers.append(control_worker(client, store))
         queues = [w.task_queue for w in workers]
-        registration = None
-        if server:
-            registration = Registration(server, token, name, tag_list, queues)
+        if registration is not None:
             registration.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
