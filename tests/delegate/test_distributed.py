@@ -182,7 +182,7 @@ def test_ten_pipelines_finish_when_a_delegate_is_killed_in_a_wait(
                     "deploy",
                     [
                         shell("before", "echo before <+pipeline.sequenceId>"),
-                        step("soak", "Wait", {"duration": "15s"})  # outlasts the survivor's start,
+                        step("soak", "Wait", {"duration": "15s"}),  # outlasts the survivor's start
                         shell("after", "echo after <+pipeline.sequenceId>"),
                     ],
                 )
