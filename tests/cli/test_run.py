@@ -17,6 +17,9 @@ def test_run_prints_plain_lines_when_not_a_terminal_and_exits_0(tmp_path: Path) 
     result = corral("run", "ok", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
+    assert lines[0].startswith("execution ") and lines[0].endswith(
+        " (ok #1); from another terminal: corral logs|approve|abort " + lines[0].split()[1]
+    )
     assert "stage build: Running" in lines
     assert "  [build/hello] hello" in lines
     assert any(line.startswith("step ShellScript build/after: Success (") for line in lines)

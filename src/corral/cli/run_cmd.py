@@ -119,6 +119,12 @@ def execute(
     options = ExecutorOptions(no_wait=no_wait, force=force)
     options.on_update = _fan_out(view.on_update, notifier.on_update if notifier else None)
     options.on_log = view.on_log
+    record = store.execution(execution_id)
+    if record is not None and not json_output:
+        view.say(
+            f"execution {execution_id} ({record.pipeline_id} #{record.sequence_id}); "
+            f"from another terminal: corral logs|approve|abort {execution_id}"
+        )
     try:
         with view:
             EmbeddedExecutor(store, project, options).run(execution_id)
