@@ -26,7 +26,7 @@ WAIT = {
         "identifier": "soak",
         "type": "Wait",
         "timeout": "5m",
-        "spec": {"duration": "6s"},
+        "spec": {"duration": "15s"},
     }
 }
 RELEASE = pipeline(
