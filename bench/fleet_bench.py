@@ -54,7 +54,8 @@ callers of the account; its own bound is therefore (N - B/2) / (0.8 R) + D, show
 `corral-full-budget` is the same process with `RateBudget(refill_share=1, burst_share=1)`, for a
 release that owns the account: it is the run the 1.25x target is about.
 Throttling errors are the calls the sandbox answered `ThrottlingException` (call log outcomes);
-a throttling error "reaches the user" when a deployment fails or prints it.
+one "reaches the user" when a deployment's output shows it (ecs-deploy prints boto3's error and
+fails that deployment).
 """
 
 
@@ -127,9 +128,10 @@ def run(sandbox: SandboxProcess, tool: str, names: list[str], image: str, networ
     calls = sandbox.calls_since(seq)
     throttled = Counter(c["operation"] for c in calls if c["outcome"] == "ThrottlingException")
     durations = deployment_durations(sandbox, names, started_sandbox)
-    user_saw = sum(
-        1 for out in outputs for line in out.splitlines() if "Throttl" in line or "Rate exceeded" in line
-    )
+    # deployments whose user saw a throttling error: per line of Corral's one process (it names the
+    # service), per process for ecs-deploy (one deployment each)
+    lines = [line for out in outputs for line in (out.splitlines() if tool.startswith("corral") else [out])]
+    user_saw = sum(1 for line in lines if "Throttl" in line or "Rate exceeded" in line)
     return {
         "tool": tool,
         "services": len(names),
@@ -185,8 +187,8 @@ def main() -> None:
             },
             {"metric": f"{tool}: throttling errors the sandbox answered", "value": r["throttledCalls"]},
             {
-                "metric": f"{tool}: throttling errors shown to the user (failed deployments or printed)",
-                "value": r["throttlingLinesShownToUser"] + (r["services"] - r["succeeded"]),
+                "metric": f"{tool}: deployments whose output shows a throttling error",
+                "value": r["throttlingLinesShownToUser"],
                 **(
                     {
                         "target": "0",
