@@ -3,7 +3,7 @@ approvals, abort and resume."""
 
 from __future__ import annotations
 
-from .helpers import Api
+from .helpers import Api, Live
 
 
 def test_a_shell_pipeline_runs_and_its_log_is_followed_live(demo: Api) -> None:
@@ -84,3 +84,25 @@ def test_unknown_executions_are_404(demo: Api) -> None:
         ("POST", "/executions/nope/resume"),
     ]:
         assert demo.call(method, path).status_code == 404
+
+
+def test_resume_runs_an_execution_left_behind(live: Live, demo: Api) -> None:
+    """An execution recorded but never run (its server died at once) is resumed by the API."""
+    from corral.engine import create_execution
+
+    project = live.server.projects.load("demo")
+    record = create_execution(project, "hello", store=live.server.store, triggered_by="admin")
+    assert demo.get(f"/executions/{record.id}")["status"] == "Queued"
+    demo.post(f"/executions/{record.id}/resume", {}, 202)
+    assert demo.wait(record.id)["status"] == "Success"
+    assert [e["action"] for e in demo.get("/audit", params={"action": "execution.resume"})] == [
+        "execution.resume"
+    ]
+
+
+def test_resume_refuses_a_running_execution(demo: Api) -> None:
+    execution_id = demo.post("/projects/demo/pipelines/gated/executions", {}, 202).json()["id"]
+    demo.wait_approval(execution_id)
+    assert "is running" in demo.post(f"/executions/{execution_id}/resume", {}, 409).json()["detail"]
+    demo.post(f"/executions/{execution_id}/abort", {}, 202)
+    assert demo.wait(execution_id)["status"] == "Aborted"

@@ -189,17 +189,18 @@ class ProjectFiles:
         commit); secrets made through the API are kept. Creates the project if needed."""
         from corral.manifests.git_store import GitStore
 
-        kind = "commit" if re.fullmatch(r"[0-9a-f]{7,40}", ref) else "branch"
-        store = GitStore(url, cache_dir=cache_dir, **{kind: ref})
-        try:
+        if re.fullmatch(r"[0-9a-f]{7,40}", ref):
+            store = GitStore(url, cache_dir=cache_dir, commit=ref)
             files = store.fetch([""])
-        except ConfigError as error:
-            if kind != "branch":
-                raise
-            try:  # not a branch: maybe a tag
-                files = GitStore(url, cache_dir=cache_dir, tag=ref).fetch([""])
-            except ConfigError:
-                raise error from None
+        else:
+            store = GitStore(url, cache_dir=cache_dir, branch=ref)
+            try:
+                files = store.fetch([""])
+            except ConfigError as error:
+                try:  # not a branch: maybe a tag
+                    files = GitStore(url, cache_dir=cache_dir, tag=ref).fetch([""])
+                except ConfigError:
+                    raise error from None
         prefix = f"git:{store.shown}@{ref}:"
         with self._locked(name):
             current = self.root / name if self.exists(name) else None

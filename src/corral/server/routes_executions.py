@@ -291,6 +291,10 @@ def resume_execution(request: Request, who: CallerDep, execution_id: ExecutionId
     require_role(server, who, record.project, "deployer")
     if record.ended_at is not None:
         raise HTTPException(409, f"execution {execution_id} has ended ({record.status})")
+    lease = getattr(server.settings.executor_options, "lease", 60.0)
+    alive = record.heartbeat_at is not None and time.time() - record.heartbeat_at < lease
+    if execution_id in server.runner.running() or (record.owner and alive):
+        raise HTTPException(409, f"execution {execution_id} is running ({record.owner or 'here'})")
     loaded = server.projects.load(record.project)
     snapshot = record.snapshot
     require_production(

@@ -71,14 +71,13 @@ class EmbeddedRunner:
         try:
             project = load_project(record.project_root)
             EmbeddedExecutor(self.store, project, copy.copy(self.options)).run(execution_id)
-        except Exception as error:  # the execution must not stay Running for ever
+        except Exception as error:  # a run that cannot start must not stay Queued for ever
             traceback.print_exc()
-            if self.store.execution(execution_id) is not None:
-                current = self.store.execution(execution_id)
-                if current is not None and current.ended_at is None and current.owner is None:
-                    self.store.update_execution(
-                        execution_id, status="Failed", error=f"could not start: {error}", ended_at=time.time()
-                    )
+            current = self.store.execution(execution_id)
+            if current is not None and current.ended_at is None and current.started_at is None:
+                self.store.update_execution(
+                    execution_id, status="Failed", error=f"could not start: {error}", ended_at=time.time()
+                )
 
     def abort(self, execution_id: str, *, by: str | None = None) -> bool:
         from corral.engine import abort

@@ -85,7 +85,12 @@ class YamlIn(BaseModel):
 
 
 class GitSyncIn(BaseModel):
-    url: str = Field(min_length=1, description="repository URL (https, ssh, file) or a local path")
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"^(https?://|ssh://|git://|file://|git@|/)",
+        description="repository URL (https, ssh, git, file) or an absolute local path",
+    )
     ref: str = Field("main", min_length=1, description="a branch, tag or commit")
 
 
