@@ -36,9 +36,7 @@ def test_run_form_lists_the_inputs_of_the_pipeline_its_service_and_infrastructur
         "us-east-1",
     )
     assert found["tag"]["source"] == "service demo_bg" and found["tag"]["default"] == "1"
-    assert (
-        found["subnets[0]"]["source"] == "infrastructure sandbox/sandbox" and found["subnets[0]"]["required"]
-    )
+    assert found["subnets[0]"]["source"] == "infrastructure sandbox/sandbox"
     assert found["downsizeOldServiceDelayInSecs"]["aws"] is None
 
 

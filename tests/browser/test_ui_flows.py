@@ -46,6 +46,7 @@ def test_allowed_values_live_logs_outputs_and_reject(served: tuple[Live, Api], p
     sign_in(page, live.url)
     page.goto(f"{live.url}/ui/#/projects/demo/pipelines/choose/run")
     target = page.get_by_role("combobox", name="Target")
+    target.wait_for()
     assert target.locator("option").all_inner_texts() == ["— choose —", "dev", "prod"]
     target.select_option("prod")
     shots(page, "form")
