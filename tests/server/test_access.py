@@ -167,3 +167,43 @@ def test_cli_adds_users_and_tokens(tmp_path: Path) -> None:
     ]
     again = runner.invoke(cli, ["user", "add", "cleo", "--data-dir", str(data)])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_corral_server_starts_with_an_admin_token_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .helpers import free_port
+
+    port = free_port()
+    token_file = tmp_path / "admin.token"
+    argv = [
+        sys.executable,
+        "-m",
+        "corral.cli",
+        "server",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--admin-token-file",
+        str(token_file),
+    ]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()  # type: ignore[union-attr]
+                time.sleep(0.1)
+        token = token_file.read_text().strip()
+        assert token.startswith("crl_") and token_file.stat().st_mode & 0o077 == 0
+        me = Api(f"http://127.0.0.1:{port}", token).get("/me")
+        assert (me["name"], me["admin"]) == ("admin", True)
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/me").status_code == 401
+    finally:
+        process.terminate()
+        process.wait(10)
