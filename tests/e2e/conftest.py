@@ -36,6 +36,16 @@ CLUSTER = "corral-demo"
 FAST_POLLS = PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05, round_window=30.0)
 
 
+SANDBOX_SPEED = 150  # sandbox seconds per real second: task starts, health checks, drains
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here and item.get_closest_marker("sandbox") is None:
+            item.add_marker(pytest.mark.sandbox(speed=SANDBOX_SPEED))
+
+
 def fast_options(**changes: Any) -> ExecutorOptions:
     options = ExecutorOptions(heartbeat=0.2, poll=0.05, lock_poll=0.1, log_flush=0.05, stop_grace=5.0)
     for key, value in changes.items():
