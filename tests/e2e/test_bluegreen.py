@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from corral.engine import approve
+from corral.engine import abort, approve
 
 from .conftest import Demo
 from .state import forward_group, healthy_targets, image_of, listener_actions, services
@@ -53,5 +54,21 @@ def test_a_rejected_swap_rolls_back_to_the_state_before(demo: Demo) -> None:
     rejected = bluegreen(demo, "2", approved=False)
     assert rejected.status in ("Failed", "Rejected", "Aborted"), rejected.status
     assert rejected.step("EcsBlueGreenRollback").status == "Success"
+    assert services(ecs) == before
+    assert routes(demo) == before_routes
+
+
+def test_an_abort_while_the_green_service_comes_up_rolls_back_to_the_state_before(demo: Demo) -> None:
+    assert bluegreen(demo, "1").status == "Success"
+    ecs = demo.client("ecs")
+    before, before_routes = services(ecs), routes(demo)
+    demo.sandbox.admin.set_images({"image": "*:slow", "startDelay": 300})
+    started = demo.start("demo_bluegreen", tag="slow")
+    started.wait_step("EcsBlueGreenCreateService")
+    time.sleep(0.3)  # into the wait for the green service's steady state
+    abort(started.id, store=demo.store)
+    aborted = started.result()
+    assert aborted.status == "Aborted"
+    assert aborted.step("EcsBlueGreenRollback").status == "Success"
     assert services(ecs) == before
     assert routes(demo) == before_routes
