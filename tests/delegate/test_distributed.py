@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from corral.delegate.temporal_runner import TemporalRunner
-from corral.engine import create_execution, get_execution
+from corral.engine import abort, approve, create_execution, get_execution
 from corral.store import Store
 from tests.engine.helpers import pipeline, shell, stage, step, write_project
 
@@ -130,7 +130,8 @@ def test_an_abort_signal_stops_a_waiting_step(
     record = create_execution(root, "slow", store=store)
     runner.start(record.id)
     wait_until(lambda: _status(store, record.id, "s/pause") == "Running", what="the wait to start")
-    assert runner.abort(record.id, by="alice")
+    # as `corral abort` does: through the store, which the workflow watches
+    assert abort(record.id, store=store, by="alice")
     assert runner.wait(record.id, 60) == "Aborted"
     assert _status(store, record.id, "s/pause") == "Aborted"
     assert _status(store, record.id, "s/never") is None
@@ -154,6 +155,23 @@ def test_an_approval_is_decided_by_a_signal(
     request = store.requests(record.id)[0]
     assert (request.status, request.decided_by, request.comment) == ("Approved", "bob", "go")
     assert "shipped" in _logs(store, record.id, "s/ship")
+
+
+def test_an_approval_made_through_the_store_reaches_the_workflow(
+    tmp_path: Path, store: Store, runner: TemporalRunner, delegates: StartDelegate
+) -> None:
+    approval = step("gate", "HarnessApproval", {"approvalMessage": "Ship it?"})
+    root = write_project(
+        tmp_path / "project", pipeline("gated", [stage("s", [approval, shell("ship", "echo shipped")])])
+    )
+    delegates("d", "default")
+    record = create_execution(root, "gated", store=store)
+    runner.start(record.id)
+    wait_until(lambda: bool(store.requests(record.id, waiting=True)), what="the approval request")
+    approve(record.id, False, by="carol", comment="not today", store=store)  # as `corral approve --reject`
+    assert runner.wait(record.id, 60) == "Failed"
+    assert _status(store, record.id, "s/gate") == "ApprovalRejected"
+    assert _status(store, record.id, "s/ship") is None
 
 
 def test_bad_tags_are_refused() -> None:

@@ -31,6 +31,7 @@ _UPDATE_TYPES: dict[str, type[Any]] = {
 }
 LOCK_LEASE = 24 * 3600.0  # locks are released by the workflow (ReleaseLock, or at its end)
 LOCK_POLL = 1.0
+STORE_POLL = 1.0  # how often the store is read for decisions and abort requests made elsewhere
 
 
 def update_to_json(update: m.Update) -> dict[str, Any]:
@@ -80,7 +81,15 @@ class ControlActivities:
         self._lock = threading.Lock()
 
     def activities(self) -> list[Any]:
-        return [self.record, self.prepare_stage, self.acquire_lock, self.release_lock, self.open_request]
+        return [
+            self.record,
+            self.prepare_stage,
+            self.acquire_lock,
+            self.release_lock,
+            self.open_request,
+            self.watch_abort,
+            self.await_decision,
+        ]
 
     def project(self, root: str) -> Project:
         with self._lock:
@@ -196,3 +205,34 @@ class ControlActivities:
             approvers=request.get("approvers") or {},
             inputs=request.get("inputs") or [],
         )
+
+    @activity.defn(name="corral.watch_abort")
+    async def watch_abort(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Returns {"by"} once someone asked the execution to abort through the store (`corral
+        abort`, the server); runs as long as the execution, heartbeating."""
+        execution_id = request["executionId"]
+        while True:
+            record = await asyncio.to_thread(self.store.execution, execution_id)
+            if record is not None and record.abort_requested:
+                return {"by": record.abort_by}
+            activity.heartbeat()
+            await asyncio.sleep(STORE_POLL)
+
+    @activity.defn(name="corral.await_decision")
+    async def await_decision(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The decision on a waiting approval or intervention once someone made it through the
+        store (`corral approve`, `corral intervene`); the workflow also takes signals."""
+        execution_id, command_id = request["executionId"], request["commandId"]
+        while True:
+            record = await asyncio.to_thread(self.store.request, execution_id, command_id)
+            if record is not None and record.status != "Waiting":
+                return {
+                    "commandId": command_id,
+                    "status": record.status,
+                    "action": record.decision,
+                    "comment": record.comment,
+                    "by": record.decided_by,
+                    "inputs": record.inputs if isinstance(record.inputs, dict) else {},
+                }
+            activity.heartbeat()
+            await asyncio.sleep(STORE_POLL)

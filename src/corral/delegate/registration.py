@@ -43,11 +43,13 @@ class Registration:
                 timeout=10.0,
             )
         except httpx.HTTPError as error:
-            return self._failed(f"cannot reach the Corral server at {self.server}: {error}")
+            self._failed(f"cannot reach the Corral server at {self.server}: {error}")
+            return None
         if answer.status_code >= 400:
-            return self._failed(
+            self._failed(
                 f"the Corral server answered {answer.status_code} to a heartbeat: {answer.text[:200]}"
             )
+            return None
         self.last_error = None
         self.delegate = dict(answer.json())
         return self.delegate
@@ -56,7 +58,6 @@ class Registration:
         if message != self.last_error:
             print(f"corral delegate: {message}; steps still run, retrying", file=sys.stderr, flush=True)
         self.last_error = message
-        return None
 
     def start(self) -> None:
         """Heartbeat every HEARTBEAT_EVERY seconds on a thread of its own."""

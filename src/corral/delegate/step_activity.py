@@ -148,7 +148,7 @@ class StepActivities:
             except Exception as error:
                 run.log.error(traceback.format_exc())
                 outcome = StepOutcome.failed(f"{run.type} failed unexpectedly: {error}")
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(outcome))
+            loop.call_soon_threadsafe(_settle, done, outcome)
 
         # a thread of its own: steps wait for long, and the default pool is small
         threading.Thread(target=target, name=f"corral-step-{run.key}", daemon=True).start()
@@ -177,6 +177,11 @@ class StepActivities:
                 ABORTED, outcome.outputs, "The step was aborted.", "Unknown", outcome.checkpoint
             )
         return outcome
+
+
+def _settle(future: asyncio.Future[StepOutcome], outcome: StepOutcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
 
 
 def _result(

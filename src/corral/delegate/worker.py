@@ -22,10 +22,20 @@ from .step_activity import StepActivities
 from .workflow import PipelineWorkflow
 
 MAX_CONCURRENT_STEPS = 100  # steps mostly wait (on ECS, timers, people)
+MAX_CONTROL_ACTIVITIES = 2000  # each running execution keeps one open (it watches for an abort)
 
 
-async def connect(target: str, namespace: str = "default") -> Client:
-    return await Client.connect(target, namespace=namespace)
+async def connect(target: str, namespace: str = "default", *, patience: float = 30.0) -> Client:
+    """A client; a server that is starting (or restarting) is waited for up to `patience` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while True:
+        try:
+            return await Client.connect(target, namespace=namespace)
+        except RuntimeError:  # refused, or "Frontend is not healthy yet"
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 def delegate_workers(
@@ -63,7 +73,7 @@ def control_worker(client: Client, store: Store) -> Worker:
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules("corral")
         ),
-        max_concurrent_activities=MAX_CONCURRENT_STEPS,
+        max_concurrent_activities=MAX_CONTROL_ACTIVITIES,
         graceful_shutdown_timeout=timedelta(seconds=1),
     )
 

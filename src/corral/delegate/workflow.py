@@ -87,6 +87,7 @@ class PipelineWorkflow:
         )
         commands = interpreter.start()
         await self._record(interpreter, started=True)
+        watcher = asyncio.create_task(self._watch_abort())
         self._dispatch(commands)
         while not interpreter.finished:
             await workflow.wait_condition(
@@ -102,9 +103,34 @@ class PipelineWorkflow:
             self._status = interpreter.status
             await self._record(interpreter, event=event, logs=logs)
             self._dispatch(commands)
+        watcher.cancel()
         for task in self._tasks.values():  # late answers (a second approval) are not waited for
             task.cancel()
         return interpreter.status
+
+    async def _watch_abort(self) -> None:
+        """An abort asked for through the store (`corral abort`) counts as the signal."""
+        try:
+            requested = await self._long_control(
+                "corral.watch_abort", {"executionId": self._job["executionId"]}, timedelta(days=30)
+            )
+        except (asyncio.CancelledError, ActivityError):
+            return
+        self.abort(requested)
+
+    async def _long_control(self, name: str, request: dict[str, Any], limit: timedelta) -> Any:
+        """A control activity that waits for long, heartbeating (moved to another control
+        worker when its own dies)."""
+        return await workflow.execute_activity(
+            name,
+            request,
+            task_queue=CONTROL_QUEUE,
+            start_to_close_timeout=limit,
+            heartbeat_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10)
+            ),
+        )
 
     async def _record(
         self,
@@ -249,14 +275,31 @@ class PipelineWorkflow:
         """The decision signalled for `command_id`, or "Expired" / "Cancelled"."""
         base = {"executionId": self._job["executionId"], "commandId": command_id}
         await self._control("corral.open_request", {**base, **record})
+        # a decision comes as a signal (the server) or is written to the store (`corral approve`)
+        from_store = asyncio.create_task(
+            self._long_control("corral.await_decision", base, timedelta(seconds=timeout + 3600))
+        )
         try:
-            await workflow.wait_condition(lambda: command_id in self._decisions, timeout=timeout)
+            await workflow.wait_condition(
+                lambda: command_id in self._decisions or from_store.done(), timeout=timeout
+            )
         except asyncio.CancelledError:
+            from_store.cancel()
             await self._control("corral.open_request", {**base, "close": {"status": "Cancelled"}})
             return "Cancelled"
         except TimeoutError:
+            from_store.cancel()
             await self._control("corral.open_request", {**base, "close": {"status": "Expired"}})
             return "Expired"
+        if command_id not in self._decisions:
+            try:
+                stored = from_store.result()
+            except ActivityError:
+                stored = {"status": "Expired"}
+            if stored.get("status") in ("Expired", "Cancelled"):
+                return str(stored["status"])
+            self._decisions[command_id] = stored
+        from_store.cancel()
         decision = self._decisions[command_id]
         close = {
             "status": decision.get("status"),
