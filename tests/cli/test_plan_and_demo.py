@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from corral.aws.poller import PollPolicy
 from corral.demo import pipeline_inputs, prepare_sandbox
+from corral.engine import approve
 from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
+from corral.store import Store
+from tests.engine.helpers import wait_until
 
 from .helpers import corral
 
@@ -72,8 +77,29 @@ def test_plan_shows_a_new_service_then_image_and_count_changes_and_changes_nothi
     assert as_json[0]["changed"] is True and "desiredCount" in as_json[0]["diff"]["service"]
 
 
+def spawn_approved(sandbox: Sandbox, tmp_path: Path, args: list[str]) -> Result:
+    """`corral run demo_bluegreen`, approved by another thread as soon as it waits."""
+    url = f"sqlite:///{tmp_path / 'corral.db'}"
+    store = Store.open(url)
+
+    def approve_when_waiting() -> None:
+        execution = wait_until(lambda: store.executions(limit=1), timeout=60)[0]
+        wait_until(lambda: store.requests(execution.id, waiting=True), timeout=60)
+        approve(execution.id, store=store)
+
+    approver = threading.Thread(target=approve_when_waiting, daemon=True)
+    approver.start()
+    try:
+        return corral(
+            "run", "demo_bluegreen", "--project", str(DEMO), "--store", url, *args, "--input", "tag=1"
+        )
+    finally:
+        approver.join(timeout=10)
+        store.close()
+
+
 def test_plan_of_blue_green_shows_the_listener_swap_and_an_unknown_input_exits_2(
-    sandbox: Sandbox, aws: list[str]
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
 ) -> None:
     prepared = prepare_sandbox(sandbox.endpoint_url)
     inputs = pipeline_inputs(prepared, "demo_bluegreen")
@@ -86,6 +112,15 @@ def test_plan_of_blue_green_shows_the_listener_swap_and_an_unknown_input_exits_2
     green = prepared["stageTargetGroupArn"].rsplit(":", 1)[-1]
     assert f"-prod listener: {blue}" in lines and f"+prod listener: {green}" in lines
     assert f"-stage listener: {green}" in lines and f"+stage listener: {blue}" in lines
+
+    # deployed once (the approval given from a second thread), a plan compares with the blue service
+    run = spawn_approved(sandbox, tmp_path, args)
+    assert run.exit_code == 0, run.output
+    result = corral("plan", "demo_bluegreen", "--project", str(DEMO), *args, "--input", "tag=2")
+    lines = result.output.splitlines()
+    assert "beside the blue one, demo-bg__1, which is compared here" in result.output
+    assert any(line.startswith("+") and line.endswith("demo/bg:2") for line in lines)
+    assert any(line.startswith("+") and line.endswith(blue) for line in lines)
 
     result = corral("plan", "demo_rolling", "--project", str(DEMO), "--input", "nosuch.input=1")
     assert result.exit_code == 2

@@ -160,7 +160,15 @@ def stage_plan(
     clients = _clients(project, rendered)
     if blue_green is not None:
         result.diffs["listeners"] = _listener_diff(clients.elbv2, blue_green)
-    live = _live_service(clients.ecs, rendered.cluster, name)
+    if blue_green is not None:
+        live = _blue_service(clients.ecs, rendered.cluster, name)
+        if live is not None:
+            result.note = (
+                f"Blue Green: a green service is made from these manifests beside the blue one, "
+                f"{live['serviceName']}, which is compared here"
+            )
+    else:
+        live = _live_service(clients.ecs, rendered.cluster, name)
     if live is None:
         result.new = True
         return result
@@ -174,6 +182,8 @@ def stage_plan(
             rendered.task_definition.request,
         )
     wanted = {k: desired_service[k] for k in SERVICE_FIELDS if k in desired_service}
+    if blue_green is not None:  # the green service registers in the stage listener's target group
+        wanted = _with_stage_group(wanted, _stage_group_arn(clients.elbv2, blue_green))
     result.diffs["service"] = diff("service", _shaped(live, wanted), wanted)
     result.diffs["auto scaling"] = _scaling_diff(clients, rendered, name)
     return result
@@ -259,6 +269,27 @@ def _listener_diff(elbv2: Any, spec: dict[str, Any]) -> list[str]:
     return diff("listeners", live, swapped)
 
 
+def _stage_group_arn(elbv2: Any, spec: dict[str, Any]) -> str | None:
+    arn = spec.get("stageListener")
+    if not (isinstance(arn, str) and arn.startswith("arn:")):
+        return None
+    for listener in elbv2.describe_listeners(ListenerArns=[arn])["Listeners"]:
+        for action in listener.get("DefaultActions", []):
+            if action.get("TargetGroupArn"):
+                return str(action["TargetGroupArn"])
+    return None
+
+
+def _with_stage_group(wanted: dict[str, Any], group_arn: str | None) -> dict[str, Any]:
+    if group_arn is None or "loadBalancers" not in wanted:
+        return wanted
+    balancers = [
+        {**lb, "targetGroupArn": group_arn} if "<+" in str(lb.get("targetGroupArn", "")) else lb
+        for lb in wanted["loadBalancers"]
+    ]
+    return {**wanted, "loadBalancers": balancers}
+
+
 def _forward_groups(listener: dict[str, Any]) -> str:
     groups: list[str] = []
     for action in listener.get("DefaultActions", []):
@@ -267,6 +298,19 @@ def _forward_groups(listener: dict[str, Any]) -> str:
         for group in action.get("ForwardConfig", {}).get("TargetGroups", []):
             groups.append(group["TargetGroupArn"].rsplit(":", 1)[-1])
     return ", ".join(sorted(set(groups))) or "(no forward)"
+
+
+def _blue_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:
+    """The Blue Green service that takes production traffic: `<name>__1` or `<name>__2`, the one
+    tagged BG_VERSION=BLUE (or the only one)."""
+    names = [f"{name}__1", f"{name}__2"]
+    answer = ecs.describe_services(cluster=cluster, services=names, include=["TAGS"])
+    found = [s for s in answer.get("services", []) if s.get("status") != "INACTIVE"]
+    for service in found:
+        tags = {t.get("key"): t.get("value") for t in service.get("tags", [])}
+        if tags.get("BG_VERSION") == "BLUE":
+            return dict(service)
+    return dict(found[0]) if len(found) == 1 else None
 
 
 def _live_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:
