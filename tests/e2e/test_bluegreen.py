@@ -72,3 +72,35 @@ def test_an_abort_while_the_green_service_comes_up_rolls_back_to_the_state_befor
     assert aborted.step("EcsBlueGreenRollback").status == "Success"
     assert services(ecs) == before
     assert routes(demo) == before_routes
+
+
+def _weights(demo: Demo) -> dict[str, int]:
+    (actions,) = listener_actions(demo.client("elbv2"), demo.prepared["prodListener"])
+    forward = next(a for a in actions if a["Type"] == "forward")
+    if forward.get("ForwardConfig"):
+        return {g["TargetGroupArn"]: g.get("Weight", 1) for g in forward["ForwardConfig"]["TargetGroups"]}
+    return {forward["TargetGroupArn"]: 1}
+
+
+def test_traffic_shift_moves_production_by_weights_and_rolls_back(demo: Demo) -> None:
+    prod_group, stage_group = demo.prepared["prodTargetGroupArn"], demo.prepared["stageTargetGroupArn"]
+    first = demo.run("demo_trafficshift", tag="1")
+    assert first.status == "Success", first.error
+    assert first.step("shift_half").outputs["trafficShifted"] is False
+    assert {k: v for k, v in _weights(demo).items() if v} == {stage_group: 100}
+    ecs = demo.client("ecs")
+    live = services(ecs)
+    assert list(live) == ["demo-bg__1"] and live["demo-bg__1"]["tags"]["BG_VERSION"] == "BLUE"
+
+    before, weights = services(ecs), _weights(demo)
+    # the prod rule forwards to both groups now: the stage group is inferred; the second shift fails
+    failed = demo.run("demo_trafficshift", tag="2", weightPercentage="101", stageTargetGroupArn="")
+    assert failed.status == "Failed"
+    assert [s.identifier for s in failed.steps if s.status == "Failed"] == ["shift_all"], [
+        (s.identifier, s.error) for s in failed.steps
+    ]
+    assert failed.step("shift_half").status == "Success"
+    assert failed.step("EcsBlueGreenTrafficShiftRollback").outputs["rollbackSkipped"] is False
+    assert _weights(demo) == weights
+    assert services(ecs) == before
+    assert prod_group not in {k for k, v in _weights(demo).items() if v}

@@ -70,6 +70,8 @@ def pipeline_inputs(prepared: dict[str, Any], pipeline_id: str) -> dict[str, Any
     inputs = {"subnets[0]": prepared["subnets[0]"], "securityGroups[0]": prepared["securityGroups[0]"]}
     if pipeline_id == "demo_bluegreen":
         inputs |= {key: prepared[key] for key in ("loadBalancer", "prodListener", "stageListener")}
+    if pipeline_id == "demo_trafficshift":
+        inputs |= {key: prepared[key] for key in ("loadBalancer", "prodListener", "stageTargetGroupArn")}
     return inputs
 
 
