@@ -207,3 +207,14 @@ def test_corral_server_starts_with_an_admin_token_file(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_web_ui_is_served_at_ui_when_present(live: Live) -> None:
+    from corral.server.app import UI_STATIC
+
+    if not (UI_STATIC / "index.html").is_file():
+        return  # the UI is not part of this build
+    http = httpx.Client(base_url=live.url)
+    assert http.get("/").headers["location"] == "/ui/"
+    page = http.get("/ui/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
