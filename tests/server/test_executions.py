@@ -3,6 +3,9 @@ approvals, abort and resume."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from .helpers import Api, Live
 
 
@@ -106,3 +109,24 @@ def test_resume_refuses_a_running_execution(demo: Api) -> None:
     assert "is running" in demo.post(f"/executions/{execution_id}/resume", {}, 409).json()["detail"]
     demo.post(f"/executions/{execution_id}/abort", {}, 202)
     assert demo.wait(execution_id)["status"] == "Aborted"
+
+
+def test_a_restarted_server_continues_executions_left_behind(tmp_path: Path) -> None:
+    import socket
+
+    from corral.engine import create_execution
+
+    from .helpers import demo_project, live_server
+
+    with live_server(tmp_path / "server") as first:
+        demo_project(first.client())
+        store = first.server.store
+        project = first.server.projects.load("demo")
+        queued = create_execution(project, "hello", store=store, triggered_by="admin").id
+        died = create_execution(project, "hello", store=store, triggered_by="admin").id
+        # a server process of this machine that is gone (pid far above pid_max) was running it
+        store.update_execution(died, owner=f"{socket.gethostname()}:99999999:dead", heartbeat_at=time.time())
+    with live_server(tmp_path / "server") as second:
+        api = second.client()
+        assert api.wait(queued)["status"] == "Success"
+        assert api.wait(died)["status"] == "Success"

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from corral.server import ServerSettings
 
 DATA_DIR = Path(".corral-server")
 
 
-def _settings(data_dir: Path, store: str | None, projects: Path | None, admin_token: str | None = None):  # type: ignore[no-untyped-def]
+def _settings(
+    data_dir: Path,
+    store: str | None,
+    projects: Path | None,
+    admin_token: str | None = None,
+    *,
+    resume: bool = True,
+) -> ServerSettings:
+    """resume: continue executions left behind by a server that stopped (not for `corral user`)."""
     from corral.server import ServerSettings
 
-    return ServerSettings(data_dir=data_dir, store_url=store, projects_dir=projects, admin_token=admin_token)
+    return ServerSettings(
+        data_dir=data_dir,
+        store_url=store,
+        projects_dir=projects,
+        admin_token=admin_token,
+        resume_left_behind=resume,
+    )
 
 
 def _admin_token(admin_token_file: Path | None) -> str | None:
@@ -126,7 +144,7 @@ def add_user(
     from corral.server import open_server
     from corral.server.accounts import ROLES
 
-    server = open_server(_settings(data_dir, store_url, projects))
+    server = open_server(_settings(data_dir, store_url, projects, resume=False))
     try:
         if server.accounts.user(name) is not None:
             raise click.ClickException(f"user {name} exists already")
@@ -159,7 +177,7 @@ def create_token(
     """Make an API token for a user and print it (only now: the server keeps a hash)."""
     from corral.server import open_server
 
-    server = open_server(_settings(data_dir, store_url, projects))
+    server = open_server(_settings(data_dir, store_url, projects, resume=False))
     try:
         if server.accounts.user(name) is None:
             raise click.ClickException(f"no user {name}")

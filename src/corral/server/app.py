@@ -24,7 +24,7 @@ from .audit import AuditLog
 from .database import migrate
 from .delegates import Delegates
 from .projects import Conflict, NotFound, ProjectFiles
-from .runner import EmbeddedRunner, Runner
+from .runner import EmbeddedRunner, Runner, left_behind
 from .settings import ServerSettings
 
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -67,6 +67,10 @@ def open_server(settings: ServerSettings, *, runner: Runner | None = None) -> Se
     )
     if settings.admin_token:
         bootstrap_admin(server, settings.admin_name, settings.admin_token)
+    if settings.resume_left_behind:
+        lease = getattr(settings.executor_options, "lease", 60.0)
+        for execution_id in left_behind(store, lease=lease):
+            server.runner.start(execution_id)
     return server
 
 

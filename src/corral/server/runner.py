@@ -11,7 +11,10 @@ executor; everything it needs is in the store (the project's folder is in the ex
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -108,3 +111,30 @@ class EmbeddedRunner:
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(timeout)
+
+
+def left_behind(store: Store, *, lease: float = 60.0) -> list[str]:
+    """Executions no live process runs: never started (the server stopped right after making
+    them), or whose owner stopped sending heartbeats or was a process of this machine that is gone."""
+    found = []
+    for record in store.executions(limit=1000):
+        if record.ended_at is not None:
+            continue
+        stale = record.heartbeat_at is None or time.time() - record.heartbeat_at >= lease
+        if record.owner is None or stale or _gone(record.owner):
+            found.append(record.id)
+    return found
+
+
+def _gone(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -26,6 +26,7 @@ class ServerSettings:
     admin_token: str | None = None  # the first admin's token (from --admin-token-file or the env)
     admin_name: str = "admin"
     executor_options: Any = None  # ExecutorOptions for every run
+    resume_left_behind: bool = True  # at start, continue executions whose process is gone
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
