@@ -187,7 +187,8 @@ def verify(base: str, **spec: object) -> dict:  # type: ignore[type-arg]
 
 def test_verify_passes_when_the_new_version_behaves(tmp_path: Path, store: Store) -> None:
     with http_server(lambda path: (200, "ok")) as base:
-        execution = run_one(tmp_path, store, [verify(base)])
+        # a whole second of 50 ms intervals: several measurements even on a loaded machine
+        execution = run_one(tmp_path, store, [verify(base, duration="1s")])
     result = execution.step("verify")
     assert result.status == "Success"
     assert result.outputs["verdict"] == "Successful"
