@@ -90,7 +90,10 @@ def main() -> None:
             "target": "≤ 300 MiB",
             "met": peak <= 300,
         },
-        {"metric": "RSS before the deployments: interpreter and imports, no client yet (MiB)", "value": round(before, 1)},
+        {
+            "metric": "RSS before the deployments: interpreter and imports, no client yet (MiB)",
+            "value": round(before, 1),
+        },
         {"metric": "wall time (s)", "value": round(wall, 1)},
         {
             "metric": "DescribeServices calls (shared poller, 10 services a call)",
