@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from corral.config import load_project
 from corral.engine import approve, create_execution, get_execution, run_pipeline
 from corral.engine.analysis import Limits, Measurement, Phase, assess
@@ -295,3 +297,15 @@ def test_verify_with_cloudwatch_metrics(tmp_path: Path, store: Store, monkeypatc
     strict = execution.step("strict")
     assert (strict.status, strict.failure_type) == ("IgnoreFailed", "Verification")
     assert "result 7.0 does not meet result < 5" in (strict.error or "")
+
+
+def test_scripts_never_see_corrals_own_keys(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORRAL_SECRETS_KEY", "the-key-that-decrypts-every-secret")
+    monkeypatch.setenv("CORRAL_ADMIN_TOKEN", "crl_admin")
+    script = 'echo "key=${CORRAL_SECRETS_KEY:-none} token=${CORRAL_ADMIN_TOKEN:-none}"'
+    execution = run_one(tmp_path, store, [shell("show", script)])
+    assert execution.step("show").status == "Success"
+    lines = [line.message for line in store.logs(execution.id, step_key="s/show")]
+    assert lines == ["key=none token=none"]

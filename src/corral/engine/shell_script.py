@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def run_shell_script(run: StepRun) -> StepOutcome:
     script = (source.get("spec") or {}).get("script") if isinstance(source, dict) else None
     if not isinstance(script, str):
         return StepOutcome.failed("spec.source.spec.script: expected the script's text")
-    env = dict(os.environ)
+    env = script_environment(os.environ)
     for index, variable in enumerate(spec.get("environmentVariables") or []):
         if not isinstance(variable, dict) or "name" not in variable:
             return StepOutcome.failed(f"spec.environmentVariables[{index}]: expected {{name, type, value}}")
@@ -138,3 +139,14 @@ def _read_outputs(path: Path) -> dict[str, str]:
         return {}
     parts = path.read_bytes().decode("utf-8", "replace").split("\0")
     return {parts[i]: parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+
+
+# Variables of Corral's own that hold keys or tokens: a script never sees them.
+PRIVATE_VARIABLES = ("CORRAL_SECRETS_KEY", "CORRAL_ADMIN_TOKEN", "CORRAL_TOKEN")
+
+
+def script_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The process environment a script starts from, less Corral's own keys and tokens."""
+    return {
+        k: v for k, v in environ.items() if k not in PRIVATE_VARIABLES and not k.startswith("CORRAL_SECRET")
+    }
