@@ -32,7 +32,9 @@ export async function runForm(view, project, pipeline) {
       const control = makeControl(field, id);
       controls.set(field.key, { field, control });
       return h("div", { class: "field" },
-        h("label", { for: id }, humanize(field.label), field.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null),
+        // the star is outside the label: the control's `required` already tells assistive tech
+        h("div", { class: "label-row" }, h("label", { for: id }, humanize(field.label)),
+          field.required ? h("span", { class: "req", "aria-hidden": "true", title: "required" }, "*") : null),
         control.node,
         h("p", { class: "hint", id: `${id}-hint` },
           h("code", {}, field.key),
