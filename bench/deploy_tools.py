@@ -1,8 +1,8 @@
 """Shared by the deployment benchmarks: a sandbox subprocess, a service to deploy, tool subprocesses.
 
-Each deployment tool runs in its own process, started by `run_tool`, so its CPU seconds and peak
-RSS come from `os.wait4` (the child's rusage) with neither the sandbox's nor the benchmark's own
-work mixed in. The sandbox is a `corral sandbox` subprocess too.
+Each deployment tool runs in its own process, started by `run_tool`, so its CPU seconds (from
+`os.wait4`, the child's rusage) and peak RSS (its VmHWM in /proc) have neither the sandbox's nor
+the benchmark's own work mixed in. The sandbox is a `corral sandbox` subprocess too.
 
 `python bench/deploy_tools.py corral ENDPOINT CLUSTER SERVICE IMAGE...` is the Corral side: one process
 running `corral.ecs.rolling.rolling_deploy` through the Python API, for each SERVICE given (in
@@ -201,7 +201,7 @@ class ToolRun:
 
 
 def run_tool(tool: str, args: list[str], env: dict[str, str], *, timeout: float = 900) -> ToolRun:
-    """Run one tool process to its end; CPU and peak RSS from its rusage (os.wait4)."""
+    """Run one tool process to its end; CPU from its rusage (os.wait4), peak RSS from its VmHWM."""
     started = time.time()
     process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
@@ -214,9 +214,29 @@ def run_tool(tool: str, args: list[str], env: dict[str, str], *, timeout: float 
             for service, at in DONE.findall(line):
                 done_at[service] = float(at)
 
+    # ru_maxrss of a child also counts the benchmark's own pages copied at fork (Linux records the
+    # old mm's high-water mark at exec), so the peak RSS is the child's VmHWM, read until it exits
+    peak_kib = 0
+    exited = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_kib
+        status_file = Path(f"/proc/{process.pid}/status")
+        while not exited.is_set():
+            try:
+                for line in status_file.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak_kib = max(peak_kib, int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            exited.wait(0.02)
+
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
+    exited.set()
     ended = time.time()
     process.returncode = os.waitstatus_to_exitcode(status)
     reader.join(5)
@@ -226,7 +246,7 @@ def run_tool(tool: str, args: list[str], env: dict[str, str], *, timeout: float 
         started=started,
         ended=ended,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=usage.ru_maxrss / 1024,
+        peak_rss_mib=peak_kib / 1024,
         output="".join(lines),
         done_at=done_at,
     )

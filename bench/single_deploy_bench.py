@@ -48,7 +48,9 @@ METHOD = """
 - **ECS read calls** are DescribeServices, ListTasks, DescribeTasks, DescribeTaskDefinition and
   ListServices from the sandbox's call log between the tool's start and end (the tools run one at
   a time). Application Auto Scaling calls are listed separately in the JSON.
-- **CPU seconds and peak RSS** are the tool process's own (`os.wait4` rusage; user + system).
+- **CPU seconds** are the tool process's own (`os.wait4` rusage; user + system). **Peak RSS** is
+  its VmHWM from /proc, sampled every 20 ms until it exits (rusage's ru_maxrss would include the
+  benchmark's own pages copied at fork).
 - Timings of the deployment itself scale with `--speed`: a task without a health check counts as
   healthy 40 sandbox seconds after it is RUNNING, so at speed S a deployment takes about 42/S real
   seconds plus the tool's own work. The poll cadence of each tool is in real seconds.
