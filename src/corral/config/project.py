@@ -27,6 +27,7 @@ from .entities.infrastructure import InfrastructureDefinition
 from .entities.pipeline import InputSet, Pipeline
 from .entities.secret import Secret
 from .entities.service import Service
+from .entities.trigger import Trigger
 from .problems import pick_model, problems_from_validation
 from .settings import FILES_DIR, SETTINGS_FILE, STATE_DIR, ProjectSettings
 from .yaml_source import Document, read_yaml
@@ -39,6 +40,7 @@ KINDS: dict[str, Any] = {
     "secret": Secret,
     "pipeline": Pipeline,
     "inputSet": InputSet,
+    "trigger": Trigger,
 }
 _ADAPTERS = {kind: TypeAdapter(model) for kind, model in KINDS.items()}
 _SKIP_DIRS = {STATE_DIR, FILES_DIR}
@@ -59,6 +61,7 @@ class Project:
     pipelines: dict[str, Pipeline] = field(default_factory=dict)
     # input set identifiers are unique per pipeline: (pipeline identifier, identifier)
     input_sets: dict[tuple[str, str], InputSet] = field(default_factory=dict)
+    triggers: dict[str, Trigger] = field(default_factory=dict)
     files_scanned: int = 0
     # identifiers of entities that did not load: references to them are not reported again
     broken: set[str] = field(default_factory=set)
@@ -91,6 +94,7 @@ class Project:
             "secret": self.secrets,
             "pipeline": self.pipelines,
             "inputSet": self.input_sets,
+            "trigger": self.triggers,
         }
         for kind, table in tables.items():
             for entity in table.values():
@@ -260,6 +264,8 @@ def _register(project: Project, kind: str, entity: Any) -> list[Problem]:
         table = project.secrets
     elif kind == "pipeline":
         table = project.pipelines
+    elif kind == "trigger":
+        table = project.triggers
     else:
         table, key = project.input_sets, (entity.pipeline.identifier, entity.identifier)
     if key in table:

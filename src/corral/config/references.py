@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from corral.errors import Problem, format_path
 
-from .entities.common import Entity, Variable, is_expression
+from .entities.common import Entity, Variable, is_expression, strip_scope
 from .entities.connector import AwsConnector, DockerRegistryConnector, GitConnector, GithubConnector
 from .entities.connector import connector_secret_refs as _connector_secret_refs
 from .entities.overrides import Overrides, ServiceOverrides
@@ -148,6 +148,17 @@ def reference_problems(project: Project) -> list[Problem]:
             check.missing(
                 input_set, ("inputSet", "pipeline", "identifier"), "pipeline", ref, project.pipelines
             )
+    for trigger in project.triggers.values():
+        if trigger.pipeline_identifier not in project.pipelines:
+            path: Path = ("trigger", "pipelineIdentifier")
+            check.missing(trigger, path, "pipeline", trigger.pipeline_identifier, project.pipelines)
+        if trigger.service_ref is not None and strip_scope(trigger.service_ref) not in project.services:
+            path = ("trigger", "serviceRef")
+            check.missing(trigger, path, "service", trigger.service_ref, project.services)
+        if trigger.source is not None and project.connector(trigger.source.spec.spec.connector_ref) is None:
+            path = ("trigger", "source", "spec", "spec", "connectorRef")
+            ref = trigger.source.spec.spec.connector_ref
+            check.missing(trigger, path, "connector", ref, project.connectors)
     return check.problems
 
 
