@@ -26,6 +26,7 @@ from .delegates import Delegates
 from .projects import Conflict, NotFound, ProjectFiles
 from .runner import EmbeddedRunner, Runner, left_behind
 from .settings import ServerSettings
+from .triggers import TriggerWatcher
 
 UI_STATIC = Path(__file__).parent / "ui" / "static"
 
@@ -41,8 +42,11 @@ class Server:
     delegates: Delegates
     projects: ProjectFiles
     runner: Runner
+    triggers: TriggerWatcher = None  # type: ignore[assignment]  # set by open_server
 
     def close(self) -> None:
+        if self.triggers is not None:
+            self.triggers.stop()
         self.runner.close()
         self.store.close()
 
@@ -65,6 +69,7 @@ def open_server(settings: ServerSettings, *, runner: Runner | None = None) -> Se
         ),
         runner=runner or EmbeddedRunner(store, options=settings.executor_options),
     )
+    server.triggers = TriggerWatcher(server)
     if settings.admin_token:
         bootstrap_admin(server, settings.admin_name, settings.admin_token)
     if settings.resume_left_behind:
@@ -115,7 +120,7 @@ def _ensure_key(settings: ServerSettings) -> None:
 
 
 def create_app(settings: ServerSettings | None = None, *, server: Server | None = None) -> FastAPI:
-    from . import routes_access, routes_delegates, routes_executions, routes_projects
+    from . import routes_access, routes_delegates, routes_executions, routes_projects, routes_triggers
 
     if server is None:
         assert settings is not None
@@ -123,7 +128,9 @@ def create_app(settings: ServerSettings | None = None, *, server: Server | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        server.triggers.start()
         yield
+        server.triggers.stop()
         server.runner.close()
 
     app = FastAPI(
@@ -140,7 +147,7 @@ def create_app(settings: ServerSettings | None = None, *, server: Server | None 
         server.store.executions(limit=1)
         return {"status": "ok"}
 
-    for module in (routes_access, routes_projects, routes_executions, routes_delegates):
+    for module in (routes_access, routes_projects, routes_executions, routes_delegates, routes_triggers):
         app.include_router(module.router, prefix="/api/v1")
     _errors(app)
     _mount_ui(app)

@@ -7,6 +7,8 @@
     projects      the projects the server holds, and the Git repository one was synced from
     delegates     registered delegates: tags, a hashed token, when they were last heard from
     audit_log     every change and every run: who, what, on what, when
+    trigger_polls each trigger's last poll: when, its error, whether its first poll is done
+    trigger_tags  every tag a trigger has seen, once (unique): digest, first seen, its execution
 
 `migrations/` creates them with its own Alembic version table, so the store's migrations and
 these evolve apart.
@@ -14,7 +16,18 @@ these evolve apart.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -83,4 +96,30 @@ audit_log = Table(
     Column("project", String(128)),
     Column("detail", Text, nullable=False),  # JSON object
     Index("ix_server_audit_at", "at"),
+)
+
+trigger_polls = Table(
+    "server_trigger_polls",
+    metadata,
+    Column("project", String(128), primary_key=True),
+    Column("trigger_id", String(128), primary_key=True),
+    Column("first_poll_at", Float, nullable=False),  # tags seen before it never run
+    Column("last_poll_at", Float, nullable=False),
+    Column("last_error", Text),
+)
+
+trigger_tags = Table(
+    "server_trigger_tags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(128), nullable=False),
+    Column("trigger_id", String(128), nullable=False),
+    Column("tag", String(255), nullable=False),
+    Column("digest", String(128)),
+    Column("first_seen", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # Existing, Started, Failed
+    Column("execution_id", String(64)),
+    Column("error", Text),
+    # the one guard against a double run: whoever inserts the row runs the tag
+    UniqueConstraint("project", "trigger_id", "tag", name="uq_server_trigger_tags"),
 )
