@@ -5,11 +5,13 @@ across a restart on the same database), and other tags do not run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
 
+from corral.server.triggers import TriggerWatcher
 from tests.artifacts.projects import registry_connector
 from tests.artifacts.registries import (
     DistributionRegistry,
@@ -124,7 +126,11 @@ def test_a_new_matching_tag_runs_the_pipeline_once(tmp_path: Path, registry: Dis
         api.post("/projects/shop/triggers/on_web/poll", expect=200)
         assert len(runs(api)) == 1
         push(registry, "1.3")
-        polled = api.post("/projects/shop/triggers/on_web/poll", expect=200).json()
-        assert polled["new_tags"] == ["1.3"]
+        # two watchers (as two servers on one database would be) polling at the same moment
+        watchers = [live.server.triggers, TriggerWatcher(live.server)]
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(lambda w: w.poll("shop", "on_web"), watchers))
+        assert sorted(len(o.executions) for o in outcomes) == [0, 1]
         assert len(runs(api)) == 2
-        api.wait(polled["executions"][0])
+        [started] = [o.executions[0] for o in outcomes if o.executions]
+        assert api.wait(started)["status"] == "Success"
