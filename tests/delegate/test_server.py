@@ -16,6 +16,7 @@ import uvicorn
 
 from corral.delegate.temporal_runner import TemporalRunner
 from corral.server import ServerSettings, create_app, open_server
+from corral.store import Store
 from tests.server.helpers import ADMIN_TOKEN, FAST, Api, free_port, pipeline, shell
 
 from .conftest import HEARTBEAT_TIMEOUT, StartDelegate, wait_until
@@ -38,11 +39,13 @@ RELEASE = pipeline(
 def server_on_temporal(data_dir: Path, temporal: str) -> Iterator[str]:
     """A live Corral server whose runner is a TemporalRunner (it also runs the workflows)."""
     settings = ServerSettings(data_dir=data_dir, admin_token=ADMIN_TOKEN, executor_options=FAST)
-    server = open_server(settings)
-    server.runner.close()
-    runner = TemporalRunner(server.store, target=temporal, heartbeat_timeout=HEARTBEAT_TIMEOUT)
-    runner.serve()
-    server.runner = runner
+
+    def on_temporal(store: Store) -> TemporalRunner:  # what `corral server --temporal` does
+        runner = TemporalRunner(store, target=temporal, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+        runner.serve()
+        return runner
+
+    server = open_server(settings, runner_factory=on_temporal)
     port = free_port()
     uv = uvicorn.Server(
         uvicorn.Config(create_app(server=server), host="127.0.0.1", port=port, log_level="warning")

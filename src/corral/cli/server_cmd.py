@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -93,6 +93,16 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     default=None,
     help="The first admin's token (made when the file does not exist); or set CORRAL_ADMIN_TOKEN.",
 )
+@click.option(
+    "--temporal",
+    metavar="HOST:PORT",
+    default=None,
+    help="Distributed mode: run pipelines as Temporal workflows, their steps on `corral delegate` "
+    "workers chosen by delegateSelectors (default: in this process).",
+)
+@click.option(
+    "--namespace", default="default", show_default=True, help="Temporal namespace (with --temporal)."
+)
 def server(
     host: str,
     port: int,
@@ -100,13 +110,26 @@ def server(
     store_url: str | None,
     projects: Path | None,
     admin_token_file: Path | None,
+    temporal: str | None,
+    namespace: str,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
 
-    from corral.server import create_app
+    from corral.server import create_app, open_server
 
-    app = create_app(_settings(data_dir, store_url, projects, _admin_token(admin_token_file)))
+    settings = _settings(data_dir, store_url, projects, _admin_token(admin_token_file))
+    factory = None
+    if temporal:
+
+        def factory(store: Any) -> Any:
+            from corral.delegate.temporal_runner import TemporalRunner
+
+            runner = TemporalRunner(store, target=temporal, namespace=namespace)
+            runner.serve()  # the pipeline workflows and control activities run in this process
+            return runner
+
+    app = create_app(server=open_server(settings, runner_factory=factory))
     if not app.state.server.accounts.has_admin():
         click.echo(
             "No admin yet: start with --admin-token-file FILE (or CORRAL_ADMIN_TOKEN) to make one.", err=True

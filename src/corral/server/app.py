@@ -8,7 +8,7 @@ Errors are JSON `{"detail": ...}`; a project that does not validate answers 422 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +51,13 @@ class Server:
         self.store.close()
 
 
-def open_server(settings: ServerSettings, *, runner: Runner | None = None) -> Server:
+def open_server(
+    settings: ServerSettings,
+    *,
+    runner: Runner | None = None,
+    runner_factory: Callable[[Store], Runner] | None = None,
+) -> Server:
+    """`runner_factory(store)` makes the runner once the store is open (distributed mode)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.store_url is None:
         (settings.data_dir / ".corral").mkdir(parents=True, exist_ok=True)
@@ -67,7 +73,12 @@ def open_server(settings: ServerSettings, *, runner: Runner | None = None) -> Se
         projects=ProjectFiles(
             settings.projects, key_file=settings.secrets_key_file, key_env=settings.key_env
         ),
-        runner=runner or EmbeddedRunner(store, options=settings.executor_options),
+        runner=runner
+        or (
+            runner_factory(store)
+            if runner_factory
+            else EmbeddedRunner(store, options=settings.executor_options)
+        ),
     )
     server.triggers = TriggerWatcher(server)
     if settings.admin_token:
