@@ -5,6 +5,7 @@ import { h, replace } from "./dom.js";
 import { executionView } from "./execution.js";
 import { entityDetail, entityList, history, kindByPath, projects, signIn } from "./pages.js";
 import { runForm } from "./run.js";
+import { triggersPage } from "./triggers.js";
 
 const view = document.getElementById("view");
 const who = document.getElementById("who");
@@ -32,6 +33,7 @@ async function route() {
     const [, project, section, id, action] = parts;
     if (!section) { location.replace(`#/projects/${encodeURIComponent(project)}/pipelines`); return; }
     if (section === "executions") return await history(view, project);
+    if (section === "triggers") return await triggersPage(view, project);
     if (!kindByPath(section)) return notFound();
     if (section === "pipelines" && id && action === "run") return await runForm(view, project, id);
     if (id) return await entityDetail(view, project, section, id, params.get("scope"));

@@ -74,6 +74,7 @@ export function projectNav(project, current) {
   const items = [
     ...KINDS.filter((k) => k.kind !== "inputSet").map((k) => [k.path, k.title]),
     ["executions", "Executions"],
+    ["triggers", "Triggers"],
   ];
   return h("nav", { class: "tabs", "aria-label": `Project ${project}` },
     items.map(([path, title]) => link(`#/projects/${enc(project)}/${path}`, title,
