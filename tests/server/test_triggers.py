@@ -20,7 +20,7 @@ from tests.artifacts.registries import (
     start_distribution_registry,
 )
 
-from .helpers import Api, live_server, pipeline, shell
+from .helpers import Api, free_port, live_server, pipeline, shell
 
 REPOSITORY = "team/trigger"
 TRIGGER = {
@@ -134,3 +134,32 @@ def test_a_new_matching_tag_runs_the_pipeline_once(tmp_path: Path, registry: Dis
         assert len(runs(api)) == 2
         [started] = [o.executions[0] for o in outcomes if o.executions]
         assert api.wait(started)["status"] == "Success"
+
+
+def test_an_unreachable_registry_is_the_triggers_last_error(tmp_path: Path) -> None:
+    with live_server(tmp_path / "server") as live:
+        api = live.client()
+        api.post("/projects", {"name": "shop"}, 201)
+        connector = registry_connector(f"http://127.0.0.1:{free_port()}")
+        text = "---\n".join([connector, ECHO, yaml.safe_dump(TRIGGER, sort_keys=False)])
+        api.put("/projects/shop/entities", {"yaml": text}, 200)
+        polled = api.post("/projects/shop/triggers/on_web/poll", expect=200).json()
+        assert polled["error"] and polled["new_tags"] == []
+        [listed] = api.get("/projects/shop/triggers")
+        assert listed["last_error"] == polled["error"]
+        assert api.get("/projects/shop/triggers/on_web/history") == []
+
+
+def test_a_trigger_names_its_problems(tmp_path: Path) -> None:
+    bad_pattern = yaml.safe_load(yaml.safe_dump(TRIGGER))
+    bad_pattern["trigger"]["tagPattern"] = "(("
+    two_sources = yaml.safe_load(yaml.safe_dump(TRIGGER))
+    two_sources["trigger"].update(identifier="twice", serviceRef="web")
+    broken = [bad_pattern, two_sources]
+    with live_server(tmp_path / "server") as live:
+        api = live.client()
+        api.post("/projects", {"name": "shop"}, 201)
+        text = "---\n".join([ECHO, yaml.safe_dump_all(broken, sort_keys=False)])
+        problems = api.put("/projects/shop/entities", {"yaml": text}, 422).json()["problems"]
+        paths = sorted(p["path"] for p in problems)
+        assert paths == ["trigger.source", "trigger.tagPattern"], problems
