@@ -148,6 +148,7 @@ def test_an_unreachable_registry_is_the_triggers_last_error(tmp_path: Path) -> N
         [listed] = api.get("/projects/shop/triggers")
         assert listed["last_error"] == polled["error"]
         assert api.get("/projects/shop/triggers/on_web/history") == []
+        assert live.server.triggers.poll_due() == []  # a failed poll also waits its interval (1h)
 
 
 def test_a_trigger_names_its_problems(tmp_path: Path) -> None:

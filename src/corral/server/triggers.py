@@ -94,7 +94,7 @@ class TriggerWatcher:
                 project = self.server.projects.load(name)
             except Exception:  # a project that does not load has no triggers to run
                 continue
-            polls = self._polls(name)
+            polls = self._polls(name, done=False)  # a failed poll also waits its interval
             for trigger in project.triggers.values():
                 last = polls.get(trigger.identifier)
                 if trigger.enabled and (last is None or time.time() - last >= trigger.interval_seconds):
@@ -236,11 +236,12 @@ class TriggerWatcher:
         with self.server.store.engine.begin() as conn:
             return {row.tag for row in conn.execute(query)}
 
-    def _polls(self, project: str) -> dict[str, float]:
-        """trigger id -> last poll time, for the triggers with a successful first poll."""
+    def _polls(self, project: str, *, done: bool = True) -> dict[str, float]:
+        """trigger id -> last poll time; with done, only the triggers whose first poll succeeded."""
         query = select(trigger_polls).where(trigger_polls.c.project == project)
         with self.server.store.engine.begin() as conn:
-            return {row.trigger_id: row.last_poll_at for row in conn.execute(query) if row.first_poll_at}
+            rows = conn.execute(query).all()
+        return {row.trigger_id: row.last_poll_at for row in rows if row.first_poll_at or not done}
 
     def _record_poll(
         self, project: str, trigger_id: str, at: float, error: str | None, *, first: bool
