@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from corral.server.triggers import TriggerWatcher
-from tests.artifacts.projects import registry_connector
+from tests.artifacts.projects import registry_connector, service, source
 from tests.artifacts.registries import (
     DistributionRegistry,
     push_image,
@@ -164,3 +164,26 @@ def test_a_trigger_names_its_problems(tmp_path: Path) -> None:
         problems = api.put("/projects/shop/entities", {"yaml": text}, 422).json()["problems"]
         paths = sorted(p["path"] for p in problems)
         assert paths == ["trigger.source", "trigger.tagPattern"], problems
+
+
+def test_a_trigger_on_a_services_artifact_source(tmp_path: Path, registry: DistributionRegistry) -> None:
+    on_service = yaml.safe_load(yaml.safe_dump(TRIGGER))
+    del on_service["trigger"]["source"]
+    on_service["trigger"].update(identifier="on_service", serviceRef="web", artifactRef="web")
+    push(registry, "1.0")
+    with live_server(tmp_path / "server") as live:
+        api = live.client()
+        api.post("/projects", {"name": "shop"}, 201)
+        api.put("/projects/shop/secrets/registry_password", {"value": registry.password}, 200)
+        connector = registry_connector(registry.url, username=registry.username)
+        web = service(source("web", imagePath=REPOSITORY, tag="<+input>"))
+        text = "---\n".join([connector, web, ECHO, yaml.safe_dump(on_service, sort_keys=False)])
+        api.put("/projects/shop/entities", {"yaml": text}, 200)
+        first = api.post("/projects/shop/triggers/on_service/poll", expect=200).json()
+        assert first["error"] is None and "1.0" in first["new_tags"] and first["executions"] == []
+        push(registry, "1.4")
+        polled = api.post("/projects/shop/triggers/on_service/poll", expect=200).json()
+        assert polled["new_tags"] == ["1.4"]
+        assert api.wait(polled["executions"][0])["status"] == "Success"
+        [listed] = api.get("/projects/shop/triggers")
+        assert listed["source"] == "service web/web"
