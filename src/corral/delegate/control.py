@@ -10,7 +10,6 @@ distributed runs like embedded ones.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -21,11 +20,11 @@ from temporalio import activity
 from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.engine import messages as m
+from corral.engine.embedded import apply_update
 from corral.engine.targets import prepare_target
 from corral.errors import CorralError
 from corral.store import Store, Write
 
-_TERMINAL = {m.SUCCESS, m.FAILED, m.ABORTED, m.EXPIRED}
 _UPDATE_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (m.StepUpdate, m.StageUpdate, m.PipelineUpdate)
 }
@@ -41,35 +40,6 @@ def update_to_json(update: m.Update) -> dict[str, Any]:
 def update_from_json(data: dict[str, Any]) -> m.Update:
     update: m.Update = _UPDATE_TYPES[data["kind"]](**data["data"])
     return update
-
-
-def apply_update(batch: Write, update: m.Update, now: float) -> None:
-    """The rows an update changes (as EmbeddedExecutor._apply writes them)."""
-    if isinstance(update, m.PipelineUpdate):
-        batch.execution["status"] = update.status
-        batch.execution["error"] = update.error
-        if update.status in _TERMINAL:
-            batch.execution["ended_at"] = now
-    elif isinstance(update, m.StageUpdate):
-        batch.stages.append(
-            {
-                "key": update.key,
-                "position": update.position,
-                "identifier": update.identifier,
-                "name": update.name,
-                "status": update.status,
-                "error": update.error,
-                "rolled_back": update.rolled_back,
-                "started_at": now if update.status != m.SKIPPED else None,
-                "ended_at": now if update.status in _TERMINAL or update.status == m.SKIPPED else None,
-            }
-        )
-    else:
-        row = dataclasses.asdict(update)
-        row["outputs"] = row["outputs"] or {}
-        row["started_at"] = now if update.status != m.SKIPPED else None
-        row["ended_at"] = now if update.status in m.FINISHED else None
-        batch.steps.append(row)
 
 
 class ControlActivities:

@@ -29,7 +29,7 @@ from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
-from corral.engine.runtime_values import KEEP_FOR_LATER
+from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
 from corral.engine.steps import (
     ABORTED,
     EXPIRED,
@@ -194,7 +194,7 @@ def _result(
     event = m.StepFinished(
         command.id,
         outcome.status,
-        _masked(dict(outcome.outputs), masker),
+        masked(dict(outcome.outputs), masker),
         masker(outcome.error) if outcome.error else None,
         outcome.failure_type,
         outcome.checkpoint if outcome.checkpoint is not None else state["checkpoint"],
@@ -213,7 +213,7 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
 
 
 def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
-    if not _has_expression(spec):
+    if not has_expression(spec):
         return spec
     if secrets is None:
         raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
@@ -229,23 +229,3 @@ def _masker(secrets: SecretResolver | None) -> Callable[[str], str]:
         return ExpressionContext(used_secrets={v for v in secrets.used.values() if v}).mask(text)
 
     return mask
-
-
-def _masked(value: Any, masker: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return masker(value)
-    if isinstance(value, dict):
-        return {k: _masked(v, masker) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, masker) for v in value]
-    return value
-
-
-def _has_expression(value: Any) -> bool:
-    if isinstance(value, str):
-        return "<+" in value
-    if isinstance(value, dict):
-        return any(_has_expression(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_expression(v) for v in value)
-    return False

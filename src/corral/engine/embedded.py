@@ -37,7 +37,7 @@ from corral.store import Store, Write
 from . import messages as m
 from .interpreter import Interpreter, RunInfo
 from .plan import build_plan
-from .runtime_values import KEEP_FOR_LATER
+from .runtime_values import KEEP_FOR_LATER, has_expression, masked
 from .steps import ABORTED, EXPIRED, FAILED, PriorStep, StageTarget, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 
@@ -215,31 +215,7 @@ class EmbeddedExecutor:
     def _apply(self, batch: Write, update: m.Update, now: float) -> None:
         if self.options.on_update is not None:
             self.options.on_update(self.execution_id, update)
-        if isinstance(update, m.PipelineUpdate):
-            batch.execution["status"] = update.status
-            batch.execution["error"] = update.error
-            if update.status in _TERMINAL:
-                batch.execution["ended_at"] = now
-        elif isinstance(update, m.StageUpdate):
-            batch.stages.append(
-                {
-                    "key": update.key,
-                    "position": update.position,
-                    "identifier": update.identifier,
-                    "name": update.name,
-                    "status": update.status,
-                    "error": update.error,
-                    "rolled_back": update.rolled_back,
-                    "started_at": now if update.status != m.SKIPPED else None,
-                    "ended_at": now if update.status in _TERMINAL or update.status == m.SKIPPED else None,
-                }
-            )
-        else:
-            row = dataclasses.asdict(update)
-            row["outputs"] = row["outputs"] or {}
-            row["started_at"] = now if update.status != m.SKIPPED else None
-            row["ended_at"] = now if update.status in m.FINISHED else None
-            batch.steps.append(row)
+        apply_update(batch, update, now)
 
     def _replayed(self, updates: list[m.Update]) -> Write:
         """After a replay: the rows whose last status differs from what the store has."""
@@ -464,7 +440,7 @@ class EmbeddedExecutor:
         return m.StepFinished(
             command.id,
             outcome.status,
-            _masked(dict(outcome.outputs), masker),
+            masked(dict(outcome.outputs), masker),
             masker(outcome.error) if outcome.error else None,
             outcome.failure_type,
             outcome.checkpoint if outcome.checkpoint is not None else latest[0],
@@ -509,7 +485,7 @@ class EmbeddedExecutor:
         return outcome
 
     def _with_secrets(self, spec: dict[str, Any]) -> dict[str, Any]:
-        if not _has_expression(spec):
+        if not has_expression(spec):
             return spec
         ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
         rendered: dict[str, Any] = render(spec, ctx, mode=Mode.FAIL, path="spec")
@@ -592,27 +568,6 @@ def _died_here(owner: str | None) -> bool:
     return False
 
 
-def _masked(value: Any, masker: Callable[[str], str]) -> Any:
-    """value with every secret read so far replaced, in every string: outputs are journaled."""
-    if isinstance(value, str):
-        return masker(value)
-    if isinstance(value, dict):
-        return {k: _masked(v, masker) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, masker) for v in value]
-    return value
-
-
-def _has_expression(value: Any) -> bool:
-    if isinstance(value, str):
-        return "<+" in value
-    if isinstance(value, dict):
-        return any(_has_expression(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_expression(v) for v in value)
-    return False
-
-
 def _failure_event(command: Any, error: str) -> m.Event:
     if isinstance(command, m.RunStep):
         return m.StepFinished(command.id, FAILED, error=error)
@@ -625,3 +580,32 @@ def _failure_event(command: Any, error: str) -> m.Event:
     if isinstance(command, m.AwaitApproval):
         return m.ApprovalDecided(command.id, "Rejected", comment=error)
     return m.InterventionDecided(command.id, None)
+
+
+def apply_update(batch: Write, update: m.Update, now: float) -> None:
+    """The store rows an interpreter update changes (embedded and distributed runs alike)."""
+    if isinstance(update, m.PipelineUpdate):
+        batch.execution["status"] = update.status
+        batch.execution["error"] = update.error
+        if update.status in _TERMINAL:
+            batch.execution["ended_at"] = now
+    elif isinstance(update, m.StageUpdate):
+        batch.stages.append(
+            {
+                "key": update.key,
+                "position": update.position,
+                "identifier": update.identifier,
+                "name": update.name,
+                "status": update.status,
+                "error": update.error,
+                "rolled_back": update.rolled_back,
+                "started_at": now if update.status != m.SKIPPED else None,
+                "ended_at": now if update.status in _TERMINAL or update.status == m.SKIPPED else None,
+            }
+        )
+    else:
+        row = dataclasses.asdict(update)
+        row["outputs"] = row["outputs"] or {}
+        row["started_at"] = now if update.status != m.SKIPPED else None
+        row["ended_at"] = now if update.status in m.FINISHED else None
+        batch.steps.append(row)

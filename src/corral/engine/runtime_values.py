@@ -13,7 +13,7 @@ fills them in, so no secret passes through the interpreter, its journal or its c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from corral.expressions import ExpressionContext, Mode, render
@@ -97,3 +97,24 @@ def stage_entry(stage: Mapping[str, Any]) -> dict[str, Any]:
         "variables": stage["variables"],
         "spec": {"execution": {"steps": steps}},
     }
+
+
+def masked(value: Any, masker: Callable[[str], str]) -> Any:
+    """value with every secret read so far replaced, in every string: outputs are journaled."""
+    if isinstance(value, str):
+        return masker(value)
+    if isinstance(value, dict):
+        return {k: masked(v, masker) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, masker) for v in value]
+    return value
+
+
+def has_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return "<+" in value
+    if isinstance(value, dict):
+        return any(has_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_expression(v) for v in value)
+    return False
