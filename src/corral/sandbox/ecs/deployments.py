@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import events, ids
+from . import events, events_bridge, ids
 from .tasks import RUNNING, STARTING, STOPPED, Task
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ def new_deployment(
     service.steady = False
     service.start_failures = 0
     service.backoff_until = 0.0
+    events_bridge.deployment_state_change(service, deployment, events_bridge.DEPLOYMENT_IN_PROGRESS, now)
     return deployment
 
 
@@ -126,6 +127,7 @@ def _trip(service: Service, failed: Deployment) -> None:
     failed.rollout_state_reason = CIRCUIT_BREAKER_FAILED
     failed.updated_at = now
     service.add_event(events.deployment_failed(service.name, failed.id))
+    events_bridge.deployment_state_change(service, failed, events_bridge.DEPLOYMENT_FAILED, now)
     target = service.last_completed
     if not service.deployment_configuration.circuit_breaker_rollback or target is None:
         return

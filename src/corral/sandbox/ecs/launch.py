@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import events, ids, tagging
+from . import events, events_bridge, ids, tagging
 from .exceptions import InvalidParameterException
 from .task_parts import Container, LoadBalancer, NetworkAttachment, ServiceRegistry, availability_zone
 from .tasks import PENDING, PROVISIONING, Task
@@ -94,6 +94,7 @@ def launch(
     if deployment is not None:
         deployment.tasks.append(task)
     task.start()
+    events_bridge.task_state_change(task)
     return task
 
 
@@ -174,7 +175,11 @@ def start_service_tasks(
     if instances is None and deployment.launch_type == "EC2":
         instances = place(service.cluster, count)
         if not instances:
-            service.add_event(events.no_container_instances(service.name), repeat=False)
+            if service.add_event(events.no_container_instances(service.name), repeat=False):
+                now = service.backend.now()
+                events_bridge.service_action(
+                    service, events_bridge.TASK_PLACEMENT_FAILURE, events_bridge.ERROR, now
+                )
             return []
     spec = service_spec(service, deployment)
     started = [

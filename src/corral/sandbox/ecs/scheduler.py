@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import events, launch
+from . import events, events_bridge, launch
 from .deployments import FAILED, IN_PROGRESS
 from .services import DRAINING, INACTIVE, Service
 from .tasks import SERVICE_SCHEDULER_INITIATED, STOPPED, Task
@@ -213,10 +213,12 @@ def _check_steady(service: Service) -> None:
         primary.complete(now)
         service.last_completed = primary
         service.add_event(events.deployment_completed(service.name, primary.id), at=now)
+        events_bridge.deployment_state_change(service, primary, events_bridge.DEPLOYMENT_COMPLETED, now)
         service.steady = False
     if not service.steady:
         at = now + STEADY_EVENT_OFFSET
         service.add_event(events.steady_state(service.name), at=at)
+        events_bridge.service_action(service, events_bridge.STEADY_STATE, events_bridge.INFO, at)
         service.steady_at.append(at)
         service.steady = True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AwsError
-from . import deployments, tagging, validation
+from . import deployments, events_bridge, tagging, validation
 from .exceptions import InvalidParameterException, ServiceNotActiveException
 from .services import ACTIVE, DAEMON, DRAINING, REPLICA, DeploymentConfiguration, Service
 from .task_parts import LoadBalancer, ServiceRegistry
@@ -182,6 +182,15 @@ def scale(service: Service, desired: int) -> None:
         return
     service.desired_count = service.primary.desired_count = max(0, desired)
     service.steady = False
+    # ECS sends this when it (here: Application Auto Scaling) sets the count, not for UpdateService
+    now = service.backend.now()
+    events_bridge.service_action(
+        service,
+        events_bridge.DESIRED_COUNT_UPDATED,
+        events_bridge.INFO,
+        now,
+        desiredCount=service.desired_count,
+    )
     service.request_evaluation()
 
 

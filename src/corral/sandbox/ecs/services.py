@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import to_datetime
-from . import deployments, events
+from . import deployments, events, events_bridge
 from .events import ServiceEvents
 from .task_parts import HealthFailure, LoadBalancer, ServiceRegistry
 from .tasks import (
@@ -139,8 +139,9 @@ class Service:
 
     # ------------------------------------------------------------------ events and evaluation
 
-    def add_event(self, message: str, *, repeat: bool = True, at: float | None = None) -> None:
-        self.events.add(self.backend.now() if at is None else at, message, repeat=repeat)
+    def add_event(self, message: str, *, repeat: bool = True, at: float | None = None) -> bool:
+        """Record a service event; False when it was not repeated (see ServiceEvents.add)."""
+        return self.events.add(self.backend.now() if at is None else at, message, repeat=repeat) is not None
 
     def request_evaluation(self) -> None:
         if not self.evaluation_pending:
@@ -242,7 +243,10 @@ class Service:
         if self.start_failures >= BACKOFF_AFTER:
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self.start_failures - BACKOFF_AFTER))
             self.backoff_until = self.backend.now() + delay
-            self.add_event(events.unable_to_start_consistently(self.name), repeat=False)
+            if self.add_event(events.unable_to_start_consistently(self.name), repeat=False):
+                events_bridge.service_action(
+                    self, events_bridge.TASK_START_IMPAIRED, events_bridge.WARN, self.backend.now()
+                )
 
     def _touch(self, task: Task) -> None:
         if task.deployment is not None:

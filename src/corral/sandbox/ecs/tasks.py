@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.timers import Timer
-from . import health
+from . import events_bridge, health
 from .task_parts import Container, HealthFailure, LoadBalancer, NetworkAttachment, ServiceRegistry, TaskTarget
 from .task_targets import TaskTargets
 
@@ -103,6 +103,8 @@ class Task(TaskTargets):
     targets: list[TaskTarget] = field(default_factory=list)
     registered_in: list[str] = field(default_factory=list)  # Cloud Map service ARNs
     ever_healthy: bool = False  # counted healthy at least once (set by the owning service)
+    # the (lastStatus, desiredStatus) last sent to EventBridge (events_bridge)
+    announced: tuple[str, str] | None = field(default=None, repr=False)
     _timers: list[Timer] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ queries
@@ -156,6 +158,7 @@ class Task(TaskTargets):
             self.network.status = "ATTACHED"
         self.connectivity_at = now
         self.pull_started_at = now
+        events_bridge.task_state_change(self)
         delay = max(c.image.start_delay for c in self.containers)
         failure = next((c.image.pull_failure for c in self.containers if c.image.pull_failure), None)
         if failure is not None:
@@ -189,6 +192,7 @@ class Task(TaskTargets):
         for container in self.containers:
             container.pulled()
         self._set_status(ACTIVATING)
+        events_bridge.task_state_change(self)
         registered = self._register_targets()
         if registered and self.owner is not None:
             self.owner.task_registered(self, registered)
@@ -202,6 +206,7 @@ class Task(TaskTargets):
         self.started_at = now
         for container in self.containers:
             container.started(self.id)
+        events_bridge.task_state_change(self)
         self._start_health_checks(now)
         self._schedule_exits()
         self._probes_changed()
@@ -301,6 +306,7 @@ class Task(TaskTargets):
         deregistered, delay = self._deregister_targets()
         if deregistered:
             self._set_status(DEACTIVATING)
+            events_bridge.task_state_change(self)
             self._schedule(delay if drain else 0.0, self._stop_containers)
         else:
             self._stop_containers()
@@ -310,6 +316,7 @@ class Task(TaskTargets):
         if self.last_status in (STOPPING, DEPROVISIONING, STOPPED):
             return
         self._set_status(STOPPING)
+        events_bridge.task_state_change(self)
         running = any(c.last_status == RUNNING for c in self.containers)
         self._schedule(self._sigterm_seconds() if running else 0.0, self._containers_stopped)
 
@@ -333,6 +340,7 @@ class Task(TaskTargets):
         if self.network is not None:
             self._set_status(DEPROVISIONING)
             self.network.status = "DELETED"
+            events_bridge.task_state_change(self)
             self._schedule(DEPROVISION_SECONDS, self._stopped)
         else:
             self._stopped()
@@ -342,6 +350,7 @@ class Task(TaskTargets):
             return
         self._set_status(STOPPED)
         self.stopped_at = self.backend.now()
+        events_bridge.task_state_change(self)
         self._schedule(KEEP_STOPPED_SECONDS, self._forget)
         if self.owner is not None:
             self.owner.task_stopped(self)
