@@ -53,6 +53,8 @@ class AwsSettings:
     role_arn: str | None = None
     external_id: str | None = field(default=None, repr=False)
     role_session_name: str = "corral"
+    # an SQS queue that an EventBridge rule fills with this Region's ECS events (corral.aws.events)
+    ecs_events_queue_url: str | None = None
 
 
 class Clients:

@@ -49,6 +49,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .budget import BudgetTimeout
+from .events import NUDGE_DELAY, SAFETY_INTERVAL, EcsEventFeed, ServiceEvent
 from .pagination import DESCRIBE_SERVICES_CHUNK, DESCRIBE_TASKS_CHUNK, chunked
 from .retry import Aborted, call_scope, is_retryable_error
 
@@ -72,6 +73,7 @@ class PollPolicy:
     slowest: float = 5.0
     min_gap: float = 0.25
     round_window: float = 30.0
+    with_events: float = SAFETY_INTERVAL  # between rounds while an ECS event feed is live
 
 
 class _Entry:
@@ -85,15 +87,18 @@ class _Entry:
         self.fetched_at = -math.inf  # monotonic start of the round that last answered
         self.error: BaseException | None = None
         self.handles = 0
+        self.eager_handles = 0  # watches that want a round at once (not content with events)
+        self.since = time.time()  # wall clock: events sent before the watch began are old news
         self.changed = threading.Condition(lock)
 
 
 class Watch:
     """A handle on one watched service or task of a poller (`ServiceWatch`, `TaskWatch`)."""
 
-    def __init__(self, poller: ClusterPoller, entry: _Entry) -> None:
+    def __init__(self, poller: ClusterPoller, entry: _Entry, *, lazy: bool = False) -> None:
         self._poller = poller
         self._entry = entry
+        self._lazy = lazy
         self._closed = False
 
     @property
@@ -106,10 +111,14 @@ class Watch:
         *,
         deadline: float | None = None,
         abort: threading.Event | None = None,
+        lazy: bool = False,
     ) -> Description:
-        """Block until `predicate(description)` holds for a description fetched after this call."""
+        """Block until `predicate(description)` holds for a description fetched after this call.
+
+        `lazy`: with a live event feed, the first round waits for an event (or the safety
+        interval) instead of coming at once; without one it makes no difference."""
         started = time.monotonic()
-        self._poller._request_round(started)
+        self._poller._request_round(started + self._poller._first_round_delay(lazy))
         seen = -1
         entry = self._entry
         while True:
@@ -162,7 +171,7 @@ class Watch:
         """Stop watching; the poller's thread ends when nothing is watched any more."""
         if not self._closed:
             self._closed = True
-            self._poller._release(self._entry)
+            self._poller._release(self._entry, lazy=self._lazy)
 
     def __enter__(self) -> Self:
         return self
@@ -185,6 +194,7 @@ class ClusterPoller:
 
     kind: ClassVar[str] = "resource"
     chunk_size: ClassVar[int] = 10
+    uses_events: ClassVar[bool] = False  # whether an ECS event feed can tell it when to look
 
     def __init__(self, clients: Clients, cluster: str, *, policy: PollPolicy | None = None) -> None:
         self.cluster = cluster_name(cluster)
@@ -199,6 +209,7 @@ class ClusterPoller:
         self._interval = self.policy.fast
         self._next_round = math.inf
         self._last_round = -math.inf
+        self._feed: EcsEventFeed | None = None
 
     @classmethod
     def for_cluster(cls, clients: Clients, cluster: str, *, policy: PollPolicy | None = None) -> Self:
@@ -215,22 +226,61 @@ class ClusterPoller:
         with poller._lock:
             if not poller._entries:
                 poller._clients = clients  # an idle poller takes the newest credentials
+            queue = clients.settings.ecs_events_queue_url
+            if queue and cls.uses_events and (poller._feed is None or poller._feed.queue_url != queue):
+                if poller._feed is not None:
+                    poller._feed.unsubscribe(poller)
+                poller._feed = EcsEventFeed.for_queue(clients, queue)
+                if poller._thread is not None:
+                    poller._feed.subscribe(poller)
         return poller
 
-    def watch(self, identifier: str) -> Watch:
-        """Start watching a service (or task) by name, id or ARN."""
+    @property
+    def feed(self) -> EcsEventFeed | None:
+        """The ECS event feed that tells this poller when to look, if its connector has one."""
+        return self._feed
+
+    def _events_live(self) -> bool:
+        return self._feed is not None and self._feed.live
+
+    def _first_round_delay(self, lazy: bool) -> float:
+        return self.policy.with_events if lazy and self._events_live() else 0.0
+
+    def on_event(self, event: ServiceEvent) -> None:
+        """An ECS event about a service of this cluster (called by the feed's thread)."""
+        with self._lock:
+            for entry in self._entries.values():
+                if _name(entry.identifier) != event.service or event.sent_at < entry.since - 1:
+                    continue
+                if event.decides(_primary_id(entry.description)):
+                    self._schedule(time.monotonic() + NUDGE_DELAY)
+
+    def on_feed_lost(self) -> None:
+        """The feed stopped answering: poll at the normal interval from now on."""
+        with self._lock:
+            self._interval = self.policy.fast
+            self._schedule(time.monotonic())
+
+    def watch(self, identifier: str, *, lazy: bool = False) -> Watch:
+        """Start watching a service (or task) by name, id or ARN.
+
+        `lazy`: content with rounds that ECS events ask for while the event feed is live (see
+        `corral.aws.events`); an eager watch keeps the normal interval for the whole poller."""
         with self._lock:
             entry = self._entries.get(identifier)
             if entry is None:
                 entry = self._entries[identifier] = _Entry(identifier, self._lock)
             entry.handles += 1
+            entry.eager_handles += not lazy
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name=f"corral-{self.kind}-poller-{self.cluster}", daemon=True
                 )
                 self._thread.start()
-            self._schedule(time.monotonic())
-        return Watch(self, entry)
+                if self._feed is not None:
+                    self._feed.subscribe(self)
+            self._schedule(time.monotonic() + self._first_round_delay(lazy))
+        return Watch(self, entry, lazy=lazy)
 
     @property
     def polling(self) -> bool:
@@ -267,9 +317,10 @@ class ClusterPoller:
         with self._lock:
             self._schedule(at)
 
-    def _release(self, entry: _Entry) -> None:
+    def _release(self, entry: _Entry, *, lazy: bool = False) -> None:
         with self._lock:
             entry.handles -= 1
+            entry.eager_handles -= not lazy
             if entry.handles <= 0 and self._entries.get(entry.identifier) is entry:
                 del self._entries[entry.identifier]
             entry.changed.notify_all()
@@ -284,6 +335,9 @@ class ClusterPoller:
             with self._lock:
                 self._thread = None
             raise
+        finally:
+            if self._feed is not None:
+                self._feed.unsubscribe(self)
 
     def _loop(self) -> None:
         while True:
@@ -307,7 +361,12 @@ class ClusterPoller:
                 self._interval = (
                     policy.fast if changed else min(self._interval * policy.growth, policy.slowest)
                 )
-                self._schedule(time.monotonic() + self._interval)
+                interval = self._interval
+                if self._events_live() and not any(e.eager_handles for e in self._entries.values()):
+                    interval = (
+                        policy.with_events
+                    )  # events say when to look; this round is in case one is lost
+                self._schedule(time.monotonic() + interval)
 
     def _round(self, identifiers: list[str], started: float) -> bool:
         changed = False
@@ -358,6 +417,7 @@ class ServicePoller(ClusterPoller):
     """Batches DescribeServices (10 a call) for every service watched on one cluster."""
 
     kind = "service"
+    uses_events = True
     chunk_size = DESCRIBE_SERVICES_CHUNK
 
     def _describe(self, identifiers: list[str]) -> dict[str, Description]:
@@ -426,6 +486,17 @@ def cluster_name(cluster: str | None) -> str:
     if not cluster:
         return "default"
     return cluster.rsplit("/", 1)[-1] if cluster.startswith("arn:") else cluster
+
+
+def _name(identifier: str) -> str:
+    return identifier.rsplit("/", 1)[-1]
+
+
+def _primary_id(description: Description | None) -> str | None:
+    for deployment in (description or {}).get("deployments") or []:
+        if deployment.get("status") == "PRIMARY":
+            return str(deployment.get("id")) if deployment.get("id") else None
+    return None
 
 
 def _failed(identifiers: list[str], failure: dict[str, Any], found: dict[str, Description]) -> list[str]:

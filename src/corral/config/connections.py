@@ -81,13 +81,15 @@ def aws_settings(
         )
         secret_key = secrets.value(spec.secret_key_ref)
     cross = credential.cross_account_access
+    region = region or credential.region or DEFAULT_REGION
     return AwsSettings(
-        region=region or credential.region or DEFAULT_REGION,
+        region=region,
         endpoint_url=connector.spec.endpoint_url,
         access_key_id=access_key,
         secret_access_key=secret_key,
         role_arn=cross.cross_account_role_arn if cross else None,
         external_id=cross.external_id if cross else None,
+        ecs_events_queue_url=connector.spec.ecs_event_queues.get(region),
     )
 
 

@@ -213,9 +213,10 @@ def wait_for_steady_state(
         ctx, deployment_id, task_definition_arn, seen_events if seen_events is not None else set()
     )
     ctx.log.info(f"Waiting for Service {service_name} to reach steady state")
-    watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name)
+    # lazy: with an ECS event feed (corral.aws.events), events say when to describe the service
+    watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name, lazy=True)
     try:
-        watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort)
+        watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort, lazy=True)
     except TimeoutError as exc:
         raise StepTimedOut(
             f"Timed out waiting for service {service_name} to reach a steady state. "

@@ -177,6 +177,7 @@ def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:
         profile=None if resolved.access_key_id else os.environ.get("AWS_PROFILE") or None,
         role_arn=resolved.role_arn,
         external_id=resolved.external_id,
+        ecs_events_queue_url=resolved.ecs_events_queue_url,
     )
 
 
