@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import yaml
 
 from corral.errors import ConfigError, Problem, format_path
-from corral.manifests import FileStore, GitAuth, GitStore, ManifestFile, S3Store
+from corral.manifests.file_store import FileStore
+from corral.manifests.manifest_file import ManifestFile
 
 from .connections import aws_settings, git_remote
 from .entities.connector import AwsConnector, GitConnector, GithubConnector
@@ -46,6 +47,8 @@ def fetch_manifest_files(
     where = placed.owner.where((*store_path, "spec", "connectorRef"))
     connector = project.connector(store.spec.connector_ref)
     if isinstance(store, GitStoreConfig):
+        from corral.manifests.git_store import GitAuth, GitStore  # dulwich: only for Git stores
+
         if not isinstance(connector, GitConnector | GithubConnector):
             raise _store_problem(where, store_path, "expected a Git or Github connector")
         remote = git_remote(project, connector, secrets, repo_name=store.spec.repo_name)
@@ -62,6 +65,8 @@ def fetch_manifest_files(
     assert isinstance(store, S3StoreConfig)
     if not isinstance(connector, AwsConnector):
         raise _store_problem(where, store_path, "expected an Aws connector")
+    from corral.manifests.s3_store import S3Store  # botocore: only for S3 stores
+
     client = aws_settings(connector, secrets, region=store.spec.region).client("s3")
     return S3Store(client, store.spec.bucket_name).fetch(store.spec.paths)
 

@@ -12,6 +12,8 @@ One walk does both jobs, so conversion (`to_api`) and validation agree on what a
 
 A string that still holds `<+...>` or `${...}` is reported as unresolved rather than as the
 wrong type, because rendering it is what went wrong.
+
+The shapes come from `api_model`, which reads botocore's model files without importing botocore.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-import botocore.session
-from botocore.model import ListShape, MapShape, Shape, StructureShape
-
 from corral.errors import Problem, format_path
+from corral.manifests import api_model
+from corral.manifests.api_model import ListShape, MapShape, Shape, StructureShape
 from corral.manifests.unresolved import find_unresolved
 
 Path = tuple[str | int, ...]
@@ -58,8 +59,7 @@ _MISSING = object()
 @cache
 def input_shape(service: str, operation: str) -> StructureShape:
     """The request shape of one operation from botocore's own service model."""
-    model = botocore.session.get_session().get_service_model(service)
-    shape = model.operation_model(operation).input_shape
+    shape = api_model.input_shape(service, operation)
     assert isinstance(shape, StructureShape)
     return shape
 
