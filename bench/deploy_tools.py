@@ -263,7 +263,12 @@ def _corral(endpoint: str, cluster: str, services: list[str], image: str) -> int
     from corral.ecs.target import EcsTarget
 
     settings = AwsSettings(
-        region=REGION, endpoint_url=endpoint, access_key_id="testing", secret_access_key="testing"
+        region=REGION,
+        endpoint_url=endpoint,
+        access_key_id="testing",
+        secret_access_key="testing",
+        # an SQS queue of the Region's ECS events (corral.aws.events): steps look when events say
+        ecs_events_queue_url=os.environ.get("BENCH_EVENTS_QUEUE") or None,
     )
     # the default budget leaves half the burst and a fifth of the refill to other callers; "full"
     # takes the whole of the account's buckets (a release that owns the account)
