@@ -38,6 +38,7 @@ class AwsSettings:
     secret_access_key: str | None
     role_arn: str | None
     external_id: str | None
+    ecs_events_queue_url: str | None = None  # this Region's queue of ECS events, if the connector has one
 
     def client(self, service: str, *, config: Any = None) -> Any:
         """A boto3 client; `config` is a botocore Config (timeouts, retries)."""
