@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -52,6 +51,8 @@ def delegate(
     heartbeat_every: float,
 ) -> None:
     """Run steps of distributed pipelines on this machine, polling Temporal for work."""
+    import asyncio  # here, not at the top: `corral delegate --help` stays quick
+
     from corral.delegate.queues import normalize_tags
     from corral.delegate.registration import Registration
     from corral.delegate.worker import connect, control_worker, delegate_workers, run_workers

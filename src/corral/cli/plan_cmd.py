@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
-import yaml  # type: ignore[import-untyped]
 
 from corral.cli.run_support import (
     EXIT_SUCCESS,
@@ -193,6 +192,8 @@ def diff(part: str, live: Any, desired: Any) -> list[str]:
     """A unified diff of two values shown as YAML; empty when they are the same."""
     if live == desired:
         return []
+    import yaml  # type: ignore[import-untyped]  # only when there is a diff to show
+
     before = yaml.safe_dump(live, sort_keys=True, default_flow_style=False).splitlines()
     after = yaml.safe_dump(desired, sort_keys=True, default_flow_style=False).splitlines()
     return list(difflib.unified_diff(before, after, f"live {part}", f"planned {part}", lineterm="", n=2))

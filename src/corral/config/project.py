@@ -42,7 +42,7 @@ KINDS: dict[str, Any] = {
     "inputSet": InputSet,
     "trigger": Trigger,
 }
-_ADAPTERS = {kind: TypeAdapter(model) for kind, model in KINDS.items()}
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}  # made on first use: building one costs start-up time
 _SKIP_DIRS = {STATE_DIR, FILES_DIR}
 
 
@@ -192,6 +192,13 @@ def _read_file(project: Project, root: Path, path: Path) -> list[Problem]:
     return problems
 
 
+def _adapter(kind: str) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(KINDS[kind])
+    return adapter
+
+
 def _read_document(project: Project, document: Document) -> list[Problem]:
     data = document.data
     if data is None:
@@ -221,7 +228,7 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
     kind = known[0]
     body = data[kind]
     try:
-        entity = _ADAPTERS[kind].validate_python(body)
+        entity = _adapter(kind).validate_python(body)
     except ValidationError as error:
         if isinstance(body, dict) and isinstance(body.get("identifier"), str):
             project.broken.add(body["identifier"])
