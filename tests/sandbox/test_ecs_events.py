@@ -6,12 +6,18 @@ import datetime as dt
 import json
 import threading
 import time
+import urllib.parse
+import urllib.request
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from corral.sandbox import Sandbox
 
@@ -261,3 +267,37 @@ def test_a_long_poll_returns_as_soon_as_an_event_arrives(
     assert not poller.is_alive(), "ReceiveMessage returned before its 20 s WaitTimeSeconds"
     assert answer["messages"], "the long poll returned the event"
     assert json.loads(answer["messages"][0]["Body"])["source"] == "aws.ecs"
+
+
+def sqs_query(sandbox: Sandbox, params: dict[str, str]) -> ElementTree.Element:
+    """An SQS call in the query protocol, as botocore releases before SQS's JSON protocol send it."""
+    body = urllib.parse.urlencode({**params, "Version": "2012-11-05"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    request = AWSRequest(method="POST", url=sandbox.endpoint_url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials("testing", "testing"), "sqs", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    http = urllib.request.Request(
+        prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST"
+    )
+    with urllib.request.urlopen(http, timeout=10) as answer:
+        return ElementTree.fromstring(answer.read())
+
+
+@pytest.mark.sandbox(speed=50, throttling=False)
+def test_events_reach_clients_that_speak_the_sqs_query_protocol(
+    sandbox: Sandbox, subscription: Subscription
+) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    fargate_service(ecs, "apps", "web", fargate_definition(ecs, "web", "web:1"), 1)
+    answer = sqs_query(
+        sandbox,
+        {"Action": "ReceiveMessage", "QueueUrl": subscription.url, "WaitTimeSeconds": "10"},
+    )
+    namespace = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
+    message = answer.find("sqs:ReceiveMessageResult/sqs:Message", namespace)
+    assert message is not None
+    event = json.loads(message.findtext("sqs:Body", namespaces=namespace) or "")
+    assert event["detail"]["eventName"] == "SERVICE_DEPLOYMENT_IN_PROGRESS"
+    handle = message.findtext("sqs:ReceiptHandle", namespaces=namespace) or ""
+    sqs_query(sandbox, {"Action": "DeleteMessage", "QueueUrl": subscription.url, "ReceiptHandle": handle})

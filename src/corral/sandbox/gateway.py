@@ -2,8 +2,8 @@
 
 A request's service and Region come from its SigV4 credential scope, as AWS itself routes
 them. ECS, ELBv2, Application Auto Scaling and Cloud Map are Corral's own emulations;
-everything else (EC2, S3, IAM, STS, ECR, CloudWatch, Logs, Secrets Manager, SSM, ...) is
-answered by moto. Fault injection, throttling and the call log apply to all of them.
+everything else (EC2, S3, IAM, STS, ECR, CloudWatch, Logs, Secrets Manager, SSM, EventBridge,
+SQS, ...) is answered by moto. Fault injection, throttling and the call log apply to all of them.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ What a user of the sandbox should know:
 Layout: clusters.py, task_definitions.py (+ validation.py, fargate.py), tasks.py (lifecycle)
 with task_parts.py and task_targets.py (load balancer and Cloud Map side), launch.py,
 services.py, service_operations.py, deployments.py (and the circuit breaker), scheduler.py
-(rolling and DAEMON), events.py, health.py, views.py and responses.py (the API), backend.py.
+(rolling and DAEMON), events.py (service events), events_bridge.py (events on EventBridge),
+health.py, views.py and responses.py (the API), backend.py.
 Contracts with ELBv2, Cloud Map and Application Auto Scaling: docs/sandbox-internals.md.
 """
 
