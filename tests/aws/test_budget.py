@@ -23,20 +23,20 @@ class FakeClock:
         return self.now
 
 
-def test_default_budget_is_half_the_burst_then_80_percent_of_the_refill() -> None:
+def test_default_budget_is_the_whole_ecs_burst_then_the_whole_refill() -> None:
     clock = FakeClock()
     budget = RateBudget(clock=clock)
     burst, refill = BUCKETS["service-read"]
-    waits = [budget.reserve("acct", "us-east-1", "DescribeServices") for _ in range(int(burst * 0.5) + 2)]
-    assert waits[: int(burst * 0.5)] == [0.0] * int(burst * 0.5)
-    assert waits[-2:] == pytest.approx([1 / (refill * 0.8), 2 / (refill * 0.8)])
+    waits = [budget.reserve("acct", "us-east-1", "DescribeServices") for _ in range(int(burst) + 2)]
+    assert waits[: int(burst)] == [0.0] * int(burst)
+    assert waits[-2:] == pytest.approx([1 / refill, 2 / refill])
     clock.now += 10
     assert budget.reserve("acct", "us-east-1", "ListServices") == 0.0, "the bucket refilled"
 
 
 def test_buckets_are_per_scope_region_and_ecs_bucket() -> None:
     budget = RateBudget(clock=FakeClock())
-    capacity = int(BUCKETS["cluster-modify"][0] * 0.5)
+    capacity = int(BUCKETS["cluster-modify"][0])
     for _ in range(capacity):
         budget.reserve("acct", "us-east-1", "CreateCluster")
     assert budget.reserve("acct", "us-east-1", "DeleteCluster") > 0, "same bucket, drained"
@@ -57,7 +57,7 @@ def test_shares_are_configurable() -> None:
 
 def test_a_token_due_after_the_deadline_fails_at_once_without_taking_it() -> None:
     clock = FakeClock()
-    budget = RateBudget(clock=clock)
+    budget = RateBudget(refill_share=0.8, burst_share=0.5, clock=clock)
     for _ in range(int(BUCKETS["task-definition-modify"][0] * 0.5)):
         budget.reserve("acct", "r", "RegisterTaskDefinition")
     with pytest.raises(BudgetTimeout, match="RegisterTaskDefinition"):
@@ -69,7 +69,7 @@ def test_a_token_due_after_the_deadline_fails_at_once_without_taking_it() -> Non
 
 def test_an_aborted_wait_gives_its_token_back() -> None:
     clock = FakeClock()
-    budget = RateBudget(clock=clock)
+    budget = RateBudget(refill_share=0.8, burst_share=0.5, clock=clock)
     for _ in range(int(BUCKETS["cluster-modify"][0] * 0.5)):
         budget.reserve("acct", "r", "CreateCluster")
     aborted = threading.Event()
@@ -90,7 +90,7 @@ def test_the_call_counter_counts_attempts_by_service_and_operation(clients: Clie
 
 
 @pytest.mark.slow
-def test_a_burst_of_300_describe_services_stays_under_ecs_throttling(
+def test_a_burst_of_300_describe_services_gets_no_throttling_error_and_few_throttles(
     sandbox: Sandbox, clients: Clients
 ) -> None:
     clients.ecs.create_cluster(clusterName="burst")
@@ -103,7 +103,10 @@ def test_a_burst_of_300_describe_services_stays_under_ecs_throttling(
         answers = list(pool.map(describe, range(300)))
     assert answers == [1] * 300, "every call answered (the service does not exist)"
     outcomes = [c["outcome"] for c in sandbox.admin.calls() if c["operation"] == "DescribeServices"]
-    assert len(outcomes) == 300 and set(outcomes) == {"ok"}, "not one call was throttled"
+    assert outcomes.count("ok") == 300
+    # the budget takes ECS's whole bucket: a throttle (typically one, when the burst runs out and the
+    # latency of the first calls differs from the later ones') empties it, which resynchronises it
+    assert outcomes.count("ThrottlingException") <= 20, "at most once per thread, not repeatedly"
 
 
 def test_without_the_budget_the_same_burst_is_throttled(sandbox: Sandbox) -> None:
@@ -126,7 +129,7 @@ def test_the_budget_honours_the_call_scope_deadline() -> None:
     clock = FakeClock()
     budget = RateBudget(clock=clock)
     with call_scope(deadline=clock.now + 0.01):
-        for _ in range(int(BUCKETS["cluster-modify"][0] * 0.5)):
+        for _ in range(int(BUCKETS["cluster-modify"][0])):
             budget.acquire("acct", "r", "CreateCluster")
         with pytest.raises(BudgetTimeout):
             budget.acquire("acct", "r", "CreateCluster")

@@ -24,6 +24,9 @@ error reaches the caller; the last attempt starts no later than the deadline, an
 its error is raised. Without a deadline, a call is retried for `RetryPolicy.window` seconds
 (default 60) from its first failure. If the scope's `abort` event is set while a retry waits,
 `Aborted` is raised.
+
+A retried ECS attempt also waits for its token in the rate budget (`corral.aws.budget`), which
+learns from the throttling answers (`is_throttling`): a throttled bucket is treated as empty.
 """
 
 from __future__ import annotations
@@ -146,6 +149,17 @@ def call_scope(
         _scope.reset(token)
 
 
+def is_throttling(response: Any) -> bool:
+    """Whether an attempt's response (botocore's `(http_response, parsed)` pair) is a throttling error."""
+    if response is None:
+        return False
+    parsed = response[1] if isinstance(response, tuple) else response
+    error = parsed.get("Error") or {}
+    return bool(error) and (
+        error.get("Code", "") in THROTTLING_CODES or "Rate exceeded" in str(error.get("Message", ""))
+    )
+
+
 def is_retryable(response: Any = None, caught_exception: BaseException | None = None) -> bool:
     """Whether an attempt's outcome is throttling, a transient server error or a connection error.
 
@@ -161,12 +175,7 @@ def is_retryable(response: Any = None, caught_exception: BaseException | None = 
     code = error.get("Code", "")
     if not error and status < 500:
         return False
-    return (
-        code in THROTTLING_CODES
-        or code in TRANSIENT_CODES
-        or "Rate exceeded" in str(error.get("Message", ""))
-        or status >= 500
-    )
+    return is_throttling(parsed) or code in TRANSIENT_CODES or status >= 500
 
 
 def is_retryable_error(error: BaseException) -> bool:
