@@ -154,7 +154,8 @@ def service_data(service: str) -> dict[str, Any]:
 
 def _builtin_model(service: str) -> Path | None:
     """The model file in botocore's own data folder, when nothing else could take its place."""
-    if os.environ.get("AWS_DATA_PATH") or (Path.home() / ".aws" / "models").exists():
+    customer_models = os.path.join(os.path.expanduser("~"), ".aws", "models")  # as botocore finds it
+    if os.environ.get("AWS_DATA_PATH") or os.path.exists(customer_models):
         return None
     spec = find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
