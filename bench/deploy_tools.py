@@ -270,8 +270,8 @@ def _corral(endpoint: str, cluster: str, services: list[str], image: str) -> int
         # an SQS queue of the Region's ECS events (corral.aws.events): steps look when events say
         ecs_events_queue_url=os.environ.get("BENCH_EVENTS_QUEUE") or None,
     )
-    # the default budget leaves half the burst and a fifth of the refill to other callers; "full"
-    # takes the whole of the account's buckets (a release that owns the account)
+    # the default budget takes ECS's whole buckets and adapts to throttling (corral.aws.budget);
+    # "full" pins the shares at 1.0 (what the default was compared with when it took less)
     full = os.environ.get("BENCH_BUDGET") == "full"
     budget = RateBudget(refill_share=1.0, burst_share=1.0) if full else RateBudget()
     clients = Clients(settings, budget=budget)

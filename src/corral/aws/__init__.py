@@ -2,8 +2,11 @@
 
 - `clients`: `AwsSettings`, `Clients` (botocore clients with retry, budget and call counting built in)
 - `retry`: `call_scope` (deadline and abort for the enclosed calls), `RetryPolicy`, `Aborted`
-- `budget`: `RateBudget` (ECS token buckets at a share of the account's), `BudgetTimeout`, `CALLS`
+- `budget`: `RateBudget` (ECS's token buckets, whole by default, adaptive to throttling), `BudgetTimeout`,
+  `CALLS`
 - `poller`: `ServicePoller`, `TaskPoller`, `Watch`, `PollPolicy` (one poller per account/Region/cluster)
+- `events`: `EcsEventFeed` (ECS's EventBridge events from an SQS queue tell the pollers when to look);
+  `event_queue`: `ensure_event_queue` (the queue and rules)
 - `pagination`: `list_service_tasks`, `list_task_arns`, `describe_tasks`
 - `ecs_limits`: the ECS throttling buckets (shared with the sandbox)
 
