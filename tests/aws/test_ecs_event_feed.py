@@ -198,3 +198,13 @@ def test_a_queue_that_does_not_answer_falls_back_to_polling(sandbox: Sandbox) ->
     assert result.outputs["serviceName"] == "db"
     feed = EcsEventFeed.for_queue(clients, missing)
     wait_until(lambda: not feed.live)
+
+
+@pytest.mark.sandbox(speed=20)
+def test_a_deploy_that_changes_nothing_looks_at_once(sandbox: Sandbox, event_clients: Clients) -> None:
+    # no deployment starts, so no event will come: the step must describe the service at once
+    # (the poller's safety round is an hour away, the step's timeout two minutes)
+    target = fargate_target(sandbox, "same", "app:1")
+    first = rolling_deploy(StepContext.with_timeout(event_clients, 120), target, RollingDeployOptions())
+    again = rolling_deploy(StepContext.with_timeout(event_clients, 120), target, RollingDeployOptions())
+    assert again.outputs["deploymentId"] == first.outputs["deploymentId"]

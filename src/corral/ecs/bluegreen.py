@@ -128,7 +128,12 @@ def blue_green_create_service(
     ctx.check()
     with ctx.calls():
         wait_for_steady_state(
-            ctx, cluster, plan.green, deployment_id=deployment_id, task_definition_arn=task_definition_arn
+            ctx,
+            cluster,
+            plan.green,
+            deployment_id=deployment_id,
+            task_definition_arn=task_definition_arn,
+            just_started=True,  # _deploy_green always starts a deployment
         )
         if options.enable_auto_scaling_in_swap_step:
             ctx.log.info("Autoscaling is attached to the new service in the swap step")

@@ -63,7 +63,12 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
 
         ctx.log.section(WAIT_FOR_STEADY_STATE)
         service = wait_for_steady_state(
-            ctx, cluster, name, deployment_id=deployment_id, task_definition_arn=task_definition_arn
+            ctx,
+            cluster,
+            name,
+            deployment_id=deployment_id,
+            task_definition_arn=task_definition_arn,
+            just_started=True,
         )
         instances = service_instances(ctx, cluster, name)
         ctx.log.info("Deployment Successful.")

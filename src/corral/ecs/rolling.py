@@ -61,8 +61,14 @@ def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOp
         ctx.check()
 
         ctx.log.section(WAIT_FOR_STEADY_STATE)
+        before = services.primary_deployment_id(snapshot.live) if snapshot.live is not None else None
         service = wait_for_steady_state(
-            ctx, cluster, name, deployment_id=deployment_id, task_definition_arn=task_definition_arn
+            ctx,
+            cluster,
+            name,
+            deployment_id=deployment_id,
+            task_definition_arn=task_definition_arn,
+            just_started=deployment_id is not None and deployment_id != before,
         )
         ctx.log.section(DEPLOY)
         if service.get("schedulingStrategy") != "DAEMON":

@@ -204,8 +204,13 @@ def wait_for_steady_state(
     deployment_id: str | None,
     task_definition_arn: str,
     seen_events: set[str] | None = None,
+    just_started: bool = False,
 ) -> dict[str, Any]:
-    """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise."""
+    """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise.
+
+    `just_started`: the caller has just made this deployment, so ECS will say when it ends; with
+    an ECS event feed (corral.aws.events) the service is described when an event says so, not at
+    once. Otherwise (nothing changed, a re-run) it is described at once: it may be done already."""
     from corral.aws.poller import ServicePoller
     from corral.aws.retry import Aborted
 
@@ -213,10 +218,9 @@ def wait_for_steady_state(
         ctx, deployment_id, task_definition_arn, seen_events if seen_events is not None else set()
     )
     ctx.log.info(f"Waiting for Service {service_name} to reach steady state")
-    # lazy: with an ECS event feed (corral.aws.events), events say when to describe the service
-    watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name, lazy=True)
+    watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name, lazy=just_started)
     try:
-        watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort, lazy=True)
+        watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort, lazy=just_started)
     except TimeoutError as exc:
         raise StepTimedOut(
             f"Timed out waiting for service {service_name} to reach a steady state. "
