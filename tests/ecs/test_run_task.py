@@ -149,3 +149,23 @@ def test_run_task_failures_read_as_sentences() -> None:
         "Failed to start a task: RESOURCE:MEMORY on arn:aws:ecs:us-east-1:123456789012:container-instance/c/1",
         "Failed to start a task: AGENT: agent disconnected",
     ]
+
+
+def test_a_re_run_takes_the_tasks_its_first_attempt_started_and_starts_only_the_rest(env: EcsEnv) -> None:
+    # the first attempt's process died after starting 2 of the 3 tasks
+    first = run_task(env.context(), job(env, "worker:2", count=2, startedBy="corral-rerun"), RunTaskOptions())
+    again = run_task(
+        env.context(),
+        job(env, "worker:2", count=3, startedBy="corral-rerun"),
+        RunTaskOptions(adopt_started=True),
+    )
+
+    assert set(again.outputs["runTaskArns"][:2]) == set(first.outputs["runTaskArns"])
+    listed = env.ecs.list_tasks(cluster=env.cluster, startedBy="corral-rerun")["taskArns"]
+    assert sorted(listed) == sorted(again.outputs["runTaskArns"]), "3 tasks in all, not 5"
+    third = run_task(
+        env.context(),
+        job(env, "worker:2", count=3, startedBy="corral-rerun"),
+        RunTaskOptions(adopt_started=True),
+    )
+    assert sorted(third.outputs["runTaskArns"]) == sorted(again.outputs["runTaskArns"])

@@ -13,12 +13,13 @@ essential container exited with 0: the way to run a migration or a batch job as 
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from corral.aws.pagination import chunked
+from corral.aws.pagination import chunked, describe_tasks, list_task_arns
 from corral.errors import DeploymentError
 
 from .context import StepAborted, StepContext, StepTimedOut
@@ -36,6 +37,8 @@ LOOK_AROUND_SECONDS = 0.5  # how often the wait looks at every task while it wai
 class RunTaskOptions:
     skip_steady_state_check: bool = False
     wait_for_exit: bool = False  # wait until every task stopped; success = exit 0 in essential containers
+    # a re-run after a crash: tasks this startedBy already started count, only the rest are started
+    adopt_started: bool = False
 
 
 def run_task(ctx: StepContext, target: EcsTarget, options: RunTaskOptions) -> StepResult:
@@ -51,7 +54,7 @@ def run_task(ctx: StepContext, target: EcsTarget, options: RunTaskOptions) -> St
         task_definition_arn, _ = for_target(ctx, target)
         essentials = essential_containers(ctx, target, task_definition_arn)
         request = run_task_request(target, task_definition_arn, started_by)
-        tasks = start_tasks(ctx, request)
+        tasks = start_tasks(ctx, request, adopt=options.adopt_started)
         ctx.check()
 
         ctx.log.section(WAIT_FOR_STEADY_STATE)
@@ -95,20 +98,46 @@ def essential_containers(ctx: StepContext, target: EcsTarget, task_definition_ar
     return {c["name"] for c in definition.get("containerDefinitions", []) if c.get("essential", True)}
 
 
-def start_tasks(ctx: StepContext, request: dict[str, Any]) -> list[dict[str, Any]]:
-    """RunTask in calls of at most 10; fails naming every task ECS could not start."""
+def started_before(ctx: StepContext, cluster: str, started_by: str) -> list[dict[str, Any]]:
+    """The tasks (running or stopped) that carry this startedBy, oldest first."""
+    arns = [
+        arn
+        for status in ("RUNNING", "STOPPED")
+        for arn in list_task_arns(ctx.clients, cluster, started_by=started_by, desired_status=status)
+    ]
+    tasks = describe_tasks(ctx.clients, cluster, arns)
+    return sorted(tasks, key=lambda t: (str(t.get("createdAt") or ""), t["taskArn"]))
+
+
+def client_token(started_by: str, batch: int) -> str:
+    """The same for the same batch of the same run: a call retried after a lost answer, or made
+    again by a re-run of the step, starts no second batch where ECS honours the token."""
+    return hashlib.sha256(f"{started_by}/{batch}".encode()).hexdigest()[:64]
+
+
+def start_tasks(ctx: StepContext, request: dict[str, Any], *, adopt: bool = False) -> list[dict[str, Any]]:
+    """RunTask in calls of at most 10; fails naming every task ECS could not start.
+
+    `adopt`: the step runs again after its process stopped; the tasks its first attempt started
+    (same startedBy) are this run's, and only the missing ones are started."""
     total = request["count"]
+    tasks: list[dict[str, Any]] = []
+    if adopt:
+        tasks = started_before(ctx, request["cluster"], request["startedBy"])[:total]
+        if tasks:
+            ctx.log.info(
+                f"{len(tasks)} task(s) started by {request['startedBy']} before the restart; "
+                f"starting {total - len(tasks)} more"
+            )
     ctx.log.info(
-        f"Running {total} task(s) of task definition {request['taskDefinition']} in cluster "
+        f"Running {total - len(tasks)} task(s) of task definition {request['taskDefinition']} in cluster "
         f"{request['cluster']} (started by {request['startedBy']})"
     )
-    tasks: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
-    for batch in chunked(range(total), MAX_TASKS_PER_CALL):
-        # one token per call: a call retried after a lost answer starts no second batch
-        answer = ctx.clients.ecs.run_task(
-            **{**request, "count": len(batch), "clientToken": str(uuid.uuid4())}
-        )
+    first_new = len(tasks)
+    for number, batch in enumerate(chunked(range(first_new, total), MAX_TASKS_PER_CALL)):
+        token = client_token(request["startedBy"], first_new + number * MAX_TASKS_PER_CALL)
+        answer = ctx.clients.ecs.run_task(**{**request, "count": len(batch), "clientToken": token})
         tasks.extend(answer.get("tasks", []))
         failures.extend(answer.get("failures", []))
     for task in tasks:

@@ -386,6 +386,7 @@ def run_run_task(run: StepRun) -> StepOutcome:
     previous = run.previous_checkpoint or {}
     if previous.get("startedBy"):  # a re-run: its tasks carry the first attempt's startedBy
         target.run_task_request = {**(target.run_task_request or {}), "startedBy": previous["startedBy"]}
+        options.adopt_started = True
     return outcome(run, run_task.run_task(step_context(run, clients), target, options))
 
 
