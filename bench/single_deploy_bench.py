@@ -11,7 +11,7 @@ turn, alternating the order, each tool in its own process:
   noticing the end by polling DescribeServices (the shared poller's default interval),
 - corral-events: the same, with the AWS settings naming an SQS queue that EventBridge rules fill
   with the Region's ECS events (made once by `corral.aws.event_queue.ensure_event_queue`, what
-  `corral ecs-events setup` runs): the poller describes the service when an event can decide the
+  `corral connector ecs-events` runs): the poller describes the service when an event can decide the
   wait (corral.aws.events), and every 30 s in case one is lost,
 - ecs-deploy: `ecs deploy CLUSTER SERVICE --image app IMAGE` (AWS_ENDPOINT_URL, dummy keys),
 - waiter: RegisterTaskDefinition + UpdateService + boto3's `services_stable` waiter.
@@ -133,7 +133,7 @@ def one_round(sandbox: SandboxProcess, tool: str, image: str, network: str, queu
 
 
 def event_queue(sandbox: SandboxProcess) -> str:
-    """The queue and EventBridge rules of the Region's ECS events, as `corral ecs-events setup`
+    """The queue and EventBridge rules of the Region's ECS events, as `corral connector ecs-events`
     makes them."""
     from corral.aws.clients import AwsSettings, Clients
     from corral.aws.event_queue import ensure_event_queue

@@ -1,7 +1,7 @@
 """ECS events from an SQS queue tell the shared poller when to look (corral.aws.events).
 
 The sandbox publishes ECS's EventBridge events; `ensure_event_queue` makes the rules and the queue
-as `corral ecs-events setup` does; the rolling deploy step then notices the end of a deployment
+as `corral connector ecs-events` does; the rolling deploy step then notices the end of a deployment
 from an event, with a handful of DescribeServices instead of a poll every second or two.
 """
 

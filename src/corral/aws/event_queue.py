@@ -54,7 +54,7 @@ def ensure_event_queue(clients: Clients, name: str = "corral-ecs-events") -> Eve
             Name=rule,
             EventPattern=json.dumps(pattern),
             State="ENABLED",
-            Description="ECS events for Corral's deployment steps (corral ecs-events setup)",
+            Description="ECS events for Corral's deployment steps (corral connector ecs-events)",
         )["RuleArn"]
         events.put_targets(Rule=rule, Targets=[{"Id": "corral-queue", "Arn": queue_arn}])
         rules.append(rule_arn)

@@ -3,7 +3,7 @@
 Polling DescribeServices is how every tool notices that a deployment is done, and it spends the
 account's ECS read budget. ECS also publishes what happens to EventBridge ("ECS Deployment State
 Change", "ECS Service Action", "ECS Task State Change"). With a rule that sends them to an SQS
-queue (`corral ecs-events setup` makes both) and the queue's URL in the AWS connector
+queue (`corral connector ecs-events` makes both) and the queue's URL in the AWS connector
 (`ecsEventQueues: {us-east-1: https://sqs...}`), Corral reads the queue instead of polling:
 
 - one `EcsEventFeed` per (account or endpoint, queue) in the process: one thread long-polls the

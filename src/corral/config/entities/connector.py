@@ -58,7 +58,7 @@ class AwsConnectorSpec(Model):
     delegate_selectors: list[str] = Field(default_factory=list)
     aws_sdk_client_back_off_strategy_override: dict[str, Any] | None = None
     # Corral extension: Region -> URL of an SQS queue an EventBridge rule fills with that Region's
-    # ECS events (`corral ecs-events setup`); steps then notice a finished deployment from events
+    # ECS events (`corral connector ecs-events`); steps then notice a finished deployment from events
     ecs_event_queues: dict[str, str] = Field(default_factory=dict)
 
 
