@@ -1,20 +1,30 @@
 """The runner killed at each step boundary: examples/sandbox-demo pipelines through the engine.
 
-The pipeline runs in its own process (`python -m tests.reliability.kill RUN ...`, below), which
-is killed with SIGKILL when a step starts (`Running`) or ends (`Success`); then `resume` continues
-the execution in this process. The scenario passes when the execution ends in a finished
-deployment (Success, the release live, no canary left) or, after its rollback, in exactly the
-services from before.
+The rolling, canary and blue green pipelines each release tag 2 over an uninterrupted release of
+tag 1. The measured release runs in its own process (`python -m tests.reliability.kill RUN ...`,
+below), which is killed with SIGKILL when a step starts (`Running`; an approval step starts as
+`ApprovalWaiting`) or ends (`Success`); then `resume` continues the execution in this process.
+Approvals are given here, by a thread that approves whenever the execution waits for one, before
+and after the kill (from the kill on when the kill point is the approval's own wait).
+
+The scenario passes when the execution ends in a finished deployment or, after its rollback, in
+exactly the state from before. Finished: Success with tag 2 live (rolling and canary: only
+`demo-web`, running tag 2, no canary left; blue green: the prod listener forwards to the service
+running tag 2 with 2 tasks, tagged BLUE; the old one GREEN, downsized to 0, behind the stage
+listener). Restored:
+the services as before (blue green: the services and both listeners' routes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +40,19 @@ SPEED = 50.0
 PIPELINES = {
     "demo_rolling": ("EcsRollingDeploy",),
     "demo_canary": ("EcsCanaryDeploy", "EcsCanaryDelete", "EcsRollingDeploy"),
+    "demo_bluegreen": ("EcsBlueGreenCreateService", "approve_swap", "EcsBlueGreenSwapTargetGroups"),
 }
+# the pipeline whose tag 1 release comes before the measured one
+FIRST = {"demo_rolling": "demo_rolling", "demo_canary": "demo_rolling", "demo_bluegreen": "demo_bluegreen"}
+# a step's status once it has started, when not Running (an approval step waits for its decision)
+STARTED = {"approve_swap": "ApprovalWaiting"}
 
 
 @dataclass(frozen=True)
 class KillPoint:
     pipeline: str
     step: str
-    status: str  # "Running": killed as the step starts; "Success": as it ends
+    status: str  # "Running" (or an approval's "ApprovalWaiting"): killed as the step starts; "Success": as it ends
 
     @property
     def id(self) -> str:
@@ -49,12 +64,13 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
         KillPoint(pipeline, step, status)
         for pipeline, steps in PIPELINES.items()
         for step in steps
-        for status in ("Running", "Success")
+        for status in (STARTED.get(step, "Running"), "Success")
     ]
-    if fast:  # one of each kind: a kill inside a step, and one between two steps
+    if fast:  # one of each kind: a kill inside a step, one between two steps, one in an approval's wait
         return [
             KillPoint("demo_rolling", "EcsRollingDeploy", "Running"),
             KillPoint("demo_canary", "EcsCanaryDeploy", "Success"),
+            KillPoint("demo_bluegreen", "approve_swap", "ApprovalWaiting"),
         ]
     return points
 
@@ -80,14 +96,15 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     """(outcome, seconds): "finished", "restored" or "BROKEN: ..."."""
     from corral.config import load_project
     from corral.demo import pipeline_inputs, prepare_sandbox
-    from corral.engine import resume, run_pipeline
+    from corral.engine import EmbeddedExecutor, create_execution, get_execution, resume
     from corral.engine.ecs_steps import set_poll_policy
     from corral.sandbox import Sandbox
     from corral.store import Store
-    from tests.e2e.state import image_of, services
 
     started = time.monotonic()
     saved = {k: os.environ.get(k) for k in _environment("")}
+    stop = threading.Event()
+    approvers: list[threading.Thread] = []
     with Sandbox(speed=SPEED) as sandbox, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(_environment(sandbox.endpoint_url))
         set_poll_policy(FAST_POLLS)
@@ -96,14 +113,19 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
         try:
             project = load_project(DEMO)
             prepared = prepare_sandbox(sandbox.endpoint_url)
-            inputs = pipeline_inputs(prepared, point.pipeline)
-            first = run_pipeline(
-                project, "demo_rolling", inputs={**inputs, "tag": "1"}, store=store, options=_options()
+            first_pipeline = FIRST[point.pipeline]
+            record = create_execution(
+                project,
+                first_pipeline,
+                store=store,
+                inputs={**pipeline_inputs(prepared, first_pipeline), "tag": "1"},
             )
+            approvers.append(_approver(store, record.id, stop))
+            EmbeddedExecutor(store, project, _options()).run(record.id)
+            first = get_execution(record.id, store=store)
             if first.status != "Success":
                 return f"BROKEN: the first deployment failed: {first.error}", time.monotonic() - started
-            ecs = sandbox.client("ecs")
-            before = services(ecs)
+            before = _state(sandbox, prepared, point.pipeline)
 
             runner = subprocess.Popen(
                 [
@@ -113,7 +135,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     "RUN",
                     point.pipeline,
                     url,
-                    json.dumps({**inputs, "tag": "2"}),
+                    json.dumps({**pipeline_inputs(prepared, point.pipeline), "tag": "2"}),
                 ],
                 cwd=Path(__file__).resolve().parents[2],
                 stdout=subprocess.PIPE,
@@ -121,6 +143,10 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             )
             assert runner.stdout is not None
             execution_id = runner.stdout.readline().strip()
+            # killed in the approval's own wait: nobody approves before the kill
+            killed_waiting = point.status == "ApprovalWaiting"
+            if not killed_waiting:
+                approvers.append(_approver(store, execution_id, stop))
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and runner.poll() is None:
                 if any(
@@ -132,15 +158,13 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                 return "BROKEN: the pipeline ended before the kill point", time.monotonic() - started
             runner.send_signal(signal.SIGKILL)
             runner.wait()
+            if killed_waiting:
+                approvers.append(_approver(store, execution_id, stop))
 
             ended = resume(execution_id, store=store, project=project, options=_options())
-            after = services(ecs)
+            after = _state(sandbox, prepared, point.pipeline)
             if ended.status == "Success":
-                problems = []
-                if set(after) != {"demo-web"}:
-                    problems.append(f"services {sorted(after)}")
-                if not image_of(ecs, after["demo-web"]["taskDefinition"]).endswith(":2"):
-                    problems.append("demo-web does not run tag 2")
+                problems = _unfinished(sandbox, prepared, point.pipeline, after)
                 outcome = "finished" if not problems else "BROKEN: finished with " + "; ".join(problems)
             elif after == before:
                 outcome = "restored"
@@ -148,6 +172,9 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                 outcome = f"BROKEN: {ended.status} ({ended.error}) and not restored: {before} -> {after}"
             return outcome, time.monotonic() - started
         finally:
+            stop.set()
+            for thread in approvers:
+                thread.join()
             set_poll_policy(None)
             store.close()
             for key, value in saved.items():
@@ -155,6 +182,75 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _approver(store: Any, execution_id: str, stop: threading.Event) -> threading.Thread:
+    """Approves whenever the execution waits for an approval (as a person would), until `stop`."""
+    from corral.engine import approve
+    from corral.errors import CorralError
+
+    def run() -> None:
+        while not stop.is_set():
+            if any(r.kind == "approval" for r in store.requests(execution_id, waiting=True)):
+                with contextlib.suppress(CorralError):  # it may have just been decided
+                    approve(execution_id, store=store, comment="ok")
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, Any]:
+    """What "restored" compares: the services; for blue green also where both listeners forward."""
+    from tests.e2e.state import forward_group, listener_actions, services
+
+    state: dict[str, Any] = {"services": services(sandbox.client("ecs"))}
+    if pipeline == "demo_bluegreen":
+        actions = listener_actions(
+            sandbox.client("elbv2"), prepared["prodListener"], prepared["stageListener"]
+        )
+        state["routes"] = [forward_group(a) for a in actions]
+    return state
+
+
+def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: dict[str, Any]) -> list[str]:
+    """How a successful execution's end state differs from tag 2 fully released (empty: it does not)."""
+    from tests.e2e.state import image_of
+
+    ecs = sandbox.client("ecs")
+    live = state["services"]
+    images = {
+        name: image_of(ecs, service["taskDefinition"]).rsplit("/", 1)[-1] for name, service in live.items()
+    }
+    if pipeline != "demo_bluegreen":
+        if set(live) != {"demo-web"}:
+            return [f"services {sorted(live)}"]
+        return [] if images["demo-web"].endswith(":2") else [f"demo-web runs {images['demo-web']}, not tag 2"]
+    prod, stage = prepared["prodTargetGroupArn"], prepared["stageTargetGroupArn"]
+    problems = []
+    if state["routes"] != [prod, stage]:
+        problems.append(f"the prod and stage listeners forward to {state['routes']}, not [{prod}, {stage}]")
+    new = [name for name, image in images.items() if image.endswith(":2")]
+    if len(new) != 1:
+        return [*problems, f"services running tag 2: {new} (all: {images})"]
+    (name,) = new
+    released = {"desiredCount": 2, "targetGroups": [prod], "version": "BLUE"}
+    if _blue_green(live[name]) != released:
+        problems.append(f"{name} (tag 2) has {_blue_green(live[name])}, not {released}")
+    for other in sorted(set(live) - {name}):
+        old = {"desiredCount": 0, "targetGroups": [stage], "version": "GREEN"}
+        if _blue_green(live[other]) != old:
+            problems.append(f"{other} ({images[other]}) has {_blue_green(live[other])}, not {old}")
+    return problems
+
+
+def _blue_green(service: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "desiredCount": service["desiredCount"],
+        "targetGroups": service["targetGroups"],
+        "version": service["tags"].get("BG_VERSION"),
+    }
 
 
 def _run(pipeline: str, url: str, inputs: str) -> None:
