@@ -96,11 +96,15 @@ def test_the_thread_runs_only_while_something_is_watched(sandbox: Sandbox, clien
     assert not poller.polling
     first, second = poller.watch("a"), poller.watch("a")
     assert poller.polling and poller.watched() == ["a"], "two watches of one service share its entry"
+    # this poller's own thread: a poller of an earlier test (same cluster name, a sandbox now gone)
+    # may still be retrying its last round under the same thread name
+    thread = poller._thread
+    assert thread is not None and thread.name == "corral-service-poller-c1"
     first.close()
     assert poller.polling
     second.close()
     wait_until(lambda: not poller.polling)
-    wait_until(lambda: not [t for t in threading.enumerate() if t.name == "corral-service-poller-c1"])
+    wait_until(lambda: not thread.is_alive())
     with poller.watch("b") as watch:
         assert poller.polling
         assert watch.wait(lambda s: True, deadline=time.monotonic() + 10) == {"status": "MISSING"}
