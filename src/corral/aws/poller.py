@@ -334,10 +334,9 @@ class ClusterPoller:
             log.exception("the %s poller of cluster %s stopped", self.kind, self.cluster)
             with self._lock:
                 self._thread = None
+                if self._feed is not None:
+                    self._feed.unsubscribe(self)
             raise
-        finally:
-            if self._feed is not None:
-                self._feed.unsubscribe(self)
 
     def _loop(self) -> None:
         while True:
@@ -345,6 +344,8 @@ class ClusterPoller:
                 while True:
                     if not self._entries:
                         self._thread = None
+                        if self._feed is not None:  # under the lock: a new watch re-subscribes after
+                            self._feed.unsubscribe(self)
                         return
                     start_at = max(self._next_round, self._last_round + self.policy.min_gap)
                     delay = start_at - time.monotonic()
