@@ -247,6 +247,11 @@ class Clients:
         )
 
 
+def shared_loader() -> Any:
+    """The process's botocore data loader (service models parsed once, shared by every client)."""
+    return _shared_loader()
+
+
 @functools.cache
 def _shared_loader() -> Any:
     """One botocore data loader for the process: it caches the parsed service models, which

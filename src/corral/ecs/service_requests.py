@@ -3,10 +3,8 @@ live service (for rollback data). Members are taken from botocore's own request 
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 from typing import Any
-
-import botocore.session  # type: ignore[import-untyped]
 
 # UpdateService cannot change these; they only apply when the service is created.
 CREATE_ONLY = frozenset(
@@ -14,10 +12,26 @@ CREATE_ONLY = frozenset(
 )
 
 
-@cache
+_MEMBERS: dict[str, frozenset[str]] = {}
+_MEMBERS_LOCK = threading.Lock()
+
+
 def request_members(operation: str) -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("ecs").operation_model(operation)
-    return frozenset(model.input_shape.members)
+    """The members of an ECS operation's request shape, from the process's shared botocore
+    loader. Under a lock: 200 deployments starting together would otherwise each parse the ECS
+    model (tens of MiB of garbage at once)."""
+    found = _MEMBERS.get(operation)
+    if found is None:
+        with _MEMBERS_LOCK:
+            found = _MEMBERS.get(operation)
+            if found is None:
+                from botocore.model import ServiceModel  # type: ignore[import-untyped]
+
+                from corral.aws.clients import shared_loader
+
+                model = ServiceModel(shared_loader().load_service_model("ecs", "service-2"), "ecs")
+                found = _MEMBERS[operation] = frozenset(model.operation_model(operation).input_shape.members)
+    return found
 
 
 def create_request(
