@@ -75,7 +75,7 @@ def ecs_events(identifier: str, region: str | None, name: str, project_dir: str 
     (server or CLI run): readers of one queue take each other's messages."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from corral.aws.clients import AwsSettings, Clients
+    from corral.aws.clients import Clients
     from corral.aws.event_queue import ensure_event_queue
     from corral.config.connections import aws_settings
     from corral.config.entities.connector import AwsConnector
@@ -88,15 +88,7 @@ def ecs_events(identifier: str, region: str | None, name: str, project_dir: str 
     if not isinstance(found, AwsConnector):
         click.echo(f"corral: '{identifier}' is not an AWS connector of this project", err=True)
         sys.exit(EXIT_USAGE)
-    resolved = aws_settings(found, SecretResolver(project), region=region)
-    settings = AwsSettings(
-        region=resolved.region,
-        endpoint_url=resolved.endpoint_url,
-        access_key_id=resolved.access_key_id,
-        secret_access_key=resolved.secret_access_key,
-        role_arn=resolved.role_arn,
-        external_id=resolved.external_id,
-    )
+    settings = aws_settings(found, SecretResolver(project), region=region).for_clients()
     try:
         made = ensure_event_queue(Clients(settings), name)
     except (ClientError, BotoCoreError) as error:

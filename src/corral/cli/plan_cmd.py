@@ -323,9 +323,7 @@ def _live_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:
 def _clients(project: Project, rendered: RenderedService) -> Any:
     """Clients for the infrastructure's connector; AWS_ENDPOINT_URL and AWS_PROFILE apply when
     the connector names no endpoint or keys (the same project runs against AWS or a sandbox)."""
-    import os
-
-    from corral.aws.clients import AwsSettings, Clients
+    from corral.aws.clients import Clients
     from corral.config.connections import aws_settings
     from corral.config.entities.connector import AwsConnector
     from corral.config.secrets import SecretResolver
@@ -337,17 +335,7 @@ def _clients(project: Project, rendered: RenderedService) -> Any:
             [Problem("", rendered.connector_ref, "expected an Aws connector for the infrastructure")]
         )
     resolved = aws_settings(connector, SecretResolver(project), region=rendered.region)
-    return Clients(
-        AwsSettings(
-            region=resolved.region,
-            endpoint_url=resolved.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
-            access_key_id=resolved.access_key_id,
-            secret_access_key=resolved.secret_access_key,
-            profile=None if resolved.access_key_id else os.environ.get("AWS_PROFILE") or None,
-            role_arn=resolved.role_arn,
-            external_id=resolved.external_id,
-        )
-    )
+    return Clients(resolved.for_clients())
 
 
 def _colour(line: str) -> str:

@@ -22,6 +22,8 @@ from .entities.connector import (
 )
 
 if TYPE_CHECKING:
+    from corral.aws.clients import AwsSettings as ClientSettings
+
     from .project import Project
     from .secrets import SecretResolver
 
@@ -39,6 +41,24 @@ class AwsSettings:
     role_arn: str | None
     external_id: str | None
     ecs_events_queue_url: str | None = None  # this Region's queue of ECS events, if the connector has one
+
+    def for_clients(self) -> ClientSettings:
+        """The settings of Corral's shared clients (`corral.aws.clients.Clients`). The endpoint is
+        named here, not left to botocore, so that clients shared in a process differ per endpoint."""
+        import os
+
+        from corral.aws.clients import AwsSettings as ClientSettings
+
+        return ClientSettings(
+            region=self.region,
+            endpoint_url=self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            profile=None if self.access_key_id else os.environ.get("AWS_PROFILE") or None,
+            role_arn=self.role_arn,
+            external_id=self.external_id,
+            ecs_events_queue_url=self.ecs_events_queue_url,
+        )
 
     def client(self, service: str, *, config: Any = None) -> Any:
         """A boto3 client; `config` is a botocore Config (timeouts, retries)."""

@@ -20,7 +20,6 @@ the rollback data is the step's checkpoint.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -167,18 +166,7 @@ def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:
         resolved = aws_settings(connector, SecretResolver(run.project), region=rendered.region)
     else:
         resolved = aws_settings(connector, run.secrets, region=rendered.region)
-    # Named here, not left to botocore, so that clients shared in the process differ per endpoint.
-    endpoint = resolved.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-    return AwsSettings(
-        region=resolved.region,
-        endpoint_url=endpoint,
-        access_key_id=resolved.access_key_id,
-        secret_access_key=resolved.secret_access_key,
-        profile=None if resolved.access_key_id else os.environ.get("AWS_PROFILE") or None,
-        role_arn=resolved.role_arn,
-        external_id=resolved.external_id,
-        ecs_events_queue_url=resolved.ecs_events_queue_url,
-    )
+    return resolved.for_clients()
 
 
 def step_context(run: StepRun, clients: Clients, *, keep_first: bool = False) -> StepContext:

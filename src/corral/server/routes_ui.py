@@ -273,9 +273,7 @@ def _dependencies(rows: list[dict[str, Any]]) -> None:
 
 
 def _clients(project: Project, connector_ref: str, region: str | None) -> Any:
-    import os
-
-    from corral.aws.clients import AwsSettings, Clients
+    from corral.aws.clients import Clients
     from corral.config.connections import aws_settings
     from corral.config.entities.connector import AwsConnector
     from corral.config.secrets import SecretResolver
@@ -288,17 +286,7 @@ def _clients(project: Project, connector_ref: str, region: str | None) -> Any:
     except CorralError as error:
         raise HTTPException(409, f"connector {connector_ref}: {error}") from None
     # as a step would: the connector's endpoint, else the standard AWS settings of the server
-    return Clients.shared(
-        AwsSettings(
-            region=resolved.region,
-            endpoint_url=resolved.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
-            access_key_id=resolved.access_key_id,
-            secret_access_key=resolved.secret_access_key,
-            profile=None if resolved.access_key_id else os.environ.get("AWS_PROFILE") or None,
-            role_arn=resolved.role_arn,
-            external_id=resolved.external_id,
-        )
-    )
+    return Clients.shared(resolved.for_clients())
 
 
 def _lookup(clients: Any, resource: str, load_balancer: str | None, listener: str | None) -> list[Choice]:
