@@ -3,7 +3,6 @@ blue green pipeline, then `resume` in a new process: the end state is that of an
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -17,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from corral.engine import approve, get_execution
-from corral.errors import CorralError
+from corral.engine import get_execution
 from corral.store import Store
 
+from .approvals import approver as start_approver
+from .approvals import waiting_for_approval
 from .conftest import Demo, aws_environment
 from .state import forward_group, image_of, listener_actions, services
 from .test_bluegreen import bluegreen
@@ -42,10 +42,6 @@ def _status(identifier: str, status: str) -> Point:
     return lambda store, eid: getattr(_step(store, eid, identifier), "status", None) == status
 
 
-def _waiting(store: Store, execution_id: str) -> bool:
-    return any(r.kind == "approval" for r in store.requests(execution_id, waiting=True))
-
-
 KILL_POINTS: dict[str, Point] = {
     # Create Service: rollback data saved, nothing changed yet
     "create-prepared": lambda s, e: "greenServiceName" in _checkpoint(s, e, "EcsBlueGreenCreateService"),
@@ -54,7 +50,7 @@ KILL_POINTS: dict[str, Point] = {
         _checkpoint(s, e, "EcsBlueGreenCreateService").get("greenAction") is not None
     ),
     "create-done": _status("EcsBlueGreenCreateService", "Success"),
-    "approval-waiting": _waiting,
+    "approval-waiting": waiting_for_approval,
     "swap-started": _status("EcsBlueGreenSwapTargetGroups", "Running"),
     # Swap: prod swapped, waiting before downsizing the old service
     "swap-waiting": lambda s, e: bool(_checkpoint(s, e, "EcsBlueGreenSwapTargetGroups").get("prodSwapped")),
@@ -71,21 +67,6 @@ def _runner(demo: Demo, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         text=True,
     )
-
-
-def _approver(store: Store, execution_id: str, stop: threading.Event) -> threading.Thread:
-    """Approves the swap whenever it waits, before and after the crash (as a person would)."""
-
-    def run() -> None:
-        while not stop.is_set():
-            if _waiting(store, execution_id):
-                with contextlib.suppress(CorralError):  # it may have just been decided
-                    approve(execution_id, store=store, comment="ok")
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def _end_state(demo: Demo) -> dict[str, Any]:
@@ -107,7 +88,7 @@ def test_kill_9_then_resume_ends_as_an_uninterrupted_run(demo: Demo, point: str)
     execution_id = runner.stdout.readline().strip()
     stop = threading.Event()
     # approval is given by the approver, except while the kill waits for the approval itself
-    approver = None if point in ("approval-waiting",) else _approver(demo.store, execution_id, stop)
+    approver = None if point in ("approval-waiting",) else start_approver(demo.store, execution_id, stop)
     deadline = time.monotonic() + 60
     while not KILL_POINTS[point](demo.store, execution_id):
         assert runner.poll() is None, f"the runner ended before {point}"
@@ -116,7 +97,7 @@ def test_kill_9_then_resume_ends_as_an_uninterrupted_run(demo: Demo, point: str)
     os.kill(runner.pid, signal.SIGKILL)
     runner.wait()
     if approver is None:
-        approver = _approver(demo.store, execution_id, stop)
+        approver = start_approver(demo.store, execution_id, stop)
 
     resumed = _runner(demo, "resume", demo.store_url, execution_id)
     try:

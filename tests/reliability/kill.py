@@ -17,7 +17,6 @@ the services as before (blue green: the services and both listeners' routes).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -100,6 +99,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     from corral.engine.ecs_steps import set_poll_policy
     from corral.sandbox import Sandbox
     from corral.store import Store
+    from tests.e2e.approvals import approver
 
     started = time.monotonic()
     saved = {k: os.environ.get(k) for k in _environment("")}
@@ -120,7 +120,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                 store=store,
                 inputs={**pipeline_inputs(prepared, first_pipeline), "tag": "1"},
             )
-            approvers.append(_approver(store, record.id, stop))
+            approvers.append(approver(store, record.id, stop))
             EmbeddedExecutor(store, project, _options()).run(record.id)
             first = get_execution(record.id, store=store)
             if first.status != "Success":
@@ -146,7 +146,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             # killed in the approval's own wait: nobody approves before the kill
             killed_waiting = point.status == "ApprovalWaiting"
             if not killed_waiting:
-                approvers.append(_approver(store, execution_id, stop))
+                approvers.append(approver(store, execution_id, stop))
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and runner.poll() is None:
                 if any(
@@ -159,7 +159,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             runner.send_signal(signal.SIGKILL)
             runner.wait()
             if killed_waiting:
-                approvers.append(_approver(store, execution_id, stop))
+                approvers.append(approver(store, execution_id, stop))
 
             ended = resume(execution_id, store=store, project=project, options=_options())
             after = _state(sandbox, prepared, point.pipeline)
@@ -182,23 +182,6 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-
-
-def _approver(store: Any, execution_id: str, stop: threading.Event) -> threading.Thread:
-    """Approves whenever the execution waits for an approval (as a person would), until `stop`."""
-    from corral.engine import approve
-    from corral.errors import CorralError
-
-    def run() -> None:
-        while not stop.is_set():
-            if any(r.kind == "approval" for r in store.requests(execution_id, waiting=True)):
-                with contextlib.suppress(CorralError):  # it may have just been decided
-                    approve(execution_id, store=store, comment="ok")
-            stop.wait(0.05)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, Any]:
