@@ -34,8 +34,6 @@ from corral.engine.steps import (
     ABORTED,
     EXPIRED,
     FAILED,
-    PriorStep,
-    StageTarget,
     StepOutcome,
     StepRun,
     implementation,
@@ -105,29 +103,19 @@ class StepActivities:
 
         abort = threading.Event()
         inputs = request.get("inputs") or {}
-        run = StepRun(
+        run = StepRun.for_command(
+            command,
             execution_id=request["executionId"],
-            stage=command.stage_key,
-            identifier=command.identifier,
-            name=command.name,
-            type=command.type,
-            key=command.step_key,
-            attempt=command.attempt,
-            phase=command.phase,
             spec=spec,
-            target=StageTarget.from_dict(command.target),
             log=log,
             deadline=time.monotonic() + (state["deadline"] - time.time()),
             abort=abort,
             checkpoint=checkpoint,
             previous_checkpoint=state["checkpoint"],
-            prior_steps=[PriorStep(**p) for p in command.prior_steps],
-            values=command.values,
             project=project,
             secrets=secrets,
             mask=masker,
-            service_inputs=inputs.get("service") or {},
-            sets=inputs.get("sets") or {},
+            inputs=inputs,
         )
         outcome = await self._call(impl, run, state)
         return _result(command, outcome, state, lines, masker)

@@ -38,7 +38,7 @@ from . import messages as m
 from .interpreter import Interpreter, RunInfo
 from .plan import build_plan
 from .runtime_values import KEEP_FOR_LATER, has_expression, masked
-from .steps import ABORTED, EXPIRED, FAILED, PriorStep, StageTarget, StepOutcome, StepRun, implementation
+from .steps import ABORTED, EXPIRED, FAILED, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 
 UpdateSink = Callable[[str, m.Update], None]  # (execution id, update)
@@ -412,29 +412,19 @@ class EmbeddedExecutor:
             )
 
         log = StepLog(sink=lambda line: self._log_line(command.step_key, line), mask=masker)
-        run = StepRun(
+        run = StepRun.for_command(
+            command,
             execution_id=self.execution_id,
-            stage=command.stage_key,
-            identifier=command.identifier,
-            name=command.name,
-            type=command.type,
-            key=command.step_key,
-            attempt=command.attempt,
-            phase=command.phase,
             spec=spec,
-            target=StageTarget.from_dict(command.target),
             log=log,
             deadline=time.monotonic() + command.timeout,
             abort=cancel,
             checkpoint=checkpoint,
             previous_checkpoint=previous,
-            prior_steps=[PriorStep(**p) for p in command.prior_steps],
-            values=command.values,
             project=self.project,
             secrets=self.secrets,
             mask=masker,
-            service_inputs=self._inputs.get("service") or {},
-            sets=self._inputs.get("sets") or {},
+            inputs=self._inputs,
         )
         outcome = self._call(impl, run)
         return m.StepFinished(

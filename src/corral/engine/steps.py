@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from corral.config.project import Project
     from corral.config.secrets import SecretResolver
 
+    from .messages import RunStep
+
 SUCCESS = "Success"
 FAILED = "Failed"
 ABORTED = "Aborted"
@@ -125,6 +127,49 @@ class StepRun:
     # stage's service (the ECS steps) renders it as the stage was prepared
     service_inputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
     sets: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def for_command(
+        cls,
+        command: RunStep,
+        *,
+        execution_id: str,
+        spec: dict[str, Any],
+        log: StepLog,
+        deadline: float,
+        abort: threading.Event,
+        checkpoint: Callable[[dict[str, Any]], None],
+        previous_checkpoint: dict[str, Any] | None,
+        project: Project | None,
+        secrets: SecretResolver | None,
+        mask: Callable[[str], str],
+        inputs: Mapping[str, Any],
+    ) -> StepRun:
+        """The run of an interpreter's RunStep command, in the embedded executor or on a delegate."""
+        return cls(
+            execution_id=execution_id,
+            stage=command.stage_key,
+            identifier=command.identifier,
+            name=command.name,
+            type=command.type,
+            key=command.step_key,
+            attempt=command.attempt,
+            phase=command.phase,
+            spec=spec,
+            target=StageTarget.from_dict(command.target),
+            log=log,
+            deadline=deadline,
+            abort=abort,
+            checkpoint=checkpoint,
+            previous_checkpoint=previous_checkpoint,
+            prior_steps=[PriorStep(**p) for p in command.prior_steps],
+            values=command.values,
+            project=project,
+            secrets=secrets,
+            mask=mask,
+            service_inputs=inputs.get("service") or {},
+            sets=inputs.get("sets") or {},
+        )
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
