@@ -173,7 +173,7 @@ class Clients:
 
             settings = self.settings
             session = botocore.session.Session(profile=settings.profile)
-            session.register_component("data_loader", _shared_loader())
+            session.register_component("data_loader", shared_loader())
             if settings.access_key_id or settings.secret_access_key:
                 session.set_credentials(
                     settings.access_key_id, settings.secret_access_key, settings.session_token
@@ -227,7 +227,7 @@ class Clients:
                 return credentials
 
         session = botocore.session.Session()
-        session.register_component("data_loader", _shared_loader())
+        session.register_component("data_loader", shared_loader())
         session.register_component("credential_provider", CredentialResolver([AssumedRole()]))
         return session
 
@@ -247,13 +247,8 @@ class Clients:
         )
 
 
-def shared_loader() -> Any:
-    """The process's botocore data loader (service models parsed once, shared by every client)."""
-    return _shared_loader()
-
-
 @functools.cache
-def _shared_loader() -> Any:
+def shared_loader() -> Any:
     """One botocore data loader for the process: it caches the parsed service models, which
     makes a new session's first client several times cheaper."""
     from botocore.loaders import create_loader

@@ -5,6 +5,7 @@ boto3 is imported only when a client is made, so loading a project stays fast.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,8 +46,6 @@ class AwsSettings:
     def for_clients(self) -> ClientSettings:
         """The settings of Corral's shared clients (`corral.aws.clients.Clients`). The endpoint is
         named here, not left to botocore, so that clients shared in a process differ per endpoint."""
-        import os
-
         from corral.aws.clients import AwsSettings as ClientSettings
 
         return ClientSettings(

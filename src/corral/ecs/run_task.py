@@ -112,7 +112,7 @@ def started_before(ctx: StepContext, cluster: str, started_by: str) -> list[dict
 def client_token(started_by: str, batch: int) -> str:
     """The same for the same batch of the same run: a call retried after a lost answer, or made
     again by a re-run of the step, starts no second batch where ECS honours the token."""
-    return hashlib.sha256(f"{started_by}/{batch}".encode()).hexdigest()[:64]
+    return hashlib.sha256(f"{started_by}/{batch}".encode()).hexdigest()  # 64 chars, ECS's limit
 
 
 def start_tasks(ctx: StepContext, request: dict[str, Any], *, adopt: bool = False) -> list[dict[str, Any]]:
