@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -79,6 +80,21 @@ def test_a_task_that_exits(sandbox: Sandbox, ecs: Any, image: str, code: int) ->
     ), "the container exited first, then ECS stopped the task"
     assert 4.9 <= (stopped["executionStoppedAt"] - stopped["startedAt"]).total_seconds() < 6
     assert stopped["attachments"][0]["status"] == "DELETED"
+
+
+def test_a_busy_sandbox_still_stamps_the_exit_when_it_happened(sandbox: Sandbox, ecs: Any) -> None:
+    """A timer fired late (the machine was busy) must not stretch the container's run."""
+    sandbox.admin.set_images({"image": "job:late", "exitCode": 0, "exitAfter": 1})
+    started = run(ecs, fargate_definition(ecs, "job", "job:late"))
+    wait_status(ecs, started["taskArn"], "RUNNING")
+    with sandbox.world.lock:  # the exit falls due while the sandbox cannot run it
+        time.sleep(2.5)
+    stopped = wait_status(ecs, started["taskArn"], "STOPPED")
+    ran = (stopped["executionStoppedAt"] - stopped["startedAt"]).total_seconds()
+    assert 0.9 <= ran < 1.5
+    assert ordered(stopped, "startedAt", "executionStoppedAt", "stoppingAt", "stoppedAt")
+    assert (stopped["stoppedAt"] - stopped["executionStoppedAt"]).total_seconds() < 1.5, "then the ENI detaches"
+
 
 
 def test_a_crash_exits_139(sandbox: Sandbox, ecs: Any) -> None:

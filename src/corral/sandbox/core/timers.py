@@ -41,6 +41,7 @@ class Timers:
         self._wake = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._firing = threading.local()
 
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
         timer = Timer(when, next(self._seq), fn, args)
@@ -51,6 +52,15 @@ class Timers:
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         return self.call_at(self.clock.now() + max(0.0, delay), fn, *args)
+
+    def due_time(self) -> float:
+        """The moment the timer now firing on this thread was due, else the clock's now.
+
+        A loaded machine can fire a timer late; a model stamps what happened (a container
+        exiting) at the moment it was scheduled for, as ECS would, not when the thread woke.
+        """
+        due = getattr(self._firing, "when", None)
+        return self.clock.now() if due is None else due
 
     def pending(self) -> int:
         return sum(1 for t in self._heap if not t.cancelled)
@@ -71,10 +81,13 @@ class Timers:
             if timer.cancelled:
                 continue
             with self.lock:
+                self._firing.when = timer.when
                 try:
                     timer.fn(*timer.args)
                 except Exception:  # a model bug must not stop the clock for everyone
                     log.exception("sandbox timer %s failed", getattr(timer.fn, "__qualname__", timer.fn))
+                finally:
+                    self._firing.when = None
             fired += 1
 
     def start(self) -> None:
@@ -108,4 +121,5 @@ class Timers:
         self._wake = threading.Condition(threading.Lock())
         self._thread = None
         self._stopping = False
+        self._firing = threading.local()
         # clock and lock are re-attached by the World that owns these timers
