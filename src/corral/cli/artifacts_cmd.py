@@ -8,6 +8,7 @@ the tags it matches, so the first line is the tag a deployment would pick.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -41,7 +42,7 @@ def artifacts(
         out = {"service": service_id, "source": spec.identifier, "type": spec.type, "repository": repository}
         out |= {"tagRegex": spec.tag_regex} if spec.tag_regex else {}
         click.echo(json.dumps({**out, "tags": rows}, indent=2))
-    elif click.get_text_stream("stdout").isatty():
+    elif sys.stdout.isatty():
         click.echo(table(repository, spec.tag_regex, rows))
     else:
         for row in rows:
