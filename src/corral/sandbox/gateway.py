@@ -37,7 +37,7 @@ StartResponse = Callable[..., Any]
 
 
 class DroppedConnection(Exception):
-    """Raised after the client socket was closed on purpose (fault injection)."""
+    """A fault drops this call: the client's socket is closed without an answer."""
 
 
 CBOR_HEADERS = {"smithy-protocol": "rpc-v2-cbor"}
@@ -84,11 +84,13 @@ class Gateway:
             else:
                 response = self._moto_response(environ)
             if any(f.kind == "drop_after" for f in faults):
-                _drop(environ)  # the call took effect; its answer is lost
+                raise DroppedConnection()  # the call took effect; its answer is lost
             if response.status_code >= 400:
                 outcome = response.headers.get("x-corral-error", str(response.status_code))
         except DroppedConnection:
+            # recorded before the socket closes: a client that sees the drop finds it in the log
             self._record(service, operation, region, "dropped", started)
+            _shut(environ)
             start_response("500 Dropped", [])  # the socket is already shut: nothing reaches the client
             return []
         except _FaultResponse as fault:
@@ -182,7 +184,7 @@ class Gateway:
             if fault.kind == "latency":
                 time.sleep(fault.latency_ms / 1000)
             elif fault.kind == "drop":
-                _drop(environ)
+                raise DroppedConnection()
             elif fault.kind == "throttle":
                 raise _FaultResponse(ThrottlingException())
             elif fault.kind == "error":
@@ -217,13 +219,12 @@ class Gateway:
         return named or f"{method} {path}"
 
 
-def _drop(environ: dict[str, Any]) -> None:
+def _shut(environ: dict[str, Any]) -> None:
     """Close the client's connection without an answer."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-    raise DroppedConnection()
 
 
 class _FaultResponse(Exception):
