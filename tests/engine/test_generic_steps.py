@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corral.config import load_project
-from corral.engine import approve, create_execution, get_execution, run_pipeline
+from corral.engine import abort, approve, create_execution, get_execution, run_pipeline
 from corral.engine.analysis import Limits, Measurement, Phase, assess
 from corral.engine.embedded import EmbeddedExecutor
 from corral.store import Store
@@ -309,3 +309,28 @@ def test_scripts_never_see_corrals_own_keys(
     assert execution.step("show").status == "Success"
     lines = [line.message for line in store.logs(execution.id, step_key="s/show")]
     assert lines == ["key=none token=none"]
+
+
+def test_a_step_seen_waiting_for_approval_can_be_approved_at_once(tmp_path: Path, store: Store) -> None:
+    """Whoever sees the step waiting (UI, `corral executions`) finds its request: no gap."""
+    doc = pipeline("p", [stage("s", [step("gate", "HarnessApproval", {"approvalMessage": "Ship?"})])])
+    project = write_project(tmp_path, doc)
+    record = create_execution(project, "p", store=store)
+    runner = threading.Thread(
+        target=EmbeddedExecutor(store, load_project(project), fast()).run, args=(record.id,)
+    )
+    runner.start()
+    try:
+        # no sleep between looks: the first moment the step shows as waiting
+        while not any(
+            s.key.endswith("gate") and s.status == "ApprovalWaiting" for s in store.steps(record.id)
+        ):
+            assert runner.is_alive(), "the execution ended without waiting"
+        assert [r.message for r in store.requests(record.id, waiting=True)] == ["Ship?"]
+        approve(record.id, comment="now", by="erin", store=store)
+        runner.join(10)
+        assert get_execution(record.id, store=store).status == "Success"
+    finally:
+        if runner.is_alive():  # a failed assertion must not leave the execution waiting an hour
+            abort(record.id, store=store)
+            runner.join(10)

@@ -75,7 +75,11 @@ class ControlActivities:
     def _record(self, request: dict[str, Any]) -> None:
         execution_id = request["executionId"]
         now = time.time()
-        batch = Write(events=list(request.get("events") or []), logs=list(request.get("logs") or []))
+        batch = Write(
+            events=list(request.get("events") or []),
+            logs=list(request.get("logs") or []),
+            requests=list(request.get("requests") or []),
+        )
         if request.get("started"):
             # a second attempt (the first one's answer was lost) writes the same rows again
             record = self.store.execution(execution_id)

@@ -101,7 +101,7 @@ class PipelineWorkflow:
                 event, logs = self._events.pop(0)
             commands = interpreter.feed(event)
             self._status = interpreter.status
-            await self._record(interpreter, event=event, logs=logs)
+            await self._record(interpreter, event=event, logs=logs, commands=commands)
             self._dispatch(commands)
         watcher.cancel()
         for task in self._tasks.values():  # late answers (a second approval) are not waited for
@@ -139,12 +139,15 @@ class PipelineWorkflow:
         event: m.Event | None = None,
         logs: list[dict[str, Any]] | None = None,
         started: bool = False,
+        commands: list[m.Command] | None = None,
     ) -> None:
         request: dict[str, Any] = {
             "executionId": self._job["executionId"],
             "updates": [update_to_json(u) for u in interpreter.take_updates()],
             "logs": logs or [],
             "finished": interpreter.finished,
+            # a step shown waiting for a person has its request already (one transaction)
+            "requests": m.person_requests(commands or []),
         }
         if started:
             request["started"] = True

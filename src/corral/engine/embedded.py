@@ -166,7 +166,9 @@ class EmbeddedExecutor:
                 if entry.kind == "AbortRequested":
                     self._abort_fed = True
             commands = [*interpreter.pending(), *interpreter.pending_cancels()]
-            self._write(self._replayed(interpreter.take_updates()), interpreter, started=False)
+            replayed = self._replayed(interpreter.take_updates())
+            replayed.requests = m.person_requests(commands)
+            self._write(replayed, interpreter, started=False)
         else:
             self._write(Write(), interpreter, started=True)
         background = threading.Thread(target=self._background, name=f"corral-{execution_id[:8]}", daemon=True)
@@ -188,7 +190,8 @@ class EmbeddedExecutor:
                             "command_id": getattr(event, "command_id", None),
                             "payload": m.to_json(event),
                         }
-                    ]
+                    ],
+                    requests=m.person_requests(commands),
                 )
                 self._write(batch, interpreter)
                 self._dispatch(commands)
@@ -318,15 +321,7 @@ class EmbeddedExecutor:
         return m.TimerFired(command.id, cancelled=cancel.wait(command.seconds))
 
     def _await_approval(self, command: m.AwaitApproval, cancel: threading.Event) -> m.Event:
-        record = self.store.open_request(
-            self.execution_id,
-            command.id,
-            step_key=command.step_key,
-            kind="approval",
-            message=command.message,
-            approvers=command.approvers,
-            inputs=list(command.inputs),
-        )
+        record = self._request(command)
         self._log(command.step_key, "Approval", "INFO", f"Waiting for approval: {command.message}")
         decided = self._wait_decision(command.id, record.created_at + command.timeout, cancel)
         if decided is None:
@@ -344,14 +339,7 @@ class EmbeddedExecutor:
         return m.ApprovalDecided(command.id, decided.status, decided.comment, decided.decided_by, inputs)
 
     def _await_intervention(self, command: m.AwaitIntervention, cancel: threading.Event) -> m.Event:
-        record = self.store.open_request(
-            self.execution_id,
-            command.id,
-            step_key=command.step_key,
-            kind="intervention",
-            message=command.error,
-            inputs=list(command.actions),
-        )
+        record = self._request(command)
         self._log(
             command.step_key,
             "Manual Intervention",
@@ -366,6 +354,11 @@ class EmbeddedExecutor:
         return m.InterventionDecided(
             command.id, decided.decision, by=decided.decided_by, comment=decided.comment
         )
+
+    def _request(self, command: m.AwaitApproval | m.AwaitIntervention) -> Any:
+        """The request row, written with the step's waiting status (opened here if it was not)."""
+        (request,) = m.person_requests([command])
+        return self.store.open_request(self.execution_id, **request)
 
     def _wait_decision(self, command_id: str, deadline: float, cancel: threading.Event) -> Any:
         """The decided request; None when cancelled (abort). Expires it at the deadline."""

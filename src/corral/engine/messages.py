@@ -13,6 +13,7 @@ the journal (and for a Temporal workflow's history).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,3 +260,36 @@ class PipelineUpdate:
 
 
 Update = StepUpdate | StageUpdate | PipelineUpdate
+
+
+def person_requests(commands: Iterable[Any]) -> list[dict[str, Any]]:
+    """The approval / intervention requests that wait commands open (store.open_request's fields).
+
+    Executors write them with the step's waiting status, in one transaction: whoever sees the
+    step waiting can decide at once.
+    """
+    requests: list[dict[str, Any]] = []
+    for command in commands:
+        if isinstance(command, AwaitApproval):
+            requests.append(
+                {
+                    "command_id": command.id,
+                    "step_key": command.step_key,
+                    "kind": "approval",
+                    "message": command.message,
+                    "approvers": command.approvers,
+                    "inputs": list(command.inputs),
+                }
+            )
+        elif isinstance(command, AwaitIntervention):
+            requests.append(
+                {
+                    "command_id": command.id,
+                    "step_key": command.step_key,
+                    "kind": "intervention",
+                    "message": command.error,
+                    "approvers": None,
+                    "inputs": list(command.actions),
+                }
+            )
+    return requests

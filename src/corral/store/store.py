@@ -148,9 +148,11 @@ class Write:
     steps: list[dict[str, Any]] = field(default_factory=list)
     execution: dict[str, Any] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)  # step_key, at, section, level, message
+    # approvals / interventions to open (kept when they exist): command_id, step_key, kind, ...
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.stages or self.steps or self.execution or self.logs)
+        return bool(self.events or self.stages or self.steps or self.execution or self.logs or self.requests)
 
 
 class Store:
@@ -370,6 +372,8 @@ class Store:
                 )
             for row in batch.stages:
                 _upsert(conn, stage_states, {"execution_id": execution_id, **row}, ("execution_id", "key"))
+            for request in batch.requests:
+                _open_request(conn, execution_id, **request)
             for row in batch.steps:
                 values = {"execution_id": execution_id, **row}
                 if "outputs" in values:
@@ -504,25 +508,16 @@ class Store:
     ) -> ApprovalRecord:
         """Record a waiting approval (or intervention); an existing one (after a resume) is kept."""
         with self._tx() as conn:
-            exists = conn.execute(
-                select(approvals.c.command_id).where(
-                    approvals.c.execution_id == execution_id, approvals.c.command_id == command_id
-                )
-            ).first()
-            if exists is None:
-                conn.execute(
-                    insert(approvals).values(
-                        execution_id=execution_id,
-                        command_id=command_id,
-                        step_key=step_key,
-                        kind=kind,
-                        status="Waiting",
-                        message=message,
-                        approvers=_dumps(approvers),
-                        inputs=_dumps(inputs),
-                        created_at=time.time(),
-                    )
-                )
+            _open_request(
+                conn,
+                execution_id,
+                command_id=command_id,
+                step_key=step_key,
+                kind=kind,
+                message=message,
+                approvers=approvers,
+                inputs=inputs,
+            )
         found = self.request(execution_id, command_id)
         assert found is not None
         return found
@@ -661,6 +656,38 @@ def _engine(url: str) -> Engine:
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
 _SET_ONCE = ("started_at", "position")  # kept by later updates of the same row
+
+
+def _open_request(
+    conn: Connection,
+    execution_id: str,
+    *,
+    command_id: str,
+    step_key: str,
+    kind: str,
+    message: str | None = None,
+    approvers: Any = None,
+    inputs: Any = None,
+) -> None:
+    exists = conn.execute(
+        select(approvals.c.command_id).where(
+            approvals.c.execution_id == execution_id, approvals.c.command_id == command_id
+        )
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(approvals).values(
+                execution_id=execution_id,
+                command_id=command_id,
+                step_key=step_key,
+                kind=kind,
+                status="Waiting",
+                message=message,
+                approvers=_dumps(approvers),
+                inputs=_dumps(inputs),
+                created_at=time.time(),
+            )
+        )
 
 
 def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: tuple[str, ...]) -> None:
