@@ -311,9 +311,13 @@ def test_scripts_never_see_corrals_own_keys(
     assert lines == ["key=none token=none"]
 
 
-def test_a_step_seen_waiting_for_approval_can_be_approved_at_once(tmp_path: Path, store: Store) -> None:
+@pytest.mark.parametrize("after_a_step", [False, True], ids=["approval first", "after a step"])
+def test_a_step_seen_waiting_for_approval_can_be_approved_at_once(
+    tmp_path: Path, store: Store, after_a_step: bool
+) -> None:
     """Whoever sees the step waiting (UI, `corral executions`) finds its request: no gap."""
-    doc = pipeline("p", [stage("s", [step("gate", "HarnessApproval", {"approvalMessage": "Ship?"})])])
+    gate = step("gate", "HarnessApproval", {"approvalMessage": "Ship?"})
+    doc = pipeline("p", [stage("s", [shell("before", "true"), gate] if after_a_step else [gate])])
     project = write_project(tmp_path, doc)
     record = create_execution(project, "p", store=store)
     runner = threading.Thread(

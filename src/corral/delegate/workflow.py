@@ -86,7 +86,7 @@ class PipelineWorkflow:
             ),
         )
         commands = interpreter.start()
-        await self._record(interpreter, started=True)
+        await self._record(interpreter, started=True, commands=commands)
         watcher = asyncio.create_task(self._watch_abort())
         self._dispatch(commands)
         while not interpreter.finished:

@@ -169,8 +169,8 @@ class EmbeddedExecutor:
             replayed = self._replayed(interpreter.take_updates())
             replayed.requests = m.person_requests(commands)
             self._write(replayed, interpreter, started=False)
-        else:
-            self._write(Write(), interpreter, started=True)
+        else:  # a first stage without a service can start with an approval
+            self._write(Write(requests=m.person_requests(commands)), interpreter, started=True)
         background = threading.Thread(target=self._background, name=f"corral-{execution_id[:8]}", daemon=True)
         background.start()
         try:
