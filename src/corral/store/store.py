@@ -373,7 +373,7 @@ class Store:
             for row in batch.stages:
                 _upsert(conn, stage_states, {"execution_id": execution_id, **row}, ("execution_id", "key"))
             for request in batch.requests:
-                _open_request(conn, execution_id, **request)
+                _open_request(conn, execution_id, request)
             for row in batch.steps:
                 values = {"execution_id": execution_id, **row}
                 if "outputs" in values:
@@ -507,17 +507,8 @@ class Store:
         inputs: Any = None,
     ) -> ApprovalRecord:
         """Record a waiting approval (or intervention); an existing one (after a resume) is kept."""
-        with self._tx() as conn:
-            _open_request(
-                conn,
-                execution_id,
-                command_id=command_id,
-                step_key=step_key,
-                kind=kind,
-                message=message,
-                approvers=approvers,
-                inputs=inputs,
-            )
+        request = {"command_id": command_id, "step_key": step_key, "kind": kind, "message": message}
+        self.write(execution_id, Write(requests=[{**request, "approvers": approvers, "inputs": inputs}]))
         found = self.request(execution_id, command_id)
         assert found is not None
         return found
@@ -658,34 +649,24 @@ _UPSERTS: dict[tuple[str, str], Any] = {}
 _SET_ONCE = ("started_at", "position")  # kept by later updates of the same row
 
 
-def _open_request(
-    conn: Connection,
-    execution_id: str,
-    *,
-    command_id: str,
-    step_key: str,
-    kind: str,
-    message: str | None = None,
-    approvers: Any = None,
-    inputs: Any = None,
-) -> None:
+def _open_request(conn: Connection, execution_id: str, request: Mapping[str, Any]) -> None:
+    """Insert a waiting request (fields as `Store.open_request` takes them) unless it exists."""
     exists = conn.execute(
         select(approvals.c.command_id).where(
-            approvals.c.execution_id == execution_id, approvals.c.command_id == command_id
+            approvals.c.execution_id == execution_id, approvals.c.command_id == request["command_id"]
         )
     ).first()
     if exists is None:
         conn.execute(
             insert(approvals).values(
                 execution_id=execution_id,
-                command_id=command_id,
-                step_key=step_key,
-                kind=kind,
                 status="Waiting",
-                message=message,
-                approvers=_dumps(approvers),
-                inputs=_dumps(inputs),
                 created_at=time.time(),
+                **{
+                    **request,
+                    "approvers": _dumps(request.get("approvers")),
+                    "inputs": _dumps(request.get("inputs")),
+                },
             )
         )
 
