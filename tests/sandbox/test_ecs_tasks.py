@@ -94,7 +94,9 @@ def test_a_busy_sandbox_still_stamps_the_exit_when_it_happened(sandbox: Sandbox,
     ran = (stopped["executionStoppedAt"] - stopped["startedAt"]).total_seconds()
     assert 59.9 <= ran < 60.5, "not the 125 sandbox seconds the lock was held"
     assert ordered(stopped, "startedAt", "executionStoppedAt", "stoppingAt", "stoppedAt")
-    assert (stopped["stoppedAt"] - stopped["executionStoppedAt"]).total_seconds() < 1.5, "then the ENI detaches"
+    assert (stopped["stoppedAt"] - stopped["executionStoppedAt"]).total_seconds() < 1.5, (
+        "then the ENI detaches"
+    )
 
 
 def test_a_crash_exits_139(sandbox: Sandbox, ecs: Any) -> None:

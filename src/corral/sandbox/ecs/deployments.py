@@ -68,7 +68,7 @@ def new_deployment(
 ) -> Deployment:
     """Make a new PRIMARY deployment of the service's current settings (or, for a rollback, of
     `template`'s); older deployments turn ACTIVE."""
-    now = service.backend.now()
+    now = service.now()
     if template is not None:
         service.network_configuration = template.network_configuration
         service.load_balancers = list(template.load_balancers)
@@ -105,7 +105,7 @@ def failure_threshold(desired_count: int) -> int:
 def record_failed_task(service: Service, deployment: Deployment) -> None:
     """A task of `deployment` failed (to start, or a health check): count it, maybe trip the breaker."""
     deployment.failed_tasks += 1
-    deployment.updated_at = service.backend.now()
+    deployment.updated_at = service.now()
     breaker = service.deployment_configuration
     if (
         deployment is service.primary
@@ -122,7 +122,7 @@ def record_healthy_task(deployment: Deployment) -> None:
 
 
 def _trip(service: Service, failed: Deployment) -> None:
-    now = service.backend.now()
+    now = service.now()
     failed.rollout_state = FAILED
     failed.rollout_state_reason = CIRCUIT_BREAKER_FAILED
     failed.updated_at = now

@@ -71,7 +71,7 @@ def launch(
         definition=definition,
         launch_type=spec.launch_type,
         group=spec.group,
-        created_at=backend.now(),
+        created_at=owner.now() if owner is not None else backend.world.timers.due_time(),
         containers=containers,
         last_status=PROVISIONING if network is not None else PENDING,
         started_by=spec.started_by,
@@ -176,7 +176,7 @@ def start_service_tasks(
         instances = place(service.cluster, count)
         if not instances:
             if service.add_event(events.no_container_instances(service.name), repeat=False):
-                now = service.backend.now()
+                now = service.now()
                 events_bridge.service_action(
                     service, events_bridge.TASK_PLACEMENT_FAILURE, events_bridge.ERROR, now
                 )
@@ -196,5 +196,5 @@ def start_service_tasks(
     replaced = min(service.replaced_unhealthy, len(started))
     service.replaced_unhealthy -= replaced
     service.add_event(events.started(service.name, [t.id for t in started], replaced))
-    deployment.updated_at = service.backend.now()
+    deployment.updated_at = service.now()
     return started

@@ -57,7 +57,7 @@ def _can_start(service: Service) -> bool:
     """False while the PRIMARY failed (it launches nothing more) or while backing off."""
     if service.primary.rollout_state == FAILED:
         return False
-    now = service.backend.now()
+    now = service.now()
     if now < service.backoff_until:
         if service.wakeup_at != service.backoff_until:
             service.wakeup_at = service.backoff_until
@@ -101,7 +101,7 @@ class _Round:
 def _reconcile_replica(service: Service) -> None:
     service.primary.desired_count = service.desired_count
     lower, upper = _bounds(service, service.desired_count)
-    round_ = _Round(service.backend.now(), service.desired_count, lower, upper)
+    round_ = _Round(service.now(), service.desired_count, lower, upper)
     _scale_in_primary(service, round_)
     _start_new_tasks(service, round_)
     _stop_old_tasks(service, round_)
@@ -160,7 +160,7 @@ def _report_stuck(service: Service, round_: _Round) -> None:
 
 def _reconcile_daemon(service: Service) -> None:
     """One task per ACTIVE container instance."""
-    now = service.backend.now()
+    now = service.now()
     primary = service.primary
     instances = service.cluster.active_instances()
     service.desired_count = primary.desired_count = len(instances)
@@ -192,7 +192,7 @@ def _reconcile_daemon(service: Service) -> None:
 
 def _check_steady(service: Service) -> None:
     """Complete the PRIMARY deployment and report a steady state when everything is in place."""
-    now = service.backend.now()
+    now = service.now()
     primary = service.primary
     others = service.deployments[1:]
     live = primary.live_tasks()

@@ -183,7 +183,7 @@ def scale(service: Service, desired: int) -> None:
     service.desired_count = service.primary.desired_count = max(0, desired)
     service.steady = False
     # ECS sends this when it (here: Application Auto Scaling) sets the count, not for UpdateService
-    now = service.backend.now()
+    now = service.now()
     events_bridge.service_action(
         service,
         events_bridge.DESIRED_COUNT_UPDATED,

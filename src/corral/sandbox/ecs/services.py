@@ -139,14 +139,21 @@ class Service:
 
     # ------------------------------------------------------------------ events and evaluation
 
+    def now(self) -> float:
+        """The scheduler's time. Inside a timer, the moment it was due: a late wake-up on a busy
+        machine must not stretch a back-off or shift events. Never before the newest deployment
+        began: what happens after it is news of it (tools skip older events)."""
+        due = self.backend.world.timers.due_time()
+        return max(due, self.primary.created_at) if self.deployments else due
+
     def add_event(self, message: str, *, repeat: bool = True, at: float | None = None) -> bool:
         """Record a service event; False when it was not repeated (see ServiceEvents.add)."""
-        return self.events.add(self.backend.now() if at is None else at, message, repeat=repeat) is not None
+        return self.events.add(self.now() if at is None else at, message, repeat=repeat) is not None
 
     def request_evaluation(self) -> None:
         if not self.evaluation_pending:
             self.evaluation_pending = True
-            self.backend.world.timers.call_later(0.0, self.evaluate)
+            self.backend.world.timers.call_at(self.now(), self.evaluate)
 
     def evaluate(self) -> None:
         from . import scheduler
@@ -186,7 +193,7 @@ class Service:
         self.request_evaluation()
 
     def task_health_changed(self, task: Task) -> None:
-        if task.counts_healthy(self.backend.now()):
+        if task.counts_healthy(self.now()):
             task.ever_healthy = True
             self.start_failures = 0
             if task.deployment is not None:
@@ -195,7 +202,7 @@ class Service:
         self.request_evaluation()
 
     def task_unhealthy(self, task: Task, failure: HealthFailure) -> None:
-        now = self.backend.now()
+        now = self.now()
         grace_end = (task.started_at or now) + (self.health_check_grace_period or 0)
         if now < grace_end:
             task.schedule_at(grace_end, task.recheck_health)
@@ -242,15 +249,15 @@ class Service:
         self.start_failures += 1
         if self.start_failures >= BACKOFF_AFTER:
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self.start_failures - BACKOFF_AFTER))
-            self.backoff_until = self.backend.now() + delay
+            self.backoff_until = self.now() + delay
             if self.add_event(events.unable_to_start_consistently(self.name), repeat=False):
                 events_bridge.service_action(
-                    self, events_bridge.TASK_START_IMPAIRED, events_bridge.WARN, self.backend.now()
+                    self, events_bridge.TASK_START_IMPAIRED, events_bridge.WARN, self.now()
                 )
 
     def _touch(self, task: Task) -> None:
         if task.deployment is not None:
-            task.deployment.updated_at = self.backend.now()
+            task.deployment.updated_at = self.now()
 
     def _register_in_cloud_map(self, task: Task) -> None:
         if not task.registries:
