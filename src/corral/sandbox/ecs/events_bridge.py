@@ -91,7 +91,7 @@ def task_state_change(task: Task) -> None:
     task.announced = state
     from . import views  # views imports tasks, which imports this module
 
-    now = task.backend.world.timers.due_time()
+    now = task.now()
     detail = _json(views.task(task, []))
     detail["updatedAt"] = iso_millis(now)
     _publish(rules, task.backend, TASK_STATE_CHANGE, [task.arn], detail, now)

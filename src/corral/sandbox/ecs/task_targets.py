@@ -68,7 +68,8 @@ class TaskTargets:
         if failing is not None:
             return False, failing.elb_status_code
         late = max((i.healthy_after for i in images), default=0.0)
-        if late > 0 and (self.started_at is None or self.backend.now() < self.started_at + late - 1e-6):
+        probed_at = self.backend.world.timers.due_time()  # the probe's moment, as started_at is
+        if late > 0 and (self.started_at is None or probed_at < self.started_at + late - 1e-6):
             return False, images[0].elb_status_code
         return True, 200
 

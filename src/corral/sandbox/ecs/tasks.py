@@ -60,6 +60,7 @@ class TaskOwner(Protocol):
     def task_failed_to_start(self, task: Task, reason: str) -> None: ...
     def task_exited(self, task: Task) -> None: ...
     def task_stopped(self, task: Task) -> None: ...
+    def now(self) -> float: ...
 
 
 @dataclass(eq=False)
@@ -153,7 +154,7 @@ class Task(TaskTargets):
         if self.desired_status != RUNNING:
             return
         self._set_status(PENDING)
-        now = self._now()
+        now = self.now()
         if self.network is not None:
             self.network.status = "ATTACHED"
         self.connectivity_at = now
@@ -174,7 +175,7 @@ class Task(TaskTargets):
             if failure.startswith("CannotPullContainerError")
             else f"CannotPullContainerError: {failure}"
         )
-        now = self._now()
+        now = self.now()
         self.pull_stopped_at = now
         for container in self.containers:
             container.stopped(None, text)
@@ -188,7 +189,7 @@ class Task(TaskTargets):
     def _pulled(self, activating_seconds: float) -> None:
         if self.last_status != PENDING or self.desired_status != RUNNING:
             return
-        self.pull_stopped_at = self._now()
+        self.pull_stopped_at = self.now()
         for container in self.containers:
             container.pulled()
         self._set_status(ACTIVATING)
@@ -201,7 +202,7 @@ class Task(TaskTargets):
     def _running(self) -> None:
         if self.last_status != ACTIVATING or self.desired_status != RUNNING:
             return
-        now = self._now()
+        now = self.now()
         self._set_status(RUNNING)
         self.started_at = now
         for container in self.containers:
@@ -230,7 +231,7 @@ class Task(TaskTargets):
         timeline = self.containers[index].health_timeline
         if timeline:
             when, status = timeline.pop(0)
-            self._schedule(when - self._now(), self._container_health, index, status)
+            self._schedule(when - self.now(), self._container_health, index, status)
 
     def _container_health(self, index: int, status: str) -> None:
         if self.last_status != RUNNING or self.desired_status != RUNNING:
@@ -266,7 +267,7 @@ class Task(TaskTargets):
         self.version += 1
         if not container.definition.essential:
             return
-        self.execution_stopped_at = self._now()
+        self.execution_stopped_at = self.now()
         self._probes_changed()
         if self.owner is not None:
             self.owner.task_exited(self)
@@ -291,7 +292,7 @@ class Task(TaskTargets):
         """Begin stopping; returns the target groups the task was deregistered from."""
         if self.desired_status == STOPPED:
             return []
-        now = self._now()
+        now = self.now()
         self.desired_status = STOPPED
         self.stop_code, self.stopped_reason, self.stopping_at = code, reason, now
         self.version += 1
@@ -333,7 +334,7 @@ class Task(TaskTargets):
         for container in self.containers:
             container.stopped(code)
         if self.execution_stopped_at is None:
-            self.execution_stopped_at = self._now()
+            self.execution_stopped_at = self.now()
         self._deprovision()
 
     def _deprovision(self) -> None:
@@ -349,7 +350,7 @@ class Task(TaskTargets):
         if self.last_status == STOPPED:
             return
         self._set_status(STOPPED)
-        self.stopped_at = self._now()
+        self.stopped_at = self.now()
         events_bridge.task_state_change(self)
         self._schedule(KEEP_STOPPED_SECONDS, self._forget)
         if self.owner is not None:
@@ -362,10 +363,10 @@ class Task(TaskTargets):
 
     # ------------------------------------------------------------------ helpers
 
-    def _now(self) -> float:
-        # Inside a timer, the moment it was due: a late wake-up on a busy machine must not
-        # shift the task's timestamps or the steps that follow.
-        return self.backend.world.timers.due_time()
+    def now(self) -> float:
+        """Inside a timer, the moment it was due: a late wake-up on a busy machine must not shift
+        the task's timestamps or the steps that follow. A service's task keeps its service's time."""
+        return self.owner.now() if self.owner is not None else self.backend.world.timers.due_time()
 
     def _set_status(self, status: str) -> None:
         self.last_status = status
@@ -375,10 +376,10 @@ class Task(TaskTargets):
         timers = self.backend.world.timers
         horizon = self.backend.now() - 1.0  # real now: which timers are spent
         self._timers = [t for t in self._timers if not t.cancelled and t.when > horizon]
-        self._timers.append(timers.call_at(self._now() + max(0.0, delay), fn, *args))
+        self._timers.append(timers.call_at(self.now() + max(0.0, delay), fn, *args))
 
     def schedule_at(self, when: float, fn: Any, *args: Any) -> None:
-        self._schedule(when - self._now(), fn, *args)
+        self._schedule(when - self.now(), fn, *args)
 
     def _cancel_timers(self) -> None:
         for timer in self._timers:
