@@ -12,6 +12,7 @@ COUNTED = {
     "bad-input corpus cases": "tests/test_bad_inputs.py::",
     "hypothesis property tests": "tests/expressions/test_properties.py::",
     "reliability scenarios": "tests/reliability/",
+    "security attack replays": "tests/security/",
 }
 _passed = dict.fromkeys(COUNTED, 0)
 
