@@ -141,9 +141,9 @@ def test_a_delegate_killed_in_a_rolling_deploy_leaves_an_exact_rollback(
         ("check", "Failed"),
         ("EcsRollingRollback", "Success"),
     ]
+    assert services(ecs, CLUSTER) == before
     deploy_log = "\n".join(line.message for line in store.logs(record.id, step_key=execution.steps[0].key))
     assert "Attempt 1 ended: delegate lost (no heartbeat for 2s)" in deploy_log
     resumed = "Running on delegate survivor (attempt 2)"
     assert resumed + (", from the last checkpoint" if moment != "start" else "\n") in deploy_log + "\n"
     assert execution.steps[2].outputs["rollbackSkipped"] is False
-    assert services(ecs, CLUSTER) == before
