@@ -3,11 +3,14 @@ processes chosen by delegate selectors; state lands in the Corral store as for e
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from corral.delegate.temporal_runner import TemporalRunner
 from corral.engine import abort, approve, create_execution, get_execution
@@ -138,7 +141,11 @@ def test_an_abort_signal_stops_a_waiting_step(
 
 
 def test_an_approval_is_decided_by_a_signal(
-    tmp_path: Path, store: Store, runner: TemporalRunner, delegates: StartDelegate
+    tmp_path: Path,
+    store: Store,
+    runner: TemporalRunner,
+    delegates: StartDelegate,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     approval = step(
         "gate", "HarnessApproval", {"approvalMessage": "Ship it?", "approvers": {"userGroups": ["ops"]}}
@@ -155,6 +162,8 @@ def test_an_approval_is_decided_by_a_signal(
     request = store.requests(record.id)[0]
     assert (request.status, request.decided_by, request.comment) == ("Approved", "bob", "go")
     assert "shipped" in _logs(store, record.id, "s/ship")
+    # the workflow ends without an error left behind (the SDK would log it with a traceback)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_an_approval_made_through_the_store_reaches_the_workflow(
