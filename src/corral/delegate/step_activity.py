@@ -175,6 +175,7 @@ class StepActivities:
 
         # a thread of its own: steps wait for long, and the default pool is small
         threading.Thread(target=target, name=f"corral-step-{run.key}", daemon=True).start()
+        shut_down = False
         try:
             while not done.done():
                 activity.heartbeat()
@@ -185,15 +186,17 @@ class StepActivities:
                     run.abort.set()
                     break
         except asyncio.CancelledError:  # an abort (the workflow cancelled it), or a shutdown
+            shut_down = activity.is_worker_shutdown()
             run.abort.set()
         if not done.done():
             try:
                 await asyncio.wait_for(asyncio.shield(done), STOP_GRACE)
             except TimeoutError:
                 run.log.warn(f"The step did not stop within {STOP_GRACE:g}s; leaving it behind")
-                _unless_shut_down(self.name)
-                return run.stopped_outcome()
-        _unless_shut_down(self.name)
+        if shut_down:  # the attempt fails, and the workflow starts another on a live delegate
+            raise ApplicationError(f"delegate {self.name} was shut down while running the step")
+        if not done.done():
+            return run.stopped_outcome()
         outcome = done.result()
         if run.timed_out.is_set() and outcome.status != m.SUCCESS:
             return StepOutcome(EXPIRED, outcome.outputs, "The step timed out.", "Timeout", outcome.checkpoint)
@@ -244,13 +247,6 @@ def _pause_at(point: str, step_key: str) -> None:
     if os.environ.get(PAUSE_ENV) == point:
         print(f"corral delegate: paused at {point} of {step_key} ({PAUSE_ENV})", file=sys.stderr, flush=True)
         threading.Event().wait()
-
-
-def _unless_shut_down(name: str) -> None:
-    """A delegate being shut down fails the attempt (the workflow starts another elsewhere)
-    rather than reporting the step it stopped as aborted."""
-    if activity.is_worker_shutdown():
-        raise ApplicationError(f"delegate {name} was shut down while running the step")
 
 
 def _note(step_key: str, message: str) -> dict[str, Any]:
