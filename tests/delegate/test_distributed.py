@@ -245,3 +245,26 @@ def test_ten_pipelines_finish_when_a_delegate_is_killed_in_a_wait(
         soak = _logs(store, record.id, "deploy/soak")
         assert "Running on delegate survivor (attempt 2)" in soak
         assert f"after {record.sequence_id}" in _logs(store, record.id, "deploy/after")
+
+
+def test_a_delegate_stopped_with_sigterm_hands_its_step_on(
+    tmp_path: Path, store: Store, runner: TemporalRunner, delegates: StartDelegate
+) -> None:
+    root = write_project(
+        tmp_path / "project", pipeline("soak", [stage("s", [step("soak", "Wait", {"duration": "10s"})])])
+    )
+    leaving = delegates("leaving", "default")
+    record = create_execution(root, "soak", store=store)
+    runner.start(record.id)
+    wait_until(lambda: _status(store, record.id, "s/soak") == "Running", what="the wait to start")
+    delegates("staying", "default")
+    wait_until(
+        lambda: "polling" in (tmp_path / "delegate-staying.err").read_text(), what="the second delegate"
+    )
+    os.kill(leaving.pid, signal.SIGTERM)
+    assert leaving.wait(30) == 0
+
+    assert runner.wait(record.id, 60) == "Success"
+    soak = _logs(store, record.id, "s/soak")
+    assert "Attempt 1 ended: delegate lost (delegate leaving was shut down while running the step)" in soak
+    assert "Running on delegate staying (attempt 2), from the last checkpoint" in soak
