@@ -40,12 +40,18 @@ def register_delegate(request: Request, who: CallerDep, body: DelegateIn) -> New
     return NewDelegateOut(token=token, **_out(delegate).model_dump())
 
 
-def _delegate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Delegate:
+def _delegate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Delegate:
+    """The delegate whose token the call carries (checked before the body is)."""
     delegates = request.app.state.server.delegates
     delegate = delegates.by_token(credentials.credentials) if credentials is not None else None
     if delegate is None:
         raise unauthorized("a delegate token is required")
     return delegate  # type: ignore[no-any-return]
+
+
+DelegateDep = Annotated[Delegate, Depends(_delegate)]
 
 
 @router.post("/delegates/heartbeat", response_model=DelegateOut)
@@ -64,14 +70,9 @@ def heartbeat(
 
 
 @router.post("/delegates/logs", status_code=202)
-def delegate_logs(
-    request: Request,
-    body: DelegateLogsIn,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> dict[str, int]:
+def delegate_logs(request: Request, delegate: DelegateDep, body: DelegateLogsIn) -> dict[str, int]:
     """A delegate's log lines of a step it runs, as the step writes them (its own token); they
     stream to readers at once. 404 for an unknown execution, 409 once it has ended."""
-    _delegate(request, credentials)
     store = request.app.state.server.store
     record = store.execution(body.execution_id)
     if record is None:
