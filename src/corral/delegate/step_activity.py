@@ -36,6 +36,7 @@ from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
@@ -232,7 +233,8 @@ def _durable_checkpoint(
                 _pause_at(f"checkpoint:{made[0]}", command.step_key)
                 return
             except Exception as error:
-                if abort.is_set() or time.time() + wait >= state["deadline"]:
+                gone = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
+                if gone or abort.is_set() or time.time() + wait >= state["deadline"]:
                     raise CorralError(
                         f"the step's checkpoint (its rollback data) could not be recorded in Temporal: "
                         f"{error}; the step stops before the change it protects"
