@@ -12,7 +12,10 @@ import click
 
 @click.command("delegate")
 @click.option(
-    "--server", "server", help="The Corral server to register with (e.g. https://corral.example.com)."
+    "--server",
+    "server",
+    help="The Corral server to register with and send the steps' log lines to, as they are "
+    "written (e.g. https://corral.example.com).",
 )
 @click.option(
     "--token", envvar="CORRAL_DELEGATE_TOKEN", help="The delegate's token [env CORRAL_DELEGATE_TOKEN]."
