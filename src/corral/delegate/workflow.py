@@ -59,7 +59,7 @@ class PipelineWorkflow:
         self._job: dict[str, Any] = {}
         self._queues: dict[str, str] = {}
         self._checkpoints: dict[str, dict[str, Any]] = {}  # step key -> its latest checkpoint
-        self._attempts: dict[str, int] = {}  # RunStep command id -> the attempt running now
+        self._attempts: dict[str, int] = {}  # RunStep command id -> its latest attempt
 
     # -- signals and queries -------------------------------------------------------------
 
@@ -78,8 +78,8 @@ class PipelineWorkflow:
     def checkpoint(self, saved: dict[str, Any]) -> None:
         """{"commandId", "stepKey", "attempt", "data"}: what a step must keep (the rollback data
         captured before its first AWS change). Its delegate waits until this signal is in the
-        history before it goes on, so a later attempt starts from it. A late signal from an
-        attempt given up for lost is ignored."""
+        history before it goes on, so a later attempt starts from it. A signal from an attempt
+        followed by another (its delegate was given up for lost, yet went on) is ignored."""
         if self._attempts.get(saved.get("commandId", "")) == saved.get("attempt"):
             self._checkpoints[saved["stepKey"]] = saved["data"]
 
@@ -227,6 +227,12 @@ class PipelineWorkflow:
         self._events.append((event, logs))
 
     async def _run_step(self, command: m.RunStep) -> tuple[m.Event, list[dict[str, Any]]]:
+        try:
+            return await self._attempt(command)
+        finally:  # a checkpoint signalled after the step ended (by a delegate lost) is ignored
+            self._attempts.pop(command.id, None)
+
+    async def _attempt(self, command: m.RunStep) -> tuple[m.Event, list[dict[str, Any]]]:
         """The step on a delegate of its queue, until it gives a result.
 
         The step's time starts when it is queued (deadline). A delegate that dies (no heartbeat
@@ -276,8 +282,6 @@ class PipelineWorkflow:
                 except asyncio.CancelledError:
                     return self._ended(command, m.ABORTED, "The step was aborted."), []
                 continue
-            finally:
-                self._attempts.pop(command.id, None)
             event = m.event_from_json("StepFinished", result["event"])
             assert isinstance(event, m.StepFinished)
             if event.checkpoint is not None:
