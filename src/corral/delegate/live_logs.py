@@ -27,6 +27,7 @@ import httpx
 FLUSH_EVERY = 0.25  # seconds between two batches
 BATCH = 500  # lines per batch at most
 KEEP = 5000  # lines waiting to be sent at most
+LONGEST = 32768  # characters of a line kept (the server takes up to 65536)
 CLOSE_PATIENCE = 5.0  # seconds the step's end waits at most for its last lines to be sent
 
 Send = Callable[[str, str, list[dict[str, Any]]], None]
@@ -46,6 +47,10 @@ class LiveLog:
         self.failure: str | None = None  # why the last send failed
 
     def add(self, line: dict[str, Any]) -> None:
+        message = str(line.get("message", ""))
+        if len(message) > LONGEST:
+            cut = len(message) - LONGEST
+            line = {**line, "message": f"{message[:LONGEST]} … ({cut} more characters cut)"}
         with self._lock:
             if len(self._lines) >= KEEP:
                 self._dropped += 1
