@@ -38,6 +38,7 @@ from . import messages as m
 from .interpreter import Interpreter, RunInfo
 from .plan import build_plan
 from .runtime_values import KEEP_FOR_LATER, has_expression, masked
+from .step_process import StepProcesses
 from .steps import ABORTED, EXPIRED, FAILED, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 
@@ -59,6 +60,8 @@ class ExecutorOptions:
     force: bool = False  # resume even though another live process seems to run the execution
     on_update: UpdateSink | None = None
     on_log: LogSink | None = None
+    # where steps that run project code (ShellScript) run; the server isolates or refuses them
+    step_processes: StepProcesses = dataclasses.field(default_factory=StepProcesses)
 
 
 _TERMINAL = {m.SUCCESS, m.FAILED, m.ABORTED, m.EXPIRED}
@@ -418,6 +421,7 @@ class EmbeddedExecutor:
             secrets=self.secrets,
             mask=masker,
             inputs=self._inputs,
+            processes=self.options.step_processes,
         )
         outcome = self._call(impl, run)
         return m.StepFinished(

@@ -27,6 +27,8 @@ class ServerSettings:
     admin_name: str = "admin"
     executor_options: Any = None  # ExecutorOptions for every run
     resume_left_behind: bool = True  # at start, continue executions whose process is gone
+    # not root: run ShellScript steps as the server's own OS user (unsafe for shared servers)
+    allow_local_steps: bool = False
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
