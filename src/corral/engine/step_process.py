@@ -188,13 +188,17 @@ def _copy_project(source: Path, target: Path, user: StepUser, processes: StepPro
                 total += info.st_size
                 if total > processes.copy_limit:
                     raise CorralError(
-                        f"the project's files hold more than {processes.copy_limit // MiB} MiB: a step "
+                        f"the project's files hold more than {_size(processes.copy_limit)}: a step "
                         "that runs a script gets a copy of them; keep large files out of the project"
                     )
                 _copy_file(src, dst, 0o600 | (info.st_mode & 0o100))
             else:
                 continue
             os.lchown(dst, user.uid, user.gid)
+
+
+def _size(count: int) -> str:
+    return f"{count // MiB} MiB" if count % MiB == 0 else f"{count} bytes"
 
 
 def _copy_file(src: Path, dst: Path, mode: int) -> None:
@@ -290,5 +294,5 @@ def _read_outputs(path: Path) -> bytes:
             return b""
         data = source.read(OUTPUTS_LIMIT + 1)
     if len(data) > OUTPUTS_LIMIT:
-        raise CorralError(f"the step's output variables hold more than {OUTPUTS_LIMIT // MiB} MiB")
+        raise CorralError(f"the step's output variables hold more than {_size(OUTPUTS_LIMIT)}")
     return data
