@@ -196,12 +196,10 @@ def test_abort_ends_every_process_the_script_started(live: Live) -> None:
 def test_a_server_that_is_not_root_refuses_scripts_unless_allowed() -> None:
     with server_as_nobody() as admin:
         admin.post("/projects", {"name": "demo", "yaml": HELLO}, 201)
-        execution_id = admin.post("/projects/demo/pipelines/hello/executions", {}, 202).json()["id"]
-        execution = admin.wait(execution_id, timeout=60)
-        assert execution["status"] == "Failed"
-        error = execution["steps"][0]["error"]
-        assert "does not run as root" in error and "--allow-local-steps" in error and "unsafe" in error
-        assert "hello world" not in step_messages(admin, execution_id)
+        refused = admin.post("/projects/demo/pipelines/hello/executions", {}, 409).json()["detail"]
+        assert refused.startswith("pipeline/hello.yaml: pipeline.stages[0].stage.spec.execution.steps[0].step: ")
+        assert "does not run as root" in refused and "--allow-local-steps" in refused and "unsafe" in refused
+        assert admin.get("/executions") == []  # nothing started
 
     with server_as_nobody("--allow-local-steps") as admin:
         admin.post("/projects", {"name": "demo", "yaml": HELLO}, 201)
@@ -240,3 +238,19 @@ def test_an_isolated_step_gets_a_bounded_copy_of_the_project(tmp_path: Path) -> 
     assert too_big.status == "Failed"
     [step] = too_big.steps
     assert "the project's files hold more than 4000 bytes" in (step.error or ""), step.error
+
+
+def test_a_refused_step_fails_before_its_script_runs(tmp_path: Path) -> None:
+    """What a refusing server's runner does with a script step that reaches it all the same
+    (an execution made before the server was restarted without --allow-local-steps)."""
+    project = tmp_path / "project"
+    script = f"touch {tmp_path / 'ran'}"
+    write_project(project, [engine_pipeline("p", [engine_stage("s", [engine_shell("say", script)])])])
+    options = ExecutorOptions(**FAST, step_processes=StepProcesses.refused("not here: --allow-local-steps"))
+    store = Store.open(f"sqlite:///{tmp_path / 'runs.db'}")
+    try:
+        done = run_pipeline(project, "p", store=store, options=options)
+    finally:
+        store.close()
+    assert done.status == "Failed" and done.steps[0].error == "not here: --allow-local-steps"
+    assert not (tmp_path / "ran").exists()

@@ -38,6 +38,7 @@ from corral.errors import CorralError
 from .step_users import StepUser, end_processes, step_user
 
 if TYPE_CHECKING:
+    from .plan import Element, PipelinePlan
     from .steps import StepRun
 
 LOCAL = "local"
@@ -50,6 +51,9 @@ LAST_LINES = 10
 KILL_GRACE = 2.0
 MiB = 1024 * 1024
 OUTPUTS_LIMIT = 16 * MiB
+
+# Step types that run code the project supplies (what a refused server will not start)
+SCRIPT_STEP_TYPES = frozenset({"ShellScript"})
 
 # Variables of Corral's own that hold keys or tokens: a local script never sees them.
 PRIVATE_VARIABLES = ("CORRAL_SECRETS_KEY", "CORRAL_ADMIN_TOKEN", "CORRAL_TOKEN")
@@ -82,6 +86,29 @@ class ProcessResult:
     code: int
     last_lines: list[str]  # masked
     outputs: bytes
+
+
+def script_steps(plan: PipelinePlan) -> list[str]:
+    """The paths (`pipeline.stages[0].stage.spec.execution.steps[1]`) of the plan's steps that run
+    code the project supplies, rollback steps included."""
+    from .plan import GroupNode, ParallelNode
+
+    found: list[str] = []
+
+    def walk(elements: tuple[Element, ...]) -> None:
+        for element in elements:
+            if isinstance(element, ParallelNode):
+                walk(element.branches)
+            elif isinstance(element, GroupNode):
+                walk(element.steps)
+                walk(element.rollback_steps)
+            elif element.type in SCRIPT_STEP_TYPES:
+                found.append(element.path)
+
+    for stage in plan.all_stages:
+        walk(stage.steps)
+        walk(stage.rollback_steps)
+    return found
 
 
 def run_step_process(run: StepRun, *, script: str, variables: Mapping[str, str]) -> ProcessResult:

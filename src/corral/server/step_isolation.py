@@ -3,6 +3,7 @@ and the data folder those steps must not reach.
 
     options = with_step_processes(settings)       # ExecutorOptions for the embedded runner
     protect_data(settings)                         # data folder 0700: no other OS user gets in
+    refuse_script_steps(server, raw, file)         # before an execution starts: 409 if refused
 
 As root the server runs them as unprivileged OS users of their own (corral.engine.step_process);
 otherwise it refuses them unless the operator allowed local steps (--allow-local-steps), since a
@@ -14,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
+
+from corral.errors import CorralError
 
 from .projects import SERVER_SECRETS_DIR
 from .settings import ServerSettings
@@ -57,3 +60,21 @@ def protect_data(settings: ServerSettings) -> None:
                 os.chmod(folder, 0o700)
         except PermissionError:  # not the folder's owner: the operator set it up
             continue
+
+
+class ScriptStepsRefused(CorralError):
+    """The pipeline has steps this server will not run (409, before anything starts)."""
+
+
+def refuse_script_steps(server: Any, raw: dict[str, Any], file: str) -> None:
+    """Refuse, before it starts, a pipeline whose scripts the server's runner would refuse (the
+    step itself refuses too: this only keeps a run from deploying half way first)."""
+    from corral.engine.plan import build_plan
+    from corral.engine.step_process import REFUSED, script_steps
+
+    processes = getattr(getattr(server.runner, "options", None), "step_processes", None)
+    if processes is None or processes.mode != REFUSED:
+        return
+    found = script_steps(build_plan(raw, file=file))
+    if found:
+        raise ScriptStepsRefused(f"{file}: {found[0]}: {processes.refusal}")
