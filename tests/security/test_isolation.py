@@ -197,7 +197,9 @@ def test_a_server_that_is_not_root_refuses_scripts_unless_allowed() -> None:
     with server_as_nobody() as admin:
         admin.post("/projects", {"name": "demo", "yaml": HELLO}, 201)
         refused = admin.post("/projects/demo/pipelines/hello/executions", {}, 409).json()["detail"]
-        assert refused.startswith("pipeline/hello.yaml: pipeline.stages[0].stage.spec.execution.steps[0].step: ")
+        assert refused.startswith(
+            "pipeline/hello.yaml: pipeline.stages[0].stage.spec.execution.steps[0].step: "
+        )
         assert "does not run as root" in refused and "--allow-local-steps" in refused and "unsafe" in refused
         assert admin.get("/executions") == []  # nothing started
 
@@ -254,3 +256,34 @@ def test_a_refused_step_fails_before_its_script_runs(tmp_path: Path) -> None:
         store.close()
     assert done.status == "Failed" and done.steps[0].error == "not here: --allow-local-steps"
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_script_cannot_read_another_running_step(live: Live) -> None:
+    """Steps running at the same time run as different users: one cannot read the other's
+    environment, script or files."""
+    admin = live.client()
+    secret = "BETA-RUNNING-STEP-SECRET-3301"
+    waiting = shell(
+        "hold",
+        f"echo {secret} > mine.txt; echo ready; sleep 61.25",
+        environmentVariables=[{"name": "HELD", "type": "String", "value": secret}],
+    )
+    admin.post("/projects", {"name": "beta", "yaml": pipeline("hold", [waiting])}, 201)
+    spy = (
+        "cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c 'BETA-RUNNING-STEP-SECRE[T]'; "
+        "cat /tmp/corral-step-*/script.sh /tmp/corral-step-*/work/* 2>/dev/null | grep -c 'BETA-RUNNING-STEP-SECRE[T]'; "
+        "echo spied"
+    )
+    admin.post("/projects", {"name": "alpha", "yaml": pipeline("spy", [shell("spy", spy)])}, 201)
+    mallory = admin.user("mallory", project="alpha", role="admin")
+    held = admin.post("/projects/beta/pipelines/hold/executions", {}, 202).json()["id"]
+    for _ in range(600):
+        if "ready" in step_messages(admin, held):
+            break
+        admin.wait(held, "Running")
+    spied = mallory.post("/projects/alpha/pipelines/spy/executions", {}, 202).json()["id"]
+    mallory.wait(spied)
+    admin.post(f"/executions/{held}/abort", {}, 202)
+    admin.wait(held)
+    messages = step_messages(mallory, spied)
+    assert messages == ["0", "0", "spied"]
