@@ -105,3 +105,11 @@ def processes_running(argument: str) -> list[int]:
 
 def step_messages(api: Api, execution_id: str) -> list[str]:
     return [line["message"] for line in api.get(f"/executions/{execution_id}/logs")]
+
+
+def wait_for_line(api: Api, execution_id: str, text: str, timeout: float = 30) -> None:
+    """Until a log line of the execution reads `text` (a step got that far)."""
+    deadline = time.monotonic() + timeout
+    while text not in step_messages(api, execution_id):
+        assert time.monotonic() < deadline, step_messages(api, execution_id)
+        time.sleep(0.05)

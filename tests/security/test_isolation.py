@@ -27,7 +27,7 @@ from tests.engine.helpers import shell as engine_shell
 from tests.engine.helpers import stage as engine_stage
 from tests.server.helpers import HELLO, Live, live_server, pipeline, shell
 
-from .isolation_helpers import processes_running, server_as_nobody, step_messages
+from .isolation_helpers import processes_running, server_as_nobody, step_messages, wait_for_line
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the server isolates steps only as root")
 
@@ -183,10 +183,7 @@ def test_abort_ends_every_process_the_script_started(live: Live) -> None:
     script = "setsid sleep 987.5 </dev/null >/dev/null 2>&1 & echo started; sleep 61.5"
     admin.post("/projects", {"name": "demo", "yaml": pipeline("slow", [shell("slow", script)])}, 201)
     execution_id = admin.post("/projects/demo/pipelines/slow/executions", {}, 202).json()["id"]
-    for _ in range(600):
-        if "started" in step_messages(admin, execution_id):
-            break
-        admin.wait(execution_id, "Running")
+    wait_for_line(admin, execution_id, "started")
     assert processes_running("987.5") and processes_running("61.5")
     admin.post(f"/executions/{execution_id}/abort", {}, 202)
     assert admin.wait(execution_id)["status"] == "Aborted"
@@ -277,10 +274,7 @@ def test_a_script_cannot_read_another_running_step(live: Live) -> None:
     admin.post("/projects", {"name": "alpha", "yaml": pipeline("spy", [shell("spy", spy)])}, 201)
     mallory = admin.user("mallory", project="alpha", role="admin")
     held = admin.post("/projects/beta/pipelines/hold/executions", {}, 202).json()["id"]
-    for _ in range(600):
-        if "ready" in step_messages(admin, held):
-            break
-        admin.wait(held, "Running")
+    wait_for_line(admin, held, "ready")
     spied = mallory.post("/projects/alpha/pipelines/spy/executions", {}, 202).json()["id"]
     mallory.wait(spied)
     admin.post(f"/executions/{held}/abort", {}, 202)

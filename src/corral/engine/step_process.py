@@ -184,6 +184,7 @@ def _private_place(user: StepUser) -> Iterator[_Place]:
         _write_private(place.outputs, b"", user, 0o600)
         yield place
     finally:
+        end_processes(user)  # nothing of the step's may still write into the folder
         shutil.rmtree(root, ignore_errors=True)  # never follows links the step made
 
 
