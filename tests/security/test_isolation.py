@@ -157,7 +157,7 @@ def test_an_ordinary_script_prints_what_it_always_printed(live: Live) -> None:
                 "files",
                 "ls pipeline; echo note > note.txt; cat note.txt; "
                 'test "$HOME" = "$PWD" && echo "home is the working folder"; '
-                "touch $TMPDIR/scratch && echo scratch",
+                "touch $TMPDIR/scratch && echo scratch; ulimit -u",
             )
         ],
     )
@@ -174,7 +174,7 @@ def test_an_ordinary_script_prints_what_it_always_printed(live: Live) -> None:
     assert deployer.wait(run.json()["id"])["status"] == "Success"
     messages = step_messages(deployer, run.json()["id"])
     assert "files.yaml" in messages and "hello.yaml" in messages  # the project's own files...
-    assert messages[-3:] == ["note", "home is the working folder", "scratch"]
+    assert messages[-4:] == ["note", "home is the working folder", "scratch", "4096"]  # 4096: processes
     assert not (live.server.settings.data_dir / "projects" / "demo" / "note.txt").exists()  # ...a copy
 
 

@@ -9,8 +9,9 @@ Whoever runs the engine chooses how (ExecutorOptions.step_processes, handed to e
 - isolated (a server running as root): as an unprivileged OS user of the step's own
   (step_users.py), in a fresh private folder holding a copy of the project's files (links
   copied as links, never followed; bounded size), with an environment of PATH, HOME, LANG, the
-  step's variables and $CORRAL_OUTPUT_FILE: nothing of the server's. When the script ends, is
-  aborted or times out, every process of that user is killed and the folder removed;
+  step's variables and $CORRAL_OUTPUT_FILE: nothing of the server's; at most PROCESS_LIMIT
+  processes. When the script ends, is aborted or times out, every process of that user is
+  killed and the folder removed;
 - refused (a server that cannot isolate and was not started with --allow-local-steps): the step
   fails with a message naming that setting, before anything runs.
 Either way the script runs in its own process group, killed on abort or timeout.
@@ -51,6 +52,7 @@ LAST_LINES = 10
 KILL_GRACE = 2.0
 MiB = 1024 * 1024
 OUTPUTS_LIMIT = 16 * MiB
+PROCESS_LIMIT = 4096  # processes an isolated step's user may have at once: a fork bomb stops there
 
 # Step types that run code the project supplies (what a refused server will not start)
 SCRIPT_STEP_TYPES = frozenset({"ShellScript"})
@@ -168,7 +170,10 @@ def _run_isolated(
             **variables,
             OUTPUT_VARIABLE: str(place.outputs),
         }
-        code, last = _run(run, ["bash", str(place.script)], env, str(place.work), user=user)
+        # the limit is set (soft and hard) before the script starts, so the script cannot raise it
+        limited = f'ulimit -u {PROCESS_LIMIT} 2>/dev/null; exec bash "$0"'
+        argv = ["bash", "-c", limited, str(place.script)]
+        code, last = _run(run, argv, env, str(place.work), user=user)
         return ProcessResult(code, last, _read_outputs(place.outputs))
 
 
