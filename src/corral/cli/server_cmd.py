@@ -21,8 +21,10 @@ def _settings(
     admin_token: str | None = None,
     *,
     resume: bool = True,
+    secret_managers: tuple[str, ...] = (),
 ) -> ServerSettings:
-    """resume: continue executions left behind by a server that stopped (not for `corral user`)."""
+    """resume: continue executions left behind by a server that stopped, and bring the projects'
+    settings up to date (not for `corral user`)."""
     from corral.server import ServerSettings
 
     return ServerSettings(
@@ -31,6 +33,8 @@ def _settings(
         projects_dir=projects,
         admin_token=admin_token,
         resume_left_behind=resume,
+        update_projects=resume,
+        allow_secret_managers=secret_managers,
     )
 
 
@@ -103,6 +107,14 @@ def _with_common(function):  # type: ignore[no-untyped-def]
 @click.option(
     "--namespace", default="default", show_default=True, help="Temporal namespace (with --temporal)."
 )
+@click.option(
+    "--allow-secret-manager",
+    "secret_managers",
+    multiple=True,
+    type=click.Choice(["file", "env"]),
+    help="Let projects use this secret manager (repeatable). `file` and `env` read the server's own "
+    "files and environment, so they are refused unless named here; unsafe on a shared server.",
+)
 def server(
     host: str,
     port: int,
@@ -112,13 +124,16 @@ def server(
     admin_token_file: Path | None,
     temporal: str | None,
     namespace: str,
+    secret_managers: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
 
     from corral.server import create_app, open_server
 
-    settings = _settings(data_dir, store_url, projects, _admin_token(admin_token_file))
+    settings = _settings(
+        data_dir, store_url, projects, _admin_token(admin_token_file), secret_managers=secret_managers
+    )
     factory = None
     if temporal:
 

@@ -29,6 +29,7 @@ from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
+from corral.engine.literal_inputs import reveal
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
 from corral.engine.steps import (
     ABORTED,
@@ -201,12 +202,13 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
 
 
 def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
+    """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs)."""
     if not has_expression(spec):
-        return spec
+        return dict(reveal(spec))
     if secrets is None:
         raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
     ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
-    rendered: dict[str, Any] = render(spec, ctx, mode=Mode.FAIL, path="spec")
+    rendered: dict[str, Any] = reveal(render(spec, ctx, mode=Mode.FAIL, path="spec"))
     return rendered
 
 
