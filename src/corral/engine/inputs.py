@@ -21,11 +21,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from corral.config.entities.common import IDENTIFIER_RE, is_runtime_input, strip_scope
+from corral.config.entities.common import is_runtime_input
 from corral.config.entities.pipeline import Pipeline
 from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
+from corral.config.variable_types import type_problem, variable_types
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
 
@@ -146,54 +147,14 @@ def _typed_values(
     """A problem for every variable whose value does not fit its declared type. Values from
     input sets that are expressions are checked when they are evaluated, not here."""
     problems = []
-    for path, (name, kind) in _variable_types(raw).items():
+    for path, (name, kind) in variable_types(raw).items():
         if path not in table.values or (path not in literal and has_expression_text(table.values[path])):
             continue
-        expected = _type_problem(project, kind, table.values[path])
+        expected = type_problem(project, kind, table.values[path])
         if expected is not None:
             message = f"variable '{name}' is of type {kind}: expected {expected}, got {table.values[path]!r}"
             problems.append(Problem(table.where.get(path, "--input"), path, message))
     return problems
-
-
-def _type_problem(project: Project, kind: str, value: Any) -> str | None:
-    """What a value of this variable type must be, when value is not one; else None."""
-    if kind == "Number":
-        return None if _is_number(value) else "a number"
-    if kind == "Secret":
-        if isinstance(value, str) and IDENTIFIER_RE.match(strip_scope(value)) and project.secret(value):
-            return None
-        known = ", ".join(sorted(project.secrets)) or "none"
-        return f"the identifier of a secret of the project (it has {known})"
-    if isinstance(value, dict | list) or value is None:
-        return "text (a string, number or boolean)"
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return False
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _variable_types(raw: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """{input path: (variable name, type)} for the pipeline's and stages' runtime-input variables."""
-    found: dict[str, tuple[str, str]] = {}
-    scopes: list[tuple[str, Any]] = [("pipeline.variables", raw.get("variables"))]
-    for index, stage in enumerate(raw.get("stages") or []):
-        body = stage.get("stage") if isinstance(stage, dict) else None
-        if isinstance(body, dict):
-            scopes.append((f"pipeline.stages[{index}].stage.variables", body.get("variables")))
-    for prefix, variables in scopes:
-        for position, variable in enumerate(variables or []):
-            if isinstance(variable, dict) and is_runtime_input(variable.get("value")):
-                kind = str(variable.get("type") or "String")
-                found[f"{prefix}[{position}].value"] = (str(variable.get("name")), kind)
-    return found
 
 
 def _variable_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
