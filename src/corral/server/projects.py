@@ -145,7 +145,11 @@ class ProjectFiles:
             with self._locked(name):
                 folder = self.root / name
                 self._write_settings(folder, name)
-                _reencrypt(load_project(folder))
+                try:
+                    project = load_project(folder)
+                except CorralError:
+                    continue  # its problems show when it is used; the server still starts
+                _reencrypt(project)
 
     # -- entities --------------------------------------------------------------------------
 
@@ -334,12 +338,13 @@ def _reencrypt(project: Project) -> None:
     """Encrypt again, with the project's data key, the values only the server's key opens."""
     from cryptography.fernet import Fernet, InvalidToken
 
-    from corral.config.secrets import project_key, wrapping_key
+    from corral.config.secrets import ensure_data_key, wrapping_key
 
-    data_key = project_key(project)
     server_key = wrapping_key(project, None)
-    if data_key is None or server_key is None:
+    data_key_file = project.settings.data_key_file(project.root)
+    if server_key is None or data_key_file is None:
         return
+    data_key = ensure_data_key(server_key, data_key_file)
     for secret in project.secrets.values():
         if secret.spec.manager != CORRAL_MANAGER:
             continue
