@@ -63,6 +63,8 @@ def test_a_project_data_key_opens_no_other_project_secret(live: Live) -> None:
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert live.server.settings.projects not in key_file.parents  # not in the project's files
     assert SecretResolver(load_project(live.server.settings.projects / "beta")).value("token") == S2
+    admin.call("DELETE", "/projects/beta", 204)
+    assert not live.server.projects.data_key_file("beta").exists()  # made again, it gets a new key
     state = "\n".join(
         p.read_bytes().decode("latin-1")
         for p in [*live.server.settings.data_dir.rglob("*")]
@@ -149,7 +151,14 @@ def test_an_allowed_manager_works_and_a_refused_one_already_on_disk_stops_the_ru
         answer = api.post("/projects/shop/pipelines/show/executions", {}, 422).json()
         assert [p["path"] for p in answer["problems"]] == ["secret.spec.secretManagerIdentifier"]
         assert "--allow-secret-manager env" in answer["problems"][0]["message"]
-        assert api.get("/executions") == [api.get("/executions")[0]]  # only the first run
+        assert len(api.get("/executions")) == 1  # only the first run
+        # the project can still be mended; the refused secret cannot be uploaded again
+        api.put(
+            "/projects/shop/entities",
+            {"yaml": yaml.safe_dump(pipeline_doc("other", [server_shell("hi", "echo hi")], []))},
+            200,
+        )
+        api.put("/projects/shop/entities", {"yaml": _secret("s1", "env", "SCOPE_TEST_OTHER")}, 422)
 
 
 def test_a_step_cannot_read_a_secret_its_pipeline_does_not_reference(live: Live) -> None:

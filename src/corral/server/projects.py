@@ -81,6 +81,9 @@ class ProjectFiles:
         self.key_file = key_file
         self.key_env = key_env
         self.data_keys = data_keys or key_file.parent / "project-keys"
+        unknown = set(managers) - {CORRAL_MANAGER, "env", "file"}
+        if unknown:
+            raise CorralError(f"unknown secret manager {', '.join(sorted(unknown))}; expected file or env")
         self.managers = [CORRAL_MANAGER, *sorted(set(managers) - {CORRAL_MANAGER})]
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -275,7 +278,7 @@ class ProjectFiles:
         project, problems = read_project(staging)
         if problems:
             raise ConfigError(problems)
-        problems = _refused_managers(project)
+        problems = _refused_managers(project, self._current(name))
         if problems:
             raise ConfigError(problems)
         target = self.root / name
@@ -291,6 +294,12 @@ class ProjectFiles:
         else:
             staging.rename(target)
         return load_project(target)
+
+    def _current(self, name: str) -> Project | None:
+        try:
+            return load_project(self.root / name) if self.exists(name) else None
+        except CorralError:
+            return None
 
     def _write_settings(self, folder: Path, name: str) -> None:
         """corral.yaml names the project as the server does and points at the server's key."""
@@ -314,21 +323,27 @@ class ProjectFiles:
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-def _refused_managers(project: Project) -> list[Problem]:
-    """Secrets whose manager the server refuses, and connectors that name such a secret."""
+def _refused_managers(project: Project, current: Project | None) -> list[Problem]:
+    """Secrets whose manager the server refuses, and connectors that name such a secret; those
+    already there unchanged are left to fail when used, so the project can still be mended."""
     from corral.config.secrets import MANAGER_PATH, refused_manager
+
+    def changed(kind: str, entity: Any) -> bool:
+        entities = getattr(current, kind, {}) if current is not None else {}
+        before = entities.get(entity.identifier)
+        return before is None or before.raw != entity.raw
 
     problems = []
     for secret in project.secrets.values():
         refused = refused_manager(project, secret)
-        if refused is not None:
+        if refused is not None and changed("secrets", secret):
             where = secret.where(("secret", "spec", "secretManagerIdentifier"))
             problems.append(Problem(where, MANAGER_PATH, refused))
     for connector in project.connectors.values():
         for path, ref in connector_secret_refs(connector):
             secret = project.secret(ref)
             refused = refused_manager(project, secret) if secret is not None else None
-            if refused is not None:
+            if refused is not None and (changed("connectors", connector) or changed("secrets", secret)):
                 where = connector.where(("connector", "spec", *path.split(".")))
                 problems.append(Problem(where, f"connector.spec.{path}", f"secret '{ref}': {refused}"))
     return problems
