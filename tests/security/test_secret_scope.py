@@ -15,8 +15,12 @@ import yaml
 from cryptography.fernet import Fernet, InvalidToken
 
 from corral.config.project import load_project
-from corral.config.secrets import SecretResolver, unwrap_data_key
+from corral.config.secrets import SecretResolver, encrypt, unwrap_data_key
+from corral.delegate.temporal_runner import TemporalRunner
+from corral.engine import create_execution
+from corral.store import Store
 from tests.cli.helpers import corral
+from tests.delegate.conftest import StartDelegate, delegates, runner, store, temporal  # noqa: F401  (fixtures)
 from tests.engine.helpers import pipeline, shell, stage, write_project
 from tests.server.helpers import Live
 from tests.server.helpers import shell as server_shell
@@ -204,3 +208,58 @@ def test_the_cli_keeps_file_and_env_secrets(tmp_path: Path, monkeypatch: pytest.
     result = corral("run", "both", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert f"a={len(S1)} b={len(S2)}" in result.output
+
+
+def test_on_a_delegate_a_step_reads_only_the_secrets_its_pipeline_names(
+    tmp_path: Path,
+    store: Store,  # noqa: F811
+    runner: TemporalRunner,  # noqa: F811
+    delegates: StartDelegate,  # noqa: F811
+) -> None:
+    """Distributed mode: the delegate's resolver is scoped the same way (its step's references)."""
+    peek = [{"name": "V", "type": "Secret", "value": '<+secrets.getValue("s" + "2")>'}]
+    use = [{"name": "TOKEN", "type": "Secret", "value": '<+secrets.getValue("s1")>'}]
+    root = write_project(
+        tmp_path / "project",
+        pipeline(
+            "peek",
+            [
+                stage(
+                    "s",
+                    [
+                        shell(
+                            "use", 'echo "token has ${#TOKEN} characters"', spec={"environmentVariables": use}
+                        ),
+                        shell("peek", 'echo "v has ${#V} characters"', spec={"environmentVariables": peek}),
+                    ],
+                )
+            ],
+            delegateSelectors=["scope"],
+        ),
+    )
+    project = load_project(root)
+    secrets = "---\n".join(
+        yaml.safe_dump(
+            {
+                "secret": {
+                    "identifier": name,
+                    "name": name,
+                    "type": "SecretText",
+                    "spec": {"secretManagerIdentifier": "corral", "value": encrypt(project, value)},
+                }
+            }
+        )
+        for name, value in (("s1", S1), ("s2", S2))
+    )
+    (root / "secrets.yaml").write_text(secrets)
+    delegates("d", "scope")
+    record = create_execution(root, "peek", store=store)
+    runner.start(record.id)
+    assert runner.wait(record.id, 120) == "Failed"
+    steps = {s.identifier: s for s in store.steps(record.id)}
+    assert steps["use"].status == "Success"
+    assert steps["peek"].status == "Failed"
+    assert "secret 's2' is not referenced by this pipeline" in str(steps["peek"].error)
+    logs = "\n".join(line.message for line in store.logs(record.id))
+    assert f"token has {len(S1)} characters" in logs
+    assert "v has" not in logs

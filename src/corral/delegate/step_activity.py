@@ -31,6 +31,7 @@ from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
 from corral.engine.literal_inputs import reveal
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
+from corral.engine.secret_scope import step_secret_scope
 from corral.engine.steps import (
     ABORTED,
     EXPIRED,
@@ -80,7 +81,11 @@ class StepActivities:
         }
         lines: list[dict[str, Any]] = []
         project = self._project(request.get("projectRoot"))
-        secrets = SecretResolver(project) if project is not None else None
+        secrets = (
+            SecretResolver(project, allowed=step_secret_scope(project, command.spec, command.target))
+            if project is not None
+            else None
+        )
         masker = _masker(secrets)
         log = StepLog(sink=lambda line: lines.append(_line(command.step_key, line)), mask=masker)
         log.section("Delegate")

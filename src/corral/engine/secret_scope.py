@@ -5,6 +5,7 @@ A secret is named by `<+secrets.getValue("id")>` with a literal identifier, by a
 type Secret, or by a connector's `...Ref`. A stage's manifests add the secrets they name once
 fetched (config.rendering widens the resolver). Anything else, such as an identifier computed
 at run time, is out of scope, so a step cannot reach a secret its pipeline does not use.
+On a delegate, which has a step's spec but not the pipeline, the scope is what that spec names.
 """
 
 from __future__ import annotations
@@ -27,6 +28,34 @@ def run_secret_scope(project: Project, pipeline: Mapping[str, Any], *, file: str
     _scan(pipeline, found, connectors)
     for entity in _targets(project, pipeline, file):
         _scan(entity.raw, found, connectors)
+    return found | _connector_secrets(project, connectors)
+
+
+def step_secret_scope(
+    project: Project, spec: Mapping[str, Any], target: Mapping[str, Any] | None
+) -> set[str]:
+    """The secrets a step may read where only the step is known (a delegate): those its spec
+    names (the pipeline's references are written into it by then), those of its stage's
+    service, environment and infrastructure (target, as the stage prepared it), and the
+    secrets of the connectors these name."""
+    found: set[str] = set()
+    connectors: set[str] = set()
+    _scan(spec, found, connectors)
+    if target:
+        environment = str(target.get("environment") or "")
+        entities = [
+            project.services.get(str(target.get("service") or "")),
+            project.environments.get(environment),
+            project.infrastructures.get((environment, str(target.get("infrastructure") or ""))),
+        ]
+        for entity in entities:
+            if entity is not None:
+                _scan(entity.raw, found, connectors)
+    return found | _connector_secrets(project, connectors)
+
+
+def _connector_secrets(project: Project, connectors: set[str]) -> set[str]:
+    found: set[str] = set()
     for ref in connectors:
         connector = project.connector(ref)
         if connector is not None:
@@ -73,7 +102,11 @@ def _scan(value: Any, found: set[str], connectors: set[str]) -> None:
         found.update(referenced_ids(value))
     elif isinstance(value, Mapping):
         secret = value.get("value")
-        if value.get("type") == "Secret" and isinstance(secret, str) and IDENTIFIER_RE.match(strip_scope(secret)):
+        if (
+            value.get("type") == "Secret"
+            and isinstance(secret, str)
+            and IDENTIFIER_RE.match(strip_scope(secret))
+        ):
             found.add(strip_scope(secret))
         ref = value.get("connectorRef")
         if isinstance(ref, str) and "<+" not in ref:
