@@ -22,8 +22,10 @@ def _settings(
     *,
     resume: bool = True,
     allow_local_steps: bool = False,
+    secret_managers: tuple[str, ...] = (),
 ) -> ServerSettings:
-    """resume: continue executions left behind by a server that stopped (not for `corral user`)."""
+    """resume: continue executions left behind by a server that stopped, and bring the projects'
+    settings up to date (not for `corral user`)."""
     from corral.server import ServerSettings
 
     return ServerSettings(
@@ -33,6 +35,8 @@ def _settings(
         admin_token=admin_token,
         resume_left_behind=resume,
         allow_local_steps=allow_local_steps,
+        update_projects=resume,
+        allow_secret_managers=secret_managers,
     )
 
 
@@ -113,6 +117,14 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     "user, where a script can read its database, keys and environment. Without it such steps are "
     "refused.",
 )
+@click.option(
+    "--allow-secret-manager",
+    "secret_managers",
+    multiple=True,
+    type=click.Choice(["file", "env"]),
+    help="Let projects use this secret manager (repeatable). `file` and `env` read the server's own "
+    "files and environment, so they are refused unless named here; unsafe on a shared server.",
+)
 def server(
     host: str,
     port: int,
@@ -123,6 +135,7 @@ def server(
     temporal: str | None,
     namespace: str,
     allow_local_steps: bool,
+    secret_managers: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -130,7 +143,12 @@ def server(
     from corral.server import create_app, open_server
 
     settings = _settings(
-        data_dir, store_url, projects, _admin_token(admin_token_file), allow_local_steps=allow_local_steps
+        data_dir,
+        store_url,
+        projects,
+        _admin_token(admin_token_file),
+        allow_local_steps=allow_local_steps,
+        secret_managers=secret_managers,
     )
     factory = None
     if temporal:

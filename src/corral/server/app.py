@@ -73,7 +73,11 @@ def open_server(
         audit=AuditLog(store.engine),
         delegates=Delegates(store.engine),
         projects=ProjectFiles(
-            settings.projects, key_file=settings.secrets_key_file, key_env=settings.key_env
+            settings.projects,
+            key_file=settings.secrets_key_file,
+            key_env=settings.key_env,
+            data_keys=settings.data_keys_dir,
+            managers=settings.allow_secret_managers,
         ),
         runner=runner
         or (
@@ -82,6 +86,8 @@ def open_server(
             else EmbeddedRunner(store, options=with_step_processes(settings))
         ),
     )
+    if settings.update_projects:
+        server.projects.prepare()
     server.triggers = TriggerWatcher(server)
     if settings.admin_token:
         bootstrap_admin(server, settings.admin_name, settings.admin_token)
