@@ -103,6 +103,14 @@ def _with_common(function):  # type: ignore[no-untyped-def]
 @click.option(
     "--namespace", default="default", show_default=True, help="Temporal namespace (with --temporal)."
 )
+@click.option(
+    "--git-allow",
+    "git_allow",
+    multiple=True,
+    metavar="PATTERN",
+    help="Remote Git URLs a project may be synced from, shell-style (https://github.com/acme/*); "
+    "repeatable. Default: any remote URL. Local paths and file:// are for global admins only.",
+)
 def server(
     host: str,
     port: int,
@@ -112,6 +120,7 @@ def server(
     admin_token_file: Path | None,
     temporal: str | None,
     namespace: str,
+    git_allow: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -119,6 +128,7 @@ def server(
     from corral.server import create_app, open_server
 
     settings = _settings(data_dir, store_url, projects, _admin_token(admin_token_file))
+    settings.git_allow = list(git_allow)
     factory = None
     if temporal:
 

@@ -1,0 +1,151 @@
+"""Item 5 of issue 12, replayed through a real server over HTTP: every name that becomes part
+of a file path is an identifier, resolved inside its project, refused with 4xx and audited
+before anything is written; Git sync sources are checked (local paths and file:// for global
+admins only, remote URLs against the operator's --git-allow list) and Git errors are 4xx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.server.helpers import ENVIRONMENTS, Api, Live, free_port
+
+from .paths_helpers import admin_fixture, files_under, git_repo, live_fixture, mallory_fixture, refused_writes
+
+FIXTURES = (live_fixture, admin_fixture, mallory_fixture)
+
+TRAVERSALS = [
+    "../../../beta/environment/planted",  # another project's folder (the attack as filed)
+    "../../../../../outside/planted",  # above the data folder
+    "/tmp/planted",
+    "a/b",
+    "planted\x00x",
+    "p" * 300,
+]
+
+
+def infrastructure(identifier: str, environment_ref: str) -> str:
+    document = {
+        "infrastructureDefinition": {
+            "name": "Planted",
+            "identifier": identifier,
+            "environmentRef": environment_ref,
+            "type": "ECS",
+            "spec": {"connectorRef": "aws", "region": "us-east-1", "cluster": "c"},
+        }
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def input_set(pipeline: str) -> str:
+    document = {"inputSet": {"name": "S", "identifier": "s", "pipeline": {"identifier": pipeline}}}
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def problems_of(response: Any) -> list[dict[str, str]]:
+    assert response.status_code == 422, (response.status_code, response.text)
+    problems: list[dict[str, str]] = response.json()["problems"]
+    return problems
+
+
+def test_environment_ref_traversal_as_project_admin_is_refused_audited_and_writes_nothing(
+    tmp_path: Path, admin: Api, mallory: Api
+) -> None:
+    before = files_under(tmp_path)
+    beta_before = admin.get("/projects/beta")["entities"]
+    for ref in TRAVERSALS:
+        response = mallory.call(
+            "PUT", "/projects/alpha/entities", json={"yaml": infrastructure("planted", ref)}
+        )
+        [problem] = problems_of(response)
+        assert problem["path"] == "infrastructureDefinition.environmentRef"
+        assert "expected letters, digits, '_' or '$', not starting with a digit" in problem["message"]
+        edited = mallory.call(
+            "PUT",
+            "/projects/alpha/entities/infrastructureDefinition/planted",
+            json={"yaml": infrastructure("planted", ref)},
+        )
+        assert problems_of(edited)[0]["path"] == "infrastructureDefinition.environmentRef"
+    after = files_under(tmp_path)
+    assert after == before
+    assert not [path for path in after if "planted" in path]
+    assert admin.get("/projects/beta")["entities"] == beta_before
+    refused = refused_writes(admin, "mallory")
+    assert len(refused) == 2 * len(TRAVERSALS)
+    assert {entry["project"] for entry in refused} == {"alpha"}
+    assert {entry["detail"]["attempted"] for entry in refused} == {"entity.put"}  # type: ignore[index]
+    assert all("environmentRef" in str(entry["detail"]) for entry in refused)
+
+
+def test_hostile_identifiers_and_scopes_are_refused_before_any_write(
+    tmp_path: Path, admin: Api, mallory: Api
+) -> None:
+    before = files_under(tmp_path)
+    for name in ["../x", "a/b", "nul\x00x", "x" * 300, "..", "9lives"]:
+        refused = mallory.call("PUT", "/projects/alpha/entities", json={"yaml": infrastructure(name, "dev")})
+        assert problems_of(refused)[0]["path"] == "infrastructureDefinition.identifier"
+        scoped = mallory.call("PUT", "/projects/alpha/entities", json={"yaml": input_set(name)})
+        assert problems_of(scoped)[0]["path"] == "inputSet.pipeline.identifier"
+    for name in ["a.b", "a-b", "nul%00x"]:
+        secret = mallory.call("PUT", f"/projects/alpha/secrets/{name}", json={"value": "v"})
+        assert problems_of(secret)[0]["path"] == "identifier"
+    assert files_under(tmp_path) == before
+    assert len(refused_writes(admin, "mallory")) == 6 * 2 + 3
+    # Harness's rule allows '$' and names without any symbol: those still work
+    ok = mallory.call("PUT", "/projects/alpha/secrets/api$key", json={"value": "v"})
+    assert ok.status_code == 200, ok.text
+
+
+def test_git_sync_from_a_local_path_or_file_url_is_for_global_admins_only(
+    tmp_path: Path, admin: Api, mallory: Api
+) -> None:
+    repo = git_repo(tmp_path / "repo", {"envs.yaml": ENVIRONMENTS.replace("Dev", "From Git")})
+    before = files_under(tmp_path / "server")
+    for url in [str(repo), f"file://{repo}", f"file://{tmp_path}/server/projects/beta"]:
+        response = mallory.post("/projects/alpha/sync", {"url": url, "ref": "main"})
+        assert response.status_code == 403, response.text
+        assert "only a global admin may sync" in response.json()["detail"]
+    assert files_under(tmp_path / "server") == before
+    refused = refused_writes(admin, "mallory")
+    assert [entry["detail"]["attempted"] for entry in refused] == ["project.sync"] * 3  # type: ignore[index]
+    assert "only a global admin" in str(refused[0]["detail"])
+
+    for url in [str(repo), f"file://{repo}"]:
+        synced = admin.post("/projects/alpha/sync", {"url": url, "ref": "main"}, 200).json()
+        assert synced["entities"] == {"environment": 2}
+    document = admin.get("/projects/alpha/entities/environment/dev")["document"]
+    assert document["environment"]["name"] == "From Git"
+
+
+def test_git_sync_errors_are_4xx_with_a_message(live: Live, admin: Api) -> None:
+    closed = free_port()
+    answers = {
+        f"https://127.0.0.1:{closed}/repo.git": 422,  # nothing listens
+        f"{live.url}/health": 422,  # an HTTP server that is not a Git server
+        "ssh://-oProxyCommand=touch%20planted/repo": 400,  # would be an ssh option
+        "git@-oProxyCommand=x:repo": 422,  # not user@host:path; as a local path: no repository
+    }
+    for url, status in answers.items():
+        response = admin.post("/projects/alpha/sync", {"url": url, "ref": "main"})
+        assert response.status_code == status, (url, response.status_code, response.text)
+        body = response.json()
+        message = body["problems"][0]["message"] if status == 422 else body["detail"]
+        assert message and "Traceback" not in message
+    assert admin.get("/projects") == []  # nothing was created
+
+
+def test_git_allow_list_restricts_remote_urls(tmp_path: Path, live: Live, admin: Api) -> None:
+    live.server.settings.git_allow = ["http://127.0.0.1:*/acme/*"]
+    closed = free_port()
+    other = admin.post("/projects/alpha/sync", {"url": f"http://127.0.0.1:{closed}/other/x.git"})
+    assert other.status_code == 403 and "--git-allow" in other.json()["detail"]
+    allowed = admin.post("/projects/alpha/sync", {"url": f"http://127.0.0.1:{closed}/acme/x.git"})
+    assert allowed.status_code == 422  # allowed: the fetch was tried and failed
+    assert "cannot fetch the repository" in allowed.json()["problems"][0]["message"]
+    refused = refused_writes(admin, "admin")
+    assert len(refused) == 1 and "/other/x.git" in str(refused[0]["detail"])
+    # a global admin may still name a local repository
+    repo = git_repo(tmp_path / "repo", {"envs.yaml": ENVIRONMENTS})
+    admin.post("/projects/alpha/sync", {"url": str(repo), "ref": "main"}, 200)
