@@ -133,3 +133,66 @@ def test_a_body_without_content_length_is_cut_at_the_limit(live: Live, mallory: 
     assert response.status_code == 413, response.text[:200]
     assert healthy(live)
     assert mallory.get("/projects/alpha")["entities"] == {"environment": 2}
+
+
+REPLACE_BOMB = '<+"a"' + '.replace("a", "aaaaaaaaaa")' * 9 + ".length()>"
+REGEX_BOMB = '<+"' + "a" * 46 + '!".matches("(a|aa)+$")>'
+
+
+def expression_pipeline(value: str) -> str:
+    return f"""pipeline:
+  name: big
+  identifier: big
+  variables:
+    - name: big
+      type: String
+      value: '{value}'
+  stages:
+    - stage:
+        name: Run
+        identifier: run
+        type: Custom
+        spec:
+          execution:
+            steps:
+              - step:
+                  name: wait
+                  identifier: wait
+                  type: Wait
+                  spec:
+                    duration: 1s
+"""
+
+
+def test_expressions_that_would_grow_or_backtrack_for_ever_end_corral_run_with_the_limit(
+    tmp_path: Path,
+) -> None:
+    for name, value, limit in [
+        ("replace", REPLACE_BOMB, "the result of replace() would be 10,000,000 long; the limit is 1,000,000"),
+        ("regex", REGEX_BOMB, "matches(): the regular expression ran longer than 0.5 s (REGEX_TIMEOUT)"),
+    ]:
+        project = tmp_path / name
+        project.mkdir()
+        (project / "corral.yaml").write_text("project:\n  name: expressions\n")
+        (project / "pipeline.yaml").write_text(expression_pipeline(value))
+        result = subprocess.run(
+            [sys.executable, "-m", "corral.cli", "run", "big", "--project", str(project)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and "Traceback" not in output, output
+        assert f"pipeline.yaml: pipeline.variables[0].value: {limit}" in output, output
+
+
+def test_an_expression_bomb_run_through_the_server_fails_and_the_server_answers(
+    live: Live, admin: Api
+) -> None:
+    admin.post("/projects", {"name": "exprs", "yaml": expression_pipeline(REPLACE_BOMB)}, 201)
+    response = admin.post("/projects/exprs/pipelines/big/executions", {})
+    assert response.status_code == 422, response.text  # checked before the run starts
+    [problem] = response.json()["problems"]
+    assert problem["file"] == "pipeline/big.yaml" and problem["path"] == "pipeline.variables[0].value"
+    assert problem["message"].endswith("the limit is 1,000,000 (MAX_VALUE_CHARS)")
+    assert healthy(live)
