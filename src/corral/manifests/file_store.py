@@ -58,9 +58,8 @@ class FileStore:
 
     def _locate(self, path: str) -> tuple[str, ...]:
         if "\x00" in path or len(path) > MAX_PATH_CHARS:
-            raise _refuse(
-                path[:80], f"not a usable path (a NUL character, or over {MAX_PATH_CHARS} characters)"
-            )
+            shown = path.replace("\x00", "\\x00")[:80]
+            raise _refuse(shown, f"not a usable path (a NUL character, or over {MAX_PATH_CHARS} characters)")
         scoped = _SCOPED.match(path)
         rest = scoped[2] if scoped else path
         if not scoped and (rest.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", rest)):
