@@ -149,3 +149,41 @@ def test_git_allow_list_restricts_remote_urls(tmp_path: Path, live: Live, admin:
     # a global admin may still name a local repository
     repo = git_repo(tmp_path / "repo", {"envs.yaml": ENVIRONMENTS})
     admin.post("/projects/alpha/sync", {"url": str(repo), "ref": "main"}, 200)
+
+
+def git_connector(identifier: str, url: str) -> str:
+    document = {
+        "connector": {
+            "name": identifier,
+            "identifier": identifier,
+            "type": "Git",
+            "spec": {"url": url, "type": "Http", "connectionType": "Repo"},
+        }
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def test_a_git_connector_reading_the_servers_disk_is_for_global_admins_only(
+    tmp_path: Path, admin: Api, mallory: Api
+) -> None:
+    mirrors = tmp_path / "server" / "git-cache"  # where synced repositories of every project live
+    for url in [str(mirrors), f"file://{mirrors}"]:
+        response = mallory.call("PUT", "/projects/alpha/entities", json={"yaml": git_connector("disk", url)})
+        [problem] = problems_of(response)
+        assert (
+            problem["path"] == "connector.spec.url"
+            and "only a global admin may add one" in problem["message"]
+        )
+    assert len(refused_writes(admin, "mallory")) == 2
+    remote = mallory.call(
+        "PUT",
+        "/projects/alpha/entities",
+        json={"yaml": git_connector("remote", "https://git.example.com/a.git")},
+    )
+    assert remote.status_code == 200, remote.text
+    admin.put("/projects/alpha/entities", {"yaml": git_connector("disk", str(mirrors))}, 200)
+    # the admin's connector stays when the project admin changes something else
+    qa = "environment:\n  name: QA\n  identifier: qa\n  type: PreProduction\n"
+    mallory.put("/projects/alpha/entities", {"yaml": qa}, 200)
+    moved = mallory.call("PUT", "/projects/alpha/entities", json={"yaml": git_connector("disk", "/etc")})
+    assert problems_of(moved)[0]["path"] == "connector.spec.url"

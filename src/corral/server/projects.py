@@ -93,8 +93,9 @@ class ProjectFiles:
             p.name for p in self.root.iterdir() if NAME_RE.match(p.name) and (p / SETTINGS_FILE).is_file()
         )
 
-    def create(self, name: str, text: str = "") -> Project:
-        """A new project from YAML documents (maybe none); ConfigError lists their problems."""
+    def create(self, name: str, text: str = "", *, local_git: bool = False) -> Project:
+        """A new project from YAML documents (maybe none); ConfigError lists their problems.
+        local_git: the caller may add Git connectors whose URL is a path on this machine."""
         _check_project_name(name)
         with self._locked(name):
             if self.exists(name):
@@ -103,7 +104,7 @@ class ProjectFiles:
             with self._staging(name, None) as staging:
                 for document in documents:
                     _write_document(staging, document)
-                return self._commit(name, staging)
+                return self._commit(name, staging, local_git=local_git)
 
     def load(self, name: str) -> Project:
         if not self.exists(name):
@@ -133,8 +134,8 @@ class ProjectFiles:
             data = _redacted(data)
         return _info(kind, entity), data
 
-    def put(self, name: str, text: str) -> list[EntityInfo]:
-        """Add or replace the entities of the YAML documents."""
+    def put(self, name: str, text: str, *, local_git: bool = False) -> list[EntityInfo]:
+        """Add or replace the entities of the YAML documents (local_git: as for create)."""
         documents = parse_documents(text)
         if not documents:
             raise ConfigError(
@@ -147,7 +148,7 @@ class ProjectFiles:
                 for document in documents:
                     _remove_document(staging, document.kind, document.identifier, document.scope)
                     _write_document(staging, document)
-                project = self._commit(name, staging)
+                project = self._commit(name, staging, local_git=local_git)
         return [_info(d.kind, _find(project, d.kind, d.identifier, d.scope)) for d in documents]
 
     def remove(self, name: str, kind: str, identifier: str, scope: str | None = None) -> None:
@@ -181,7 +182,7 @@ class ProjectFiles:
 
     # -- Git -------------------------------------------------------------------------------
 
-    def sync(self, name: str, url: str, ref: str, *, cache_dir: Path) -> Project:
+    def sync(self, name: str, url: str, ref: str, *, cache_dir: Path, local_git: bool = False) -> Project:
         """Replace the project's files by the tree of the repository at ref (a branch, tag or
         commit); secrets made through the API are kept. Creates the project if needed."""
         _check_project_name(name)
@@ -205,7 +206,7 @@ class ProjectFiles:
                     target = _confined(staging, relative, "file")
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text(file.text, encoding="utf-8")
-                return self._commit(name, staging)
+                return self._commit(name, staging, local_git=local_git)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -227,13 +228,15 @@ class ProjectFiles:
                 staging.mkdir()
             yield staging
 
-    def _commit(self, name: str, staging: Path) -> Project:
+    def _commit(self, name: str, staging: Path, *, local_git: bool = False) -> Project:
         """Check the staged project and, when it has no problem, make it the project."""
         self._write_settings(staging, name)
-        _, problems = read_project(staging)
+        staged, problems = read_project(staging)
         if problems:
             raise ConfigError(problems)
         target = _confined(self.root, name, "name")
+        if not local_git:
+            self._refuse_new_local_git(staged, target)
         if target.exists():
             state = target / STATE_DIR
             if state.exists():
@@ -246,6 +249,30 @@ class ProjectFiles:
         else:
             staging.rename(target)
         return load_project(target)
+
+    def _refuse_new_local_git(self, staged: Project, target: Path) -> None:
+        """A Git connector that reads a repository on the server's disk (a path, file://) may
+        be added only by a global admin: it could read other projects' mirrors. Ones already
+        in the project, unchanged, stay."""
+        from .git_sources import is_local
+
+        urls = {identifier: _git_url(connector) for identifier, connector in staged.connectors.items()}
+        new = {identifier: url for identifier, url in urls.items() if url is not None and is_local(url)}
+        if not new:
+            return
+        before = read_project(target)[0].connectors if (target / SETTINGS_FILE).is_file() else {}
+        problems = [
+            Problem(
+                staged.connectors[identifier].where(("connector", "spec", "url")),
+                "connector.spec.url",
+                f"{_shown(url)}: a local path or file:// repository reads the server's own disk; "
+                "only a global admin may add one",
+            )
+            for identifier, url in new.items()
+            if identifier not in before or _git_url(before[identifier]) != url
+        ]
+        if problems:
+            raise Refused(problems)
 
     def _write_settings(self, folder: Path, name: str) -> None:
         """corral.yaml names the project as the server does and points at the server's key."""
@@ -262,6 +289,13 @@ class ProjectFiles:
         body.pop("store", None)  # the server's store holds every project's executions
         body["secrets"] = {"keyEnv": self.key_env, "keyFile": str(self.key_file)}
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _git_url(connector: Any) -> str | None:
+    """The repository URL of a Git or Github connector, None for other connectors."""
+    if getattr(connector, "type", None) not in ("Git", "Github"):
+        return None
+    return str(connector.spec.url)
 
 
 def _fetch_tree(url: str, ref: str, cache_dir: Path) -> tuple[Any, list[Any]]:

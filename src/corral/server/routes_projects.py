@@ -111,7 +111,7 @@ def create_project(request: Request, who: CallerDep, body: ProjectIn) -> Project
     require_admin(who)
     server = request.app.state.server
     with _refusals_audited(request, who, "project.create", body.name):
-        server.projects.create(body.name, body.yaml)
+        server.projects.create(body.name, body.yaml, local_git=who.user.admin)
     _remember(request, body.name)
     server.audit.record(who.name, "project.create", body.name, project=body.name)
     return _project_out(request, body.name, "admin")
@@ -143,7 +143,8 @@ def sync_project(request: Request, who: CallerDep, project: ProjectName, body: G
         require_admin(who)
     with _refusals_audited(request, who, "project.sync", project):
         check_source(body.url, admin=who.user.admin, allowed=server.settings.git_allow)
-        server.projects.sync(project, body.url, body.ref, cache_dir=server.settings.data_dir / "git-cache")
+        cache = server.settings.data_dir / "git-cache"
+        server.projects.sync(project, body.url, body.ref, cache_dir=cache, local_git=who.user.admin)
     shown = without_credentials(body.url)
     _remember(request, project, body.url, body.ref)
     server.audit.record(who.name, "project.sync", project, project=project, url=shown, ref=body.ref)
@@ -168,7 +169,7 @@ def put_entities(request: Request, who: CallerDep, project: ProjectName, body: Y
     server = request.app.state.server
     require_role(server, who, project, "admin")
     with _refusals_audited(request, who, "entity.put", project):
-        infos = server.projects.put(project, body.yaml)
+        infos = server.projects.put(project, body.yaml, local_git=who.user.admin)
     for info in infos:
         server.audit.record(
             who.name, "entity.put", f"{info.kind}/{info.identifier}", project=project, scope=info.scope
@@ -209,7 +210,7 @@ def edit_entity(
         documents = parse_documents(body.yaml)
         if len(documents) != 1 or documents[0].kind != kind or documents[0].identifier != identifier:
             raise HTTPException(422, f"expected one {kind} document with identifier {identifier}")
-        info = server.projects.put(project, body.yaml)[0]
+        info = server.projects.put(project, body.yaml, local_git=who.user.admin)[0]
     server.audit.record(who.name, "entity.put", f"{kind}/{identifier}", project=project, scope=info.scope)
     return _entity(info)
 
