@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server.helpers import Api, Live
+from tests.server.helpers import Api, Live, demo_project
 
 from .paths_helpers import admin_fixture, live_fixture, mallory_fixture
 
@@ -196,3 +196,24 @@ def test_an_expression_bomb_run_through_the_server_fails_and_the_server_answers(
     assert problem["file"] == "pipeline/big.yaml" and problem["path"] == "pipeline.variables[0].value"
     assert problem["message"].endswith("the limit is 1,000,000 (MAX_VALUE_CHARS)")
     assert healthy(live)
+
+
+def test_json_bodies_nested_too_deep_are_refused_before_any_route(live: Live, admin: Api) -> None:
+    demo_project(admin)
+    for depth in (900, 1_000_000):  # 900 was stored, then every answer showing it failed with 500
+        nested = "[" * depth + "]" * depth
+        response = admin.http.post(
+            "/projects/demo/pipelines/hello/executions",
+            content='{"inputs": {"who": ' + nested + "}}",
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, response.text[:200]
+        assert (
+            response.json()["detail"]
+            == f"request body nested {depth + 2} levels deep; the limit is 100 (MAX_DEPTH)"
+        )
+    assert admin.get("/executions") == []
+    assert healthy(live)
+    # brackets inside strings are text, not nesting
+    started = admin.post("/projects/demo/pipelines/hello/executions", {"inputs": {"who": "[" * 500}}, 202)
+    assert "[" * 500 in admin.wait(started.json()["id"])["inputs"].values()
