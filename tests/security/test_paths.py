@@ -125,6 +125,8 @@ def test_git_sync_errors_are_4xx_with_a_message(live: Live, admin: Api) -> None:
         f"https://127.0.0.1:{closed}/repo.git": 422,  # nothing listens
         f"{live.url}/health": 422,  # an HTTP server that is not a Git server
         "ssh://-oProxyCommand=touch%20planted/repo": 400,  # would be an ssh option
+        f"ssh://git@127.0.0.1:{closed}/repo.git": 422,  # ssh never prompts, fails at once
+        f"git://127.0.0.1:{closed}/repo.git": 400,  # no timeout, no encryption: refused
         "git@-oProxyCommand=x:repo": 422,  # not user@host:path; as a local path: no repository
     }
     for url, status in answers.items():

@@ -35,6 +35,8 @@ from corral.manifests.manifest_file import ManifestFile, decode, is_manifest_nam
 
 _SHA = re.compile(r"^[0-9a-fA-F]{4,40}$")
 HTTP_TIMEOUT = 60.0  # seconds without an answer from an https remote before a fetch fails
+# ssh never prompts (no terminal to answer it) and gives up on a silent remote
+SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class GitStore:
         config.set((b"http",), b"timeout", str(HTTP_TIMEOUT).encode())  # a stalled remote ends
         try:
             client, remote_path = get_transport_and_path(
-                self.repo, config=config, username=username, password=password
+                self.repo, config=config, username=username, password=password, ssh_command=SSH_COMMAND
             )
             result = client.fetch(remote_path, repo, progress=io.BytesIO().write)
         except Exception as exc:  # dulwich, urllib3 and socket errors: one answer, never a crash

@@ -2,10 +2,11 @@
 
 A local path or `file://` URL reads the server's own disk (another project's folder, the data
 folder, any repository the server's user can open): only global admins may name one. Remote
-URLs are https, http, ssh, git or `user@host:path`; when the operator gives `--git-allow`
+URLs are https, http, ssh or `user@host:path`; when the operator gives `--git-allow`
 patterns, a remote URL must match one of them (shell-style `*`, matched against the URL
-without credentials). Anything else (`ext::`, a host starting with `-` that ssh would read as
-an option) is refused for everyone.
+without credentials). Anything else is refused for everyone: `git://` (no encryption, and a
+remote that never answers would hold a server thread for good), `ext::`, a host starting
+with `-` that ssh would read as an option.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 from corral.manifests.git_store import without_credentials
 
-_REMOTE_SCHEMES = ("https", "http", "ssh", "git")
+_REMOTE_SCHEMES = ("https", "http", "ssh")
 _SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>.*)$")
 
 
