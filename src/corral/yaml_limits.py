@@ -8,7 +8,7 @@ a limit gets one error naming the file and the limit, and is never composed.
 
     MAX_YAML_CHARS   characters in one file or upload
     MAX_DEPTH        nesting of mappings and sequences (aliases expanded)
-    MAX_ALIASES      uses of `*anchor` (merge keys `<<: *a` included) in one file
+    MAX_ALIASES      uses of `*anchor` (merge keys `<<: *a` included) in one document
     MAX_NODES        scalars, mappings and sequences of one file with aliases expanded
 """
 
@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - libyaml missing
 MAX_YAML_CHARS = 4 * 1024 * 1024
 MAX_DEPTH = 100
 MAX_ALIASES = 1_000
-MAX_NODES = 500_000
+MAX_NODES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,9 @@ def _measure(loader: yaml.Loader) -> Exceeded | None:
     while loader.check_event():
         event = loader.get_event()
         line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if isinstance(event, yaml.DocumentStartEvent):  # anchors belong to one document
+            sizes.clear()
+            aliases = 0
         if isinstance(event, yaml.CollectionStartEvent):
             if len(stack) + 1 > MAX_DEPTH:
                 return Exceeded(f"nesting deeper than {MAX_DEPTH} levels (MAX_DEPTH)", line)
