@@ -84,7 +84,8 @@ def test_alias_bomb_in_a_step_spec_ends_corral_validate_in_under_2_s(tmp_path: P
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        "pipeline.yaml:29: YAML refused: more than 1,000,000 values once aliases are expanded" in result.stdout
+        "pipeline.yaml:29: YAML refused: more than 1,000,000 values once aliases are expanded"
+        in result.stdout
     )
     assert "(MAX_NODES)" in result.stdout and "Traceback" not in result.stdout + result.stderr
     assert elapsed < SECONDS, elapsed
