@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from tests.server.helpers import ENVIRONMENTS, Api, Live, free_port
+from tests.server.helpers import ENVIRONMENTS, Api, Live, free_port, live_server
+from tests.store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 from .paths_helpers import admin_fixture, files_under, git_repo, live_fixture, mallory_fixture, refused_writes
 
@@ -189,3 +190,16 @@ def test_a_git_connector_reading_the_servers_disk_is_for_global_admins_only(
     mallory.put("/projects/alpha/entities", {"yaml": qa}, 200)
     moved = mallory.call("PUT", "/projects/alpha/entities", json={"yaml": git_connector("disk", "/etc")})
     assert problems_of(moved)[0]["path"] == "connector.spec.url"
+
+
+def test_refusals_with_a_nul_are_audited_on_postgresql(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
+    with live_server(tmp_path / "server", store_url=postgres_url) as running:
+        admin = running.client()
+        admin.post("/projects", {"name": "alpha", "yaml": ENVIRONMENTS}, 201)
+        owner = admin.user("owner", project="alpha", role="admin")
+        secret = owner.call("PUT", "/projects/alpha/secrets/nul%00x", json={"value": "v"})
+        assert problems_of(secret)[0]["path"] == "identifier"
+        document = owner.call("PUT", "/projects/alpha/entities", json={"yaml": input_set("nul\x00x")})
+        assert problems_of(document)[0]["path"] == "inputSet.pipeline.identifier"
+        refused = refused_writes(admin, "owner")
+        assert [entry["target"] for entry in refused] == ["alpha", "alpha/secret/nul\\x00x"]

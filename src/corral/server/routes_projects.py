@@ -73,6 +73,7 @@ def _refusals_audited(request: Request, who: CallerDep, attempted: str, target: 
     with who tried what, then answered (422 with the problems, or the source's 400/403)."""
     audit = request.app.state.server.audit
     project = target.split("/", 1)[0]
+    target = target.encode("unicode_escape").decode("ascii")[:300]  # a NUL fits no database text
     try:
         yield
     except Refused as error:
