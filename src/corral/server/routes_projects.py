@@ -72,8 +72,8 @@ def _refusals_audited(request: Request, who: CallerDep, attempted: str, target: 
     """A write refused for a name that would become a path (or a Git source) is recorded
     with who tried what, then answered (422 with the problems, or the source's 400/403)."""
     audit = request.app.state.server.audit
-    project = target.split("/", 1)[0]
     target = target.encode("unicode_escape").decode("ascii")[:300]  # a NUL fits no database text
+    project = target.split("/", 1)[0]
     try:
         yield
     except Refused as error:
