@@ -218,3 +218,24 @@ def test_json_bodies_nested_too_deep_are_refused_before_any_route(live: Live, ad
     # brackets inside strings are text, not nesting
     started = admin.post("/projects/demo/pipelines/hello/executions", {"inputs": {"who": "[" * 500}}, 202)
     assert "[" * 500 in admin.wait(started.json()["id"])["inputs"].values()
+
+
+def test_an_upload_over_the_yaml_size_limit_is_refused_and_anchors_within_limits_work(mallory: Api) -> None:
+    padding = "# " + "x" * 1000 + "\n"
+    huge = "environment:\n  name: Big\n  identifier: big\n  type: PreProduction\n" + padding * 4200
+    response = mallory.call("PUT", "/projects/alpha/entities", json={"yaml": huge})
+    assert response.status_code == 422, response.text[:200]
+    [problem] = response.json()["problems"]
+    assert problem["file"] == "yaml" and "the limit is 4,194,304 (MAX_YAML_CHARS)" in problem["message"]
+    anchored = """environment:
+  name: &name Staging
+  identifier: staging
+  type: PreProduction
+  description: *name
+  tags:
+    <<: &base {team: web, tier: "1"}
+    tier: "2"
+"""
+    mallory.put("/projects/alpha/entities", {"yaml": anchored}, 200)
+    staging = mallory.get("/projects/alpha/entities/environment/staging")["document"]["environment"]
+    assert staging["tags"] == {"team": "web", "tier": "2"} and staging["description"] == "Staging"
