@@ -73,3 +73,31 @@ def git_repo(path: Path, files: dict[str, str]) -> Path:
     git(path, "add", ".")
     git(path, "commit", "-q", "-m", "first")
     return path
+
+
+def crafted_repo(path: Path, parts: list[str], text: str) -> Path:
+    """A repository whose tree holds one file at parts, even names git itself refuses (`..`):
+    what a hostile remote can serve."""
+    import time
+
+    from dulwich.objects import Blob, Commit, Tree
+    from dulwich.repo import Repo
+
+    repo = Repo.init(str(path), mkdir=True)
+    blob = Blob.from_string(text.encode())
+    repo.object_store.add_object(blob)
+    mode, sha = 0o100644, blob.id
+    for name in reversed(parts):
+        tree = Tree()
+        tree.add(name.encode(), mode, sha)
+        repo.object_store.add_object(tree)
+        mode, sha = 0o040000, tree.id
+    commit = Commit()
+    commit.tree = sha
+    commit.author = commit.committer = b"t <t@example.com>"
+    commit.commit_time = commit.author_time = int(time.time())
+    commit.commit_timezone = commit.author_timezone = 0
+    commit.message = b"crafted"
+    repo.object_store.add_object(commit)
+    repo.refs[b"refs/heads/main"] = commit.id
+    return path

@@ -13,7 +13,15 @@ import yaml
 from tests.server.helpers import ENVIRONMENTS, Api, Live, free_port, live_server
 from tests.store.conftest import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
-from .paths_helpers import admin_fixture, files_under, git_repo, live_fixture, mallory_fixture, refused_writes
+from .paths_helpers import (
+    admin_fixture,
+    crafted_repo,
+    files_under,
+    git_repo,
+    live_fixture,
+    mallory_fixture,
+    refused_writes,
+)
 
 FIXTURES = (live_fixture, admin_fixture, mallory_fixture)
 
@@ -203,3 +211,20 @@ def test_refusals_with_a_nul_are_audited_on_postgresql(tmp_path: Path, postgres_
         assert problems_of(document)[0]["path"] == "inputSet.pipeline.identifier"
         refused = refused_writes(admin, "owner")
         assert [entry["target"] for entry in refused] == ["alpha", "alpha/secret/nul\\x00x"]
+
+
+def test_a_repository_tree_that_climbs_out_is_refused_and_writes_nothing(
+    tmp_path: Path, admin: Api, mallory: Api
+) -> None:
+    planted = "environment:\n  name: Planted\n  identifier: planted\n  type: PreProduction\n"
+    climbing = crafted_repo(tmp_path / "climbing", ["x", "..", "..", "..", "beta", "planted.yaml"], planted)
+    before = files_under(tmp_path / "server")
+    response = admin.post("/projects/alpha/sync", {"url": str(climbing), "ref": "main"})
+    [problem] = problems_of(response)
+    assert problem["file"] == "git:x/../../../beta/planted.yaml" and "'..'" in problem["message"]
+    assert files_under(tmp_path / "server") == before
+    assert refused_writes(admin, "admin")[0]["detail"]["attempted"] == "project.sync"  # type: ignore[index]
+    # the server's own state folder of the project is never taken from a repository
+    state = git_repo(tmp_path / "state", {"envs.yaml": ENVIRONMENTS, ".corral/planted.yaml": planted})
+    admin.post("/projects/alpha/sync", {"url": str(state), "ref": "main"}, 200)
+    assert not [path for path in files_under(tmp_path / "server") if "planted" in path]

@@ -192,6 +192,8 @@ class ProjectFiles:
             (file.source[len(prefix) :] if file.source.startswith(prefix) else file.source, file)
             for file in files
         ]
+        # .corral/ holds the server's state of the project (never scanned as entities either)
+        relatives = [(relative, file) for relative, file in relatives if relative.split("/")[0] != STATE_DIR]
         problems = [p for relative, _ in relatives if (p := _repository_path_problem(relative))]
         if problems:
             raise Refused(problems)
@@ -409,8 +411,6 @@ def _repository_path_problem(relative: str) -> Problem | None:
         return Problem(f"git:{relative}", "", "a repository path with '..', '.' or '\\' is refused")
     if "\x00" in relative or len(relative) > 1024:
         return Problem(f"git:{_shown(relative)}", "", "not a usable file name")
-    if parts[0] == STATE_DIR:
-        return Problem(f"git:{relative}", "", f"{STATE_DIR}/ holds the server's state; not taken from Git")
     return None
 
 
