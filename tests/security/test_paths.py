@@ -5,9 +5,13 @@ admins only, remote URLs against the operator's --git-allow list) and Git errors
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from tests.server.helpers import ENVIRONMENTS, Api, Live, free_port, live_server
@@ -228,3 +232,38 @@ def test_a_repository_tree_that_climbs_out_is_refused_and_writes_nothing(
     state = git_repo(tmp_path / "state", {"envs.yaml": ENVIRONMENTS, ".corral/planted.yaml": planted})
     admin.post("/projects/alpha/sync", {"url": str(state), "ref": "main"}, 200)
     assert not [path for path in files_under(tmp_path / "server") if "planted" in path]
+
+
+def test_corral_server_git_allow_option_restricts_syncs(tmp_path: Path) -> None:
+    port = free_port()
+    token_file = tmp_path / "admin-token"
+    command = [
+        sys.executable,
+        "-m",
+        "corral.cli",
+        "server",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(tmp_path / "d"),
+    ]
+    command += ["--admin-token-file", str(token_file), "--git-allow", "https://git.example.com/acme/*"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "corral server did not start"
+            time.sleep(0.1)
+        api = Api(url, token_file.read_text().strip())
+        refused = api.post("/projects/alpha/sync", {"url": "https://git.example.org/acme/x.git"})
+        assert refused.status_code == 403, refused.text
+        assert "https://git.example.com/acme/*" in refused.json()["detail"]
+    finally:
+        server.terminate()
+        server.wait(10)
