@@ -125,6 +125,14 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     help="Let projects use this secret manager (repeatable). `file` and `env` read the server's own "
     "files and environment, so they are refused unless named here; unsafe on a shared server.",
 )
+@click.option(
+    "--git-allow",
+    "git_allow",
+    multiple=True,
+    metavar="PATTERN",
+    help="Remote Git URLs a project may be synced from, shell-style (https://github.com/acme/*); "
+    "repeatable. Default: any remote URL. Local paths and file:// are for global admins only.",
+)
 def server(
     host: str,
     port: int,
@@ -136,6 +144,7 @@ def server(
     namespace: str,
     allow_local_steps: bool,
     secret_managers: tuple[str, ...],
+    git_allow: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -150,6 +159,7 @@ def server(
         allow_local_steps=allow_local_steps,
         secret_managers=secret_managers,
     )
+    settings.git_allow = list(git_allow)
     factory = None
     if temporal:
 

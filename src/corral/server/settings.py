@@ -10,6 +10,7 @@ from typing import Any
 from corral.config.settings import DEFAULT_KEY_ENV
 
 ADMIN_TOKEN_ENV = "CORRAL_ADMIN_TOKEN"
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -36,6 +37,9 @@ class ServerSettings:
     allow_secret_managers: tuple[str, ...] = ()
     # at start, bring the projects' settings and data keys up to date (not for `corral user`)
     update_projects: bool = True
+    # --git-allow: shell-style patterns a remote sync URL must match (none: any remote URL)
+    git_allow: list[str] = field(default_factory=list)
+    max_request_bytes: int = MAX_REQUEST_BYTES  # a request body over this gets 413
 
     @property
     def database_url(self) -> str:
