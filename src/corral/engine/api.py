@@ -28,7 +28,7 @@ from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 from .embedded import EmbeddedExecutor, ExecutorOptions
 from .inputs import PipelineInputs, pipeline_inputs
 from .plan import Element, GroupNode, ParallelNode, PipelinePlan, build_plan
-from .steps import registered_types
+from .steps import NO_WAIT, registered_types
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,12 @@ def create_execution(
     input_sets: Sequence[str] = (),
     sets: Mapping[str, Any] | None = None,
     triggered_by: str | None = None,
+    no_wait: bool = False,
 ) -> ExecutionRecord:
-    """Check everything and record a new execution (status Queued) without running it."""
+    """Check everything and record a new execution (status Queued) without running it.
+
+    `no_wait` is recorded with it: wherever it runs (and when resumed) a stage whose ECS service
+    another execution or another tool is deploying fails at once instead of waiting."""
     project = _project(project)
     filled = pipeline_inputs(
         project, pipeline_id, inputs=inputs, inputs_file=inputs_file, input_sets=input_sets
@@ -101,7 +105,12 @@ def create_execution(
             "startTs": int(time.time() * 1000),
             "triggeredBy": triggered_by,
         },
-        inputs={"pipeline": filled.values, "service": filled.service_inputs, "sets": dict(sets or {})},
+        inputs={
+            "pipeline": filled.values,
+            "service": filled.service_inputs,
+            "sets": dict(sets or {}),
+            **({NO_WAIT: True} if no_wait else {}),
+        },
     )
 
 
@@ -130,6 +139,7 @@ def run_pipeline(
         input_sets=input_sets,
         sets=sets,
         triggered_by=triggered_by,
+        no_wait=no_wait,
     )
     options = options or ExecutorOptions()
     if no_wait:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from .messages import RunStep
 
+NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
 SUCCESS = "Success"
 FAILED = "Failed"
 ABORTED = "Aborted"
@@ -127,6 +128,9 @@ class StepRun:
     # stage's service (the ECS steps) renders it as the stage was prepared
     service_inputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
     sets: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # `corral run --no-wait` (or the API's noWait): a step whose ECS service another deployment
+    # holds fails at once instead of waiting
+    no_wait: bool = False
 
     @classmethod
     def for_command(
@@ -144,6 +148,7 @@ class StepRun:
         secrets: SecretResolver | None,
         mask: Callable[[str], str],
         inputs: Mapping[str, Any],
+        no_wait: bool = False,
     ) -> StepRun:
         """The run of an interpreter's RunStep command, in the embedded executor or on a delegate."""
         return cls(
@@ -169,6 +174,7 @@ class StepRun:
             mask=mask,
             service_inputs=inputs.get("service") or {},
             sets=inputs.get("sets") or {},
+            no_wait=no_wait or bool(inputs.get(NO_WAIT)),
         )
 
     def remaining(self) -> float:
