@@ -1,0 +1,135 @@
+"""A deployment this execution did not start: waited for (or refused) by every step that changes
+the service; Corral's own, recognised from what its checkpoints journaled, never waited for."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
+from corral.ecs.foreign_deployments import ServiceBusy
+from corral.ecs.rolling import RollingDeployOptions, rolling_deploy
+from corral.ecs.scale import ScaleOptions, scale
+
+from .support import EcsEnv, task_definition, wait_until
+
+pytestmark = pytest.mark.sandbox(speed=200)
+
+SLOW = {"image": "*:slow", "startDelay": 3600}  # in flight until the test advances the clock
+WAITING = "has a deployment in progress that this execution did not start"
+
+
+def _live(env: EcsEnv) -> Any:
+    target = env.target("web", "web:1")
+    env.create_live_service(target)
+    return target
+
+
+def _console_deploys(env: EcsEnv, image: str) -> dict[str, Any]:
+    """Someone else (console, another tool) starts a deployment with plain boto3."""
+    arn = env.ecs.register_task_definition(**task_definition("web", image))["taskDefinition"][
+        "taskDefinitionArn"
+    ]
+    primary: dict[str, Any] = env.ecs.update_service(cluster=env.cluster, service="web", taskDefinition=arn)[
+        "service"
+    ]["deployments"][0]
+    return primary
+
+
+class Crash(BaseException):
+    """The process dies: nothing after this point is journaled."""
+
+
+def test_a_crash_between_update_service_and_its_journal_entry_is_recognised_from_the_intent(
+    env: EcsEnv,
+) -> None:
+    _live(env)
+    env.admin.set_images(SLOW)
+    journal: list[dict[str, Any]] = []
+
+    def journal_until_started(data: dict[str, Any]) -> None:
+        if (data.get(OWN_DEPLOYMENTS) or {}).get("started"):
+            raise Crash  # UpdateService answered; the process dies before journaling the id
+        journal.append(json.loads(json.dumps(data)))
+
+    with pytest.raises(Crash):
+        rolling_deploy(
+            StepContext.with_timeout(env.clients, 60, checkpoint=journal_until_started),
+            env.target("web", "web:slow"),
+            RollingDeployOptions(),
+        )
+    ours = env.describe("web")["deployments"][0]  # type: ignore[index]
+    assert ours["rolloutState"] == "IN_PROGRESS"
+    assert journal[-1][OWN_DEPLOYMENTS]["started"] == []  # only the intent was journaled
+
+    # the re-run (as `corral resume` builds it): what the journal says this execution started
+    own = OwnDeployments.merged(journal[-1][OWN_DEPLOYMENTS])
+    ctx = env.context(own=own, no_wait=True)  # no_wait: any wait at all would fail the step
+    done = threading.Thread(target=lambda: env.admin.advance(3600))
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(
+            rolling_deploy(ctx, env.target("web", "web:slow"), RollingDeployOptions()).outputs
+        )
+    )
+    runner.start()
+    wait_until(
+        lambda: "Waiting for Service web to reach steady state" in ctx.log.text(),
+        message="the re-run to wait",
+    )
+    done.start()
+    runner.join(60)
+    done.join()
+
+    assert result["deploymentId"] == ours["id"]  # it started nothing new
+    assert WAITING not in ctx.log.text()
+
+
+def test_someone_else_deploying_over_ours_is_waited_for_then_ours_runs_again(env: EcsEnv) -> None:
+    """The race no look can prevent: both saw the service free and updated it, one right after
+    the other. Ours is replaced; the step waits for the other deployment, then deploys again."""
+    _live(env)
+    raced: list[dict[str, Any]] = []
+
+    def race(data: dict[str, Any]) -> None:
+        if (data.get(OWN_DEPLOYMENTS) or {}).get("started") and not raced:
+            raced.append(_console_deploys(env, "web:other"))
+
+    ctx = StepContext.with_timeout(env.clients, 60, checkpoint=race)
+    result = rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions())
+
+    log = ctx.log.text()
+    assert f"{WAITING}: deployment {raced[0]['id']}" in log
+    assert "it replaced this step's deployment" in log and "then deploying again" in log
+    service = env.describe("web")
+    assert service is not None and service["taskDefinition"] == result.outputs["taskDefinitionArn"]
+    image = env.ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    assert image["containerDefinitions"][0]["image"] == "web:2"
+    assert [d["rolloutState"] for d in service["deployments"]] == ["COMPLETED"]
+
+
+def test_scale_waits_for_a_foreign_deployment_and_refuses_with_no_wait(env: EcsEnv) -> None:
+    target = _live(env)
+    env.admin.set_images(SLOW)
+    console = _console_deploys(env, "web:slow")
+
+    with pytest.raises(ServiceBusy) as refused:
+        scale(env.context(no_wait=True), target, ScaleOptions(instances=3))
+    assert console["id"] in str(refused.value) and "Nothing was changed" in str(refused.value)
+    assert env.describe("web")["desiredCount"] == 2  # type: ignore[index]
+
+    ctx = env.context()
+    result: dict[str, Any] = {}
+    runner = threading.Thread(
+        target=lambda: result.update(scale(ctx, target, ScaleOptions(instances=3)).outputs)
+    )
+    runner.start()
+    wait_until(lambda: WAITING in ctx.log.text(), message="Scale to wait")
+    assert env.describe("web")["desiredCount"] == 2  # type: ignore[index]
+    env.admin.advance(3600)
+    runner.join(60)
+    assert result["desiredCount"] == 3 and result["previousDesiredCount"] == 2
+    assert f"deployment {console['id']} (task definition {console['taskDefinition']}" in ctx.log.text()
