@@ -75,7 +75,9 @@ def _completed_before_replaced(
     service: dict[str, Any], mine: dict[str, Any] | None, deployment_id: str | None
 ) -> bool:
     """Ours reached COMPLETED and a later deployment (someone else's, waiting for ours) started
-    before we looked again: ECS said so with `(deployment ID) deployment completed.`"""
+    before we looked again: ECS said so with `(service S) (deployment ID) deployment completed.`
+    (Amazon ECS Developer Guide, "Amazon ECS service event messages",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html)."""
     if mine is not None and mine.get("rolloutState") == "COMPLETED":
         return True
     marker = f"(deployment {deployment_id}) deployment completed."
