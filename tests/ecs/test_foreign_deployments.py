@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
-from corral.ecs.foreign_deployments import ServiceBusy
+from corral.ecs.foreign_deployments import ServiceBusy, in_flight
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy
 from corral.ecs.scale import ScaleOptions, scale
 
@@ -37,6 +37,49 @@ def _console_deploys(env: EcsEnv, image: str) -> dict[str, Any]:
         "service"
     ]["deployments"][0]
     return primary
+
+
+def _service(*deployments: tuple[str, str | None]) -> dict[str, Any]:
+    """A DescribeServices answer with deployments (id, rolloutState), newest (PRIMARY) first."""
+    listed = []
+    for index, (deployment_id, state) in enumerate(deployments):
+        entry = {"id": deployment_id, "status": "ACTIVE" if index else "PRIMARY", "taskDefinition": "td:1"}
+        if state is not None:
+            entry["rolloutState"] = state
+        listed.append(entry)
+    return {"serviceName": "web", "status": "ACTIVE", "deployments": listed}
+
+
+@pytest.mark.parametrize(
+    ("service", "busy"),
+    [
+        (_service(("ecs-svc/1", "COMPLETED")), False),
+        (_service(("ecs-svc/2", "IN_PROGRESS"), ("ecs-svc/1", "COMPLETED")), True),
+        (_service(("ecs-svc/2", "IN_PROGRESS")), True),  # a new service's first deployment
+        # FAILED (circuit breaker, no rollback) launches nothing more: waiting would never end
+        (_service(("ecs-svc/2", "FAILED"), ("ecs-svc/1", "COMPLETED")), False),
+        # no rolloutState (e.g. behind a Classic Load Balancer): more than one deployment is in flight
+        (_service(("ecs-svc/2", None), ("ecs-svc/1", None)), True),
+        (_service(("ecs-svc/1", None)), False),
+        ({"serviceName": "web", "status": "DRAINING", "deployments": []}, False),
+    ],
+)
+def test_in_flight_is_what_ecs_says(service: dict[str, Any], busy: bool) -> None:
+    assert in_flight(service) is busy
+
+
+def test_own_deployments_by_id_or_by_the_intent_journaled_before_the_call() -> None:
+    own = OwnDeployments.merged(
+        {
+            "started": ["ecs-svc/7"],
+            "starting": [{"service": "web", "taskDefinition": "td:3", "after": "ecs-svc/6"}],
+        }
+    )
+    assert own.is_ours("web", {"id": "ecs-svc/7", "taskDefinition": "td:1"})
+    assert own.is_ours("web", {"id": "ecs-svc/8", "taskDefinition": "td:3"})  # started, id never journaled
+    assert not own.is_ours("web", {"id": "ecs-svc/6", "taskDefinition": "td:3"})  # the one before ours
+    assert not own.is_ours("api", {"id": "ecs-svc/8", "taskDefinition": "td:3"})
+    assert not own.is_ours("web", {"id": "ecs-svc/9", "taskDefinition": "td:4"})
 
 
 class Crash(BaseException):

@@ -80,11 +80,12 @@ class World:
     def cli(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "corral.cli", *args]
 
-    def spawn_run(self, tag: str, *extra: str) -> subprocess.Popen[str]:
-        """`corral run demo_rolling` in its own process, with the CLI project's own store."""
+    def spawn_run(self, tag: str, *extra: str, json_output: bool = True) -> subprocess.Popen[str]:
+        """`corral run demo_rolling` in its own process, with the CLI project's own store. Without
+        `json_output` its first line names the execution (then its store is ready to read)."""
         given = [f"--input={key}={value}" for key, value in self.inputs(tag).items()]
         return subprocess.Popen(
-            self.cli("run", PIPELINE, *given, *extra, "--json"),
+            self.cli("run", PIPELINE, *given, *extra, *(["--json"] if json_output else [])),
             cwd=self.root / "cli",
             env=dict(os.environ),
             stdout=subprocess.PIPE,

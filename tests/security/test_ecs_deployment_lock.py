@@ -24,7 +24,7 @@ from corral.sandbox import Sandbox
 from corral.store import Store
 from tests.server.helpers import live_server
 
-from .ecslock_helpers import CLUSTER, PIPELINE, SERVICE, World, eventually
+from .ecslock_helpers import CLUSTER, PIPELINE, SERVICE, SLOW_START, World, eventually
 
 pytestmark = pytest.mark.sandbox(speed=150)
 
@@ -127,6 +127,58 @@ def test_cli_run_and_server_deploying_one_service_one_waits_both_succeed_second_
     assert world.image_of(service["taskDefinition"]).endswith("demo/web:2")
     assert [d["rolloutState"] for d in service["deployments"]] == ["COMPLETED"]
     assert not [e for e in world.events() if "rolling back" in e or "deployment failed" in e]
+
+
+def test_started_together_whoever_deploys_second_waits_and_wins(world: World, tmp_path: Path) -> None:
+    """No head start: either the later one sees the other's deployment and waits, or both found
+    the service free and updated it, and the one replaced waits for the other and deploys again.
+    Either way exactly one of them waits, both succeed, and the service ends on that one's image."""
+    world.sandbox.admin.set_images(*({"image": f"*:{tag}", "startDelay": SLOW_START} for tag in "ab"))
+    with live_server(tmp_path / "server") as live:
+        api = live.client()
+        cli = world.spawn_run("a", json_output=False)
+        started = api.post(
+            f"/projects/demo/pipelines/{PIPELINE}/executions", {"inputs": world.inputs("b")}, 202
+        ).json()
+        assert cli.stdout is not None
+        cli_id = cli.stdout.readline().split()[1]  # "execution ID (...)": its store is ready
+
+        def waiting() -> dict[str, bool] | None:
+            found = {
+                "a": any(WAITING in m for m in _cli_logs(world, cli_id)),
+                "b": any(WAITING in m for m in _server_logs(api, started["id"])),
+            }
+            return found if any(found.values()) else None
+
+        # neither deployment can finish before the clock moves, so their deploy steps overlap
+        waited = eventually("one of them waiting for the other", waiting)
+        (second,) = [tag for tag, did in waited.items() if did]
+        world.finish_slow_tasks()  # the first one's deployment completes ...
+        eventually("the second deployment", lambda: world.in_flight(second))
+        world.finish_slow_tasks()  # ... then the second one's
+        cli.communicate(timeout=180)
+        server_result = api.wait(started["id"], timeout=180)
+        assert waiting() == waited  # the first one never waited
+
+    cli_result = _cli_execution(world, cli_id)
+    assert cli_result["status"] == "Success", cli_result
+    assert server_result["status"] == "Success", server_result
+    assert world.image_of(world.service()["taskDefinition"]).endswith(f"demo/web:{second}")
+    assert _ran_rollback(cli_result["steps"]) == [] and _ran_rollback(server_result["steps"]) == []
+    assert not [e for e in world.events() if "rolling back" in e or "deployment failed" in e]
+
+
+def _cli_execution(world: World, execution_id: str) -> dict[str, Any]:
+    store = Store.for_project(world.root / "cli")
+    try:
+        record = store.execution(execution_id)
+        assert record is not None
+        steps = [
+            {"identifier": s.identifier, "type": s.type, "status": s.status} for s in store.steps(record.id)
+        ]
+        return {"status": record.status, "steps": steps}
+    finally:
+        store.close()
 
 
 # ---------------------------------------------------------------- --no-wait
