@@ -176,3 +176,42 @@ def test_scale_waits_for_a_foreign_deployment_and_refuses_with_no_wait(env: EcsE
     runner.join(60)
     assert result["desiredCount"] == 3 and result["previousDesiredCount"] == 2
     assert f"deployment {console['id']} (task definition {console['taskDefinition']}" in ctx.log.text()
+
+
+def test_blue_green_create_service_waits_for_a_deployment_of_the_live_service(env: EcsEnv) -> None:
+    from corral.ecs.bluegreen import blue_green_create_service
+
+    from .test_bluegreen_support import bg_target, create_options, forwards, live_service
+
+    alb = env.alb()
+    live_service(env, "web__1", "web:1", alb.groups[0])
+    env.admin.set_images(SLOW)
+    arn = env.ecs.register_task_definition(**task_definition("web", "web:slow"))["taskDefinition"][
+        "taskDefinitionArn"
+    ]
+    console = env.ecs.update_service(cluster=env.cluster, service="web__1", taskDefinition=arn)["service"]
+    console_id = console["deployments"][0]["id"]
+
+    with pytest.raises(ServiceBusy) as refused:
+        blue_green_create_service(env.context(no_wait=True), bg_target(env, "web:2"), create_options(alb))
+    assert f"Service web__1 {WAITING}: deployment {console_id}" in str(refused.value)
+    assert env.describe("web__2") is None  # nothing was changed
+    assert forwards(env, alb.listeners[1]) == {alb.groups[1]: 1}
+
+    ctx = env.context()
+    done: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: done.append(
+            blue_green_create_service(ctx, bg_target(env, "web:2"), create_options(alb))
+        )
+    )
+    runner.start()
+    wait_until(lambda: WAITING in ctx.log.text(), message="Create Service to wait")
+    assert env.describe("web__2") is None
+    env.admin.advance(3600)
+    runner.join(60)
+    assert done and done[0].outputs["greenServiceName"] == "web__2"
+    green = env.describe("web__2")
+    assert green is not None
+    definition = env.ecs.describe_task_definition(taskDefinition=green["taskDefinition"])["taskDefinition"]
+    assert definition["containerDefinitions"][0]["image"] == "web:2"
