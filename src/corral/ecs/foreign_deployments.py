@@ -91,7 +91,9 @@ def wait_turn(ctx: StepContext, cluster: str, name: str, *, may_refuse: bool = T
     if other is None:
         return live
     if ctx.no_wait and may_refuse:
-        raise ServiceBusy(f"{busy_message(name, other)}; not waiting (--no-wait). Nothing was changed.")
+        raise ServiceBusy(
+            f"{busy_message(name, other)}; not waiting (the run was started with --no-wait). Nothing was changed."
+        )
     ctx.log.info(f"Waiting: {busy_message(name, other)}")
     _wait_until_free(ctx, cluster, name, other)
     return describe_service(ctx, cluster, name)  # with its tags, which the shared poller leaves out
