@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from corral.ecs.log import StepLog
 
+from .step_process import StepProcesses
+
 if TYPE_CHECKING:
     from corral.config.project import Project
     from corral.config.secrets import SecretResolver
@@ -131,6 +133,8 @@ class StepRun:
     # `corral run --no-wait` (or the API's noWait): a step whose ECS service another deployment
     # holds fails at once instead of waiting
     no_wait: bool = False
+    # how a step that runs code the project supplies runs it (this process's user, isolated, refused)
+    processes: StepProcesses = field(default_factory=StepProcesses)
 
     @classmethod
     def for_command(
@@ -149,6 +153,7 @@ class StepRun:
         mask: Callable[[str], str],
         inputs: Mapping[str, Any],
         no_wait: bool = False,
+        processes: StepProcesses | None = None,
     ) -> StepRun:
         """The run of an interpreter's RunStep command, in the embedded executor or on a delegate."""
         return cls(
@@ -175,6 +180,7 @@ class StepRun:
             service_inputs=inputs.get("service") or {},
             sets=inputs.get("sets") or {},
             no_wait=no_wait or bool(inputs.get(NO_WAIT)),
+            processes=processes or StepProcesses(),
         )
 
     def remaining(self) -> float:
