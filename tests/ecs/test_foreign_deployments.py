@@ -215,3 +215,21 @@ def test_blue_green_create_service_waits_for_a_deployment_of_the_live_service(en
     assert green is not None
     definition = env.ecs.describe_task_definition(taskDefinition=green["taskDefinition"])["taskDefinition"]
     assert definition["containerDefinitions"][0]["image"] == "web:2"
+
+
+def test_the_wait_is_bounded_by_the_step_timeout_and_changes_nothing(env: EcsEnv) -> None:
+    from corral.ecs.context import StepTimedOut
+
+    _live(env)
+    env.admin.set_images(SLOW)
+    console = _console_deploys(env, "web:slow")
+    revisions = env.revisions("web")
+
+    ctx = env.context(timeout=1.5)
+    with pytest.raises(StepTimedOut) as timed_out:
+        rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions())
+    assert f"deployment {console['id']} of service web" in str(timed_out.value)
+    assert "nothing was changed" in str(timed_out.value)
+    assert f"Waiting: Service web {WAITING}: deployment {console['id']}" in ctx.log.text()
+    assert env.describe("web")["deployments"][0]["id"] == console["id"]  # type: ignore[index]
+    assert env.revisions("web") == revisions
