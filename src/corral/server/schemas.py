@@ -122,6 +122,11 @@ class SecretIn(BaseModel):
 class RunIn(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict, description="runtime inputs by path or tail")
     input_sets: list[str] = Field(default_factory=list)
+    no_wait: bool = Field(
+        False,
+        description="fail a stage at once, changing nothing, when its ECS service is being deployed "
+        "by another execution or anyone else (as `corral run --no-wait`)",
+    )
 
 
 class ExecutionRef(BaseModel):
