@@ -102,6 +102,8 @@ def approver_inputs_problem(inputs: Any) -> tuple[str, str] | None:
         if unknown:
             return f"{where}.{unknown[0]}", "unknown field; expected name or defaultValue"
         name = item.get("name")
+        if name is None:
+            return f"{where}.name", "required field is missing: every approver input has a name"
         if not isinstance(name, str) or not name.strip():
             return f"{where}.name", f"expected the input's name, got {_show(name)}"
         if name in seen:
