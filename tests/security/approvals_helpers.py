@@ -23,7 +23,10 @@ RELEASE_GATE: dict[str, Any] = {
 }
 RELEASE = pipeline(
     "release",
-    [RELEASE_GATE, shell("ship", 'echo "shipping for ticket <+execution.steps.gate.output.approverInputs.ticket>"')],
+    [
+        RELEASE_GATE,
+        shell("ship", 'echo "shipping for ticket <+execution.steps.gate.output.approverInputs.ticket>"'),
+    ],
     environment="prod",
 )
 

@@ -211,15 +211,17 @@ class RegistryAuth(httpx.Auth):
 def realm_refusal(registry: httpx.URL, realm: str) -> str | None:
     """Why the connector's credentials must not go to this token realm, or None when they may."""
     target = httpx.URL(realm)
-    own_host = target.host == registry.host or KNOWN_TOKEN_HOSTS.get(registry.host) == target.host
-    if target.scheme == "https" and own_host:
-        return None
+    if target.scheme == "https":
+        if target.host == registry.host or KNOWN_TOKEN_HOSTS.get(registry.host) == target.host:
+            return None
+        return f"the realm {_origin(realm)} is not on the registry's host {registry.host}"
     same_origin = (target.scheme, target.host, target.port) == (registry.scheme, registry.host, registry.port)
     if target.scheme == "http" and registry.scheme == "http" and same_origin:
         return None  # a plain-HTTP registry's own token endpoint: nothing travels anywhere new
-    if not own_host:
-        return f"the realm {_origin(realm)} is not the registry's host {registry.host}"
-    return f"the realm {_origin(realm)} is plain HTTP"
+    return (
+        f"the realm {_origin(realm)} is plain HTTP and not the registry's own address "
+        f"{registry.scheme}://{registry.netloc.decode()}"
+    )
 
 
 def _origin(url: str) -> str:
