@@ -123,3 +123,61 @@ def test_undeclared_approver_inputs_are_refused_and_declared_ones_reach_the_next
     assert any(line["message"] == "shipping for ticket T-42" for line in logs)
     gate = next(s for s in done["steps"] if s["identifier"] == "gate")
     assert gate["outputs"]["approverInputs"] == {"ticket": "T-42"}
+
+
+def test_corral_approve_on_a_local_store_keeps_the_count_and_the_declared_inputs(tmp_path: Path) -> None:
+    """`corral approve` (one person, the OS user, on a local store): a second approval by the same
+    person does not count, an undeclared input is refused, and the gate stays closed."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from corral.cli.main import cli
+    from corral.config.project import load_project
+    from corral.engine import EmbeddedExecutor, abort, create_execution, get_execution
+    from corral.engine import approve as approve_as
+    from corral.store import Store
+    from tests.engine.helpers import fast, pipeline, shell, stage, step, write_project
+
+    gate = step(
+        "gate",
+        "HarnessApproval",
+        {
+            "approvers": {"minimumCount": 2},
+            "approverInputs": [{"name": "ticket", "defaultValue": "none"}],
+        },
+        timeout="1h",
+    )
+    root = write_project(
+        tmp_path / "project", pipeline("p", [stage("s", [gate, shell("ship", "echo shipped")])])
+    )
+    store = Store.for_project(root)
+    record = create_execution(root, "p", store=store, triggered_by="cli")
+    runner = threading.Thread(
+        target=EmbeddedExecutor(store, load_project(root), fast()).run, args=(record.id,), daemon=True
+    )
+    runner.start()
+    try:
+        from tests.engine.helpers import wait_until
+
+        wait_until(lambda: store.requests(record.id, waiting=True))
+        cli_runner = CliRunner()
+        args = ["approve", record.id, "--project", str(root)]
+        undeclared = cli_runner.invoke(cli, [*args, "--input", "force=yes"])
+        assert undeclared.exit_code == 1 and "approver input 'force' is not declared" in undeclared.output
+        first = cli_runner.invoke(cli, [*args, "--input", "ticket=T-7"])
+        assert first.exit_code == 0 and "1 of 2 approvals" in first.output, first.output
+        again = cli_runner.invoke(cli, args)
+        assert again.exit_code == 1 and "has approved s/gate already" in again.output
+        assert [r.status for r in store.requests(record.id)] == ["Waiting"]
+
+        approve_as(record.id, by="second-person", store=store)
+        runner.join(30)
+        execution = get_execution(record.id, store=store)
+        assert execution.status == "Success"
+        assert execution.step("gate").outputs["approverInputs"] == {"ticket": "T-7"}
+    finally:
+        if runner.is_alive():  # a failed check above: end the run
+            abort(record.id, store=store)
+            runner.join(30)
+        store.close()
