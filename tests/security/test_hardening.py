@@ -98,6 +98,10 @@ def test_guessing_tokens_gets_429_with_retry_after_and_is_audited(live: Live) ->
     assert "too many failed sign-ins" in blocked.json()["detail"]
     # while blocked, this address cannot test a guess at all, a right one included
     assert http.get("/me", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 429
+    heartbeat = http.post(
+        "/delegates/heartbeat", json={}, headers={"Authorization": "Bearer crl_delegate-guess"}
+    )
+    assert heartbeat.status_code == 429  # nor guess a delegate's token
 
     refused = [
         e for e in live.server.audit.entries(action="access.denied", limit=1000) if e.actor == "anonymous"

@@ -33,23 +33,28 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Caller:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise unauthorized()
-    server = request.app.state.server
+def refuse_while_guessing(request: Request) -> None:
+    """429 (with Retry-After) while the client is barred for too many failed sign-ins."""
     client = client_address(request)
-    wait = server.sign_ins.retry_after(client)
+    wait = request.app.state.server.sign_ins.retry_after(client)
     if wait is not None:
         raise HTTPException(
             429,
             f"too many failed sign-ins from {client}; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
+
+
+def caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized()
+    server = request.app.state.server
+    refuse_while_guessing(request)
     user = server.accounts.authenticate(credentials.credentials)
     if user is None:
-        server.sign_ins.failed(client, token_hash(credentials.credentials))
+        server.sign_ins.failed(client_address(request), token_hash(credentials.credentials))
         raise unauthorized("the token is unknown, revoked or expired")
     request.state.caller = user.name  # for the audit of a refusal further on (denials.py)
     return Caller(user)

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from .auth import CallerDep, bearer, require_admin, unauthorized
+from .accounts import token_hash
+from .auth import CallerDep, bearer, client_address, refuse_while_guessing, require_admin, unauthorized
 from .delegates import Delegate
 from .schemas import DelegateIn, DelegateOut, HeartbeatIn, NewDelegateOut
 
@@ -41,9 +42,14 @@ def heartbeat(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> DelegateOut:
     """Called by a delegate with its own token: marks it seen now."""
-    delegates = request.app.state.server.delegates
+    server = request.app.state.server
+    delegates = server.delegates
+    if credentials is not None:
+        refuse_while_guessing(request)
     delegate = delegates.by_token(credentials.credentials) if credentials is not None else None
     if delegate is None:
+        if credentials is not None:
+            server.sign_ins.failed(client_address(request), token_hash(credentials.credentials))
         raise unauthorized("a delegate token is required")
     delegates.heartbeat(delegate.id, version=body.version)
     found = delegates.by_name(delegate.name)
