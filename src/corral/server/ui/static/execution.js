@@ -115,10 +115,15 @@ function renderApproval(node, ex, state, refresh, notice) {
     void event;
   };
   const groups = approval.approvers && approval.approvers.userGroups;
+  const needed = Number((approval.approvers && approval.approvers.minimumCount) || 1);
+  const voters = (approval.votes || []).filter((v) => v.decision === "Approve").map((v) => v.voter);
   replace(node, h("section", { class: "approval", "aria-labelledby": "approval-title" },
     h("h2", { id: "approval-title" }, "Approval needed"),
     h("p", {}, approval.message || "This step waits for a decision."),
     groups ? h("p", { class: "hint" }, `Approvers: ${[].concat(groups).join(", ")}`) : null,
+    needed > 1 || voters.length
+      ? h("p", { class: "hint" }, `Approved by ${voters.length ? voters.join(", ") : "nobody yet"} (${voters.length} of ${needed} needed)`)
+      : null,
     h("label", { for: "approval-comment" }, "Comment"),
     comment,
     h("div", { class: "buttons" },
