@@ -29,7 +29,9 @@ from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
+from corral.engine.literal_inputs import reveal
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
+from corral.engine.secret_scope import step_secret_scope
 from corral.engine.steps import (
     ABORTED,
     EXPIRED,
@@ -79,7 +81,11 @@ class StepActivities:
         }
         lines: list[dict[str, Any]] = []
         project = self._project(request.get("projectRoot"))
-        secrets = SecretResolver(project) if project is not None else None
+        secrets = (
+            SecretResolver(project, allowed=step_secret_scope(project, command.spec, command.target))
+            if project is not None
+            else None
+        )
         masker = _masker(secrets)
         log = StepLog(sink=lambda line: lines.append(_line(command.step_key, line)), mask=masker)
         log.section("Delegate")
@@ -201,12 +207,13 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
 
 
 def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
+    """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs)."""
     if not has_expression(spec):
-        return spec
+        return dict(reveal(spec))
     if secrets is None:
         raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
     ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
-    rendered: dict[str, Any] = render(spec, ctx, mode=Mode.FAIL, path="spec")
+    rendered: dict[str, Any] = reveal(render(spec, ctx, mode=Mode.FAIL, path="spec"))
     return rendered
 
 

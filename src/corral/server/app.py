@@ -30,6 +30,7 @@ from .headers import add_security_headers
 from .projects import Conflict, NotFound, ProjectFiles
 from .runner import EmbeddedRunner, Runner, left_behind
 from .settings import ServerSettings
+from .step_isolation import protect_data, with_step_processes
 from .triggers import TriggerWatcher
 
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -69,6 +70,7 @@ def open_server(
     store = Store.open(settings.database_url)
     migrate(store.engine)
     _ensure_key(settings)
+    protect_data(settings)
     server = Server(
         settings=settings,
         store=store,
@@ -76,15 +78,21 @@ def open_server(
         audit=AuditLog(store.engine),
         delegates=Delegates(store.engine),
         projects=ProjectFiles(
-            settings.projects, key_file=settings.secrets_key_file, key_env=settings.key_env
+            settings.projects,
+            key_file=settings.secrets_key_file,
+            key_env=settings.key_env,
+            data_keys=settings.data_keys_dir,
+            managers=settings.allow_secret_managers,
         ),
         runner=runner
         or (
             runner_factory(store)
             if runner_factory
-            else EmbeddedRunner(store, options=settings.executor_options)
+            else EmbeddedRunner(store, options=with_step_processes(settings))
         ),
     )
+    if settings.update_projects:
+        server.projects.prepare()
     server.triggers = TriggerWatcher(server)
     server.sign_ins = FailedSignIns(limit=settings.auth_failure_limit, window=settings.auth_failure_window)
     if settings.admin_token:

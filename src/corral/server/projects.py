@@ -1,13 +1,17 @@
 """The projects the server holds: one folder of YAML per project, edited through the API.
 
-    <projects dir>/<name>/corral.yaml                  name, and the server's secrets key
+    <projects dir>/<name>/corral.yaml                  name, the server's key, the project's
+                                                       data key and the allowed secret managers
     <projects dir>/<name>/<kind>/<identifier>.yaml     entities uploaded through the API
     <projects dir>/<name>/...                          or the tree of a Git repository (sync)
 
 Every change is made in a copy first and the copy is loaded as `corral validate` would; only a
 change that leaves the project without problems replaces the folder's files, so a project on
 the server always loads. Secrets created through the API are `secretManagerIdentifier: corral`
-documents whose value is a Fernet token made with the server's key (never the plain value).
+documents whose value is a Fernet token made with the project's own data key (never the plain
+value); that key is kept outside the project, wrapped with the server's key. Secrets whose
+manager the server refuses (`file`, `env`, unless its operator allows them) are refused, and so
+are connectors that name them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Any
 import yaml
 
 from corral.config.entities.common import IDENTIFIER_RE
+from corral.config.entities.connector import connector_secret_refs
+from corral.config.entities.secret import CORRAL_MANAGER
 from corral.config.project import KINDS, Project, load_project, read_project
 from corral.config.settings import DEFAULT_KEY_ENV, SETTINGS_FILE, STATE_DIR
 from corral.config.yaml_source import read_yaml
@@ -62,10 +68,23 @@ class Document:
 
 
 class ProjectFiles:
-    def __init__(self, root: Path, *, key_file: Path, key_env: str = DEFAULT_KEY_ENV) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        key_file: Path,
+        key_env: str = DEFAULT_KEY_ENV,
+        data_keys: Path | None = None,
+        managers: tuple[str, ...] = (),
+    ) -> None:
         self.root = root
         self.key_file = key_file
         self.key_env = key_env
+        self.data_keys = data_keys or key_file.parent / "project-keys"
+        unknown = set(managers) - {CORRAL_MANAGER, "env", "file"}
+        if unknown:
+            raise CorralError(f"unknown secret manager {', '.join(sorted(unknown))}; expected file or env")
+        self.managers = [CORRAL_MANAGER, *sorted(set(managers) - {CORRAL_MANAGER})]
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
@@ -116,6 +135,24 @@ class ProjectFiles:
             if not self.exists(name):
                 raise NotFound(f"no project {name!r}")
             shutil.rmtree(self.root / name)
+            self.data_key_file(name).unlink(missing_ok=True)  # a project made again gets a new key
+
+    def data_key_file(self, name: str) -> Path:
+        return self.data_keys / f"{name}.key"
+
+    def prepare(self) -> None:
+        """Bring every project up to this server: corral.yaml names its data key and the allowed
+        managers, and values encrypted with the server's key itself (before data keys) are
+        encrypted again with the project's data key."""
+        for name in self.names():
+            with self._locked(name):
+                folder = self.root / name
+                self._write_settings(folder, name)
+                try:
+                    project = load_project(folder)
+                except CorralError:
+                    continue  # its problems show when it is used; the server still starts
+                _reencrypt(project)
 
     # -- entities --------------------------------------------------------------------------
 
@@ -238,7 +275,10 @@ class ProjectFiles:
     def _commit(self, name: str, staging: Path) -> Project:
         """Check the staged project and, when it has no problem, make it the project."""
         self._write_settings(staging, name)
-        _, problems = read_project(staging)
+        project, problems = read_project(staging)
+        if problems:
+            raise ConfigError(problems)
+        problems = _refused_managers(project, self._current(name))
         if problems:
             raise ConfigError(problems)
         target = self.root / name
@@ -255,6 +295,12 @@ class ProjectFiles:
             staging.rename(target)
         return load_project(target)
 
+    def _current(self, name: str) -> Project | None:
+        try:
+            return load_project(self.root / name) if self.exists(name) else None
+        except CorralError:
+            return None
+
     def _write_settings(self, folder: Path, name: str) -> None:
         """corral.yaml names the project as the server does and points at the server's key."""
         path = folder / SETTINGS_FILE
@@ -268,8 +314,68 @@ class ProjectFiles:
             body = data["project"] = {}
         body["name"] = name
         body.pop("store", None)  # the server's store holds every project's executions
-        body["secrets"] = {"keyEnv": self.key_env, "keyFile": str(self.key_file)}
+        body["secrets"] = {
+            "keyEnv": self.key_env,
+            "keyFile": str(self.key_file),
+            "dataKeyFile": str(self.data_key_file(name)),
+            "managers": list(self.managers),
+        }
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _refused_managers(project: Project, current: Project | None) -> list[Problem]:
+    """Secrets whose manager the server refuses, and connectors that name such a secret; those
+    already there unchanged are left to fail when used, so the project can still be mended."""
+    from corral.config.secrets import MANAGER_PATH, refused_manager
+
+    def changed(kind: str, entity: Any) -> bool:
+        entities = getattr(current, kind, {}) if current is not None else {}
+        before = entities.get(entity.identifier)
+        return before is None or before.raw != entity.raw
+
+    problems = []
+    for secret in project.secrets.values():
+        refused = refused_manager(project, secret)
+        if refused is not None and changed("secrets", secret):
+            where = secret.where(("secret", "spec", "secretManagerIdentifier"))
+            problems.append(Problem(where, MANAGER_PATH, refused))
+    for connector in project.connectors.values():
+        for path, ref in connector_secret_refs(connector):
+            secret = project.secret(ref)
+            refused = refused_manager(project, secret) if secret is not None else None
+            if refused is not None and (changed("connectors", connector) or changed("secrets", secret)):
+                where = connector.where(("connector", "spec", *path.split(".")))
+                problems.append(Problem(where, f"connector.spec.{path}", f"secret '{ref}': {refused}"))
+    return problems
+
+
+def _reencrypt(project: Project) -> None:
+    """Encrypt again, with the project's data key, the values only the server's key opens."""
+    from cryptography.fernet import Fernet, InvalidToken
+
+    from corral.config.secrets import ensure_data_key, wrapping_key
+
+    server_key = wrapping_key(project, None)
+    data_key_file = project.settings.data_key_file(project.root)
+    if server_key is None or data_key_file is None:
+        return
+    data_key = ensure_data_key(server_key, data_key_file)
+    for secret in project.secrets.values():
+        if secret.spec.manager != CORRAL_MANAGER:
+            continue
+        token = secret.spec.value
+        try:
+            Fernet(data_key).decrypt(token.encode())
+            continue
+        except (InvalidToken, ValueError):
+            pass
+        try:
+            plain = Fernet(server_key).decrypt(token.encode())
+        except (InvalidToken, ValueError):
+            continue  # not ours to fix: decrypt reports it when the secret is used
+        path = project.root / secret.file
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(token, Fernet(data_key).encrypt(plain).decode()), encoding="utf-8")
 
 
 def parse_documents(text: str, file: str = "yaml") -> list[Document]:

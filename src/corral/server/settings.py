@@ -31,7 +31,8 @@ def admin_token_problem(token: str) -> str | None:
 class ServerSettings:
     """data_dir holds `.corral/corral.db` (SQLite, unless store_url names a database), the
     projects (unless projects_dir is given), the Git cache and the secrets key file. The key is
-    read from the environment variable key_env when set, else from key_file (made on first use)."""
+    read from the environment variable key_env when set, else from key_file (made on first use);
+    it only wraps the projects' data keys (data_keys_dir/<project>.key), which encrypt values."""
 
     data_dir: Path
     store_url: str | None = None
@@ -42,6 +43,8 @@ class ServerSettings:
     admin_name: str = "admin"
     executor_options: Any = None  # ExecutorOptions for every run
     resume_left_behind: bool = True  # at start, continue executions whose process is gone
+    # not root: run ShellScript steps as the server's own OS user (unsafe for shared servers)
+    allow_local_steps: bool = False
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     # API tokens made without an expiry live this long (None: for ever); the bootstrap admin
     # token, which the operator keeps in a file, does not expire
@@ -50,6 +53,12 @@ class ServerSettings:
     # the window, that address gets 429 (Retry-After) until the window has passed
     auth_failure_limit: int = 10
     auth_failure_window: float = 60.0
+
+    # secret managers besides `corral` that projects may use: `file` and `env` read the
+    # server's own files and environment, so none unless the operator names them
+    allow_secret_managers: tuple[str, ...] = ()
+    # at start, bring the projects' settings and data keys up to date (not for `corral user`)
+    update_projects: bool = True
 
     def __post_init__(self) -> None:
         if self.admin_token is not None:
@@ -70,3 +79,8 @@ class ServerSettings:
     @property
     def secrets_key_file(self) -> Path:
         return (self.key_file or self.data_dir / ".corral" / "secrets.key").resolve()
+
+    @property
+    def data_keys_dir(self) -> Path:
+        """One data key per project, each wrapped with the secrets key."""
+        return (self.data_dir / ".corral" / "project-keys").resolve()

@@ -194,7 +194,7 @@ class TriggerWatcher:
                 project,
                 trigger.pipeline_identifier,
                 store=self.server.store,
-                inputs=inputs,
+                project_inputs=inputs,  # the trigger's, from the project: expressions work
                 triggered_by=actor,
             )
         except Exception as error:
