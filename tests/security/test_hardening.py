@@ -152,6 +152,38 @@ def test_corral_user_token_expires_by_default(tmp_path: Path) -> None:
     )
 
 
+def test_corral_server_takes_another_token_lifetime(tmp_path: Path) -> None:
+    from tests.server.helpers import free_port
+
+    port = free_port()
+    token_file = tmp_path / "admin.token"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    argv = ["server", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    argv += ["--admin-token-file", str(token_file), "--token-lifetime-days", "7"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corral.cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        admin = Api(f"http://127.0.0.1:{port}", token_file.read_text().strip())
+        admin.post("/users", {"name": "wes", "groups": []}, 201)
+        made = admin.post("/users/wes/tokens", {}, 201).json()
+        assert made["expires_at"] - made["created_at"] == pytest.approx(7 * 86400, abs=5)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def test_sign_out_revokes_the_token_it_was_made_with(live: Live) -> None:
     admin = live.client()
     user = admin.user("sam")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from corral.server.settings import DEFAULT_TOKEN_LIFETIME_DAYS
+
 if TYPE_CHECKING:
     from corral.server import ServerSettings
 
@@ -128,6 +130,13 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     help="Let projects use this secret manager (repeatable). `file` and `env` read the server's own "
     "files and environment, so they are refused unless named here; unsafe on a shared server.",
 )
+@click.option(
+    "--token-lifetime-days",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TOKEN_LIFETIME_DAYS,
+    show_default=True,
+    help="How long API tokens made without an expiry work (0: they never expire).",
+)
 def server(
     host: str,
     port: int,
@@ -139,6 +148,7 @@ def server(
     namespace: str,
     allow_local_steps: bool,
     secret_managers: tuple[str, ...],
+    token_lifetime_days: float,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -153,6 +163,7 @@ def server(
         allow_local_steps=allow_local_steps,
         secret_managers=secret_managers,
     )
+    settings.token_lifetime_days = token_lifetime_days or None
     factory = None
     if temporal:
 
