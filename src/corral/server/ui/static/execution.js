@@ -97,7 +97,8 @@ function renderHeader(node, ex, state, refresh, notice) {
 
 function renderApproval(node, ex, state, refresh, notice) {
   const waiting = ex.approvals.filter((a) => a.status === "Waiting");
-  const key = waiting.map((a) => a.step_key).join(",") + (ex.ended_at ? ":ended" : "");
+  // drawn again when a step starts or stops waiting, or someone's vote is counted
+  const key = waiting.map((a) => `${a.step_key}:${(a.votes || []).length}`).join(",") + (ex.ended_at ? ":ended" : "");
   if (key === state.approvalKey) return;
   state.approvalKey = key;
   if (!waiting.length || ex.ended_at) { node.replaceChildren(); return; }
