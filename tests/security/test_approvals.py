@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.browser.conftest import chromium, page  # noqa: F401  (fixtures)
 from tests.server.helpers import Live, live_server
 
 from .approvals_helpers import Team, denials, release_team, start_release
@@ -183,30 +181,3 @@ def test_corral_approve_on_a_local_store_keeps_the_count_and_the_declared_inputs
             abort(record.id, store=store)
             runner.join(30)
         store.close()
-
-
-def test_the_ui_shows_the_approvals_so_far_and_the_refusal(tmp_path: Path, page: Any) -> None:  # noqa: F811
-    """In Chromium: bob approves from the execution view and sees 1 of 2; ann, who ran it, is told why not."""
-    from tests.browser.test_ui import sign_in
-
-    with live_server(tmp_path / "server") as live:
-        team = release_team(live.client())
-        execution_id = start_release(team)
-        tokens = {
-            name: team.admin.post(f"/users/{name}/tokens", {"description": "browser"}, 201).json()["token"]
-            for name in ("bob", "ann")
-        }
-
-        sign_in(page, live.url, tokens["bob"])
-        page.goto(f"{live.url}/ui/#/executions/{execution_id}")
-        page.get_by_role("heading", name="Approval needed").wait_for()
-        page.get_by_text("Approved by nobody yet (0 of 2 needed)").wait_for()
-        page.get_by_role("button", name="Approve").click()
-        page.get_by_text("Approved by bob (1 of 2 needed)").wait_for()
-
-        page.get_by_role("button", name="Sign out").click()
-        sign_in(page, live.url, tokens["ann"])
-        page.goto(f"{live.url}/ui/#/executions/{execution_id}")
-        page.get_by_role("button", name="Approve").click()
-        page.get_by_role("alert").get_by_text("ann started this execution").wait_for()
-        assert team.admin.get(f"/executions/{execution_id}")["approvals"][0]["status"] == "Waiting"
