@@ -137,6 +137,14 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     show_default=True,
     help="How long API tokens made without an expiry work (0: they never expire).",
 )
+@click.option(
+    "--git-allow",
+    "git_allow",
+    multiple=True,
+    metavar="PATTERN",
+    help="Remote Git URLs a project may be synced from, shell-style (https://github.com/acme/*); "
+    "repeatable. Default: any remote URL. Local paths and file:// are for global admins only.",
+)
 def server(
     host: str,
     port: int,
@@ -149,6 +157,7 @@ def server(
     allow_local_steps: bool,
     secret_managers: tuple[str, ...],
     token_lifetime_days: float,
+    git_allow: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -164,13 +173,21 @@ def server(
         secret_managers=secret_managers,
     )
     settings.token_lifetime_days = token_lifetime_days or None
+    settings.git_allow = list(git_allow)
     factory = None
     if temporal:
 
         def factory(store: Any) -> Any:
             from corral.delegate.temporal_runner import TemporalRunner
+            from corral.server.delegates import Delegates
 
-            runner = TemporalRunner(store, target=temporal, namespace=namespace)
+            registry = Delegates(store.engine)  # named when a step finds no delegate
+            runner = TemporalRunner(
+                store,
+                target=temporal,
+                namespace=namespace,
+                delegates=lambda: [vars(d) for d in registry.all()],
+            )
             runner.serve()  # the pipeline workflows and control activities run in this process
             return runner
 

@@ -27,6 +27,7 @@ from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
 from corral.config.variable_types import type_problem, variable_types
+from corral.config.yaml_source import load_text
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
 
@@ -180,7 +181,7 @@ def _variable_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
 
 def _from_file(raw: Mapping[str, Any], path: Path, problems: list[Problem]) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_text(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         problems.append(Problem(str(path), "", f"cannot read the inputs file: {error}"))
         return {}

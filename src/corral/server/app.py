@@ -27,6 +27,7 @@ from .database import migrate
 from .delegates import Delegates
 from .denials import audit_denials
 from .headers import add_security_headers
+from .limits import BodyLimit
 from .projects import Conflict, NotFound, ProjectFiles
 from .runner import EmbeddedRunner, Runner, left_behind
 from .settings import ServerSettings
@@ -166,6 +167,7 @@ def create_app(settings: ServerSettings | None = None, *, server: Server | None 
         lifespan=lifespan,
     )
     app.state.server = server
+    app.add_middleware(BodyLimit, max_bytes=server.settings.max_request_bytes)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -27,6 +27,9 @@ def admin_token_problem(token: str) -> str | None:
     return None
 
 
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
 @dataclass
 class ServerSettings:
     """data_dir holds `.corral/corral.db` (SQLite, unless store_url names a database), the
@@ -59,6 +62,9 @@ class ServerSettings:
     allow_secret_managers: tuple[str, ...] = ()
     # at start, bring the projects' settings and data keys up to date (not for `corral user`)
     update_projects: bool = True
+    # --git-allow: shell-style patterns a remote sync URL must match (none: any remote URL)
+    git_allow: list[str] = field(default_factory=list)
+    max_request_bytes: int = MAX_REQUEST_BYTES  # a request body over this gets 413
 
     def __post_init__(self) -> None:
         if self.admin_token is not None:
