@@ -19,7 +19,7 @@ import yaml
 from corral.engine import ExecutorOptions
 from corral.server import Server, ServerSettings, create_app, open_server
 
-ADMIN_TOKEN = "crl_test-admin-token-0123456789"
+ADMIN_TOKEN = "crl_test-admin-token-0123456789-abcdefghijkl"
 FAST = ExecutorOptions(lease=5.0, heartbeat=0.2, poll=0.02, lock_poll=0.02, stop_grace=3.0, log_flush=0.02)
 
 

@@ -8,6 +8,11 @@ A registry says what it wants in the `WWW-Authenticate` header of a 401:
   any, anonymously otherwise) and send it as `Authorization: Bearer ...` (Docker Hub, GHCR,
   Harbor, Quay, ECR's token service).
 
+The username and password go to a token realm only when it is the registry's own host over
+HTTPS (Docker Hub's auth.docker.io for registry-1.docker.io too), or the very same origin as a
+registry reached over plain HTTP: a registry cannot send a connector's credentials to another
+host, or make them travel in clear, by naming a realm. Another realm is asked anonymously.
+
 Tokens are cached per (realm, service, scope) until shortly before they expire; once a
 registry has asked for basic auth or a token, later requests carry it from the start, so a
 listing of 100 tags costs one token request, not 100.
@@ -28,6 +33,13 @@ import httpx
 from .errors import RegistryProtocolError, RegistryUnauthorized, scrub
 
 DEFAULT_TOKEN_SECONDS = 60  # the distribution token spec's default lifetime
+# registries whose token service lives on a host of its own (registry host -> realm host)
+KNOWN_TOKEN_HOSTS = {
+    "registry-1.docker.io": "auth.docker.io",
+    "registry.hub.docker.com": "auth.docker.io",
+    "index.docker.io": "auth.docker.io",
+    "docker.io": "auth.docker.io",
+}
 EXPIRY_MARGIN_SECONDS = 10
 _PARAM = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 _REPOSITORY_PATH = re.compile(r"^/v2/(.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
@@ -118,8 +130,9 @@ class RegistryAuth(httpx.Auth):
                     "bearer", {k: v for k, v in challenge.params.items() if k != "scope"}
                 )
                 self._tokens.pop(key, None)
-            token_response = yield self._token_request(key)
-            token = self._token_from(token_response, key)
+            refusal = realm_refusal(request.url, challenge.params["realm"])
+            token_response = yield self._token_request(key, credentials=refusal is None)
+            token = self._token_from(token_response, key, refusal)
             request.headers["Authorization"] = f"Bearer {token}"
             yield request
 
@@ -143,19 +156,28 @@ class RegistryAuth(httpx.Auth):
 
     # -- tokens --------------------------------------------------------------------------
 
-    def _token_request(self, key: tuple[str, str, str]) -> httpx.Request:
+    def _token_request(self, key: tuple[str, str, str], *, credentials: bool) -> httpx.Request:
         realm, service, scope = key
         params = {k: v for k, v in (("service", service), ("scope", scope)) if v}
-        if self.has_credentials:
+        send = credentials and self.has_credentials
+        if send:
             params["account"] = self.username or ""
-        headers = {"Authorization": self._basic_header()} if self.has_credentials else {}
+        headers = {"Authorization": self._basic_header()} if send else {}
         return httpx.Request("GET", realm, params=params, headers=headers)
 
-    def _token_from(self, response: httpx.Response, key: tuple[str, str, str]) -> str:
+    def _token_from(
+        self, response: httpx.Response, key: tuple[str, str, str], refusal: str | None = None
+    ) -> str:
         realm, _, scope = key
         with self._lock:
             self.token_requests += 1
         if response.status_code in (401, 403):
+            if refusal is not None and self.has_credentials:
+                raise RegistryUnauthorized(
+                    f"registry {self.registry}: its token service {_origin(realm)} refused anonymous "
+                    f"access for {scope or 'this registry'} (HTTP {response.status_code}); the connector's "
+                    f"credentials were not sent to it: {refusal}"
+                )
             raise RegistryUnauthorized(
                 f"registry {self.registry}: the token service {_origin(realm)} refused {self.who()}"
                 f" for {scope or 'this registry'} (HTTP {response.status_code}); check the connector's "
@@ -184,6 +206,22 @@ class RegistryAuth(httpx.Auth):
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.secrets())
+
+
+def realm_refusal(registry: httpx.URL, realm: str) -> str | None:
+    """Why the connector's credentials must not go to this token realm, or None when they may."""
+    target = httpx.URL(realm)
+    if target.scheme == "https":
+        if target.host == registry.host or KNOWN_TOKEN_HOSTS.get(registry.host) == target.host:
+            return None
+        return f"the realm {_origin(realm)} is not on the registry's host {registry.host}"
+    same_origin = (target.scheme, target.host, target.port) == (registry.scheme, registry.host, registry.port)
+    if target.scheme == "http" and registry.scheme == "http" and same_origin:
+        return None  # a plain-HTTP registry's own token endpoint: nothing travels anywhere new
+    return (
+        f"the realm {_origin(realm)} is plain HTTP and not the registry's own address "
+        f"{registry.scheme}://{registry.netloc.decode()}"
+    )
 
 
 def _origin(url: str) -> str:

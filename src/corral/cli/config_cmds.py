@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
+from corral.cli.pipes import quiet_broken_pipe
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
@@ -56,6 +58,8 @@ def friendly_errors(func: F) -> F:
         except CorralError as error:
             click.echo(f"corral: {error}", err=True)
             sys.exit(EXIT_PROBLEMS)
+        except BrokenPipeError:
+            quiet_broken_pipe()
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as error:  # a bug, still no traceback unless asked for

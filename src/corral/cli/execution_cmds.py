@@ -176,6 +176,13 @@ def abort(execution_id: str, project_dir: str | None, store_url: str | None) -> 
 @click.option("--reject", is_flag=True, help="Reject instead of approving.")
 @click.option("--comment", default=None, metavar="TEXT", help="Why; recorded with the decision.")
 @click.option("--step", default=None, metavar="STEP", help="Which approval step, when several wait.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value for one of the step's approverInputs; repeatable.",
+)
 @project_option
 @store_option
 @pipeline_errors
@@ -184,18 +191,38 @@ def approve(
     reject: bool,
     comment: str | None,
     step: str | None,
+    inputs: tuple[str, ...],
     project_dir: str | None,
     store_url: str | None,
 ) -> None:
-    """Approve (or --reject) the approval step an execution waits at."""
+    """Approve (or --reject) the approval step an execution waits at, as your OS user.
+
+    The step's rules hold: one vote per person, approvers.minimumCount distinct approvals
+    before it is Approved, not the person who started the execution when
+    approvers.disallowPipelineExecutor is true. (A local store has no user groups; a server
+    checks approvers.userGroups.)"""
     from corral.engine import approve as decide
 
+    given: dict[str, str] = {}
+    for item in inputs:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--input")
+        given[name] = value
     store = open_store(project_dir, store_url)
     try:
-        decide(execution_id, not reject, comment=comment, by=_user(), step=step, store=store)
+        outcome = decide(
+            execution_id, not reject, comment=comment, by=_user(), step=step, inputs=given, store=store
+        )
     finally:
         store.close()
-    click.echo(f"{'rejected' if reject else 'approved'}: {execution_id}")
+    if outcome.status == "Waiting":
+        click.echo(
+            f"approval recorded: {execution_id} ({outcome.approvals} of {outcome.needed} approvals; "
+            "waiting for more approvers)"
+        )
+    else:
+        click.echo(f"{'rejected' if reject else 'approved'}: {execution_id}")
 
 
 def _user() -> str:

@@ -81,4 +81,9 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except BrokenPipeError:
+        from corral.cli.pipes import quiet_broken_pipe
+
+        quiet_broken_pipe()

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from corral.cli.pipes import quiet_broken_pipe
+
 if TYPE_CHECKING:
     from corral.config.project import Project
     from corral.store import Store
@@ -92,6 +94,8 @@ def pipeline_errors(func: F) -> F:
             sys.exit(EXIT_INVALID if _is_lookup(error) else EXIT_FAILED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            quiet_broken_pipe()
         except KeyboardInterrupt:
             click.echo("corral: interrupted; `corral resume ID` continues the execution", err=True)
             sys.exit(130)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from corral.server.settings import DEFAULT_TOKEN_LIFETIME_DAYS
+
 if TYPE_CHECKING:
     from corral.server import ServerSettings
 
@@ -41,7 +43,7 @@ def _settings(
 
 
 def _admin_token(admin_token_file: Path | None) -> str | None:
-    from corral.server.settings import ADMIN_TOKEN_ENV
+    from corral.server.settings import ADMIN_TOKEN_ENV, admin_token_problem
 
     if admin_token_file is not None:
         if not admin_token_file.exists():  # make one, readable by its owner only
@@ -52,12 +54,15 @@ def _admin_token(admin_token_file: Path | None) -> str | None:
                 out.write(new_token() + "\n")
             click.echo(f"Wrote a new admin token to {admin_token_file}", err=True)
         token = admin_token_file.read_text(encoding="utf-8").strip()
-        if len(token) < 16:
-            raise click.BadParameter(
-                "the token must be at least 16 characters", param_hint="--admin-token-file"
-            )
+        problem = admin_token_problem(token)
+        if problem is not None:
+            raise click.BadParameter(f"{admin_token_file}: {problem}", param_hint="--admin-token-file")
         return token
-    return os.environ.get(ADMIN_TOKEN_ENV) or None
+    token = os.environ.get(ADMIN_TOKEN_ENV) or None
+    problem = admin_token_problem(token) if token else None
+    if problem is not None:
+        raise click.ClickException(f"{ADMIN_TOKEN_ENV}: {problem}")
+    return token
 
 
 _common = [
@@ -126,6 +131,13 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     "files and environment, so they are refused unless named here; unsafe on a shared server.",
 )
 @click.option(
+    "--token-lifetime-days",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TOKEN_LIFETIME_DAYS,
+    show_default=True,
+    help="How long API tokens made without an expiry work (0: they never expire).",
+)
+@click.option(
     "--git-allow",
     "git_allow",
     multiple=True,
@@ -144,6 +156,7 @@ def server(
     namespace: str,
     allow_local_steps: bool,
     secret_managers: tuple[str, ...],
+    token_lifetime_days: float,
     git_allow: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
@@ -159,6 +172,7 @@ def server(
         allow_local_steps=allow_local_steps,
         secret_managers=secret_managers,
     )
+    settings.token_lifetime_days = token_lifetime_days or None
     settings.git_allow = list(git_allow)
     factory = None
     if temporal:
@@ -213,19 +227,27 @@ def add_user(
 ) -> None:
     """Add a user (and print nothing secret: make a token with `corral user token`)."""
     from corral.server import open_server
-    from corral.server.accounts import ROLES
+    from corral.server.accounts import ALL_PROJECTS, ROLES
 
+    wanted = []  # every --role is checked before anything is created
+    for given in roles:
+        project, sep, role = given.partition("=")
+        role, _, extra = role.partition("+")
+        if not sep or not project or role not in ROLES or extra not in ("", "production"):
+            raise click.BadParameter(
+                f"{given}: expected PROJECT=viewer|deployer|admin[+production]", param_hint="--role"
+            )
+        wanted.append((project, role, extra == "production"))
     server = open_server(_settings(data_dir, store_url, projects, resume=False))
     try:
         if server.accounts.user(name) is not None:
             raise click.ClickException(f"user {name} exists already")
+        unknown = [p for p, _, _ in wanted if p != ALL_PROJECTS and not server.projects.exists(p)]
+        if unknown:
+            raise click.BadParameter(f"no project {unknown[0]!r} on this server", param_hint="--role")
         server.accounts.add_user(name, groups=list(groups), admin=admin)
-        for given in roles:
-            project, _, role = given.partition("=")
-            role, _, extra = role.partition("+")
-            if role not in ROLES or extra not in ("", "production"):
-                raise click.BadParameter(f"{given}: expected PROJECT=viewer|deployer|admin[+production]")
-            server.accounts.set_role(name, project, role, production=extra == "production")
+        for project, role, production in wanted:
+            server.accounts.set_role(name, project, role, production=production)
         server.audit.record("cli", "user.create", name, groups=list(groups), admin=admin, roles=list(roles))
         click.echo(f"Added user {name}")
     finally:
@@ -236,7 +258,12 @@ def add_user(
 @click.argument("name")
 @_with_common
 @click.option("--description", default="", help="What the token is for.")
-@click.option("--expires-in-days", type=float, default=None)
+@click.option(
+    "--expires-in-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="How long the token works (default: the server's token lifetime, 90 days).",
+)
 def create_token(
     name: str,
     data_dir: Path,
@@ -252,8 +279,9 @@ def create_token(
     try:
         if server.accounts.user(name) is None:
             raise click.ClickException(f"no user {name}")
+        days = expires_in_days or server.settings.token_lifetime_days
         token, info = server.accounts.create_token(
-            name, description=description, expires_in=expires_in_days * 86400 if expires_in_days else None
+            name, description=description, expires_in=days * 86400 if days else None
         )
         server.audit.record("cli", "token.create", info.id, user=name, description=description)
         click.echo(token)

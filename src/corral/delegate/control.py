@@ -21,6 +21,7 @@ from temporalio import activity
 from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.engine import messages as m
+from corral.engine.approvals import activities
 from corral.engine.embedded import apply_update
 from corral.engine.targets import prepare_target
 from corral.errors import CorralError
@@ -210,6 +211,7 @@ class ControlActivities:
         while True:
             record = await asyncio.to_thread(self.store.request, execution_id, command_id)
             if record is not None and record.status != "Waiting":
+                votes = await asyncio.to_thread(self.store.votes, execution_id, command_id)
                 return {
                     "commandId": command_id,
                     "status": record.status,
@@ -217,6 +219,7 @@ class ControlActivities:
                     "comment": record.comment,
                     "by": record.decided_by,
                     "inputs": record.inputs if isinstance(record.inputs, dict) else {},
+                    "activities": activities(votes),
                 }
             activity.heartbeat()
             await asyncio.sleep(STORE_POLL)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from corral.engine.approvals import VoteOutcome, activities, cast_vote
 from corral.errors import CorralError
 from corral.store import Store
 
@@ -141,19 +142,36 @@ class TemporalRunner:
         by: str | None = None,
         step: str | None = None,
         inputs: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Approve (or reject) the HarnessApproval step waiting in the execution."""
+        groups: Sequence[str] | None = None,
+    ) -> VoteOutcome:
+        """Approve (or reject) the HarnessApproval step waiting in the execution, as `by`: the
+        vote is checked and counted in the store (engine/approvals.py, the rules every executor
+        keeps); once the votes decide the step, the workflow is told at once."""
         request = self._waiting(execution_id, "approval", step)
-        status = "Approved" if approve else "Rejected"
+        outcome = cast_vote(
+            self.store,
+            request,
+            voter=by or "unknown",
+            approve=approve,
+            groups=groups,
+            comment=comment,
+            inputs=inputs,
+        )
+        if outcome.status == "Waiting":
+            return outcome
+        decided = self.store.request(execution_id, request.command_id)
+        assert decided is not None
         decision = {
             "commandId": request.command_id,
-            "status": status,
-            "action": "Approve" if approve else "Reject",
-            "comment": comment,
-            "by": by,
-            "inputs": dict(inputs or {}),
+            "status": decided.status,
+            "action": decided.decision,
+            "comment": decided.comment,
+            "by": decided.decided_by,
+            "inputs": decided.inputs if isinstance(decided.inputs, dict) else {},
+            "activities": activities(self.store.votes(execution_id, request.command_id)),
         }
         self._call(self._handle(execution_id).signal("decide", decision))
+        return outcome
 
     def decide(
         self,
@@ -164,9 +182,12 @@ class TemporalRunner:
         comment: str | None = None,
         step: str | None = None,
         inputs: Mapping[str, Any] | None = None,
-    ) -> None:
+        groups: Sequence[str] | None = None,
+    ) -> VoteOutcome:
         """The server's Runner interface (corral.server.runner.Runner)."""
-        self.approve(execution_id, approve, comment=comment, by=by, step=step, inputs=inputs)
+        return self.approve(
+            execution_id, approve, comment=comment, by=by, step=step, inputs=inputs, groups=groups
+        )
 
     def running(self) -> list[str]:
         """Executions of this store whose workflow has not ended."""

@@ -430,6 +430,7 @@ class PipelineWorkflow:
             decided.get("comment"),
             decided.get("by"),
             dict(decided.get("inputs") or {}),
+            list(decided.get("activities") or []),
         )
 
     async def _await_intervention(self, command: m.AwaitIntervention) -> m.Event:

@@ -25,6 +25,7 @@ from corral.config.settings import find_project_root
 from corral.errors import ConfigError, CorralError, Problem
 from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 
+from .approvals import VoteOutcome, cast_vote
 from .embedded import EmbeddedExecutor, ExecutorOptions
 from .inputs import PipelineInputs, pipeline_inputs
 from .plan import Element, GroupNode, ParallelNode, PipelinePlan, build_plan
@@ -206,18 +207,23 @@ def approve(
     step: str | None = None,
     inputs: Mapping[str, Any] | None = None,
     store: Store | None = None,
-) -> None:
-    """Approve (or reject) the HarnessApproval step waiting in the execution."""
+    groups: Sequence[str] | None = None,
+) -> VoteOutcome:
+    """Approve (or reject) the HarnessApproval step waiting in the execution, as `by`.
+
+    The step's rules hold (engine/approvals.py): `groups` are the user groups `by` belongs to
+    (None: not known, as in a local store without users; the groups are then not checked);
+    the step stays Waiting until `approvers.minimumCount` distinct people approved."""
     store = store or _default_store(None)
     request = _waiting(store, execution_id, "approval", step)
-    store.decide(
-        execution_id,
-        request.command_id,
-        status="Approved" if approve else "Rejected",
-        decision="Approve" if approve else "Reject",
+    return cast_vote(
+        store,
+        request,
+        voter=by or "unknown",
+        approve=approve,
+        groups=groups,
         comment=comment,
-        by=by,
-        inputs=dict(inputs or {}),
+        inputs=inputs,
     )
 
 

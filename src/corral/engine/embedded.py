@@ -35,6 +35,7 @@ from corral.expressions import ExpressionContext, Mode, render
 from corral.store import Store, Write
 
 from . import messages as m
+from .approvals import activities
 from .interpreter import Interpreter, RunInfo
 from .literal_inputs import reveal
 from .plan import build_plan
@@ -348,7 +349,10 @@ class EmbeddedExecutor:
             f"{decided.status} by {decided.decided_by or 'someone'}"
             + (f": {decided.comment}" if decided.comment else ""),
         )
-        return m.ApprovalDecided(command.id, decided.status, decided.comment, decided.decided_by, inputs)
+        votes = activities(self.store.votes(self.execution_id, command.id))
+        return m.ApprovalDecided(
+            command.id, decided.status, decided.comment, decided.decided_by, inputs, votes
+        )
 
     def _await_intervention(self, command: m.AwaitIntervention, cancel: threading.Event) -> m.Event:
         record = self._request(command)

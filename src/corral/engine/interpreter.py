@@ -812,6 +812,7 @@ def _approval_outcome(decided: m.ApprovalDecided) -> _Outcome:
         "comment": decided.comment or "",
         "approvedBy": decided.by or "",
         "approverInputs": dict(decided.inputs),
+        "approvalActivities": list(decided.activities),
     }
     if decided.status == "Approved":
         return _Outcome(m.SUCCESS, outputs)

@@ -170,6 +170,7 @@ class ApprovalDecided:
     comment: str | None = None
     by: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    activities: list[dict[str, Any]] = field(default_factory=list)  # each vote: user, action, ...
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,12 @@ class Accounts:
             for r in rows
         ]
 
+    def token_of(self, token: str) -> TokenInfo | None:
+        """What is kept of a token, found by the token itself."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(tokens.c.id).where(tokens.c.hash == token_hash(token))).first()
+        return None if row is None else self.token(row.id)
+
     def token(self, token_id: str) -> TokenInfo | None:
         return next((t for t in self.tokens() if t.id == token_id), None)
 

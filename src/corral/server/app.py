@@ -10,19 +10,23 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from corral.errors import ConfigError, CorralError
+from corral.private_files import restrict
 from corral.store import Store
 
 from .accounts import Accounts
 from .audit import AuditLog
+from .auth_limits import FailedSignIns
 from .database import migrate
 from .delegates import Delegates
+from .denials import audit_denials
+from .headers import add_security_headers
 from .limits import BodyLimit
 from .projects import Conflict, NotFound, ProjectFiles
 from .runner import EmbeddedRunner, Runner, left_behind
@@ -45,6 +49,7 @@ class Server:
     projects: ProjectFiles
     runner: Runner
     triggers: TriggerWatcher = None  # type: ignore[assignment]  # set by open_server
+    sign_ins: FailedSignIns = field(default_factory=FailedSignIns)
 
     def close(self) -> None:
         if self.triggers is not None:
@@ -90,6 +95,7 @@ def open_server(
     if settings.update_projects:
         server.projects.prepare()
     server.triggers = TriggerWatcher(server)
+    server.sign_ins = FailedSignIns(limit=settings.auth_failure_limit, window=settings.auth_failure_window)
     if settings.admin_token:
         bootstrap_admin(server, settings.admin_name, settings.admin_token)
     if settings.resume_left_behind:
@@ -137,6 +143,7 @@ def _ensure_key(settings: ServerSettings) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(Fernet.generate_key() + b"\n")
+    restrict(path)  # a key file copied in with a wider mode is narrowed to 0600
 
 
 def create_app(settings: ServerSettings | None = None, *, server: Server | None = None) -> FastAPI:
@@ -171,6 +178,8 @@ def create_app(settings: ServerSettings | None = None, *, server: Server | None 
     for module in (routes_access, routes_projects, routes_executions, routes_delegates, routes_triggers):
         app.include_router(module.router, prefix="/api/v1")
     _errors(app)
+    audit_denials(app)
+    add_security_headers(app)
     _mount_ui(app)
     return app
 

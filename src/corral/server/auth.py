@@ -1,5 +1,6 @@
-"""Who is calling and what they may do: bearer tokens, roles per project, Production rights,
-approver groups. Every route but GET /health depends on `caller`."""
+"""Who is calling and what they may do: bearer tokens, roles per project, Production rights.
+Every route but GET /health depends on `caller`. (An approval's own rules, its user groups and
+counts, are the engine's: corral/engine/approvals.py.)"""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from corral.config.entities.common import strip_scope
-
-from .accounts import ROLES, User
+from .accounts import ROLES, User, token_hash
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer crl_...`")
 
@@ -30,14 +29,34 @@ def unauthorized(message: str = "a valid API token is required") -> HTTPExceptio
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def refuse_while_guessing(request: Request) -> None:
+    """429 (with Retry-After) while the client is barred for too many failed sign-ins."""
+    client = client_address(request)
+    wait = request.app.state.server.sign_ins.retry_after(client)
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many failed sign-ins from {client}; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
 def caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
-    user = request.app.state.server.accounts.authenticate(credentials.credentials)
+    server = request.app.state.server
+    refuse_while_guessing(request)
+    user = server.accounts.authenticate(credentials.credentials)
     if user is None:
+        server.sign_ins.failed(client_address(request), token_hash(credentials.credentials))
         raise unauthorized("the token is unknown, revoked or expired")
+    request.state.caller = user.name  # for the audit of a refusal further on (denials.py)
     return Caller(user)
 
 
@@ -74,18 +93,4 @@ def require_production(server: Any, who: Caller, project: str, environments: Ite
             403,
             f"{who.name} may not deploy to Production environments ({', '.join(production)}) "
             f"of project {project}",
-        )
-
-
-def require_approver(who: Caller, approvers: Any) -> None:
-    """403 unless the caller belongs to one of the approval's user groups (when it names any)."""
-    groups = approvers.get("userGroups") if isinstance(approvers, dict) else None
-    if isinstance(groups, str):
-        groups = [groups]
-    if not groups:
-        return
-    wanted = {strip_scope(str(g)) for g in groups}
-    if not wanted & {strip_scope(g) for g in who.user.groups}:
-        raise HTTPException(
-            403, f"{who.name} is not in any of the approver groups: {', '.join(sorted(wanted))}"
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from .accounts import ALL_PROJECTS, TokenInfo, User
-from .auth import CallerDep, require_admin
+from .auth import CallerDep, bearer, require_admin
 from .schemas import AuditOut, NewTokenOut, RoleIn, RoleOut, TokenIn, TokenOut, UserIn, UserOut, UserPatch
 
 router = APIRouter(tags=["access"])
@@ -100,7 +101,8 @@ def create_token(request: Request, who: CallerDep, name: UserName, body: TokenIn
         require_admin(who)
     _existing(request, name)
     server = request.app.state.server
-    expires = body.expires_in_days * 86400 if body.expires_in_days else None
+    days = body.expires_in_days or server.settings.token_lifetime_days
+    expires = days * 86400 if days else None
     token, info = server.accounts.create_token(name, description=body.description, expires_in=expires)
     server.audit.record(who.name, "token.create", info.id, user=name, description=body.description)
     return NewTokenOut(token=token, **info.__dict__)
@@ -126,6 +128,22 @@ def revoke_token(request: Request, who: CallerDep, token_id: Annotated[str, Path
         raise HTTPException(404, f"no token {token_id!r}")
     server.accounts.revoke_token(token_id)
     server.audit.record(who.name, "token.revoke", token_id, user=info.user)
+
+
+@router.post("/signout", status_code=204)
+def sign_out(
+    request: Request,
+    who: CallerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Revoke the token this request carries (the web UI's Sign out): it authenticates nobody
+    from now on."""
+    server = request.app.state.server
+    assert credentials is not None  # `who` was authenticated with it
+    info = server.accounts.token_of(credentials.credentials)
+    if info is not None:
+        server.accounts.revoke_token(info.id)
+        server.audit.record(who.name, "token.revoke", info.id, user=who.name, signout=True)
 
 
 @router.get("/audit", response_model=list[AuditOut])

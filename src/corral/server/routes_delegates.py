@@ -12,7 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from corral.store import Write
 
-from .auth import CallerDep, bearer, require_admin, unauthorized
+from .accounts import token_hash
+from .auth import CallerDep, bearer, client_address, refuse_while_guessing, require_admin, unauthorized
 from .delegates import Delegate
 from .schemas import DelegateIn, DelegateLogsIn, DelegateOut, HeartbeatIn, NewDelegateOut
 
@@ -43,10 +44,15 @@ def register_delegate(request: Request, who: CallerDep, body: DelegateIn) -> New
 def _delegate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Delegate:
-    """The delegate whose token the call carries (checked before the body is)."""
-    delegates = request.app.state.server.delegates
-    delegate = delegates.by_token(credentials.credentials) if credentials is not None else None
+    """The delegate whose token the call carries (checked before the body is); wrong tokens count
+    towards the client's failed sign-ins."""
+    server = request.app.state.server
+    if credentials is not None:
+        refuse_while_guessing(request)
+    delegate = server.delegates.by_token(credentials.credentials) if credentials is not None else None
     if delegate is None:
+        if credentials is not None:
+            server.sign_ins.failed(client_address(request), token_hash(credentials.credentials))
         raise unauthorized("a delegate token is required")
     return delegate  # type: ignore[no-any-return]
 

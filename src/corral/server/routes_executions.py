@@ -15,7 +15,7 @@ from corral.config.entities.common import strip_scope
 from corral.config.project import Project
 from corral.store import ExecutionRecord
 
-from .auth import Caller, CallerDep, can_view, require_approver, require_production, require_role
+from .auth import Caller, CallerDep, can_view, require_production, require_role
 from .schemas import (
     ApprovalIn,
     ApprovalOut,
@@ -26,6 +26,7 @@ from .schemas import (
     RunIn,
     StageOut,
     StepOut,
+    VoteOut,
 )
 from .step_isolation import refuse_script_steps
 
@@ -168,7 +169,11 @@ def get_execution(request: Request, who: CallerDep, execution_id: ExecutionId) -
     ]
     approvals = [
         ApprovalOut(
-            **{k: v for k, v in a.__dict__.items() if k not in ("execution_id", "command_id", "inputs")}
+            **{k: v for k, v in a.__dict__.items() if k not in ("execution_id", "command_id", "inputs")},
+            votes=[
+                VoteOut(voter=v.voter, decision=v.decision, comment=v.comment, at=v.at)
+                for v in store.votes(execution_id, a.command_id)
+            ],
         )
         for a in store.requests(execution_id)
     ]
@@ -237,12 +242,30 @@ def _events(store: Any, execution_id: str, step: str | None, after: int) -> Iter
         time.sleep(STREAM_POLL)
 
 
+def require_production_rights(server: Any, who: Caller, record: ExecutionRecord) -> None:
+    """Steering (approving, rejecting, aborting) an execution that deploys to a Production
+    environment needs the Production right, as starting it does."""
+    snapshot = record.snapshot
+    try:
+        loaded = server.projects.load(record.project)
+        environments = production_environments(loaded, snapshot["pipeline"], snapshot.get("file", ""))
+    except Exception:  # the project changed or is gone: every deploying stage counts as Production
+        from corral.engine.plan import build_plan
+
+        plan = build_plan(snapshot["pipeline"], file=snapshot.get("file", ""))
+        environments = [s.target.environment for s in plan.all_stages if s.target is not None]
+    require_production(server, who, record.project, environments)
+
+
 @router.post("/executions/{execution_id}/abort", status_code=202)
 def abort_execution(request: Request, who: CallerDep, execution_id: ExecutionId) -> dict[str, bool]:
-    """Ask the execution to stop (its running stage rolls back); false when it already ended."""
+    """Ask the execution to stop (its running stage rolls back); false when it already ended.
+    Deployers of the project may; for an execution that deploys to a Production environment,
+    only those with the Production right."""
     record = _record(request, who, execution_id)
     server = request.app.state.server
     require_role(server, who, record.project, "deployer")
+    require_production_rights(server, who, record)
     done = server.runner.abort(execution_id, by=who.name)
     server.audit.record(who.name, "execution.abort", execution_id, project=record.project, accepted=done)
     return {"aborted": done}
@@ -251,12 +274,19 @@ def abort_execution(request: Request, who: CallerDep, execution_id: ExecutionId)
 @router.post("/executions/{execution_id}/approval", status_code=202)
 def decide_approval(
     request: Request, who: CallerDep, execution_id: ExecutionId, body: ApprovalIn
-) -> dict[str, str]:
-    """Approve or reject the HarnessApproval step waiting; only members of its approver user
-    groups (and deployers of the project) may."""
+) -> dict[str, Any]:
+    """Approve or reject the HarnessApproval step waiting, as its rules say (as in Harness): a
+    deployer of the project (with the Production right when the execution deploys to a
+    Production environment) who is in one of `approvers.userGroups`, not the person who started
+    the execution when `disallowPipelineExecutor` is true, once; the step is Approved after
+    `minimumCount` distinct approvals (status Waiting until then), Rejected at the first
+    rejection. Inputs not declared in `approverInputs` are refused (422)."""
+    from corral.engine.approvals import ApprovalInputError, ApprovalRefused
+
     record = _record(request, who, execution_id)
     server = request.app.state.server
     require_role(server, who, record.project, "deployer")
+    require_production_rights(server, who, record)
     waiting = [r for r in server.store.requests(execution_id, waiting=True) if r.kind == "approval"]
     if body.step is not None:
         waiting = [r for r in waiting if body.step in (r.step_key, r.step_key.rsplit("/", 1)[-1])]
@@ -265,16 +295,20 @@ def decide_approval(
     if len(waiting) > 1:
         keys = ", ".join(r.step_key for r in waiting)
         raise HTTPException(409, f"several steps wait for approval ({keys}); name one with step")
-    require_approver(who, waiting[0].approvers)
-    server.runner.decide(
-        execution_id,
-        approve=body.approve,
-        by=who.name,
-        comment=body.comment,
-        step=waiting[0].step_key,
-        inputs=body.inputs,
-    )
-    decision = "Approved" if body.approve else "Rejected"
+    try:
+        outcome = server.runner.decide(
+            execution_id,
+            approve=body.approve,
+            by=who.name,
+            comment=body.comment,
+            step=waiting[0].step_key,
+            inputs=body.inputs,
+            groups=list(who.user.groups),
+        )
+    except ApprovalRefused as error:
+        raise HTTPException(403, str(error)) from None
+    except ApprovalInputError as error:
+        raise HTTPException(422, str(error)) from None
     server.audit.record(
         who.name,
         "execution.approve" if body.approve else "execution.reject",
@@ -282,8 +316,14 @@ def decide_approval(
         project=record.project,
         step=waiting[0].step_key,
         comment=body.comment,
+        outcome=outcome.status,
     )
-    return {"status": decision, "step": waiting[0].step_key}
+    return {
+        "status": outcome.status,
+        "step": waiting[0].step_key,
+        "approvals": outcome.approvals,
+        "minimum_count": outcome.needed,
+    }
 
 
 @router.post("/executions/{execution_id}/resume", response_model=ExecutionRef, status_code=202)

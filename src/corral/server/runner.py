@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from corral.config.project import load_project
@@ -37,7 +37,8 @@ class Runner(Protocol):
         comment: str | None = None,
         step: str | None = None,
         inputs: Mapping[str, Any] | None = None,
-    ) -> None: ...
+        groups: Sequence[str] | None = None,
+    ) -> Any: ...
 
     def running(self) -> list[str]: ...
 
@@ -96,10 +97,21 @@ class EmbeddedRunner:
         comment: str | None = None,
         step: str | None = None,
         inputs: Mapping[str, Any] | None = None,
-    ) -> None:
+        groups: Sequence[str] | None = None,
+    ) -> Any:
+        """The vote's outcome (engine.approvals.VoteOutcome): Waiting, Approved or Rejected."""
         from corral.engine import approve as decide
 
-        decide(execution_id, approve, comment=comment, by=by, step=step, inputs=inputs, store=self.store)
+        return decide(
+            execution_id,
+            approve,
+            comment=comment,
+            by=by,
+            step=step,
+            inputs=inputs,
+            store=self.store,
+            groups=groups,
+        )
 
     def running(self) -> list[str]:
         with self._lock:

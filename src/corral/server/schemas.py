@@ -48,7 +48,9 @@ class UserOut(BaseModel):
 
 class TokenIn(BaseModel):
     description: str = Field("", max_length=255)
-    expires_in_days: float | None = Field(None, gt=0, le=3650)
+    expires_in_days: float | None = Field(
+        None, gt=0, le=3650, description="default: the server's token lifetime (90 days unless configured)"
+    )
 
 
 class TokenOut(BaseModel):
@@ -164,6 +166,13 @@ class StageOut(BaseModel):
     rolled_back: bool
 
 
+class VoteOut(BaseModel):
+    voter: str
+    decision: str  # Approve | Reject
+    comment: str | None
+    at: float
+
+
 class ApprovalOut(BaseModel):
     step_key: str
     kind: str
@@ -175,6 +184,7 @@ class ApprovalOut(BaseModel):
     decided_by: str | None
     created_at: float
     decided_at: float | None
+    votes: list[VoteOut] = Field(default_factory=list, description="each approver's decision, oldest first")
 
 
 class ExecutionSummary(BaseModel):

@@ -8,8 +8,25 @@ from pathlib import Path
 from typing import Any
 
 from corral.config.settings import DEFAULT_KEY_ENV
+from corral.errors import CorralError
 
 ADMIN_TOKEN_ENV = "CORRAL_ADMIN_TOKEN"
+MIN_ADMIN_TOKEN_LENGTH = 32
+MIN_ADMIN_TOKEN_DISTINCT = 12  # "aaaa..." or "0123012301230123..." is long, not random
+DEFAULT_TOKEN_LIFETIME_DAYS = 90.0
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why a bootstrap admin token is too weak to guard the server, or None."""
+    if len(token) < MIN_ADMIN_TOKEN_LENGTH or len(set(token)) < MIN_ADMIN_TOKEN_DISTINCT:
+        return (
+            f"the admin token must be at least {MIN_ADMIN_TOKEN_LENGTH} random characters "
+            f"(this one has {len(token)}, {len(set(token))} different); let --admin-token-file make "
+            "one, or use the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+    return None
+
+
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
@@ -32,6 +49,14 @@ class ServerSettings:
     # not root: run ShellScript steps as the server's own OS user (unsafe for shared servers)
     allow_local_steps: bool = False
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    # API tokens made without an expiry live this long (None: for ever); the bootstrap admin
+    # token, which the operator keeps in a file, does not expire
+    token_lifetime_days: float | None = DEFAULT_TOKEN_LIFETIME_DAYS
+    # failed sign-ins: after this many different wrong tokens from one client address within
+    # the window, that address gets 429 (Retry-After) until the window has passed
+    auth_failure_limit: int = 10
+    auth_failure_window: float = 60.0
+
     # secret managers besides `corral` that projects may use: `file` and `env` read the
     # server's own files and environment, so none unless the operator names them
     allow_secret_managers: tuple[str, ...] = ()
@@ -40,6 +65,12 @@ class ServerSettings:
     # --git-allow: shell-style patterns a remote sync URL must match (none: any remote URL)
     git_allow: list[str] = field(default_factory=list)
     max_request_bytes: int = MAX_REQUEST_BYTES  # a request body over this gets 413
+
+    def __post_init__(self) -> None:
+        if self.admin_token is not None:
+            problem = admin_token_problem(self.admin_token)
+            if problem is not None:
+                raise CorralError(problem)
 
     @property
     def database_url(self) -> str:

@@ -17,6 +17,7 @@ from corral.store.store import (
     StageRecord,
     StepRecord,
     Store,
+    VoteRecord,
     Write,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "StageRecord",
     "StepRecord",
     "Store",
+    "VoteRecord",
     "Write",
 ]

@@ -6,6 +6,7 @@
     log_lines    timestamped log lines per step, with the log section they belong to
     journal      the ordered events the interpreter replays, and steps' checkpoints
     approvals    approval and manual-intervention requests and their decisions
+    approval_votes  each person's approval or rejection of a request (minimumCount counts them)
     locks        one row per ECS service being deployed (a lease, kept alive by a heartbeat)
 
 The migrations in `migrations/versions/` create these; keep the two in step.
@@ -132,6 +133,18 @@ approvals = Table(
     Column("decided_by", String(255)),
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
+)
+
+approval_votes = Table(
+    "approval_votes",
+    metadata,
+    Column("execution_id", String(32), primary_key=True),
+    Column("command_id", String(600), primary_key=True),
+    Column("voter", String(255), primary_key=True),  # one vote per person and request
+    Column("decision", String(16), nullable=False),  # Approve | Reject
+    Column("comment", Text),
+    Column("inputs", Text),
+    Column("at", Float, nullable=False),
 )
 
 locks = Table(

@@ -24,7 +24,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .models import approvals, executions, journal, locks, log_lines, stage_states, step_states
+from corral.private_files import protect_sqlite
+
+from .models import (
+    approval_votes,
+    approvals,
+    executions,
+    journal,
+    locks,
+    log_lines,
+    stage_states,
+    step_states,
+)
 
 if TYPE_CHECKING:
     from corral.config.project import Project
@@ -130,6 +141,17 @@ class ApprovalRecord:
 
 
 @dataclass(frozen=True)
+class VoteRecord:
+    """One person's decision on an approval request."""
+
+    voter: str
+    decision: str  # Approve | Reject
+    comment: str | None
+    inputs: dict[str, Any]
+    at: float
+
+
+@dataclass(frozen=True)
 class LockRecord:
     key: str
     execution_id: str
@@ -168,7 +190,9 @@ class Store:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect to `url` (sqlite:///path or postgresql+psycopg://...) and bring its schema up to date."""
+        """Connect to `url` (sqlite:///path or postgresql+psycopg://...) and bring its schema up to date.
+        A SQLite file is made (or narrowed to) mode 0600: it holds executions' inputs and outputs."""
+        protect_sqlite(url)
         store = cls(_engine(url))
         if migrate:
             store.migrate()
@@ -568,6 +592,46 @@ class Store:
             ).rowcount
         self.wake(execution_id)
         return bool(done)
+
+    def add_vote(
+        self,
+        execution_id: str,
+        command_id: str,
+        *,
+        voter: str,
+        decision: str,
+        comment: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Record one person's Approve or Reject; False when that person has voted already."""
+        row = {
+            "execution_id": execution_id,
+            "command_id": command_id,
+            "voter": voter,
+            "decision": decision,
+            "comment": comment,
+            "inputs": _dumps(dict(inputs or {})),
+            "at": time.time(),
+        }
+        try:
+            with self._tx() as conn:
+                conn.execute(insert(approval_votes).values(**row))
+        except IntegrityError:
+            return False
+        return True
+
+    def votes(self, execution_id: str, command_id: str) -> list[VoteRecord]:
+        """The votes on a request, oldest first."""
+        query = (
+            select(approval_votes)
+            .where(approval_votes.c.execution_id == execution_id, approval_votes.c.command_id == command_id)
+            .order_by(approval_votes.c.at)
+        )
+        with self._tx() as conn:
+            return [
+                VoteRecord(r.voter, r.decision, r.comment, _loads(r.inputs) or {}, r.at)
+                for r in conn.execute(query)
+            ]
 
     # -- locks -------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from ..approvals import approval_spec_problem
 from .common import Entity, Identifier, Model, field_error
 
 STEP_TYPES = (
@@ -64,6 +65,10 @@ class Step(Model):
             close = difflib.get_close_matches(self.type, STEP_TYPES, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(STEP_TYPES)}"
             raise field_error("type", f"unknown step type '{self.type}'; {hint}")
+        if self.type == "HarnessApproval":
+            problem = approval_spec_problem(self.spec)
+            if problem is not None:
+                raise field_error(*problem)
         return self
 
 

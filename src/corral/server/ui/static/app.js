@@ -1,6 +1,6 @@
 // Corral's web UI: a hash router over the screens. No build step: plain ES modules.
 
-import { ApiError, get, token } from "./api.js";
+import { ApiError, get, post, token } from "./api.js";
 import { h, replace } from "./dom.js";
 import { executionView } from "./execution.js";
 import { entityDetail, entityList, history, kindByPath, projects, signIn } from "./pages.js";
@@ -57,8 +57,17 @@ function showUser(user) {
   if (!user) { who.replaceChildren(); return; }
   who.replaceChildren(
     h("span", { class: "muted" }, "Signed in as "), h("strong", {}, user.name),
-    h("button", { type: "button", class: "link", onclick: () => { token.clear(); me = null; location.hash = "#/signin"; } }, "Sign out"),
+    h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"),
   );
+}
+
+// Signing out revokes the token on the server too: a copy left in the tab's history or a
+// shared screen opens nothing afterwards.
+async function signOut() {
+  try { await post("/signout"); } catch { /* revoked or expired already */ }
+  token.clear();
+  me = null;
+  location.hash = "#/signin";
 }
 
 function markNav(section) {

@@ -97,7 +97,8 @@ function renderHeader(node, ex, state, refresh, notice) {
 
 function renderApproval(node, ex, state, refresh, notice) {
   const waiting = ex.approvals.filter((a) => a.status === "Waiting");
-  const key = waiting.map((a) => a.step_key).join(",") + (ex.ended_at ? ":ended" : "");
+  // drawn again when a step starts or stops waiting, or someone's vote is counted
+  const key = waiting.map((a) => `${a.step_key}:${(a.votes || []).length}`).join(",") + (ex.ended_at ? ":ended" : "");
   if (key === state.approvalKey) return;
   state.approvalKey = key;
   if (!waiting.length || ex.ended_at) { node.replaceChildren(); return; }
@@ -115,10 +116,15 @@ function renderApproval(node, ex, state, refresh, notice) {
     void event;
   };
   const groups = approval.approvers && approval.approvers.userGroups;
+  const needed = Number((approval.approvers && approval.approvers.minimumCount) || 1);
+  const voters = (approval.votes || []).filter((v) => v.decision === "Approve").map((v) => v.voter);
   replace(node, h("section", { class: "approval", "aria-labelledby": "approval-title" },
     h("h2", { id: "approval-title" }, "Approval needed"),
     h("p", {}, approval.message || "This step waits for a decision."),
     groups ? h("p", { class: "hint" }, `Approvers: ${[].concat(groups).join(", ")}`) : null,
+    needed > 1 || voters.length
+      ? h("p", { class: "hint" }, `Approved by ${voters.length ? voters.join(", ") : "nobody yet"} (${voters.length} of ${needed} needed)`)
+      : null,
     h("label", { for: "approval-comment" }, "Comment"),
     comment,
     h("div", { class: "buttons" },
