@@ -30,6 +30,7 @@ from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
+from corral.engine.shell_quoting import RUNTIME_VALUES
 from corral.engine.steps import (
     ABORTED,
     EXPIRED,
@@ -40,6 +41,7 @@ from corral.engine.steps import (
 )
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.masking import mask_text
 
 STOP_GRACE = 10.0  # how long a step may take to stop once aborted or out of time
 
@@ -201,19 +203,22 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
 
 
 def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
-    if not has_expression(spec):
+    # run-time input values are data: never rendered, whatever they look like
+    held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
+    body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
+    if not has_expression(body):
         return spec
     if secrets is None:
         raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
     ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
-    rendered: dict[str, Any] = render(spec, ctx, mode=Mode.FAIL, path="spec")
-    return rendered
+    rendered: dict[str, Any] = render(body, ctx, mode=Mode.FAIL, path="spec")
+    return {**rendered, **held}
 
 
 def _masker(secrets: SecretResolver | None) -> Callable[[str], str]:
     def mask(text: str) -> str:
         if secrets is None:
             return text
-        return ExpressionContext(used_secrets={v for v in secrets.used.values() if v}).mask(text)
+        return mask_text(text, secrets.masked_values())
 
     return mask

@@ -32,12 +32,14 @@ from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.masking import mask_text
 from corral.store import Store, Write
 
 from . import messages as m
 from .interpreter import Interpreter, RunInfo
 from .plan import build_plan
-from .runtime_values import KEEP_FOR_LATER, has_expression, masked
+from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
+from .shell_quoting import RUNTIME_VALUES
 from .steps import ABORTED, EXPIRED, FAILED, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 
@@ -149,7 +151,8 @@ class EmbeddedExecutor:
         self.execution_id = execution_id
         self._inputs = record.inputs
         snapshot = record.snapshot
-        plan = build_plan(snapshot["pipeline"], file=snapshot.get("file", ""))
+        pipeline = mark_runtime_inputs(snapshot["pipeline"], snapshot.get("runtimeInputs") or ())
+        plan = build_plan(pipeline, file=snapshot.get("file", ""))
         interpreter = Interpreter(
             plan,
             RunInfo(execution_id, record.sequence_id, int(snapshot["startTs"]), snapshot.get("triggeredBy")),
@@ -273,6 +276,7 @@ class EmbeddedExecutor:
             event = work(command, cancel)
         except Exception as error:  # a bug here must not hang the execution
             event = _failure_event(command, f"internal error: {error}\n{traceback.format_exc()}")
+        event = masked_event(event, self._masker())
         self._cancels.pop(command.id, None)
         self._events.put(event)
 
@@ -468,17 +472,20 @@ class EmbeddedExecutor:
         return outcome
 
     def _with_secrets(self, spec: dict[str, Any]) -> dict[str, Any]:
-        if not has_expression(spec):
+        # run-time input values are data: never rendered, whatever they look like
+        held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
+        body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
+        if not has_expression(body):
             return spec
         ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
-        rendered: dict[str, Any] = render(spec, ctx, mode=Mode.FAIL, path="spec")
-        return rendered
+        rendered: dict[str, Any] = render(body, ctx, mode=Mode.FAIL, path="spec")
+        return {**rendered, **held}
 
     def _masker(self) -> Callable[[str], str]:
         resolver = self.secrets
 
         def mask(text: str) -> str:
-            return ExpressionContext(used_secrets={v for v in resolver.used.values() if v}).mask(text)
+            return mask_text(text, resolver.masked_values())
 
         return mask
 

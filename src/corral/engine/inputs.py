@@ -28,6 +28,7 @@ from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.taint import is_runtime, runtime_text
 
 _WRAPPERS = ("stage", "step", "stepGroup")
 
@@ -40,6 +41,7 @@ class PipelineInputs:
     raw: dict[str, Any]  # the `pipeline:` mapping, inputs filled in
     values: dict[str, Any] = field(default_factory=dict)  # input path -> value
     service_inputs: dict[str, Any] = field(default_factory=dict)  # keys for the stages' services
+    runtime_paths: list[str] = field(default_factory=list)  # inputs given at run time, not by files
 
 
 def pipeline_inputs(
@@ -74,9 +76,10 @@ def pipeline_inputs(
         given.update(
             _overlay(raw, input_set.raw["inputSet"]["pipeline"], ("pipeline",), input_set.where(), problems)
         )
+    # what the person starting the run gives is data (expressions/taint.py marks it)
     if inputs_file is not None:
-        given.update(_from_file(raw, Path(inputs_file), problems))
-    given.update(inputs or {})
+        given.update({k: runtime_text(v) for k, v in _from_file(raw, Path(inputs_file), problems).items()})
+    given.update({k: runtime_text(v) for k, v in (inputs or {}).items()})
 
     table = InputTable()
     table.add(
@@ -107,7 +110,8 @@ def pipeline_inputs(
         ) from None
     checked.located(pipeline.file, pipeline.line, filled, pipeline.line_of)
     others = {key: value for key, value in given.items() if key not in mine}
-    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others)
+    runtime = sorted(path for path, value in table.values.items() if is_runtime(value))
+    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, runtime)
 
 
 def _variable_inputs(raw: Mapping[str, Any]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from typing import Any
 from corral.expressions.context import MASK
 from corral.expressions.values import to_text
 
+from .shell_quoting import runtime_environment
 from .steps import StepOutcome, StepRun
 
 LAST_LINES = 10
@@ -46,6 +47,7 @@ def run_shell_script(run: StepRun) -> StepOutcome:
             return StepOutcome.failed(f"spec.environmentVariables[{index}]: expected {{name, type, value}}")
         value = variable.get("value")
         env[str(variable["name"])] = "" if value is None else to_text(value)
+    env.update(runtime_environment(spec))  # the run-time values the script refers to
     outputs = _declared_outputs(spec.get("outputVariables") or [])
     run.log.section("Execute")
     with tempfile.TemporaryDirectory(prefix="corral-shell-") as folder:

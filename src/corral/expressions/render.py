@@ -20,8 +20,10 @@ from corral.expressions.context import ExpressionContext, Mode
 from corral.expressions.evaluator import Evaluator
 from corral.expressions.firstgen import MISSING, lookup
 from corral.expressions.inputs import WHOLE_VALUE, check_input_value, input_spec
+from corral.expressions.masking import MIN_SECRET_LENGTH
 from corral.expressions.nodes import Block, FirstGenRef, InputRef, Part, Text
 from corral.expressions.parser import parse_at, parse_expression
+from corral.expressions.taint import secret_strings
 from corral.expressions.values import Unresolved, is_plain, located, to_text
 
 PathParts = tuple[str | int, ...]
@@ -41,6 +43,28 @@ def evaluate(expression: str, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL)
     except RecursionError:
         raise ExpressionError("expression is nested too deeply", expression=expression) from None
     return result.source if isinstance(result, _Kept) else result
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of a rendered text: literal text, or an expression and its value."""
+
+    text: str  # what the piece becomes in the text
+    value: Any = None  # the expression's value, marks included (expressions/taint.py)
+    source: str = ""  # the expression as written
+    expression: bool = False
+
+
+def render_pieces(
+    text: str, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL, path: str = ""
+) -> list[Piece]:
+    """text as pieces, each expression evaluated but not yet joined: for callers that must
+    treat some values differently from the text around them (ShellScript bodies)."""
+    renderer = _Renderer(ctx, mode)
+    try:
+        return renderer.pieces(text, path)
+    except RecursionError:
+        raise ExpressionError(located(path, "expression is nested too deeply"), expression=text) from None
 
 
 @dataclass(frozen=True)
@@ -111,6 +135,26 @@ class _Renderer:
                 pieces.append(result.source if isinstance(result, _Kept) else self.text(result, text, where))
         return "".join(pieces)
 
+    def pieces(self, text: str, where: str) -> list[Piece]:
+        if "<+" not in text and "${" not in text:
+            return [Piece(text)]
+        template = parse_at(text, where)
+        if template.is_literal:
+            return [Piece(text)]
+        pieces = []
+        for part in template.parts:
+            if isinstance(part, Text):
+                pieces.append(Piece(part.value))
+                continue
+            if isinstance(part, InputRef) and not template.is_single:
+                raise ExpressionError(located(where, WHOLE_VALUE), expression=text, position=part.pos)
+            result = self.part_value(part, text, where)
+            if isinstance(result, _Kept):
+                pieces.append(Piece(result.source))
+            else:
+                pieces.append(Piece(self.text(result, text, where), result, part.source, expression=True))
+        return pieces
+
     def text(self, value: Any, text: str, where: str) -> str:
         try:
             return to_text(value)
@@ -131,13 +175,31 @@ class _Renderer:
         if isinstance(part, Text):
             return part.value
         try:
-            return self.evaluator.value(part.expr)
+            return self.remembered(self.evaluator.value(part.expr), where)
         except Unresolved as missing:
             return self.unresolved(part.source, missing, where, "expression")
         except ExpressionError as exc:
             raise ExpressionError(
                 located(where, exc.detail), expression=text, position=exc.position
             ) from None
+
+    def remembered(self, value: Any, where: str) -> Any:
+        """value, after every secret-marked string in it was added to the values to mask."""
+        remember = getattr(self.ctx.secrets, "remember", None)
+        for text in secret_strings(value):
+            if 0 < len(text) < MIN_SECRET_LENGTH:
+                names = ", ".join(f"'{name}'" for name in sorted(text.secrets))
+                raise ExpressionError(
+                    located(
+                        where,
+                        f"a value computed from secret {names} is {len(text)} characters long; values "
+                        f"shorter than {MIN_SECRET_LENGTH} characters cannot be masked and are refused",
+                    )
+                )
+            self.ctx.used_secrets.add(str(text))
+            if callable(remember):
+                remember(str(text))
+        return value
 
     def unresolved(self, source: str, missing: Unresolved, where: str, kind: str) -> Any:
         if self.mode is Mode.KEEP or _kept(missing.ref, self.ctx.keep):
