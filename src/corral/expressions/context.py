@@ -5,11 +5,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from corral.expressions.masking import MASK, mask_text
 
-__all__ = ["MASK", "ExpressionContext", "Mode"]
+__all__ = ["MASK", "ExpressionContext", "Mode", "SecretMemory"]
+
+
+@runtime_checkable
+class SecretMemory(Protocol):
+    """A secret resolver that also keeps the values computed from its secrets, to mask them."""
+
+    def remember(self, value: str) -> None: ...
 
 
 class Mode(enum.Enum):

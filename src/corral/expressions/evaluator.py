@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from corral.errors import ExpressionError
-from corral.expressions.context import ExpressionContext
+from corral.expressions.context import ExpressionContext, SecretMemory
 from corral.expressions.functions import call_function, call_method
 from corral.expressions.inputs import WHOLE_VALUE
 from corral.expressions.masking import MIN_SECRET_LENGTH, short_secret
@@ -37,7 +37,7 @@ from corral.expressions.nodes import (
     Unary,
     Var,
 )
-from corral.expressions.taint import Marked, carry
+from corral.expressions.taint import Marked, carry, secret_strings
 from corral.expressions.values import (
     Unresolved,
     arithmetic,
@@ -123,7 +123,7 @@ class Evaluator:
                 raise ExpressionError(WHOLE_VALUE, position=part.pos)
             else:
                 pieces.append(part.source)
-        text: str = carry("".join(pieces), *values)
+        text: str = self.carried("".join(pieces), *values)
         return text
 
     # -- references ---------------------------------------------------------------------
@@ -184,12 +184,24 @@ class Evaluator:
             with _at(node.pos):
                 if target.name == "secrets":
                     return self.secret(node.name, args)
-                return carry(call_function(target.name, node.name, args), *args)
+                return self.carried(call_function(target.name, node.name, args), *args)
         receiver = self.value(target)
         args = [self.value(arg) for arg in node.args]
         with _at(node.pos):
             # whatever is computed from a secret or a run-time input stays marked
-            return carry(call_method(receiver, node.name, args), receiver, *args)
+            return self.carried(call_method(receiver, node.name, args), receiver, *args)
+
+    def carried(self, result: Any, *inputs: Any) -> Any:
+        """result marked with its inputs' marks; each string computed from a secret is added to
+        the values to mask at once, so an error that quotes it later is masked too."""
+        result = carry(result, *inputs)
+        memory = self.ctx.secrets if isinstance(self.ctx.secrets, SecretMemory) else None
+        for text in secret_strings(result):
+            if len(text) >= MIN_SECRET_LENGTH:
+                self.ctx.used_secrets.add(str(text))
+                if memory is not None:
+                    memory.remember(str(text))
+        return result
 
     def secret(self, name: str, args: list[Any]) -> str:
         if name != "getValue":
@@ -241,4 +253,4 @@ class Evaluator:
                 return not equal(left, right)
             if node.op in ("<", "<=", ">", ">="):
                 return order(node.op, left, right)
-            return carry(arithmetic(node.op, left, right), left, right)
+            return self.carried(arithmetic(node.op, left, right), left, right)

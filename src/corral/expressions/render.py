@@ -175,7 +175,7 @@ class _Renderer:
         if isinstance(part, Text):
             return part.value
         try:
-            return self.remembered(self.evaluator.value(part.expr), where)
+            return self.remembered(self.evaluator.value(part.expr))
         except Unresolved as missing:
             return self.unresolved(part.source, missing, where, "expression")
         except ExpressionError as exc:
@@ -183,22 +183,16 @@ class _Renderer:
                 located(where, exc.detail), expression=text, position=exc.position
             ) from None
 
-    def remembered(self, value: Any, where: str) -> Any:
-        """value, after every secret-marked string in it was added to the values to mask."""
-        remember = getattr(self.ctx.secrets, "remember", None)
+    def remembered(self, value: Any) -> Any:
+        """value, unless a string in it computed from a secret is too short to be masked (the
+        evaluator has already added the others to the values to mask)."""
         for text in secret_strings(value):
             if 0 < len(text) < MIN_SECRET_LENGTH:
                 names = ", ".join(f"'{name}'" for name in sorted(text.secrets))
-                raise ExpressionError(
-                    located(
-                        where,
-                        f"a value computed from secret {names} is {len(text)} characters long; values "
-                        f"shorter than {MIN_SECRET_LENGTH} characters cannot be masked and are refused",
-                    )
+                raise ExpressionError(  # part_value adds where
+                    f"a value computed from secret {names} is {len(text)} characters long; values "
+                    f"shorter than {MIN_SECRET_LENGTH} characters cannot be masked and are refused"
                 )
-            self.ctx.used_secrets.add(str(text))
-            if callable(remember):
-                remember(str(text))
         return value
 
     def unresolved(self, source: str, missing: Unresolved, where: str, kind: str) -> Any:
