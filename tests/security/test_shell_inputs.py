@@ -1,0 +1,145 @@
+"""Run-time inputs are data in a ShellScript body (issue 12, item 3), replayed as a deployer
+through the real server: whatever quoting the script puts around `<+pipeline.variables.msg>`
+(none, "...", '...', $'...', heredocs, $(...), backticks), a value with quotes, $(...),
+backticks, `;` and newlines is printed as it is and runs nothing; ordinary values print what
+Harness prints; values written in the project are pasted as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server.helpers import Api, live_server, shell
+
+from .taint_helpers import custom_pipeline, put_project, run, step_output
+
+MSG = "<+pipeline.variables.msg>"
+# each step prints the input once, its own way
+FORMS = {
+    "bare": f"echo {MSG}",
+    "double": f'echo "{MSG}"',
+    "single": f"echo '{MSG}'",
+    "ansi": f"echo $'{MSG}'",
+    "heredoc": f"cat <<EOF\n{MSG}\nEOF",
+    "quotedheredoc": f"cat <<'EOF'\n{MSG}\nEOF",
+    "tabheredoc": f'cat <<-"END"\n\t{MSG}\n\tEND',
+    "substitution": f'echo "$(echo "{MSG}")"',
+    "backticks": f'X=`echo "{MSG}"`; echo "$X"',
+    "assigned": f'X={MSG}; echo "$X"',
+    "printf": f"printf '%s\\n' {MSG}",
+    "stagevariable": 'echo "<+stage.variables.who>"',
+    "comment": f"# {MSG}\necho commented",
+}
+VARIABLES = [
+    {"name": "msg", "type": "String", "value": "<+input>"},
+    {"name": "fromfile", "type": "String", "value": "echo pasted; echo as-written"},
+]
+
+
+@pytest.fixture(scope="module")
+def deployer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Path]]:
+    """A deployer of project `shop`, and a folder whose marker file a payload tries to create."""
+    folder = tmp_path_factory.mktemp("shell-inputs")
+    with live_server(folder / "server") as live:
+        admin = live.client()
+        steps = [shell(name, script) for name, script in FORMS.items()]
+        put_project(
+            admin,
+            "shop",
+            [
+                custom_pipeline("forms", steps, VARIABLES),
+                custom_pipeline("upper", [shell("upper", f"echo <+pipeline.variables.msg.toUpperCase()>")], VARIABLES),
+                custom_pipeline("file", [shell("file", "<+pipeline.variables.fromfile>")], VARIABLES),
+                custom_pipeline("arith", [shell("arith", f"echo $(( {MSG} + 1 ))")], VARIABLES),
+                custom_pipeline("terminator", [shell("quoted", FORMS["quotedheredoc"])], VARIABLES),
+                custom_pipeline("unquoted", [shell("unquoted", FORMS["heredoc"])], VARIABLES),
+                custom_pipeline("whole", [shell("whole", "<+input>")], VARIABLES),
+            ],
+        )
+        yield admin.user("dora", project="shop", role="deployer"), folder
+
+
+def attacks(marker: Path) -> list[str]:
+    return [
+        'hi"; echo $(cat ../../.corral/secrets.key | rev)',  # the attack of the issue
+        f'hi"; touch {marker}; echo "',
+        f"hi'; touch {marker}; echo '",
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f"a; touch {marker}",
+        f"one\ntouch {marker}\ntwo",
+        f"${{IFS}}$(touch {marker})' \"\\",
+    ]
+
+
+def test_ordinary_values_print_what_harness_prints(deployer: tuple[Api, Path]) -> None:
+    api, _ = deployer
+    for value in ("hello world", "v1.2.3"):
+        execution = run(api, "shop", "forms", {"msg": value, "who": value})
+        assert execution["status"] == "Success", execution
+        printed = step_output(api, execution["id"])
+        assert printed == {**dict.fromkeys(FORMS, value), "comment": "commented"}
+
+
+def test_an_input_never_becomes_shell_code_whatever_the_quoting(deployer: tuple[Api, Path]) -> None:
+    api, folder = deployer
+    marker = folder / "pwned"
+    for payload in attacks(marker):
+        execution = run(api, "shop", "forms", {"msg": payload, "who": payload})
+        assert execution["status"] == "Success", (payload, execution)
+        printed = step_output(api, execution["id"])
+        assert printed == {**dict.fromkeys(FORMS, payload), "comment": "commented"}, payload
+        assert not marker.exists(), payload
+
+
+def test_derived_values_stay_data(deployer: tuple[Api, Path]) -> None:
+    api, folder = deployer
+    payload = f"x$(touch {folder / 'pwned'})"
+    execution = run(api, "shop", "upper", {"msg": payload, "who": "-"})
+    assert step_output(api, execution["id"]) == {"upper": payload.upper()}
+    assert not (folder / "pwned").exists()
+
+
+def test_a_value_that_would_end_a_quoted_heredoc_is_refused(deployer: tuple[Api, Path]) -> None:
+    api, folder = deployer
+    marker = folder / "pwned"
+    execution = run(api, "shop", "terminator", {"msg": f"x\nEOF\ntouch {marker}", "who": "-"})
+    assert execution["status"] == "Failed"
+    [step] = execution["steps"]
+    assert "the value of <+pipeline.variables.msg> would end the heredoc <<EOF early" in step["error"]
+    assert "source.spec.script" in step["error"]
+    assert not marker.exists()
+    assert step_output(api, execution["id"]) == {}  # nothing ran
+    # in an unquoted heredoc the value is a reference: its lines never end the heredoc
+    payload = f"x\nEOF\ntouch {marker}"
+    execution = run(api, "shop", "unquoted", {"msg": payload, "who": "-"})
+    assert step_output(api, execution["id"]) == {"unquoted": payload}
+    assert not marker.exists()
+
+
+def test_arithmetic_takes_whole_numbers_only(deployer: tuple[Api, Path]) -> None:
+    api, folder = deployer
+    execution = run(api, "shop", "arith", {"msg": "41", "who": "-"})
+    assert step_output(api, execution["id"]) == {"arith": "42"}
+    marker = folder / "pwned"
+    execution = run(api, "shop", "arith", {"msg": f"a[$(touch {marker})]", "who": "-"})
+    assert execution["status"] == "Failed"
+    assert "a run-time value there must be a whole number" in execution["steps"][0]["error"]
+    assert not marker.exists()
+
+
+def test_a_run_time_input_cannot_be_the_script(deployer: tuple[Api, Path]) -> None:
+    api, folder = deployer
+    execution = run(api, "shop", "whole", {"script": f"touch {folder / 'pwned'}", "msg": "-", "who": "-"})
+    assert execution["status"] == "Failed"
+    assert "the script's text cannot be a run-time input" in execution["steps"][0]["error"]
+    assert not (folder / "pwned").exists()
+
+
+def test_values_written_in_the_project_are_pasted_as_before(deployer: tuple[Api, Path]) -> None:
+    # editors wrote them (variables, defaults, input sets, triggers): Harness's behaviour stays
+    api, _ = deployer
+    execution = run(api, "shop", "file", {"msg": "-", "who": "-"})
+    assert step_output(api, execution["id"]) == {"file": "pasted\nas-written"}
