@@ -6,6 +6,7 @@ Harness prints; values written in the project are pasted as before."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,7 @@ FORMS = {
     "backticks": f'X=`echo "{MSG}"`; echo "$X"',
     "assigned": f'X={MSG}; echo "$X"',
     "printf": f"printf '%s\\n' {MSG}",
+    "loop": f'for word in {MSG}; do echo "[$word]"; done',
     "stagevariable": 'echo "<+stage.variables.who>"',
     "comment": f"# {MSG}\necho commented",
 }
@@ -56,6 +58,7 @@ def deployer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Pa
                 custom_pipeline("terminator", [shell("quoted", FORMS["quotedheredoc"])], VARIABLES),
                 custom_pipeline("unquoted", [shell("unquoted", FORMS["heredoc"])], VARIABLES),
                 custom_pipeline("whole", [shell("whole", "<+input>")], VARIABLES),
+                custom_pipeline("command", [shell("command", f"set -e\n{MSG} && echo ran")], VARIABLES),
             ],
         )
         yield admin.user("dora", project="shop", role="deployer"), folder
@@ -74,13 +77,26 @@ def attacks(marker: Path) -> list[str]:
     ]
 
 
+def harness_prints(script: str, value: str) -> str:
+    """What Harness prints: the value pasted into the script's text, run by bash."""
+    done = subprocess.run(["bash", "-c", script.replace(MSG, value)], capture_output=True, text=True, check=True)
+    return done.stdout.rstrip("\n")
+
+
 def test_ordinary_values_print_what_harness_prints(deployer: tuple[Api, Path]) -> None:
     api, _ = deployer
-    for value in ("hello world", "v1.2.3"):
+    for value in ("hello world", "v1.2.3", "eu-west-1:prod/web@2"):
         execution = run(api, "shop", "forms", {"msg": value, "who": value})
         assert execution["status"] == "Success", execution
         printed = step_output(api, execution["id"])
-        assert printed == {**dict.fromkeys(FORMS, value), "comment": "commented"}
+        # `X=hello world` runs a command named `world` under Harness; Corral assigns the value
+        expected = {
+            form: value if form in ("assigned", "stagevariable") else harness_prints(script, value)
+            for form, script in FORMS.items()
+        }
+        assert printed == expected
+    assert printed["loop"] == "[eu-west-1:prod/web@2]"
+    assert expected["loop"] == "[eu-west-1:prod/web@2]"
 
 
 def test_an_input_never_becomes_shell_code_whatever_the_quoting(deployer: tuple[Api, Path]) -> None:
@@ -90,7 +106,9 @@ def test_an_input_never_becomes_shell_code_whatever_the_quoting(deployer: tuple[
         execution = run(api, "shop", "forms", {"msg": payload, "who": payload})
         assert execution["status"] == "Success", (payload, execution)
         printed = step_output(api, execution["id"])
-        assert printed == {**dict.fromkeys(FORMS, payload), "comment": "commented"}, payload
+        # a value that is not plain words stays one word, as if the script had quoted it
+        expected = {**dict.fromkeys(FORMS, payload), "comment": "commented", "loop": f"[{payload}]"}
+        assert printed == expected, payload
         assert not marker.exists(), payload
 
 
@@ -143,3 +161,11 @@ def test_values_written_in_the_project_are_pasted_as_before(deployer: tuple[Api,
     api, _ = deployer
     execution = run(api, "shop", "file", {"msg": "-", "who": "-"})
     assert step_output(api, execution["id"]) == {"file": "pasted\nas-written"}
+
+
+def test_a_run_time_input_cannot_name_the_command(deployer: tuple[Api, Path]) -> None:
+    api, folder = deployer
+    execution = run(api, "shop", "command", {"msg": f"touch {folder / 'pwned'}", "who": "-"})
+    assert execution["status"] == "Failed"
+    assert "stands where bash expects a command" in execution["steps"][0]["error"]
+    assert not (folder / "pwned").exists()

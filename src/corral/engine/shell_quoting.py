@@ -6,7 +6,10 @@ may mean shell text), but a value that came from a run-time input (CLI --input, 
 UI form; expressions/taint.py marks it) is handed to bash in an environment variable, and
 the script text gets a reference to it that suits the quoting around the expression:
 
-    bare (also inside $(...), `...`, ${...})   "${__CORRAL_V1}"
+    bare (also inside $(...), `...`, ${...})   "${__CORRAL_V1}", or ${__CORRAL_V1} for a value
+                                                 of plain words (letters, digits, spaces and
+                                                 _.,:/@+=%-) so it splits as the pasted value;
+                                                 refused where bash expects a command's name
     inside "..." or an unquoted heredoc, or a comment    ${__CORRAL_V1}
     inside '...'                                '"${__CORRAL_V1}"'   (close, reference, reopen)
     inside $'...'                               '"${__CORRAL_V1}"$'
@@ -41,8 +44,12 @@ SCRIPT_PATH = ("source", "spec", "script")
 
 _BARE = ("top", "cmd", "tick", "brace")
 _WORD_END = " \t\n;&|()<>"
-_COMMAND_START = re.compile(r"(?:^|[\n;&|(]|\b(?:do|then|else|elif|if|while|until|!))[ \t]*$")
+# where bash expects the name of a command: a run-time value may not stand there
+_COMMAND_START = re.compile(r"(?:^|[\n;&|(`{])[ \t]*(?:(?:do|then|else|elif|if|while|until|!|time)[ \t]+)*$")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+# values bash does nothing to but split at spaces (no glob, tilde or brace characters): left
+# unquoted in bare text they become the same words as the pasted value would
+_PLAIN_WORDS = re.compile(r"[A-Za-z0-9_.,:/@+=% -]*")
 
 
 def script_of(spec: dict[str, Any]) -> Any:
@@ -109,6 +116,7 @@ class Context:
     strip_tabs: bool = False  # <<- : the terminator line may start with tabs
     quoted: bool = False  # <<'EOF', <<"EOF", <<\EOF: no expansion in the body
     escaped: bool = False  # the text ends with a backslash that escapes what follows
+    command_start: bool = False  # bare text where bash expects a command's name
     pending: list[Context] = field(default_factory=list)  # heredocs starting at the next newline
 
 
@@ -143,7 +151,11 @@ class _Scanner:
                 self.heredoc(frame)
             if self.stack[-1].escaped:
                 break
-        return self.stack[-1]
+        top = self.stack[-1]
+        top.command_start = (
+            top.kind in ("top", "cmd", "tick") and _COMMAND_START.search(self.text) is not None
+        )
+        return top
 
     def push(self, kind: str, width: int, **details: Any) -> None:
         self.stack.append(Context(kind, **details))
@@ -306,8 +318,15 @@ def _reference(context: Context, name: str, piece: Piece, path: str) -> str | No
             "value is never shell text, so there is nothing to escape)"
         )
     kind = context.kind
+    if kind in _BARE and context.command_start:
+        raise ExpressionError(
+            f"{path}: {piece.source} stands where bash expects a command; a run-time value is data "
+            "and cannot name the command to run"
+        )
     if kind in _BARE:
-        return f'"${{{name}}}"'
+        # plain words split as the pasted value would (printf '%s\n' <+x>, for x in <+x>)
+        plain = _PLAIN_WORDS.fullmatch(piece.text) is not None
+        return f"${{{name}}}" if plain else f'"${{{name}}}"'
     if kind in ("dq", "comment") or (kind == "heredoc" and not context.quoted):
         return f"${{{name}}}"
     if kind == "sq":
