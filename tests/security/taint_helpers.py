@@ -10,14 +10,18 @@ import yaml
 from tests.server.helpers import Api
 
 
-def put_project(api: Api, name: str, documents: list[dict[str, Any]], secrets: dict[str, str] | None = None) -> None:
+def put_project(
+    api: Api, name: str, documents: list[dict[str, Any]], secrets: dict[str, str] | None = None
+) -> None:
     api.post("/projects", {"name": name}, 201)
     for identifier, value in (secrets or {}).items():
         api.put(f"/projects/{name}/secrets/{identifier}", {"value": value}, 200)
     api.put(f"/projects/{name}/entities", {"yaml": yaml.safe_dump_all(documents, sort_keys=False)}, 200)
 
 
-def custom_pipeline(identifier: str, steps: list[Any], variables: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def custom_pipeline(
+    identifier: str, steps: list[Any], variables: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     stage = {
         "stage": {
             "name": "Run",

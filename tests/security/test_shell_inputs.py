@@ -52,7 +52,9 @@ def deployer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Pa
             "shop",
             [
                 custom_pipeline("forms", steps, VARIABLES),
-                custom_pipeline("upper", [shell("upper", f"echo <+pipeline.variables.msg.toUpperCase()>")], VARIABLES),
+                custom_pipeline(
+                    "upper", [shell("upper", "echo <+pipeline.variables.msg.toUpperCase()>")], VARIABLES
+                ),
                 custom_pipeline("file", [shell("file", "<+pipeline.variables.fromfile>")], VARIABLES),
                 custom_pipeline("arith", [shell("arith", f"echo $(( {MSG} + 1 ))")], VARIABLES),
                 custom_pipeline("terminator", [shell("quoted", FORMS["quotedheredoc"])], VARIABLES),
@@ -79,7 +81,9 @@ def attacks(marker: Path) -> list[str]:
 
 def harness_prints(script: str, value: str) -> str:
     """What Harness prints: the value pasted into the script's text, run by bash."""
-    done = subprocess.run(["bash", "-c", script.replace(MSG, value)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["bash", "-c", script.replace(MSG, value)], capture_output=True, text=True, check=True
+    )
     return done.stdout.rstrip("\n")
 
 
