@@ -315,3 +315,58 @@ def test_a_webhook_body_never_shows_a_form(tmp_path: Path, monkeypatch: pytest.M
     assert MASK in json.loads(body)["execution"]["error"]
     assert_hidden(body, "the webhook body")
     assert_hidden(result.output, "the CLI's output")
+
+
+@contextmanager
+def echo_server() -> Iterator[str]:
+    """Answers each GET with the X-Token header it got, in many encodings, one per line."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = "\n".join(encodings(self.headers.get("X-Token", ""))).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/echo"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_http_response_body_never_shows_an_encoding(tmp_path: Path) -> None:
+    with echo_server() as url, live_server(tmp_path / "server") as live:
+        admin = live.client()
+        http_step = {
+            "step": {
+                "name": "call",
+                "identifier": "call",
+                "type": "Http",
+                "timeout": "1m",
+                "spec": {
+                    "url": url,
+                    "method": "GET",
+                    "headers": [{"key": "X-Token", "value": TOKEN}],
+                    "outputVariables": [{"name": "body", "type": "String", "value": "<+httpResponseBody>"}],
+                },
+            }
+        }
+        put_project(admin, "vault", [custom_pipeline("call", [http_step])], secrets={"token": SECRET})
+        execution = run(admin, "vault", "call", {"who": "-"})
+        assert execution["status"] == "Success", execution
+        logs = admin.get(f"/executions/{execution['id']}/logs")
+        [body] = [line["message"] for line in logs if line["message"].startswith("Response body: ")]
+        lines = body.removeprefix("Response body: ").split("\n")
+        assert len(lines) == len(encodings(SECRET))
+        # each line is the mask, at most inside the quotes of its JSON or repr form
+        assert all(MASK in line and set(line.replace(MASK, "")) <= set("\"'\\") for line in lines), lines
+        outputs = execution["steps"][0]["outputs"]
+        assert outputs["body"] == outputs["httpResponseBody"] == body.removeprefix("Response body: ")
+        assert_hidden(json.dumps([execution, logs]), "the Http step's execution")
