@@ -14,7 +14,8 @@ the script text gets a reference to it that suits the quoting around the express
     inside '...'                                '"${__CORRAL_V1}"'   (close, reference, reopen)
     inside $'...'                               '"${__CORRAL_V1}"$'
     inside a quoted heredoc (<<'EOF')            the value itself, refused if a line of the
-                                                 script would then be the terminator
+                                                 script would then be the terminator (and, after
+                                                 a secret's expression, unless plain words)
     inside $((...)), ((...)) or $[...]           the value itself, refused unless an integer
 
 Bash never reads the value of a variable as code (no command substitution, no quote
@@ -31,12 +32,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from corral.errors import ExpressionError
+from corral.config.entities.common import is_runtime_input
+from corral.errors import ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode
 from corral.expressions.render import Piece, render_pieces
-from corral.expressions.taint import is_runtime
+from corral.expressions.taint import is_runtime, runtime_text
+from corral.expressions.values import located
+
+
+class ShellQuotingError(ExpressionError):
+    """A run-time value that cannot go where the script puts it."""
+
+
+if TYPE_CHECKING:
+    from corral.config.project import Project
 
 RUNTIME_VALUES = "corralRuntimeValues"
 VARIABLE_PREFIX = "__CORRAL_V"
@@ -50,6 +61,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 # values bash does nothing to but split at spaces (no glob, tilde or brace characters): left
 # unquoted in bare text they become the same words as the pasted value would
 _PLAIN_WORDS = re.compile(r"[A-Za-z0-9_.,:/@+=% -]*")
+_UNKNOWN = "__corral_later__"
 
 
 def script_of(spec: dict[str, Any]) -> Any:
@@ -70,32 +82,46 @@ def runtime_environment(spec: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items() if str(k).startswith(VARIABLE_PREFIX)}
 
 
-def render_script(script: str, ctx: ExpressionContext, *, path: str) -> tuple[str, dict[str, str]]:
+def render_script(
+    script: str, ctx: ExpressionContext, *, path: str, mode: Mode = Mode.FAIL
+) -> tuple[str, dict[str, str]]:
     """The script with every expression filled in, and the run-time values it now refers to.
     ExpressionError (naming `path`) when a run-time value cannot go where it is written."""
     if is_runtime(script):
-        raise ExpressionError(
-            f"{path}: the script's text cannot be a run-time input: run-time inputs are data; "
-            "write the script in the pipeline and pass the value in a variable"
+        raise ShellQuotingError(
+            located(
+                path,
+                "the script's text cannot be a run-time input: run-time inputs are data; "
+                "write the script in the pipeline and pass the value in a variable",
+            )
         )
-    pieces = render_pieces(script, ctx, mode=Mode.FAIL, path=path)
-    out: list[str] = []
+    out: list[str] = []  # the script's text
+    seen: list[str] = []  # the same text as the scanner reads it
     environment: dict[str, str] = {}
     pasted: list[_Pasted] = []
-    for piece in pieces:
+    deferred = False  # an expression filled in later (a secret) stands before
+    for piece in render_pieces(script, ctx, mode=mode, path=path):
         if not piece.expression or not is_runtime(piece.value):
             out.append(piece.text)
+            # an expression filled in later is read as one plain word: its value is unknown
+            seen.append(_UNKNOWN if piece.deferred else piece.text)
+            deferred = deferred or piece.deferred
             continue
         name = f"{VARIABLE_PREFIX}{len(environment) + 1}"
-        text = "".join(out)
+        text = "".join(seen)
         context = scan(text)
+        if context.kind == "heredoc" and context.quoted and deferred:
+            context.uncertain = True
         reference = _reference(context, name, piece, path)
-        if reference is None:  # pasted as it is, into a quoted heredoc
-            pasted.append(_Pasted(len(text), len(text) + len(piece.text), context, piece.source))
+        if reference is None:  # pasted as it is
+            start = len("".join(out))
+            pasted.append(_Pasted(start, start + len(piece.text), context, piece.source))
             out.append(str(piece.text))
+            seen.append(str(piece.text))
         else:
             environment[name] = str(piece.text)
             out.append(reference)
+            seen.append(reference)
     rendered = "".join(out)
     for paste in pasted:
         paste.check(rendered, path)
@@ -117,6 +143,7 @@ class Context:
     quoted: bool = False  # <<'EOF', <<"EOF", <<\EOF: no expansion in the body
     escaped: bool = False  # the text ends with a backslash that escapes what follows
     command_start: bool = False  # bare text where bash expects a command's name
+    uncertain: bool = False  # a quoted heredoc, after text only known later (a secret)
     pending: list[Context] = field(default_factory=list)  # heredocs starting at the next newline
 
 
@@ -313,18 +340,24 @@ class _Scanner:
 def _reference(context: Context, name: str, piece: Piece, path: str) -> str | None:
     """The text that stands for the value there; None: paste the value (a quoted heredoc)."""
     if context.escaped:
-        raise ExpressionError(
-            f"{path}: {piece.source} follows a backslash; remove the backslash (a run-time "
-            "value is never shell text, so there is nothing to escape)"
+        raise ShellQuotingError(
+            located(
+                path,
+                f"{piece.source} follows a backslash; remove the backslash (a run-time value is "
+                "never shell text, so there is nothing to escape)",
+            )
         )
     kind = context.kind
     if kind in _BARE and context.command_start:
-        raise ExpressionError(
-            f"{path}: {piece.source} stands where bash expects a command; a run-time value is data "
-            "and cannot name the command to run"
+        raise ShellQuotingError(
+            located(
+                path,
+                f"{piece.source} stands where bash expects a command; a run-time value is data "
+                "and cannot name the command to run",
+            )
         )
     if kind in _BARE:
-        # plain words split as the pasted value would (printf '%s\n' <+x>, for x in <+x>)
+        # plain words split as the pasted value would (printf '%s\\n' <+x>, for x in <+x>)
         plain = _PLAIN_WORDS.fullmatch(piece.text) is not None
         return f"${{{name}}}" if plain else f'"${{{name}}}"'
     if kind in ("dq", "comment") or (kind == "heredoc" and not context.quoted):
@@ -335,11 +368,23 @@ def _reference(context: Context, name: str, piece: Piece, path: str) -> str | No
         return f"'\"${{{name}}}\"$'"
     if kind == "arith":
         if _INTEGER.fullmatch(piece.text) is None:
-            raise ExpressionError(
-                f"{path}: {piece.source} stands in shell arithmetic, where bash evaluates text; "
-                "a run-time value there must be a whole number"
+            raise ShellQuotingError(
+                located(
+                    path,
+                    f"{piece.source} stands in shell arithmetic, where bash evaluates text; a "
+                    "run-time value there must be a whole number",
+                )
             )
-        return None
+        return None  # digits are the same text in any context
+    if context.uncertain and _PLAIN_WORDS.fullmatch(piece.text) is None:
+        # a secret filled in later could end the heredoc before this point
+        raise ShellQuotingError(
+            located(
+                path,
+                f"{piece.source} stands in a quoted heredoc after a secret's expression; there a "
+                "run-time value must be plain words (letters, digits, spaces and _.,:/@+=%-)",
+            )
+        )
     return None  # a quoted heredoc: checked once the whole script is known
 
 
@@ -360,7 +405,76 @@ class _Pasted:
         lines = script[first : len(script) if last < 0 else last].split("\n")
         terminator = self.context.terminator
         if any((line.lstrip("\t") if self.context.strip_tabs else line) == terminator for line in lines):
-            raise ExpressionError(
-                f"{path}: the value of {self.source} would end the heredoc <<{terminator} early "
-                f"(a line of it would read '{terminator}'); it is refused"
+            raise ShellQuotingError(
+                located(
+                    path,
+                    f"the value of {self.source} would end the heredoc <<{terminator} early "
+                    f"(a line of it would read '{terminator}'); it is refused",
+                )
             )
+
+
+# -- what `corral validate` can tell before any run ---------------------------------------
+
+
+def script_problems(project: Project) -> list[Problem]:
+    """ShellScript bodies that refuse any run-time value: a run-time input as the whole script,
+    or one standing where bash expects a command or right after a backslash."""
+    problems: list[Problem] = []
+    for pipeline in project.pipelines.values():
+        raw = pipeline.raw.get("pipeline") or {}
+        _scripts(raw, ("pipeline",), {"pipeline": {"variables": _inputs_of(raw)}}, problems, pipeline)
+    return problems
+
+
+def _inputs_of(body: Any) -> dict[str, Any]:
+    """A run-time stand-in for each variable whose value is <+input>."""
+    variables = body.get("variables") if isinstance(body, dict) else None
+    return {
+        str(v["name"]): runtime_text("0")
+        for v in variables or []
+        if isinstance(v, dict) and "name" in v and is_runtime_input(v.get("value"))
+    }
+
+
+def _scripts(
+    node: Any,
+    parts: tuple[str | int, ...],
+    values: dict[str, Any],
+    problems: list[Problem],
+    pipeline: Any,
+) -> None:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _scripts(item, (*parts, index), values, problems, pipeline)
+        return
+    if not isinstance(node, dict):
+        return
+    if isinstance(node.get("stage"), dict):
+        values = {**values, "stage": {"variables": _inputs_of(node["stage"])}}
+    step = node.get("step")
+    if isinstance(step, dict) and step.get("type") == "ShellScript" and isinstance(step.get("spec"), dict):
+        where = (*parts, "step", "spec", *SCRIPT_PATH)
+        problem = _script_problem(script_of(step["spec"]), values)
+        if problem:
+            problems.append(Problem(pipeline.where(where), format_path(where), problem))
+    for key, item in node.items():
+        if key != "step":
+            _scripts(item, (*parts, key), values, problems, pipeline)
+
+
+def _script_problem(script: Any, values: dict[str, Any]) -> str | None:
+    if is_runtime_input(script):
+        return (
+            "the script's text cannot be a run-time input: run-time inputs are data; write the "
+            "script in the pipeline and pass the value in a variable"
+        )
+    if not isinstance(script, str) or "<+" not in script:
+        return None
+    try:
+        render_script(script, ExpressionContext(values=values, keep=frozenset()), path="", mode=Mode.KEEP)
+    except ShellQuotingError as error:
+        return error.detail
+    except ExpressionError:
+        return None  # about the expression itself (its syntax is checked elsewhere) or a stand-in
+    return None

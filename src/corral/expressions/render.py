@@ -52,7 +52,8 @@ class Piece:
     text: str  # what the piece becomes in the text
     value: Any = None  # the expression's value, marks included (expressions/taint.py)
     source: str = ""  # the expression as written
-    expression: bool = False
+    expression: bool = False  # True: `value` is the expression's value
+    deferred: bool = False  # an expression left as written, filled in later (secrets)
 
 
 def render_pieces(
@@ -150,7 +151,7 @@ class _Renderer:
                 raise ExpressionError(located(where, WHOLE_VALUE), expression=text, position=part.pos)
             result = self.part_value(part, text, where)
             if isinstance(result, _Kept):
-                pieces.append(Piece(result.source))
+                pieces.append(Piece(result.source, source=result.source, deferred=True))
             else:
                 pieces.append(Piece(self.text(result, text, where), result, part.source, expression=True))
         return pieces
