@@ -21,6 +21,7 @@ from corral.expressions import parse
 from .input_sets import input_set_problems
 from .project import Project, read_project
 from .rendering import RenderOptions, render_outcome
+from .script_checks import script_problems
 from .targets import deployment_targets
 
 
@@ -57,7 +58,7 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     report = ValidationReport(project)
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
-    problems += _shell_script_problems(project)
+    problems += script_problems(project)
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:
@@ -88,12 +89,6 @@ def expression_syntax_problems(project: Project) -> list[Problem]:
                     message += f" in '{error.expression}'"
                 problems.append(Problem(entity.where(parts), where, message))
     return problems
-
-
-def _shell_script_problems(project: Project) -> list[Problem]:
-    from corral.engine.shell_quoting import script_problems  # the same check a run makes
-
-    return script_problems(project)
 
 
 def _strings(value: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:

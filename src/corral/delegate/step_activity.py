@@ -30,7 +30,6 @@ from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
-from corral.engine.shell_quoting import RUNTIME_VALUES
 from corral.engine.steps import (
     ABORTED,
     EXPIRED,
@@ -42,6 +41,7 @@ from corral.engine.steps import (
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.masking import mask_text
+from corral.expressions.shell_quoting import RUNTIME_VALUES
 
 STOP_GRACE = 10.0  # how long a step may take to stop once aborted or out of time
 

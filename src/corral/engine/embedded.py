@@ -33,13 +33,13 @@ from corral.ecs.log import LogLine, StepLog
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.masking import mask_text
+from corral.expressions.shell_quoting import RUNTIME_VALUES
 from corral.store import Store, Write
 
 from . import messages as m
 from .interpreter import Interpreter, RunInfo
 from .plan import build_plan
 from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
-from .shell_quoting import RUNTIME_VALUES
 from .steps import ABORTED, EXPIRED, FAILED, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 

@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.shell_quoting import RUNTIME_VALUES, render_script, script_of, with_script
 from corral.expressions.taint import runtime_text
-
-from .shell_quoting import RUNTIME_VALUES, render_script, script_of, with_script
 
 SHELL_SCRIPT = "ShellScript"
 

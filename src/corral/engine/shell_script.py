@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from corral.expressions.context import MASK
+from corral.expressions.shell_quoting import runtime_environment
 from corral.expressions.values import to_text
 
-from .shell_quoting import runtime_environment
 from .steps import StepOutcome, StepRun
 
 LAST_LINES = 10
