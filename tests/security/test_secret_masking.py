@@ -370,3 +370,24 @@ def test_an_http_response_body_never_shows_an_encoding(tmp_path: Path) -> None:
         outputs = execution["steps"][0]["outputs"]
         assert outputs["body"] == outputs["httpResponseBody"] == body.removeprefix("Response body: ")
         assert_hidden(json.dumps([execution, logs]), "the Http step's execution")
+
+
+def test_a_deployer_input_naming_a_secret_never_shows_it(tmp_path: Path) -> None:
+    # the attack of the issue: a run-time input of <+secrets.getValue("token").toUpperCase()>
+    attack = DERIVED["UPPER"][0]
+    with live_server(tmp_path / "server") as live:
+        admin = live.client()
+        step = shell(
+            "say",
+            'echo <+pipeline.variables.msg>\necho "env: $MSG"',
+            environmentVariables=[{"name": "MSG", "type": "String", "value": "<+pipeline.variables.msg>"}],
+        )
+        variables = [{"name": "msg", "type": "String", "value": "<+input>"}]
+        put_project(admin, "vault", [custom_pipeline("say", [step], variables)], secrets={"token": SECRET})
+        deployer = admin.user("dora", project="vault", role="deployer")
+        execution = run(deployer, "vault", "say", {"msg": attack, "who": "-"})
+        printed = step_output(deployer, execution["id"])
+        assert printed["say"].split("\n")[0] == attack  # in the script's text it is only data
+        assert_hidden(
+            json.dumps([execution, printed, admin.get(f"/executions/{execution['id']}/logs")]), "the run"
+        )

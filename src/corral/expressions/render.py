@@ -23,7 +23,7 @@ from corral.expressions.inputs import WHOLE_VALUE, check_input_value, input_spec
 from corral.expressions.masking import MIN_SECRET_LENGTH
 from corral.expressions.nodes import Block, FirstGenRef, InputRef, Part, Text
 from corral.expressions.parser import parse_at, parse_expression
-from corral.expressions.taint import secret_strings
+from corral.expressions.taint import is_runtime, secret_strings
 from corral.expressions.values import Unresolved, is_plain, located, to_text
 
 PathParts = tuple[str | int, ...]
@@ -108,8 +108,8 @@ class _Renderer:
         return rendered if isinstance(rendered, str) else self.text(rendered, key, format_path(parts))
 
     def string(self, text: str, parts: PathParts, *, inputs: bool) -> Any:
-        if "<+" not in text and "${" not in text:
-            return text
+        if ("<+" not in text and "${" not in text) or is_runtime(text):
+            return text  # a value given at run time is data, never an expression
         where = format_path(parts)
         try:
             return self.template(text, where, inputs=inputs)
@@ -137,7 +137,7 @@ class _Renderer:
         return "".join(pieces)
 
     def pieces(self, text: str, where: str) -> list[Piece]:
-        if "<+" not in text and "${" not in text:
+        if ("<+" not in text and "${" not in text) or is_runtime(text):
             return [Piece(text)]
         template = parse_at(text, where)
         if template.is_literal:
