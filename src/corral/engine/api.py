@@ -81,11 +81,18 @@ def create_execution(
     input_sets: Sequence[str] = (),
     sets: Mapping[str, Any] | None = None,
     triggered_by: str | None = None,
+    project_inputs: bool = False,
 ) -> ExecutionRecord:
-    """Check everything and record a new execution (status Queued) without running it."""
+    """Check everything and record a new execution (status Queued) without running it.
+    `project_inputs`: `inputs` were written in the project (a trigger's), not given at run time."""
     project = _project(project)
     filled = pipeline_inputs(
-        project, pipeline_id, inputs=inputs, inputs_file=inputs_file, input_sets=input_sets
+        project,
+        pipeline_id,
+        inputs=inputs,
+        inputs_file=inputs_file,
+        input_sets=input_sets,
+        project_inputs=project_inputs,
     )
     plan = build_plan(filled.raw, file=filled.pipeline.file)
     _check_step_types(plan, filled)

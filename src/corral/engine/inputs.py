@@ -51,7 +51,10 @@ def pipeline_inputs(
     inputs: Mapping[str, Any] | None = None,
     inputs_file: Path | str | None = None,
     input_sets: Sequence[str] = (),
+    project_inputs: bool = False,
 ) -> PipelineInputs:
+    """`project_inputs`: `inputs` come from the project's own files (a trigger), written by its
+    editors like input sets, rather than given by whoever starts the run."""
     pipeline = project.pipelines.get(pipeline_id)
     if pipeline is None:
         known = ", ".join(sorted(project.pipelines)) or "none"
@@ -79,7 +82,7 @@ def pipeline_inputs(
     # what the person starting the run gives is data (expressions/taint.py marks it)
     if inputs_file is not None:
         given.update({k: runtime_text(v) for k, v in _from_file(raw, Path(inputs_file), problems).items()})
-    given.update({k: runtime_text(v) for k, v in (inputs or {}).items()})
+    given.update({k: v if project_inputs else runtime_text(v) for k, v in (inputs or {}).items()})
 
     table = InputTable()
     table.add(

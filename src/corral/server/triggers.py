@@ -196,6 +196,7 @@ class TriggerWatcher:
                 store=self.server.store,
                 inputs=inputs,
                 triggered_by=actor,
+                project_inputs=True,  # the trigger's own inputs: editors wrote them
             )
         except Exception as error:
             self._set_tag(project.name, trigger.identifier, tag, status=FAILED, error=str(error))
