@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tests.server.helpers import Api, live_server, shell
 
@@ -173,3 +175,72 @@ def test_a_run_time_input_cannot_name_the_command(deployer: tuple[Api, Path]) ->
     assert execution["status"] == "Failed"
     assert "stands where bash expects a command" in execution["steps"][0]["error"]
     assert not (folder / "pwned").exists()
+
+
+# -- every quoting bash knows, with real bash and many payloads (no server: fast) ---------
+
+CONTEXTS = {
+    **FORMS,
+    "words": f"echo x{MSG}y",
+    "midsingle": f"echo 'a {MSG} b'",
+    "middouble": f'echo "a {MSG} b"',
+    "default": f'echo "${{UNSET:-{MSG}}}"',
+    "baredefault": f"echo ${{UNSET:-{MSG}}}",
+    "nested": f'echo "$(echo "$(echo \'{MSG}\')")"',
+    "herestring": f"cat <<< {MSG}",
+    "subshell": f"(echo {MSG})",
+    "ifthen": f'if true; then echo "{MSG}"; fi',
+    "heredocsub": f"cat <<EOF\n$(echo '{MSG}')\nEOF",
+}
+# what a value that is not plain words prints, when it is not just the value
+PRINTS = {"midsingle": "a {} b", "middouble": "a {} b", "words": "x{}y", "loop": "[{}]"}
+
+
+@pytest.mark.parametrize("form", sorted(set(CONTEXTS) - {"stagevariable", "comment"}))
+def test_every_quoting_prints_the_value_and_runs_nothing(form: str, tmp_path: Path) -> None:
+    from corral.expressions import ExpressionContext
+    from corral.expressions.shell_quoting import render_script
+    from corral.expressions.taint import runtime_text
+
+    marker = tmp_path / "pwned"
+    plain = ["hello world", "", "v1.2.3", "a  b "]
+    for payload in [*attacks(marker), *plain, "'", '"', "\\", "$", "`", "*", "~", "#x", "a\tb", "{a,b}"]:
+        ctx = ExpressionContext(values={"pipeline": {"variables": {"msg": runtime_text(payload)}}})
+        script, environment = render_script(CONTEXTS[form], ctx, path="spec.source.spec.script")
+        done = subprocess.run(
+            ["bash", "-c", script],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", **environment},
+        )
+        assert not marker.exists(), (form, payload, script)
+        if payload in plain and form not in ("assigned", "herestring"):
+            expected = harness_prints(CONTEXTS[form], payload)  # the same words as Harness
+        else:  # (where Harness's pasted value fails, as `X=hello world`, Corral keeps the value)
+            expected = PRINTS.get(form, "{}").format(payload)
+        assert done.stdout.rstrip("\n") == expected, (form, payload, script, done.stderr)
+
+
+SHELL_TEXT = st.text(alphabet=st.sampled_from(list("ab $()`'\";&|<>*?[]{}#~!\n\t%=\\-EOF")), max_size=24)
+EXACT = ["bare", "double", "single", "ansi", "heredoc", "quotedheredoc", "tabheredoc", "assigned", "default"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=SHELL_TEXT, form=st.sampled_from(EXACT))
+def test_any_text_is_printed_exactly(payload: str, form: str) -> None:
+    from corral.expressions import ExpressionContext
+    from corral.expressions.shell_quoting import PLAIN_WORDS, ShellQuotingError, render_script
+    from corral.expressions.taint import runtime_text
+
+    assume(PLAIN_WORDS.fullmatch(payload) is None or form != "bare")  # plain words split as Harness's
+    ctx = ExpressionContext(values={"pipeline": {"variables": {"msg": runtime_text(payload)}}})
+    try:
+        script, environment = render_script(CONTEXTS[form], ctx, path="s")
+    except ShellQuotingError as error:  # only a line that would end the quoted heredoc
+        assert form in ("quotedheredoc", "tabheredoc") and "would end the heredoc" in error.detail
+        return
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **environment}
+    )
+    assert done.stdout == payload + "\n", (script, done.stderr)

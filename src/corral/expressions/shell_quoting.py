@@ -56,7 +56,7 @@ _COMMAND_START = re.compile(r"(?:^|[\n;&|(`{])[ \t]*(?:(?:do|then|else|elif|if|w
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # values bash does nothing to but split at spaces (no glob, tilde or brace characters): left
 # unquoted in bare text they become the same words as the pasted value would
-_PLAIN_WORDS = re.compile(r"[A-Za-z0-9_.,:/@+=% -]*")
+PLAIN_WORDS = re.compile(r"[A-Za-z0-9_.,:/@+=% -]*")
 _UNKNOWN = "__corral_later__"
 
 
@@ -354,7 +354,7 @@ def _reference(context: Context, name: str, piece: Piece, path: str) -> str | No
         )
     if kind in _BARE:
         # plain words split as the pasted value would (printf '%s\\n' <+x>, for x in <+x>)
-        plain = _PLAIN_WORDS.fullmatch(piece.text) is not None
+        plain = PLAIN_WORDS.fullmatch(piece.text) is not None
         return f"${{{name}}}" if plain else f'"${{{name}}}"'
     if kind in ("dq", "comment") or (kind == "heredoc" and not context.quoted):
         return f"${{{name}}}"
@@ -372,7 +372,7 @@ def _reference(context: Context, name: str, piece: Piece, path: str) -> str | No
                 )
             )
         return None  # digits are the same text in any context
-    if context.uncertain and _PLAIN_WORDS.fullmatch(piece.text) is None:
+    if context.uncertain and PLAIN_WORDS.fullmatch(piece.text) is None:
         # a secret filled in later could end the heredoc before this point
         raise ShellQuotingError(
             located(
