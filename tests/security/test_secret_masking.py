@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corral.expressions.context import MASK
 from tests.cli.helpers import corral
@@ -391,3 +393,28 @@ def test_a_deployer_input_naming_a_secret_never_shows_it(tmp_path: Path) -> None
         assert_hidden(
             json.dumps([execution, printed, admin.get(f"/executions/{execution['id']}/logs")]), "the run"
         )
+
+
+def _forms_of(secret: str) -> list[str]:
+    raw = secret.encode()
+    quoted = quote(secret, safe="")
+    return [
+        *encodings(secret),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted),
+        json.dumps(secret, ensure_ascii=False),
+        json.dumps([secret]),
+    ] + (
+        # inside longer data the secret's part is masked once it spans 8 base64 characters
+        [base64.b64encode(b"user:" + raw + b"\n").decode()] if len(raw) >= 8 else []
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=st.text(min_size=4, max_size=40).filter(lambda s: s.strip() == s and len(s.strip()) >= 4))
+def test_every_form_of_any_secret_is_masked(secret: str) -> None:
+    from corral.expressions.masking import mask_text
+
+    for form in _forms_of(secret):
+        shown = mask_text(f"before {form} after", {secret})
+        assert form not in shown or form in ("before", "after"), (form, shown)
+        assert MASK in shown, (form, shown)

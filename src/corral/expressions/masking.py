@@ -78,6 +78,12 @@ def _character(char: str) -> str:
         options.append(r"\+")
     if code < 0x10000:
         options.append(_ESCAPE + "u" + _hex_any_case(f"{code:04x}"))
+    else:  # JSON writes a surrogate pair, Python \U0001f600
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        options.append(
+            _ESCAPE + "u" + _hex_any_case(f"{high:04x}") + _ESCAPE + "u" + _hex_any_case(f"{low:04x}")
+        )
+        options.append(_ESCAPE + "U" + _hex_any_case(f"{code:08x}"))
     if code < 0x100:
         options.append(_ESCAPE + "x" + _hex_any_case(f"{code:02x}"))
     if char in _NAMED_ESCAPES:
