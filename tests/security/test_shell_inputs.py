@@ -246,3 +246,34 @@ def test_any_text_is_printed_exactly(payload: str, form: str) -> None:
     if form == "tabheredoc":  # <<- strips leading tabs from every line, the value's too (as Harness)
         payload = "\n".join(line.lstrip("\t") for line in payload.split("\n"))
     assert done.stdout == payload + "\n", (script, done.stderr)
+
+
+ARITHMETIC = {
+    "expansion": (f"echo $(( {MSG} + 1 ))", "42"),
+    "command": (f"(( x = {MSG} + 1 )); echo $x", "42"),
+    "subscript": (f'a=(0 42); echo "${{a[{MSG}-40]}}"', "42"),
+    "offset": (f'y=0123456789; echo "${{y:{MSG}-40:2}}"', "12"),
+    "let": (f'let "x = {MSG} + 1"; echo $x', "42"),
+    "declare": (f"declare -i x={MSG}+1; echo $x", "42"),
+    "test": (f'[[ "{MSG}" -eq 41 ]] && echo 42', "42"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ARITHMETIC))
+def test_arithmetic_contexts_take_whole_numbers_only(form: str, tmp_path: Path) -> None:
+    from corral.expressions import ExpressionContext
+    from corral.expressions.shell_quoting import ShellQuotingError, render_script
+    from corral.expressions.taint import runtime_text
+
+    template, expected = ARITHMETIC[form]
+    marker = tmp_path / "pwned"
+    for payload in (f"a[$(touch {marker})]", "x", "41 + 0", "__CORRAL_V2"):
+        ctx = ExpressionContext(values={"pipeline": {"variables": {"msg": runtime_text(payload)}}})
+        with pytest.raises(ShellQuotingError, match="a run-time value there must be a whole number"):
+            render_script(template, ctx, path="s")
+    ctx = ExpressionContext(values={"pipeline": {"variables": {"msg": runtime_text("41")}}})
+    script, environment = render_script(template, ctx, path="s")
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **environment}
+    )
+    assert done.stdout.rstrip("\n") == expected, (script, done.stderr)

@@ -16,13 +16,16 @@ the script text gets a reference to it that suits the quoting around the express
     inside a quoted heredoc (<<'EOF')            the value itself, refused if a line of the
                                                  script would then be the terminator (and, after
                                                  a secret's expression, unless plain words)
-    inside $((...)), ((...)) or $[...]           the value itself, refused unless an integer
+    inside $((...)), ((...)), $[...], ${a[...]},  the value itself, refused unless a whole
+    ${x:offset}; in let, declare -i, and            number (bash evaluates arithmetic text:
+    [[ ... ]] comparing with -eq -lt ...            `a[$(cmd)]` would run cmd)
 
 Bash never reads the value of a variable as code (no command substitution, no quote
 removal, no `;`), so `hi"; echo $(cat key)` is printed, not run, and ordinary values print
 what Harness prints (`echo <+pipeline.variables.msg>` prints `hello world`). Arithmetic is
-the exception: bash evaluates text there, so only whole numbers go in. A script that passes
-a value on to another interpreter (eval, bash -c, ssh) decides itself what that value does.
+the exception: bash evaluates text there, so only whole numbers go in. Known limits: an
+assignment to a variable declared `-i` on an earlier line, and a script that passes a value
+on to another interpreter (eval, bash -c, ssh), decide themselves what the value does.
 
 The values travel with the step's spec under RUNTIME_VALUES, outside the reach of the
 executor's second rendering (secrets), and the step adds them to the script's environment.
@@ -54,6 +57,12 @@ _WORD_END = " \t\n;&|()<>"
 # where bash expects the name of a command: a run-time value may not stand there
 _COMMAND_START = re.compile(r"(?:^|[\n;&|(`{])[ \t]*(?:(?:do|then|else|elif|if|while|until|!|time)[ \t]+)*$")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+# the first word of a simple command, after the keywords that may precede it
+_COMMAND_WORD = re.compile(r"[ \t]*(?:(?:then|do|else|elif|if|while|until|!|time)[ \t]+)*([^ \t\n;&|()<>]+)")
+_OFFSET = re.compile(r"#?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*]):[^-=?+]?", re.DOTALL)
+# where bash evaluates a command's arguments as arithmetic: let, declare -i, [[ x -eq y ]]
+_INTEGER_OPTION = re.compile(r"[ \t]-[A-Za-z]*i")
+_ARITHMETIC_TEST = re.compile(r"(?:^|[ \t])-(?:eq|ne|lt|le|gt|ge)(?=[ \t]|$)")
 # values bash does nothing to but split at spaces (no glob, tilde or brace characters): left
 # unquoted in bare text they become the same words as the pasted value would
 PLAIN_WORDS = re.compile(r"[A-Za-z0-9_.,:/@+=% -]*")
@@ -95,6 +104,7 @@ def render_script(
     seen: list[str] = []  # the same text as the scanner reads it
     environment: dict[str, str] = {}
     pasted: list[_Pasted] = []
+    tests: list[tuple[int, int, Piece]] = []  # values inside [[ ... ]]: (command at, value at)
     deferred = False  # an expression filled in later (a secret) stands before
     for piece in render_pieces(script, ctx, mode=mode, path=path):
         if not piece.expression or not is_runtime(piece.value):
@@ -108,6 +118,11 @@ def render_script(
         context = scan(text)
         if context.kind == "heredoc" and context.quoted and deferred:
             context.uncertain = True
+        if _integer_command(context, text) and _INTEGER.fullmatch(piece.text) is None:
+            how = context.command if context.command == "let" else f"{context.command} -i"
+            raise ShellQuotingError(located(path, _arithmetic(piece.source, how)))
+        if context.command == "[[":
+            tests.append((context.command_at, len(text), piece))
         reference = _reference(context, name, piece, path)
         if reference is None:  # pasted as it is
             start = len("".join(out))
@@ -121,7 +136,32 @@ def render_script(
     rendered = "".join(out)
     for paste in pasted:
         paste.check(rendered, path)
+    _check_tests("".join(seen), tests, path)
     return rendered, environment
+
+
+def _integer_command(context: Context, text: str) -> bool:
+    """let and declare -i (typeset, local, readonly, export) evaluate their words as arithmetic."""
+    if context.command == "let":
+        return True
+    integer = context.command in ("declare", "typeset", "local", "readonly", "export")
+    return integer and _INTEGER_OPTION.search(text, context.command_at) is not None
+
+
+def _check_tests(text: str, tests: list[tuple[int, int, Piece]], path: str) -> None:
+    """A value in [[ ... ]] compared with -eq, -lt, ... is evaluated as arithmetic by bash."""
+    for command_at, at, piece in tests:
+        end = text.find("]]", at)
+        condition = text[command_at : len(text) if end < 0 else end]
+        if _ARITHMETIC_TEST.search(condition) and _INTEGER.fullmatch(piece.text) is None:
+            raise ShellQuotingError(located(path, _arithmetic(piece.source, "[[ ... -eq ... ]]")))
+
+
+def _arithmetic(source: str, where: str) -> str:
+    return (
+        f"{source} stands in shell arithmetic ({where}), where bash evaluates text; a run-time "
+        "value there must be a whole number"
+    )
 
 
 # -- where in the script an expression stands --------------------------------------------
@@ -140,6 +180,9 @@ class Context:
     escaped: bool = False  # the text ends with a backslash that escapes what follows
     command_start: bool = False  # bare text where bash expects a command's name
     uncertain: bool = False  # a quoted heredoc, after text only known later (a secret)
+    start: int = 0  # where the construct's text starts
+    command_at: int = 0  # top, cmd, tick: where the current simple command starts
+    command: str = ""  # at the end of the scan: the current simple command's first word
     pending: list[Context] = field(default_factory=list)  # heredocs starting at the next newline
 
 
@@ -178,10 +221,15 @@ class _Scanner:
         top.command_start = (
             top.kind in ("top", "cmd", "tick") and _COMMAND_START.search(self.text) is not None
         )
+        command = next(f for f in reversed(self.stack) if f.kind in ("top", "cmd", "tick"))
+        top.command_at = command.command_at
+        word = _COMMAND_WORD.match(self.text, command.command_at)
+        top.command = word.group(1) if word else ""
         return top
 
     def push(self, kind: str, width: int, **details: Any) -> None:
-        self.stack.append(Context(kind, **details))
+        start = self.i + width
+        self.stack.append(Context(kind, start=start, command_at=start, **details))
         self.i += width
 
     def backslash(self, frame: Context) -> None:
@@ -237,9 +285,15 @@ class _Scanner:
             self.stack.extend(reversed(frame.pending))
             frame.pending = []
             self.i += 1
+        elif frame.kind == "brace" and char == "[":
+            self.push("arith", 1, closer="]")  # ${array[...]}: bash evaluates the subscript
+        elif frame.kind == "brace" and char == ":" and _OFFSET.fullmatch(text, frame.start, i + 2):
+            self.push("arith", 1, closer="}")  # ${name:offset:length}
         else:
             if frame.kind == "cmd" and char in "()":
                 frame.depth += 1 if char == "(" else -1
+            if char in "\n;&|(":
+                frame.command_at = i + 1
             self.i += 1
 
     def heredoc_operator(self, frame: Context) -> None:
@@ -293,7 +347,7 @@ class _Scanner:
         char = text[i]
         if frame.depth == 0 and text.startswith(frame.closer, i):
             self.stack.pop()
-            self.i += len(frame.closer)
+            self.i += 0 if frame.closer == "}" else len(frame.closer)  # "}" also ends the ${...}
         elif char == "\\":
             self.backslash(frame)
         elif char == '"':
@@ -317,6 +371,7 @@ class _Scanner:
                 if (line.lstrip("\t") if frame.strip_tabs else line) == frame.terminator:
                     self.stack.pop()
                     self.i = end + 1
+                    self.stack[-1].command_at = self.i
                     return
             if frame.quoted:  # nothing is special in the body: skip the line
                 self.i = len(text) if end < 0 else end + 1
@@ -364,13 +419,7 @@ def _reference(context: Context, name: str, piece: Piece, path: str) -> str | No
         return f"'\"${{{name}}}\"$'"
     if kind == "arith":
         if _INTEGER.fullmatch(piece.text) is None:
-            raise ShellQuotingError(
-                located(
-                    path,
-                    f"{piece.source} stands in shell arithmetic, where bash evaluates text; a "
-                    "run-time value there must be a whole number",
-                )
-            )
+            raise ShellQuotingError(located(path, _arithmetic(piece.source, "$((...)), ((...)), ${a[...]}")))
         return None  # digits are the same text in any context
     if context.uncertain and PLAIN_WORDS.fullmatch(piece.text) is None:
         # a secret filled in later could end the heredoc before this point
