@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corral.expressions.context import MASK
+from tests.browser.conftest import chromium, page  # noqa: F401  (fixtures: a headless Chromium)
 from tests.cli.helpers import corral
 from tests.engine.helpers import pipeline, stage, write_project
 from tests.server.helpers import Api, Live, live_server, shell
@@ -418,3 +419,22 @@ def test_every_form_of_any_secret_is_masked(secret: str) -> None:
         shown = mask_text(f"before {form} after", {secret})
         assert form not in shown or form in ("before", "after"), (form, shown)
         assert MASK in shown, (form, shown)
+
+
+def test_no_ui_page_shows_a_form(leaked: tuple[Live, Api, dict[str, Any]], page: Any) -> None:  # noqa: F811
+    from tests.browser.test_ui import sign_in
+
+    live, _, execution = leaked
+    sign_in(page, live.url)
+    page.goto(f"{live.url}/ui/#/executions/{execution['id']}")
+    seen = []
+    for name in ("derived", "encoded", "pem"):
+        page.get_by_role("button", name=f"Logs of {name}").click()
+        page.get_by_label(f"Log of {name}").get_by_text(MASK).first.wait_for()
+        seen.append(page.content())
+    for path in ("#/executions", "#/projects/vault/pipelines", "#/projects/vault/secrets"):
+        page.goto(f"{live.url}/ui/{path}")
+        page.locator("h1").first.wait_for()
+        seen.append(page.content())
+    for html in seen:
+        assert_hidden(html, "a UI page")
