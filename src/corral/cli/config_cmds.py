@@ -79,13 +79,15 @@ def parse_assignments(values: Iterable[str], option: str) -> dict[str, Any]:
     (2, true), anything else is text (`1.10` stays "1.10", not 1.1)."""
     import yaml
 
+    from corral.config.yaml_source import load_text
+
     out: dict[str, Any] = {}
     for item in values:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"{option} {item!r}: expected PATH=VALUE")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
+            value = load_text(text) if text.strip() else ""
         except yaml.YAMLError:
             value = text
         if not isinstance(value, int | float | bool) or _shown(value) != text.strip():

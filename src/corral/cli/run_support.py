@@ -51,7 +51,8 @@ input_options = [
         "inputs",
         multiple=True,
         metavar="PATH=VALUE",
-        help="A runtime input (full path or a tail naming one input); repeatable.",
+        help="A runtime input (full path or a tail naming one input); repeatable. The value is used "
+        "as typed, never evaluated as an expression.",
     ),
     click.option("--inputs-file", type=click.Path(dir_okay=False), help="YAML file of runtime inputs."),
     click.option("--input-set", "input_sets", multiple=True, metavar="ID", help="An input set; repeatable."),

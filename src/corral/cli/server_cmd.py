@@ -21,8 +21,11 @@ def _settings(
     admin_token: str | None = None,
     *,
     resume: bool = True,
+    allow_local_steps: bool = False,
+    secret_managers: tuple[str, ...] = (),
 ) -> ServerSettings:
-    """resume: continue executions left behind by a server that stopped (not for `corral user`)."""
+    """resume: continue executions left behind by a server that stopped, and bring the projects'
+    settings up to date (not for `corral user`)."""
     from corral.server import ServerSettings
 
     return ServerSettings(
@@ -31,6 +34,9 @@ def _settings(
         projects_dir=projects,
         admin_token=admin_token,
         resume_left_behind=resume,
+        allow_local_steps=allow_local_steps,
+        update_projects=resume,
+        allow_secret_managers=secret_managers,
     )
 
 
@@ -103,6 +109,30 @@ def _with_common(function):  # type: ignore[no-untyped-def]
 @click.option(
     "--namespace", default="default", show_default=True, help="Temporal namespace (with --temporal)."
 )
+@click.option(
+    "--allow-local-steps",
+    is_flag=True,
+    help="UNSAFE for shared servers: when the server does not run as root (so cannot run ShellScript "
+    "steps as a separate unprivileged OS user) and has no delegates, run them as the server's own "
+    "user, where a script can read its database, keys and environment. Without it such steps are "
+    "refused.",
+)
+@click.option(
+    "--allow-secret-manager",
+    "secret_managers",
+    multiple=True,
+    type=click.Choice(["file", "env"]),
+    help="Let projects use this secret manager (repeatable). `file` and `env` read the server's own "
+    "files and environment, so they are refused unless named here; unsafe on a shared server.",
+)
+@click.option(
+    "--git-allow",
+    "git_allow",
+    multiple=True,
+    metavar="PATTERN",
+    help="Remote Git URLs a project may be synced from, shell-style (https://github.com/acme/*); "
+    "repeatable. Default: any remote URL. Local paths and file:// are for global admins only.",
+)
 def server(
     host: str,
     port: int,
@@ -112,13 +142,24 @@ def server(
     admin_token_file: Path | None,
     temporal: str | None,
     namespace: str,
+    allow_local_steps: bool,
+    secret_managers: tuple[str, ...],
+    git_allow: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
 
     from corral.server import create_app, open_server
 
-    settings = _settings(data_dir, store_url, projects, _admin_token(admin_token_file))
+    settings = _settings(
+        data_dir,
+        store_url,
+        projects,
+        _admin_token(admin_token_file),
+        allow_local_steps=allow_local_steps,
+        secret_managers=secret_managers,
+    )
+    settings.git_allow = list(git_allow)
     factory = None
     if temporal:
 

@@ -2,7 +2,8 @@
 
 An input set repeats the parts of its pipeline that hold `<+input>` fields, matching
 stages, steps and step groups by identifier and variables by name. Corral checks that
-every field it sets is a runtime input of the pipeline, that each value is allowed, and
+every field it sets is a runtime input of the pipeline, that each value is allowed (and fits
+its variable's type: String, Number, Secret), and
 that together they leave no required input (one without a default) unset: an input set
 is complete on its own.
 """
@@ -21,6 +22,7 @@ from .entities.common import is_runtime_input
 from .entities.pipeline import InputSet, Pipeline
 from .problems import problems_from_validation
 from .references import ReferenceChecker, pipeline_references
+from .variable_types import type_problem, variable_types
 
 if TYPE_CHECKING:
     from .project import Project
@@ -57,6 +59,13 @@ def check_input_set(project: Project, pipeline: Pipeline, input_set: InputSet) -
                 f"missing required input: pipeline '{pipeline.identifier}' gives it no default, "
                 "so this input set must set it",
             )
+    for path, (name, kind) in variable_types(pipeline.raw["pipeline"]).items():
+        value = merger.given.get(path)
+        if path not in merger.given or (isinstance(value, str) and "<+" in value):
+            continue  # an expression is checked when it has a value, at run time
+        expected = type_problem(project, kind, value)
+        if expected is not None:
+            merger.report(path, f"variable '{name}' is of type {kind}: expected {expected}, got {value!r}")
     if not merger.problems:
         merger.problems += _merged_references(project, input_set, merged)
     return merger.problems
@@ -96,6 +105,9 @@ class _Merger:
                     continue
                 merged_list[index] = self.merge(base[index], item, (*path, index))
             return merged_list
+        if is_runtime_input(base) and isinstance(overlay, dict | list):
+            self.given[format_path(path)] = overlay  # checked against the field's type below
+            return overlay
         if isinstance(overlay, dict | list) or (isinstance(overlay, str) and overlay == base):
             return base if overlay == base else self._fixed(base, overlay, path)
         if not is_runtime_input(base):

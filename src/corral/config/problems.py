@@ -246,10 +246,8 @@ def _type_message(kind: str, value: Any, fallback: str) -> str:
 
 
 def _pattern_message(pattern: str, value: Any) -> str:
-    if pattern.startswith("^[A-Za-z_][A-Za-z0-9_]"):
-        return (
-            f"expected an identifier (letters, digits and _, not starting with a digit), got {_show(value)}"
-        )
+    if pattern.startswith("^[A-Za-z_][A-Za-z0-9_"):
+        return f"expected an identifier (letters, digits, _ and $, not starting with a digit), got {_show(value)}"
     return f"expected text matching {pattern}, got {_show(value)}"
 
 

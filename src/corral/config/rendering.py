@@ -46,7 +46,7 @@ from .overrides import EffectiveService, Placed, effective_service
 from .problems import problems_from_validation, split_path
 from .project import Project
 from .runtime_inputs import LATER, InputTable
-from .secrets import SecretResolver
+from .secrets import SecretResolver, referenced_ids
 
 # roots of expressions only a running pipeline can answer: kept as written until then
 RUNTIME_ROOTS = frozenset(
@@ -479,6 +479,8 @@ class _Renderer:
             manifest = placed.item
             try:
                 files = self._fetch(placed)
+                if isinstance(self.secrets, SecretResolver):  # a run's scope: its manifests too
+                    self.secrets.allow(set().union(*(referenced_ids(f.text) for f in files)))
             except RemoteSkipped:
                 self.remote_skipped += 1
                 continue

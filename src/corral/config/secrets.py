@@ -5,12 +5,23 @@ gAAAA...`), safe to commit; the key that decrypts it lives outside the YAML, in 
 environment variable named by corral.yaml (`project.secrets.keyEnv`, default
 CORRAL_SECRETS_KEY) or else in the key file (`project.secrets.keyFile`, default
 .corral/secrets.key).
+
+On a server each project has its own data key (envelope encryption): corral.yaml names it
+(`project.secrets.dataKeyFile`), stored encrypted ("wrapped") with the server's key, and it
+alone encrypts the project's values; a leaked data key opens no other project's secrets.
+The server also lists the secret managers its operator allows (`project.secrets.managers`):
+`file` and `env` read the server's own files and environment, so they are refused unless
+named by `corral server --allow-secret-manager`.
+
+A resolver can be scoped to the secrets a run references (`allowed`): any other identifier
+fails with an error saying so, so a step cannot compute its way to another secret.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,16 +35,51 @@ if TYPE_CHECKING:
     from .project import Project
 
 VALUE_PATH = "secret.spec.value"
+MANAGER_PATH = "secret.spec.secretManagerIdentifier"
+ALLOW_OPTION = "corral server --allow-secret-manager"
+# <+secrets.getValue("id")> with a literal identifier (account./org. scopes allowed)
+GET_VALUE_RE = re.compile(r"""secrets\s*\.\s*getValue\(\s*(["'])([A-Za-z0-9_.]+)\1\s*\)""")
+
+
+def referenced_ids(text: str) -> set[str]:
+    """The secret identifiers a text names with <+secrets.getValue("...")>."""
+    return {strip_scope(match.group(2)) for match in GET_VALUE_RE.finditer(text)}
+
+
+def refused_manager(project: Project, secret: Secret) -> str | None:
+    """Why the project's settings refuse the secret's manager, or None."""
+    allowed = project.settings.project.secrets.managers
+    if allowed is None or secret.spec.manager in allowed:
+        return None
+    manager = secret.spec.secret_manager_identifier
+    return (
+        f"secret manager '{manager}' is refused on this server: it reads the server's own "
+        f"{'files' if secret.spec.manager == FILE_MANAGER else 'environment'}; use 'corral' "
+        f"(the API's encrypted secrets), or an operator allows it with {ALLOW_OPTION} {manager}"
+    )
 
 
 class SecretResolver:
     """Looks secret values up on demand (and remembers them, to mask logs)."""
 
-    def __init__(self, project: Project, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        *,
+        environ: Mapping[str, str] | None = None,
+        allowed: Iterable[str] | None = None,
+    ) -> None:
         self.project = project
         self.environ = os.environ if environ is None else environ
         self.used: dict[str, str] = {}
         self.derived: set[str] = set()  # values expressions computed from secrets (toUpperCase, ...)
+        # None: every secret of the project; else only these identifiers (a run's scope)
+        self.allowed: set[str] | None = None if allowed is None else {strip_scope(a) for a in allowed}
+
+    def allow(self, identifiers: Iterable[str]) -> None:
+        """Widen the scope (a stage's manifests, once fetched, name their secrets)."""
+        if self.allowed is not None:
+            self.allowed.update(strip_scope(i) for i in identifiers)
 
     def remember(self, value: str) -> None:
         """A value an expression computed from a secret: masked like the secret itself."""
@@ -46,6 +92,7 @@ class SecretResolver:
     def __call__(self, ref: str) -> str:
         """For expressions (`<+secrets.getValue("id")>`): LookupError when there is no such
         secret, ExpressionError saying why when its value cannot be read."""
+        self._check_scope(ref)
         if self.project.secret(ref) is None:
             raise LookupError(ref)
         try:
@@ -53,11 +100,24 @@ class SecretResolver:
         except ConfigError as error:
             raise ExpressionError("; ".join(str(p) for p in error.problems)) from None
 
+    def _check_scope(self, ref: str) -> None:
+        if self.allowed is None or strip_scope(ref) in self.allowed:
+            return
+        raise ExpressionError(
+            f"secret '{strip_scope(ref)}' is not referenced by this pipeline, its stages' services, "
+            "environments, infrastructure or manifests: a run reads only the secrets they name "
+            f'(as <+secrets.getValue("{strip_scope(ref)}")>)'
+        )
+
     def value(self, ref: str) -> str:
         """The value of secret `ref`; ConfigError naming the secret's file when it cannot be read."""
         identifier = strip_scope(ref)
         if identifier in self.used:
             return self.used[identifier]
+        try:
+            self._check_scope(identifier)
+        except ExpressionError as error:
+            raise ConfigError([Problem("", f"secrets.getValue({ref!r})", error.detail)]) from None
         secret = self.project.secret(identifier)
         if secret is None:
             known = ", ".join(sorted(self.project.secrets)) or "none"
@@ -72,6 +132,11 @@ class SecretResolver:
 
     def _read(self, secret: Secret) -> str:
         spec = secret.spec
+        refused = refused_manager(self.project, secret)
+        if refused is not None:
+            raise ConfigError(
+                [Problem(secret.where(("secret", "spec", "secretManagerIdentifier")), MANAGER_PATH, refused)]
+            )
         if spec.manager == ENV_MANAGER:
             if spec.value not in self.environ:
                 raise self._problem(secret, f"environment variable {spec.value} is not set")
@@ -92,7 +157,19 @@ class SecretResolver:
 
 
 def project_key(project: Project, *, environ: Mapping[str, str] | None = None) -> bytes | None:
-    """The Fernet key from the configured environment variable, else the key file; None if neither."""
+    """The Fernet key that encrypts the project's values: its data key when corral.yaml names
+    one (unwrapped with the key below), else the key from the configured environment
+    variable, else the key file; None if there is none."""
+    key = wrapping_key(project, environ)
+    data_key_file = project.settings.data_key_file(project.root)
+    if data_key_file is None or key is None:
+        return key
+    if not data_key_file.is_file():
+        return None
+    return unwrap_data_key(key, data_key_file.read_bytes(), source=str(data_key_file))
+
+
+def wrapping_key(project: Project, environ: Mapping[str, str] | None) -> bytes | None:
     environ = os.environ if environ is None else environ
     settings = project.settings.project.secrets
     if environ.get(settings.key_env):
@@ -101,6 +178,35 @@ def project_key(project: Project, *, environ: Mapping[str, str] | None = None) -
     if key_file.is_file():
         return key_file.read_bytes().strip()
     return None
+
+
+def unwrap_data_key(key: bytes, wrapped: bytes, *, source: str) -> bytes:
+    from cryptography.fernet import Fernet, InvalidToken
+
+    try:
+        return Fernet(key).decrypt(wrapped.strip())
+    except (InvalidToken, ValueError):
+        raise ConfigError(
+            [Problem(source, "", "the project's data key does not open with the server's key")]
+        ) from None
+
+
+def ensure_data_key(key: bytes, path: Path) -> bytes:
+    """The data key kept (wrapped with key) at path, made (mode 600) when there is none."""
+    from cryptography.fernet import Fernet
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data_key = Fernet.generate_key()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # made by another thread just now
+        else:
+            with os.fdopen(fd, "wb") as out:
+                out.write(Fernet(key).encrypt(data_key) + b"\n")
+            return data_key
+    return unwrap_data_key(key, path.read_bytes(), source=str(path))
 
 
 def create_key(project: Project) -> Path:
@@ -122,7 +228,9 @@ def encrypt(project: Project, plaintext: str, *, environ: Mapping[str, str] | No
 
     key = project_key(project, environ=environ)
     if key is None:
-        key = create_key(project).read_bytes().strip()
+        wrapping = wrapping_key(project, environ) or create_key(project).read_bytes().strip()
+        data_key_file = project.settings.data_key_file(project.root)
+        key = wrapping if data_key_file is None else ensure_data_key(wrapping, data_key_file)
     return Fernet(key).encrypt(plaintext.encode()).decode()
 
 

@@ -34,8 +34,15 @@ class StoreSettings(Model):
 
 
 class SecretsSettings(Model):
+    """keyEnv / keyFile give the project's key. A server also writes dataKeyFile: then that
+    key only unwraps the project's own data key, kept in dataKeyFile, which encrypts the
+    values (so a project's key opens no other project's secrets); and managers: the secret
+    managers its operator allows (unset: all)."""
+
     key_env: str = DEFAULT_KEY_ENV
     key_file: str = f"{STATE_DIR}/secrets.key"
+    data_key_file: str | None = None
+    managers: list[Literal["corral", "env", "file"]] | None = None
 
 
 NOTIFICATION_EVENTS = ("PipelineStart", "PipelineSuccess", "PipelineFailed", "ApprovalWaiting")
@@ -77,6 +84,12 @@ class ProjectSettings(Model):
 
     def key_file(self, root: Path) -> Path:
         path = Path(self.project.secrets.key_file).expanduser()
+        return path if path.is_absolute() else root / path
+
+    def data_key_file(self, root: Path) -> Path | None:
+        if self.project.secrets.data_key_file is None:
+            return None
+        path = Path(self.project.secrets.data_key_file).expanduser()
         return path if path.is_absolute() else root / path
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from corral.errors import Problem, format_path
+from corral.yaml_limits import yaml_limit_exceeded
 
 try:  # the C parser is several times faster on big projects
     from yaml import CSafeLoader as _BaseLoader
@@ -76,8 +77,14 @@ def syntax_problem(file: str, error: yaml.YAMLError) -> Problem:
 
 
 def read_yaml(file: str, text: str) -> YamlFile:
-    """Every document of text, or the syntax problem that stops the parser."""
+    """Every document of text, or the syntax problem that stops the parser (or the limit of
+    corral.yaml_limits it goes over: such a text is never composed)."""
     result = YamlFile(file)
+    exceeded = yaml_limit_exceeded(text)
+    if exceeded is not None:
+        where = f"{file}:{exceeded.line}" if exceeded.line else file
+        result.problems.append(Problem(where, "", f"YAML refused: {exceeded.message}"))
+        return result
     loader = _BaseLoader(text)
     try:
         index = 0
@@ -127,5 +134,8 @@ def _duplicate_keys(file: str, root: yaml.Node) -> list[Problem]:
 
 
 def load_text(text: str) -> Any:
-    """Plain data from a YAML (or JSON) text; raises yaml.YAMLError."""
+    """Plain data from a YAML (or JSON) text; raises yaml.YAMLError (also over a limit)."""
+    exceeded = yaml_limit_exceeded(text)
+    if exceeded is not None:
+        raise yaml.YAMLError(f"YAML refused: {exceeded.message}")
     return yaml.load(text, Loader=_BaseLoader)

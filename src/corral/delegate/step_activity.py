@@ -29,7 +29,9 @@ from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
+from corral.engine.literal_inputs import reveal
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
+from corral.engine.secret_scope import step_secret_scope
 from corral.engine.steps import (
     ABORTED,
     EXPIRED,
@@ -81,7 +83,11 @@ class StepActivities:
         }
         lines: list[dict[str, Any]] = []
         project = self._project(request.get("projectRoot"))
-        secrets = SecretResolver(project) if project is not None else None
+        secrets = (
+            SecretResolver(project, allowed=step_secret_scope(project, command.spec, command.target))
+            if project is not None
+            else None
+        )
         masker = _masker(secrets)
         log = StepLog(sink=lambda line: lines.append(_line(command.step_key, line)), mask=masker)
         log.section("Delegate")
@@ -203,16 +209,17 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
 
 
 def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
-    # run-time input values are data: never rendered, whatever they look like
+    """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs);
+    the values a ShellScript body refers to (shell_quoting.py) are never rendered."""
     held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
     body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
-    if not has_expression(body):
-        return spec
-    if secrets is None:
-        raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
-    ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
-    rendered: dict[str, Any] = render(body, ctx, mode=Mode.FAIL, path="spec")
-    return {**rendered, **held}
+    if has_expression(body):
+        if secrets is None:
+            raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
+        ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
+        body = render(body, ctx, mode=Mode.FAIL, path="spec")
+    rendered: dict[str, Any] = reveal({**body, **held})
+    return rendered
 
 
 def _masker(secrets: SecretResolver | None) -> Callable[[str], str]:

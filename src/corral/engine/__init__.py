@@ -16,6 +16,7 @@ Modules, from the outside in:
     targets.py        a stage's service, environment and infrastructure; the service lock key
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
+    step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
     ecs_steps.py      the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
 """
 

@@ -28,6 +28,7 @@ from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 from .embedded import EmbeddedExecutor, ExecutorOptions
 from .inputs import PipelineInputs, pipeline_inputs
 from .plan import Element, GroupNode, ParallelNode, PipelinePlan, build_plan
+from .secret_scope import run_secret_scope
 from .steps import registered_types
 
 
@@ -81,10 +82,11 @@ def create_execution(
     input_sets: Sequence[str] = (),
     sets: Mapping[str, Any] | None = None,
     triggered_by: str | None = None,
-    project_inputs: bool = False,
+    project_inputs: Mapping[str, Any] | None = None,
 ) -> ExecutionRecord:
     """Check everything and record a new execution (status Queued) without running it.
-    `project_inputs`: `inputs` were written in the project (a trigger's), not given at run time."""
+    inputs are given at run time (data, never expressions); project_inputs come from project
+    files such as a trigger, and their expressions are evaluated."""
     project = _project(project)
     filled = pipeline_inputs(
         project,
@@ -96,6 +98,7 @@ def create_execution(
     )
     plan = build_plan(filled.raw, file=filled.pipeline.file)
     _check_step_types(plan, filled)
+    _check_secret_managers(project, filled)
     _check_services(project, plan, filled, sets or {})
     return store.create_execution(
         project=project.name,
@@ -111,6 +114,21 @@ def create_execution(
         },
         inputs={"pipeline": filled.values, "service": filled.service_inputs, "sets": dict(sets or {})},
     )
+
+
+def _check_secret_managers(project: Project, filled: PipelineInputs) -> None:
+    """Secrets the run would read from a manager this server refuses (file, env): before it starts."""
+    from corral.config.secrets import MANAGER_PATH, refused_manager
+
+    problems = []
+    for identifier in sorted(run_secret_scope(project, filled.raw, file=filled.pipeline.file)):
+        secret = project.secret(identifier)
+        refused = refused_manager(project, secret) if secret is not None else None
+        if secret is not None and refused is not None:
+            where = secret.where(("secret", "spec", "secretManagerIdentifier"))
+            problems.append(Problem(where, MANAGER_PATH, refused))
+    if problems:
+        raise ConfigError(problems)
 
 
 def run_pipeline(

@@ -38,8 +38,11 @@ from corral.store import Store, Write
 
 from . import messages as m
 from .interpreter import Interpreter, RunInfo
+from .literal_inputs import reveal
 from .plan import build_plan
 from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
+from .secret_scope import run_secret_scope
+from .step_process import StepProcesses
 from .steps import ABORTED, EXPIRED, FAILED, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 
@@ -61,6 +64,8 @@ class ExecutorOptions:
     force: bool = False  # resume even though another live process seems to run the execution
     on_update: UpdateSink | None = None
     on_log: LogSink | None = None
+    # where steps that run project code (ShellScript) run; the server isolates or refuses them
+    step_processes: StepProcesses = dataclasses.field(default_factory=StepProcesses)
 
 
 _TERMINAL = {m.SUCCESS, m.FAILED, m.ABORTED, m.EXPIRED}
@@ -153,6 +158,9 @@ class EmbeddedExecutor:
         snapshot = record.snapshot
         pipeline = mark_runtime_inputs(snapshot["pipeline"], snapshot.get("runtimeInputs") or ())
         plan = build_plan(pipeline, file=snapshot.get("file", ""))
+        # steps read only the secrets the pipeline and its targets name
+        scope = run_secret_scope(self.project, snapshot["pipeline"], file=snapshot.get("file", ""))
+        self.secrets = SecretResolver(self.project, allowed=scope)
         interpreter = Interpreter(
             plan,
             RunInfo(execution_id, record.sequence_id, int(snapshot["startTs"]), snapshot.get("triggeredBy")),
@@ -422,6 +430,7 @@ class EmbeddedExecutor:
             secrets=self.secrets,
             mask=masker,
             inputs=self._inputs,
+            processes=self.options.step_processes,
         )
         outcome = self._call(impl, run)
         return m.StepFinished(
@@ -472,14 +481,15 @@ class EmbeddedExecutor:
         return outcome
 
     def _with_secrets(self, spec: dict[str, Any]) -> dict[str, Any]:
-        # run-time input values are data: never rendered, whatever they look like
+        """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs);
+        the values a ShellScript body refers to (shell_quoting.py) are never rendered."""
         held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
         body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
-        if not has_expression(body):
-            return spec
-        ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
-        rendered: dict[str, Any] = render(body, ctx, mode=Mode.FAIL, path="spec")
-        return {**rendered, **held}
+        if has_expression(body):
+            ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
+            body = render(body, ctx, mode=Mode.FAIL, path="spec")
+        rendered: dict[str, Any] = reveal({**body, **held})
+        return rendered
 
     def _masker(self) -> Callable[[str], str]:
         resolver = self.secrets

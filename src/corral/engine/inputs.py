@@ -26,9 +26,13 @@ from corral.config.entities.pipeline import Pipeline
 from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
+from corral.config.variable_types import type_problem, variable_types
+from corral.config.yaml_source import load_text
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
-from corral.expressions.taint import is_runtime, runtime_text
+from corral.expressions.taint import runtime_text
+
+from .literal_inputs import has_expression_text, protect
 
 _WRAPPERS = ("stage", "step", "stepGroup")
 
@@ -51,10 +55,10 @@ def pipeline_inputs(
     inputs: Mapping[str, Any] | None = None,
     inputs_file: Path | str | None = None,
     input_sets: Sequence[str] = (),
-    project_inputs: bool = False,
+    project_inputs: Mapping[str, Any] | None = None,
 ) -> PipelineInputs:
-    """`project_inputs`: `inputs` come from the project's own files (a trigger), written by its
-    editors like input sets, rather than given by whoever starts the run."""
+    """project_inputs: values written in project files (a trigger's `inputs`), whose
+    expressions are evaluated; `inputs` are given at run time and are data."""
     pipeline = project.pipelines.get(pipeline_id)
     if pipeline is None:
         known = ", ".join(sorted(project.pipelines)) or "none"
@@ -79,10 +83,10 @@ def pipeline_inputs(
         given.update(
             _overlay(raw, input_set.raw["inputSet"]["pipeline"], ("pipeline",), input_set.where(), problems)
         )
-    # what the person starting the run gives is data (expressions/taint.py marks it)
     if inputs_file is not None:
-        given.update({k: runtime_text(v) for k, v in _from_file(raw, Path(inputs_file), problems).items()})
-    given.update({k: v if project_inputs else runtime_text(v) for k, v in (inputs or {}).items()})
+        given.update(_from_file(raw, Path(inputs_file), problems))
+    given.update(project_inputs or {})
+    given.update(inputs or {})
 
     table = InputTable()
     table.add(
@@ -90,9 +94,19 @@ def pipeline_inputs(
     )
     names = _variable_inputs(raw)
     given = {names.get(key, key): value for key, value in given.items()}
+    runtime = {names.get(key, key) for key in inputs or {}}
     mine = {key: value for key, value in given.items() if table.match(key) is not None}
     table.assign(mine, satisfiable=False)
     problems += table.problems
+    if problems:
+        raise ConfigError(problems)
+    literal = {path for key in mine if key in runtime and (path := table.match(key)) is not None}
+    problems += _typed_values(project, raw, table, literal)
+    problems += [
+        Problem("--input", key, _EXPRESSION_FOR_SERVICE)
+        for key, value in given.items()
+        if key not in mine and key in runtime and has_expression_text(value)
+    ]
     if problems:
         raise ConfigError(problems)
     try:
@@ -112,9 +126,39 @@ def pipeline_inputs(
             )
         ) from None
     checked.located(pipeline.file, pipeline.line, filled, pipeline.line_of)
+    for path in literal:  # run-time values stay text: no later rendering evaluates them
+        # ... and marked (expressions/taint.py): never shell code in a ShellScript body
+        _set(filled, split_path(path), runtime_text(protect(table.values[path])))
     others = {key: value for key, value in given.items() if key not in mine}
-    runtime = sorted(path for path, value in table.values.items() if is_runtime(value))
-    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, runtime)
+    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal))
+
+
+_EXPRESSION_FOR_SERVICE = (
+    "a value given at run time for a service, environment, infrastructure or manifest input is data: "
+    "it cannot hold <+...> or ${...}; put expressions in an input set or the entity itself"
+)
+
+
+def _set(document: Any, parts: Sequence[str | int], value: Any) -> None:
+    for part in parts[:-1]:
+        document = document[part]
+    document[parts[-1]] = value
+
+
+def _typed_values(
+    project: Project, raw: Mapping[str, Any], table: InputTable, literal: set[str]
+) -> list[Problem]:
+    """A problem for every variable whose value does not fit its declared type. Values from
+    input sets that are expressions are checked when they are evaluated, not here."""
+    problems = []
+    for path, (name, kind) in variable_types(raw).items():
+        if path not in table.values or (path not in literal and has_expression_text(table.values[path])):
+            continue
+        expected = type_problem(project, kind, table.values[path])
+        if expected is not None:
+            message = f"variable '{name}' is of type {kind}: expected {expected}, got {table.values[path]!r}"
+            problems.append(Problem(table.where.get(path, "--input"), path, message))
+    return problems
 
 
 def _variable_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
@@ -140,7 +184,7 @@ def _variable_inputs(raw: Mapping[str, Any]) -> dict[str, str]:
 
 def _from_file(raw: Mapping[str, Any], path: Path, problems: list[Problem]) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_text(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         problems.append(Problem(str(path), "", f"cannot read the inputs file: {error}"))
         return {}

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from corral.ecs.log import StepLog
 
+from .step_process import StepProcesses
+
 if TYPE_CHECKING:
     from corral.config.project import Project
     from corral.config.secrets import SecretResolver
@@ -127,6 +129,8 @@ class StepRun:
     # stage's service (the ECS steps) renders it as the stage was prepared
     service_inputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
     sets: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # how a step that runs code the project supplies runs it (this process's user, isolated, refused)
+    processes: StepProcesses = field(default_factory=StepProcesses)
 
     @classmethod
     def for_command(
@@ -144,6 +148,7 @@ class StepRun:
         secrets: SecretResolver | None,
         mask: Callable[[str], str],
         inputs: Mapping[str, Any],
+        processes: StepProcesses | None = None,
     ) -> StepRun:
         """The run of an interpreter's RunStep command, in the embedded executor or on a delegate."""
         return cls(
@@ -169,6 +174,7 @@ class StepRun:
             mask=mask,
             service_inputs=inputs.get("service") or {},
             sets=inputs.get("sets") or {},
+            processes=processes or StepProcesses(),
         )
 
     def remaining(self) -> float:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from corral.errors import ExpressionError
+from corral.expressions.limits import BoundedPattern, check_size
 from corral.expressions.values import Unresolved, equal, to_text, type_name
 
 Function = Callable[..., Any]
@@ -46,10 +47,10 @@ def _integer(value: Any, method: str) -> int:
     return int(value)
 
 
-def compile_regex(pattern: Any, method: str) -> re.Pattern[str]:
+def compile_regex(pattern: Any, method: str) -> BoundedPattern:
     try:
-        return re.compile(_text(pattern, method, "pattern"))
-    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        return BoundedPattern(_text(pattern, method, "pattern"), method)
+    except (OverflowError, RecursionError, ValueError) as exc:
         raise ExpressionError(f"{method}: invalid regular expression: {exc}") from exc
 
 
@@ -87,7 +88,14 @@ def _split(value: str, pattern: Any, limit: Any = 0) -> list[str]:
 
 
 def _replace(value: str, target: Any, replacement: Any) -> str:
-    return value.replace(_text(target, "replace()"), _text(replacement, "replace()"))
+    old, new = _text(target, "replace()"), _text(replacement, "replace()")
+    check_size(len(value) + value.count(old) * (len(new) - len(old)), "result of replace()")
+    return value.replace(old, new)
+
+
+def _joined(value: str, other: str) -> str:
+    check_size(len(value) + len(other), "result of concat()")
+    return value + other
 
 
 def _index_of(value: str, part: Any) -> int:
@@ -114,7 +122,7 @@ STRING_METHODS: dict[str, Function] = {
     "startsWith": lambda value, part: value.startswith(_text(part, "startsWith()")),
     "endsWith": lambda value, part: value.endswith(_text(part, "endsWith()")),
     "replace": _replace,
-    "concat": lambda value, other: value + _text(other, "concat()"),
+    "concat": lambda value, other: _joined(value, _text(other, "concat()")),
     "indexOf": _index_of,
     "lastIndexOf": _last_index_of,
     "equals": lambda value, other: isinstance(other, str) and value == other,
@@ -233,13 +241,13 @@ def _regex_replace(pattern: Any, text: Any, replacement: Any) -> str:
     return regex.sub(lambda match: "".join(_expand(piece, match) for piece in pieces), source)
 
 
-def _expand(piece: str | int, match: re.Match[str]) -> str:
+def _expand(piece: str | int, match: Any) -> str:
     if isinstance(piece, str):
         return piece
     return match.group(piece) or ""
 
 
-def _java_replacement(replacement: str, regex: re.Pattern[str]) -> list[str | int]:
+def _java_replacement(replacement: str, regex: BoundedPattern) -> list[str | int]:
     """Java's replacement syntax: $1 and ${name} are groups, a backslash quotes the next char."""
     pieces: list[str | int] = []
     i = 0
@@ -257,7 +265,7 @@ def _java_replacement(replacement: str, regex: re.Pattern[str]) -> list[str | in
     return pieces
 
 
-def _group_reference(replacement: str, i: int, regex: re.Pattern[str]) -> tuple[int, int]:
+def _group_reference(replacement: str, i: int, regex: BoundedPattern) -> tuple[int, int]:
     if replacement.startswith("{", i):
         end = replacement.find("}", i)
         name = replacement[i + 1 : end] if end > 0 else ""

@@ -20,6 +20,7 @@ from lark import Token
 
 from corral.errors import ExpressionError
 from corral.expressions.firstgen import PLACEHOLDER, looks_like_firstgen
+from corral.expressions.limits import MAX_EXPRESSION_TOKENS, check_tokens
 
 MAX_DEPTH = 64  # nesting of <+, ( and [ ; deeper input is refused, not recursed into
 MAX_NUMBER_LENGTH = 64
@@ -83,6 +84,8 @@ class _Lexer:
         return ExpressionError(message, expression=self.text, position=self.base + position)
 
     def emit(self, kind: str, value: str, start: int, end: int) -> None:
+        if len(self.tokens) >= MAX_EXPRESSION_TOKENS:  # stop lexing a huge text early
+            check_tokens(len(self.tokens) + 1)
         self.tokens.append(Token(kind, value, start_pos=self.base + start, end_pos=self.base + end))
 
     # -- text level -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from corral.expressions.context import ExpressionContext, Mode
 from corral.expressions.evaluator import Evaluator
 from corral.expressions.firstgen import MISSING, lookup
 from corral.expressions.inputs import WHOLE_VALUE, check_input_value, input_spec
+from corral.expressions.limits import check_size
 from corral.expressions.masking import MIN_SECRET_LENGTH
 from corral.expressions.nodes import Block, FirstGenRef, InputRef, Part, Text
 from corral.expressions.parser import parse_at, parse_expression
@@ -134,6 +135,10 @@ class _Renderer:
             else:
                 result = self.part_value(part, text, where)
                 pieces.append(result.source if isinstance(result, _Kept) else self.text(result, text, where))
+        try:
+            check_size(sum(len(piece) for piece in pieces), "rendered text")
+        except ExpressionError as exc:
+            raise ExpressionError(located(where, exc.detail), expression=text) from None
         return "".join(pieces)
 
     def pieces(self, text: str, where: str) -> list[Piece]:

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from corral.errors import ExpressionError
+from corral.expressions.limits import check_size
 
 # Integers larger than this are refused: they come only from runaway arithmetic and would
 # otherwise make text conversion slow or fail.
@@ -159,8 +160,11 @@ class Unresolved(Exception):  # a signal, not an error: the rendering mode decid
 def arithmetic(op: str, left: Any, right: Any) -> Any:
     """+ - * / % as JEXL does them: + joins when either side is a string; integer division."""
     if op == "+" and (isinstance(left, str) or isinstance(right, str)):
-        return to_text(left) + to_text(right)
+        joined = (to_text(left), to_text(right))
+        check_size(len(joined[0]) + len(joined[1]), "text made by '+'")
+        return joined[0] + joined[1]
     if op == "+" and isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        check_size(len(left) + len(right), "list made by '+'")
         return [*left, *right]
     if not (is_number(left) and is_number(right)):
         raise ExpressionError(f"cannot apply '{op}' to {type_name(left)} and {type_name(right)}")

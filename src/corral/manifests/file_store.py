@@ -20,6 +20,7 @@ from corral.errors import ConfigError, Problem
 from corral.manifests.manifest_file import ManifestFile, decode, is_manifest_name, relative_parts
 
 SCOPES = ("account", "org", "project")
+MAX_PATH_CHARS = 1024
 _SCOPED = re.compile(r"^(account|org|project):(.*)$", re.DOTALL)
 
 
@@ -44,14 +45,21 @@ class FileStore:
     def _fetch_one(self, path: str) -> list[ManifestFile]:
         parts = self._locate(path)
         target = self.root.joinpath(*parts)
-        self._inside(target, path)
-        if target.is_dir():
+        try:
+            self._inside(target, path)
+            is_dir, is_file = target.is_dir(), target.is_file()
+        except OSError as error:  # a name too long for the file system, a loop of links
+            raise _refuse(path, f"cannot be read from the file store: {error.strerror}") from None
+        if is_dir:
             return self._folder(target, path)
-        if not target.is_file():
+        if not is_file:
             raise _refuse(path, f"no such file or folder in the file store ({self._shown(target)})")
         return [decode(self._shown(target), target.read_bytes())]
 
     def _locate(self, path: str) -> tuple[str, ...]:
+        if "\x00" in path or len(path) > MAX_PATH_CHARS:
+            shown = path.replace("\x00", "\\x00")[:80]
+            raise _refuse(shown, f"not a usable path (a NUL character, or over {MAX_PATH_CHARS} characters)")
         scoped = _SCOPED.match(path)
         rest = scoped[2] if scoped else path
         if not scoped and (rest.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", rest)):

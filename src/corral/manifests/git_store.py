@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dulwich.client import get_transport_and_path
-from dulwich.errors import GitProtocolError, HangupException, NotGitRepository, NotTreeError
+from dulwich.config import ConfigDict
+from dulwich.errors import NotGitRepository, NotTreeError
 from dulwich.object_store import iter_tree_contents, tree_lookup_path
 from dulwich.objects import Blob, Commit, Tag
 from dulwich.repo import Repo
@@ -33,6 +34,9 @@ from corral.errors import ConfigError, CorralError, Problem
 from corral.manifests.manifest_file import ManifestFile, decode, is_manifest_name, relative_parts
 
 _SHA = re.compile(r"^[0-9a-fA-F]{4,40}$")
+HTTP_TIMEOUT = 60.0  # seconds without an answer from an https remote before a fetch fails
+# ssh never prompts (no terminal to answer it) and gives up on a silent remote
+SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,9 @@ class GitStore:
         given = [(kind, ref) for kind, ref in (("branch", branch), ("commit", commit), ("tag", tag)) if ref]
         if len(given) != 1:
             message = "give exactly one of branch, commit or tag to fetch manifests from"
-            raise ConfigError([Problem(file=f"git:{_without_credentials(repo)}", path="", message=message)])
+            raise ConfigError([Problem(file=f"git:{without_credentials(repo)}", path="", message=message)])
         self.repo = repo
-        self.shown = _without_credentials(repo)
+        self.shown = without_credentials(repo)
         self.ref_kind, self.ref = given[0]
         self.auth = auth
         self.cache_dir = cache_dir
@@ -107,10 +111,14 @@ class GitStore:
 
     def _update(self, repo: Repo) -> None:
         username, password = (self.auth.username, self.auth.password) if self.auth else (None, None)
+        config = ConfigDict()
+        config.set((b"http",), b"timeout", str(HTTP_TIMEOUT).encode())  # a stalled remote ends
         try:
-            client, remote_path = get_transport_and_path(self.repo, username=username, password=password)
+            client, remote_path = get_transport_and_path(
+                self.repo, config=config, username=username, password=password, ssh_command=SSH_COMMAND
+            )
             result = client.fetch(remote_path, repo, progress=io.BytesIO().write)
-        except (GitProtocolError, HangupException, NotGitRepository, OSError) as exc:
+        except Exception as exc:  # dulwich, urllib3 and socket errors: one answer, never a crash
             reason = str(exc).replace(self.repo, self.shown)
             if password:
                 reason = reason.replace(password, "***")
@@ -206,7 +214,7 @@ def default_cache_dir() -> Path:
     return Path(base, "corral", "git")
 
 
-def _without_credentials(repo: str) -> str:
+def without_credentials(repo: str) -> str:
     """The URL as messages show it: a user or token written into it is left out."""
     return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", repo, flags=re.IGNORECASE)
 

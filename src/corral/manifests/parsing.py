@@ -19,12 +19,17 @@ from yaml.nodes import MappingNode
 
 from corral.errors import ConfigError, Problem
 from corral.manifests.manifest_file import ManifestFile
+from corral.yaml_limits import yaml_limit_exceeded
 
 
 def parse_manifest(f: ManifestFile) -> Any:
     """The document in one manifest file; ConfigError on bad syntax."""
     if not f.text.strip():
         raise _error(f, "", "the file is empty; expected a JSON or YAML manifest")
+    exceeded = yaml_limit_exceeded(f.text)
+    if exceeded is not None:
+        where = f"line {exceeded.line}" if exceeded.line else ""
+        raise _error(f, where, f"manifest refused: {exceeded.message}")
     if f.source.lower().endswith(".json"):
         return _parse_json(f)
     if f.text.lstrip()[:1] in ("{", "["):
@@ -40,6 +45,8 @@ def _parse_json(f: ManifestFile) -> Any:
         return json.loads(f.text, object_pairs_hook=_no_duplicates(f))
     except json.JSONDecodeError as exc:
         raise _error(f, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except RecursionError:  # JSON that is not YAML escapes the nesting check
+        raise _error(f, "", "invalid JSON: nested too deeply") from None
 
 
 def _no_duplicates(f: ManifestFile) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:

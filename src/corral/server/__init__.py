@@ -11,6 +11,8 @@ Modules:
     audit.py          the audit log; delegates.py the registered delegates
     projects.py       projects as folders of YAML, validated before every change; Git sync
     runner.py         Runner protocol; EmbeddedRunner (background threads in this process)
+    step_isolation.py how the embedded runner runs scripts (isolated as root, else refused unless
+                      --allow-local-steps); the data folder kept from other OS users
     routes_*.py       the API, one module per area; schemas.py its bodies
     ui/               the web UI (static files at /ui, its routes when present)
 """

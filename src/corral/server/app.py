@@ -23,9 +23,11 @@ from .accounts import Accounts
 from .audit import AuditLog
 from .database import migrate
 from .delegates import Delegates
+from .limits import BodyLimit
 from .projects import Conflict, NotFound, ProjectFiles
 from .runner import EmbeddedRunner, Runner, left_behind
 from .settings import ServerSettings
+from .step_isolation import protect_data, with_step_processes
 from .triggers import TriggerWatcher
 
 UI_STATIC = Path(__file__).parent / "ui" / "static"
@@ -64,6 +66,7 @@ def open_server(
     store = Store.open(settings.database_url)
     migrate(store.engine)
     _ensure_key(settings)
+    protect_data(settings)
     server = Server(
         settings=settings,
         store=store,
@@ -71,15 +74,21 @@ def open_server(
         audit=AuditLog(store.engine),
         delegates=Delegates(store.engine),
         projects=ProjectFiles(
-            settings.projects, key_file=settings.secrets_key_file, key_env=settings.key_env
+            settings.projects,
+            key_file=settings.secrets_key_file,
+            key_env=settings.key_env,
+            data_keys=settings.data_keys_dir,
+            managers=settings.allow_secret_managers,
         ),
         runner=runner
         or (
             runner_factory(store)
             if runner_factory
-            else EmbeddedRunner(store, options=settings.executor_options)
+            else EmbeddedRunner(store, options=with_step_processes(settings))
         ),
     )
+    if settings.update_projects:
+        server.projects.prepare()
     server.triggers = TriggerWatcher(server)
     if settings.admin_token:
         bootstrap_admin(server, settings.admin_name, settings.admin_token)
@@ -151,6 +160,7 @@ def create_app(settings: ServerSettings | None = None, *, server: Server | None 
         lifespan=lifespan,
     )
     app.state.server = server
+    app.add_middleware(BodyLimit, max_bytes=server.settings.max_request_bytes)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

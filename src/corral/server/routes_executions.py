@@ -27,6 +27,7 @@ from .schemas import (
     StageOut,
     StepOut,
 )
+from .step_isolation import refuse_script_steps
 
 router = APIRouter(tags=["executions"])
 ExecutionId = Annotated[str, Path(max_length=64)]
@@ -103,6 +104,7 @@ def run_pipeline(
     require_production(
         server, who, project, production_environments(loaded, filled.raw, filled.pipeline.file)
     )
+    refuse_script_steps(server, filled.raw, filled.pipeline.file)  # not root: see step_isolation.py
     record = create_execution(
         loaded,
         pipeline,

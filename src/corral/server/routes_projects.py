@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import insert, select, update
 
+from corral.manifests.git_store import without_credentials
+
 from .auth import CallerDep, can_view, require_admin, require_role
-from .projects import EntityInfo
+from .git_sources import SourceRefused, check_source
+from .projects import EntityInfo, Refused
 from .schemas import EntityDocumentOut, EntityOut, GitSyncIn, ProjectIn, ProjectOut, SecretIn, YamlIn
 from .tables import projects as projects_table
 
@@ -62,6 +67,28 @@ def _role_name(request: Request, who: CallerDep, name: str) -> str | None:
     return role.role if role else None
 
 
+@contextmanager
+def _refusals_audited(request: Request, who: CallerDep, attempted: str, target: str) -> Iterator[None]:
+    """A write refused for a name that would become a path (or a Git source) is recorded
+    with who tried what, then answered (422 with the problems, or the source's 400/403)."""
+    audit = request.app.state.server.audit
+    target = target.encode("unicode_escape").decode("ascii")[:300]  # a NUL fits no database text
+    project = target.split("/", 1)[0]
+    try:
+        yield
+    except Refused as error:
+        problems = [f"{p.file}: {p.path}: {p.message}" for p in error.problems]
+        audit.record(
+            who.name, "write.refused", target, project=project, attempted=attempted, problems=problems
+        )
+        raise
+    except SourceRefused as error:
+        audit.record(
+            who.name, "write.refused", target, project=project, attempted=attempted, reason=str(error)
+        )
+        raise HTTPException(error.status, str(error)) from None
+
+
 def _viewable(request: Request, who: CallerDep, name: str) -> None:
     """404 for a project the caller may not see (its existence is not told)."""
     server = request.app.state.server
@@ -84,7 +111,8 @@ def create_project(request: Request, who: CallerDep, body: ProjectIn) -> Project
     """A new project from YAML documents; 422 lists every problem (file, path, message)."""
     require_admin(who)
     server = request.app.state.server
-    server.projects.create(body.name, body.yaml)
+    with _refusals_audited(request, who, "project.create", body.name):
+        server.projects.create(body.name, body.yaml, local_git=who.user.admin)
     _remember(request, body.name)
     server.audit.record(who.name, "project.create", body.name, project=body.name)
     return _project_out(request, body.name, "admin")
@@ -114,9 +142,13 @@ def sync_project(request: Request, who: CallerDep, project: ProjectName, body: G
         require_role(server, who, project, "admin")
     else:
         require_admin(who)
-    server.projects.sync(project, body.url, body.ref, cache_dir=server.settings.data_dir / "git-cache")
+    with _refusals_audited(request, who, "project.sync", project):
+        check_source(body.url, admin=who.user.admin, allowed=server.settings.git_allow)
+        cache = server.settings.data_dir / "git-cache"
+        server.projects.sync(project, body.url, body.ref, cache_dir=cache, local_git=who.user.admin)
+    shown = without_credentials(body.url)
     _remember(request, project, body.url, body.ref)
-    server.audit.record(who.name, "project.sync", project, project=project, url=body.url, ref=body.ref)
+    server.audit.record(who.name, "project.sync", project, project=project, url=shown, ref=body.ref)
     return _project_out(request, project, _role_name(request, who, project))
 
 
@@ -137,7 +169,8 @@ def put_entities(request: Request, who: CallerDep, project: ProjectName, body: Y
     _viewable(request, who, project)
     server = request.app.state.server
     require_role(server, who, project, "admin")
-    infos = server.projects.put(project, body.yaml)
+    with _refusals_audited(request, who, "entity.put", project):
+        infos = server.projects.put(project, body.yaml, local_git=who.user.admin)
     for info in infos:
         server.audit.record(
             who.name, "entity.put", f"{info.kind}/{info.identifier}", project=project, scope=info.scope
@@ -174,10 +207,11 @@ def edit_entity(
     _viewable(request, who, project)
     server = request.app.state.server
     require_role(server, who, project, "admin")
-    documents = parse_documents(body.yaml)
-    if len(documents) != 1 or documents[0].kind != kind or documents[0].identifier != identifier:
-        raise HTTPException(422, f"expected one {kind} document with identifier {identifier}")
-    info = server.projects.put(project, body.yaml)[0]
+    with _refusals_audited(request, who, "entity.put", f"{project}/{kind}/{identifier}"):
+        documents = parse_documents(body.yaml)
+        if len(documents) != 1 or documents[0].kind != kind or documents[0].identifier != identifier:
+            raise HTTPException(422, f"expected one {kind} document with identifier {identifier}")
+        info = server.projects.put(project, body.yaml, local_git=who.user.admin)[0]
     server.audit.record(who.name, "entity.put", f"{kind}/{identifier}", project=project, scope=info.scope)
     return _entity(info)
 
@@ -213,6 +247,7 @@ def put_secret(
     _viewable(request, who, project)
     server = request.app.state.server
     require_role(server, who, project, "admin")
-    info = server.projects.put_secret(project, identifier, body.value, display=body.name)
+    with _refusals_audited(request, who, "secret.put", f"{project}/secret/{identifier}"):
+        info = server.projects.put_secret(project, identifier, body.value, display=body.name)
     server.audit.record(who.name, "secret.put", f"secret/{identifier}", project=project)
     return _entity(info)

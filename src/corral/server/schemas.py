@@ -89,9 +89,9 @@ class GitSyncIn(BaseModel):
         min_length=1,
         max_length=2000,
         pattern=r"^(https?://|ssh://|git://|file://|git@|/)",
-        description="repository URL (https, ssh, git, file) or an absolute local path",
+        description="repository URL (https, ssh; file:// or an absolute local path: global admins only)",
     )
-    ref: str = Field("main", min_length=1, description="a branch, tag or commit")
+    ref: str = Field("main", min_length=1, max_length=255, description="a branch, tag or commit")
 
 
 class ProjectOut(BaseModel):

@@ -194,9 +194,8 @@ class TriggerWatcher:
                 project,
                 trigger.pipeline_identifier,
                 store=self.server.store,
-                inputs=inputs,
+                project_inputs=inputs,  # the trigger's, from the project: expressions work
                 triggered_by=actor,
-                project_inputs=True,  # the trigger's own inputs: editors wrote them
             )
         except Exception as error:
             self._set_tag(project.name, trigger.identifier, tag, status=FAILED, error=str(error))

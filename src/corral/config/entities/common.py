@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]{0,127}$"
 IDENTIFIER_RE = re.compile(IDENTIFIER_PATTERN)
 RUNTIME_INPUT_PREFIX = "<+input>"
 
-# An entity identifier: letters, digits and _, not starting with a digit (as in Harness).
+# An entity identifier: letters, digits, _ and $, not starting with a digit, at most 128
+# characters (Harness's entity identifier rule); it also names files on the server.
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 
 
