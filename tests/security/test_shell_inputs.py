@@ -6,7 +6,9 @@ Harness prints; values written in the project are pasted as before."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,9 +46,11 @@ VARIABLES = [
 
 @pytest.fixture(scope="module")
 def deployer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Path]]:
-    """A deployer of project `shop`, and a folder whose marker file a payload tries to create."""
-    folder = tmp_path_factory.mktemp("shell-inputs")
-    with live_server(folder / "server") as live:
+    """A deployer of project `shop`, and a folder whose marker file a payload tries to create:
+    world-writable, so a step (which may run as an unprivileged user) could create it."""
+    marks = Path(tempfile.mkdtemp(prefix="corral-shell-inputs-"))
+    marks.chmod(0o1777)
+    with live_server(tmp_path_factory.mktemp("shell-inputs") / "server") as live:
         admin = live.client()
         steps = [shell(name, script) for name, script in FORMS.items()]
         put_project(
@@ -63,9 +67,18 @@ def deployer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Pa
                 custom_pipeline("unquoted", [shell("unquoted", FORMS["heredoc"])], VARIABLES),
                 custom_pipeline("whole", [shell("whole", "<+input>")], VARIABLES),
                 custom_pipeline("command", [shell("command", f"set -e\n{MSG} && echo ran")], VARIABLES),
+                custom_pipeline("control", [shell("control", f"touch {marks / 'control'}")], VARIABLES),
             ],
         )
-        yield admin.user("dora", project="shop", role="deployer"), folder
+        yield admin.user("dora", project="shop", role="deployer"), marks
+    shutil.rmtree(marks, ignore_errors=True)
+
+
+def test_a_step_could_create_the_marker(deployer: tuple[Api, Path]) -> None:
+    # the control: what the tests below look for is a file a step can make
+    api, marks = deployer
+    assert run(api, "shop", "control", {"msg": "-", "who": "-"})["status"] == "Success"
+    assert (marks / "control").exists()
 
 
 def attacks(marker: Path) -> list[str]:
