@@ -30,7 +30,6 @@ from corral.config.variable_types import type_problem, variable_types
 from corral.config.yaml_source import load_text
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
-from corral.expressions.taint import runtime_text
 
 from .literal_inputs import has_expression_text, protect
 
@@ -127,9 +126,9 @@ def pipeline_inputs(
         ) from None
     checked.located(pipeline.file, pipeline.line, filled, pipeline.line_of)
     for path in literal:  # run-time values stay text: no later rendering evaluates them
-        # ... and marked (expressions/taint.py): never shell code in a ShellScript body
-        _set(filled, split_path(path), runtime_text(protect(table.values[path])))
+        _set(filled, split_path(path), protect(table.values[path]))
     others = {key: value for key, value in given.items() if key not in mine}
+    # the run marks these values again (expressions/taint.py): never shell code in a script
     return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal))
 
 

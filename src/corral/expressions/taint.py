@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
+
 
 class Marked(str):
     """A string computed from the secrets named in `secrets` and/or from a run-time input."""
@@ -33,6 +35,13 @@ class Marked(str):
 
     def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:  # copy, deepcopy, pickle
         return (str(self),), {"secrets": self.secrets, "runtime": self.runtime}
+
+
+def _represent(dumper: yaml.SafeDumper, text: Marked) -> yaml.Node:
+    return dumper.represent_str(str(text))
+
+
+yaml.SafeDumper.add_representer(Marked, _represent)  # YAML shows marked text as the text it is
 
 
 def marks(*values: Any) -> tuple[frozenset[str], bool]:
