@@ -27,6 +27,7 @@ from corral.expressions.context import MASK
 from tests.browser.conftest import chromium, page  # noqa: F401  (fixtures: a headless Chromium)
 from tests.cli.helpers import corral
 from tests.engine.helpers import pipeline, stage, write_project
+from tests.engine.helpers import shell as shell_step
 from tests.server.helpers import Api, Live, live_server, shell
 
 from .taint_helpers import custom_pipeline, put_project, run, step_output
@@ -234,16 +235,6 @@ def test_no_api_answer_or_database_row_shows_a_form(leaked: tuple[Live, Api, dic
 def test_short_secrets_are_refused_and_never_masked_inside_words(tmp_path: Path) -> None:
     with live_server(tmp_path / "server") as live:
         admin = live.client()
-        steps = [
-            shell("words", "echo 'cab abc dab'"),
-            shell(
-                "short",
-                'echo "$S"',
-                environmentVariables=[
-                    {"name": "S", "type": "Secret", "value": '<+secrets.getValue("short")>'}
-                ],
-            ),
-        ]
         cut = shell(
             "cut",
             'echo "$S"',
@@ -251,20 +242,45 @@ def test_short_secrets_are_refused_and_never_masked_inside_words(tmp_path: Path)
                 {"name": "S", "type": "String", "value": '<+secrets.getValue("token").substring(0, 2)>'}
             ],
         )
-        put_project(
-            admin,
-            "vault",
-            [custom_pipeline("short", steps), custom_pipeline("cut", [cut])],
-            secrets={"short": "ab", "token": SECRET},
+        put_project(admin, "vault", [custom_pipeline("cut", [cut])], secrets={"token": SECRET})
+        refused = admin.put("/projects/vault/secrets/short", {"value": "ab"}, 422).json()
+        assert "secret 'short' is 2 characters long; secrets shorter than 4 characters are refused" in str(
+            refused
         )
-        execution = run(admin, "vault", "short", {"who": "-"})
-        assert step_output(admin, execution["id"]) == {"words": "cab abc dab"}
-        error = execution["steps"][1]["error"]
-        assert "secret 'short' is 2 characters long; secrets shorter than 4 characters are refused" in error
         execution = run(admin, "vault", "cut", {"who": "-"})
         error = execution["steps"][0]["error"]
         assert "a value computed from secret 'token' is 2 characters long" in error
         assert step_output(admin, execution["id"]) == {}
+
+
+def test_a_short_secret_already_stored_is_refused_where_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on one's own machine (an env secret): the step fails naming it, and words are left alone
+    monkeypatch.setenv("CORRAL_TEST_SHORT", "ab")
+    steps = [
+        shell_step("words", "echo 'cab abc dab'"),
+        shell_step(
+            "short",
+            'echo "$S"',
+            spec={
+                "environmentVariables": [
+                    {"name": "S", "type": "Secret", "value": '<+secrets.getValue("short")>'}
+                ]
+            },
+        ),
+    ]
+    secret = (
+        "secret:\n  name: short\n  identifier: short\n  type: SecretText\n"
+        "  spec:\n    secretManagerIdentifier: env\n    value: CORRAL_TEST_SHORT\n"
+    )
+    write_project(tmp_path, pipeline("short", [stage("run", steps)]), extra={"secrets.yaml": secret})
+    result = corral("run", "short", cwd=tmp_path)
+    assert result.exit_code != 0
+    assert (
+        "secret 'short' is 2 characters long; secrets shorter than 4 characters are refused" in result.output
+    )
+    assert "cab abc dab" in result.output
 
 
 @contextmanager
