@@ -55,7 +55,9 @@ SCRIPT_PATH = ("source", "spec", "script")
 _BARE = ("top", "cmd", "tick", "brace")
 _WORD_END = " \t\n;&|()<>"
 # where bash expects the name of a command: a run-time value may not stand there
-_COMMAND_START = re.compile(r"(?:^|[\n;&|(`{])[ \t]*(?:(?:do|then|else|elif|if|while|until|!|time)[ \t]+)*$")
+_COMMAND_START = re.compile(
+    r"(?:^|[\n;&|(`]|(?<![$\w])\{[ \t])[ \t]*(?:(?:do|then|else|elif|if|while|until|!|time)[ \t]+)*$"
+)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 # the first word of a simple command, after the keywords that may precede it
 _COMMAND_WORD = re.compile(r"[ \t]*(?:(?:then|do|else|elif|if|while|until|!|time)[ \t]+)*([^ \t\n;&|()<>]+)")
