@@ -3,11 +3,14 @@ processes chosen by delegate selectors; state lands in the Corral store as for e
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from corral.delegate.temporal_runner import TemporalRunner
 from corral.engine import abort, approve, create_execution, get_execution
@@ -138,7 +141,11 @@ def test_an_abort_signal_stops_a_waiting_step(
 
 
 def test_an_approval_is_decided_by_a_signal(
-    tmp_path: Path, store: Store, runner: TemporalRunner, delegates: StartDelegate
+    tmp_path: Path,
+    store: Store,
+    runner: TemporalRunner,
+    delegates: StartDelegate,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     approval = step(
         "gate", "HarnessApproval", {"approvalMessage": "Ship it?", "approvers": {"userGroups": ["ops"]}}
@@ -155,6 +162,8 @@ def test_an_approval_is_decided_by_a_signal(
     request = store.requests(record.id)[0]
     assert (request.status, request.decided_by, request.comment) == ("Approved", "bob", "go")
     assert "shipped" in _logs(store, record.id, "s/ship")
+    # the workflow ends without an error left behind (the SDK would log it with a traceback)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_an_approval_made_through_the_store_reaches_the_workflow(
@@ -234,5 +243,28 @@ def test_ten_pipelines_finish_when_a_delegate_is_killed_in_a_wait(
             ("after", "Success"),
         ]
         soak = _logs(store, record.id, "deploy/soak")
-        assert "Running on delegate survivor (attempt 2 of the activity)" in soak
+        assert "Running on delegate survivor (attempt 2)" in soak
         assert f"after {record.sequence_id}" in _logs(store, record.id, "deploy/after")
+
+
+def test_a_delegate_stopped_with_sigterm_hands_its_step_on(
+    tmp_path: Path, store: Store, runner: TemporalRunner, delegates: StartDelegate
+) -> None:
+    root = write_project(
+        tmp_path / "project", pipeline("soak", [stage("s", [step("soak", "Wait", {"duration": "10s"})])])
+    )
+    leaving = delegates("leaving", "default")
+    record = create_execution(root, "soak", store=store)
+    runner.start(record.id)
+    wait_until(lambda: _status(store, record.id, "s/soak") == "Running", what="the wait to start")
+    delegates("staying", "default")
+    wait_until(
+        lambda: "polling" in (tmp_path / "delegate-staying.err").read_text(), what="the second delegate"
+    )
+    os.kill(leaving.pid, signal.SIGTERM)
+    assert leaving.wait(30) == 0
+
+    assert runner.wait(record.id, 60) == "Success"
+    soak = _logs(store, record.id, "s/soak")
+    assert "Attempt 1 ended: delegate lost (delegate leaving was shut down while running the step)" in soak
+    assert "Running on delegate staying (attempt 2), from the last checkpoint" in soak

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -54,8 +55,11 @@ def test_canary_deploy_runs_one_task_of_the_release_beside_the_service(env: EcsE
     assert result.outputs["canaryServiceName"] == result.outputs["serviceName"] == "webCanary"
     assert result.outputs["taskDefinitionArn"] == canary["taskDefinition"]
     assert len(result.outputs["instances"]) == 1
+    marks = {"ecsDeployments": {"started": [result.outputs["deploymentId"]], "starting": [ANY]}}
     assert (
-        result.rollback_data == env.checkpoint == {"cluster": env.cluster, "canaryServiceName": "webCanary"}
+        result.rollback_data
+        == env.checkpoint
+        == {"cluster": env.cluster, "canaryServiceName": "webCanary", **marks}
     )
     log = ctx.log.text()
     assert (

@@ -12,7 +12,10 @@ import click
 
 @click.command("delegate")
 @click.option(
-    "--server", "server", help="The Corral server to register with (e.g. https://corral.example.com)."
+    "--server",
+    "server",
+    help="The Corral server to register with and send the steps' log lines to, as they are "
+    "written (e.g. https://corral.example.com).",
 )
 @click.option(
     "--token", envvar="CORRAL_DELEGATE_TOKEN", help="The delegate's token [env CORRAL_DELEGATE_TOKEN]."
@@ -53,6 +56,7 @@ def delegate(
     """Run steps of distributed pipelines on this machine, polling Temporal for work."""
     import asyncio  # here, not at the top: `corral delegate --help` stays quick
 
+    from corral.delegate.live_logs import server_sender, store_sender
     from corral.delegate.queues import normalize_tags
     from corral.delegate.registration import Registration
     from corral.delegate.worker import connect, control_worker, delegate_workers, run_workers
@@ -82,12 +86,19 @@ def delegate(
             raise click.ClickException(
                 f"cannot reach Temporal at {target} (namespace {namespace}): {error}"
             ) from None
-        workers = delegate_workers(client, tag_list, name=name, heartbeat_every=heartbeat_every)
         store = None
+        send_logs = None
         if store_url:
             from corral.store import Store
 
             store = Store.open(store_url)
+            send_logs = store_sender(store)
+        elif registration is not None:  # steps' log lines go to the server as they are written
+            send_logs = server_sender(registration.server, token)
+        workers = delegate_workers(
+            client, tag_list, name=name, heartbeat_every=heartbeat_every, send_logs=send_logs
+        )
+        if store is not None:
             workers.append(control_worker(client, store))
         queues = [w.task_queue for w in workers]
         if registration is not None:

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 @click.argument("pipeline")
 @with_inputs
 @click.option(
-    "--no-wait", is_flag=True, help="Fail a stage at once if another execution deploys its service."
+    "--no-wait",
+    is_flag=True,
+    help="Fail a stage at once, changing nothing, if its ECS service is being deployed by another "
+    "execution (of this or another Corral store) or by anyone else (console, another tool).",
 )
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON object when the execution ends.")
 @project_option
@@ -66,6 +69,7 @@ def run(
             inputs_file=inputs_file,
             input_sets=input_sets,
             triggered_by="cli",
+            no_wait=no_wait,
         )
         execution = execute(project, store, record.id, json_output=json_output, no_wait=no_wait)
     finally:

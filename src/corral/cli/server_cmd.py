@@ -165,8 +165,15 @@ def server(
 
         def factory(store: Any) -> Any:
             from corral.delegate.temporal_runner import TemporalRunner
+            from corral.server.delegates import Delegates
 
-            runner = TemporalRunner(store, target=temporal, namespace=namespace)
+            registry = Delegates(store.engine)  # named when a step finds no delegate
+            runner = TemporalRunner(
+                store,
+                target=temporal,
+                namespace=namespace,
+                delegates=lambda: [vars(d) for d in registry.all()],
+            )
             runner.serve()  # the pipeline workflows and control activities run in this process
             return runner
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ _UPDATE_TYPES: dict[str, type[Any]] = {
 LOCK_LEASE = 24 * 3600.0  # locks are released by the workflow (ReleaseLock, or at its end)
 LOCK_POLL = 1.0
 STORE_POLL = 1.0  # how often the store is read for decisions and abort requests made elsewhere
+CONNECTED_WITHIN = 90.0  # a delegate heard from this recently counts as connected (it beats every 30 s)
+
+# the delegates registered with the Corral server: name, tags, last_seen_at (the server gives it)
+DelegateRegistry = Callable[[], Sequence[Mapping[str, Any]]]
 
 
 def update_to_json(update: m.Update) -> dict[str, Any]:
@@ -45,8 +50,9 @@ def update_from_json(data: dict[str, Any]) -> m.Update:
 class ControlActivities:
     """Activities of the control queue; one instance per control worker, holding the store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, delegates: DelegateRegistry | None = None) -> None:
         self.store = store
+        self.delegates = delegates
         self._projects: dict[str, Project] = {}
         self._lock = threading.Lock()
 
@@ -59,6 +65,7 @@ class ControlActivities:
             self.open_request,
             self.watch_abort,
             self.await_decision,
+            self.connected_delegates,
         ]
 
     def project(self, root: str) -> Project:
@@ -183,11 +190,14 @@ class ControlActivities:
     @activity.defn(name="corral.watch_abort")
     async def watch_abort(self, request: dict[str, Any]) -> dict[str, Any]:
         """Returns {"by"} once someone asked the execution to abort through the store (`corral
-        abort`, the server); runs as long as the execution, heartbeating."""
+        abort`, the server), {"ended": true} once it ended; runs as long as the execution,
+        heartbeating."""
         execution_id = request["executionId"]
         while True:
             record = await asyncio.to_thread(self.store.execution, execution_id)
-            if record is not None and record.abort_requested:
+            if record is None or record.ended_at is not None:
+                return {"ended": True}
+            if record.abort_requested:
                 return {"by": record.abort_by}
             activity.heartbeat()
             await asyncio.sleep(STORE_POLL)
@@ -210,3 +220,17 @@ class ControlActivities:
                 }
             activity.heartbeat()
             await asyncio.sleep(STORE_POLL)
+
+    @activity.defn(name="corral.connected_delegates")
+    async def connected_delegates(self, request: dict[str, Any]) -> str:
+        """The delegates heard from lately, with their tags, for a step no delegate took."""
+        if self.delegates is None:
+            return "none known here (delegates are listed once they register with the Corral server)"
+        registry = await asyncio.to_thread(self.delegates)
+        now = time.time()
+        seen = [
+            f"{d['name']} (tags: {', '.join(d.get('tags') or []) or 'none'})"
+            for d in registry
+            if d.get("last_seen_at") is not None and now - float(d["last_seen_at"]) <= CONNECTED_WITHIN
+        ]
+        return ", ".join(seen) if seen else "none"

@@ -21,6 +21,7 @@ from corral.engine.plan import Element, GroupNode, ParallelNode, PipelinePlan, S
 PREFIX = "corral-steps-"
 DEFAULT_TAG = "default"
 CONTROL_QUEUE = "corral-control"
+DEFAULT_QUEUE = PREFIX + DEFAULT_TAG
 MAX_COMBINED_TAGS = 3  # a delegate polls every combination of up to this many of its tags
 
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -38,6 +39,12 @@ def normalize_tags(tags: Iterable[str]) -> tuple[str, ...]:
 def queue_for(selectors: Iterable[str]) -> str:
     tags = normalize_tags(selectors)
     return PREFIX + ("+".join(tags) if tags else DEFAULT_TAG)
+
+
+def selectors_of(queue: str) -> list[str]:
+    """The tags a step on `queue` selects (none for the default queue)."""
+    tags = queue.removeprefix(PREFIX)
+    return [] if tags == DEFAULT_TAG else tags.split("+")
 
 
 def queues_for_delegate(tags: Iterable[str]) -> list[str]:

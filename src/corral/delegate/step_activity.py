@@ -1,14 +1,23 @@
 """A pipeline step as a Temporal activity, run by a delegate.
 
-The step runs in its own thread; the activity heartbeats while it runs, carrying the step's
-latest checkpoint and its deadline. When the delegate dies, Temporal notices the missing
-heartbeats and gives the activity to another delegate polling the same queue, with those
-details: the step is re-run from its last checkpoint (a Wait waits only for what is left, an
-ECS step looks before it creates) and keeps its original deadline.
+The step runs in its own thread; the activity heartbeats while it runs. Attempts are the
+workflow's: each carries the step's deadline (its time started when it was queued) and its
+latest checkpoint, so when a delegate dies the next attempt, on another delegate, goes on from
+there (a Wait waits only for what is left, an ECS step looks before it creates).
+
+A checkpoint is made durable before the step goes on: the step's thread signals it to the
+workflow (`checkpoint`) and waits until Temporal has it in the workflow's history. ECS steps
+checkpoint their rollback data before their first change, so a delegate that dies at any
+moment leaves it behind for the rollback; a later attempt never captures it again from a
+service the dead one may have changed.
+
+Log lines go to the Corral store while the step runs (live_logs.py), when the delegate has a
+way there (the server, or its own `--store`); the lines not sent by the end travel back in the
+result and the control worker writes them.
 
 An abort reaches the activity as a cancellation (through the heartbeat): the step is told
-to stop, and its aborted outcome is returned as the activity's result. Log lines go back in
-the result; the control worker writes them to the store.
+to stop, and its aborted outcome is returned as the activity's result. A delegate that is
+shut down stops its steps and fails their attempts, which the workflow starts again elsewhere.
 """
 
 from __future__ import annotations
@@ -16,14 +25,18 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
@@ -45,15 +58,25 @@ from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.masking import mask_text
 from corral.expressions.shell_quoting import RUNTIME_VALUES
 
+from .live_logs import LiveLog, Send
+
 STOP_GRACE = 10.0  # how long a step may take to stop once aborted or out of time
+CHECKPOINT_SIGNAL = "checkpoint"
+# tests: "start" or "checkpoint:N" stops a step on this delegate there (before the step's code
+# runs; once its N-th checkpoint is recorded) until the delegate is killed
+PAUSE_ENV = "CORRAL_DELEGATE_TEST_PAUSE"
+SIGNAL_PATIENCE = 10.0  # seconds one attempt to record a checkpoint may take
 
 
 class StepActivities:
     """The activities of a delegate: one instance per delegate process."""
 
-    def __init__(self, name: str | None = None, *, heartbeat_every: float = 1.0) -> None:
+    def __init__(
+        self, name: str | None = None, *, heartbeat_every: float = 1.0, send_logs: Send | None = None
+    ) -> None:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
+        self.send_logs = send_logs
         self._projects: dict[str, Project | None] = {}
         self._lock = threading.Lock()
 
@@ -76,12 +99,12 @@ class StepActivities:
     async def run_step(self, request: dict[str, Any]) -> dict[str, Any]:
         info = activity.info()
         command = m.RunStep(**{**request["command"], "prior_steps": tuple(request["command"]["prior_steps"])})
-        saved: dict[str, Any] = dict(info.heartbeat_details[0]) if info.heartbeat_details else {}
+        attempt = int(request.get("attempt") or info.attempt)
         state: dict[str, Any] = {
-            "checkpoint": saved.get("checkpoint", request.get("checkpoint")),
-            "deadline": saved.get("deadline") or time.time() + command.timeout,
+            "checkpoint": request.get("checkpoint"),
+            "deadline": float(request.get("deadline") or time.time() + command.timeout),
         }
-        lines: list[dict[str, Any]] = []
+        live = LiveLog(self.send_logs, request["executionId"], batch_prefix=f"{command.id}:{attempt}")
         project = self._project(request.get("projectRoot"))
         secrets = (
             SecretResolver(project, allowed=step_secret_scope(project, command.spec, command.target))
@@ -89,28 +112,41 @@ class StepActivities:
             else None
         )
         masker = _masker(secrets)
-        log = StepLog(sink=lambda line: lines.append(_line(command.step_key, line)), mask=masker)
+        log = StepLog(sink=lambda line: live.add(_line(command.step_key, line)), mask=masker)
         log.section("Delegate")
         log.info(
-            f"Running on delegate {self.name} (attempt {info.attempt} of the activity)"
+            f"Running on delegate {self.name} (attempt {attempt})"
             + (", from the last checkpoint" if state["checkpoint"] is not None else "")
         )
+        live.start()
+        try:
+            outcome = await self._outcome(request, command, attempt, state, log, secrets, masker)
+        finally:
+            lines = await live.close()
+        if live.failure is not None and lines:
+            lines.append(_note(command.step_key, f"Log lines sent with the result: {live.failure}"))
+        return _result(command, outcome, state, lines, masker)
+
+    async def _outcome(
+        self,
+        request: dict[str, Any],
+        command: m.RunStep,
+        attempt: int,
+        state: dict[str, Any],
+        log: StepLog,
+        secrets: SecretResolver | None,
+        masker: Callable[[str], str],
+    ) -> StepOutcome:
         impl = implementation(command.type)
         if impl is None:
-            outcome = StepOutcome.failed(
+            return StepOutcome.failed(
                 f"no implementation of step type {command.type} on delegate {self.name}"
             )
-            return _result(command, outcome, state, lines, masker)
         try:
             spec = _with_secrets(command.spec, secrets)
         except ExpressionError as error:
-            return _result(command, StepOutcome.failed(str(error)), state, lines, masker)
-
-        def checkpoint(data: dict[str, Any]) -> None:  # from the step's thread: the next heartbeat carries it
-            state["checkpoint"] = data
-
+            return StepOutcome.failed(str(error))
         abort = threading.Event()
-        inputs = request.get("inputs") or {}
         run = StepRun.for_command(
             command,
             execution_id=request["executionId"],
@@ -118,15 +154,14 @@ class StepActivities:
             log=log,
             deadline=time.monotonic() + (state["deadline"] - time.time()),
             abort=abort,
-            checkpoint=checkpoint,
+            checkpoint=_durable_checkpoint(command, attempt, state, abort),
             previous_checkpoint=state["checkpoint"],
-            project=project,
+            project=self._project(request.get("projectRoot")),
             secrets=secrets,
             mask=masker,
-            inputs=inputs,
+            inputs=request.get("inputs") or {},
         )
-        outcome = await self._call(impl, run, state)
-        return _result(command, outcome, state, lines, masker)
+        return await self._call(impl, run, state)
 
     async def _call(
         self, impl: Callable[[StepRun], StepOutcome], run: StepRun, state: dict[str, Any]
@@ -136,6 +171,7 @@ class StepActivities:
 
         def target() -> None:
             try:
+                _pause_at("start", run.key)
                 outcome = impl(run)
                 if not isinstance(outcome, StepOutcome):
                     outcome = StepOutcome.failed(f"step type {run.type} returned no outcome")
@@ -148,23 +184,28 @@ class StepActivities:
 
         # a thread of its own: steps wait for long, and the default pool is small
         threading.Thread(target=target, name=f"corral-step-{run.key}", daemon=True).start()
+        shut_down = False
         try:
             while not done.done():
-                activity.heartbeat(dict(state))
+                activity.heartbeat()
                 wait = max(0.0, min(self.heartbeat_every, run.remaining()))
                 await asyncio.wait([done], timeout=wait)
                 if not done.done() and run.remaining() <= 0:
                     run.timed_out.set()
                     run.abort.set()
                     break
-        except asyncio.CancelledError:  # an abort: the workflow cancelled the activity
+        except asyncio.CancelledError:  # an abort (the workflow cancelled it), or a shutdown
+            shut_down = activity.is_worker_shutdown()
             run.abort.set()
         if not done.done():
             try:
                 await asyncio.wait_for(asyncio.shield(done), STOP_GRACE)
             except TimeoutError:
                 run.log.warn(f"The step did not stop within {STOP_GRACE:g}s; leaving it behind")
-                return run.stopped_outcome()
+        if shut_down:  # the attempt fails, and the workflow starts another on a live delegate
+            raise ApplicationError(f"delegate {self.name} was shut down while running the step")
+        if not done.done():
+            return run.stopped_outcome()
         outcome = done.result()
         if run.timed_out.is_set() and outcome.status != m.SUCCESS:
             return StepOutcome(EXPIRED, outcome.outputs, "The step timed out.", "Timeout", outcome.checkpoint)
@@ -173,6 +214,59 @@ class StepActivities:
                 ABORTED, outcome.outputs, "The step was aborted.", "Unknown", outcome.checkpoint
             )
         return outcome
+
+
+def _durable_checkpoint(
+    command: m.RunStep, attempt: int, state: dict[str, Any], abort: threading.Event
+) -> Callable[[dict[str, Any]], None]:
+    """`run.checkpoint` for a step on this delegate: called from the step's thread, it returns
+    once the checkpoint is in the workflow's history, trying again while Temporal cannot be
+    reached; at the step's deadline (or an abort) it raises, and the step stops before the
+    change the checkpoint was to protect."""
+    loop = asyncio.get_running_loop()
+    info = activity.info()
+    workflow = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
+
+    made = [0]
+
+    def checkpoint(data: dict[str, Any]) -> None:
+        saved = {"commandId": command.id, "stepKey": command.step_key, "attempt": attempt, "data": data}
+        wait = 0.2
+        while True:
+            signal = workflow.signal(CHECKPOINT_SIGNAL, saved, rpc_timeout=timedelta(seconds=SIGNAL_PATIENCE))
+            try:
+                asyncio.run_coroutine_threadsafe(signal, loop).result(SIGNAL_PATIENCE + 1)
+                state["checkpoint"] = data
+                made[0] += 1
+                _pause_at(f"checkpoint:{made[0]}", command.step_key)
+                return
+            except Exception as error:
+                gone = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
+                if gone or abort.is_set() or time.time() + wait >= state["deadline"]:
+                    raise CorralError(
+                        f"the step's checkpoint (its rollback data) could not be recorded in Temporal: "
+                        f"{error}; the step stops before the change it protects"
+                    ) from None
+            time.sleep(wait)
+            wait = min(wait * 2, 5.0)
+
+    return checkpoint
+
+
+def _pause_at(point: str, step_key: str) -> None:
+    if os.environ.get(PAUSE_ENV) == point:
+        print(f"corral delegate: paused at {point} of {step_key} ({PAUSE_ENV})", file=sys.stderr, flush=True)
+        threading.Event().wait()
+
+
+def _note(step_key: str, message: str) -> dict[str, Any]:
+    return {
+        "step_key": step_key,
+        "at": time.time(),
+        "section": "Delegate",
+        "level": "WARN",
+        "message": message,
+    }
 
 
 def _settle(future: asyncio.Future[StepOutcome], outcome: StepOutcome) -> None:

@@ -30,6 +30,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from corral.errors import CorralError
 from corral.store import Store
 
+from .control import DelegateRegistry
 from .queues import CONTROL_QUEUE
 from .worker import connect, control_worker, run_workers
 from .workflow import WORKFLOW_NAME
@@ -50,8 +51,11 @@ class TemporalRunner:
         namespace: str = "default",
         heartbeat_timeout: float = 30.0,
         no_wait: bool = False,
+        delegates: DelegateRegistry | None = None,
     ) -> None:
+        """`delegates`: the delegates registered with the Corral server (the server gives it)."""
         self.store = store
+        self.delegates = delegates
         self.target = target
         self.namespace = namespace
         self.heartbeat_timeout = heartbeat_timeout
@@ -75,7 +79,7 @@ class TemporalRunner:
 
         async def serve() -> None:
             self._stop = asyncio.Event()
-            await run_workers([control_worker(self._client, self.store)], self._stop)
+            await run_workers([control_worker(self._client, self.store, self.delegates)], self._stop)
 
         self._serving = asyncio.run_coroutine_threadsafe(serve(), self._loop)
 

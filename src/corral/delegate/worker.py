@@ -16,7 +16,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from corral.store import Store
 
-from .control import ControlActivities
+from .control import ControlActivities, DelegateRegistry
+from .live_logs import Send
 from .queues import CONTROL_QUEUE, queues_for_delegate
 from .step_activity import StepActivities
 from .workflow import PipelineWorkflow
@@ -44,11 +45,15 @@ def delegate_workers(
     *,
     name: str | None = None,
     heartbeat_every: float = 1.0,
+    send_logs: Send | None = None,
 ) -> list[Worker]:
     """One worker per task queue the delegate's tags select (and the default queue when it is
-    tagged `default`), all running the same step activities."""
+    tagged `default`), all running the same step activities. `send_logs` takes the steps' log
+    lines to the Corral store while they run (else they come back with each step's result)."""
     activities = StepActivities(
-        name or f"{socket.gethostname()}:{os.getpid()}", heartbeat_every=heartbeat_every
+        name or f"{socket.gethostname()}:{os.getpid()}",
+        heartbeat_every=heartbeat_every,
+        send_logs=send_logs,
     )
     queues = queues_for_delegate(tags)
     return [
@@ -63,13 +68,14 @@ def delegate_workers(
     ]
 
 
-def control_worker(client: Client, store: Store) -> Worker:
-    """Runs the pipeline workflows and the activities that write the store."""
+def control_worker(client: Client, store: Store, delegates: DelegateRegistry | None = None) -> Worker:
+    """Runs the pipeline workflows and the activities that write the store; `delegates` lists
+    the delegates registered with the Corral server (named when a step finds no delegate)."""
     return Worker(
         client,
         task_queue=CONTROL_QUEUE,
         workflows=[PipelineWorkflow],
-        activities=ControlActivities(store).activities(),
+        activities=ControlActivities(store, delegates).activities(),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules("corral")
         ),

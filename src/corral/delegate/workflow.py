@@ -4,12 +4,15 @@ The workflow receives the execution's pipeline snapshot and inputs as its argume
 workflow code depends on a pipeline: changing a pipeline never makes a running execution
 nondeterministic. It feeds the interpreter events and carries out its commands:
 
-    RunStep                  activity `corral.run_step` on the step's delegate queue
+    RunStep                  activity `corral.run_step` on the step's delegate queue; the
+                             attempts are the workflow's own (see _run_step)
     PrepareStage, locks      activities on the control queue (they need the store/project)
     Sleep                    a workflow timer
     AwaitApproval/...        a request recorded in the store, then the `decide` signal
     Cancel                   cancels what the command started
     abort (signal)           AbortRequested
+    checkpoint (signal)      a running step's rollback data, sent by its delegate before the
+                             change it protects (durable in this workflow's history)
 
 Every event fed to the interpreter is journaled, with the updates it caused, by the
 `corral.record` activity before the commands that follow start. The code here obeys the
@@ -19,16 +22,19 @@ sandbox: no clock but workflow.now(), no I/O.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, TimeoutType
+from temporalio.exceptions import CancelledError as Cancelled
+from temporalio.exceptions import TimeoutError as Timeout
 
 with workflow.unsafe.imports_passed_through():
     from corral.delegate.control import update_to_json
-    from corral.delegate.queues import CONTROL_QUEUE, step_queues
+    from corral.delegate.queues import CONTROL_QUEUE, DEFAULT_QUEUE, selectors_of, step_queues
     from corral.engine import messages as m
     from corral.engine.interpreter import Interpreter, RunInfo
     from corral.engine.plan import build_plan
@@ -36,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
 
 WORKFLOW_NAME = "CorralPipeline"
 STOP_GRACE = 30.0
+MAX_ATTEMPTS = 20  # attempts of one step when its delegates keep dying
+RETRY_DELAY = 1.0  # seconds between a lost attempt and the next
+WATCHER_END = 5.0  # seconds the abort watcher is given to see an execution's end
 _CONTROL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
 
 
@@ -50,7 +59,8 @@ class PipelineWorkflow:
         self._status = m.QUEUED
         self._job: dict[str, Any] = {}
         self._queues: dict[str, str] = {}
-        self._checkpoints: dict[str, dict[str, Any]] = {}
+        self._checkpoints: dict[str, dict[str, Any]] = {}  # step key -> its latest checkpoint
+        self._attempts: dict[str, int] = {}  # RunStep command id -> its latest attempt
 
     # -- signals and queries -------------------------------------------------------------
 
@@ -64,6 +74,15 @@ class PipelineWorkflow:
     def decide(self, decision: dict[str, Any]) -> None:
         """{"commandId", "status" (Approved|Rejected|Decided), "action", "comment", "by", "inputs"}."""
         self._decisions.setdefault(decision["commandId"], dict(decision))
+
+    @workflow.signal
+    def checkpoint(self, saved: dict[str, Any]) -> None:
+        """{"commandId", "stepKey", "attempt", "data"}: what a step must keep (the rollback data
+        captured before its first AWS change). Its delegate waits until this signal is in the
+        history before it goes on, so a later attempt starts from it. A signal from an attempt
+        followed by another (its delegate was given up for lost, yet went on) is ignored."""
+        if self._attempts.get(saved.get("commandId", "")) == saved.get("attempt"):
+            self._checkpoints[saved["stepKey"]] = saved["data"]
 
     @workflow.query
     def status(self) -> str:
@@ -105,7 +124,11 @@ class PipelineWorkflow:
             self._status = interpreter.status
             await self._record(interpreter, event=event, logs=logs, commands=commands)
             self._dispatch(commands)
-        watcher.cancel()
+        # the watcher sees the end in the store and returns: waiting for it (briefly) leaves no
+        # activity of this workflow running after the workflow is gone
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(watcher.done, timeout=WATCHER_END)
+        await _cancelled(watcher)
         for task in self._tasks.values():  # late answers (a second approval) are not waited for
             task.cancel()
         return interpreter.status
@@ -118,7 +141,8 @@ class PipelineWorkflow:
             )
         except (asyncio.CancelledError, ActivityError):
             return
-        self.abort(requested)
+        if not requested.get("ended"):
+            self.abort(requested)
 
     async def _long_control(self, name: str, request: dict[str, Any], limit: timedelta) -> Any:
         """A control activity that waits for long, heartbeating (moved to another control
@@ -205,37 +229,107 @@ class PipelineWorkflow:
         self._events.append((event, logs))
 
     async def _run_step(self, command: m.RunStep) -> tuple[m.Event, list[dict[str, Any]]]:
-        heartbeat = float(self._job.get("heartbeatTimeout") or 30.0)
-        request = {
-            "executionId": self._job["executionId"],
-            "projectRoot": self._job.get("projectRoot"),
-            "inputs": self._job.get("inputs") or {},
-            "command": m.to_json(command),
-            "checkpoint": self._checkpoints.get(command.step_key),
-        }
         try:
-            result = await workflow.execute_activity(
-                "corral.run_step",
-                request,
-                task_queue=self._queues.get(command.step_key) or "corral-steps-default",
-                start_to_close_timeout=timedelta(seconds=command.timeout + STOP_GRACE),
-                heartbeat_timeout=timedelta(seconds=heartbeat),
-                # only a delegate's death (or a bug) fails the activity: a failed step is a result
-                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=20),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )
-        except asyncio.CancelledError:
-            return m.StepFinished(command.id, m.ABORTED, error="The step was aborted."), []
-        except ActivityError as error:
-            cause = error.cause if error.cause is not None else error
-            if "cancel" in type(cause).__name__.lower():
-                return m.StepFinished(command.id, m.ABORTED, error="The step was aborted."), []
-            return m.StepFinished(command.id, m.FAILED, error=f"no delegate could run the step: {cause}"), []
-        event = m.event_from_json("StepFinished", result["event"])
-        assert isinstance(event, m.StepFinished)
-        if event.checkpoint is not None:
-            self._checkpoints[command.step_key] = event.checkpoint
-        return event, list(result.get("logs") or [])
+            return await self._attempt(command)
+        finally:  # a checkpoint signalled after the step ended (by a delegate lost) is ignored
+            self._attempts.pop(command.id, None)
+
+    async def _attempt(self, command: m.RunStep) -> tuple[m.Event, list[dict[str, Any]]]:
+        """The step on a delegate of its queue, until it gives a result.
+
+        The step's time starts when it is queued (deadline). A delegate that dies (no heartbeat
+        for the heartbeat timeout) ends that attempt: the lines it sent stay, marked as ended,
+        and a new attempt starts with the step's latest checkpoint, which the dead delegate had
+        signalled (and seen recorded) before the change it protects. A step no delegate takes
+        before its deadline fails naming its selectors and the delegates that are connected."""
+        heartbeat = float(self._job.get("heartbeatTimeout") or 30.0)
+        queue = self._queues.get(command.step_key) or DEFAULT_QUEUE
+        deadline = workflow.now().timestamp() + command.timeout
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            left = max(deadline - workflow.now().timestamp(), 1.0)
+            request = {
+                "executionId": self._job["executionId"],
+                "projectRoot": self._job.get("projectRoot"),
+                "inputs": self._job.get("inputs") or {},
+                "command": m.to_json(command),
+                "checkpoint": self._checkpoints.get(command.step_key),
+                "deadline": deadline,
+                "attempt": attempt,
+            }
+            self._attempts[command.id] = attempt
+            try:
+                result = await workflow.execute_activity(
+                    "corral.run_step",
+                    request,
+                    task_queue=queue,
+                    schedule_to_start_timeout=timedelta(seconds=left),
+                    start_to_close_timeout=timedelta(seconds=left + STOP_GRACE),
+                    heartbeat_timeout=timedelta(seconds=heartbeat),
+                    retry_policy=RetryPolicy(maximum_attempts=1),  # the next attempt is ours
+                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                )
+            except asyncio.CancelledError:
+                return self._ended(command, m.ABORTED, "The step was aborted."), []
+            except ActivityError as error:
+                cause = error.cause if error.cause is not None else error
+                if isinstance(cause, Cancelled):
+                    return self._ended(command, m.ABORTED, "The step was aborted."), []
+                if isinstance(cause, Timeout) and cause.type == TimeoutType.SCHEDULE_TO_START:
+                    return await self._unserved(command, queue, attempt), []
+                try:
+                    await self._note(command, f"Attempt {attempt} ended: {_lost(cause, heartbeat)}")
+                    if workflow.now().timestamp() >= deadline:
+                        return self._ended(command, m.EXPIRED, "The step timed out.", "Timeout"), []
+                    await workflow.sleep(RETRY_DELAY)
+                except asyncio.CancelledError:
+                    return self._ended(command, m.ABORTED, "The step was aborted."), []
+                continue
+            event = m.event_from_json("StepFinished", result["event"])
+            assert isinstance(event, m.StepFinished)
+            if event.checkpoint is not None:
+                self._checkpoints[command.step_key] = event.checkpoint
+            return event, list(result.get("logs") or [])
+        error = f"the step's delegates were lost {MAX_ATTEMPTS} times"
+        return self._ended(command, m.FAILED, error, "DelegateProvisioning"), []
+
+    def _ended(
+        self, command: m.RunStep, status: str, error: str, failure_type: str = "Unknown"
+    ) -> m.StepFinished:
+        """A step that ended without a delegate's answer keeps its checkpoint (the rollback
+        data of what it may have changed)."""
+        checkpoint = self._checkpoints.get(command.step_key)
+        return m.StepFinished(
+            command.id, status, error=error, failure_type=failure_type, checkpoint=checkpoint
+        )
+
+    async def _note(self, command: m.RunStep, message: str) -> None:
+        """A line in the step's log, written by the workflow (an attempt that ended)."""
+        line = {
+            "step_key": command.step_key,
+            "at": workflow.now().timestamp(),
+            "section": "Delegate",
+            "level": "WARN",
+            "message": message,
+        }
+        await self._control(
+            "corral.record",
+            {"executionId": self._job["executionId"], "updates": [], "logs": [line], "finished": False},
+        )
+
+    async def _unserved(self, command: m.RunStep, queue: str, attempt: int) -> m.StepFinished:
+        selectors = selectors_of(queue)
+        try:
+            connected = await self._control("corral.connected_delegates", {"queue": queue})
+        except ActivityError:
+            connected = "unknown (the delegate registry could not be read)"
+        again = " again after its delegate was lost" if attempt > 1 else ""
+        error = (
+            f"No delegate took the step{again} within its timeout ({command.timeout:g}s): it selects "
+            f"{', '.join(selectors) if selectors else 'no delegate (default)'} (task queue {queue}); "
+            f"delegates connected: {connected}"
+        )
+        await self._note(command, error)
+        return self._ended(command, m.FAILED, error, "DelegateProvisioning")
 
     async def _prepare(self, command: m.PrepareStage) -> m.Event:
         result = await self._control(
@@ -289,11 +383,11 @@ class PipelineWorkflow:
                 lambda: command_id in self._decisions or from_store.done(), timeout=timeout
             )
         except asyncio.CancelledError:
-            from_store.cancel()
+            await _cancelled(from_store)
             await self._control("corral.open_request", {**base, "close": {"status": "Cancelled"}})
             return "Cancelled"
         except TimeoutError:
-            from_store.cancel()
+            await _cancelled(from_store)
             await self._control("corral.open_request", {**base, "close": {"status": "Expired"}})
             return "Expired"
         if command_id not in self._decisions:
@@ -304,7 +398,7 @@ class PipelineWorkflow:
             if stored.get("status") in ("Expired", "Cancelled"):
                 return str(stored["status"])
             self._decisions[command_id] = stored
-        from_store.cancel()
+        await _cancelled(from_store)
         decision = self._decisions[command_id]
         close = {
             "status": decision.get("status"),
@@ -359,3 +453,19 @@ class PipelineWorkflow:
         return m.InterventionDecided(
             command.id, decided.get("action"), by=decided.get("by"), comment=decided.get("comment")
         )
+
+
+async def _cancelled(task: asyncio.Task[Any]) -> None:
+    """Cancel a task of this workflow and take its end, so no error is left unretrieved (which
+    the SDK would log with a traceback)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, ActivityError):
+        await task
+
+
+def _lost(cause: BaseException, heartbeat: float) -> str:
+    if isinstance(cause, Timeout) and cause.type == TimeoutType.HEARTBEAT:
+        return f"delegate lost (no heartbeat for {heartbeat:g}s)"
+    if isinstance(cause, Timeout):
+        return "delegate lost (the step outlived its time on the delegate)"
+    return f"delegate lost ({cause})"

@@ -5,6 +5,8 @@
     swap = blue_green_swap_target_groups(ctx, target, SwapTargetGroupsOptions(setup=setup.rollback_data))
     blue_green_rollback(ctx, target, swap.rollback_data)   # the data of the last Blue Green step that ran
 
+- Each step first waits while a deployment this execution did not start is in flight on
+  `<name>__1` or `<name>__2` (foreign_deployments); rollback always waits, never refuses.
 - Services are `<name>__1` and `<name>__2`, tagged `BG_VERSION=BLUE|GREEN`. The stage service is
   the suffix that is not BLUE.
 - **Improved on the reference**: BLUE is the service production traffic reaches (registered in the
@@ -29,6 +31,7 @@ from corral.errors import ConfigError, DeploymentError, Problem
 from . import autoscaling, task_definitions
 from .autoscaling import Scaling
 from .context import StepAborted, StepContext, StepTimedOut
+from .foreign_deployments import wait_turn
 from .listeners import (
     Actions,
     ListenerRule,
@@ -100,6 +103,7 @@ def blue_green_create_service(
     cluster = target.cluster
     ctx.log.section(PREPARE_ROLLBACK_DATA)
     with ctx.calls():
+        wait_turns(ctx, cluster, [target.service_name + suffix for suffix in SUFFIXES])
         prod_rule, stage_rule = _resolve_rules(ctx, options)
         found = _read_state(ctx, target, options, prod_rule, stage_rule)
         plan = plan_layout(target.service_name, found)
@@ -121,8 +125,9 @@ def blue_green_create_service(
         _never_the_live_service(ctx, prod_rule, live_green)
         action = "update" if options.update_green_service and _active(live_green) else "replace"
         data = {**data, "greenAction": action}
-        ctx.checkpoint(data)
+        ctx.starting(data, plan.green, task_definition_arn, primary_deployment_id(live_green or {}))
         deployment_id, created = _deploy_green(ctx, request, live_green, action)
+        ctx.started(data, deployment_id)
 
     ctx.log.section(WAIT_FOR_STEADY_STATE)
     ctx.check()
@@ -584,8 +589,10 @@ def blue_green_swap_target_groups(
             "ECS Blue Green Create Service ran for traffic shifting: use ECS Blue Green Traffic Shift, not Swap"
         )
     data = {**setup, "swapStarted": True}
+    ctx.adopt(setup)
     ctx.log.section(SWAP_TARGET_GROUPS)
     with ctx.calls():
+        wait_turns(ctx, setup["cluster"], deployed_pair(setup))
         ctx.checkpoint(data)
         check_green_ready(ctx, setup)
         prod = RuleRouter(ctx, ListenerRule.from_dict(setup["prodRule"]))
@@ -606,6 +613,17 @@ def blue_green_swap_target_groups(
             delay=options.downsize_old_service_delay_in_secs,
         )
     return StepResult(outputs={"trafficShifted": True}, rollback_data=data)
+
+
+def deployed_pair(setup: dict[str, Any]) -> list[str]:
+    """The services a step after Create Service changes: the new one and the old BLUE, if any."""
+    return [name for name in (setup.get("greenServiceName"), setup.get("blueServiceName")) if name]
+
+
+def wait_turns(ctx: StepContext, cluster: str, names: list[str], *, may_refuse: bool = True) -> None:
+    """Wait while a deployment this execution did not start is in flight on any of the services."""
+    for name in names:
+        wait_turn(ctx, cluster, name, may_refuse=may_refuse)
 
 
 def require_setup(setup: dict[str, Any], step: str) -> dict[str, Any]:
@@ -668,7 +686,9 @@ def blue_green_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict
         ctx.log.info("No ECS Blue Green Create Service ran: nothing to roll back")
         return StepResult(outputs={"rollbackSkipped": True})
     data = rollback_data
+    ctx.adopt(data)
     with ctx.calls():
+        wait_turns(ctx, data["cluster"], deployed_pair(data), may_refuse=False)
         restore_blue(ctx, data)
         restore_routes(ctx, data)
         _restore_green(ctx, data)

@@ -1,6 +1,7 @@
 """ECS Canary Deploy and ECS Canary Delete, in the order the reference documents them.
 
-Deploy: the canary is a service of its own, `<name>Canary`, made from the service's manifests
+Every step first waits while a deployment this execution did not start is in flight on the canary
+service (foreign_deployments). Deploy: the canary is a service of its own, `<name>Canary`, made from the service's manifests
 with a desired count of 1 (an option): an ACTIVE canary left from before is deleted and waited
 for, then CreateService, then the wait until its deployment is COMPLETED. Load balancers and
 service registries stay as in the manifest, so the canary takes its share of the traffic.
@@ -20,6 +21,7 @@ from corral.errors import DeploymentError
 
 from . import services
 from .context import StepContext
+from .foreign_deployments import wait_turn
 from .instances import service_instances
 from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
@@ -49,7 +51,8 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
     cluster, name = target.cluster, canary_service_name(target.service_name)
     with ctx.calls():
         ctx.log.section(PREPARE_ROLLBACK_DATA)
-        rollback_data = {"cluster": cluster, "canaryServiceName": name}
+        wait_turn(ctx, cluster, name)
+        rollback_data: dict[str, Any] = {"cluster": cluster, "canaryServiceName": name}
         ctx.log.info(f"A rollback deletes the canary service {name}")
         ctx.checkpoint(rollback_data)
 
@@ -57,8 +60,10 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
         task_definition_arn, _ = for_target(ctx, target)
         services.delete_service(ctx, cluster, name)  # a canary left by an earlier run
         ctx.check()
+        ctx.starting(rollback_data, name, task_definition_arn, None)
         service = services.create_service(ctx, canary_request(target, task_definition_arn, options))
         deployment_id = services.primary_deployment_id(service)
+        ctx.started(rollback_data, deployment_id)
         ctx.check()
 
         ctx.log.section(WAIT_FOR_STEADY_STATE)
@@ -112,12 +117,14 @@ def canary_delete(ctx: StepContext, target: EcsTarget, options: CanaryDeleteOpti
 
 def canary_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
     """Canary Deploy's rollback: delete the canary it made; works from `rollback_data` alone."""
+    ctx.adopt(rollback_data)
     return _delete(ctx, rollback_data["cluster"], rollback_data["canaryServiceName"], ROLLBACK)
 
 
 def _delete(ctx: StepContext, cluster: str, name: str, section: str) -> StepResult:
     with ctx.calls():
         ctx.log.section(section)
+        wait_turn(ctx, cluster, name, may_refuse=section != ROLLBACK)
         deleted = services.delete_service(ctx, cluster, name)
         ctx.log.info(f"Canary service {name} deleted" if deleted else f"No canary service {name} to delete")
     return StepResult(outputs={"canaryDeleted": deleted, "canaryServiceName": name})

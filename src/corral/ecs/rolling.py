@@ -1,6 +1,7 @@
 """ECS Rolling Deploy and ECS Rolling Rollback, in the order the reference documents them.
 
-Deploy: prepare rollback data (the live service, its tags and autoscaling) → register or reuse the
+Deploy: wait while a deployment this execution did not start is in flight (foreign_deployments)
+→ prepare rollback data (the live service, its tags and autoscaling) → register or reuse the
 task definition → create the service (missing or INACTIVE; a DRAINING one is waited for) or update
 it (only what UpdateService accepts; tags reconciled; no call when nothing differs) → wait until
 the deployment we made is COMPLETED → make autoscaling what the manifests say (no manifests: the
@@ -16,14 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from corral.errors import DeploymentError
+
 from . import autoscaling, services
 from .context import StepContext
+from .foreign_deployments import busy_message, wait_turn
 from .instances import service_instances
 from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .service_requests import clear_removed, create_request, differs, update_request
 from .snapshot import ServiceSnapshot, capture_service
-from .steady_state import wait_for_steady_state
+from .steady_state import DeploymentOvertaken, wait_for_steady_state
 from .target import EcsTarget
 from .task_definitions import for_target
 
@@ -36,51 +40,73 @@ class RollingDeployOptions:
     force_new_deployment: bool = False
 
 
+TURNS = 3  # how many times a deployment someone else starts over ours is waited for before failing
+
+
 def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOptions) -> StepResult:
     cluster, name = target.cluster, target.service_name
     with ctx.calls():
-        ctx.log.section(PREPARE_ROLLBACK_DATA)
-        snapshot = capture_service(ctx, cluster, name)
-        rollback_data = snapshot.to_dict()
-        ctx.checkpoint(rollback_data)
+        for turn in range(1, TURNS + 1):
+            ctx.log.section(PREPARE_ROLLBACK_DATA)
+            wait_turn(ctx, cluster, name)
+            try:
+                return _deploy(ctx, target, options)
+            except DeploymentOvertaken as overtaken:
+                message = (
+                    f"{busy_message(name, overtaken.other)}; it replaced this step's deployment "
+                    "(both found the service free and updated it)"
+                )
+                if ctx.no_wait or turn == TURNS:
+                    raise DeploymentError(f"{message}. {overtaken}") from overtaken
+                ctx.log.warn(f"{message}; waiting for it to end, then deploying again")
+    raise AssertionError("unreachable")
 
-        ctx.log.section(DEPLOY)
-        task_definition_arn, from_manifest = for_target(ctx, target)
-        ctx.check()
-        if snapshot.exists:
-            assert snapshot.live is not None
-            force = options.force_new_deployment or not from_manifest
-            deployment_id, count = update_service(
-                ctx, target, snapshot.live, task_definition_arn, options, force=force
-            )
-        else:
-            deployment_id, count = create_service(ctx, target, snapshot, task_definition_arn)
-        # tells the rollback which desired count was ours, and which autoscaling set since
-        rollback_data["deployedDesiredCount"] = count
-        ctx.checkpoint(rollback_data)
-        ctx.check()
 
-        ctx.log.section(WAIT_FOR_STEADY_STATE)
-        before = services.primary_deployment_id(snapshot.live) if snapshot.live is not None else None
-        service = wait_for_steady_state(
-            ctx,
-            cluster,
-            name,
-            deployment_id=deployment_id,
-            task_definition_arn=task_definition_arn,
-            just_started=deployment_id is not None and deployment_id != before,
+def _deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOptions) -> StepResult:
+    cluster, name = target.cluster, target.service_name
+    snapshot = capture_service(ctx, cluster, name)
+    rollback_data = snapshot.to_dict()
+    ctx.checkpoint(rollback_data)
+
+    ctx.log.section(DEPLOY)
+    task_definition_arn, from_manifest = for_target(ctx, target)
+    ctx.check()
+    before = services.primary_deployment_id(snapshot.live) if snapshot.live is not None else None
+    ctx.starting(rollback_data, name, task_definition_arn, before)
+    if snapshot.exists:
+        assert snapshot.live is not None
+        force = options.force_new_deployment or not from_manifest
+        deployment_id, count = update_service(
+            ctx, target, snapshot.live, task_definition_arn, options, force=force
         )
-        ctx.log.section(DEPLOY)
-        if service.get("schedulingStrategy") != "DAEMON":
-            autoscaling.replace(ctx, target.scaling, cluster, name)
-        elif not target.scaling.empty():
-            ctx.log.warn(
-                f"Service {name} is a DAEMON service, which ECS does not autoscale; scaling manifests ignored"
-            )
-        instances = service_instances(ctx, cluster, name)
-        verb = "Updated" if snapshot.exists else "Created"
-        ctx.log.info(f"{verb} Service {name} with Arn {service['serviceArn']}")
-        ctx.log.info("Deployment Successful.")
+    else:
+        deployment_id, count = create_service(ctx, target, snapshot, task_definition_arn)
+    # tells the rollback which desired count was ours, and which autoscaling set since
+    rollback_data["deployedDesiredCount"] = count
+    ctx.started(rollback_data, deployment_id)
+    ctx.check()
+
+    ctx.log.section(WAIT_FOR_STEADY_STATE)
+    service = wait_for_steady_state(
+        ctx,
+        cluster,
+        name,
+        deployment_id=deployment_id,
+        task_definition_arn=task_definition_arn,
+        just_started=deployment_id is not None and deployment_id != before,
+        overtaking_raises=True,
+    )
+    ctx.log.section(DEPLOY)
+    if service.get("schedulingStrategy") != "DAEMON":
+        autoscaling.replace(ctx, target.scaling, cluster, name)
+    elif not target.scaling.empty():
+        ctx.log.warn(
+            f"Service {name} is a DAEMON service, which ECS does not autoscale; scaling manifests ignored"
+        )
+    instances = service_instances(ctx, cluster, name)
+    verb = "Updated" if snapshot.exists else "Created"
+    ctx.log.info(f"{verb} Service {name} with Arn {service['serviceArn']}")
+    ctx.log.info("Deployment Successful.")
     return StepResult(
         outputs={
             "serviceName": name,
@@ -170,6 +196,7 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     """Put the service back as the deploy step found it; works from `rollback_data` alone."""
     snapshot = ServiceSnapshot.from_dict(rollback_data)
     cluster, name = snapshot.cluster, snapshot.service_name
+    ctx.adopt(rollback_data)
     with ctx.calls():
         ctx.log.section(ROLLBACK)
         if not snapshot.exists:
@@ -179,7 +206,7 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
             ctx.log.info("Rollback Successful.")
             return StepResult(outputs={"serviceName": name, "serviceDeleted": deleted})
         assert snapshot.request is not None
-        live = services.describe_service(ctx, cluster, name)
+        live = wait_turn(ctx, cluster, name, may_refuse=False)
         if live is None or live["status"] != "ACTIVE":
             deployment_id = _recreate(ctx, snapshot, live)
         else:

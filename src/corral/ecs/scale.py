@@ -1,6 +1,7 @@
 """ECS Scale: set a service's instances as a count or a percentage, with an optional steady state check.
 
-Prepare rollback data (the desired count before) → UpdateService with the new desired count (a
+Wait while a deployment this execution did not start is in flight (foreign_deployments) → prepare
+rollback data (the desired count before) → UpdateService with the new desired count (a
 count change alone starts no new ECS deployment, so "done" is the PRIMARY deployment running the
 new count) → wait → list the instances. The rollback sets the saved count again.
 """
@@ -15,6 +16,7 @@ from corral.errors import DeploymentError
 
 from . import autoscaling, services
 from .context import StepContext
+from .foreign_deployments import wait_turn
 from .instances import service_instances
 from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
@@ -34,7 +36,7 @@ def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepRes
     cluster, name = target.cluster, options.service_name or target.service_name
     with ctx.calls():
         ctx.log.section(PREPARE_ROLLBACK_DATA)
-        live = _scalable_service(ctx, cluster, name)
+        live = _scalable_service(cluster, name, wait_turn(ctx, cluster, name))
         previous = int(live["desiredCount"])
         rollback_data = {"cluster": cluster, "serviceName": name, "desiredCount": previous}
         ctx.log.info(f"Service {name} has a desired count of {previous}")
@@ -91,9 +93,10 @@ def set_desired_count(ctx: StepContext, live: dict[str, Any], desired: int) -> s
 def scale_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
     """Set the desired count the service had before the Scale step; works from `rollback_data` alone."""
     cluster, name = rollback_data["cluster"], rollback_data["serviceName"]
+    ctx.adopt(rollback_data)
     with ctx.calls():
         ctx.log.section(ROLLBACK)
-        live = _scalable_service(ctx, cluster, name)
+        live = _scalable_service(cluster, name, wait_turn(ctx, cluster, name, may_refuse=False))
         deployment_id = set_desired_count(ctx, live, int(rollback_data["desiredCount"]))
         wait_for_steady_state(
             ctx, cluster, name, deployment_id=deployment_id, task_definition_arn=live["taskDefinition"]
@@ -102,8 +105,7 @@ def scale_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str,
     return StepResult(outputs={"serviceName": name, "desiredCount": rollback_data["desiredCount"]})
 
 
-def _scalable_service(ctx: StepContext, cluster: str, name: str) -> dict[str, Any]:
-    live = services.describe_service(ctx, cluster, name)
+def _scalable_service(cluster: str, name: str, live: dict[str, Any] | None) -> dict[str, Any]:
     if live is None or live["status"] != "ACTIVE":
         status = "MISSING" if live is None else live["status"]
         raise DeploymentError(f"Service {name} is {status} in cluster {cluster}; there is nothing to scale.")

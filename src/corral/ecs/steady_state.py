@@ -54,6 +54,8 @@ def judge(service: dict[str, Any], *, deployment_id: str | None, task_definition
     if primary is None:
         return Verdict(progress="Waiting for ECS to start the deployment ...")
     if mine is None or primary is not mine:
+        if _completed_before_replaced(service, mine, deployment_id):
+            return Verdict(done=True, progress=f"Deployment {deployment_id} completed")
         return Verdict(failure=_replaced(service, primary, deployment_id))
     if mine.get("failedTasks", 0) >= failure_threshold(mine.get("desiredCount", 0)):
         return Verdict(
@@ -67,6 +69,48 @@ def judge(service: dict[str, Any], *, deployment_id: str | None, task_definition
     if "rolloutState" in mine:
         return Verdict(done=mine["rolloutState"] == "COMPLETED" and settled, progress=progress)
     return Verdict(done=settled, progress=progress)
+
+
+def _completed_before_replaced(
+    service: dict[str, Any], mine: dict[str, Any] | None, deployment_id: str | None
+) -> bool:
+    """Ours reached COMPLETED and a later deployment (someone else's, waiting for ours) started
+    before we looked again: ECS said so with `(service S) (deployment ID) deployment completed.`
+    (Amazon ECS Developer Guide, "Amazon ECS service event messages",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html)."""
+    if mine is not None and mine.get("rolloutState") == "COMPLETED":
+        return True
+    marker = f"(deployment {deployment_id}) deployment completed."
+    return deployment_id is not None and any(
+        marker in e.get("message", "") for e in service.get("events", [])
+    )
+
+
+def overtaken_by(service: dict[str, Any], deployment_id: str | None) -> dict[str, Any] | None:
+    """The PRIMARY deployment that replaced ours when someone else started it (not ECS rolling
+    ours back: no circuit breaker reason, no `deployment failed` event of ours), else None."""
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    if deployment_id is None or primary is None or primary.get("id") == deployment_id:
+        return None
+    mine = next((d for d in deployments if d.get("id") == deployment_id), None)
+    if mine is not None and mine.get("rolloutState") == "FAILED":
+        return None
+    if "circuit breaker" in (primary.get("rolloutStateReason") or ""):
+        return None
+    marker = f"(deployment {deployment_id}) deployment failed"
+    if any(marker in e.get("message", "") for e in service.get("events", [])):
+        return None
+    return primary
+
+
+class DeploymentOvertaken(DeploymentError):
+    """Someone else's deployment replaced ours while we waited (a race nobody could see coming:
+    both looked, saw the service free, and updated it)."""
+
+    def __init__(self, message: str, other: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.other = other
 
 
 def _replaced(service: dict[str, Any], primary: dict[str, Any], deployment_id: str | None) -> str:
@@ -205,12 +249,15 @@ def wait_for_steady_state(
     task_definition_arn: str,
     seen_events: set[str] | None = None,
     just_started: bool = False,
+    overtaking_raises: bool = False,
 ) -> dict[str, Any]:
     """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise.
 
     `just_started`: the caller has just made this deployment, so ECS will say when it ends; with
     an ECS event feed (corral.aws.events) the service is described when an event says so, not at
-    once. Otherwise (nothing changed, a re-run) it is described at once: it may be done already."""
+    once. Otherwise (nothing changed, a re-run) it is described at once: it may be done already.
+    `overtaking_raises`: a deployment someone else started over ours raises DeploymentOvertaken
+    (the caller waits for it and deploys again) instead of failing the step."""
     from corral.aws.poller import ServicePoller
     from corral.aws.retry import Aborted
 
@@ -230,6 +277,10 @@ def wait_for_steady_state(
         raise StepAborted(f"Aborted while waiting for service {service_name}") from exc
     finally:
         watch.close()
+    if observer.verdict.failure is not None and overtaking_raises:
+        other = overtaken_by(observer.last, deployment_id)
+        if other is not None:
+            raise DeploymentOvertaken(observer.verdict.failure, other)
     if observer.verdict.failure is not None:
         reasons = stopped_task_reasons(ctx, cluster, deployment_id)
         detail = "".join(f"\n  {r}" for r in reasons)

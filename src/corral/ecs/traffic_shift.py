@@ -31,12 +31,14 @@ from .bluegreen import (
     BLUE,
     GREEN,
     check_green_ready,
+    deployed_pair,
     finish_cutover,
     pause,
     require_setup,
     restore_blue,
     restore_routes,
     set_version_tag,
+    wait_turns,
 )
 from .context import StepContext
 from .listeners import ListenerRule, RuleRouter, Weights, describe_weights, forward_weights
@@ -78,10 +80,12 @@ def blue_green_traffic_shift(ctx: StepContext, target: EcsTarget, options: Traff
     plan = shift_plan(options)
     setup = require_setup(options.setup, "ECS Blue Green Traffic Shift")
     data = {**setup, "trafficShiftStarted": True}
+    ctx.adopt(setup)
     new_group, old_group = setup["stageTargetGroupArn"], setup["prodTargetGroupArn"]
     router = RuleRouter(ctx, ListenerRule.from_dict(setup["prodRule"]))
     ctx.log.section(TRAFFIC_SHIFT)
     with ctx.calls():
+        wait_turns(ctx, setup["cluster"], deployed_pair(setup))
         ctx.checkpoint(data)
         if any(plan):
             check_green_ready(ctx, setup)
@@ -136,7 +140,9 @@ def blue_green_traffic_shift_rollback(
         ctx.log.info("No ECS Blue Green Traffic Shift ran: nothing to roll back")
         return StepResult(outputs={"rollbackSkipped": True})
     data = rollback_data
+    ctx.adopt(data)
     with ctx.calls():
+        wait_turns(ctx, data["cluster"], deployed_pair(data), may_refuse=False)
         restore_blue(ctx, data)
         restore_routes(ctx, data)
         set_version_tag(ctx, data["cluster"], data["greenServiceName"], GREEN)

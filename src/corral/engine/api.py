@@ -29,7 +29,7 @@ from .embedded import EmbeddedExecutor, ExecutorOptions
 from .inputs import PipelineInputs, pipeline_inputs
 from .plan import Element, GroupNode, ParallelNode, PipelinePlan, build_plan
 from .secret_scope import run_secret_scope
-from .steps import registered_types
+from .steps import NO_WAIT, registered_types
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,13 @@ def create_execution(
     sets: Mapping[str, Any] | None = None,
     triggered_by: str | None = None,
     project_inputs: Mapping[str, Any] | None = None,
+    no_wait: bool = False,
 ) -> ExecutionRecord:
     """Check everything and record a new execution (status Queued) without running it.
     inputs are given at run time (data, never expressions); project_inputs come from project
-    files such as a trigger, and their expressions are evaluated."""
+    files such as a trigger, and their expressions are evaluated. `no_wait` is recorded with it:
+    wherever it runs (and when resumed) a stage whose ECS service another execution or another
+    tool is deploying fails at once instead of waiting."""
     project = _project(project)
     filled = pipeline_inputs(
         project,
@@ -112,7 +115,12 @@ def create_execution(
             "triggeredBy": triggered_by,
             "runtimeInputs": filled.runtime_paths,  # marked again when the run starts
         },
-        inputs={"pipeline": filled.values, "service": filled.service_inputs, "sets": dict(sets or {})},
+        inputs={
+            "pipeline": filled.values,
+            "service": filled.service_inputs,
+            "sets": dict(sets or {}),
+            **({NO_WAIT: True} if no_wait else {}),
+        },
     )
 
 
@@ -156,6 +164,7 @@ def run_pipeline(
         input_sets=input_sets,
         sets=sets,
         triggered_by=triggered_by,
+        no_wait=no_wait,
     )
     options = options or ExecutorOptions()
     if no_wait:

@@ -29,7 +29,7 @@ from corral.config.connections import aws_settings
 from corral.config.entities.connector import AwsConnector
 from corral.config.rendering import RenderedService, render_service
 from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shift
-from corral.ecs.context import StepContext
+from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
 from corral.errors import ConfigError, CorralError, Problem
@@ -170,15 +170,25 @@ def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:
 
 
 def step_context(run: StepRun, clients: Clients, *, keep_first: bool = False) -> StepContext:
-    """The run's log, deadline, abort and checkpoint. `keep_first`: on a re-run, the journaled
-    rollback data of the first attempt wins over what this attempt captures."""
-    return StepContext(
-        clients=clients,
-        log=run.log,
-        deadline=run.deadline,
-        abort=run.abort,
-        checkpoint=lambda data: run.checkpoint(_kept(run, data) if keep_first else data),
+    """The run's log, deadline, abort, checkpoint and --no-wait, and the ECS deployments this
+    execution started (from this step's earlier attempt and the stage's earlier steps), so a
+    re-run after a crash, or a rollback, never waits for a deployment of its own.
+    `keep_first`: on a re-run, the journaled rollback data of the first attempt wins over what
+    this attempt captures."""
+    own = OwnDeployments.merged(
+        *((p.checkpoint or {}).get(OWN_DEPLOYMENTS) for p in run.prior_steps),
+        (run.previous_checkpoint or {}).get(OWN_DEPLOYMENTS),
     )
+    ctx = StepContext(
+        clients=clients, log=run.log, deadline=run.deadline, abort=run.abort, no_wait=run.no_wait, own=own
+    )
+
+    def checkpoint(data: dict[str, Any]) -> None:
+        marked = {**data, OWN_DEPLOYMENTS: ctx.own.to_dict()} if ctx.own.started or ctx.own.starting else data
+        run.checkpoint(_kept(run, marked) if keep_first else marked)
+
+    ctx.checkpoint = checkpoint
+    return ctx
 
 
 def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +197,11 @@ def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
         return data
     kept = {key: value for key, value in previous.items() if value is not None}
     kept.pop("deployedDesiredCount", None)  # what this attempt set, not what was there before
-    return {**data, **kept}
+    own = OwnDeployments.merged(previous.get(OWN_DEPLOYMENTS), data.get(OWN_DEPLOYMENTS))
+    merged = {**data, **kept}
+    if own.started or own.starting:  # both attempts' deployments are this execution's
+        merged[OWN_DEPLOYMENTS] = own.to_dict()
+    return merged
 
 
 def outcome(run: StepRun, result: StepResult, *, keep_first: bool = False) -> StepOutcome:

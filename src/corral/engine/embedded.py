@@ -43,7 +43,7 @@ from .plan import build_plan
 from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
 from .secret_scope import run_secret_scope
 from .step_process import StepProcesses
-from .steps import ABORTED, EXPIRED, FAILED, StepOutcome, StepRun, implementation
+from .steps import ABORTED, EXPIRED, FAILED, NO_WAIT, StepOutcome, StepRun, implementation
 from .targets import prepare_target
 
 UpdateSink = Callable[[str, m.Update], None]  # (execution id, update)
@@ -321,13 +321,17 @@ class EmbeddedExecutor:
             who = f"execution {holder.execution_id}" + (
                 f" ({other.pipeline_name} #{other.sequence_id})" if other is not None else ""
             )
-            if self.options.no_wait:
+            if self._no_wait():
                 return m.LockAcquired(command.id, False, f"{service} is being deployed by {who}; not waiting")
             if reported != holder.execution_id:
                 reported = holder.execution_id
                 self._log(command.stage_key, "Lock", "INFO", f"Waiting: {service} is being deployed by {who}")
             if cancel.wait(self.options.lock_poll):
                 return m.LockAcquired(command.id, False, "aborted while waiting for the service")
+
+    def _no_wait(self) -> bool:
+        """--no-wait given to this process, or recorded with the execution (the API's noWait)."""
+        return self.options.no_wait or bool((self._inputs or {}).get(NO_WAIT))
 
     def _sleep(self, command: m.Sleep, cancel: threading.Event) -> m.Event:
         return m.TimerFired(command.id, cancelled=cancel.wait(command.seconds))
@@ -430,6 +434,7 @@ class EmbeddedExecutor:
             secrets=self.secrets,
             mask=masker,
             inputs=self._inputs,
+            no_wait=self._no_wait(),
             processes=self.options.step_processes,
         )
         outcome = self._call(impl, run)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from .messages import RunStep
 
+NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
 SUCCESS = "Success"
 FAILED = "Failed"
 ABORTED = "Aborted"
@@ -129,6 +130,9 @@ class StepRun:
     # stage's service (the ECS steps) renders it as the stage was prepared
     service_inputs: Mapping[str, Any] = field(default_factory=dict, repr=False)
     sets: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # `corral run --no-wait` (or the API's noWait): a step whose ECS service another deployment
+    # holds fails at once instead of waiting
+    no_wait: bool = False
     # how a step that runs code the project supplies runs it (this process's user, isolated, refused)
     processes: StepProcesses = field(default_factory=StepProcesses)
 
@@ -148,6 +152,7 @@ class StepRun:
         secrets: SecretResolver | None,
         mask: Callable[[str], str],
         inputs: Mapping[str, Any],
+        no_wait: bool = False,
         processes: StepProcesses | None = None,
     ) -> StepRun:
         """The run of an interpreter's RunStep command, in the embedded executor or on a delegate."""
@@ -174,6 +179,7 @@ class StepRun:
             mask=mask,
             service_inputs=inputs.get("service") or {},
             sets=inputs.get("sets") or {},
+            no_wait=no_wait or bool(inputs.get(NO_WAIT)),
             processes=processes or StepProcesses(),
         )
 

@@ -112,6 +112,7 @@ def run_pipeline(
         inputs=body.inputs,
         input_sets=body.input_sets,
         triggered_by=who.name,
+        no_wait=body.no_wait,
     )
     server.runner.start(record.id)
     server.audit.record(

@@ -122,6 +122,11 @@ class SecretIn(BaseModel):
 class RunIn(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict, description="runtime inputs by path or tail")
     input_sets: list[str] = Field(default_factory=list)
+    no_wait: bool = Field(
+        False,
+        description="fail a stage at once, changing nothing, when its ECS service is being deployed "
+        "by another execution or anyone else (as `corral run --no-wait`)",
+    )
 
 
 class ExecutionRef(BaseModel):
@@ -230,3 +235,20 @@ class NewDelegateOut(DelegateOut):
 
 class HeartbeatIn(BaseModel):
     version: str | None = Field(None, max_length=64)
+
+
+class DelegateLogLineIn(BaseModel):
+    step_key: str = Field(min_length=1, max_length=512)
+    at: float
+    section: str = Field(max_length=128)
+    level: str = Field(max_length=8)
+    message: str = Field(max_length=65536)
+
+
+class DelegateLogsIn(BaseModel):
+    """Log lines of a step running on the delegate; `batch` names them, so a batch sent again
+    (its answer was lost) is written once."""
+
+    execution_id: str = Field(min_length=1, max_length=32)
+    batch: str = Field(min_length=1, max_length=256)
+    lines: list[DelegateLogLineIn] = Field(max_length=1000)

@@ -1,0 +1,66 @@
+"""The `corral demo` set of pipelines (examples/sandbox-demo: rolling, canary, blue green with
+an approval, run task, a failed release rolled back) run in distributed mode: the workflows
+here, every step on a `corral delegate` process, against the sandbox."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from corral.delegate.temporal_runner import TemporalRunner
+from corral.demo import pipeline_inputs, prepare_sandbox
+from corral.demo.pipeline_demo import SCENARIOS, scenario_runs
+from corral.engine import create_execution, get_execution
+from corral.sandbox import Sandbox
+from corral.store import Store
+from tests.e2e.conftest import CLUSTER, DEMO, aws_environment
+from tests.e2e.state import services
+
+from .conftest import StartDelegate, wait_until
+
+
+@pytest.mark.sandbox(speed=150)
+def test_the_demo_pipelines_pass_in_distributed_mode(
+    sandbox: Sandbox,
+    store: Store,
+    runner: TemporalRunner,
+    delegates: StartDelegate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in aws_environment(sandbox.endpoint_url).items():
+        monkeypatch.setenv(key, value)  # the delegate process inherits them
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    sandbox.admin.set_images(  # as `corral demo` sets them
+        {"image": "*:broken", "crashAfter": 2},
+        {"image": "*/demo/job:*", "exitCode": 0, "exitAfter": 5},
+    )
+    prepared = prepare_sandbox(sandbox.endpoint_url)
+    delegates("demo", "default")
+
+    ecs = sandbox.client("ecs")
+    ended = []
+    service_exists = False
+    for name in SCENARIOS:
+        for run in scenario_runs(name, service_exists=service_exists):
+            before = services(ecs, CLUSTER)
+            inputs = pipeline_inputs(prepared, run.pipeline) | run.inputs
+            record = create_execution(DEMO, run.pipeline, store=store, inputs=inputs, triggered_by="demo")
+            runner.start(record.id)
+            if run.approve:
+                wait_until(partial(_asks, store, record.id), what="the approval")
+                runner.approve(record.id, True, by="demo", comment="approved by the demo")
+            status = runner.wait(record.id, 150)
+            error = get_execution(record.id, store=store).error
+            ended.append((run.title, status, run.expect, error))
+            service_exists = service_exists or (run.pipeline == "demo_rolling" and status == "Success")
+            if run.expect == "Failed":  # the broken release is rolled back to the one before it
+                assert services(ecs, CLUSTER)["demo-web"] == before["demo-web"], run.title
+    assert [(title, status) for title, status, _, _ in ended] == [
+        (title, expect) for title, _, expect, _ in ended
+    ], ended
+    assert len(ended) == 6
+
+
+def _asks(store: Store, execution_id: str) -> bool:
+    return bool(store.requests(execution_id, waiting=True))
