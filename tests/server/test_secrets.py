@@ -36,7 +36,9 @@ def test_the_masker_hides_plain_base64_and_url_encoded_forms() -> None:
     assert context.mask(base64.urlsafe_b64encode(SECRET.encode()).decode()) == MASK
     # a value under 4 characters is never masked (masking it would tell what it is): such
     # secrets are refused where they are read (tests/security/test_secret_masking.py)
-    assert context.mask("ab is short: cab and YWI= are left alone") == "ab is short: cab and YWI= are left alone"
+    assert (
+        context.mask("ab is short: cab and YWI= are left alone") == "ab is short: cab and YWI= are left alone"
+    )
 
 
 class _CloudWatch(http.server.BaseHTTPRequestHandler):
