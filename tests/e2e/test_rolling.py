@@ -41,7 +41,7 @@ def test_two_phases_roll_back_in_reverse_order(demo: Demo) -> None:
     assert demo.run("demo_rolling", tag="1").status == "Success"
     ecs = demo.client("ecs")
     before = services(ecs)
-    failed = demo.run("demo_phases", tag="2", script="exit 1")
+    failed = demo.run("demo_phases", tag="2", checkExit="1")
     assert failed.status == "Failed"
     assert journal_order(demo.store, failed.id) == [
         "EcsRollingDeploy",

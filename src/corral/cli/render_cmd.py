@@ -11,7 +11,6 @@ import click
 from corral.cli.config_cmds import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
-    MASK,
     friendly_errors,
     parse_assignments,
     print_problems,
@@ -80,10 +79,9 @@ def _masked(value: Any, secrets: list[str]) -> Any:
     """Secret values replaced by asterisks in every string (before printing, so the output
     stays valid YAML or JSON)."""
     if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, MASK)
-        return value
+        from corral.expressions.masking import mask_text
+
+        return mask_text(value, secrets)
     if isinstance(value, dict):
         return {k: _masked(v, secrets) for k, v in value.items()}
     if isinstance(value, list):

@@ -32,4 +32,8 @@ def encrypt(project_dir: str | None) -> None:
     value = sys.stdin.read().rstrip("\n")
     if not value:
         raise click.UsageError("give the secret value on standard input")
+    from corral.expressions.masking import MIN_SECRET_LENGTH
+
+    if len(value) < MIN_SECRET_LENGTH:  # masking it would hide it inside words, an oracle
+        raise click.UsageError(f"a secret must be at least {MIN_SECRET_LENGTH} characters long")
     click.echo(encrypt_value(Project(root=root, settings=settings), value))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corral.errors import ConfigError, ExpressionError, Problem
+from corral.expressions.masking import MIN_SECRET_LENGTH, short_secret
 
 from .entities.common import strip_scope
 from .entities.secret import CORRAL_MANAGER, ENV_MANAGER, FILE_MANAGER, Secret
@@ -71,6 +72,7 @@ class SecretResolver:
         self.project = project
         self.environ = os.environ if environ is None else environ
         self.used: dict[str, str] = {}
+        self.derived: set[str] = set()  # values expressions computed from secrets (toUpperCase, ...)
         # None: every secret of the project; else only these identifiers (a run's scope)
         self.allowed: set[str] | None = None if allowed is None else {strip_scope(a) for a in allowed}
 
@@ -78,6 +80,14 @@ class SecretResolver:
         """Widen the scope (a stage's manifests, once fetched, name their secrets)."""
         if self.allowed is not None:
             self.allowed.update(strip_scope(i) for i in identifiers)
+
+    def remember(self, value: str) -> None:
+        """A value an expression computed from a secret: masked like the secret itself."""
+        self.derived.add(value)
+
+    def masked_values(self) -> set[str]:
+        """Every value a masker built from this resolver must hide."""
+        return {value for value in self.used.values() if value} | self.derived
 
     def __call__(self, ref: str) -> str:
         """For expressions (`<+secrets.getValue("id")>`): LookupError when there is no such
@@ -115,6 +125,8 @@ class SecretResolver:
                 [Problem("", f"secrets.getValue({ref!r})", f"secret not found; the project has {known}")]
             )
         value = self._read(secret)
+        if 0 < len(value) < MIN_SECRET_LENGTH:
+            raise self._problem(secret, short_secret(identifier, len(value)))
         self.used[identifier] = value
         return value
 

@@ -21,6 +21,7 @@ from corral.expressions import parse
 from .input_sets import input_set_problems
 from .project import Project, read_project
 from .rendering import RenderOptions, render_outcome
+from .script_checks import script_problems
 from .targets import deployment_targets
 
 
@@ -57,6 +58,7 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     report = ValidationReport(project)
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
+    problems += script_problems(project)
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:

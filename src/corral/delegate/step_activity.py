@@ -55,6 +55,8 @@ from corral.engine.steps import (
 )
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.masking import mask_text
+from corral.expressions.shell_quoting import RUNTIME_VALUES
 
 from .live_logs import LiveLog, Send
 
@@ -301,13 +303,16 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
 
 
 def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
-    """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs)."""
-    if not has_expression(spec):
-        return dict(reveal(spec))
-    if secrets is None:
-        raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
-    ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
-    rendered: dict[str, Any] = reveal(render(spec, ctx, mode=Mode.FAIL, path="spec"))
+    """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs);
+    the values a ShellScript body refers to (shell_quoting.py) are never rendered."""
+    held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
+    body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
+    if has_expression(body):
+        if secrets is None:
+            raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
+        ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
+        body = render(body, ctx, mode=Mode.FAIL, path="spec")
+    rendered: dict[str, Any] = reveal({**body, **held})
     return rendered
 
 
@@ -315,6 +320,6 @@ def _masker(secrets: SecretResolver | None) -> Callable[[str], str]:
     def mask(text: str) -> str:
         if secrets is None:
             return text
-        return ExpressionContext(used_secrets={v for v in secrets.used.values() if v}).mask(text)
+        return mask_text(text, secrets.masked_values())
 
     return mask

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from corral.engine import messages as m
     from corral.engine.interpreter import Interpreter, RunInfo
     from corral.engine.plan import build_plan
+    from corral.engine.runtime_values import mark_runtime_inputs
 
 WORKFLOW_NAME = "CorralPipeline"
 STOP_GRACE = 30.0
@@ -93,7 +94,8 @@ class PipelineWorkflow:
     async def run(self, job: dict[str, Any]) -> str:
         self._job = job
         snapshot = job["snapshot"]
-        plan = build_plan(snapshot["pipeline"], file=snapshot.get("file", ""))
+        pipeline = mark_runtime_inputs(snapshot["pipeline"], snapshot.get("runtimeInputs") or ())
+        plan = build_plan(pipeline, file=snapshot.get("file", ""))
         self._queues = step_queues(plan, snapshot["pipeline"])
         interpreter = Interpreter(
             plan,

@@ -114,6 +114,7 @@ def create_execution(
             "file": filled.pipeline.file,
             "startTs": int(time.time() * 1000),
             "triggeredBy": triggered_by,
+            "runtimeInputs": filled.runtime_paths,  # marked again when the run starts
         },
         inputs={
             "pipeline": filled.values,

@@ -32,6 +32,8 @@ from corral.config.secrets import SecretResolver
 from corral.ecs.log import LogLine, StepLog
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.masking import mask_text
+from corral.expressions.shell_quoting import RUNTIME_VALUES
 from corral.store import Store, Write
 
 from . import messages as m
@@ -39,7 +41,7 @@ from .approvals import activities
 from .interpreter import Interpreter, RunInfo
 from .literal_inputs import reveal
 from .plan import build_plan
-from .runtime_values import KEEP_FOR_LATER, has_expression, masked
+from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
 from .secret_scope import run_secret_scope
 from .step_process import StepProcesses
 from .steps import ABORTED, EXPIRED, FAILED, NO_WAIT, StepOutcome, StepRun, implementation
@@ -155,7 +157,8 @@ class EmbeddedExecutor:
         self.execution_id = execution_id
         self._inputs = record.inputs
         snapshot = record.snapshot
-        plan = build_plan(snapshot["pipeline"], file=snapshot.get("file", ""))
+        pipeline = mark_runtime_inputs(snapshot["pipeline"], snapshot.get("runtimeInputs") or ())
+        plan = build_plan(pipeline, file=snapshot.get("file", ""))
         # steps read only the secrets the pipeline and its targets name
         scope = run_secret_scope(self.project, snapshot["pipeline"], file=snapshot.get("file", ""))
         self.secrets = SecretResolver(self.project, allowed=scope)
@@ -282,6 +285,7 @@ class EmbeddedExecutor:
             event = work(command, cancel)
         except Exception as error:  # a bug here must not hang the execution
             event = _failure_event(command, f"internal error: {error}\n{traceback.format_exc()}")
+        event = masked_event(event, self._masker())
         self._cancels.pop(command.id, None)
         self._events.put(event)
 
@@ -486,18 +490,21 @@ class EmbeddedExecutor:
         return outcome
 
     def _with_secrets(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs)."""
-        if not has_expression(spec):
-            return dict(reveal(spec))
-        ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
-        rendered: dict[str, Any] = reveal(render(spec, ctx, mode=Mode.FAIL, path="spec"))
+        """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs);
+        the values a ShellScript body refers to (shell_quoting.py) are never rendered."""
+        held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
+        body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
+        if has_expression(body):
+            ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
+            body = render(body, ctx, mode=Mode.FAIL, path="spec")
+        rendered: dict[str, Any] = reveal({**body, **held})
         return rendered
 
     def _masker(self) -> Callable[[str], str]:
         resolver = self.secrets
 
         def mask(text: str) -> str:
-            return ExpressionContext(used_secrets={v for v in resolver.used.values() if v}).mask(text)
+            return mask_text(text, resolver.masked_values())
 
         return mask
 

@@ -23,6 +23,8 @@ from .conditions import evaluate_condition
 from .steps import StepOutcome, StepRun
 
 MAX_BODY = 64 * 1024  # kept in outputs (the journal); the rest is cut
+BODY_SHOWN = 2000  # characters of a response body that go to the log
+BODY_SCAN = 64_000  # characters masked before the cut (longer than any secret's forms)
 DEFAULT_REQUEST_TIMEOUT = 60.0
 
 
@@ -54,7 +56,8 @@ def run_http(run: StepRun) -> StepOutcome:
         return StepOutcome.failed(f"{method} {url}: {error}", failure_type="Connectivity")
     text = response.text
     run.log.info(f"Response code: {response.status_code}")
-    run.log.info(f"Response body: {run.mask(text[:2000])}")
+    # masked before it is cut: a secret across the cut would otherwise show its first part
+    run.log.info(f"Response body: {run.mask(text[:BODY_SCAN])[:BODY_SHOWN]}")
     response_values = {
         "httpResponseCode": response.status_code,
         "httpResponseBody": text,
@@ -64,7 +67,7 @@ def run_http(run: StepRun) -> StepOutcome:
         "httpUrl": url,
         "httpMethod": method,
         "httpResponseCode": response.status_code,
-        "httpResponseBody": text[:MAX_BODY],
+        "httpResponseBody": run.mask(text[: MAX_BODY + BODY_SCAN])[:MAX_BODY],  # masked, then cut
     }
     values = {**run.values, **response_values}
     try:

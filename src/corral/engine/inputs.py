@@ -44,6 +44,7 @@ class PipelineInputs:
     raw: dict[str, Any]  # the `pipeline:` mapping, inputs filled in
     values: dict[str, Any] = field(default_factory=dict)  # input path -> value
     service_inputs: dict[str, Any] = field(default_factory=dict)  # keys for the stages' services
+    runtime_paths: list[str] = field(default_factory=list)  # inputs given at run time, not by files
 
 
 def pipeline_inputs(
@@ -127,7 +128,8 @@ def pipeline_inputs(
     for path in literal:  # run-time values stay text: no later rendering evaluates them
         _set(filled, split_path(path), protect(table.values[path]))
     others = {key: value for key, value in given.items() if key not in mine}
-    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others)
+    # the run marks these values again (expressions/taint.py): never shell code in a script
+    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal))
 
 
 _EXPRESSION_FOR_SERVICE = (

@@ -56,7 +56,7 @@ from .plan import (
     StepNode,
     When,
 )
-from .runtime_values import render_for_step, stage_entry, variable_values
+from .runtime_values import render_step_spec, stage_entry, variable_values
 
 APPROVAL_TYPE = "HarnessApproval"
 DEFAULT_APPROVAL_TIMEOUT = 86400.0
@@ -617,7 +617,7 @@ class Interpreter:
         state["attempt"] = attempt
         values = self._values(run, node, attempt)
         try:
-            spec = render_for_step(dict(node.spec), values, path=f"{node.path}.spec")
+            spec = render_step_spec(node.type, dict(node.spec), values, path=f"{node.path}.spec")
         except ExpressionError as error:
             return _Outcome(m.FAILED, error=str(error))
         command_id = f"{node.key}#{attempt}"

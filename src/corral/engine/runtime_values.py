@@ -17,6 +17,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.shell_quoting import RUNTIME_VALUES, render_script, script_of, with_script
+from corral.expressions.taint import runtime_text
+
+SHELL_SCRIPT = "ShellScript"
 
 # references the interpreter leaves for later: secrets (the executor), the Blue Green target
 # group (the ECS step), the response of an Http step (the step's own assertion and outputs)
@@ -28,6 +32,45 @@ KEEP_FOR_LATER = frozenset(
 def render_for_step(value: Any, values: Mapping[str, Any], *, path: str = "") -> Any:
     """value with every expression the interpreter can answer replaced; ExpressionError otherwise."""
     return render(value, ExpressionContext(values=values, keep=KEEP_FOR_LATER), mode=Mode.FAIL, path=path)
+
+
+def mark_runtime_inputs(pipeline: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """The `pipeline:` mapping of a snapshot with the values given at run time marked again
+    (expressions/taint.py): the marks do not survive the store, the paths do."""
+    from corral.config.problems import split_path
+
+    marked: dict[str, Any] = dict(pipeline)
+    for path in paths:
+        parts = split_path(path)
+        if parts[:1] == ("pipeline",) and len(parts) > 1:
+            marked = _marked_at(marked, parts[1:])
+    return marked
+
+
+def _marked_at(node: Any, parts: tuple[str | int, ...]) -> Any:
+    """A copy of node along parts, the value at the end marked as a run-time input."""
+    if not parts:
+        return runtime_text(node)
+    key = parts[0]
+    if isinstance(node, dict) and key in node:
+        return {**node, key: _marked_at(node[key], parts[1:])}
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return [*node[:key], _marked_at(node[key], parts[1:]), *node[key + 1 :]]
+    return node
+
+
+def render_step_spec(
+    step_type: str, spec: dict[str, Any], values: Mapping[str, Any], *, path: str = ""
+) -> Any:
+    """render_for_step, except that a ShellScript body gets run-time input values as
+    references to environment variables, never as shell text (shell_quoting.py)."""
+    script = script_of(spec)
+    if step_type != SHELL_SCRIPT or not isinstance(script, str):
+        return render_for_step(spec, values, path=path)
+    rendered = render_for_step(with_script(spec, ""), values, path=path)
+    ctx = ExpressionContext(values=values, keep=KEEP_FOR_LATER)
+    text, environment = render_script(script, ctx, path=f"{path}.source.spec.script")
+    return {**with_script(rendered, text), RUNTIME_VALUES: environment}
 
 
 def variable_values(
@@ -108,6 +151,26 @@ def masked(value: Any, masker: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         return [masked(v, masker) for v in value]
     return value
+
+
+# the fields of an executor's events that carry text a step or an exception produced
+_TEXT_FIELDS = ("error", "comment", "outputs")
+
+
+def masked_event(event: Any, masker: Callable[[str], str]) -> Any:
+    """event with every secret hidden in its error, comment and outputs, before it is journaled,
+    stored, served or sent: an exception's text may quote a secret."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(event) or isinstance(event, type):
+        return event
+    names = {f.name for f in dataclasses.fields(event)}
+    changes = {
+        name: masked(getattr(event, name), masker)
+        for name in _TEXT_FIELDS
+        if name in names and getattr(event, name) is not None
+    }
+    return dataclasses.replace(event, **changes) if changes else event
 
 
 def has_expression(value: Any) -> bool:

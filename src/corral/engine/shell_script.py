@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from corral.expressions.context import MASK
+from corral.expressions.shell_quoting import runtime_environment
 from corral.expressions.values import to_text
 
 from .step_process import run_step_process
@@ -37,6 +38,7 @@ def run_shell_script(run: StepRun) -> StepOutcome:
             return StepOutcome.failed(f"spec.environmentVariables[{index}]: expected {{name, type, value}}")
         value = variable.get("value")
         env[str(variable["name"])] = "" if value is None else to_text(value)
+    env.update(runtime_environment(spec))  # the run-time values the script refers to
     outputs = _declared_outputs(spec.get("outputVariables") or [])
     run.log.section("Execute")
     # where and as whom the script runs (this process's user, or an isolated one): step_process.py

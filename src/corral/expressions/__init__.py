@@ -10,6 +10,9 @@ Modules, in the order text flows through them:
     inputs.py     <+input> runtime inputs; scan.py finds inputs and expressions
     aliases.py    names that mean the same (<+artifact.X> == <+artifacts.primary.X>)
     firstgen.py   ${DOCKER_IMAGE_NAME}, ${CONTAINER_NAME}, ${EXECUTION_ROLE}, ${serviceVariable.X}
+    taint.py      marked strings: computed from a secret, or given at run time
+    masking.py    hides secret values (and what was computed from them) in every common form
+    shell_quoting.py  run-time values in a ShellScript body become environment references
 Every error is a corral.errors.ExpressionError.
 """
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-MASK = "**************"
+from corral.expressions.masking import MASK, mask_text
+
+__all__ = ["MASK", "ExpressionContext", "Mode", "SecretMemory"]
+
+
+@runtime_checkable
+class SecretMemory(Protocol):
+    """A secret resolver that also keeps the values computed from its secrets, to mask them."""
+
+    def remember(self, value: str) -> None: ...
 
 
 class Mode(enum.Enum):
@@ -35,7 +44,10 @@ class ExpressionContext:
                   an entry also keeps everything under it ("pipeline" keeps
                   <+pipeline.executionId>). <+targetGroupArn> is filled in by the Blue
                   Green step at run time.
-    used_secrets: every secret value an expression produced, so callers can mask logs.
+    used_secrets: every secret value an expression produced, and every string computed from
+                  one (toUpperCase, substring, base64, ...), so callers can mask logs. When
+                  `secrets` has a `remember(value)` method (SecretResolver), computed values
+                  are passed to it too, so every masker built from that resolver hides them.
     """
 
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -46,25 +58,6 @@ class ExpressionContext:
     used_secrets: set[str] = field(default_factory=set)
 
     def mask(self, text: str) -> str:
-        """Text with every secret value produced so far replaced by asterisks: as is, and as
-        scripts commonly print it, base64-encoded and URL-encoded."""
-        forms = {form for secret in self.used_secrets if secret for form in secret_forms(secret)}
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, MASK)
-        return text
-
-
-def secret_forms(secret: str) -> set[str]:
-    """The secret and its base64 (with and without padding, standard and URL-safe) and URL
-    encodings (%20 and + for spaces). A secret of under 4 characters is masked only as is: its
-    encodings would mask ordinary text."""
-    import base64
-    from urllib.parse import quote, quote_plus
-
-    if len(secret) < 4:
-        return {secret}
-    raw = secret.encode()
-    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
-    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
-        forms |= {encoded, encoded.rstrip("=")}
-    return forms
+        """Text with every secret value produced so far, and every value computed from one,
+        replaced by asterisks, in every form masking.py knows."""
+        return mask_text(text, self.used_secrets)

@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from corral.errors import ExpressionError
-from corral.expressions.context import ExpressionContext
+from corral.expressions.context import ExpressionContext, SecretMemory
 from corral.expressions.functions import call_function, call_method
 from corral.expressions.inputs import WHOLE_VALUE
+from corral.expressions.masking import MIN_SECRET_LENGTH, short_secret
 from corral.expressions.nodes import (
     Attr,
     Binary,
@@ -36,6 +37,7 @@ from corral.expressions.nodes import (
     Unary,
     Var,
 )
+from corral.expressions.taint import Marked, carry, secret_strings
 from corral.expressions.values import (
     Unresolved,
     arithmetic,
@@ -110,16 +112,19 @@ class Evaluator:
     def text(self, template: Template) -> str:
         """A string literal holding <+...>: its expressions evaluated and joined as text."""
         pieces = []
+        values = []
         for part in template.parts:
             if isinstance(part, Text):
                 pieces.append(part.value)
             elif isinstance(part, Block):
-                pieces.append(to_text(self.value(part.expr)))
+                values.append(self.value(part.expr))
+                pieces.append(to_text(values[-1]))
             elif isinstance(part, InputRef):
                 raise ExpressionError(WHOLE_VALUE, position=part.pos)
             else:
                 pieces.append(part.source)
-        return "".join(pieces)
+        text: str = self.carried("".join(pieces), *values)
+        return text
 
     # -- references ---------------------------------------------------------------------
 
@@ -179,11 +184,24 @@ class Evaluator:
             with _at(node.pos):
                 if target.name == "secrets":
                     return self.secret(node.name, args)
-                return call_function(target.name, node.name, args)
+                return self.carried(call_function(target.name, node.name, args), *args)
         receiver = self.value(target)
         args = [self.value(arg) for arg in node.args]
         with _at(node.pos):
-            return call_method(receiver, node.name, args)
+            # whatever is computed from a secret or a run-time input stays marked
+            return self.carried(call_method(receiver, node.name, args), receiver, *args)
+
+    def carried(self, result: Any, *inputs: Any) -> Any:
+        """result marked with its inputs' marks; each string computed from a secret is added to
+        the values to mask at once, so an error that quotes it later is masked too."""
+        result = carry(result, *inputs)
+        memory = self.ctx.secrets if isinstance(self.ctx.secrets, SecretMemory) else None
+        for text in secret_strings(result):
+            if len(text) >= MIN_SECRET_LENGTH:
+                self.ctx.used_secrets.add(str(text))
+                if memory is not None:
+                    memory.remember(str(text))
+        return result
 
     def secret(self, name: str, args: list[Any]) -> str:
         if name != "getValue":
@@ -204,8 +222,10 @@ class Evaluator:
             raise ExpressionError(f"secret '{identifier}' could not be read: {exc}") from exc
         if not isinstance(secret, str):
             raise ExpressionError(f"secret '{identifier}' is not a string")
+        if 0 < len(secret) < MIN_SECRET_LENGTH:
+            raise ExpressionError(short_secret(identifier, len(secret)))
         self.ctx.used_secrets.add(secret)
-        return secret
+        return Marked(secret, secrets={identifier})
 
     # -- operators ----------------------------------------------------------------------
 
@@ -233,4 +253,4 @@ class Evaluator:
                 return not equal(left, right)
             if node.op in ("<", "<=", ">", ">="):
                 return order(node.op, left, right)
-            return arithmetic(node.op, left, right)
+            return self.carried(arithmetic(node.op, left, right), left, right)

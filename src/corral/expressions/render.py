@@ -21,8 +21,10 @@ from corral.expressions.evaluator import Evaluator
 from corral.expressions.firstgen import MISSING, lookup
 from corral.expressions.inputs import WHOLE_VALUE, check_input_value, input_spec
 from corral.expressions.limits import check_size
+from corral.expressions.masking import MIN_SECRET_LENGTH
 from corral.expressions.nodes import Block, FirstGenRef, InputRef, Part, Text
 from corral.expressions.parser import parse_at, parse_expression
+from corral.expressions.taint import is_runtime, secret_strings
 from corral.expressions.values import Unresolved, is_plain, located, to_text
 
 PathParts = tuple[str | int, ...]
@@ -42,6 +44,29 @@ def evaluate(expression: str, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL)
     except RecursionError:
         raise ExpressionError("expression is nested too deeply", expression=expression) from None
     return result.source if isinstance(result, _Kept) else result
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of a rendered text: literal text, or an expression and its value."""
+
+    text: str  # what the piece becomes in the text
+    value: Any = None  # the expression's value, marks included (expressions/taint.py)
+    source: str = ""  # the expression as written
+    expression: bool = False  # True: `value` is the expression's value
+    deferred: bool = False  # an expression left as written, filled in later (secrets)
+
+
+def render_pieces(
+    text: str, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL, path: str = ""
+) -> list[Piece]:
+    """text as pieces, each expression evaluated but not yet joined: for callers that must
+    treat some values differently from the text around them (ShellScript bodies)."""
+    renderer = _Renderer(ctx, mode)
+    try:
+        return renderer.pieces(text, path)
+    except RecursionError:
+        raise ExpressionError(located(path, "expression is nested too deeply"), expression=text) from None
 
 
 @dataclass(frozen=True)
@@ -84,8 +109,8 @@ class _Renderer:
         return rendered if isinstance(rendered, str) else self.text(rendered, key, format_path(parts))
 
     def string(self, text: str, parts: PathParts, *, inputs: bool) -> Any:
-        if "<+" not in text and "${" not in text:
-            return text
+        if ("<+" not in text and "${" not in text) or is_runtime(text):
+            return text  # a value given at run time is data, never an expression
         where = format_path(parts)
         try:
             return self.template(text, where, inputs=inputs)
@@ -116,6 +141,26 @@ class _Renderer:
             raise ExpressionError(located(where, exc.detail), expression=text) from None
         return "".join(pieces)
 
+    def pieces(self, text: str, where: str) -> list[Piece]:
+        if ("<+" not in text and "${" not in text) or is_runtime(text):
+            return [Piece(text)]
+        template = parse_at(text, where)
+        if template.is_literal:
+            return [Piece(text)]
+        pieces = []
+        for part in template.parts:
+            if isinstance(part, Text):
+                pieces.append(Piece(part.value))
+                continue
+            if isinstance(part, InputRef) and not template.is_single:
+                raise ExpressionError(located(where, WHOLE_VALUE), expression=text, position=part.pos)
+            result = self.part_value(part, text, where)
+            if isinstance(result, _Kept):
+                pieces.append(Piece(result.source, source=result.source, deferred=True))
+            else:
+                pieces.append(Piece(self.text(result, text, where), result, part.source, expression=True))
+        return pieces
+
     def text(self, value: Any, text: str, where: str) -> str:
         try:
             return to_text(value)
@@ -136,13 +181,25 @@ class _Renderer:
         if isinstance(part, Text):
             return part.value
         try:
-            return self.evaluator.value(part.expr)
+            return self.remembered(self.evaluator.value(part.expr))
         except Unresolved as missing:
             return self.unresolved(part.source, missing, where, "expression")
         except ExpressionError as exc:
             raise ExpressionError(
                 located(where, exc.detail), expression=text, position=exc.position
             ) from None
+
+    def remembered(self, value: Any) -> Any:
+        """value, unless a string in it computed from a secret is too short to be masked (the
+        evaluator has already added the others to the values to mask)."""
+        for text in secret_strings(value):
+            if 0 < len(text) < MIN_SECRET_LENGTH:
+                names = ", ".join(f"'{name}'" for name in sorted(text.secrets))
+                raise ExpressionError(  # part_value adds where
+                    f"a value computed from secret {names} is {len(text)} characters long; values "
+                    f"shorter than {MIN_SECRET_LENGTH} characters cannot be masked and are refused"
+                )
+        return value
 
     def unresolved(self, source: str, missing: Unresolved, where: str, kind: str) -> Any:
         if self.mode is Mode.KEEP or _kept(missing.ref, self.ctx.keep):

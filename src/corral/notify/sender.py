@@ -137,6 +137,7 @@ def notifier_for(project: Project, store: Store, execution_id: str) -> Notifier 
     A URL whose secret cannot be read is logged and skipped."""
     from corral.config.secrets import SecretResolver
     from corral.errors import ConfigError
+    from corral.expressions.masking import mask_text
 
     configured = project.settings.project.notifications
     record = store.execution(execution_id)
@@ -153,9 +154,7 @@ def notifier_for(project: Project, store: Store, execution_id: str) -> Notifier 
         targets.append(Target(setting.type, url, frozenset(setting.events)))
 
     def mask(text: str) -> str:
-        for value in sorted((v for v in resolver.used.values() if v), key=len, reverse=True):
-            text = text.replace(value, "**************")
-        return text
+        return mask_text(text, resolver.masked_values())
 
     def approval_message(step_key: str) -> str | None:
         # the executor opens the request just after it reports the step waiting

@@ -199,9 +199,12 @@ class ProjectFiles:
     def put_secret(self, name: str, identifier: str, value: str, *, display: str | None = None) -> EntityInfo:
         """Create or replace a corral secret: the value is encrypted with the server's key."""
         from corral.config.secrets import encrypt
+        from corral.expressions.masking import MIN_SECRET_LENGTH, short_secret
 
         if not IDENTIFIER_RE.match(identifier):
             raise Refused([Problem("secret", "identifier", f"{_shown(identifier)}: {IDENTIFIER_RULE}")])
+        if 0 < len(value) < MIN_SECRET_LENGTH:  # could not be masked without an oracle
+            raise ConfigError([Problem("secret", "value", short_secret(identifier, len(value)))])
         project = self.load(name)
         document = {
             "secret": {
