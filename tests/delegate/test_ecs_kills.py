@@ -5,7 +5,8 @@ first change, so the rollback puts the service back exactly as it was before the
 
 The delegate is stopped at a named moment with CORRAL_DELEGATE_TEST_PAUSE (it pauses there
 until killed): `start` (the step's first instant, before any AWS call), `checkpoint:1` (the
-service captured and recorded, nothing changed yet), `checkpoint:2` (UpdateService made,
+service captured and recorded, nothing changed yet), `checkpoint:2` (the deployment it is about
+to start recorded, UpdateService not yet called), `checkpoint:3` (UpdateService made,
 the deployment under way)."""
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _stderr(tmp_path: Path, name: str) -> str:
 
 
 @pytest.mark.sandbox(speed=150)
-@pytest.mark.parametrize("moment", ["start", "checkpoint:1", "checkpoint:2"])
+@pytest.mark.parametrize("moment", ["start", "checkpoint:1", "checkpoint:2", "checkpoint:3"])
 def test_a_delegate_killed_in_a_rolling_deploy_leaves_an_exact_rollback(
     moment: str,
     tmp_path: Path,
@@ -125,7 +126,7 @@ def test_a_delegate_killed_in_a_rolling_deploy_leaves_an_exact_rollback(
     record = create_execution(project, "rolling_check", store=store, inputs=inputs | {"tag": "2"})
     runner.start(record.id)
     wait_until(lambda: f"paused at {moment}" in _stderr(tmp_path, "doomed"), what=f"the pause at {moment}")
-    if moment == "checkpoint:2":  # the first change is made
+    if moment == "checkpoint:3":  # the first change is made
         assert services(ecs, CLUSTER)["demo-web"]["taskDefinition"] != before["demo-web"]["taskDefinition"]
     else:
         assert services(ecs, CLUSTER) == before

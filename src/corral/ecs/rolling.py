@@ -48,9 +48,9 @@ def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOp
     with ctx.calls():
         for turn in range(1, TURNS + 1):
             ctx.log.section(PREPARE_ROLLBACK_DATA)
-            wait_turn(ctx, cluster, name)
+            live = wait_turn(ctx, cluster, name)
             try:
-                return _deploy(ctx, target, options)
+                return _deploy(ctx, target, options, live)
             except DeploymentOvertaken as overtaken:
                 message = (
                     f"{busy_message(name, overtaken.other)}; it replaced this step's deployment "
@@ -62,9 +62,12 @@ def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOp
     raise AssertionError("unreachable")
 
 
-def _deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOptions) -> StepResult:
+def _deploy(
+    ctx: StepContext, target: EcsTarget, options: RollingDeployOptions, live: dict[str, Any] | None
+) -> StepResult:
+    """`live`: the service's description from the look for foreign deployments, captured as is."""
     cluster, name = target.cluster, target.service_name
-    snapshot = capture_service(ctx, cluster, name)
+    snapshot = capture_service(ctx, cluster, name, live)
     rollback_data = snapshot.to_dict()
     ctx.checkpoint(rollback_data)
 

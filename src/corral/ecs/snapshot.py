@@ -51,8 +51,17 @@ class ServiceSnapshot:
         )
 
 
-def capture_service(ctx: StepContext, cluster: str, name: str) -> ServiceSnapshot:
-    live = describe_service(ctx, cluster, name)
+_DESCRIBE = object()  # capture_service: no description given, describe the service
+
+
+def capture_service(
+    ctx: StepContext, cluster: str, name: str, live: dict[str, Any] | object | None = _DESCRIBE
+) -> ServiceSnapshot:
+    """The service as it is now; `live`: its description just read (None: MISSING), which saves
+    a DescribeServices call."""
+    if live is _DESCRIBE:
+        live = describe_service(ctx, cluster, name)
+    assert live is None or isinstance(live, dict)
     if live is None or live["status"] != "ACTIVE":
         status = "MISSING" if live is None else live["status"]
         ctx.log.info(f"Service {name} is {status} in cluster {cluster}: this is its first deployment")
