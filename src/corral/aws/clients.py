@@ -10,10 +10,14 @@
   models, parsed once per process); clients are created on first use and cached (creating
   clients from one session is not thread-safe, so it happens under a lock; the clients themselves
   are safe to share between threads).
-- Credentials: explicit keys (`access_key_id`, `secret_access_key`, `session_token`), else the
-  named `profile`, else botocore's default chain (environment, shared files, SSO, container and
-  instance roles). With `role_arn`, those are the source credentials for STS AssumeRole (with
-  `external_id`, `role_session_name`); the assumed credentials refresh themselves before expiry.
+- Credentials: explicit keys (`access_key_id`, `secret_access_key`, `session_token`), else a web
+  identity (`web_identity_role_arn` with a token read from `web_identity_token_file` or the
+  environment variable `web_identity_token_env` each time credentials are fetched: STS
+  AssumeRoleWithWebIdentity, as botocore does for EKS's IRSA), else the named `profile`, else
+  botocore's default chain (environment, shared files, SSO, container and instance roles). With
+  `role_arn`, those are the source credentials for STS AssumeRole (with `external_id`,
+  `role_session_name`). Temporary credentials refresh themselves before expiry; STS is asked at
+  `endpoint_url` too.
 - Endpoint: `endpoint_url` for every service when set (the sandbox); otherwise botocore's own
   resolution, which honours `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`.
 - botocore's retries are off (`total_max_attempts=1`; note `max_attempts=1` would still mean one
@@ -27,6 +31,7 @@ botocore is imported on first use, so importing this module is cheap.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +58,10 @@ class AwsSettings:
     role_arn: str | None = None
     external_id: str | None = field(default=None, repr=False)
     role_session_name: str = "corral"
+    # web identity (Irsa, OidcAuthentication): the role and where its token is read from
+    web_identity_role_arn: str | None = None
+    web_identity_token_file: str | None = None
+    web_identity_token_env: str | None = None
     # an SQS queue that an EventBridge rule fills with this Region's ECS events (corral.aws.events)
     ecs_events_queue_url: str | None = None
 
@@ -169,82 +178,141 @@ class Clients:
 
     def _botocore_session(self) -> Any:
         if self._session is None:
-            import botocore.session
-
-            settings = self.settings
-            session = botocore.session.Session(profile=settings.profile)
-            session.register_component("data_loader", shared_loader())
-            if settings.access_key_id or settings.secret_access_key:
-                session.set_credentials(
-                    settings.access_key_id, settings.secret_access_key, settings.session_token
-                )
-            if settings.role_arn:
-                session = self._assumed_role_session(session)
-            self._session = session
+            self._session = botocore_session(self.settings)
         return self._session
-
-    def _assumed_role_session(self, source: Any) -> Any:
-        """A session whose credentials come from AssumeRole with the source session's credentials."""
-        import botocore.session
-        from botocore.credentials import (
-            AssumeRoleCredentialFetcher,
-            CredentialProvider,
-            CredentialResolver,
-            DeferredRefreshableCredentials,
-        )
-
-        settings = self.settings
-        extra_args: dict[str, Any] = {"RoleSessionName": settings.role_session_name}
-        if settings.external_id:
-            extra_args["ExternalId"] = settings.external_id
-
-        def sts_client(service: str, **kwargs: Any) -> Any:
-            client = source.create_client(
-                service,
-                region_name=settings.region,
-                endpoint_url=settings.endpoint_url,
-                config=self._config(),
-                **kwargs,
-            )
-            retry.install(client)
-            CALLS.install(client)
-            return client
-
-        fetcher = AssumeRoleCredentialFetcher(
-            client_creator=sts_client,
-            source_credentials=source.get_credentials(),
-            role_arn=settings.role_arn,
-            extra_args=extra_args,
-        )
-        credentials = DeferredRefreshableCredentials(
-            refresh_using=fetcher.fetch_credentials, method="assume-role"
-        )
-
-        class AssumedRole(CredentialProvider):  # type: ignore[misc]
-            METHOD = CANONICAL_NAME = "corral-assume-role"
-
-            def load(self) -> Any:
-                return credentials
-
-        session = botocore.session.Session()
-        session.register_component("data_loader", shared_loader())
-        session.register_component("credential_provider", CredentialResolver([AssumedRole()]))
-        return session
 
     @staticmethod
     def _config(*, local: bool = False) -> Any:
-        from botocore.config import Config
+        return client_config(local=local)
 
-        # With a custom endpoint (a sandbox, a proxy) botocore must not prefix the host name:
-        # Cloud Map's DiscoverInstances would go to data-<host>, which does not resolve.
-        return Config(
-            inject_host_prefix=not local,
-            retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-            max_pool_connections=MAX_POOL_CONNECTIONS,
-            user_agent_extra=USER_AGENT_EXTRA,
+
+def client_config(*, local: bool = False) -> Any:
+    """The botocore Config of Corral's clients."""
+    from botocore.config import Config
+
+    # With a custom endpoint (a sandbox, a proxy) botocore must not prefix the host name:
+    # Cloud Map's DiscoverInstances would go to data-<host>, which does not resolve.
+    return Config(
+        inject_host_prefix=not local,
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+        user_agent_extra=USER_AGENT_EXTRA,
+    )
+
+
+def botocore_session(settings: AwsSettings) -> Any:
+    """A botocore session with the credentials the settings describe (see the module docstring)."""
+    import botocore.session
+
+    session = botocore.session.Session(profile=None if settings.web_identity_role_arn else settings.profile)
+    session.register_component("data_loader", shared_loader())
+    if settings.access_key_id or settings.secret_access_key:
+        session.set_credentials(settings.access_key_id, settings.secret_access_key, settings.session_token)
+    elif settings.web_identity_role_arn:
+        session = _web_identity_session(settings, session)
+    if settings.role_arn:
+        session = _assumed_role_session(settings, session)
+    return session
+
+
+def _sts_client_creator(settings: AwsSettings, source: Any) -> Any:
+    """What botocore's credential fetchers call to make their STS client: at the settings'
+    endpoint and Region, with Corral's retries (and the fetcher's own config, e.g. unsigned)."""
+
+    def create(service: str, **kwargs: Any) -> Any:
+        config = client_config(local=settings.endpoint_url is not None)
+        extra = kwargs.pop("config", None)
+        client = source.create_client(
+            service,
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=config.merge(extra) if extra is not None else config,
+            **kwargs,
         )
+        retry.install(client)
+        CALLS.install(client)
+        return client
+
+    return create
+
+
+def _web_identity_session(settings: AwsSettings, source: Any) -> Any:
+    """A session whose credentials come from AssumeRoleWithWebIdentity (botocore's fetcher)."""
+    from botocore.credentials import AssumeRoleWithWebIdentityCredentialFetcher
+
+    fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
+        client_creator=_sts_client_creator(settings, source),
+        web_identity_token_loader=WebIdentityToken(
+            file=settings.web_identity_token_file, env=settings.web_identity_token_env
+        ),
+        role_arn=settings.web_identity_role_arn,
+        extra_args={"RoleSessionName": settings.role_session_name},
+    )
+    return _session_with(fetcher.fetch_credentials, method="assume-role-with-web-identity")
+
+
+def _assumed_role_session(settings: AwsSettings, source: Any) -> Any:
+    """A session whose credentials come from AssumeRole with the source session's credentials."""
+    from botocore.credentials import AssumeRoleCredentialFetcher
+
+    extra_args: dict[str, Any] = {"RoleSessionName": settings.role_session_name}
+    if settings.external_id:
+        extra_args["ExternalId"] = settings.external_id
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=_sts_client_creator(settings, source),
+        source_credentials=source.get_credentials(),
+        role_arn=settings.role_arn,
+        extra_args=extra_args,
+    )
+    return _session_with(fetcher.fetch_credentials, method="assume-role")
+
+
+def _session_with(fetch: Any, *, method: str) -> Any:
+    """A session whose only credentials are those `fetch` returns (refreshed before expiry)."""
+    import botocore.session
+    from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
+
+    credentials = DeferredRefreshableCredentials(refresh_using=fetch, method=method)
+
+    class Fetched(CredentialProvider):  # type: ignore[misc]
+        METHOD = CANONICAL_NAME = f"corral-{method}"
+
+        def load(self) -> Any:
+            return credentials
+
+    session = botocore.session.Session()
+    session.register_component("data_loader", shared_loader())
+    session.register_component("credential_provider", CredentialResolver([Fetched()]))
+    return session
+
+
+@dataclass(frozen=True)
+class WebIdentityToken:
+    """Reads a web identity token (a JWT) each time credentials are fetched: tokens expire and are
+    rotated (EKS rewrites the projected token file), so it is never kept."""
+
+    file: str | None = None
+    env: str | None = None
+
+    def __call__(self) -> str:
+        from botocore.exceptions import CredentialRetrievalError
+
+        if self.env:
+            token = os.environ.get(self.env, "").strip()
+            if not token:
+                raise CredentialRetrievalError(
+                    provider="web identity", error_msg=f"environment variable {self.env} is not set"
+                )
+            return token
+        try:
+            with open(self.file or "", encoding="utf-8") as token_file:
+                return token_file.read().strip()
+        except OSError as error:
+            raise CredentialRetrievalError(
+                provider="web identity", error_msg=f"cannot read token file {self.file}: {error.strerror}"
+            ) from None
 
 
 @functools.cache

@@ -6,10 +6,13 @@ boto3 is imported only when a client is made, so loading a project stays fast.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from corral.errors import ConfigError, Problem, format_path
 
 from .entities.connector import (
     AnyConnector,
@@ -18,7 +21,9 @@ from .entities.connector import (
     GitConnector,
     GitHttpSpec,
     GithubConnector,
+    IrsaCredential,
     ManualConfigCredential,
+    OidcCredential,
     UsernamePasswordAuth,
 )
 
@@ -33,7 +38,8 @@ DEFAULT_REGION = "us-east-1"
 
 @dataclass(frozen=True)
 class AwsSettings:
-    """What boto3 needs: region, endpoint, and either static keys or the default chain."""
+    """What boto3 needs: region, endpoint, and static keys, a web identity or the default chain,
+    with a cross-account role to assume on top."""
 
     region: str
     endpoint_url: str | None
@@ -42,6 +48,9 @@ class AwsSettings:
     role_arn: str | None
     external_id: str | None
     ecs_events_queue_url: str | None = None  # this Region's queue of ECS events, if the connector has one
+    web_identity_role_arn: str | None = None
+    web_identity_token_file: str | None = None
+    web_identity_token_env: str | None = None
 
     def for_clients(self) -> ClientSettings:
         """The settings of Corral's shared clients (`corral.aws.clients.Clients`). The endpoint is
@@ -57,49 +66,44 @@ class AwsSettings:
             role_arn=self.role_arn,
             external_id=self.external_id,
             ecs_events_queue_url=self.ecs_events_queue_url,
+            web_identity_role_arn=self.web_identity_role_arn,
+            web_identity_token_file=self.web_identity_token_file,
+            web_identity_token_env=self.web_identity_token_env,
         )
 
     def client(self, service: str, *, config: Any = None) -> Any:
-        """A boto3 client; `config` is a botocore Config (timeouts, retries)."""
+        """A boto3 client; `config` is a botocore Config (timeouts, retries). Its credentials come
+        from the same code as Corral's shared clients (`corral.aws.clients.botocore_session`)."""
         import boto3
 
-        session = boto3.session.Session(
-            aws_access_key_id=self.access_key_id,
-            aws_secret_access_key=self.secret_access_key,
-            region_name=self.region,
-        )
-        if self.role_arn:
-            session = self._assumed(session)
-        return session.client(service, endpoint_url=self.endpoint_url, region_name=self.region, config=config)
+        from corral.aws.clients import botocore_session
 
-    def _assumed(self, session: Any) -> Any:
-        import boto3
-
-        params: dict[str, Any] = {"RoleArn": self.role_arn, "RoleSessionName": "corral"}
-        if self.external_id:
-            params["ExternalId"] = self.external_id
-        sts = session.client("sts", endpoint_url=self.endpoint_url, region_name=self.region)
-        credentials = sts.assume_role(**params)["Credentials"]
-        return boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self.region,
+        settings = self.for_clients()
+        session = boto3.session.Session(botocore_session=botocore_session(settings), region_name=self.region)
+        return session.client(
+            service, endpoint_url=settings.endpoint_url, region_name=self.region, config=config
         )
 
 
 def aws_settings(
     connector: AwsConnector, secrets: SecretResolver, *, region: str | None = None
 ) -> AwsSettings:
-    """Settings for a client in `region` (else the connector's test region, else us-east-1)."""
+    """Settings for a client in `region` (else the connector's test region, else us-east-1).
+    ConfigError naming the connector's file and path when its credential cannot be used here
+    (a secret without a value, no web identity in this process, a token source refused)."""
     credential = connector.spec.credential
     access_key = secret_key = None
+    web = WebIdentity(None, None, None)
     if isinstance(credential, ManualConfigCredential):
         spec = credential.spec
         access_key = (
             spec.access_key if spec.access_key is not None else secrets.value(spec.access_key_ref or "")
         )
         secret_key = secrets.value(spec.secret_key_ref)
+    elif isinstance(credential, IrsaCredential):
+        web = irsa_identity(connector)
+    elif isinstance(credential, OidcCredential):
+        web = oidc_identity(connector, credential, secrets.project)
     cross = credential.cross_account_access
     region = region or credential.region or DEFAULT_REGION
     return AwsSettings(
@@ -110,7 +114,94 @@ def aws_settings(
         role_arn=cross.cross_account_role_arn if cross else None,
         external_id=cross.external_id if cross else None,
         ecs_events_queue_url=connector.spec.ecs_event_queues.get(region),
+        web_identity_role_arn=web.role_arn,
+        web_identity_token_file=web.token_file,
+        web_identity_token_env=web.token_env,
     )
+
+
+@dataclass(frozen=True)
+class WebIdentity:
+    role_arn: str | None
+    token_file: str | None
+    token_env: str | None
+
+
+IRSA_VARIABLES = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+CREDENTIAL_PATH = ("connector", "spec", "credential")
+
+
+def irsa_identity(connector: AwsConnector, environ: Mapping[str, str] | None = None) -> WebIdentity:
+    """The pod's web identity, from the variables EKS's pod identity webhook sets for a service
+    account annotated with eks.amazonaws.com/role-arn (what botocore's default chain reads too)."""
+    environ = os.environ if environ is None else environ
+    missing = [name for name in IRSA_VARIABLES if not environ.get(name)]
+    if missing:
+        raise _credential_problem(
+            connector,
+            ("type",),
+            f"Irsa uses the web identity of the process that runs the step, but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not set there: run it in a pod whose service account "
+            "is annotated with eks.amazonaws.com/role-arn (EKS then sets AWS_ROLE_ARN and "
+            "AWS_WEB_IDENTITY_TOKEN_FILE), or set both",
+        )
+    return WebIdentity(environ["AWS_ROLE_ARN"], environ["AWS_WEB_IDENTITY_TOKEN_FILE"], None)
+
+
+def oidc_identity(
+    connector: AwsConnector,
+    credential: OidcCredential,
+    project: Project,
+    environ: Mapping[str, str] | None = None,
+) -> WebIdentity:
+    """AssumeRoleWithWebIdentity of spec.iamRoleArn with a token from the file or environment
+    variable the connector names; these read the process's own files and environment, so a
+    server that refuses the `file` / `env` secret managers refuses them too."""
+    environ = os.environ if environ is None else environ
+    spec = credential.spec
+    allowed = project.settings.project.secrets.managers
+    if spec.web_identity_token_env is not None:
+        if allowed is not None and "env" not in allowed:
+            raise _credential_problem(
+                connector, ("spec", "webIdentityTokenEnv"), _refused("env", "environment")
+            )
+        if not environ.get(spec.web_identity_token_env):
+            raise _credential_problem(
+                connector,
+                ("spec", "webIdentityTokenEnv"),
+                f"environment variable {spec.web_identity_token_env} is not set: it must hold the OIDC "
+                "token (a JWT) to exchange for the role's credentials",
+            )
+        return WebIdentity(spec.iam_role_arn, None, spec.web_identity_token_env)
+    if spec.web_identity_token_file is None:
+        raise _credential_problem(
+            connector,
+            ("spec", "iamRoleArn"),
+            "OidcAuthentication needs an OIDC token to exchange for the role's credentials; Harness "
+            "mints it itself, Corral reads it: add webIdentityTokenFile (a file holding the token) or "
+            "webIdentityTokenEnv (an environment variable holding it) under credential.spec",
+        )
+    if allowed is not None and "file" not in allowed:
+        raise _credential_problem(connector, ("spec", "webIdentityTokenFile"), _refused("file", "files"))
+    path = Path(spec.web_identity_token_file).expanduser()
+    path = path if path.is_absolute() else project.root / path
+    if not path.is_file():
+        raise _credential_problem(
+            connector, ("spec", "webIdentityTokenFile"), f"no token file {path}: it must hold the OIDC token"
+        )
+    return WebIdentity(spec.iam_role_arn, str(path), None)
+
+
+def _refused(manager: str, what: str) -> str:
+    return (
+        f"refused on this server: it reads the server's own {what} (like the '{manager}' secret "
+        f"manager); an operator allows it with corral server --allow-secret-manager {manager}"
+    )
+
+
+def _credential_problem(connector: AwsConnector, path: tuple[str, ...], message: str) -> ConfigError:
+    full = (*CREDENTIAL_PATH, *path)
+    return ConfigError([Problem(connector.where(full), format_path(full), message)])
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,45 @@ class InheritFromDelegateCredential(Model):
     cross_account_access: CrossAccountAccess | None = None
 
 
-AwsCredential = Annotated[ManualConfigCredential | InheritFromDelegateCredential, Field(discriminator="type")]
+class IrsaCredential(Model):
+    """IAM Roles for Service Accounts: the web identity of the pod (process) that runs the step,
+    from AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (set by EKS for an annotated service account)."""
+
+    type: Literal["Irsa"]
+    spec: dict[str, Any] | None = None
+    region: str | None = None
+    cross_account_access: CrossAccountAccess | None = None
+
+
+class OidcSpec(Model):
+    iam_role_arn: str
+    # Corral extensions: Harness mints the OIDC token itself; Corral reads one (a JWT) from a
+    # file or an environment variable of the process that runs the step, at each credential refresh
+    web_identity_token_file: str | None = None
+    web_identity_token_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> OidcSpec:
+        if self.web_identity_token_file is not None and self.web_identity_token_env is not None:
+            raise field_error(
+                "webIdentityTokenEnv", "give webIdentityTokenFile or webIdentityTokenEnv, not both"
+            )
+        return self
+
+
+class OidcCredential(Model):
+    """AssumeRoleWithWebIdentity of `spec.iamRoleArn` with an OIDC token."""
+
+    type: Literal["OidcAuthentication"]
+    spec: OidcSpec
+    region: str | None = None
+    cross_account_access: CrossAccountAccess | None = None
+
+
+AwsCredential = Annotated[
+    ManualConfigCredential | InheritFromDelegateCredential | IrsaCredential | OidcCredential,
+    Field(discriminator="type"),
+]
 
 
 class AwsConnectorSpec(Model):
