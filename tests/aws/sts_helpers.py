@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,16 @@ def in_account(client: Any, account: str) -> Any:
     return client
 
 
-def web_identity_role(sandbox: Any, name: str = "irsa-deployer", *, sub: str = SUBJECT) -> str:
+def unique(prefix: str) -> str:
+    """moto's IAM outlives one sandbox in a test process: every test names its own."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def role_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def web_identity_role(sandbox: Any, prefix: str = "irsa-deployer", *, sub: str = SUBJECT) -> str:
     """A role that the OIDC provider's tokens for `sub` may assume (the IRSA trust policy EKS documents)."""
     iam = sandbox.client("iam")
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
@@ -60,11 +70,17 @@ def web_identity_role(sandbox: Any, name: str = "irsa-deployer", *, sub: str = S
             }
         ],
     }
-    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+    return iam.create_role(RoleName=unique(prefix), AssumeRolePolicyDocument=json.dumps(policy))["Role"][
+        "Arn"
+    ]
 
 
 def cross_account_role(
-    sandbox: Any, name: str = "deploy-target", *, external_id: str = "corral-42", account: str = OTHER_ACCOUNT
+    sandbox: Any,
+    prefix: str = "deploy-target",
+    *,
+    external_id: str = "corral-42",
+    account: str = OTHER_ACCOUNT,
 ) -> str:
     """A role in `account` that the sandbox's default account may assume with the external id
     (the trust policy AWS documents for third-party access)."""
@@ -80,11 +96,14 @@ def cross_account_role(
         ],
     }
     iam = in_account(sandbox.client("iam"), account)
-    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+    return iam.create_role(RoleName=unique(prefix), AssumeRolePolicyDocument=json.dumps(policy))["Role"][
+        "Arn"
+    ]
 
 
-def user_keys(sandbox: Any, name: str = "deployer") -> tuple[str, str]:
+def user_keys(sandbox: Any, prefix: str = "deployer") -> tuple[str, str]:
     iam = sandbox.client("iam")
+    name = unique(prefix)
     iam.create_user(UserName=name)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return key["AccessKeyId"], key["SecretAccessKey"]

@@ -15,7 +15,9 @@ from tests.aws.sts_helpers import (
     ACCOUNT,
     OTHER_ACCOUNT,
     cross_account_role,
+    role_name,
     token,
+    unique,
     user_keys,
     web_identity_role,
 )
@@ -38,15 +40,16 @@ def _refusal(call: object) -> dict[str, str]:
 
 def test_external_id_must_match_the_trust_policy(sandbox: Sandbox) -> None:
     role = cross_account_role(sandbox)
-    sts = _sts(sandbox, user_keys(sandbox))
+    keys = user_keys(sandbox)
+    sts = _sts(sandbox, keys)
     assumed = sts.assume_role(RoleArn=role, RoleSessionName="ci", ExternalId="corral-42")  # type: ignore[attr-defined]
-    assert assumed["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/deploy-target/ci"
+    assert (
+        assumed["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/{role_name(role)}/ci"
+    )
     wrong = _refusal(lambda: sts.assume_role(RoleArn=role, RoleSessionName="ci", ExternalId="guess"))  # type: ignore[attr-defined]
     assert wrong["Code"] == "AccessDenied"
-    assert (
-        f"arn:aws:iam::{ACCOUNT}:user/deployer is not authorized to perform: sts:AssumeRole"
-        in wrong["Message"]
-    )
+    assert f"arn:aws:iam::{ACCOUNT}:user/deployer-" in wrong["Message"]
+    assert "is not authorized to perform: sts:AssumeRole on resource" in wrong["Message"]
     missing = _refusal(lambda: sts.assume_role(RoleArn=role, RoleSessionName="ci"))  # type: ignore[attr-defined]
     assert missing["Code"] == "AccessDenied"
 
@@ -62,7 +65,9 @@ def test_a_principal_the_policy_does_not_name_is_refused(sandbox: Sandbox) -> No
         ]
     }
     iam = sandbox.client("iam")
-    role = iam.create_role(RoleName="task-role", AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+    role = iam.create_role(RoleName=unique("task-role"), AssumeRolePolicyDocument=json.dumps(policy))["Role"][
+        "Arn"
+    ]
     assert (
         _refusal(lambda: _sts(sandbox).assume_role(RoleArn=role, RoleSessionName="ci"))["Code"]
         == "AccessDenied"
@@ -82,7 +87,8 @@ def test_web_identity_needs_the_provider_audience_subject_and_time(sandbox: Sand
         return sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="pod", WebIdentityToken=jwt)  # type: ignore[attr-defined,no-any-return]
 
     assert (
-        assume(token())["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/irsa-deployer/pod"
+        assume(token())["AssumedRoleUser"]["Arn"]
+        == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name(role)}/pod"
     )  # type: ignore[index]
     assert _refusal(lambda: assume(token(sub="system:serviceaccount:other:x")))["Code"] == "AccessDenied"
     assert _refusal(lambda: assume(token(aud="someone-else")))["Code"] == "InvalidIdentityToken"
