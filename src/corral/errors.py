@@ -46,7 +46,7 @@ class ConfigError(CorralError):
     """The project's input is wrong; carries every problem found, not just the first."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
+        self.problems = list(dict.fromkeys(problems))  # the same problem found twice is said once
         super().__init__(self.render())
 
     def render(self) -> str:

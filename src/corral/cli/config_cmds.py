@@ -34,7 +34,7 @@ project_option = click.option(
 
 
 def print_problems(problems: Iterable[Any]) -> None:
-    for problem in problems:
+    for problem in dict.fromkeys(problems):  # the same problem found twice is said once
         click.echo(str(problem), err=False)
 
 

@@ -16,10 +16,14 @@ from corral.cli.config_cmds import EXIT_PROBLEMS, friendly_errors, print_problem
 def validate(project_dir: str | None, offline: bool) -> None:
     """Validate the project: entities, references, and every manifest of every service
     rendered on every infrastructure. Prints one problem per line (file: path: message)."""
+    from corral.config.secrets import secrets_without_value
     from corral.config.settings import project_root
     from corral.config.validation import validate_project
 
     report = validate_project(project_root(project_dir), offline=offline)
+    # validation reads no secret values, so these are not problems here; a run needs them
+    for notice in secrets_without_value(report.project):
+        click.echo(f"warning: {notice}")
     if report.problems:
         print_problems(report.problems)
         click.echo(f"{len(report.problems)} problem(s) found", err=True)

@@ -46,7 +46,7 @@ from .overrides import EffectiveService, Placed, effective_service
 from .problems import problems_from_validation, split_path
 from .project import Project
 from .runtime_inputs import LATER, InputTable
-from .secrets import SecretResolver, referenced_ids
+from .secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
 
 # roots of expressions only a running pipeline can answer: kept as written until then
 RUNTIME_ROOTS = frozenset(
@@ -844,6 +844,9 @@ def _value_at(document: Any, parts: tuple[str | int, ...]) -> Any:
 
 def _expression_problem(file: str, path: str, error: ExpressionError, *, strip: str = "") -> Problem:
     """An ExpressionError as a Problem: its located path split from the message."""
+    missing = missing_value_cause(error)
+    if missing is not None:  # a secret without a value: said once, at the secret
+        return missing
     detail = error.detail
     found_path = path
     if path and detail.startswith(path + ": "):
@@ -864,6 +867,8 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _relocate(problem: Problem, file: str, path: str) -> Problem:
+    if isinstance(problem, SecretProblem):  # about the secret itself: once, where it is defined
+        return problem
     return Problem(file, path, f"{problem.path}: {problem.message}" if problem.path else problem.message)
 
 

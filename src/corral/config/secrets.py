@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .project import Project
 
 VALUE_PATH = "secret.spec.value"
+MANAGER_LINE = ("secret", "spec", "secretManagerIdentifier")
 MANAGER_PATH = "secret.spec.secretManagerIdentifier"
 ALLOW_OPTION = "corral server --allow-secret-manager"
 # <+secrets.getValue("id")> with a literal identifier (account./org. scopes allowed)
@@ -44,6 +45,56 @@ GET_VALUE_RE = re.compile(r"""secrets\s*\.\s*getValue\(\s*(["'])([A-Za-z0-9_.]+)
 def referenced_ids(text: str) -> set[str]:
     """The secret identifiers a text names with <+secrets.getValue("...")>."""
     return {strip_scope(match.group(2)) for match in GET_VALUE_RE.finditer(text)}
+
+
+class SecretProblem(Problem):
+    """A problem of a secret's own definition: it stays at the secret's file and path wherever
+    the secret is used, so it is reported once per secret, not once per use."""
+
+
+class MissingSecretValue(ConfigError):
+    """A secret exported from Harness without its value. Its problem stays at the secret's own
+    file and path wherever the secret is used, so it is reported once per secret, not per use."""
+
+
+def no_value_message(project: Project, secret: Secret) -> str:
+    """What to do about a secret exported from Harness: how to give it a value."""
+    identifier = secret.identifier
+    stored = "names a value in Harness's own secret manager" if secret.spec.value else "has no value"
+    return (
+        f"secret '{identifier}' {stored}: it was exported from Harness, which never exports secret "
+        "values. Give it one, any of: an environment variable (secretManagerIdentifier: env, "
+        "valueType: Reference, value: THE_VARIABLE); the value encrypted into the project "
+        "(`corral secret encrypt --project . < file-with-the-value`, then secretManagerIdentifier: "
+        "corral, valueType: Inline, value: the token it prints); on a Corral server, "
+        f'PUT /api/v1/projects/{project.name}/secrets/{identifier} with {{"value": "..."}}'
+    )
+
+
+def missing_value_problem(project: Project, secret: Secret) -> Problem:
+    return SecretProblem(secret.where(MANAGER_LINE), VALUE_PATH, no_value_message(project, secret))
+
+
+def secrets_without_value(project: Project) -> list[Problem]:
+    """One problem per secret exported from Harness without its value (none per use)."""
+    return [
+        missing_value_problem(project, secret)
+        for _, secret in sorted(project.secrets.items())
+        if secret.spec.exported_without_value
+    ]
+
+
+def missing_value_cause(error: BaseException) -> Problem | None:
+    """The secret's own problem when an expression failed because that secret has no value
+    (found through the chain of exceptions), so a render reports it once, at the secret."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MissingSecretValue):
+            return current.problems[0]
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def refused_manager(project: Project, secret: Secret) -> str | None:
@@ -97,6 +148,8 @@ class SecretResolver:
             raise LookupError(ref)
         try:
             return self.value(ref)
+        except MissingSecretValue as error:  # missing_value_cause finds it again
+            raise ExpressionError(str(error.problems[0])) from error
         except ConfigError as error:
             raise ExpressionError("; ".join(str(p) for p in error.problems)) from None
 
@@ -132,24 +185,29 @@ class SecretResolver:
 
     def _read(self, secret: Secret) -> str:
         spec = secret.spec
+        if spec.exported_without_value:
+            raise MissingSecretValue([missing_value_problem(self.project, secret)])
         refused = refused_manager(self.project, secret)
         if refused is not None:
             raise ConfigError(
                 [Problem(secret.where(("secret", "spec", "secretManagerIdentifier")), MANAGER_PATH, refused)]
             )
+        value = spec.value
+        if value is None:  # the model requires a value for these managers
+            raise self._problem(secret, "required field is missing")
         if spec.manager == ENV_MANAGER:
-            if spec.value not in self.environ:
-                raise self._problem(secret, f"environment variable {spec.value} is not set")
-            return self.environ[spec.value]
+            if value not in self.environ:
+                raise self._problem(secret, f"environment variable {value} is not set")
+            return self.environ[value]
         if spec.manager == FILE_MANAGER:
-            path = Path(spec.value).expanduser()
+            path = Path(value).expanduser()
             path = path if path.is_absolute() else self.project.root / path
             try:
                 return path.read_text(encoding="utf-8").rstrip("\n")
             except OSError as error:
                 raise self._problem(secret, f"cannot read secret file {path}: {error.strerror}") from None
         if spec.manager == CORRAL_MANAGER:
-            return decrypt(self.project, spec.value, secret=secret)
+            return decrypt(self.project, value, secret=secret)
         raise self._problem(secret, f"unknown secret manager {spec.secret_manager_identifier}")
 
     def _problem(self, secret: Secret, message: str) -> ConfigError:

@@ -126,12 +126,16 @@ def create_execution(
 
 
 def _check_secret_managers(project: Project, filled: PipelineInputs) -> None:
-    """Secrets the run would read from a manager this server refuses (file, env): before it starts."""
-    from corral.config.secrets import MANAGER_PATH, refused_manager
+    """Secrets the run would read from a manager this server refuses (file, env), or that were
+    exported from Harness without a value (once each): before it starts."""
+    from corral.config.secrets import MANAGER_PATH, missing_value_problem, refused_manager
 
     problems = []
     for identifier in sorted(run_secret_scope(project, filled.raw, file=filled.pipeline.file)):
         secret = project.secret(identifier)
+        if secret is not None and secret.spec.exported_without_value:
+            problems.append(missing_value_problem(project, secret))
+            continue
         refused = refused_manager(project, secret) if secret is not None else None
         if secret is not None and refused is not None:
             where = secret.where(("secret", "spec", "secretManagerIdentifier"))

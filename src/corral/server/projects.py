@@ -420,7 +420,11 @@ def _reencrypt(project: Project) -> None:
         return
     data_key = ensure_data_key(server_key, data_key_file)
     for secret in project.secrets.values():
-        if secret.spec.manager != CORRAL_MANAGER:
+        if (
+            secret.spec.manager != CORRAL_MANAGER
+            or secret.spec.value is None
+            or secret.spec.exported_without_value
+        ):
             continue
         token = secret.spec.value
         try:
