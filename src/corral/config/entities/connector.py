@@ -47,12 +47,18 @@ class InheritFromDelegateCredential(Model):
     cross_account_access: CrossAccountAccess | None = None
 
 
+class IrsaSpec(Model):
+    # older Harness releases kept the delegate selectors here (AwsIRSASpecDTO)
+    delegate_selectors: list[str] = Field(default_factory=list)
+
+
 class IrsaCredential(Model):
     """IAM Roles for Service Accounts: the web identity of the pod (process) that runs the step,
-    from AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (set by EKS for an annotated service account)."""
+    from AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (set by EKS for an annotated service account).
+    The role comes from the pod, never from the connector."""
 
     type: Literal["Irsa"]
-    spec: dict[str, Any] | None = None
+    spec: IrsaSpec | None = None
     region: str | None = None
     cross_account_access: CrossAccountAccess | None = None
 
