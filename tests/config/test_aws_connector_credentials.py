@@ -207,3 +207,36 @@ def test_cross_account_access_inheriting_from_the_delegate(
     cross = CROSS_ACCOUNT.format(role=role, external_id="corral-42")
     write_project(tmp_path, {"aws.yaml": _connector(sandbox, INHERIT, cross)})
     assert f"assumed-role/{role_name(role)}/corral" in _connector_test(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "manager"),
+    [("webIdentityTokenEnv", "CORRAL_SECRETS_KEY", "env"), ("webIdentityTokenFile", "/etc/hostname", "file")],
+)
+def test_a_server_refuses_oidc_tokens_from_its_own_environment_and_files(
+    tmp_path: Path, field: str, value: str, manager: str
+) -> None:
+    """The token goes to the connector's endpoint: from a server's environment or files it could
+    carry the server's own secrets away, so it is refused like the env and file secret managers."""
+    from tests.security.scope_helpers import server_with
+
+    connector = f"""connector:
+  name: OIDC
+  identifier: oidc
+  type: Aws
+  spec:
+    credential:
+      type: OidcAuthentication
+      spec:
+        iamRoleArn: arn:aws:iam::{ACCOUNT}:role/deployer
+        {field}: {value}
+      region: us-east-1
+    endpointUrl: http://127.0.0.1:9
+"""
+    with server_with(tmp_path / "server") as live:
+        admin = live.client()
+        admin.post("/projects", {"name": "shop"}, 201)
+        answer = admin.put("/projects/shop/entities", {"yaml": connector}, 422).json()
+        [problem] = answer["problems"]
+        assert problem["path"] == f"connector.spec.credential.spec.{field}"
+        assert f"corral server --allow-secret-manager {manager}" in problem["message"]

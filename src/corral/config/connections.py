@@ -159,12 +159,10 @@ def oidc_identity(
     server that refuses the `file` / `env` secret managers refuses them too."""
     environ = os.environ if environ is None else environ
     spec = credential.spec
-    allowed = project.settings.project.secrets.managers
+    refused = refused_token_source(project, connector)
+    if refused is not None:
+        raise ConfigError([refused])
     if spec.web_identity_token_env is not None:
-        if allowed is not None and "env" not in allowed:
-            raise _credential_problem(
-                connector, ("spec", "webIdentityTokenEnv"), _refused("env", "environment")
-            )
         if not environ.get(spec.web_identity_token_env):
             raise _credential_problem(
                 connector,
@@ -181,8 +179,6 @@ def oidc_identity(
             "mints it itself, Corral reads it: add webIdentityTokenFile (a file holding the token) or "
             "webIdentityTokenEnv (an environment variable holding it) under credential.spec",
         )
-    if allowed is not None and "file" not in allowed:
-        raise _credential_problem(connector, ("spec", "webIdentityTokenFile"), _refused("file", "files"))
     path = Path(spec.web_identity_token_file).expanduser()
     path = path if path.is_absolute() else project.root / path
     if not path.is_file():
@@ -190,6 +186,23 @@ def oidc_identity(
             connector, ("spec", "webIdentityTokenFile"), f"no token file {path}: it must hold the OIDC token"
         )
     return WebIdentity(spec.iam_role_arn, str(path), None)
+
+
+def refused_token_source(project: Project, connector: AwsConnector) -> Problem | None:
+    """An OIDC token read from the process's files or environment, where the project's settings
+    (a server's) refuse the `file` / `env` secret managers, which read those too."""
+    credential = connector.spec.credential
+    if not isinstance(credential, OidcCredential):
+        return None
+    allowed = project.settings.project.secrets.managers
+    spec = credential.spec
+    for field, manager, what, value in (
+        ("webIdentityTokenEnv", "env", "environment", spec.web_identity_token_env),
+        ("webIdentityTokenFile", "file", "files", spec.web_identity_token_file),
+    ):
+        if value is not None and allowed is not None and manager not in allowed:
+            return _credential_problem(connector, ("spec", field), _refused(manager, what)).problems[0]
+    return None
 
 
 def _refused(manager: str, what: str) -> str:

@@ -385,6 +385,8 @@ def _fetch_tree(url: str, ref: str, cache_dir: Path) -> tuple[Any, list[Any]]:
 def _refused_managers(project: Project, current: Project | None) -> list[Problem]:
     """Secrets whose manager the server refuses, and connectors that name such a secret; those
     already there unchanged are left to fail when used, so the project can still be mended."""
+    from corral.config.connections import refused_token_source
+    from corral.config.entities.connector import AwsConnector
     from corral.config.secrets import MANAGER_PATH, refused_manager
 
     def changed(kind: str, entity: Any) -> bool:
@@ -405,6 +407,11 @@ def _refused_managers(project: Project, current: Project | None) -> list[Problem
             if refused is not None and (changed("connectors", connector) or changed("secrets", secret)):
                 where = connector.where(("connector", "spec", *path.split(".")))
                 problems.append(Problem(where, f"connector.spec.{path}", f"secret '{ref}': {refused}"))
+        token_refused = (
+            refused_token_source(project, connector) if isinstance(connector, AwsConnector) else None
+        )
+        if token_refused is not None and changed("connectors", connector):
+            problems.append(token_refused)
     return problems
 
 
