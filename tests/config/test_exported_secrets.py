@@ -73,6 +73,8 @@ def test_validate_lists_each_exported_secret_once_and_passes(tmp_path: Path) -> 
     assert warnings[0].startswith(
         "warning: secrets.yaml:17: secret.spec.value: secret 'api_token' names a value in Harness's own secret manager"
     )
+    listed = corral("ls", "secrets", "--project", str(tmp_path)).output
+    assert "no value (exported from Harness)" in listed
     for how in (
         "secretManagerIdentifier: env",
         "corral secret encrypt",

@@ -77,7 +77,9 @@ def _detail(kind: str, entity: Any) -> str:
     if kind == "connector":
         return entity.type
     if kind == "secret":
-        return entity.spec.manager
+        return (
+            "no value (exported from Harness)" if entity.spec.exported_without_value else entity.spec.manager
+        )
     if kind == "pipeline":
         return f"{len(entity.all_stages())} stages"
     if kind == "inputSet":
