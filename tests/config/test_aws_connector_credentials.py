@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import CredentialRetrievalError
 
 from corral.aws.clients import Clients
 from corral.config.connections import aws_settings
@@ -182,6 +183,10 @@ def test_cross_account_access_on_static_keys(
     assert result.exit_code == 1
     assert "AccessDenied" in result.output and "sts:AssumeRole on resource" in result.output
     assert "not-the-one" not in result.output, "the external id is not echoed"
+    with pytest.raises(CredentialRetrievalError) as caught:  # as a deployment step meets it
+        _identity(tmp_path)
+    assert f"aws.yaml:1: connector 'deploy': AssumeRole of {role} failed: " in str(caught.value)
+    assert "(AccessDenied)" in str(caught.value)
 
 
 def test_cross_account_access_on_a_web_identity(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -62,6 +62,8 @@ class AwsSettings:
     web_identity_role_arn: str | None = None
     web_identity_token_file: str | None = None
     web_identity_token_env: str | None = None
+    # who these settings are for, in credential errors ("aws.yaml:1: connector 'deploy'")
+    source: str = ""
     # an SQS queue that an EventBridge rule fills with this Region's ECS events (corral.aws.events)
     ecs_events_queue_url: str | None = None
 
@@ -250,7 +252,9 @@ def _web_identity_session(settings: AwsSettings, source: Any) -> Any:
         role_arn=settings.web_identity_role_arn,
         extra_args={"RoleSessionName": settings.role_session_name},
     )
-    return _session_with(fetcher.fetch_credentials, method="assume-role-with-web-identity")
+    role = settings.web_identity_role_arn
+    fetch = _explained(fetcher.fetch_credentials, settings, f"AssumeRoleWithWebIdentity of {role}")
+    return _session_with(fetch, method="assume-role-with-web-identity")
 
 
 def _assumed_role_session(settings: AwsSettings, source: Any) -> Any:
@@ -266,7 +270,24 @@ def _assumed_role_session(settings: AwsSettings, source: Any) -> Any:
         role_arn=settings.role_arn,
         extra_args=extra_args,
     )
-    return _session_with(fetcher.fetch_credentials, method="assume-role")
+    fetch = _explained(fetcher.fetch_credentials, settings, f"AssumeRole of {settings.role_arn}")
+    return _session_with(fetch, method="assume-role")
+
+
+def _explained(fetch: Any, settings: AwsSettings, what: str) -> Any:
+    """fetch, whose failures say which connector (settings.source) and which STS call failed."""
+    from botocore.exceptions import BotoCoreError, ClientError, CredentialRetrievalError
+
+    def fetch_explained() -> Any:
+        try:
+            return fetch()
+        except (BotoCoreError, ClientError) as error:
+            who = f"{settings.source}: " if settings.source else ""
+            raise CredentialRetrievalError(
+                provider="STS", error_msg=f"{who}{what} failed: {error}"
+            ) from error
+
+    return fetch_explained
 
 
 def _session_with(fetch: Any, *, method: str) -> Any:

@@ -51,6 +51,7 @@ class AwsSettings:
     web_identity_role_arn: str | None = None
     web_identity_token_file: str | None = None
     web_identity_token_env: str | None = None
+    source: str = ""  # the connector, for credential errors
 
     def for_clients(self) -> ClientSettings:
         """The settings of Corral's shared clients (`corral.aws.clients.Clients`). The endpoint is
@@ -69,6 +70,7 @@ class AwsSettings:
             web_identity_role_arn=self.web_identity_role_arn,
             web_identity_token_file=self.web_identity_token_file,
             web_identity_token_env=self.web_identity_token_env,
+            source=self.source,
         )
 
     def client(self, service: str, *, config: Any = None) -> Any:
@@ -117,6 +119,7 @@ def aws_settings(
         web_identity_role_arn=web.role_arn,
         web_identity_token_file=web.token_file,
         web_identity_token_env=web.token_env,
+        source=f"{connector.where()}: connector '{connector.identifier}'",
     )
 
 
