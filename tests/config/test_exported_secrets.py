@@ -159,3 +159,25 @@ def test_a_secret_under_four_characters_never_garbles_log_lines(
     assert "existing lines exist" in result.output
     assert "*" not in result.output.replace("**************", ""), "no partial masks"
     assert f"secret 'tiny' is {len(value)} character" in result.output
+
+
+def test_on_a_server_the_api_gives_the_value(tmp_path: Path) -> None:
+    """Upload the exported secret, see the run refused with the one message, PUT the value the
+    message names, run."""
+    import yaml
+
+    from tests.security.scope_helpers import pipeline_doc, server_with, uses_s1
+
+    exported = EXPORTED.split("---\n")[0].replace("db_password", "s1")
+    with server_with(tmp_path / "server") as live:
+        api = live.client()
+        api.post("/projects", {"name": "shop"}, 201)
+        documents = exported + "---\n" + yaml.safe_dump(pipeline_doc("show", [uses_s1()], []))
+        api.put("/projects/shop/entities", {"yaml": documents}, 200)
+        answer = api.post("/projects/shop/pipelines/show/executions", {}, 422).json()
+        [problem] = answer["problems"]
+        assert problem["path"] == "secret.spec.value"
+        assert "PUT /api/v1/projects/shop/secrets/s1" in problem["message"]
+        api.put("/projects/shop/secrets/s1", {"value": "a-value-at-last"}, 200)
+        execution_id = api.post("/projects/shop/pipelines/show/executions", {}, 202).json()["id"]
+        assert api.wait(execution_id)["status"] == "Success"
