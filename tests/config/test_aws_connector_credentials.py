@@ -123,7 +123,9 @@ def test_oidc_token_from_an_environment_variable(
     write_project(
         tmp_path, {"aws.yaml": _connector(sandbox, _oidc(role, "webIdentityTokenEnv: CI_OIDC_TOKEN"))}
     )
-    assert _identity(tmp_path) == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name(role)}/corral"
+    expected = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name(role)}/corral"
+    assert _identity(tmp_path) == expected
+    assert expected in _connector_test(tmp_path)
     monkeypatch.delenv("CI_OIDC_TOKEN")
     result = corral("connector", "test", "deploy", "--project", str(tmp_path))
     assert result.exit_code == 1
