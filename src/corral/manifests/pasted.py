@@ -30,7 +30,7 @@ from typing import Any
 from corral.errors import Problem, format_path
 from corral.manifests import api_model
 from corral.manifests.api_model import ListShape, StructureShape
-from corral.manifests.kinds import SPECS, ManifestKind
+from corral.manifests.kinds import SPECS, ManifestKind, spec_for
 from corral.manifests.shapes import input_shape, lower_first
 
 
@@ -47,7 +47,9 @@ DESCRIBE: dict[ManifestKind, DescribeCall] = {
     ManifestKind.TASK_DEFINITION: DescribeCall(
         "aws ecs describe-task-definition", "DescribeTaskDefinition", "taskDefinition"
     ),
-    ManifestKind.SERVICE_DEFINITION: DescribeCall("aws ecs describe-services", "DescribeServices", "services"),
+    ManifestKind.SERVICE_DEFINITION: DescribeCall(
+        "aws ecs describe-services", "DescribeServices", "services"
+    ),
     ManifestKind.SCALABLE_TARGET: DescribeCall(
         "aws application-autoscaling describe-scalable-targets", "DescribeScalableTargets", "ScalableTargets"
     ),
@@ -75,7 +77,9 @@ class Unwrapped:
         if not self.prefix:
             return problem
         inner = problem.path
-        path = format_path(self.prefix) + ("" if not inner else inner if inner.startswith("[") else "." + inner)
+        path = format_path(self.prefix) + (
+            "" if not inner else inner if inner.startswith("[") else "." + inner
+        )
         return Problem(problem.file, path, problem.message)
 
     def note(self, source: str) -> Problem | None:
@@ -92,7 +96,7 @@ class Unwrapped:
 
 def unwrap_pasted(kind: ManifestKind | str, doc: Any, *, source: str) -> Unwrapped:
     """doc without the describe wrapper and read-only members; doc itself when it is a request."""
-    member = ManifestKind(kind)
+    member, _ = spec_for(kind)
     call = DESCRIBE.get(member)
     if call is None or not isinstance(doc, dict):
         return Unwrapped(doc)
@@ -154,7 +158,11 @@ def _unwrap(call: DescribeCall, doc: dict[Any, Any], source: str, out: Unwrapped
             out.dropped.append(str(sibling))
         else:  # not describe output: leave it to the shape check at the top of the file
             out.warnings.append(
-                Problem(source, str(sibling), f"unknown field '{sibling}' beside '{key}' (ignored: not sent to AWS)")
+                Problem(
+                    source,
+                    str(sibling),
+                    f"unknown field '{sibling}' beside '{key}' (ignored: not sent to AWS)",
+                )
             )
     return item
 
@@ -196,7 +204,9 @@ def _output_shape(call: DescribeCall) -> StructureShape:
     member = next(k for k, c in DESCRIBE.items() if c is call)
     service = SPECS[member].service
     data = api_model.service_data(service)
-    shape = api_model.service_resolver(service).resolve_shape_ref(data["operations"][call.operation]["output"])
+    shape = api_model.service_resolver(service).resolve_shape_ref(
+        data["operations"][call.operation]["output"]
+    )
     assert isinstance(shape, StructureShape)
     return shape
 
