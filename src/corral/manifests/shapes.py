@@ -54,6 +54,8 @@ EXTRA_MIN_ITEMS: dict[tuple[str, str], int] = {
 }
 
 _MISSING = object()
+# an unknown field's warning lists the valid names when there are at most this many
+_LISTED_AT_MOST = 12
 
 
 @cache
@@ -362,8 +364,10 @@ class ShapeWalker:
         if close:
             options = " or ".join(f"'{name}'" for name in close)
             message = f"unknown field '{key}'; did you mean {options}? (ignored: not sent to AWS)"
-        else:
+        elif len(names) <= _LISTED_AT_MOST:
             message = f"unknown field '{key}' (ignored: not sent to AWS); expected one of: {', '.join(names)}"
+        else:  # forty container members are no help to read
+            message = f"unknown field '{key}' (ignored: not sent to AWS)"
         self.warnings.append(Problem(file=self.source, path=format_path((*path, key)), message=message))
 
     def _wrong_type(self, shape: Shape, value: Any, path: Path) -> Any:
