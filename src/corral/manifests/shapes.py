@@ -8,7 +8,10 @@ One walk does both jobs, so conversion (`to_api`) and validation agree on what a
 - no silent coercion: "80" is not an integer and a YAML 256 is not a string; the one
   conversion is an integer where the model wants a double;
 - with `full=True` the walk also checks required members, enums, min/max lengths and values
-  (from the model, plus the ECS limits the model does not carry, in `EXTRA_LIMITS`).
+  (from the model, plus the ECS limits the model does not carry, in `EXTRA_LIMITS`);
+- a key the shape does not have is left out of the request. With `full=True` it is a
+  warning (`warnings`, with the closest names; Harness ignores such keys too), except a
+  near-miss of a required member the object lacks: that is the error, named as the typo.
 
 A string that still holds `<+...>` or `${...}` is reported as unresolved rather than as the
 wrong type, because rendering it is what went wrong.
