@@ -59,7 +59,7 @@ def test_a_pasted_task_definition_becomes_its_request_with_one_note() -> None:
     assert checked.problems == [] and checked.warnings == []
     assert checked.note is not None and checked.note.file == "task.json"
     assert checked.note.message == (
-        "pasted `aws ecs describe-task-definition` output: left out what the request does not take: "
+        "left out what `aws ecs describe-task-definition` returns and the request does not take: "
         "the 'taskDefinition' wrapper, taskDefinitionArn, revision, status, requiresAttributes, "
         "compatibilities, registeredAt, registeredBy"
     )
@@ -215,3 +215,13 @@ def test_an_unknown_member_beside_the_wrapper_is_a_warning() -> None:
             "unknown field 'ResponseMetadata' beside 'taskDefinition' (ignored: not sent to AWS)",
         )
     ]
+
+
+def test_a_service_definition_with_platform_family_is_accepted_and_it_is_not_sent() -> None:
+    # the case: Harness ignores platformFamily in a service definition; DescribeServices
+    # returns it and CreateService does not take it
+    doc = {"serviceName": "web", "desiredCount": 1, "platformFamily": "LINUX"}
+    checked = check_manifest(K.SERVICE_DEFINITION, doc, source="s.yaml")
+    assert checked.problems == [] and checked.warnings == []
+    assert checked.note is not None and checked.note.message.endswith("take: platformFamily")
+    assert to_api(K.SERVICE_DEFINITION, doc) == {"serviceName": "web", "desiredCount": 1}

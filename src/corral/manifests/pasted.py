@@ -89,7 +89,7 @@ class Unwrapped:
         return Problem(
             source,
             "",
-            f"pasted `{self.command}` output: left out what the request does not take: "
+            f"left out what `{self.command}` returns and the request does not take: "
             + ", ".join(self.dropped),
         )
 
