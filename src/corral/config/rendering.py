@@ -32,8 +32,9 @@ from corral.manifests import (
     ManifestKind,
     check_ecs_rules,
     to_api,
-    validate_manifest,
+    unwrap_pasted,
 )
+from corral.manifests.validation import shape_check
 
 from .entities.common import Entity, is_expression
 from .entities.environment import Environment
@@ -85,6 +86,13 @@ class RenderedService:
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
+    # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
+    warnings: list[Problem] = field(default_factory=list, repr=False)
+    notes: list[Problem] = field(default_factory=list, repr=False)
+
+    def notices(self) -> list[str]:
+        """The info and warning lines to show beside the rendered requests, info first."""
+        return [f"info: {n}" for n in self.notes] + [f"warning: {w}" for w in self.warnings]
 
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
@@ -137,6 +145,8 @@ class RenderOutcome:
     problems: list[Problem]
     remote_skipped: int = 0
     manifests: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
 
 def render_service(
@@ -209,6 +219,8 @@ class _Renderer:
         self.given_inputs = inputs
         self.sets = sets
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.notes: list[Problem] = []
         self.remote_skipped = 0
         self.manifest_count = 0
         self.resolver = SecretResolver(project)
@@ -270,10 +282,13 @@ class _Renderer:
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
         rendered.used_secrets = set(ctx.used_secrets)
+        rendered.warnings, rendered.notes = list(self.warnings), list(self.notes)
         return self._outcome(rendered)
 
     def _outcome(self, rendered: RenderedService | None) -> RenderOutcome:
-        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count)
+        return RenderOutcome(
+            rendered, self.problems, self.remote_skipped, self.manifest_count, self.warnings, self.notes
+        )
 
     # -- runtime inputs ------------------------------------------------------------------
 
@@ -592,19 +607,31 @@ class _Renderer:
                 _expression_problem(file.source, where, error, strip=prefix) for where, error in errors
             ]
             return
+        # pasted describe output: unwrapped, read-only members left out, said in one line
+        pasted = unwrap_pasted(manifest.type, document, source=file.source)
+        self.warnings += pasted.warnings
+        if pasted.problems:
+            self.problems += pasted.problems
+            return
+        note = pasted.note(file.source)
+        if note is not None:
+            self.notes.append(note)
+        original = unwrap_pasted(manifest.type, doc, source=file.source).document
+        document = pasted.document
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
-        problems = validate_manifest(manifest.type, document, source=file.source)
-        if problems and _coerce_expression_values(doc, document, problems):
-            problems = validate_manifest(manifest.type, document, source=file.source)
-        problems = [p for p in problems if not _deferred(document, p.path)]
+        checked = shape_check(manifest.type, document, source=file.source)
+        if checked.problems and _coerce_expression_values(original, document, checked.problems):
+            checked = shape_check(manifest.type, document, source=file.source)
+        self.warnings += [pasted.located(w) for w in checked.warnings]
+        problems = [pasted.located(p) for p in checked.problems if not _deferred(document, p.path)]
         if problems:
             self.problems += problems
             return
         try:
             request = to_api(manifest.type, document, source=file.source)
         except ConfigError as error:
-            self.problems += [p for p in error.problems if not _deferred(document, p.path)]
+            self.problems += [pasted.located(p) for p in error.problems if not _deferred(document, p.path)]
             return
         self._place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
 
