@@ -85,6 +85,8 @@ class RenderedService:
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
+    # what set each variable, manifest and config file (service or which override), for render
+    set_by: dict[str, str] = field(default_factory=dict)
 
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
@@ -243,7 +245,13 @@ class _Renderer:
             return self._outcome(None)
         assert isinstance(service, Service) and isinstance(env, Environment)
         assert isinstance(infra, InfrastructureDefinition)
-        effective = effective_service(service, env, infra, runtime_variables=self._runtime_variables())
+        effective = effective_service(
+            service,
+            env,
+            infra,
+            runtime_variables=self._runtime_variables(),
+            documents=self.project.overrides_for(service_id, env_id, infra_id),
+        )
         ctx = self._context(service, env, infra, effective)
         rendered = RenderedService(
             service=service.identifier,
@@ -254,6 +262,7 @@ class _Renderer:
             connector_ref=infra.spec.connector_ref,
             image=ctx.firstgen.get("DOCKER_IMAGE_NAME"),
             variables=dict(ctx.values.get("serviceVariables", {})),
+            set_by=effective.set_by(),
         )
         documents = self._fetch_and_parse(effective, ctx)
         self.firstgen_style = any(_is_firstgen(file.text) for _, file, _ in documents)
@@ -354,6 +363,7 @@ class _Renderer:
         )
         service_variables.update(effective.runtime_variables)
         values["serviceVariables"] = service_variables
+        values["configFiles"] = self._config_files(effective)
         self._apply_sets(values)
         firstgen: dict[str, str] = {}
         if artifact is not None and isinstance(artifact.get("image"), str):
@@ -362,6 +372,23 @@ class _Renderer:
         if infra.spec.execution_role_arn:
             firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
         return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+
+    def _config_files(self, effective: EffectiveService) -> dict[str, str]:
+        """The text of each config file, for <+configFile.getAsString("id")> (getAsBase64)."""
+        from corral.manifests.file_store import FileStore
+
+        texts: dict[str, str] = {}
+        for identifier, placed in effective.config_files.items():
+            path = (*placed.path, "spec", "store", "spec", "files")
+            try:
+                files = FileStore(self.project.files_root).fetch(placed.item.spec.store.spec.files)
+            except ConfigError as error:
+                self.problems += [
+                    Problem(placed.owner.where(path), format_path(path), p.message) for p in error.problems
+                ]
+                continue
+            texts[identifier] = "".join(file.text for file in files)
+        return texts
 
     def _apply_sets(self, values: dict[str, Any]) -> None:
         """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
