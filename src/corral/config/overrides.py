@@ -38,7 +38,7 @@ from .entities.service import SINGLE_MANIFEST_TYPES, Manifest, Service
 @dataclass(frozen=True)
 class Placed:
     """A manifest, variable or config file, where it was written (entity and YAML path), and
-    what set it (`service`, `ENV_GLOBAL_OVERRIDE dev (environments/dev.yaml:1)`, ...)."""
+    what set it (`service`, `ENV_GLOBAL_OVERRIDE dev`, `INFRA_SERVICE_OVERRIDE inline`, ...)."""
 
     item: Any
     owner: Entity
@@ -59,13 +59,17 @@ class EffectiveService:
         return values
 
     def set_by(self) -> dict[str, str]:
-        """What set each variable, manifest and config file: `serviceVariables.NAME`,
-        `manifests.IDENTIFIER (TYPE)`, `configFiles.IDENTIFIER` -> label."""
-        out = {f"serviceVariables.{name}": placed.source for name, placed in self.variables.items()}
+        """What set each variable, manifest and config file, and where: `serviceVariables.NAME`,
+        `manifests.IDENTIFIER (TYPE)`, `configFiles.IDENTIFIER` -> `SOURCE (file:line)`."""
+
+        def label(placed: Placed) -> str:
+            return f"{placed.source} ({placed.owner.where(placed.path)})"
+
+        out = {f"serviceVariables.{name}": label(placed) for name, placed in self.variables.items()}
         out.update({f"serviceVariables.{name}": "runtime (--set)" for name in self.runtime_variables})
         for placed in self.manifests:
-            out[f"manifests.{placed.item.identifier} ({placed.item.type})"] = placed.source
-        out.update({f"configFiles.{name}": placed.source for name, placed in self.config_files.items()})
+            out[f"manifests.{placed.item.identifier} ({placed.item.type})"] = label(placed)
+        out.update({f"configFiles.{name}": label(placed) for name, placed in self.config_files.items()})
         return out
 
 
@@ -114,12 +118,12 @@ def _levels(
         if owner is None:
             continue
         if owner.overrides is not None:
-            label = f"{global_type} inline ({owner.where((kind, 'overrides'))})"
+            label = f"{global_type} inline in {kind} {owner.identifier}"
             by_type.setdefault(global_type, []).append((owner, (kind, "overrides"), owner.overrides, label))
         for index, item in enumerate(owner.service_overrides):
             if item.service_ref == service_id:
                 path = (kind, "serviceOverrides", index)
-                label = f"{service_type} inline ({owner.where(path)})"
+                label = f"{service_type} inline in {kind} {owner.identifier}"
                 by_type.setdefault(service_type, []).append((owner, path, item, label))
     for document in documents:
         level = (document, document.spec_path, document.overrides, document.label())

@@ -126,8 +126,8 @@ class OverrideDocument(Entity):
         return strip_scope(self.environment_ref), service, self.infra_identifier
 
     def label(self) -> str:
-        """How `corral render` names this document: its type, identifier and place."""
-        return f"{self.override_type} {self.identifier} ({self.where()})"
+        """How `corral render` names this document: its type and identifier."""
+        return f"{self.override_type} {self.identifier}"
 
     def _default_identifier(self) -> None:
         if self.identifier is None:
