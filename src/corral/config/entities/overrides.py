@@ -13,7 +13,7 @@ Two ways to write them, both Harness's:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -144,6 +144,18 @@ class OverridesV2(OverrideDocument):
 
     type: OverrideType
     spec: Overrides = Field(default_factory=Overrides)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_cluster_types(cls, data: Any) -> Any:
+        kind = data.get("type") if isinstance(data, dict) else None
+        if isinstance(kind, str) and kind.startswith("CLUSTER_"):
+            raise field_error(
+                "type",
+                f"{kind} overrides apply to GitOps clusters, which ECS deployments do not use; "
+                f"expected one of {', '.join(OVERRIDE_TYPES)}",
+            )
+        return data
 
     @model_validator(mode="after")
     def _references_fit_the_type(self) -> OverridesV2:
