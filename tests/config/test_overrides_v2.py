@@ -227,3 +227,11 @@ def test_a_document_kind_corral_does_not_know_is_an_error_naming_it(tmp_path: Pa
         "copy the template's steps or stage into the pipeline"
     )
     assert len(problems) == 2
+
+
+def test_a_runtime_input_in_an_override_document_is_refused(tmp_path: Path) -> None:
+    project(tmp_path, document("INFRA_GLOBAL_OVERRIDE", "<+input>"))
+    (problem,) = problems_of(tmp_path)
+    assert problem.startswith(
+        "overrides/0.yaml:9: overrides.spec.variables[0].value: runtime inputs (<+input>) are not supported"
+    )

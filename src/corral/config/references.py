@@ -127,6 +127,23 @@ def override_references(check: ReferenceChecker, document: OverrideDocument) -> 
         known = [i.identifier for i in project.infrastructures_of(env)]
         check.missing(document, (*root, "infraIdentifier"), f"infrastructure of '{env}'", infra, known)
     check.overrides(document, document.spec_path, document.overrides)
+    for path in _runtime_inputs(document.raw, ()):
+        check.report(
+            document,
+            path,
+            "runtime inputs (<+input>) are not supported in override documents (Harness refuses them in "
+            "Infrastructure Specific ones): give the value, or make the service's own variable <+input>",
+        )
+
+
+def _runtime_inputs(value: object, path: Path) -> list[Path]:
+    if isinstance(value, str):
+        return [path] if value.strip().startswith("<+input>") else []
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _runtime_inputs(item, (*path, str(key)))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _runtime_inputs(item, (*path, index))]
+    return []
 
 
 def reference_problems(project: Project) -> list[Problem]:
