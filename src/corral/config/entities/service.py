@@ -138,6 +138,15 @@ class EcsServiceSpec(Model):
         problem = manifest_count_problem([entry.manifest for entry in self.manifests])
         if problem:
             raise field_error(*problem)
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.config_files):
+            name = entry.config_file.identifier
+            if name in seen:
+                raise field_error(
+                    f"configFiles[{index}].configFile.identifier",
+                    f"'{name}' is already used by configFiles[{seen[name]}]",
+                )
+            seen[name] = index
         if self.ecs_task_definition_arn and any(
             entry.manifest.type == "EcsTaskDefinition" for entry in self.manifests
         ):
