@@ -59,6 +59,9 @@ HARNESS_KINDS_NOT_SUPPORTED = {
     "role": "roles are not part of Corral",
     "resourceGroup": "resource groups are not part of Corral",
     "gitOpsCluster": "GitOps clusters are not part of Corral",
+    "environmentGroup": "environment groups are not supported; list the environments in the stage",
+    "overlayInputSet": "overlay input sets are not supported; merge their input sets into one inputSet",
+    "freeze": "deployment freeze windows are not supported",
 }
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {}  # made on first use: building one costs start-up time
 _SKIP_DIRS = {STATE_DIR, FILES_DIR}
