@@ -24,7 +24,7 @@ from .entities.common import Entity, strip_scope
 from .entities.connector import AnyConnector, Connector
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
-from .entities.overrides import OverrideDocument, OverridesV2, ServiceOverridesDocument
+from .entities.overrides import OVERRIDE_TYPES, OverrideDocument, OverridesV2, ServiceOverridesDocument
 from .entities.pipeline import InputSet, Pipeline
 from .entities.secret import Secret
 from .entities.service import Service
@@ -128,8 +128,6 @@ class Project:
     def overrides_for(self, service_id: str, env_id: str, infra_id: str) -> list[OverrideDocument]:
         """The override documents that apply to a service on an infrastructure, lowest
         precedence first (see corral.config.overrides)."""
-        from .entities.overrides import OVERRIDE_TYPES
-
         found = []
         for document in self.override_documents:
             env, service, infra = document.target()
@@ -271,9 +269,8 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
 
 
 def _unknown_kind(document: Document, key: object) -> Problem:
-    """Every YAML document below the project root is an entity: a kind Corral does not know
-    is an error (never skipped: a misspelt or unsupported document would silently change
-    nothing). Files that are not Corral's go under files/ or in corral.yaml's `ignore`."""
+    """An entity-shaped document of a kind Corral does not know is an error, never skipped: a
+    misspelt or unsupported document would otherwise change nothing without a word."""
     where = f"{document.file}:{document.line_of((str(key),))}"
     guess = _near_kind(key)
     if isinstance(key, str) and key in HARNESS_KINDS_NOT_SUPPORTED:
