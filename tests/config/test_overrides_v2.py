@@ -4,6 +4,7 @@ override that names nothing and for a document kind Corral does not know."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -235,3 +236,12 @@ def test_a_runtime_input_in_an_override_document_is_refused(tmp_path: Path) -> N
     assert problem.startswith(
         "overrides/0.yaml:9: overrides.spec.variables[0].value: runtime inputs (<+input>) are not supported"
     )
+
+
+def test_ls_lists_override_documents_with_type_and_target() -> None:
+    result = corral("ls", "overrides", "--project", str(CORPUS), "--format", "json")
+    rows = {row["identifier"]: row for row in json.loads(result.output)}
+    assert rows["sandbox_demo_web_sandbox"]["detail"] == (
+        "INFRA_SERVICE_OVERRIDE env=sandbox service=demo_web infra=sandbox"
+    )
+    assert set(rows) == {"sandbox", "sandbox_sandbox", "sandbox_demo_web_sandbox"}  # serviceOverrides: apart
