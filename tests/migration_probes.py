@@ -322,6 +322,12 @@ def _variables(project: Project) -> None:
     ]
 
 
+def _matrix(project: Project) -> None:
+    _pipeline("Wait", {"duration": "1s"})(project)
+    stage = project.extra[-1]["pipeline"]["stages"][0]["stage"]
+    stage["strategy"] = {"matrix": {"maxConcurrency": 1, "weight": [50, 100]}}
+
+
 SECRET = {
     "secret": {
         "type": "SecretText",
@@ -691,6 +697,27 @@ PROBES: dict[str, Probe] = {
         )
     ),
     "EcsRunTask": Probe(_pipeline("EcsRunTask", {})),
+    "EcsBlueGreenTrafficShift, EcsBlueGreenTrafficShiftRollback": Probe(
+        _pipeline(
+            "EcsBlueGreenTrafficShift",
+            {
+                "ecsTrafficShiftWrapper": {
+                    "type": "Standalone",
+                    "spec": {
+                        "loadBalancer": "lb",
+                        "listener": "arn:l",
+                        "listenerRuleArn": "arn:r",
+                        "forwardConfig": [{"targetGroupArn": "arn:tg", "weight": 50}],
+                    },
+                }
+            },
+        )
+    ),
+    "StandAloneTrafficShiftRollback": Probe(
+        _pipeline("StandAloneTrafficShiftRollback", {}), names="StandAloneTrafficShiftRollback"
+    ),
+    "EcsScale": Probe(_pipeline("EcsScale", {"instanceSelection": {"type": "Count", "spec": {"count": 2}}})),
+    "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(
         _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"
     ),

@@ -37,6 +37,7 @@ PENDING_PAIRS: dict[str, list[tuple[str, str, str]]] = {
     "irsa_oidc_connectors": [],
     "exported_secrets": [],
     "scope_builtins": [("scoped_service", "devEcs", "ecsDevCluster")],
+    "standalone_traffic_shift_rollback": [],  # a pipeline: validate covers it
 }
 
 # (service, environment, infrastructure) pairs the corpus pipeline and environments make
@@ -45,6 +46,7 @@ PAIRS = [
     ("ecs_tutorial", "prodEcs", "ecsProdCluster"),
     ("ecs_tutorial_json", "devEcs", "ecsDevCluster"),
     ("ecs_tutorial_json", "prodEcs", "ecsProdCluster"),
+    ("ecs_bluegreen", "devEcs", "ecsDevCluster"),
 ]
 IMAGE = "registry.hub.docker.com/library/nginx:perl"  # the tutorial's Docker Hub image, fixed tag
 
@@ -111,8 +113,8 @@ def test_the_project_validates_as_written(project: Path) -> None:
     result = corral_cli("validate", "--project", str(project), cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok: Harness corpus (ECS tutorial): ")
-    if not READY_PENDING:  # the pipeline's pair, and the JSON service on both infrastructures
-        assert "2 services rendered for 3 service/infrastructure pairs" in result.stdout
+    if not READY_PENDING:  # the pipeline's pair; the JSON and Blue Green services on both infrastructures
+        assert "3 services rendered for 5 service/infrastructure pairs" in result.stdout
 
 
 def test_every_pending_folder_is_listed_with_what_it_renders() -> None:
@@ -152,6 +154,11 @@ def test_each_service_renders_on_each_infrastructure(
         vpc = request["networkConfiguration"]["awsvpcConfiguration"]
         assert vpc["subnets"] == ["subnet-0a1b2c3d4e5f60718"]  # the variable's <+input> default
         assert vpc["securityGroups"] == ["sg-0a1b2c3d4e5f60718"]
+    if service == "ecs_bluegreen":  # the Blue Green step puts the stage target group there
+        assert request["loadBalancers"] == [
+            {"targetGroupArn": "<+targetGroupArn>", "containerName": "nginx", "containerPort": 80}
+        ]
+        assert request["desiredCount"] == 2
     if service == "ecs_tutorial":
         [target] = rendered["scalableTargets"]
         assert (target["request"]["MinCapacity"], target["request"]["MaxCapacity"]) == (1, 3)
