@@ -654,6 +654,22 @@ PROBES: dict[str, Probe] = {
     "<+artifact.tag>, <+artifact.imagePath>": Probe(
         _env_var("<+artifact.imagePath>/<+artifact.tag>"), shows="library/nginx/1.27"
     ),
+    "<+artifact.metadata.image>": Probe(
+        _env_var("<+artifact.metadata.image>"), shows='"value": "registry.hub.docker.com/library/nginx:1.27"'
+    ),
+    "<+lastPublished.tag>": Probe(
+        _set("source.spec.tag", "<+lastPublished.tag>"), names="<+lastPublished.tag>"
+    ),
+    "an expression naming a variable that does not exist": Probe(
+        _env_var("<+serviceVariables.nope>"), names="unresolved expression <+serviceVariables.nope>"
+    ),
+    "<+input>.default(x) in a manifest field": Probe(
+        lambda p: p.files["service.yaml"].__setitem__("desiredCount", "<+input>.default(3)"),
+        shows='"desiredCount": 3',
+    ),
+    "unknown fields in a step's spec": Probe(
+        _pipeline("EcsRollingDeploy", {"sameAsAlreadyRunningInstance": True})
+    ),
     "<+primary.artifact.image>": Probe(
         _image("<+primary.artifact.image>"), names="<+primary.artifact.image>"
     ),
