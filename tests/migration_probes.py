@@ -451,7 +451,12 @@ PROBES: dict[str, Probe] = {
     ),
     "digest: sha256:...": Probe(_set("source.spec.digest", DIGEST), shows=DIGEST),
     'digest: ""': Probe(_set("source.spec.digest", ""), names="digest"),
-    "tag: <+input> without a default": Probe(_set("source.spec.tag", "<+input>"), names="spec.tag"),
+    "tag: <+input> without a default": Probe(
+        _set("source.spec.tag", "<+input>"),
+        names="spec.tag",
+        shows="nginx:1.28",
+        render_args=("--input", "tag=1.28"),
+    ),
     "<+input>.default(x).allowedValues(a,b)": Probe(
         _set("source.spec.tag", "<+input>.default(1.26).allowedValues(1.26,1.27)"), shows="nginx:1.26"
     ),
@@ -623,9 +628,12 @@ PROBES: dict[str, Probe] = {
     "read-only fields of describe output (taskDefinitionArn, revision, status)": Probe(
         _set("task.taskDefinitionArn", "arn:aws:ecs:us-east-1:1:task-definition/web:1"),
         names="taskDefinitionArn",
+        shows='"family": "web"',
     ),
     'describe wrappers {"taskDefinition": {...}}, {"services": [...]}': Probe(
-        _service_text(json.dumps({"services": [SERVICE_DEFINITION]})), names="services"
+        _service_text(json.dumps({"services": [SERVICE_DEFINITION]})),
+        names="services",
+        shows='"serviceName": "web"',
     ),
     "JSON and YAML manifests": Probe(
         _service_text(json.dumps(SERVICE_DEFINITION)), shows="files/account/web/service.json"
@@ -637,6 +645,7 @@ PROBES: dict[str, Probe] = {
             )
         ),
         names="invalid JSON",
+        shows='"desiredCount": 80',  # once rendered into the text first (the String "80" fits the integer field)
     ),
     "FirstGen ${serviceVariable.NAME}, ${DOCKER_IMAGE_NAME}": Probe(
         _image("${DOCKER_IMAGE_NAME}"), shows="nginx:1.27"
