@@ -184,19 +184,10 @@ def test_the_tutorial_pipeline_deploys_the_service_on_the_sandbox(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
-    result = corral_cli(
-        "run",
-        "ECS_Rolling",
-        "--store",
-        f"sqlite:///{tmp_path / 'corral.db'}",
-        "--input",
-        f"variables[0].value={group}",
-        "--input",
-        f"variables[1].value={subnet}",
-        "--json",
-        cwd=project,
-        env=aws,
-    )
+    # the service variables securityGroup and subnet are run-time inputs with defaults
+    inputs = ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    result = corral_cli("run", "ECS_Rolling", *store, *inputs, "--json", cwd=project, env=aws)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["status"] == "Success"
 
@@ -212,3 +203,8 @@ def test_the_tutorial_pipeline_deploys_the_service_on_the_sandbox(
     assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 3)
     [policy] = scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     assert policy["PolicyName"] == "P1" and policy["ResourceId"] == "service/staging/myapp"
+
+    # what ECS now holds is what the files say: the tutorial's null fields leave no difference
+    plan = corral_cli("plan", "ECS_Rolling", *inputs, cwd=project, env=aws)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "stage Deploy: service myapp in cluster staging: no changes" in plan.stdout.splitlines()
