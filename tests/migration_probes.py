@@ -196,13 +196,17 @@ class Probe:
     `names`: what a refusal (or a warning) must name. `shows`: for a supported row, text the
     rendered requests must hold (for a row kept as written: the text kept). `offline`: validate
     without Git and S3 stores (and no render). `render_args`: what `corral render` needs besides
-    the pair (a tag picked by regex, a run-time input)."""
+    the pair (a tag picked by regex, a run-time input). `setup`: what the probe needs besides
+    the field itself, applied to the compared project too."""
 
     change: Change
     names: str = ""
     shows: str = ""
     offline: bool = False
     render_args: tuple[str, ...] = ()
+    # applied to the probe and to the project it is compared with (a row with no effect renders
+    # the same as `setup` alone)
+    setup: Change | None = None
 
 
 def _set(path: str, value: Any) -> Change:
@@ -607,18 +611,25 @@ PROBES: dict[str, Probe] = {
         names="SecretFile",
     ),
     # ---- documents ----
-    "serviceOverrides: document": Probe(_extra({"serviceOverrides": SERVICE_OVERRIDE})),
+    "serviceOverrides: document": Probe(
+        _extra({"serviceOverrides": SERVICE_OVERRIDE}),
+        setup=_env_var("port <+serviceVariables.port>"),
+        shows='"value": "port 81"',
+    ),
     "overrides: document (Overrides V2)": Probe(
         _extra(
             {
                 "overrides": {
-                    "identifier": "o",
+                    "identifier": "dev_web",
+                    "environmentRef": "dev",
+                    "serviceRef": "web",
                     "type": "ENV_SERVICE_OVERRIDE",
-                    "spec": {"variables": []},
-                    **SERVICE_OVERRIDE,
+                    "spec": {"variables": SERVICE_OVERRIDE["variables"]},
                 }
             }
-        )
+        ),
+        setup=_env_var("port <+serviceVariables.port>"),
+        shows='"value": "port 81"',
     ),
     # ---- manifests ----
     "null fields": Probe(_set("task.ipcMode", None), shows='"family": "web"'),

@@ -84,6 +84,8 @@ def test_each_row_says_what_corral_does(key: str, tmp_path: Path, monkeypatch: p
     status = table_rows()[key]
     probe = PROBES[key]
     project = Project()
+    if probe.setup:
+        probe.setup(project)
     probe.change(project)
     root = project.write(tmp_path / "probe")
     code, output = validate(root, probe)
@@ -103,5 +105,8 @@ def test_each_row_says_what_corral_does(key: str, tmp_path: Path, monkeypatch: p
     if status in ("supported", "kept as written") and probe.shows:
         assert probe.shows in rendered, f"{key}: render does not show {probe.shows!r}:\n{rendered}"
     if status in ("accepted, no effect", "ignored silently", "ignored with a warning"):
-        code, base = render(Project().write(tmp_path / "base"))
-        assert rendered == base, f"{key}: the table says it has no effect, but render changed"
+        compared = Project()
+        if probe.setup:
+            probe.setup(compared)
+        code, base = render(compared.write(tmp_path / "base"), *probe.render_args)
+        assert code == 0 and rendered == base, f"{key}: the table says it has no effect, but render changed"
