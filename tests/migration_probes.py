@@ -633,8 +633,8 @@ PROBES: dict[str, Probe] = {
     ),
     # ---- manifests ----
     "null fields": Probe(_set("task.ipcMode", None), shows='"family": "web"'),
-    "unknown field (platformFamily in a service definition)": Probe(
-        lambda p: p.files["service.yaml"].__setitem__("platformFamily", "Linux"), names="platformFamily"
+    "unknown field (platformFamily in a task definition)": Probe(
+        _set("task.platformFamily", "Linux"), names="platformFamily"
     ),
     "read-only fields of describe output (taskDefinitionArn, revision, status)": Probe(
         _set("task.taskDefinitionArn", "arn:aws:ecs:us-east-1:1:task-definition/web:1"),

@@ -19,7 +19,7 @@ from corral.sandbox import Sandbox
 
 from .helpers import corral
 
-CORPUS = Path(__file__).resolve().parents[1] / "harness_corpus" / "overrides_v2"
+CORPUS = Path(__file__).resolve().parents[1] / "config" / "overrides_v2_project"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from corral.errors import ConfigError
 
 from .helpers import ENVIRONMENT, TASK, corral, service_yaml, write_project
 
-CORPUS = Path(__file__).parents[1] / "harness_corpus" / "overrides_v2"
+CORPUS = Path(__file__).parents[1] / "config" / "overrides_v2_project"
 TAGGED_TASK = TASK + "tags:\n  - key: level\n    value: <+serviceVariables.level>\n"
 VARIABLES = "      variables:\n        - name: level\n          type: String\n          value: service\n"
 REFS = {
