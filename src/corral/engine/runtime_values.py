@@ -20,7 +20,12 @@ from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.shell_quoting import RUNTIME_VALUES, render_script, script_of, with_script
 from corral.expressions.taint import runtime_text
 
+from .literal_inputs import protect
+
 SHELL_SCRIPT = "ShellScript"
+# steps whose outputs hold what a person typed while the pipeline ran (an approver's inputs
+# and comment): data, as run-time inputs are, never shell code or an expression
+TYPED_OUTPUT_STEPS = frozenset({"HarnessApproval"})
 
 # references the interpreter leaves for later: secrets (the executor), the Blue Green target
 # group (the ECS step), the response of an Http step (the step's own assertion and outputs)
@@ -98,6 +103,8 @@ def variable_values(
 
 def step_entry(step: Mapping[str, Any]) -> dict[str, Any]:
     outputs = dict(step.get("outputs") or {})
+    if step["type"] in TYPED_OUTPUT_STEPS:
+        outputs = runtime_text(protect(outputs))
     output = {**outputs}
     output.setdefault("outputVariables", outputs)
     return {
