@@ -45,3 +45,30 @@ def corral_server(folder: Path, *flags: str) -> Iterator[Api]:
         finally:
             process.terminate()
             process.wait(10)
+
+
+@contextmanager
+def git_over_http(repository: Path) -> Iterator[str]:
+    """The repository served over smart HTTP on a free loopback port (any user and password
+    are accepted); its URL without credentials."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler
+
+    from dulwich.repo import Repo
+    from dulwich.server import DictBackend
+    from dulwich.web import WSGIServerLogger, make_server, make_wsgi_chain
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    app = make_wsgi_chain(DictBackend({b"/": Repo(str(repository))}))
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, handler_class=Quiet, server_class=WSGIServerLogger)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.shutdown()
+        thread.join(10)
