@@ -57,6 +57,14 @@ def _admin_token(admin_token_file: Path | None) -> str | None:
         problem = admin_token_problem(token)
         if problem is not None:
             raise click.BadParameter(f"{admin_token_file}: {problem}", param_hint="--admin-token-file")
+        # every process (a step's user too) can read the server's command line, so the path is
+        # no secret: the file's mode is what keeps the token from them
+        mode = admin_token_file.stat().st_mode & 0o777
+        if mode & 0o007:
+            raise click.BadParameter(
+                f"{admin_token_file}: other users may read or change it (mode {mode:o}); chmod 600 it",
+                param_hint="--admin-token-file",
+            )
         return token
     token = os.environ.get(ADMIN_TOKEN_ENV) or None
     problem = admin_token_problem(token) if token else None
