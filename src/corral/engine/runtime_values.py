@@ -23,9 +23,6 @@ from corral.expressions.taint import runtime_text
 from .literal_inputs import protect
 
 SHELL_SCRIPT = "ShellScript"
-# steps whose outputs hold what a person typed while the pipeline ran (an approver's inputs
-# and comment): data, as run-time inputs are, never shell code or an expression
-TYPED_OUTPUT_STEPS = frozenset({"HarnessApproval"})
 
 # references the interpreter leaves for later: secrets (the executor), the Blue Green target
 # group (the ECS step), the response of an Http step (the step's own assertion and outputs)
@@ -103,8 +100,11 @@ def variable_values(
 
 def step_entry(step: Mapping[str, Any]) -> dict[str, Any]:
     outputs = dict(step.get("outputs") or {})
-    if step["type"] in TYPED_OUTPUT_STEPS:
-        outputs = runtime_text(protect(outputs))
+    # what a step produced is data, as a run-time input is: what a script printed (maybe a
+    # deployer's value it passed on), an Http answer, an approver's inputs and comment. A later
+    # step's script refers to it, never runs it as shell code, and no later rendering reads
+    # `<+...>` in it (the marks do not survive the journal, so they are made again here)
+    outputs = runtime_text(protect(outputs))
     output = {**outputs}
     output.setdefault("outputVariables", outputs)
     return {
