@@ -25,7 +25,7 @@ from .errors import (
     RepositoryNotFound,
     TagNotFound,
 )
-from .images import TagInfo, newest_first, parse_time
+from .images import TagInfo, TagPattern, newest_first, parse_time
 
 ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>.+)$"
@@ -92,7 +92,7 @@ class EcrRepository:
                 found += _tag_infos(detail)
         return newest_first(found)
 
-    def newest(self, *, pattern: re.Pattern[str] | None = None, limit: int | None = None) -> list[TagInfo]:
+    def newest(self, *, pattern: TagPattern | None = None, limit: int | None = None) -> list[TagInfo]:
         ordered = [t for t in self.images() if pattern is None or pattern.search(t.tag)]
         return ordered[:limit] if limit else ordered
 

@@ -11,10 +11,26 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 _NUMBER_OR_TEXT = re.compile(r"(\d+)|(\D+)")
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+class TagPattern(Protocol):
+    """What picks tags: a compiled pattern whose search is bounded in time (a project's
+    tagRegex or tagPattern, searched in tags a registry lists: see tag_pattern)."""
+
+    def search(self, text: str, /) -> Any: ...
+
+
+def tag_pattern(text: str, label: str) -> TagPattern:
+    """text compiled with a time limit per search (expressions/limits.py REGEX_TIMEOUT): a
+    pattern that backtracks (`^(\\d+\\.?)+$`) on a tag someone pushed must not hold a server
+    thread. ValueError when it does not compile."""
+    from corral.expressions.limits import BoundedPattern
+
+    return BoundedPattern(text, label)
 
 
 @dataclass(frozen=True)

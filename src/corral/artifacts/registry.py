@@ -37,7 +37,7 @@ from .errors import (
     RepositoryNotFound,
     TagNotFound,
 )
-from .images import TagInfo, newest_first, parse_time, version_key
+from .images import TagInfo, TagPattern, newest_first, parse_time, version_key
 from .names import Registry, registry_from_url
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -219,7 +219,7 @@ class RegistryClient:
         self,
         repository: str,
         *,
-        pattern: re.Pattern[str] | None = None,
+        pattern: TagPattern | None = None,
         limit: int | None = None,
         inspect: int = MAX_INSPECTED,
     ) -> list[TagInfo]:

@@ -37,7 +37,7 @@ from corral.config.secrets import SecretResolver
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
 
-from .images import TagInfo
+from .images import TagInfo, TagPattern, tag_pattern
 from .sources import (
     ArtifactRepository,
     SourceSpec,
@@ -347,10 +347,11 @@ def _lookup(project: Project, secrets: Secrets) -> Callable[[str], str]:
     return secrets
 
 
-def _pattern(text: str, where: _Where) -> re.Pattern[str]:
+def _pattern(text: str, where: _Where) -> TagPattern:
     try:
-        return re.compile(text)
-    except re.error as error:
+        re.compile(text)  # Python's message, as `corral validate` gives it
+        return tag_pattern(text, "tagRegex")
+    except (re.error, ValueError) as error:
         raise where.problem("tagRegex", f"not a valid regular expression: {error}") from None
 
 

@@ -12,7 +12,6 @@ needs no call except for an Ecr source that gives neither the account nor a full
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,7 +25,7 @@ from corral.config.entities.connector import (
 from corral.config.project import Project
 
 from .ecr import ECR_URI, EcrRepository, ecr_host
-from .images import TagInfo
+from .images import TagInfo, TagPattern
 from .names import registry_from_url, repository_name
 
 if TYPE_CHECKING:
@@ -48,9 +47,7 @@ class ArtifactRepository(Protocol):
     @property
     def image_base(self) -> str: ...
 
-    def newest(
-        self, *, pattern: re.Pattern[str] | None = None, limit: int | None = None
-    ) -> list[TagInfo]: ...
+    def newest(self, *, pattern: TagPattern | None = None, limit: int | None = None) -> list[TagInfo]: ...
 
     def tag_info(self, tag: str) -> TagInfo: ...
 
@@ -102,7 +99,7 @@ class DockerRepository:
         self.repository = repository
         self.image_base = f"{image_host}/{repository}"
 
-    def newest(self, *, pattern: re.Pattern[str] | None = None, limit: int | None = None) -> list[TagInfo]:
+    def newest(self, *, pattern: TagPattern | None = None, limit: int | None = None) -> list[TagInfo]:
         return self.client.newest(self.repository, pattern=pattern, limit=limit)
 
     def tag_info(self, tag: str) -> TagInfo:

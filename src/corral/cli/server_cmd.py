@@ -57,6 +57,14 @@ def _admin_token(admin_token_file: Path | None) -> str | None:
         problem = admin_token_problem(token)
         if problem is not None:
             raise click.BadParameter(f"{admin_token_file}: {problem}", param_hint="--admin-token-file")
+        # every process (a step's user too) can read the server's command line, so the path is
+        # no secret: the file's mode is what keeps the token from them
+        mode = admin_token_file.stat().st_mode & 0o777
+        if mode & 0o007:
+            raise click.BadParameter(
+                f"{admin_token_file}: other users may read or change it (mode {mode:o}); chmod 600 it",
+                param_hint="--admin-token-file",
+            )
         return token
     token = os.environ.get(ADMIN_TOKEN_ENV) or None
     problem = admin_token_problem(token) if token else None
@@ -145,6 +153,15 @@ def _with_common(function):  # type: ignore[no-untyped-def]
     help="Remote Git URLs a project may be synced from, shell-style (https://github.com/acme/*); "
     "repeatable. Default: any remote URL. Local paths and file:// are for global admins only.",
 )
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="The address (or network, 10.0.0.0/8) of a reverse proxy in front of the server, whose "
+    "X-Forwarded-For names the client (sign-in limits and the audit log count that address); "
+    "repeatable. Default: none, so no client can name another address for itself.",
+)
 def server(
     host: str,
     port: int,
@@ -158,6 +175,7 @@ def server(
     secret_managers: tuple[str, ...],
     token_lifetime_days: float,
     git_allow: tuple[str, ...],
+    trusted_proxies: tuple[str, ...],
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /openapi.json) and the web UI."""
     import uvicorn
@@ -196,7 +214,16 @@ def server(
         click.echo(
             "No admin yet: start with --admin-token-file FILE (or CORRAL_ADMIN_TOKEN) to make one.", err=True
         )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (a step's
+    # user) could then give each request a new address and never reach the sign-in limit
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+    )
 
 
 @click.group()

@@ -20,6 +20,8 @@ from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.shell_quoting import RUNTIME_VALUES, render_script, script_of, with_script
 from corral.expressions.taint import runtime_text
 
+from .literal_inputs import protect
+
 SHELL_SCRIPT = "ShellScript"
 
 # references the interpreter leaves for later: secrets (the executor), the Blue Green target
@@ -98,6 +100,11 @@ def variable_values(
 
 def step_entry(step: Mapping[str, Any]) -> dict[str, Any]:
     outputs = dict(step.get("outputs") or {})
+    # what a step produced is data, as a run-time input is: what a script printed (maybe a
+    # deployer's value it passed on), an Http answer, an approver's inputs and comment. A later
+    # step's script refers to it, never runs it as shell code, and no later rendering reads
+    # `<+...>` in it (the marks do not survive the journal, so they are made again here)
+    outputs = runtime_text(protect(outputs))
     output = {**outputs}
     output.setdefault("outputVariables", outputs)
     return {

@@ -29,7 +29,9 @@ from corral.errors import CorralError
 
 BASE_NAME = "corral-step"
 LOCK_DIR = Path("/run/corral-step")
-SHARED_TEMP = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+# the folders any user may write to (a Debian or Ubuntu machine's; /var/lock is /run/lock)
+SHARED_TEMP = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run/lock"))
+SYSV_IPC = {"shm": "-m", "msg": "-q", "sem": "-s"}  # /proc/sysvipc/KIND: `ipcrm OPTION ID`
 MAX_USERS = 64
 NO_LOGIN = next((s for s in ("/usr/sbin/nologin", "/sbin/nologin") if os.path.exists(s)), "/bin/false")
 
@@ -60,6 +62,7 @@ def step_user() -> Iterator[StepUser]:
         finally:
             end_processes(user)
             remove_shared_files(user)
+            remove_ipc_objects(user)
     finally:
         os.close(lock)  # the flock goes with it
 
@@ -166,3 +169,23 @@ def remove_shared_files(user: StepUser) -> None:
                     os.unlink(entry.path)
             except OSError:
                 continue
+
+
+def remove_ipc_objects(user: StepUser) -> None:
+    """The System V shared memory, message queues and semaphores the user made or owns: they
+    outlive every process, so the next step given the same user could read them."""
+    for kind, option in SYSV_IPC.items():
+        try:
+            lines = Path("/proc/sysvipc", kind).read_text().splitlines()
+        except OSError:
+            continue
+        if not lines:
+            continue
+        columns = lines[0].split()
+        for line in lines[1:]:
+            row = dict(zip(columns, line.split(), strict=False))
+            if str(user.uid) in (row.get("uid"), row.get("cuid")):
+                subprocess.run(["ipcrm", option, row[_ID_COLUMN[kind]]], capture_output=True, check=False)
+
+
+_ID_COLUMN = {"shm": "shmid", "msg": "msqid", "sem": "semid"}

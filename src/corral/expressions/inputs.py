@@ -159,8 +159,22 @@ def check_input_value(spec: InputSpec, value: Any, *, what: str = "value") -> No
             located(spec.path, f"runtime input {what} '{text}' is not one of the allowed values: {allowed}"),
             expression=spec.expression,
         )
-    if spec.regex is not None and re.search(spec.regex, text) is None:
+    if spec.regex is not None and _bounded_search(spec, text, what) is None:
         raise ExpressionError(
             located(spec.path, f"runtime input {what} '{text}' does not match the pattern {spec.regex}"),
             expression=spec.expression,
         )
+
+
+def _bounded_search(spec: InputSpec, text: str, what: str) -> object:
+    """The pattern searched in a value someone typed, bounded in time (a pattern such as
+    `^([a-z0-9]+-?)+$` backtracks for hours on 40 characters: a request must not hang)."""
+    from corral.expressions.limits import BoundedPattern
+
+    assert spec.regex is not None
+    try:
+        return BoundedPattern(spec.regex, f"runtime input regex {spec.regex}").search(text)
+    except ValueError as exc:
+        raise ExpressionError(located(spec.path, f"runtime input regex is not valid: {exc}")) from None
+    except ExpressionError as exc:
+        raise ExpressionError(located(spec.path, f"runtime input {what}: {exc.detail}")) from None

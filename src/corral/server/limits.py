@@ -1,5 +1,5 @@
 """Request body limits: a body over `ServerSettings.max_request_bytes` gets 413; a JSON body
-nested deeper than MAX_DEPTH gets 422.
+nested deeper than MAX_DEPTH, or holding a lone UTF-16 surrogate escape, gets 422.
 
 A declared `Content-Length` over the limit is answered before any of the body is read; a body
 sent without one (chunked) is counted as it arrives and refused the moment it passes the
@@ -54,6 +54,10 @@ class BodyLimit:
             depth = json_depth(body)
             if depth > MAX_DEPTH:
                 message = f"request body nested {depth} levels deep; the limit is {MAX_DEPTH} (MAX_DEPTH)"
+                await _answer(send, 422, message)
+                return
+            if not is_text(body):
+                message = "request body holds a lone UTF-16 surrogate escape (such as \\ud800): not text"
                 await _answer(send, 422, message)
                 return
             receive = _replay(body, receive)
@@ -142,6 +146,24 @@ def json_depth(body: bytes) -> int:
     if len(brackets) <= 2 * MAX_DEPTH:
         return len(brackets) // 2 if brackets else 0  # cannot be deeper than the limit
     return max(accumulate(_STEP[b] for b in brackets), default=0)
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def is_text(body: bytes) -> bool:
+    """False when a string of the JSON body holds a lone surrogate (`"\\ud800"`): Python
+    accepts it, but no answer that shows the value can be encoded again, so a run's inputs
+    holding one would break every later view of the execution."""
+    if not _SURROGATE_ESCAPE.search(body):
+        return True
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    except ValueError:
+        return True  # not JSON: the route says so
+    return True
 
 
 async def _refuse(send: Send, limit: int) -> None:

@@ -42,7 +42,7 @@ def _project_out(request: Request, name: str, role: str | None) -> ProjectOut:
     return ProjectOut(
         name=name,
         role=role,
-        git_url=row.git_url if row else None,
+        git_url=without_credentials(row.git_url) if row and row.git_url else None,  # older rows
         git_ref=row.git_ref if row else None,
         entities=dict(counts),
     )
@@ -147,7 +147,7 @@ def sync_project(request: Request, who: CallerDep, project: ProjectName, body: G
         cache = server.settings.data_dir / "git-cache"
         server.projects.sync(project, body.url, body.ref, cache_dir=cache, local_git=who.user.admin)
     shown = without_credentials(body.url)
-    _remember(request, project, body.url, body.ref)
+    _remember(request, project, shown, body.ref)  # a token in the URL is a secret: never kept
     server.audit.record(who.name, "project.sync", project, project=project, url=shown, ref=body.ref)
     return _project_out(request, project, _role_name(request, who, project))
 

@@ -13,7 +13,6 @@ successful poll of a trigger records the tags already there without running them
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import traceback
@@ -142,11 +141,12 @@ class TriggerWatcher:
         return outcome
 
     def _list(self, project: Project, trigger: Trigger) -> list[TagInfo]:
+        from corral.artifacts.images import tag_pattern
         from corral.artifacts.resolver import LOOKUP_SECONDS, list_tags
         from corral.artifacts.sources import SourceSpec, open_repository
         from corral.config.secrets import SecretResolver
 
-        pattern = re.compile(trigger.tag_pattern) if trigger.tag_pattern else None
+        pattern = tag_pattern(trigger.tag_pattern, "tagPattern") if trigger.tag_pattern else None
         if trigger.service_ref is not None:
             _, _, found = list_tags(
                 project, trigger.service_ref, trigger.artifact_ref, client_options=self.client_options

@@ -96,7 +96,11 @@ class Trigger(Entity):
         return parse_duration(self.poll_interval)
 
     def matches(self, tag: str) -> bool:
-        return self.tag_pattern is None or re.fullmatch(self.tag_pattern, tag) is not None
+        if self.tag_pattern is None:
+            return True
+        from corral.expressions.limits import BoundedPattern  # bounded: tags come from a registry
+
+        return BoundedPattern(self.tag_pattern, "tagPattern").fullmatch(tag) is not None
 
     def rendered_inputs(self, tag: str) -> dict[str, Any]:
         """The pipeline's inputs with `<+trigger.artifact.build>` replaced by the new tag."""
