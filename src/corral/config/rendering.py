@@ -35,7 +35,7 @@ from corral.manifests import (
     validate_manifest,
 )
 
-from .entities.common import Entity, is_expression
+from .entities.common import Entity, is_expression, is_runtime_input
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
 from .entities.service import SINGLE_MANIFEST_TYPES, Service
@@ -215,6 +215,10 @@ class _Renderer:
         self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
         self.mode = Mode.FAIL
         self.service_id = ""
+        # validation: (manifest source, path) of typed stand-ins, and the type found per input
+        self.stand_ins: set[tuple[str, str]] = set()
+        self.input_types: dict[str, str] = {}
+        self._restore: list[tuple[RenderedManifest, str, Any]] = []
         self.firstgen_style = False
 
     # -- the steps, in order ------------------------------------------------------------
@@ -269,6 +273,8 @@ class _Renderer:
         self._apply_infrastructure(rendered, infra)
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
+        for manifest, path, original in self._restore:  # what is shown says: given at run time
+            _set_at(manifest.request, split_path(path), original)
         rendered.used_secrets = set(ctx.used_secrets)
         return self._outcome(rendered)
 
@@ -461,7 +467,9 @@ class _Renderer:
         self, value: Any, ctx: ExpressionContext, owner: Entity, path: tuple[str | int, ...]
     ) -> Any:
         try:
-            rendered, errors = render_leaves(value, ctx, path, self.mode)
+            rendered, errors = render_leaves(
+                value, ctx, path, self.mode, keep_inputs=self.options.satisfiable
+            )
         except ConfigError as error:
             self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
             return value
@@ -594,19 +602,59 @@ class _Renderer:
             return
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
+        stand_ins = self._stand_ins(document, prefix, inputs) if self.options.satisfiable else {}
         problems = validate_manifest(manifest.type, document, source=file.source)
         if problems and _coerce_expression_values(doc, document, problems):
             problems = validate_manifest(manifest.type, document, source=file.source)
-        problems = [p for p in problems if not _deferred(document, p.path)]
+        if stand_ins and self._typed_stand_ins(document, problems, prefix, stand_ins):
+            problems = validate_manifest(manifest.type, document, source=file.source)
+
+        def later(path: str) -> bool:
+            return path in stand_ins or _deferred(document, path)
+
+        problems = [p for p in problems if not later(p.path)]
         if problems:
             self.problems += problems
             return
         try:
             request = to_api(manifest.type, document, source=file.source)
         except ConfigError as error:
-            self.problems += [p for p in error.problems if not _deferred(document, p.path)]
+            self.problems += [p for p in error.problems if not later(p.path)]
             return
-        self._place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
+        self.stand_ins |= {(file.source, path) for path in stand_ins}
+        placed_manifest = RenderedManifest(manifest.type, manifest.identifier, file.source, request)
+        self._restore += [(placed_manifest, path, original) for path, original in stand_ins.items()]
+        self._place(rendered, placed_manifest)
+
+    def _stand_ins(self, document: dict[str, Any], prefix: str, inputs: InputTable) -> dict[str, Any]:
+        """Validation: each of this manifest's runtime inputs that has no value yet gets plain
+        text in place of `<+input>`, so the manifest is validated around it. Returns {path in
+        the manifest: the expression as written}."""
+        found = {}
+        for path in inputs.specs:
+            if not path.startswith(prefix + "."):
+                continue
+            inner = path[len(prefix) + 1 :]
+            value = _value_at(document, split_path(inner))
+            if isinstance(value, str) and value.startswith(LATER) and _set_at(document, split_path(inner), _TEXT):
+                found[inner] = value
+                self.input_types.setdefault(path, "String")
+        return found
+
+    def _typed_stand_ins(
+        self, document: dict[str, Any], problems: list[Problem], prefix: str, stand_ins: Mapping[str, Any]
+    ) -> bool:
+        """A stand-in must be of its field's type (an integer, a number, a boolean) for the ECS
+        rules across manifests to be checked: text becomes a value of that type."""
+        changed = False
+        for problem in problems:
+            if problem.path not in stand_ins:
+                continue
+            for expected, (kind, stand_in) in _TYPED_STAND_INS.items():
+                if problem.message.startswith(expected) and _set_at(document, split_path(problem.path), stand_in):
+                    self.input_types[f"{prefix}.{problem.path}"] = kind
+                    changed = True
+        return changed
 
     def _place(self, rendered: RenderedService, manifest: RenderedManifest) -> None:
         kind = ManifestKind(manifest.kind)
@@ -665,7 +713,7 @@ class _Renderer:
         for other in (rendered.service_definition, rendered.run_task_request):
             if other is None and (rendered.service_definition or rendered.run_task_request):
                 continue
-            problems = check_ecs_rules(
+            found = check_ecs_rules(
                 task.request if task else None,
                 other.request if other else None,
                 source_task=task.source if task else "ecsTaskDefinitionArn",
@@ -674,6 +722,7 @@ class _Renderer:
                 network_configuration=(other.request.get("networkConfiguration") if other else None),
                 execution_role_arn=infra.spec.execution_role_arn,
             )
+            problems = [p for p in found if (p.file, p.path) not in self.stand_ins]
             self.problems += [p for p in problems if p not in self.problems]
 
 
@@ -695,14 +744,22 @@ def _artifact_stand_in(
 
 
 def render_leaves(
-    value: Any, ctx: ExpressionContext, parts: tuple[str | int, ...], mode: Mode = Mode.FAIL
+    value: Any,
+    ctx: ExpressionContext,
+    parts: tuple[str | int, ...],
+    mode: Mode = Mode.FAIL,
+    *,
+    keep_inputs: bool = False,
 ) -> tuple[Any, list[tuple[str, ExpressionError]]]:
     """value with each string rendered on its own, so one bad expression does not hide the
-    others: (rendered value, [(path, error), ...]). Paths are `parts` plus the place inside."""
+    others: (rendered value, [(path, error), ...]). Paths are `parts` plus the place inside.
+    keep_inputs: a field that is still a runtime input (validation's stand-in) stays as written."""
     errors: list[tuple[str, ExpressionError]] = []
 
     def one(text: str, at: tuple[str | int, ...]) -> Any:
         if "<+" not in text and "${" not in text:
+            return text
+        if keep_inputs and is_runtime_input(text):
             return text
         where = format_path(at)
         try:
@@ -760,6 +817,13 @@ def _header(entity: Entity) -> dict[str, Any]:
     }
 
 
+# a field's expected type (as manifest validation says it) -> (type shown, stand-in value)
+_TEXT = "run-time-input"  # a stand-in for a text field: plain text, not an expression
+_TYPED_STAND_INS: dict[str, tuple[str, Any]] = {
+    "expected an integer": ("Integer", 1),
+    "expected a number": ("Number", 1),
+    "expected true or false": ("Boolean", True),
+}
 _NOT_COERCED = object()
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?")
