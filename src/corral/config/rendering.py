@@ -40,6 +40,7 @@ from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
 from .entities.service import SINGLE_MANIFEST_TYPES, Service
 from .entities.stores import InlineStore
+from .input_listing import InputLine, entity_input_lines
 from .manifest_sources import RemoteSkipped, fetch_manifest_files
 from .manifest_text import parse_manifest_text
 from .overrides import EffectiveService, Placed, effective_service
@@ -137,6 +138,7 @@ class RenderOutcome:
     problems: list[Problem]
     remote_skipped: int = 0
     manifests: int = 0
+    inputs: list[InputLine] = field(default_factory=list)  # the runtime inputs a run asks for
 
 
 def render_service(
@@ -219,6 +221,9 @@ class _Renderer:
         self.stand_ins: set[tuple[str, str]] = set()
         self.input_types: dict[str, str] = {}
         self._restore: list[tuple[RenderedManifest, str, Any]] = []
+        self.entity_inputs = InputTable()
+        self.manifest_inputs = InputTable()
+        self.raws: list[Any] = []
         self.firstgen_style = False
 
     # -- the steps, in order ------------------------------------------------------------
@@ -239,8 +244,10 @@ class _Renderer:
         entity_inputs.specs = {
             path: spec
             for path, spec in entity_inputs.specs.items()
-            if _for_service(path, service_id, env, infra)
+            if _for_service(path, service_id, env, infra) and not _INLINE_CONTENT.search(path)
         }
+        self.entity_inputs = entity_inputs
+        self.raws = [service.raw, env.raw, infra.raw]
         leftover = self._assign(entity_inputs, self.given_inputs)
         service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
         if self.problems:
@@ -264,6 +271,7 @@ class _Renderer:
         manifest_inputs = InputTable()
         for placed, file, doc in documents:
             manifest_inputs.add(doc, prefix=placed.item.identifier, where=file.source)
+        self.manifest_inputs = manifest_inputs
         unknown = self._assign(manifest_inputs, leftover)
         for key in unknown:
             self.problems.append(Problem("--input", key, _unknown_input(key, entity_inputs, manifest_inputs)))
@@ -279,7 +287,10 @@ class _Renderer:
         return self._outcome(rendered)
 
     def _outcome(self, rendered: RenderedService | None) -> RenderOutcome:
-        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count)
+        inputs = []
+        for table in (self.entity_inputs, self.manifest_inputs):
+            inputs += entity_input_lines(table.specs, table.where, self.input_types, self.raws)
+        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count, inputs)
 
     # -- runtime inputs ------------------------------------------------------------------
 
@@ -636,7 +647,11 @@ class _Renderer:
                 continue
             inner = path[len(prefix) + 1 :]
             value = _value_at(document, split_path(inner))
-            if isinstance(value, str) and value.startswith(LATER) and _set_at(document, split_path(inner), _TEXT):
+            if (
+                isinstance(value, str)
+                and value.startswith(LATER)
+                and _set_at(document, split_path(inner), _TEXT)
+            ):
                 found[inner] = value
                 self.input_types.setdefault(path, "String")
         return found
@@ -651,7 +666,9 @@ class _Renderer:
             if problem.path not in stand_ins:
                 continue
             for expected, (kind, stand_in) in _TYPED_STAND_INS.items():
-                if problem.message.startswith(expected) and _set_at(document, split_path(problem.path), stand_in):
+                if problem.message.startswith(expected) and _set_at(
+                    document, split_path(problem.path), stand_in
+                ):
                     self.input_types[f"{prefix}.{problem.path}"] = kind
                     changed = True
         return changed
@@ -787,6 +804,10 @@ def render_leaves(
 
 def _is_firstgen(text: str) -> bool:
     return "${DOCKER_IMAGE_NAME}" in text or "${CONTAINER_NAME}" in text
+
+
+# an inline manifest's inputs are the manifest's (`task_def.cpu`), given as its field's type
+_INLINE_CONTENT = re.compile(r"\.manifest\.spec\.store\.spec\.content[.\[]")
 
 
 def _for_service(path: str, service_id: str, *owners: Environment | InfrastructureDefinition) -> bool:
