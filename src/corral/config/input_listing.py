@@ -37,7 +37,8 @@ class InputLine:
     name: str | None = None  # a variable's name (also a key --input takes)
 
     def text(self) -> str:
-        what = [self.type, "required" if self.default is None else f"default {self.default}"]
+        shown = '""' if self.default == "" else self.default
+        what = [self.type, "required" if self.default is None else f"default {shown}"]
         if self.allowed_values is not None:
             what.append(f"allowed values: {', '.join(self.allowed_values)}")
         if self.regex is not None:
