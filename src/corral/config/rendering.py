@@ -139,6 +139,7 @@ class RenderOutcome:
     remote_skipped: int = 0
     manifests: int = 0
     inputs: list[InputLine] = field(default_factory=list)  # the runtime inputs a run asks for
+    pending: list[InputLine] = field(default_factory=list)  # those of them nothing gave a value
 
 
 def render_service(
@@ -224,6 +225,7 @@ class _Renderer:
         self.entity_inputs = InputTable()
         self.manifest_inputs = InputTable()
         self.raws: list[Any] = []
+        self.given_paths: set[str] = set()
         self.firstgen_style = False
 
     # -- the steps, in order ------------------------------------------------------------
@@ -290,13 +292,15 @@ class _Renderer:
         inputs = []
         for table in (self.entity_inputs, self.manifest_inputs):
             inputs += entity_input_lines(table.specs, table.where, self.input_types, self.raws)
-        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count, inputs)
+        pending = [line for line in inputs if line.path not in self.given_paths]
+        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count, inputs, pending)
 
     # -- runtime inputs ------------------------------------------------------------------
 
     def _assign(self, table: InputTable, given: Mapping[str, Any]) -> dict[str, Any]:
         """Give table's inputs their values; returns the given keys that named none of them."""
         mine = {k: v for k, v in given.items() if table.match(k) is not None}
+        self.given_paths |= {path for k in mine if (path := table.match(k)) is not None}
         table.assign(mine, satisfiable=self.options.satisfiable)
         self.problems += table.problems
         table.problems = []
