@@ -47,6 +47,7 @@ from .overrides import EffectiveService, Placed, effective_service
 from .problems import problems_from_validation, split_path
 from .project import Project
 from .runtime_inputs import LATER, InputTable
+from .scope import scope_values
 from .secrets import SecretResolver, referenced_ids
 
 # roots of expressions only a running pipeline can answer: kept as written until then
@@ -293,7 +294,9 @@ class _Renderer:
         for table in (self.entity_inputs, self.manifest_inputs):
             inputs += entity_input_lines(table.specs, table.where, self.input_types, self.raws)
         pending = [line for line in inputs if line.path not in self.given_paths]
-        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count, inputs, pending)
+        return RenderOutcome(
+            rendered, self.problems, self.remote_skipped, self.manifest_count, inputs, pending
+        )
 
     # -- runtime inputs ------------------------------------------------------------------
 
@@ -345,7 +348,8 @@ class _Renderer:
         self, service: Service, env: Environment, infra: InfrastructureDefinition, effective: EffectiveService
     ) -> ExpressionContext:
         values: dict[str, Any] = {
-            "service": _header(service) | {"type": "ECS"},
+            **scope_values(self.project.settings),  # <+account.*>, <+org.*>, <+project.*>
+            "service": _header(service) | {"type": "ECS", "gitOpsEnabled": False},
             "env": _header(env) | {"type": env.type, "envIdentifier": env.identifier},
             "infra": _header(infra)
             | {
