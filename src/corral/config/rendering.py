@@ -80,6 +80,7 @@ class RenderedService:
     connector_ref: str
     image: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    artifact: dict[str, Any] = field(default_factory=dict)  # what <+artifacts.primary.*> reads
     task_definition: RenderedManifest | None = None
     task_definition_arn: str | None = None
     service_definition: RenderedManifest | None = None
@@ -268,6 +269,7 @@ class _Renderer:
             connector_ref=infra.spec.connector_ref,
             image=ctx.firstgen.get("DOCKER_IMAGE_NAME"),
             variables=dict(ctx.values.get("serviceVariables", {})),
+            artifact=dict(ctx.values.get("artifacts", {}).get("primary") or {}),
         )
         documents = self._fetch_and_parse(effective, ctx)
         self.firstgen_style = any(_is_firstgen(file.text) for _, file, _ in documents)
