@@ -25,7 +25,7 @@ def test_example_validates(name: str) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("ok: ")
     # after the summary, only the runtime inputs a run will ask for (indented, one a line)
-    first, *rest = result.output.strip().splitlines()
+    _summary, *rest = result.output.strip().splitlines()
     assert not rest or (rest[0].startswith("runtime inputs a run will ask for") and rest[1:])
     assert all(line.startswith("  ") for line in rest[1:])
 

@@ -324,7 +324,9 @@ class _Renderer:
         try:
             raw = render(entity.raw, ctx, mode=Mode.KEEP, path="")
         except ExpressionError as error:
-            self.problems.append(_expression_problem(entity.file, "", error))
+            problem = _expression_problem(entity.file, "", error)
+            where = entity.where(split_path(problem.path)) if problem.path else entity.file
+            self.problems.append(Problem(where, problem.path, problem.message))
             return entity
         try:
             fresh = type(entity).model_validate(raw[kind])

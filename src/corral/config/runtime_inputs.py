@@ -15,7 +15,7 @@ from typing import Any
 
 from corral.errors import ExpressionError, Problem
 from corral.expressions import InputSpec, find_inputs
-from corral.expressions.inputs import WHOLE_VALUE
+from corral.expressions.inputs import WHOLE_VALUE, check_input_value
 
 from .entities.common import RUNTIME_INPUT_PREFIX
 
@@ -68,6 +68,13 @@ class InputTable:
             if path in self.values:
                 continue
             if spec.default is not None:
+                try:
+                    check_input_value(spec, spec.default, what="default")
+                except ExpressionError as error:  # a default its own options refuse
+                    message = error.detail.removeprefix(path + ": ")
+                    self.problems.append(Problem(self.where[path], path, message))
+                    self.values[path] = LATER
+                    continue
                 self.values[path] = spec.default
             elif satisfiable:
                 self.values[path] = spec.allowed_values[0] if spec.allowed_values else LATER
