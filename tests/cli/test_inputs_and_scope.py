@@ -37,6 +37,12 @@ BUILT_INS = {
     "pipeline.name": "builtins",
     "pipeline.executionMode": "NORMAL",
     "pipeline.triggeredBy.name": "cli",
+    "pipeline.description": "ships the checkout",
+    "pipeline.tags.owner": "payments",
+    "stage.description": "to dev",
+    "stage.tags.tier": "one",
+    "stage.type": "Deployment",
+    "step.type": "ShellScript",
     "stage.identifier": "deploy",
     "stage.name": "deploy",
     "step.identifier": "say",
@@ -89,8 +95,12 @@ def built_ins_project(root: Path, settings: str = SCOPE) -> Path:
                         "infrastructureDefinitions": [{"identifier": "fargate"}],
                     },
                 },
+                description="to dev",
+                tags={"tier": "one"},
             )
         ],
+        description="ships the checkout",
+        tags={"owner": "payments"},
     )
     write_project(root, doc, ecs=True)
     (root / "corral.yaml").write_text(settings, encoding="utf-8")
