@@ -267,6 +267,10 @@ def test_render_takes_an_inputs_file_and_sets(tmp_path: Path) -> None:
     out = rendered(corral(*args, "--inputs-file", "inputs.yaml", "--set", "artifact.tag=2.0", cwd=tmp_path))
     assert out["image"] == "registry.hub.docker.com/library/nginx:2.0"
 
+    typed = corral(*args, "--inputs-file", "inputs.yaml", "--input", "tag=<+env.name>", cwd=tmp_path)
+    assert typed.exit_code == 2  # as in a run: a typed value is data, never evaluated
+    assert "--input: tag: a value given at run time for a service" in typed.output
+
     (tmp_path / "fragment.yaml").write_text("pipeline:\n  identifier: deploy\n", encoding="utf-8")
     refused = corral(*args, "--inputs-file", "fragment.yaml", cwd=tmp_path)
     assert refused.exit_code == 2

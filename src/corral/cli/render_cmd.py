@@ -46,12 +46,23 @@ def render(
     from corral.config.rendering import RenderOptions, render_outcome
     from corral.config.runtime_inputs import read_inputs_file
     from corral.config.settings import project_root
-    from corral.errors import ConfigError
+    from corral.engine.inputs import EXPRESSION_FOR_SERVICE
+    from corral.engine.literal_inputs import has_expression_text
+    from corral.errors import ConfigError, Problem
 
     try:
         given, set_values = given_values(inputs, sets)
     except ConfigError as error:
         print_problems(error.problems)
+        sys.exit(EXIT_USAGE)
+    # as in a run: a value typed with --input for a service's input is data, never an expression
+    refused = [
+        Problem("--input", key, EXPRESSION_FOR_SERVICE)
+        for key, value in given.items()
+        if has_expression_text(value)
+    ]
+    if refused:
+        print_problems(refused)
         sys.exit(EXIT_USAGE)
     if inputs_file is not None:
         from_file, file_problems = read_inputs_file(Path(inputs_file))

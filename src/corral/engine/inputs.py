@@ -114,7 +114,7 @@ def pipeline_inputs(
     literal = {path for key in mine if key in runtime and (path := table.match(key)) is not None}
     problems += _typed_values(project, raw, table, literal)
     problems += [
-        Problem("--input", key, _EXPRESSION_FOR_SERVICE)
+        Problem("--input", key, EXPRESSION_FOR_SERVICE)
         for key, value in given.items()
         if key not in mine and key in runtime and has_expression_text(value)
     ]
@@ -144,7 +144,7 @@ def pipeline_inputs(
     return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal), pending)
 
 
-_EXPRESSION_FOR_SERVICE = (
+EXPRESSION_FOR_SERVICE = (
     "a value given at run time for a service, environment, infrastructure or manifest input is data: "
     "it cannot hold <+...> or ${...}; put expressions in an input set or the entity itself"
 )
