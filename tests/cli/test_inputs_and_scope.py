@@ -167,7 +167,14 @@ def input_project(root: Path, *, task_extra: str = "", service_extra: str = "") 
                 },
             )
         ],
-        variables=[{"name": "flavour", "type": "String", "value": "<+input>.allowedValues(a,b)"}],
+        variables=[
+            {"name": "flavour", "type": "String", "value": "<+input>.allowedValues(a,b)"},
+            {
+                "name": "release",
+                "type": "String",
+                "value": "<+input>.default(v1).regex(^v[0-9]+$).executionInput()",
+            },
+        ],
     )
     write_project(root, doc, ecs=True)
     service = (root / "service.yaml").read_text().replace("tag: <+input>.default(1.25)", "tag: <+input>")
@@ -189,9 +196,11 @@ def test_validate_accepts_runtime_inputs_and_lists_what_a_run_will_ask_for(tmp_p
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ok: ")
-    assert lines[1].startswith("runtime inputs a run will ask for (6;")
+    assert lines[1].startswith("runtime inputs a run will ask for (7;")
     assert lines[2:] == [
         "  pipelines.yaml:32: pipeline.variables[0].value (flavour): String, required, allowed values: a, b",
+        "  pipelines.yaml:35: pipeline.variables[1].value (release): String, default v1, matching ^v[0-9]+$, "
+        "asked for while the run is under way",
         "  service.yaml:27: service.serviceDefinition.spec.artifacts.primary.sources[0].spec.tag: String, required",
         "  files/web/task.yaml: task_def.memory: String, required, allowed values: 512, 1024",
         "  files/web/task.yaml: task_def.containerDefinitions[0].portMappings[0].hostPort: Integer, required",
