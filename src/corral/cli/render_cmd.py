@@ -78,6 +78,10 @@ def render(
     outcome = render_outcome(
         project, service_id, env_id, infra_id, inputs=given, sets=set_values, options=RenderOptions()
     )
+    for note in outcome.notes:  # on stderr: stdout is the rendered YAML or JSON
+        click.echo(f"info: {note}", err=True)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if outcome.problems or outcome.rendered is None:
         print_problems(outcome.problems)
         usage = all(p.file.startswith("--") for p in outcome.problems)

@@ -32,8 +32,9 @@ from corral.manifests import (
     ManifestKind,
     check_ecs_rules,
     to_api,
-    validate_manifest,
+    unwrap_pasted,
 )
+from corral.manifests.validation import shape_check
 
 from .entities.common import Entity, is_expression, is_runtime_input
 from .entities.environment import Environment
@@ -88,6 +89,13 @@ class RenderedService:
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
+    # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
+    warnings: list[Problem] = field(default_factory=list, repr=False)
+    notes: list[Problem] = field(default_factory=list, repr=False)
+
+    def notices(self) -> list[str]:
+        """The info and warning lines to show beside the rendered requests, info first."""
+        return [f"info: {n}" for n in self.notes] + [f"warning: {w}" for w in self.warnings]
 
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
@@ -140,6 +148,8 @@ class RenderOutcome:
     problems: list[Problem]
     remote_skipped: int = 0
     manifests: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
     inputs: list[InputLine] = field(default_factory=list)  # the runtime inputs a run asks for
     pending: list[InputLine] = field(default_factory=list)  # those of them nothing gave a value
 
@@ -214,6 +224,8 @@ class _Renderer:
         self.given_inputs = inputs
         self.sets = sets
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.notes: list[Problem] = []
         self.remote_skipped = 0
         self.manifest_count = 0
         self.resolver = SecretResolver(project)
@@ -289,6 +301,7 @@ class _Renderer:
         for manifest, path, original in self._restore:  # what is shown says: given at run time
             _set_at(manifest.request, split_path(path), original)
         rendered.used_secrets = set(ctx.used_secrets)
+        rendered.warnings, rendered.notes = list(self.warnings), list(self.notes)
         return self._outcome(rendered)
 
     def _outcome(self, rendered: RenderedService | None) -> RenderOutcome:
@@ -297,7 +310,14 @@ class _Renderer:
             inputs += entity_input_lines(table.specs, table.where, self.input_types, self.raws)
         pending = [line for line in inputs if line.path not in self.given_paths]
         return RenderOutcome(
-            rendered, self.problems, self.remote_skipped, self.manifest_count, inputs, pending
+            rendered,
+            self.problems,
+            self.remote_skipped,
+            self.manifest_count,
+            self.warnings,
+            self.notes,
+            inputs=inputs,
+            pending=pending,
         )
 
     # -- runtime inputs ------------------------------------------------------------------
@@ -623,30 +643,42 @@ class _Renderer:
                 _expression_problem(file.source, where, error, strip=prefix) for where, error in errors
             ]
             return
+        # pasted describe output: unwrapped, read-only members left out, said in one line
+        pasted = unwrap_pasted(manifest.type, document, source=file.source)
+        self.warnings += pasted.warnings
+        if pasted.problems:
+            self.problems += pasted.problems
+            return
+        note = pasted.note(file.source)
+        if note is not None:
+            self.notes.append(note)
+        original = unwrap_pasted(manifest.type, doc, source=file.source).document
+        document = pasted.document
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
         stand_ins = self._stand_ins(document, prefix, inputs) if self.options.satisfiable else {}
-        problems = validate_manifest(manifest.type, document, source=file.source)
-        if problems and _coerce_expression_values(doc, document, problems):
-            problems = validate_manifest(manifest.type, document, source=file.source)
-        if stand_ins and self._typed_stand_ins(document, problems, prefix, stand_ins):
-            problems = validate_manifest(manifest.type, document, source=file.source)
+        checked = shape_check(manifest.type, document, source=file.source)
+        if checked.problems and _coerce_expression_values(original, document, checked.problems):
+            checked = shape_check(manifest.type, document, source=file.source)
+        if stand_ins and self._typed_stand_ins(document, checked.problems, prefix, stand_ins):
+            checked = shape_check(manifest.type, document, source=file.source)
 
         def later(path: str) -> bool:
             return path in stand_ins or _deferred(document, path)
 
-        problems = [p for p in problems if not later(p.path)]
+        self.warnings += [pasted.located(w) for w in checked.warnings]
+        problems = [pasted.located(p) for p in checked.problems if not later(p.path)]
         if problems:
             self.problems += problems
             return
         try:
             request = to_api(manifest.type, document, source=file.source)
         except ConfigError as error:
-            self.problems += [p for p in error.problems if not later(p.path)]
+            self.problems += [pasted.located(p) for p in error.problems if not later(p.path)]
             return
         self.stand_ins |= {(file.source, path) for path in stand_ins}
         placed_manifest = RenderedManifest(manifest.type, manifest.identifier, file.source, request)
-        self._restore += [(placed_manifest, path, original) for path, original in stand_ins.items()]
+        self._restore += [(placed_manifest, path, written) for path, written in stand_ins.items()]
         self._place(rendered, placed_manifest)
 
     def _stand_ins(self, document: dict[str, Any], prefix: str, inputs: InputTable) -> dict[str, Any]:

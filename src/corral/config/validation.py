@@ -31,6 +31,10 @@ from .targets import deployment_targets
 class ValidationReport:
     project: Project
     problems: list[Problem] = field(default_factory=list)
+    # unknown manifest fields (not sent to AWS; errors with --strict) and the info lines of
+    # manifests pasted from describe output
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
     renders: int = 0
     manifests: int = 0
     remote_skipped: int = 0
@@ -51,6 +55,8 @@ class ValidationReport:
         )
         if self.remote_skipped:
             text += f"; {self.remote_skipped} Git/S3 manifests not fetched (--offline)"
+        if self.warnings:
+            text += f"; {len(self.warnings)} warning(s)"
         return text
 
 
@@ -65,6 +71,8 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     pipeline_inputs, default_problems = pipeline_input_lines(project)
     problems += default_problems
     inputs = list(pipeline_inputs)
+    warnings: list[Problem] = []
+    notes: list[Problem] = []
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:
@@ -74,8 +82,12 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
             report.remote_skipped += outcome.remote_skipped
             problems += outcome.problems
             inputs += outcome.inputs
+            warnings += outcome.warnings
+            notes += outcome.notes
     report.inputs = unique_lines(inputs)
     report.problems = _unique(problems)
+    report.warnings = _unique(warnings)
+    report.notes = _unique(notes)
     report.seconds = time.perf_counter() - started
     return report
 
