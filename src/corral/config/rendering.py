@@ -128,8 +128,11 @@ class RenderedService:
 
 @dataclass
 class RenderOptions:
-    """satisfiable: validation mode, where a runtime input without a value is fine and
-    secret values are not read (only their existence is checked)."""
+    """satisfiable: validation mode (validate, plan), where a runtime input without a value is
+    fine and secret values are not read (only their existence is checked). Such an input gets
+    a stand-in: its default, else its first allowed value, else (in a manifest) plain text or a
+    value of the field's type, so everything around it is validated; nothing is reported about
+    the field itself, and the rendered request shows `<+input>` there again."""
 
     satisfiable: bool = False
     offline: bool = False
