@@ -52,6 +52,7 @@ def scope_values(settings: ProjectSettings) -> dict[str, Any]:
 
 def identifier_from(name: str) -> str:
     """A Harness identifier made from a name, as Harness's UI suggests one: every character
-    an identifier cannot hold becomes `_`, and one starting with a digit gets a `_` first."""
+    an identifier cannot hold becomes `_`, one starting with a digit gets a `_` first, and at
+    most 128 characters are kept."""
     text = _NOT_IDENTIFIER.sub("_", name.strip()) or "corral"
-    return f"_{text}" if text[0].isdigit() else text
+    return (f"_{text}" if text[0].isdigit() else text)[:128]

@@ -25,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .entities.common import Model
+from .entities.common import Identifier, Model
 
 SETTINGS_FILE = "corral.yaml"
 STATE_DIR = ".corral"
@@ -62,7 +62,7 @@ class NotificationSettings(Model):
 class AccountSettings(Model):
     """What <+account.identifier>, <+account.name> and <+account.companyName> read."""
 
-    identifier: str = "corral"
+    identifier: Identifier = "corral"
     name: str = "Corral"
     company_name: str | None = None  # default: the account's name
 
@@ -70,14 +70,14 @@ class AccountSettings(Model):
 class OrgSettings(Model):
     """What <+org.identifier>, <+org.name> and <+org.description> read."""
 
-    identifier: str | None = None  # default: project.orgIdentifier, else "default"
+    identifier: Identifier | None = None  # default: project.orgIdentifier, else "default"
     name: str | None = None  # default: the org's identifier
     description: str = ""
 
 
 class ProjectSettingsBody(Model):
     name: str = "corral"
-    identifier: str | None = None  # <+project.identifier>; default: the name made an identifier
+    identifier: Identifier | None = None  # <+project.identifier>; default: the name made an identifier
     org_identifier: str | None = None
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
