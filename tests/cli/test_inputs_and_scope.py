@@ -304,7 +304,11 @@ def test_run_takes_an_inputs_file_and_sets_for_the_stage_service(tmp_path: Path)
     assert "  [deploy/say] tag=1.27 replicas=5 flavour=b" in result.output.splitlines()
 
 
-def test_plan_lists_inputs_given_no_value_and_takes_sets(sandbox: Sandbox, aws: list[str]) -> None:  # noqa: F811
+def test_plan_lists_inputs_given_no_value_and_takes_sets(
+    sandbox: Sandbox,
+    aws: list[str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """Against the sandbox, as tests/cli/test_plan_and_demo.py plans the demo project."""
     result = corral("plan", "demo_rolling", "--project", str(DEMO), *aws)
     assert result.exit_code == 0, result.output
@@ -313,8 +317,22 @@ def test_plan_lists_inputs_given_no_value_and_takes_sets(sandbox: Sandbox, aws: 
     tag = "service.serviceDefinition.spec.artifacts.primary.sources[0].spec.tag: String, default 1"
     assert any(line.startswith("  services/web.yaml:") and line.endswith(tag) for line in lines)
 
-    corral("run", "demo_rolling", "--project", str(DEMO), *aws, "--input", "tag=1", "--json")
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    deployed = corral(
+        "run", "demo_rolling", "--project", str(DEMO), *store, *aws, "--input", "tag=1", "--json"
+    )
+    assert json.loads(deployed.output)["status"] == "Success", deployed.output
     planned = corral("plan", "demo_rolling", "--project", str(DEMO), *aws, "--set", "artifact.tag=7")
     assert planned.exit_code == 0, planned.output
     assert any(line.startswith("+") and line.endswith("demo/web:7") for line in planned.output.splitlines())
     assert "runtime inputs given no value" in planned.output  # --set is not an input
+
+    # the same inputs from a file: nothing left to ask for, and the tag it gives is planned
+    given = dict(arg.split("=", 1) for arg in aws[1::2])
+    (tmp_path / "inputs.yaml").write_text(yaml.safe_dump({**given, "tag": "8"}), encoding="utf-8")
+    from_file = corral(
+        "plan", "demo_rolling", "--project", str(DEMO), "--inputs-file", str(tmp_path / "inputs.yaml")
+    )
+    assert from_file.exit_code == 0, from_file.output
+    assert any(line.startswith("+") and line.endswith("demo/web:8") for line in from_file.output.splitlines())
+    assert "runtime inputs given no value" not in from_file.output
