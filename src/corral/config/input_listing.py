@@ -96,8 +96,30 @@ def pipeline_input_lines(project: Project) -> tuple[list[InputLine], list[Proble
             problems += default_problems(spec, where)
             variable = variable_kind(document, spec.path)
             kind, name = (variable[1], variable[0]) if variable else ("String", None)
+            if variable is not None:
+                problems += stand_in_type_problems(project, spec, where, name or "", kind)
             lines.append(input_line(spec, where, kind=kind, name=name))
     return lines, problems
+
+
+def stand_in_type_problems(
+    project: Project, spec: InputSpec, where: str, name: str, kind: str
+) -> list[Problem]:
+    """A variable's default and allowed values must be of its type (a Number's are numbers):
+    each is a value a run may take."""
+    from .variable_types import type_problem
+
+    candidates = ([("default", spec.default)] if spec.default is not None else []) + [
+        ("allowed value", value) for value in spec.allowed_values or []
+    ]
+    for what, value in candidates:
+        expected = type_problem(project, kind, value)
+        if expected is not None:
+            message = (
+                f"variable '{name}' is of type {kind}: its runtime input's {what} {value!r} is not {expected}"
+            )
+            return [Problem(where, spec.path, message)]
+    return []
 
 
 def default_problems(spec: InputSpec, where: str) -> list[Problem]:
