@@ -39,7 +39,9 @@ def render(
     output_format: str,
 ) -> None:
     """Render the task definition, service definition, scaling and run task requests of a
-    service as they would be sent to AWS (secret values masked)."""
+    service as they would be sent to AWS (secret values masked). `setBy` names what set each
+    service variable, manifest and config file: the service, or which override (type,
+    identifier, file and line), applied in Harness's order of precedence."""
     from pathlib import Path
 
     from corral.config.project import read_project
@@ -86,7 +88,10 @@ def render(
         print_problems(outcome.problems)
         usage = all(p.file.startswith("--") for p in outcome.problems)
         sys.exit(EXIT_USAGE if usage else EXIT_PROBLEMS)
-    data = _masked(outcome.rendered.to_dict(), sorted(outcome.rendered.used_secrets, key=len, reverse=True))
+    data = outcome.rendered.to_dict()
+    # what set each variable, manifest and config file: the service or which override
+    data["setBy"] = outcome.rendered.set_by
+    data = _masked(data, sorted(outcome.rendered.used_secrets, key=len, reverse=True))
     text = _dump(data, output_format)
     click.echo(text, nl=not text.endswith("\n"))
 

@@ -92,6 +92,8 @@ class RenderedService:
     # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
     warnings: list[Problem] = field(default_factory=list, repr=False)
     notes: list[Problem] = field(default_factory=list, repr=False)
+    # what set each variable, manifest and config file (service or which override), for render
+    set_by: dict[str, str] = field(default_factory=dict)
 
     def notices(self) -> list[str]:
         """The info and warning lines to show beside the rendered requests, info first."""
@@ -273,7 +275,13 @@ class _Renderer:
             return self._outcome(None)
         assert isinstance(service, Service) and isinstance(env, Environment)
         assert isinstance(infra, InfrastructureDefinition)
-        effective = effective_service(service, env, infra, runtime_variables=self._runtime_variables())
+        effective = effective_service(
+            service,
+            env,
+            infra,
+            runtime_variables=self._runtime_variables(),
+            documents=self.project.overrides_for(service_id, env_id, infra_id),
+        )
         ctx = self._context(service, env, infra, effective)
         rendered = RenderedService(
             service=service.identifier,
@@ -285,6 +293,7 @@ class _Renderer:
             image=ctx.firstgen.get("DOCKER_IMAGE_NAME"),
             variables=dict(ctx.values.get("serviceVariables", {})),
             artifact=dict(ctx.values.get("artifacts", {}).get("primary") or {}),
+            set_by=effective.set_by(),
         )
         documents = self._fetch_and_parse(effective, ctx)
         self.firstgen_style = any(_is_firstgen(file.text) for _, file, _ in documents)
@@ -406,6 +415,7 @@ class _Renderer:
         )
         service_variables.update(effective.runtime_variables)
         values["serviceVariables"] = service_variables
+        values["configFiles"] = self._config_files(effective)
         self._apply_sets(values)
         firstgen: dict[str, str] = {}
         if artifact is not None and isinstance(artifact.get("image"), str):
@@ -414,6 +424,23 @@ class _Renderer:
         if infra.spec.execution_role_arn:
             firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
         return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+
+    def _config_files(self, effective: EffectiveService) -> dict[str, str]:
+        """The text of each config file, for <+configFile.getAsString("id")> (getAsBase64)."""
+        from corral.manifests.file_store import FileStore
+
+        texts: dict[str, str] = {}
+        for identifier, placed in effective.config_files.items():
+            path = (*placed.path, "spec", "store", "spec", "files")
+            try:
+                files = FileStore(self.project.files_root).fetch(placed.item.spec.store.spec.files)
+            except ConfigError as error:
+                self.problems += [
+                    Problem(placed.owner.where(path), format_path(path), p.message) for p in error.problems
+                ]
+                continue
+            texts[identifier] = "".join(file.text for file in files)
+        return texts
 
     def _apply_sets(self, values: dict[str, Any]) -> None:
         """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
