@@ -112,8 +112,10 @@ def test_every_corpus_file_names_the_published_example_it_follows() -> None:
 def test_the_project_validates_as_written(project: Path) -> None:
     result = corral_cli("validate", "--project", str(project), cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    # info lines (pasted describe output) may come first; the summary is the last line
-    assert result.stdout.splitlines()[-1].startswith("ok: Harness corpus (ECS tutorial): "), result.stdout
+    # info lines (pasted describe output) may come first; then the summary, then the runtime
+    # inputs a run will ask for (indented)
+    summary = [line for line in result.stdout.splitlines() if line.startswith("ok: ")]
+    assert summary and summary[0].startswith("ok: Harness corpus (ECS tutorial): "), result.stdout
     if not READY_PENDING:  # the pipeline's pair; the JSON and Blue Green services on both infrastructures
         assert "3 services rendered for 5 service/infrastructure pairs" in result.stdout
 
