@@ -454,7 +454,7 @@ PROBES: dict[str, Probe] = {
         render_args=("--set", "artifact.tag=1.26"),
     ),
     "digest: sha256:...": Probe(_set("source.spec.digest", DIGEST), shows=DIGEST),
-    'digest: ""': Probe(_set("source.spec.digest", ""), names="digest"),
+    'digest: ""': Probe(_set("source.spec.digest", ""), shows='library/nginx:1.27"'),  # no @sha256:
     "tag: <+input> without a default": Probe(
         _set("source.spec.tag", "<+input>"),
         names="spec.tag",

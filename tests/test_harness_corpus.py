@@ -23,7 +23,7 @@ from corral.sandbox import Sandbox
 CORPUS = Path(__file__).parent / "harness_corpus"
 PROJECT = CORPUS / "ecs_tutorial"
 # pending/<name> folders whose feature has landed: their files join the project (same paths)
-READY_PENDING: tuple[str, ...] = ("overrides_v2", "describe_paste", "scope_builtins")
+READY_PENDING: tuple[str, ...] = ("overrides_v2", "describe_paste", "runtime_inputs", "scope_builtins")
 # what each pending folder adds that `corral render` shows: (service, environment, infrastructure)
 PENDING_PAIRS: dict[str, list[tuple[str, str, str]]] = {
     "primary_artifact_alias": [("ecs_tutorial_alias", "devEcs", "ecsDevCluster")],
