@@ -454,7 +454,7 @@ PROBES: dict[str, Probe] = {
         render_args=("--set", "artifact.tag=1.26"),
     ),
     "digest: sha256:...": Probe(_set("source.spec.digest", DIGEST), shows=DIGEST),
-    'digest: ""': Probe(_set("source.spec.digest", ""), names="digest"),
+    'digest: ""': Probe(_set("source.spec.digest", ""), shows='library/nginx:1.27"'),  # no @sha256:
     "tag: <+input> without a default": Probe(
         _set("source.spec.tag", "<+input>"),
         names="spec.tag",
@@ -708,7 +708,8 @@ PROBES: dict[str, Probe] = {
         _env_var("run <+pipeline.sequenceId>"), shows="run 7", render_args=("--set", "pipeline.sequenceId=7")
     ),
     "<+account.identifier>, <+org.identifier>, <+project.identifier>": Probe(
-        _env_var("<+project.identifier>"), names="<+project.identifier>"
+        _env_var("<+project.identifier>/<+org.identifier>/<+account.identifier>"),
+        shows="probe/default/corral",  # corral.yaml's defaults (docs/configuration.md)
     ),
     "<+provisioner.OUTPUT>": Probe(
         _set("infra.spec.cluster", "<+provisioner.cluster_name>"),

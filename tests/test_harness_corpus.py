@@ -28,6 +28,8 @@ READY_PENDING: tuple[str, ...] = (
     "describe_paste",
     "irsa_oidc_connectors",
     "exported_secrets",
+    "runtime_inputs",
+    "scope_builtins",
 )
 # what each pending folder adds that `corral render` shows: (service, environment, infrastructure)
 PENDING_PAIRS: dict[str, list[tuple[str, str, str]]] = {
@@ -117,9 +119,11 @@ def test_every_corpus_file_names_the_published_example_it_follows() -> None:
 def test_the_project_validates_as_written(project: Path) -> None:
     result = corral_cli("validate", "--project", str(project), cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    # info lines (pasted describe output) may come first; the summary is the last line
+    # info lines (pasted describe output) may come first; then the summary, then the runtime
+    # inputs a run will ask for (indented)
     lines = result.stdout.splitlines()
-    assert lines[-1].startswith("ok: Harness corpus (ECS tutorial): "), result.stdout
+    summary = [line for line in lines if line.startswith("ok: ")]
+    assert summary and summary[0].startswith("ok: Harness corpus (ECS tutorial): "), result.stdout
     # the only warnings: secrets exported without their value, once each (pending/exported_secrets)
     warnings = [line for line in lines if line.startswith("warning: ")]
     assert all("exported from Harness" in line for line in warnings), warnings

@@ -24,7 +24,10 @@ def test_example_validates(name: str) -> None:
     result = corral("validate", "--project", str(EXAMPLES / name))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("ok: ")
-    assert len(result.output.strip().splitlines()) == 1
+    # after the summary, only the runtime inputs a run will ask for (indented, one a line)
+    _summary, *rest = result.output.strip().splitlines()
+    assert not rest or (rest[0].startswith("runtime inputs a run will ask for") and rest[1:])
+    assert all(line.startswith("  ") for line in rest[1:])
 
 
 @pytest.mark.parametrize("name", PROJECTS)

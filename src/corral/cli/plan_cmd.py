@@ -19,6 +19,7 @@ import click
 from corral.cli.run_support import (
     EXIT_SUCCESS,
     echo_json,
+    given_values,
     pipeline_errors,
     pipeline_project,
     project_option,
@@ -71,27 +72,40 @@ def plan(
     pipeline: str,
     inputs: tuple[str, ...],
     inputs_file: str | None,
+    sets: tuple[str, ...],
     input_sets: tuple[str, ...],
     json_output: bool,
     project_dir: str | None,
 ) -> None:
     """Show, for each Deployment stage of PIPELINE, the difference between what would be deployed
-    and what is live. Changes nothing."""
-    from corral.cli.config_cmds import parse_assignments
+    and what is live. Changes nothing. Runtime inputs given no value are no error: they show as
+    <+input> (or their default) and are listed at the end, as the run will ask for them."""
+    from corral.config.input_listing import unique_lines
     from corral.engine import build_plan
     from corral.engine.inputs import pipeline_inputs
 
+    given, set_values = given_values(inputs, sets)
     project, pipeline_id = pipeline_project(project_dir, pipeline)
     filled = pipeline_inputs(
         project,
         pipeline_id,
-        inputs=parse_assignments(inputs, "--input"),
+        inputs=given,
         inputs_file=inputs_file,
         input_sets=input_sets,
+        satisfiable=True,
     )
     pipeline_plan = build_plan(filled.raw, file=filled.pipeline.file)
+    pending = list(filled.pending)
     plans = [
-        stage_plan(project, stage.identifier, stage.target, filled.service_inputs, _blue_green_spec(stage))
+        stage_plan(
+            project,
+            stage.identifier,
+            stage.target,
+            filled.service_inputs,
+            _blue_green_spec(stage),
+            sets=set_values,
+            pending=pending,
+        )
         for stage in pipeline_plan.all_stages
         if stage.target is not None and stage.target.service
     ]
@@ -112,7 +126,15 @@ def plan(
         )
     else:
         print_plans(plans)
+        print_pending(unique_lines(pending))
     sys.exit(EXIT_SUCCESS)
+
+
+def print_pending(pending: list[Any]) -> None:
+    if pending:
+        click.echo(f"runtime inputs given no value ({len(pending)}); the run will ask for them:")
+        for line in pending:
+            click.echo(f"  {line.text()}")
 
 
 def print_plans(plans: list[StagePlan]) -> None:
@@ -139,17 +161,28 @@ def stage_plan(
     target: Any,
     inputs: dict[str, Any],
     blue_green: dict[str, Any] | None = None,
+    *,
+    sets: dict[str, Any] | None = None,
+    pending: list[Any] | None = None,
 ) -> StagePlan:
-    from corral.config.rendering import render_service
+    """The stage's plan; its service's inputs that nothing gave are added to `pending`."""
+    from corral.config.rendering import RenderOptions, render_outcome
+    from corral.errors import ConfigError
 
-    rendered = render_service(
+    outcome = render_outcome(
         project,
         target.service,
         target.environment,
         target.infrastructure or "",
         inputs=inputs,
-        secrets=lambda ref: MASKED,
+        sets=sets,
+        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
     )
+    if outcome.problems or outcome.rendered is None:
+        raise ConfigError(outcome.problems)
+    rendered = outcome.rendered
+    if pending is not None:
+        pending += outcome.pending
     if rendered.service_definition is None:
         what = "runs a task" if rendered.run_task_request is not None else "has no service definition"
         return StagePlan(stage, None, rendered.cluster, note=f"{what}: nothing live to compare")

@@ -12,10 +12,10 @@ from corral.cli.config_cmds import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     friendly_errors,
-    parse_assignments,
     print_problems,
     project_option,
 )
+from corral.cli.run_support import given_values, with_values
 
 
 @click.command("render")
@@ -23,20 +23,7 @@ from corral.cli.config_cmds import (
 @click.option("--service", "service_id", required=True, help="Service identifier.")
 @click.option("--env", "env_id", required=True, help="Environment identifier.")
 @click.option("--infra", "infra_id", required=True, help="Infrastructure definition identifier.")
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Value an expression reads, e.g. serviceVariables.port=8080, artifact.tag=1.25, pipeline.sequenceId=7.",
-)
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Value of a runtime input (<+input>) by its path or a unique tail of it, e.g. spec.tag=perl.",
-)
+@with_values
 @click.option(
     "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
 )
@@ -46,27 +33,52 @@ def render(
     service_id: str,
     env_id: str,
     infra_id: str,
-    sets: tuple[str, ...],
     inputs: tuple[str, ...],
+    inputs_file: str | None,
+    sets: tuple[str, ...],
     output_format: str,
 ) -> None:
     """Render the task definition, service definition, scaling and run task requests of a
     service as they would be sent to AWS (secret values masked). `setBy` names what set each
     service variable, manifest and config file: the service, or which override (type,
     identifier, file and line), applied in Harness's order of precedence."""
+    from pathlib import Path
+
     from corral.config.project import read_project
     from corral.config.rendering import RenderOptions, render_outcome
+    from corral.config.runtime_inputs import read_inputs_file
     from corral.config.settings import project_root
+    from corral.engine.inputs import EXPRESSION_FOR_SERVICE
+    from corral.engine.literal_inputs import has_expression_text
+    from corral.errors import ConfigError, Problem
 
-    set_values = parse_assignments(sets, "--set")
-    input_values = parse_assignments(inputs, "--input")
+    try:
+        given, set_values = given_values(inputs, sets)
+    except ConfigError as error:
+        print_problems(error.problems)
+        sys.exit(EXIT_USAGE)
+    # as in a run: a value typed with --input for a service's input is data, never an expression
+    refused = [
+        Problem("--input", key, EXPRESSION_FOR_SERVICE)
+        for key, value in given.items()
+        if has_expression_text(value)
+    ]
+    if refused:
+        print_problems(refused)
+        sys.exit(EXIT_USAGE)
+    if inputs_file is not None:
+        from_file, file_problems = read_inputs_file(Path(inputs_file))
+        if file_problems:
+            print_problems(file_problems)
+            sys.exit(EXIT_USAGE)
+        given = {**from_file, **given}
     project, problems = read_project(project_root(project_dir))
     if problems:
         print_problems(problems)
         click.echo(f"{len(problems)} problem(s) in the project; fix them first (corral validate)", err=True)
         sys.exit(EXIT_PROBLEMS)
     outcome = render_outcome(
-        project, service_id, env_id, infra_id, inputs=input_values, sets=set_values, options=RenderOptions()
+        project, service_id, env_id, infra_id, inputs=given, sets=set_values, options=RenderOptions()
     )
     for note in outcome.notes:  # on stderr: stdout is the rendered YAML or JSON
         click.echo(f"info: {note}", err=True)

@@ -15,6 +15,7 @@ from corral.cli.run_support import (
     echo_json,
     execution_dict,
     exit_code,
+    given_values,
     open_store,
     pipeline_errors,
     pipeline_project,
@@ -46,6 +47,7 @@ def run(
     pipeline: str,
     inputs: tuple[str, ...],
     inputs_file: str | None,
+    sets: tuple[str, ...],
     input_sets: tuple[str, ...],
     no_wait: bool,
     json_output: bool,
@@ -53,11 +55,10 @@ def run(
     store_url: str | None,
 ) -> None:
     """Run PIPELINE (an identifier in the project, or the path of its YAML file) to its end."""
-    from corral.cli.config_cmds import parse_assignments
     from corral.engine import create_execution
     from corral.store import Store
 
-    given = parse_assignments(inputs, "--input")
+    given, set_values = given_values(inputs, sets)
     project, pipeline_id = pipeline_project(project_dir, pipeline)
     store = Store.open(store_url) if store_url else Store.for_project(project)
     try:
@@ -68,6 +69,7 @@ def run(
             inputs=given,
             inputs_file=inputs_file,
             input_sets=input_sets,
+            sets=set_values,
             triggered_by="cli",
             no_wait=no_wait,
         )

@@ -46,25 +46,65 @@ store_option = click.option(
     default=None,
     help="Store URL (default: corral.yaml's project.store.url, else <project>/.corral/corral.db).",
 )
-input_options = [
+# --input, --inputs-file and --set: the same options, with the same meaning, on render, plan and run
+value_options = [
     click.option(
         "--input",
         "-i",
         "inputs",
         multiple=True,
         metavar="PATH=VALUE",
-        help="A runtime input (full path or a tail naming one input); repeatable. The value is used "
-        "as typed, never evaluated as an expression.",
+        help="A runtime input (<+input>) by its full path or a tail naming one input "
+        "(spec.tag, tag, task_def.cpu); repeatable. The value is used as typed, never evaluated.",
     ),
-    click.option("--inputs-file", type=click.Path(dir_okay=False), help="YAML file of runtime inputs."),
-    click.option("--input-set", "input_sets", multiple=True, metavar="ID", help="An input set; repeatable."),
+    click.option(
+        "--inputs-file",
+        type=click.Path(dir_okay=False),
+        help="YAML file of runtime inputs: a mapping of paths (as --input takes them) to values "
+        "(run and plan also take a pipeline fragment like an input set).",
+    ),
+    click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A value the service's expressions read, e.g. serviceVariables.port=8080, artifact.tag=1.25 "
+        "(render also: pipeline.sequenceId=7); repeatable. Data, never evaluated.",
+    ),
 ]
+input_set_option = click.option(
+    "--input-set", "input_sets", multiple=True, metavar="ID", help="An input set; repeatable."
+)
+
+
+def with_values(func: F) -> F:
+    """--input, --inputs-file and --set (render, plan and run)."""
+    for option in reversed(value_options):
+        func = option(func)
+    return func
 
 
 def with_inputs(func: F) -> F:
-    for option in reversed(input_options):
-        func = option(func)
-    return func
+    """with_values, and --input-set (a pipeline's input sets: plan and run)."""
+    return with_values(input_set_option(func))
+
+
+def given_values(inputs: tuple[str, ...], sets: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The --input and --set pairs as mappings. A --set value is data typed at the command line,
+    like an input: it may not hold <+...> or ${...} (put expressions in the project's files)."""
+    from corral.cli.config_cmds import parse_assignments
+    from corral.engine.literal_inputs import has_expression_text
+    from corral.errors import ConfigError, Problem
+
+    given, set_values = parse_assignments(inputs, "--input"), parse_assignments(sets, "--set")
+    problems = [
+        Problem("--set", key, "a value given on the command line is data: it cannot hold <+...> or ${...}")
+        for key, value in set_values.items()
+        if has_expression_text(value)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return given, set_values
 
 
 def exit_code(status: str) -> int:

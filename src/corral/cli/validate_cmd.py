@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from corral.cli.config_cmds import EXIT_PROBLEMS, friendly_errors, print_problems, project_option
+
+if TYPE_CHECKING:
+    from corral.config.input_listing import InputLine
 
 
 @click.command("validate")
@@ -23,7 +27,10 @@ def validate(project_dir: str | None, offline: bool, strict: bool) -> None:
     rendered on every infrastructure. Prints one problem per line (file: path: message),
     then `info:` lines (describe output pasted as a manifest: what was left out) and
     `warning:` lines (unknown manifest fields: not sent to AWS; secrets exported from Harness
-    without their value, once each; problems with --strict)."""
+    without their value, once each; problems with --strict).
+    Runtime inputs (<+input>) are not problems: stand-ins (a default, the first allowed value,
+    or a value of the field's type) keep everything around them checked, and each input a
+    run will ask for is listed."""
     from corral.config.secrets import secrets_without_value
     from corral.config.settings import project_root
     from corral.config.validation import validate_project
@@ -43,3 +50,16 @@ def validate(project_dir: str | None, offline: bool, strict: bool) -> None:
         click.echo(f"{len(report.problems)} problem(s) found", err=True)
         sys.exit(EXIT_PROBLEMS)
     click.echo(f"ok: {report.summary()}")
+    print_inputs(report.inputs)
+
+
+def print_inputs(inputs: list[InputLine]) -> None:
+    """The runtime inputs a run will ask for, one line each (where, path, type, default or
+    allowed values)."""
+    if not inputs:
+        return
+    click.echo(
+        f"runtime inputs a run will ask for ({len(inputs)}; give them with --input, --inputs-file or an input set):"
+    )
+    for line in inputs:
+        click.echo(f"  {line.text()}")

@@ -36,17 +36,19 @@ from corral.manifests import (
 )
 from corral.manifests.validation import shape_check
 
-from .entities.common import Entity, is_expression
+from .entities.common import Entity, is_expression, is_runtime_input
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
 from .entities.service import SINGLE_MANIFEST_TYPES, Service
 from .entities.stores import InlineStore
+from .input_listing import InputLine, entity_input_lines
 from .manifest_sources import RemoteSkipped, fetch_manifest_files
 from .manifest_text import parse_manifest_text
 from .overrides import EffectiveService, Placed, effective_service
 from .problems import problems_from_validation, split_path
 from .project import Project
 from .runtime_inputs import LATER, InputTable
+from .scope import scope_values
 from .secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
 
 # roots of expressions only a running pipeline can answer: kept as written until then
@@ -79,6 +81,7 @@ class RenderedService:
     connector_ref: str
     image: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    artifact: dict[str, Any] = field(default_factory=dict)  # what <+artifacts.primary.*> reads
     task_definition: RenderedManifest | None = None
     task_definition_arn: str | None = None
     service_definition: RenderedManifest | None = None
@@ -127,8 +130,11 @@ class RenderedService:
 
 @dataclass
 class RenderOptions:
-    """satisfiable: validation mode, where a runtime input without a value is fine and
-    secret values are not read (only their existence is checked)."""
+    """satisfiable: validation mode (validate, plan), where a runtime input without a value is
+    fine and secret values are not read (only their existence is checked). Such an input gets
+    a stand-in: its default, else its first allowed value, else (in a manifest) plain text or a
+    value of the field's type, so everything around it is validated; nothing is reported about
+    the field itself, and the rendered request shows `<+input>` there again."""
 
     satisfiable: bool = False
     offline: bool = False
@@ -149,6 +155,8 @@ class RenderOutcome:
     manifests: int = 0
     warnings: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
+    inputs: list[InputLine] = field(default_factory=list)  # the runtime inputs a run asks for
+    pending: list[InputLine] = field(default_factory=list)  # those of them nothing gave a value
 
 
 def render_service(
@@ -229,6 +237,14 @@ class _Renderer:
         self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
         self.mode = Mode.FAIL
         self.service_id = ""
+        # validation: (manifest source, path) of typed stand-ins, and the type found per input
+        self.stand_ins: set[tuple[str, str]] = set()
+        self.input_types: dict[str, str] = {}
+        self._restore: list[tuple[RenderedManifest, str, Any]] = []
+        self.entity_inputs = InputTable()
+        self.manifest_inputs = InputTable()
+        self.raws: list[Any] = []
+        self.given_paths: set[str] = set()
         self.firstgen_style = False
 
     # -- the steps, in order ------------------------------------------------------------
@@ -249,8 +265,10 @@ class _Renderer:
         entity_inputs.specs = {
             path: spec
             for path, spec in entity_inputs.specs.items()
-            if _for_service(path, service_id, env, infra)
+            if _for_service(path, service_id, env, infra) and not _INLINE_CONTENT.search(path)
         }
+        self.entity_inputs = entity_inputs
+        self.raws = [service.raw, env.raw, infra.raw]
         leftover = self._assign(entity_inputs, self.given_inputs)
         service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
         if self.problems:
@@ -274,6 +292,7 @@ class _Renderer:
             connector_ref=infra.spec.connector_ref,
             image=ctx.firstgen.get("DOCKER_IMAGE_NAME"),
             variables=dict(ctx.values.get("serviceVariables", {})),
+            artifact=dict(ctx.values.get("artifacts", {}).get("primary") or {}),
             set_by=effective.set_by(),
         )
         documents = self._fetch_and_parse(effective, ctx)
@@ -281,6 +300,7 @@ class _Renderer:
         manifest_inputs = InputTable()
         for placed, file, doc in documents:
             manifest_inputs.add(doc, prefix=placed.item.identifier, where=file.source)
+        self.manifest_inputs = manifest_inputs
         unknown = self._assign(manifest_inputs, leftover)
         for key in unknown:
             self.problems.append(Problem("--input", key, _unknown_input(key, entity_inputs, manifest_inputs)))
@@ -290,13 +310,26 @@ class _Renderer:
         self._apply_infrastructure(rendered, infra)
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
+        for manifest, path, original in self._restore:  # what is shown says: given at run time
+            _set_at(manifest.request, split_path(path), original)
         rendered.used_secrets = set(ctx.used_secrets)
         rendered.warnings, rendered.notes = list(self.warnings), list(self.notes)
         return self._outcome(rendered)
 
     def _outcome(self, rendered: RenderedService | None) -> RenderOutcome:
+        inputs = []
+        for table in (self.entity_inputs, self.manifest_inputs):
+            inputs += entity_input_lines(table.specs, table.where, self.input_types, self.raws)
+        pending = [line for line in inputs if line.path not in self.given_paths]
         return RenderOutcome(
-            rendered, self.problems, self.remote_skipped, self.manifest_count, self.warnings, self.notes
+            rendered,
+            self.problems,
+            self.remote_skipped,
+            self.manifest_count,
+            self.warnings,
+            self.notes,
+            inputs=inputs,
+            pending=pending,
         )
 
     # -- runtime inputs ------------------------------------------------------------------
@@ -304,6 +337,7 @@ class _Renderer:
     def _assign(self, table: InputTable, given: Mapping[str, Any]) -> dict[str, Any]:
         """Give table's inputs their values; returns the given keys that named none of them."""
         mine = {k: v for k, v in given.items() if table.match(k) is not None}
+        self.given_paths |= {path for k in mine if (path := table.match(k)) is not None}
         table.assign(mine, satisfiable=self.options.satisfiable)
         self.problems += table.problems
         table.problems = []
@@ -322,7 +356,9 @@ class _Renderer:
         try:
             raw = render(entity.raw, ctx, mode=Mode.KEEP, path="")
         except ExpressionError as error:
-            self.problems.append(_expression_problem(entity.file, "", error))
+            problem = _expression_problem(entity.file, "", error)
+            where = entity.where(split_path(problem.path)) if problem.path else entity.file
+            self.problems.append(Problem(where, problem.path, problem.message))
             return entity
         try:
             fresh = type(entity).model_validate(raw[kind])
@@ -348,7 +384,8 @@ class _Renderer:
         self, service: Service, env: Environment, infra: InfrastructureDefinition, effective: EffectiveService
     ) -> ExpressionContext:
         values: dict[str, Any] = {
-            "service": _header(service) | {"type": "ECS"},
+            **scope_values(self.project.settings),  # <+account.*>, <+org.*>, <+project.*>
+            "service": _header(service) | {"type": "ECS", "gitOpsEnabled": False},
             "env": _header(env) | {"type": env.type, "envIdentifier": env.identifier},
             "infra": _header(infra)
             | {
@@ -503,7 +540,9 @@ class _Renderer:
         self, value: Any, ctx: ExpressionContext, owner: Entity, path: tuple[str | int, ...]
     ) -> Any:
         try:
-            rendered, errors = render_leaves(value, ctx, path, self.mode)
+            rendered, errors = render_leaves(
+                value, ctx, path, self.mode, keep_inputs=self.options.satisfiable
+            )
         except ConfigError as error:
             self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
             return value
@@ -647,20 +686,66 @@ class _Renderer:
         document = pasted.document
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
+        stand_ins = self._stand_ins(document, prefix, inputs) if self.options.satisfiable else {}
         checked = shape_check(manifest.type, document, source=file.source)
         if checked.problems and _coerce_expression_values(original, document, checked.problems):
             checked = shape_check(manifest.type, document, source=file.source)
+        if stand_ins and self._typed_stand_ins(document, checked.problems, prefix, stand_ins):
+            checked = shape_check(manifest.type, document, source=file.source)
+
+        def later(path: str) -> bool:
+            return path in stand_ins or _deferred(document, path)
+
         self.warnings += [pasted.located(w) for w in checked.warnings]
-        problems = [pasted.located(p) for p in checked.problems if not _deferred(document, p.path)]
+        problems = [pasted.located(p) for p in checked.problems if not later(p.path)]
         if problems:
             self.problems += problems
             return
         try:
             request = to_api(manifest.type, document, source=file.source)
         except ConfigError as error:
-            self.problems += [pasted.located(p) for p in error.problems if not _deferred(document, p.path)]
+            self.problems += [pasted.located(p) for p in error.problems if not later(p.path)]
             return
-        self._place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
+        self.stand_ins |= {(file.source, path) for path in stand_ins}
+        placed_manifest = RenderedManifest(manifest.type, manifest.identifier, file.source, request)
+        self._restore += [(placed_manifest, path, written) for path, written in stand_ins.items()]
+        self._place(rendered, placed_manifest)
+
+    def _stand_ins(self, document: dict[str, Any], prefix: str, inputs: InputTable) -> dict[str, Any]:
+        """Validation: each of this manifest's runtime inputs that has no value yet gets plain
+        text in place of `<+input>`, so the manifest is validated around it. Returns {path in
+        the manifest: the expression as written}."""
+        found = {}
+        for path in inputs.specs:
+            if not path.startswith(prefix + "."):
+                continue
+            inner = path[len(prefix) + 1 :]
+            value = _value_at(document, split_path(inner))
+            if (
+                isinstance(value, str)
+                and value.startswith(LATER)
+                and _set_at(document, split_path(inner), _TEXT)
+            ):
+                found[inner] = value
+                self.input_types.setdefault(path, "String")
+        return found
+
+    def _typed_stand_ins(
+        self, document: dict[str, Any], problems: list[Problem], prefix: str, stand_ins: Mapping[str, Any]
+    ) -> bool:
+        """A stand-in must be of its field's type (an integer, a number, a boolean) for the ECS
+        rules across manifests to be checked: text becomes a value of that type."""
+        changed = False
+        for problem in problems:
+            if problem.path not in stand_ins:
+                continue
+            for expected, (kind, stand_in) in _TYPED_STAND_INS.items():
+                if problem.message.startswith(expected) and _set_at(
+                    document, split_path(problem.path), stand_in
+                ):
+                    self.input_types[f"{prefix}.{problem.path}"] = kind
+                    changed = True
+        return changed
 
     def _place(self, rendered: RenderedService, manifest: RenderedManifest) -> None:
         kind = ManifestKind(manifest.kind)
@@ -719,7 +804,7 @@ class _Renderer:
         for other in (rendered.service_definition, rendered.run_task_request):
             if other is None and (rendered.service_definition or rendered.run_task_request):
                 continue
-            problems = check_ecs_rules(
+            found = check_ecs_rules(
                 task.request if task else None,
                 other.request if other else None,
                 source_task=task.source if task else "ecsTaskDefinitionArn",
@@ -728,6 +813,7 @@ class _Renderer:
                 network_configuration=(other.request.get("networkConfiguration") if other else None),
                 execution_role_arn=infra.spec.execution_role_arn,
             )
+            problems = [p for p in found if (p.file, p.path) not in self.stand_ins]
             self.problems += [p for p in problems if p not in self.problems]
 
 
@@ -749,14 +835,22 @@ def _artifact_stand_in(
 
 
 def render_leaves(
-    value: Any, ctx: ExpressionContext, parts: tuple[str | int, ...], mode: Mode = Mode.FAIL
+    value: Any,
+    ctx: ExpressionContext,
+    parts: tuple[str | int, ...],
+    mode: Mode = Mode.FAIL,
+    *,
+    keep_inputs: bool = False,
 ) -> tuple[Any, list[tuple[str, ExpressionError]]]:
     """value with each string rendered on its own, so one bad expression does not hide the
-    others: (rendered value, [(path, error), ...]). Paths are `parts` plus the place inside."""
+    others: (rendered value, [(path, error), ...]). Paths are `parts` plus the place inside.
+    keep_inputs: a field that is still a runtime input (validation's stand-in) stays as written."""
     errors: list[tuple[str, ExpressionError]] = []
 
     def one(text: str, at: tuple[str | int, ...]) -> Any:
         if "<+" not in text and "${" not in text:
+            return text
+        if keep_inputs and is_runtime_input(text):
             return text
         where = format_path(at)
         try:
@@ -784,6 +878,10 @@ def render_leaves(
 
 def _is_firstgen(text: str) -> bool:
     return "${DOCKER_IMAGE_NAME}" in text or "${CONTAINER_NAME}" in text
+
+
+# an inline manifest's inputs are the manifest's (`task_def.cpu`), given as its field's type
+_INLINE_CONTENT = re.compile(r"\.manifest\.spec\.store\.spec\.content[.\[]")
 
 
 def _for_service(path: str, service_id: str, *owners: Environment | InfrastructureDefinition) -> bool:
@@ -814,6 +912,13 @@ def _header(entity: Entity) -> dict[str, Any]:
     }
 
 
+# a field's expected type (as manifest validation says it) -> (type shown, stand-in value)
+_TEXT = "run-time-input"  # a stand-in for a text field: plain text, not an expression
+_TYPED_STAND_INS: dict[str, tuple[str, Any]] = {
+    "expected an integer": ("Integer", 1),
+    "expected a number": ("Number", 1),
+    "expected true or false": ("Boolean", True),
+}
 _NOT_COERCED = object()
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?")

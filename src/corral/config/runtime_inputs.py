@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from corral.errors import ExpressionError, Problem
 from corral.expressions import InputSpec, find_inputs
-from corral.expressions.inputs import WHOLE_VALUE
+from corral.expressions.inputs import WHOLE_VALUE, check_input_value
 
 from .entities.common import RUNTIME_INPUT_PREFIX
 
@@ -67,6 +68,13 @@ class InputTable:
             if path in self.values:
                 continue
             if spec.default is not None:
+                try:
+                    check_input_value(spec, spec.default, what="default")
+                except ExpressionError as error:  # a default its own options refuse
+                    message = error.detail.removeprefix(path + ": ")
+                    self.problems.append(Problem(self.where[path], path, message))
+                    self.values[path] = LATER
+                    continue
                 self.values[path] = spec.default
             elif satisfiable:
                 self.values[path] = spec.allowed_values[0] if spec.allowed_values else LATER
@@ -90,3 +98,24 @@ class InputTable:
 def _at_boundary(path: str, key: str) -> bool:
     head = path[: len(path) - len(key)]
     return head == "" or head.endswith(".") or key.startswith("[")
+
+
+def read_inputs_file(path: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """`--inputs-file` for a service's inputs: a YAML mapping of input paths (as --input takes
+    them) to values. Values are data, as if typed with --input."""
+    import yaml
+
+    from .yaml_source import load_text
+
+    try:
+        data = load_text(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        return {}, [Problem(str(path), "", f"cannot read the inputs file: {error}")]
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict) or set(data) & {"pipeline", "inputSet"}:
+        expected = "expected a mapping of input paths to values (spec.tag: 1.25)"
+        if isinstance(data, dict):
+            expected += "; a pipeline fragment or input set is for `corral run` and `corral plan`"
+        return {}, [Problem(str(path), "", expected)]
+    return {str(key): value for key, value in data.items()}, []

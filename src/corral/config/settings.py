@@ -8,6 +8,10 @@ project:
     keyEnv: CORRAL_SECRETS_KEY           # default
     keyFile: .corral/secrets.key         # default
   ignore: [charts/*, docker-compose.yaml]  # YAML below the root that is not Corral's
+  identifier: ecs_tutorial               # <+project.identifier> (default: the name made one)
+  description: ...                       # <+project.description>; tags: <+project.tags>
+  org: {identifier: default, name: default, description: ""}     # <+org.*> (scope.py)
+  account: {identifier: corral, name: Corral, companyName: Corral} # <+account.*>
   notifications:                         # see corral.notify
     - type: slack                        # or webhook (generic JSON)
       url: <+secrets.getValue("slack_hook")>
@@ -21,7 +25,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .entities.common import Model
+from .entities.common import Identifier, Model
 
 SETTINGS_FILE = "corral.yaml"
 STATE_DIR = ".corral"
@@ -55,11 +59,30 @@ class NotificationSettings(Model):
     events: list[NotificationEvent] = Field(default_factory=lambda: list(NOTIFICATION_EVENTS))
 
 
+class AccountSettings(Model):
+    """What <+account.identifier>, <+account.name> and <+account.companyName> read."""
+
+    identifier: Identifier = "corral"
+    name: str = "Corral"
+    company_name: str | None = None  # default: the account's name
+
+
+class OrgSettings(Model):
+    """What <+org.identifier>, <+org.name> and <+org.description> read."""
+
+    identifier: Identifier | None = None  # default: project.orgIdentifier, else "default"
+    name: str | None = None  # default: the org's identifier
+    description: str = ""
+
+
 class ProjectSettingsBody(Model):
     name: str = "corral"
-    identifier: str | None = None
+    identifier: Identifier | None = None  # <+project.identifier>; default: the name made an identifier
     org_identifier: str | None = None
     description: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    account: AccountSettings = Field(default_factory=AccountSettings)
+    org: OrgSettings = Field(default_factory=OrgSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     # paths (glob patterns, relative to the root) that hold YAML which is not Corral's
     ignore: list[str] = Field(default_factory=list)

@@ -2,8 +2,9 @@
 
 Each service is rendered on every infrastructure it can be deployed to (targets.py),
 with runtime inputs treated as satisfiable (a default or an allowed value when there is
-one; otherwise the field is left as an input and nothing is reported about it) and
-secret values not read (only their existence is checked). Pipelines and input sets are
+one; otherwise a stand-in of the field's type, so the manifest around it is still checked,
+and nothing is reported about the field itself) and secret values not read (only their
+existence is checked). The report lists every runtime input a run will ask for. Pipelines and input sets are
 checked against the entities they name.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import parse
 
+from .input_listing import InputLine, pipeline_input_lines, unique_lines
 from .input_sets import input_set_problems
 from .project import Project, read_project
 from .rendering import RenderOptions, render_outcome
@@ -37,6 +39,7 @@ class ValidationReport:
     manifests: int = 0
     remote_skipped: int = 0
     seconds: float = 0.0
+    inputs: list[InputLine] = field(default_factory=list)  # what a run will ask for
 
     @property
     def ok(self) -> bool:
@@ -65,6 +68,9 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     problems += script_problems(project)
+    pipeline_inputs, default_problems = pipeline_input_lines(project)
+    problems += default_problems
+    inputs = list(pipeline_inputs)
     warnings: list[Problem] = []
     notes: list[Problem] = []
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
@@ -75,8 +81,10 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
             report.manifests += outcome.manifests
             report.remote_skipped += outcome.remote_skipped
             problems += outcome.problems
+            inputs += outcome.inputs
             warnings += outcome.warnings
             notes += outcome.notes
+    report.inputs = unique_lines(inputs)
     report.problems = _unique(problems)
     report.warnings = _unique(warnings)
     report.notes = _unique(notes)

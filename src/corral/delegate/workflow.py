@@ -104,6 +104,7 @@ class PipelineWorkflow:
                 int(job.get("sequenceId") or 0),
                 int(snapshot["startTs"]),
                 snapshot.get("triggeredBy"),
+                snapshot.get("scope") or {},
             ),
         )
         commands = interpreter.start()

@@ -21,6 +21,7 @@ from typing import Any
 
 from corral.config.project import Project, load_project
 from corral.config.rendering import RenderOptions, render_outcome
+from corral.config.scope import scope_values
 from corral.config.settings import find_project_root
 from corral.errors import ConfigError, CorralError, Problem
 from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
@@ -115,6 +116,7 @@ def create_execution(
             "startTs": int(time.time() * 1000),
             "triggeredBy": triggered_by,
             "runtimeInputs": filled.runtime_paths,  # marked again when the run starts
+            "scope": scope_values(project.settings),  # <+account.*>, <+org.*>, <+project.*>
         },
         inputs={
             "pipeline": filled.values,

@@ -164,7 +164,13 @@ class EmbeddedExecutor:
         self.secrets = SecretResolver(self.project, allowed=scope)
         interpreter = Interpreter(
             plan,
-            RunInfo(execution_id, record.sequence_id, int(snapshot["startTs"]), snapshot.get("triggeredBy")),
+            RunInfo(
+                execution_id,
+                record.sequence_id,
+                int(snapshot["startTs"]),
+                snapshot.get("triggeredBy"),
+                snapshot.get("scope") or {},
+            ),
         )
         commands = interpreter.start()
         journal = self.store.journal(execution_id)

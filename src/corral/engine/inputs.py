@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from corral.config.entities.common import is_runtime_input
 from corral.config.entities.pipeline import Pipeline
+from corral.config.input_listing import InputLine, input_line, variable_kind
 from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
@@ -45,6 +46,7 @@ class PipelineInputs:
     values: dict[str, Any] = field(default_factory=dict)  # input path -> value
     service_inputs: dict[str, Any] = field(default_factory=dict)  # keys for the stages' services
     runtime_paths: list[str] = field(default_factory=list)  # inputs given at run time, not by files
+    pending: list[InputLine] = field(default_factory=list)  # inputs nothing gave a value (defaults apply)
 
 
 def pipeline_inputs(
@@ -55,9 +57,12 @@ def pipeline_inputs(
     inputs_file: Path | str | None = None,
     input_sets: Sequence[str] = (),
     project_inputs: Mapping[str, Any] | None = None,
+    satisfiable: bool = False,
 ) -> PipelineInputs:
     """project_inputs: values written in project files (a trigger's `inputs`), whose
-    expressions are evaluated; `inputs` are given at run time and are data."""
+    expressions are evaluated; `inputs` are given at run time and are data. satisfiable
+    (`corral plan`): an input without a value is no problem; it stays `<+input>` (or takes its
+    first allowed value) and is listed in `pending`."""
     pipeline = project.pipelines.get(pipeline_id)
     if pipeline is None:
         known = ", ".join(sorted(project.pipelines)) or "none"
@@ -95,14 +100,21 @@ def pipeline_inputs(
     given = {names.get(key, key): value for key, value in given.items()}
     runtime = {names.get(key, key) for key in inputs or {}}
     mine = {key: value for key, value in given.items() if table.match(key) is not None}
-    table.assign(mine, satisfiable=False)
+    table.assign(mine, satisfiable=satisfiable)
     problems += table.problems
     if problems:
         raise ConfigError(problems)
+    given_paths = {path for key in mine if (path := table.match(key)) is not None}
+    pending = [
+        input_line(spec, table.where.get(path, pipeline.file), kind=kind, name=name)
+        for path, spec in table.specs.items()
+        if path not in given_paths
+        for name, kind in [(variable_kind({"pipeline": raw}, path) or (None, "String"))]
+    ]
     literal = {path for key in mine if key in runtime and (path := table.match(key)) is not None}
     problems += _typed_values(project, raw, table, literal)
     problems += [
-        Problem("--input", key, _EXPRESSION_FOR_SERVICE)
+        Problem("--input", key, EXPRESSION_FOR_SERVICE)
         for key, value in given.items()
         if key not in mine and key in runtime and has_expression_text(value)
     ]
@@ -129,10 +141,10 @@ def pipeline_inputs(
         _set(filled, split_path(path), protect(table.values[path]))
     others = {key: value for key, value in given.items() if key not in mine}
     # the run marks these values again (expressions/taint.py): never shell code in a script
-    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal))
+    return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal), pending)
 
 
-_EXPRESSION_FOR_SERVICE = (
+EXPRESSION_FOR_SERVICE = (
     "a value given at run time for a service, environment, infrastructure or manifest input is data: "
     "it cannot hold <+...> or ${...}; put expressions in an input set or the entity itself"
 )
@@ -152,7 +164,7 @@ def _typed_values(
     problems = []
     for path, (name, kind) in variable_types(raw).items():
         if path not in table.values or (path not in literal and has_expression_text(table.values[path])):
-            continue
+            continue  # also plan's stand-in `<+input>`: any value of the type may come
         expected = type_problem(project, kind, table.values[path])
         if expected is not None:
             message = f"variable '{name}' is of type {kind}: expected {expected}, got {table.values[path]!r}"

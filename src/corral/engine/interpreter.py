@@ -88,6 +88,8 @@ class RunInfo:
     sequence_id: int
     start_ts: int  # milliseconds since the epoch
     triggered_by: str | None = None
+    # <+account.*>, <+org.*>, <+project.*>: taken from corral.yaml when the execution was made
+    scope: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -761,16 +763,20 @@ class Interpreter:
     ) -> dict[str, Any]:
         stages = {r.node.identifier: self._stage_entry(r) for r in self._stages.values()}
         values: dict[str, Any] = {
+            **self.run.scope,
             "pipeline": {
                 "identifier": self.plan.identifier,
                 "name": self.plan.name,
                 "executionId": self.run.execution_id,
                 "sequenceId": self.run.sequence_id,
                 "startTs": self.run.start_ts,
-                "triggeredBy": {"name": self.run.triggered_by or ""},
+                "triggeredBy": {"name": self.run.triggered_by or "", "email": ""},
+                "executionMode": "NORMAL",
+                "description": self.plan.description,
+                "tags": dict(self.plan.tags),
                 "variables": self._pipeline_variables,
                 "stages": stages,
-            }
+            },
         }
         if run is not None:
             stage = stages[run.node.identifier]
@@ -797,6 +803,8 @@ class Interpreter:
                     "identifier": run.node.identifier,
                     "name": run.node.name,
                     "type": run.node.type,
+                    "description": run.node.description,
+                    "tags": dict(run.node.tags),
                     "status": run.status,
                     "variables": run.variables,
                     "steps": run.steps.values(),

@@ -135,6 +135,8 @@ class StageNode:
     when: When | None = None
     variables: tuple[Mapping[str, Any], ...] = ()
     target: TargetRef | None = None
+    description: str = ""  # <+stage.description>
+    tags: Mapping[str, Any] = field(default_factory=dict, compare=False)  # <+stage.tags>
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ class PipelinePlan:
     strategies: tuple[FailureStrategy, ...] = ()
     variables: tuple[Mapping[str, Any], ...] = ()
     all_stages: tuple[StageNode, ...] = field(default=(), compare=False)
+    description: str = ""  # <+pipeline.description>
+    tags: Mapping[str, Any] = field(default_factory=dict, compare=False)  # <+pipeline.tags>
 
     def stage(self, identifier: str) -> StageNode | None:
         return next((s for s in self.all_stages if s.identifier == identifier), None)
@@ -190,6 +194,8 @@ class _Builder:
             strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
             variables=tuple(self.variables(raw.get("variables"), f"{path}.variables")),
             all_stages=tuple(self.stages),
+            description=str(raw.get("description") or ""),
+            tags=_tags(raw.get("tags")),
         )
 
     def stage_element(self, item: Any, path: str) -> StageElement | None:
@@ -228,6 +234,8 @@ class _Builder:
                 self.variables(raw.get("variables") or spec.get("variables"), f"{path}.variables")
             ),
             target=self.target(spec, path),
+            description=str(raw.get("description") or ""),
+            tags=_tags(raw.get("tags")),
         )
         self.stages.append(node)
         return node
@@ -447,3 +455,8 @@ class _Builder:
             )
             return Action(kind, timeout=timeout, on_timeout=then)
         return Action(kind)
+
+
+def _tags(value: Any) -> dict[str, Any]:
+    """Harness tags are a mapping (`tags: {team: web}`); anything else reads as none."""
+    return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else {}

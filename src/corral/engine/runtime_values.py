@@ -143,6 +143,8 @@ def stage_entry(stage: Mapping[str, Any]) -> dict[str, Any]:
         "identifier": stage["identifier"],
         "name": stage["name"],
         "type": stage["type"],
+        "description": stage.get("description", ""),
+        "tags": stage.get("tags", {}),
         "status": stage["status"],
         "variables": stage["variables"],
         "spec": {"execution": {"steps": steps}},

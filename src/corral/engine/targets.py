@@ -98,10 +98,10 @@ def prepare_target(
         secrets=secrets,
     )
     service = project.services[command.service]
-    values["service"] = _header(service) | {"type": "ECS"}
+    values["service"] = _header(service) | {"type": "ECS", "gitOpsEnabled": False}
     values["serviceVariables"] = _service_variables(rendered, service)
     if rendered.image:
-        values["artifacts"] = {"primary": _artifact(rendered.image)}
+        values["artifacts"] = {"primary": rendered.artifact or _artifact(rendered.image)}
     service_name = None
     if rendered.service_definition is not None:
         service_name = rendered.service_definition.request.get("serviceName")

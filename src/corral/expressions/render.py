@@ -28,6 +28,9 @@ from corral.expressions.taint import is_runtime, secret_strings
 from corral.expressions.values import Unresolved, is_plain, located, to_text
 
 PathParts = tuple[str | int, ...]
+# what validation gives a runtime input that has no default: it stays `<+input>` in the
+# rendered value, so the field is known to be filled in at run time
+STAND_IN = "<+input>"
 
 
 def render(value: Any, ctx: ExpressionContext, *, mode: Mode = Mode.FAIL, path: str = "") -> Any:
@@ -219,6 +222,8 @@ class _Renderer:
         spec = input_spec(ref, where)
         if where in self.ctx.inputs:
             value = self.ctx.inputs[where]
+            if value == STAND_IN:  # validation's stand-in: any value may come at run time
+                return _Kept(ref.source)
             check_input_value(spec, value)
             return value
         if spec.default is not None:

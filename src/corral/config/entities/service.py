@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .common import Entity, Identifier, Model, Variable, field_error, is_runtime_input
 from .stores import Store
@@ -74,6 +74,12 @@ class ArtifactSpec(Model):
     region: str | None = None
     registry_hostname: str | None = None
     registry_id: str | None = None
+
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _no_digest(cls, value: Any) -> Any:
+        """Harness writes `digest: ""` for "no digest" (its UI leaves the field empty)."""
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _tag_or_regex(self) -> ArtifactSpec:
