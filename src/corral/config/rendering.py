@@ -17,9 +17,10 @@ written.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +35,8 @@ from corral.manifests import (
     to_api,
     validate_manifest,
 )
+from corral.manifests.text_rendering import KEEP as TEXT_KEEP
+from corral.manifests.text_rendering import RenderedText, explain_parse_error, render_text
 
 from .entities.common import Entity, is_expression
 from .entities.environment import Environment
@@ -114,6 +117,42 @@ class RenderedService:
             out["taskDefinitionArn"] = self.task_definition_arn
         return {k: v for k, v in out.items() if v not in (None, [])}
 
+    def to_journal(self) -> dict[str, Any]:
+        """Everything the stage's steps read, as plain JSON data for the journal. Rendered for a
+        run with `secret_references`, it holds `<+secrets.getValue("id")>` where a secret goes,
+        never a secret's value (`with_secrets` fills them in when a step runs)."""
+        data = {
+            "service": self.service,
+            "environment": self.environment,
+            "infrastructure": self.infrastructure,
+            "cluster": self.cluster,
+            "region": self.region,
+            "connectorRef": self.connector_ref,
+            "image": self.image,
+            "variables": self.variables,
+            "taskDefinitionArn": self.task_definition_arn,
+            "manifests": [asdict(m) for m in self.manifests()],
+        }
+        plain: dict[str, Any] = json.loads(json.dumps(data))  # marked text becomes plain text
+        return plain
+
+    @classmethod
+    def from_journal(cls, data: Mapping[str, Any]) -> RenderedService:
+        rendered = cls(
+            service=data["service"],
+            environment=data["environment"],
+            infrastructure=data["infrastructure"],
+            cluster=data["cluster"],
+            region=data["region"],
+            connector_ref=data["connectorRef"],
+            image=data.get("image"),
+            variables=dict(data.get("variables") or {}),
+            task_definition_arn=data.get("taskDefinitionArn"),
+        )
+        for manifest in data.get("manifests") or []:
+            _place(rendered, RenderedManifest(**manifest))
+        return rendered
+
 
 @dataclass
 class RenderOptions:
@@ -126,6 +165,12 @@ class RenderOptions:
     # ask registries (a tagRegex's newest tag, `digest: resolve`, an Ecr account); off, a
     # source that needs a lookup is a problem (validation: LATER stands in)
     registry_lookups: bool = False
+    # without registry_lookups: LATER stands for what a lookup would answer, as in validation
+    # (a run's check before it starts: the lookup happens once, when the stage starts)
+    defer_lookups: bool = False
+    # a run's rendering, journaled with its stage: each secret is checked (it exists, the run
+    # may read it) but `<+secrets.getValue("id")>` stays in its place, filled in by the step
+    secret_references: bool = False
     # fetched manifest files by store, shared by the renders of one validation run (each
     # file, repository or bucket is read once); None: always fetch
     fetched: dict[str, Any] | None = None
@@ -213,9 +258,12 @@ class _Renderer:
         self.manifest_count = 0
         self.resolver = SecretResolver(project)
         self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
+        if options.secret_references:
+            self.secrets = _SecretReferences(self.secrets)
         self.mode = Mode.FAIL
         self.service_id = ""
         self.firstgen_style = False
+        self.texts: dict[str, RenderedText] = {}  # manifest text as rendered, by source
 
     # -- the steps, in order ------------------------------------------------------------
 
@@ -407,7 +455,7 @@ class _Renderer:
                 spec=spec,
                 secrets=self.resolver,
                 offline=not lookups,
-                placeholder=LATER if options.satisfiable else None,
+                placeholder=LATER if options.satisfiable or options.defer_lookups else None,
                 locate=service.where,
                 path=path,
             )
@@ -479,8 +527,9 @@ class _Renderer:
             manifest = placed.item
             try:
                 files = self._fetch(placed)
-                if isinstance(self.secrets, SecretResolver):  # a run's scope: its manifests too
-                    self.secrets.allow(set().union(*(referenced_ids(f.text) for f in files)))
+                run_scope = self.secrets.resolver if isinstance(self.secrets, _SecretReferences) else self.secrets
+                if isinstance(run_scope, SecretResolver):  # a run's scope: its manifests too
+                    run_scope.allow(set().union(*(referenced_ids(f.text) for f in files)))
             except RemoteSkipped:
                 self.remote_skipped += 1
                 continue
@@ -538,23 +587,48 @@ class _Renderer:
         return Problem(placed.owner.where(placed.path), store_path, f"{problem.file}: {problem.message}")
 
     def _parse(self, file: ManifestFile, ctx: ExpressionContext, placed: Placed) -> Any:
-        """Parse after replacing FirstGen placeholders in the text (JSON may hold them where no
-        string may stand); placeholders without a value are reported with their path later."""
+        """Parse after rendering into the text: FirstGen placeholders, then `<+...>` expressions
+        (manifests/text_rendering.py). Expressions without a value yet (runtime inputs, secret
+        references kept for the step, errors) are rendered after parsing, with their path."""
         text = substitute_text(file.text, ctx, mode=Mode.KEEP) if "${" in file.text else file.text
+        rendered = render_text(ManifestFile(file.source, text), self._text_value(ctx))
+        self.texts[file.source] = rendered
+        if rendered.problems:
+            self.problems += rendered.problems
+            return None
         try:
-            doc = parse_manifest_text(file.source, text)
+            doc = parse_manifest_text(file.source, rendered.text)
         except ConfigError as error:
             try:  # an unresolved placeholder where JSON needs a value: say that, not "invalid JSON"
                 substitute_text(text, ctx, mode=self.mode)
             except ExpressionError as placeholder:
                 self.problems.append(self._firstgen_problem(file, placeholder, placed))
                 return None
-            self.problems += error.problems
+            self.problems += explain_parse_error(error, file, rendered, ctx.used_secrets).problems
             return None
         if not isinstance(doc, dict):
             self.problems.append(Problem(file.source, "", "expected a mapping (a JSON object) at the top"))
             return None
         return doc
+
+    def _text_value(self, ctx: ExpressionContext) -> Callable[[str], Any]:
+        def value(source: str) -> Any:
+            if source.startswith("<+input"):
+                return TEXT_KEEP
+            result = render(source, ctx, mode=Mode.KEEP, path="")
+            return TEXT_KEEP if isinstance(result, str) and result == source else result
+
+        return value
+
+    def _as_written(self, file: ManifestFile, rendered_doc: Any) -> Any:
+        """The document with its expressions as written (for coercing what they gave)."""
+        text = self.texts.get(file.source)
+        if text is None or not text.placed:
+            return rendered_doc
+        try:
+            return parse_manifest_text(file.source, text.as_written)
+        except ConfigError:
+            return rendered_doc
 
     def _firstgen_problem(self, file: ManifestFile, error: ExpressionError, placed: Placed) -> Problem:
         line = file.text.count("\n", 0, error.position or 0) + 1
@@ -588,14 +662,17 @@ class _Renderer:
             self.problems += [_relocate(p, file.source, p.path) for p in error.problems]
             return
         if errors:
-            self.problems += [
-                _expression_problem(file.source, where, error, strip=prefix) for where, error in errors
-            ]
+            at = self.texts.get(file.source)
+            for where, error in errors:
+                problem = _expression_problem(file.source, where, error, strip=prefix)
+                if at is not None:
+                    problem = Problem(problem.file, problem.path, problem.message + at.where(error.expression or ""))
+                self.problems.append(problem)
             return
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
         problems = validate_manifest(manifest.type, document, source=file.source)
-        if problems and _coerce_expression_values(doc, document, problems):
+        if problems and _coerce_expression_values(self._as_written(file, doc), document, problems):
             problems = validate_manifest(manifest.type, document, source=file.source)
         problems = [p for p in problems if not _deferred(document, p.path)]
         if problems:
@@ -606,20 +683,7 @@ class _Renderer:
         except ConfigError as error:
             self.problems += [p for p in error.problems if not _deferred(document, p.path)]
             return
-        self._place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
-
-    def _place(self, rendered: RenderedService, manifest: RenderedManifest) -> None:
-        kind = ManifestKind(manifest.kind)
-        if kind is ManifestKind.TASK_DEFINITION:
-            rendered.task_definition = manifest
-        elif kind is ManifestKind.SERVICE_DEFINITION:
-            rendered.service_definition = manifest
-        elif kind is ManifestKind.RUN_TASK_REQUEST:
-            rendered.run_task_request = manifest
-        elif kind is ManifestKind.SCALABLE_TARGET:
-            rendered.scalable_targets.append(manifest)
-        else:
-            rendered.scaling_policies.append(manifest)
+        _place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
 
     def _task_definition_arn(
         self, rendered: RenderedService, service: Service, ctx: ExpressionContext
@@ -675,6 +739,51 @@ class _Renderer:
                 execution_role_arn=infra.spec.execution_role_arn,
             )
             self.problems += [p for p in problems if p not in self.problems]
+
+
+def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
+    kind = ManifestKind(manifest.kind)
+    if kind is ManifestKind.TASK_DEFINITION:
+        rendered.task_definition = manifest
+    elif kind is ManifestKind.SERVICE_DEFINITION:
+        rendered.service_definition = manifest
+    elif kind is ManifestKind.RUN_TASK_REQUEST:
+        rendered.run_task_request = manifest
+    elif kind is ManifestKind.SCALABLE_TARGET:
+        rendered.scalable_targets.append(manifest)
+    else:
+        rendered.scaling_policies.append(manifest)
+
+
+class _SecretReferences:
+    """A run's secrets while its stage renders: each is read (so a missing secret, or one out
+    of the run's scope, is a problem now) and answered with its reference, which the journal
+    may hold; the step fills the value in (`with_secrets`)."""
+
+    def __init__(self, resolver: Callable[[str], str]) -> None:
+        self.resolver = resolver
+
+    def __call__(self, ref: str) -> str:
+        self.resolver(ref)
+        return secret_reference(ref)
+
+
+def secret_reference(ref: str) -> str:
+    return f"<+secrets.getValue({json.dumps(ref)})>"
+
+
+def with_secrets(rendered: RenderedService, secrets: Callable[[str], str]) -> RenderedService:
+    """The journaled rendering with each `<+secrets.getValue("id")>` replaced by the secret's
+    value (read through the run's resolver, which remembers it for masking). Nothing else is
+    rendered again: other expressions kept for later stay as they are."""
+    ctx = ExpressionContext(values={}, secrets=secrets, keep=KEPT)
+    for manifest in rendered.manifests():
+        if _SECRET_REFERENCE in json.dumps(manifest.request):
+            manifest.request = render(manifest.request, ctx, mode=Mode.FAIL, path="")
+    return rendered
+
+
+_SECRET_REFERENCE = "<+secrets.getValue("
 
 
 def _artifact_stand_in(
