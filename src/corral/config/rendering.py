@@ -70,6 +70,20 @@ class RenderedManifest:
     source: str
     request: dict[str, Any]
 
+    def request_text(self) -> str:
+        """Every string of the request, one a line (to find the secrets it names)."""
+        found: list[str] = []
+        stack: list[Any] = [self.request]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict):
+                stack += [*item.keys(), *item.values()]
+            elif isinstance(item, list):
+                stack += item
+        return "\n".join(found)
+
 
 @dataclass
 class RenderedService:
@@ -527,7 +541,9 @@ class _Renderer:
             manifest = placed.item
             try:
                 files = self._fetch(placed)
-                run_scope = self.secrets.resolver if isinstance(self.secrets, _SecretReferences) else self.secrets
+                run_scope = (
+                    self.secrets.resolver if isinstance(self.secrets, _SecretReferences) else self.secrets
+                )
                 if isinstance(run_scope, SecretResolver):  # a run's scope: its manifests too
                     run_scope.allow(set().union(*(referenced_ids(f.text) for f in files)))
             except RemoteSkipped:
@@ -666,7 +682,9 @@ class _Renderer:
             for where, error in errors:
                 problem = _expression_problem(file.source, where, error, strip=prefix)
                 if at is not None:
-                    problem = Problem(problem.file, problem.path, problem.message + at.where(error.expression or ""))
+                    problem = Problem(
+                        problem.file, problem.path, problem.message + at.where(error.expression or "")
+                    )
                 self.problems.append(problem)
             return
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:

@@ -21,7 +21,6 @@ the rollback data is the step's checkpoint.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -151,7 +150,7 @@ def _render(run: StepRun) -> RenderedService:
         secrets = SecretResolver(run.project)
     else:  # the secrets the stage's manifests name were in the run's scope when it rendered them
         secrets = run.secrets
-        secrets.allow(referenced_ids(json.dumps(target.rendered)))
+        secrets.allow(set().union(*(referenced_ids(m.request_text()) for m in rendered.manifests())))
     try:
         return with_secrets(rendered, secrets)
     except ExpressionError as error:

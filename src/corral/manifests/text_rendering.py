@@ -191,7 +191,7 @@ def _unescaped(text: str, start: int) -> tuple[str, list[int]]:
     positions: list[int] = []
     i = start
     while i < stop:
-        if text[i] == "\\" and i + 1 < stop and text[i + 1] in "\"\\":
+        if text[i] == "\\" and i + 1 < stop and text[i + 1] in '"\\':
             positions.append(i)
             chars.append(text[i + 1])
             i += 2
