@@ -22,8 +22,8 @@ from corral.config.entities.common import Entity
 from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
 from corral.config.rendering import RenderedService, RenderOptions, render_outcome
-from corral.errors import ConfigError, Problem
 from corral.config.secrets import SecretResolver
+from corral.errors import ConfigError, Problem
 from corral.expressions.context import MASK
 
 from .messages import PrepareStage
