@@ -172,8 +172,10 @@ def _spot(text: str, i: int, quote: str, json_syntax: bool, line: int, line_star
 def _stands_alone(text: str, start: int, end: int | None = None) -> bool:
     """In YAML: the expression is the whole value (`key: <+x>`, `- <+x>`)."""
     line_start = text.rfind("\n", 0, start) + 1
-    before = text[line_start:start].rstrip()
-    if before and not before.endswith((":", "-", "[", "{", ",")):
+    raw = text[line_start:start]
+    before = raw.rstrip()
+    spaced = raw != before  # `key: <+x>`, not `key:<+x>` or `repo:<+x>`
+    if before and not (before.endswith(("[", "{", ",")) or (spaced and before.endswith((":", "-")))):
         return False
     if end is None:
         return True
