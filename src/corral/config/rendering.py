@@ -5,10 +5,16 @@
 reads top to bottom as a deploy step would: apply runtime inputs to the entities, apply
 overrides (service < environment < infrastructure < runtime), build what expressions can
 see (artifact, variables, env, infra, FirstGen placeholders), fetch each manifest from its
-store, render it, validate it against its AWS request shape, convert it to the request
+store, render expressions into its text and parse it (manifests/text_rendering.py), render
+what was left for after parsing (runtime inputs, secrets kept as references), validate it against its AWS request shape, convert it to the request
 (API member names), force what the infrastructure decides (cluster, launch type, network
 configuration, execution role) and check the ECS rules across the task and service
 definitions. Every problem is collected; ConfigError lists them all.
+
+One function for every caller: `corral validate`, `render`, `plan` and the check before a run
+give stand-ins (RenderOptions.satisfiable, defer_lookups, a secret stand-in); a stage that
+starts renders for real, once (engine/targets.py: registry lookups, secret_references), and
+journals `RenderedService.to_journal()`; its steps read `from_journal` + `with_secrets`.
 
 Expressions that only a running pipeline can answer (`<+pipeline.*>`, `<+stage.*>`,
 `<+execution.*>`, ...) and `<+targetGroupArn>` (the Blue Green step fills it) stay as
