@@ -138,10 +138,15 @@ def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
 def _render(run: StepRun) -> RenderedService:
     """The stage's rendering from the journal, with the run's secrets in their places."""
     target = run.target
-    if target is None or target.service is None or run.project is None or target.rendered is None:
+    if target is None or target.service is None or run.project is None:
         raise CorralError(
             f"step {run.identifier} ({run.type}) runs only in a Deployment stage with a service "
             "and an infrastructure"
+        )
+    if target.rendered is None:  # journaled before stages kept their rendering
+        raise CorralError(
+            f"step {run.identifier} ({run.type}): the stage {run.stage} was prepared by an older "
+            "Corral that did not journal the rendered service; start a new execution"
         )
     rendered = RenderedService.from_journal(target.rendered)
     if run.secrets is None:
