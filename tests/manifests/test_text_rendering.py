@@ -164,3 +164,19 @@ def test_a_run_time_value_that_would_end_unquoted_yaml_text_is_refused() -> None
 def test_expressions_in_yaml_comments_are_left_alone() -> None:
     out = rendered("# uses <+x>\na: <+x>\n", "task.yaml", {"<+x>": "v"})
     assert out.text == '# uses <+x>\na: "v"\n'
+
+
+def test_firstgen_placeholders_follow_the_same_rules() -> None:
+    text = '{"containerPort": ${serviceVariable.port}, "name": ${serviceVariable.name}, "image": "${DOCKER_IMAGE_NAME}"}'
+    values = {
+        "${serviceVariable.port}": "8080",
+        "${serviceVariable.name}": runtime_text('x", "privileged": true, "y": "'),
+        "${DOCKER_IMAGE_NAME}": 'nginx"1',
+    }
+    assert json.loads(rendered(text, "task.json", values).text) == {
+        "containerPort": 8080,
+        "name": 'x", "privileged": true, "y": "',
+        "image": 'nginx"1',
+    }
+    # without a value a placeholder stays as written (reported as an unresolved placeholder)
+    assert rendered('{"a": ${EXECUTION_ROLE}}', "task.json", {}).text == '{"a": ${EXECUTION_ROLE}}'

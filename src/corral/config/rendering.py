@@ -33,7 +33,8 @@ from pydantic import ValidationError
 
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, container_name, render
-from corral.expressions.firstgen import substitute_text, without_registry
+from corral.expressions.aliases import with_aliases
+from corral.expressions.firstgen import MISSING, lookup, substitute_text, without_registry
 from corral.manifests import (
     ManifestFile,
     ManifestKind,
@@ -609,11 +610,11 @@ class _Renderer:
         return Problem(placed.owner.where(placed.path), store_path, f"{problem.file}: {problem.message}")
 
     def _parse(self, file: ManifestFile, ctx: ExpressionContext, placed: Placed) -> Any:
-        """Parse after rendering into the text: FirstGen placeholders, then `<+...>` expressions
+        """Parse after rendering into the text: `<+...>` expressions and FirstGen placeholders
         (manifests/text_rendering.py). Expressions without a value yet (runtime inputs, secret
         references kept for the step, errors) are rendered after parsing, with their path."""
-        text = substitute_text(file.text, ctx, mode=Mode.KEEP) if "${" in file.text else file.text
-        rendered = render_text(ManifestFile(file.source, text), self._text_value(ctx))
+        text = file.text
+        rendered = render_text(file, self._text_value(ctx))
         self.texts[file.source] = rendered
         if rendered.problems:
             self.problems += rendered.problems
@@ -634,7 +635,12 @@ class _Renderer:
         return doc
 
     def _text_value(self, ctx: ExpressionContext) -> Callable[[str], Any]:
+        values = with_aliases(ctx.values)
+
         def value(source: str) -> Any:
+            if source.startswith("${"):  # a FirstGen placeholder
+                found = lookup(source[2:-1], ctx.firstgen, values)
+                return TEXT_KEEP if found is MISSING else found
             if source.startswith("<+input"):
                 return TEXT_KEEP
             result = render(source, ctx, mode=Mode.KEEP, path="")

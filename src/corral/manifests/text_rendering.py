@@ -3,7 +3,7 @@
     rendered = render_text(file, evaluate)     # evaluate("<+service.name>") -> "web" | KEEP
     doc = parse(rendered.text)                 # then JSON or YAML, as written
 
-Harness replaces every `<+...>` in the file's text and then parses the result, so people write
+Harness replaces every `<+...>` (and FirstGen `${NAME}`) in the file's text and then parses the result, so people write
 `"family": <+service.name>` (no quotes) and `"<+secrets.getValue("db")>"` (quotes inside a JSON
 string). Corral does the same, but a value can never change the document's structure:
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ConfigError, ExpressionError, Problem
+from corral.expressions.firstgen import PLACEHOLDER, looks_like_firstgen
 from corral.expressions.lexer import expression_end
 from corral.expressions.masking import mask_text
 from corral.expressions.taint import is_runtime
@@ -80,7 +81,7 @@ def is_json_text(source: str, text: str) -> bool:
 def render_text(file: ManifestFile, evaluate: Evaluate) -> RenderedText:
     """The file's text with every expression that has a value put in its place."""
     text = file.text
-    if "<+" not in text:
+    if "<+" not in text and "${" not in text:
         return RenderedText(text)
     spots = find_spots(text, json_syntax=is_json_text(file.source, text))
     out: list[str] = []
@@ -109,7 +110,7 @@ def find_spots(text: str, *, json_syntax: bool) -> list[Spot]:
     i, line, line_start = 0, 1, 0
     while i < len(text):
         char = text[i]
-        if text.startswith("<+", i):
+        if text.startswith("<+", i) or (text.startswith("${", i) and _placeholder(text, i)):
             spot = _spot(text, i, quote, json_syntax, line, line_start)
             if spot is not None:
                 spots.append(spot)
@@ -153,6 +154,12 @@ def _spot(text: str, i: int, quote: str, json_syntax: bool, line: int, line_star
     if where == "bare" and not json_syntax:
         where = "bare" if _stands_alone(text, i) else "plain"
     column = i - line_start + 1
+    placeholder = _placeholder(text, i)
+    if placeholder is not None:  # FirstGen ${NAME}
+        end = placeholder.end()
+        if where == "plain" and _stands_alone(text, i, end):
+            where = "bare"
+        return Spot(i, end, placeholder.group(0), where, line, column)
     if quote == '"':  # `"<+secrets.getValue(\"db\")>"`: the escapes belong to the string
         plain, positions = _unescaped(text, i)
         try:
@@ -167,6 +174,11 @@ def _spot(text: str, i: int, quote: str, json_syntax: bool, line: int, line_star
     if where == "plain" and _stands_alone(text, i, end):
         where = "bare"
     return Spot(i, end, text[i:end], where, line, column)
+
+
+def _placeholder(text: str, i: int) -> re.Match[str] | None:
+    match = PLACEHOLDER.match(text, i)
+    return match if match is not None and looks_like_firstgen(match.group(1)) else None
 
 
 def _stands_alone(text: str, start: int, end: int | None = None) -> bool:
@@ -212,6 +224,8 @@ def _written(spot: Spot, text: str, evaluate: Evaluate, rendered: RenderedText, 
         value = evaluate(spot.source)
     except ExpressionError:
         value = KEEP  # reported with its path once parsed
+    if value is KEEP and spot.source.startswith("${"):
+        return as_written  # a placeholder without a value is reported as one (config/rendering.py)
     if value is KEEP or _holds_expression(value):
         return _kept(spot, text)
     runtime = is_runtime(value)
