@@ -10,6 +10,8 @@ import pytest
 
 COUNTED = {
     "bad-input corpus cases": "tests/test_bad_inputs.py::",
+    "Harness corpus checks": "tests/test_harness_corpus.py::",
+    "migration table rows": "tests/test_migration_doc.py::",
     "hypothesis property tests": "tests/expressions/test_properties.py::",
     "reliability scenarios": "tests/reliability/",
     "security attack replays": "tests/security/",

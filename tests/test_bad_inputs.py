@@ -10,7 +10,8 @@ print what expected.txt says. Two kinds of case:
   folder holds manifests. They are put in the file store of a small project (one service,
   one infrastructure, no artifact) and each expected problem must appear as the CLI prints
   it, the file now under `files/`. tests/manifests/test_bad_inputs.py checks the same cases
-  against the library, exactly.
+  against the library, exactly. A case whose `check:` line ends in `strict` is a warning
+  (an unknown field, not sent to AWS): it is run as `corral validate --strict`.
 
 The session ends with a summary line: `bad-input corpus: N cases`.
 """
@@ -90,8 +91,9 @@ def read_case(case: Path) -> tuple[list[str] | None, list[str]]:
     return check, expected
 
 
-def run_validate(project: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["validate", "--project", str(project)], catch_exceptions=True)
+def run_validate(project: Path, *, strict: bool = False) -> tuple[int, str]:
+    args = ["validate", "--project", str(project), *(["--strict"] if strict else [])]
+    result = CliRunner().invoke(cli, args, catch_exceptions=True)
     crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
     assert not crashed, f"corral validate raised {result.exception!r}"
     return result.exit_code, result.output
@@ -183,7 +185,7 @@ def test_bad_input(case: Path, tmp_path: Path, counter: _Count) -> None:
         expected = [f"files/{line}" for line in expected]
         if case.name in SAME_PLACE_OTHER_WORDS:
             expected = [line.rsplit(": ", 1)[0] + ": " for line in expected]
-    code, output = run_validate(project)
+    code, output = run_validate(project, strict=check is not None and "strict" in check)
     counter.run += 1
     assert "Traceback" not in output
     assert code == 1, f"expected exit code 1, got {code}:\n{output}"

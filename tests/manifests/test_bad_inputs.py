@@ -13,6 +13,7 @@ from corral.manifests import (
     ManifestFile,
     ManifestKind,
     check_ecs_rules,
+    check_manifest,
     check_target_port,
     parse_manifest,
     to_api,
@@ -54,7 +55,9 @@ def problems_of(case: Path, check: list[str]) -> list[Problem]:
         return caught.value.problems
     if action == "validate":
         f = manifest(case)
-        return validate_manifest(ManifestKind(args[0]), parse_manifest(f), source=f.source)
+        checked = check_manifest(ManifestKind(args[0]), parse_manifest(f), source=f.source)
+        # `strict`: the case is a warning (an unknown field), an error with --strict
+        return checked.problems + checked.warnings if "strict" in args[1:] else checked.problems
     if action == "rules":
         task, service = manifest(case, "task"), manifest(case, "service")
         options = dict(arg.split("=", 1) for arg in args)

@@ -10,14 +10,17 @@ def test_public_names() -> None:
         "FileStore",
         "GitAuth",
         "GitStore",
+        "ManifestCheck",
         "ManifestFile",
         "ManifestKind",
         "S3Store",
         "check_ecs_rules",
+        "check_manifest",
         "check_target_port",
         "parse_manifest",
         "to_api",
         "to_update_service",
+        "unwrap_pasted",
         "validate_manifest",
     ]
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from corral.errors import ConfigError, Problem
-from corral.manifests import ManifestKind, validate_manifest
+from corral.manifests import ManifestKind, check_manifest, validate_manifest
 
 K = ManifestKind
 
@@ -29,9 +29,10 @@ def service(**members: Any) -> dict[str, Any]:
 
 # (kind, manifest, path, message): each manifest has exactly this one problem.
 BAD = [
-    (K.TASK_DEFINITION, web(portMappings=[{"contanerPort": 80}]),
-     "containerDefinitions[0].portMappings[0].contanerPort",
-     "unknown field 'contanerPort'; did you mean 'containerPort'?"),
+    (K.TASK_DEFINITION, {"family": "web", "containerDefinitons": [{"name": "web", "image": "nginx"}]},
+     "containerDefinitons", "unknown field 'containerDefinitons'; did you mean 'containerDefinitions'?"),
+    (K.TASK_DEFINITION, task(containerDefinitions=[{"nmae": "web", "image": "nginx"}]),
+     "containerDefinitions[0].nmae", "unknown field 'nmae'; did you mean 'name'?"),
     (K.TASK_DEFINITION, web(portMappings=[{"containerPort": "80"}]),
      "containerDefinitions[0].portMappings[0].containerPort", 'expected an integer, got a string ("80")'),
     (K.TASK_DEFINITION, task(cpu=256),
@@ -92,8 +93,6 @@ BAD = [
      "ServiceName", "'serviceName' is given twice (as 'serviceName' and 'ServiceName')"),
     (K.SCALABLE_TARGET, {"minCapacity": 5, "maxCapacity": 2},
      "minCapacity", "must not be greater than maxCapacity (2), got 5"),
-    (K.SCALABLE_TARGET, {"minCapacity": 1, "maxCapacity": 3, "roleArn": "arn:aws:iam::1:role/r"},
-     "roleArn", "unknown field 'roleArn'; did you mean 'roleARN'?"),
     (K.SCALING_POLICY, {"policyName": "P1", "policyType": "TargetTracking"},
      "policyType", "expected one of StepScaling, TargetTrackingScaling, PredictiveScaling; got 'TargetTracking'"),
     (K.SCALING_POLICY, {"policyName": ""}, "policyName", "must have at least 1 character(s), got 0"),
@@ -127,23 +126,36 @@ def test_all_problems_are_reported_in_document_order() -> None:
         'files/task.yaml: containerDefinitions[1].memory: expected an integer, got a string ("128")',
         "files/task.yaml: containerDefinitions[1].image: missing required field 'image'",
         "files/task.yaml: cpu: expected a string, got a number (256); quote it to make it a string",
-        "files/task.yaml: family: missing required field 'family'",
     ]  # fmt: skip
 
 
-def test_unknown_field_without_close_match_lists_the_valid_names() -> None:
-    [problem] = validate_manifest(K.SCALABLE_TARGET, {"xyzzy": 1}, source="t.yaml")
-    assert problem.message == (
-        "unknown field 'xyzzy'; expected one of: serviceNamespace, resourceId, scalableDimension, "
-        "minCapacity, maxCapacity, roleARN, suspendedState, tags"
-    )
+# (kind, manifest, path, message): each manifest has exactly this one warning and no error.
+UNKNOWN = [
+    (K.TASK_DEFINITION, web(portMappings=[{"contanerPort": 80}]),
+     "containerDefinitions[0].portMappings[0].contanerPort",
+     "unknown field 'contanerPort'; did you mean 'containerPort'? (ignored: not sent to AWS)"),
+    (K.SCALABLE_TARGET, {"minCapacity": 1, "maxCapacity": 3, "roleArn": "arn:aws:iam::1:role/r"},
+     "roleArn", "unknown field 'roleArn'; did you mean 'roleARN'? (ignored: not sent to AWS)"),
+    (K.SCALABLE_TARGET, {"xyzzy": 1}, "xyzzy",
+     "unknown field 'xyzzy' (ignored: not sent to AWS); expected one of: serviceNamespace, resourceId, "
+     "scalableDimension, minCapacity, maxCapacity, roleARN, suspendedState, tags"),
+    # suggestions follow the author's casing
+    (K.SCALING_POLICY, {"PolicyName": "P1", "PolicyTyp": "StepScaling"}, "PolicyTyp",
+     "unknown field 'PolicyTyp'; did you mean 'PolicyType'? (ignored: not sent to AWS)"),
+    # a typo of a member the deploy fills in is not a missing member: a warning
+    (K.SERVICE_DEFINITION, service(clustr="prod"), "clustr",
+     "unknown field 'clustr'; did you mean 'cluster'? (ignored: not sent to AWS)"),
+]  # fmt: skip
 
 
-def test_suggestions_follow_the_authors_casing() -> None:
-    [problem] = validate_manifest(
-        K.SCALING_POLICY, {"PolicyName": "P1", "PolicyTyp": "StepScaling"}, source="p"
-    )
-    assert problem.message == "unknown field 'PolicyTyp'; did you mean 'PolicyType'?"
+@pytest.mark.parametrize(
+    ("kind", "doc", "path", "message"), UNKNOWN, ids=[f"{u[0].name}-{u[2]}" for u in UNKNOWN]
+)
+def test_unknown_fields_are_warnings(kind: ManifestKind, doc: Any, path: str, message: str) -> None:
+    checked = check_manifest(kind, doc, source="m.yaml")
+    assert checked.problems == []
+    assert checked.warnings == [Problem("m.yaml", path, message)]
+    assert validate_manifest(kind, doc, source="m.yaml") == []
 
 
 def test_target_group_placeholder_is_allowed_only_in_load_balancers() -> None:

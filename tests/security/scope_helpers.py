@@ -4,20 +4,15 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import uvicorn
 import yaml
 
-from corral.server import ServerSettings, create_app, open_server
-from tests.server.helpers import ADMIN_TOKEN, FAST, Api, Live, free_port, shell
+from tests.server.helpers import Api, Live, live_server, shell
 
 S1 = "hunter2-Orchard-s1"  # the secret a deployer tries to print
 ATTACK = '<+secrets.getValue("s1").toUpperCase()>'
@@ -26,21 +21,8 @@ ATTACK = '<+secrets.getValue("s1").toUpperCase()>'
 @contextmanager
 def server_with(data_dir: Path, **settings: Any) -> Iterator[Live]:
     """tests.server.helpers.live_server, with ServerSettings fields given (allow_secret_managers)."""
-    base = ServerSettings(data_dir=data_dir, admin_token=ADMIN_TOKEN, executor_options=FAST)
-    server = open_server(dataclasses.replace(base, **settings))
-    app = create_app(server=server)
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        time.sleep(0.01)
-    try:
-        yield Live(f"http://127.0.0.1:{port}", server)
-    finally:
-        uv.should_exit = True
-        thread.join(10)
-        server.close()
+    with live_server(data_dir, **settings) as running:
+        yield running
 
 
 def forms(value: str) -> list[str]:

@@ -39,9 +39,10 @@ class Live:
 
 
 @contextmanager
-def live_server(data_dir: Path, *, store_url: str | None = None) -> Iterator[Live]:
+def live_server(data_dir: Path, *, store_url: str | None = None, **fields: Any) -> Iterator[Live]:
+    """A server on a free port; `fields`: other ServerSettings fields (allow_secret_managers, ...)."""
     settings = ServerSettings(
-        data_dir=data_dir, store_url=store_url, admin_token=ADMIN_TOKEN, executor_options=FAST
+        data_dir=data_dir, store_url=store_url, admin_token=ADMIN_TOKEN, executor_options=FAST, **fields
     )
     server = open_server(settings)
     app = create_app(server=server)

@@ -22,6 +22,9 @@ KIND_NAMES = {
     "secret": "secret",
     "pipeline": "pipeline",
     "inputset": "inputSet",
+    "trigger": "trigger",
+    "override": "overrides",
+    "serviceoverride": "serviceOverrides",
 }
 
 
@@ -82,6 +85,10 @@ def _detail(kind: str, entity: Any) -> str:
         return f"{len(entity.all_stages())} stages"
     if kind == "inputSet":
         return f"pipeline={entity.pipeline.identifier}"
+    if kind in ("overrides", "serviceOverrides"):
+        env, service, infra = entity.target()
+        where = " ".join(f"{k}={v}" for k, v in (("env", env), ("service", service), ("infra", infra)) if v)
+        return f"{entity.override_type} {where}"
     return ""
 
 

@@ -51,7 +51,9 @@ def render(
     output_format: str,
 ) -> None:
     """Render the task definition, service definition, scaling and run task requests of a
-    service as they would be sent to AWS (secret values masked)."""
+    service as they would be sent to AWS (secret values masked). `setBy` names what set each
+    service variable, manifest and config file: the service, or which override (type,
+    identifier, file and line), applied in Harness's order of precedence."""
     from corral.config.project import read_project
     from corral.config.rendering import RenderOptions, render_outcome
     from corral.config.settings import project_root
@@ -66,11 +68,18 @@ def render(
     outcome = render_outcome(
         project, service_id, env_id, infra_id, inputs=input_values, sets=set_values, options=RenderOptions()
     )
+    for note in outcome.notes:  # on stderr: stdout is the rendered YAML or JSON
+        click.echo(f"info: {note}", err=True)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if outcome.problems or outcome.rendered is None:
         print_problems(outcome.problems)
         usage = all(p.file.startswith("--") for p in outcome.problems)
         sys.exit(EXIT_USAGE if usage else EXIT_PROBLEMS)
-    data = _masked(outcome.rendered.to_dict(), sorted(outcome.rendered.used_secrets, key=len, reverse=True))
+    data = outcome.rendered.to_dict()
+    # what set each variable, manifest and config file: the service or which override
+    data["setBy"] = outcome.rendered.set_by
+    data = _masked(data, sorted(outcome.rendered.used_secrets, key=len, reverse=True))
     text = _dump(data, output_format)
     click.echo(text, nl=not text.endswith("\n"))
 

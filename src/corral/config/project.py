@@ -24,6 +24,7 @@ from .entities.common import Entity, strip_scope
 from .entities.connector import AnyConnector, Connector
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
+from .entities.overrides import OVERRIDE_TYPES, OverrideDocument, OverridesV2, ServiceOverridesDocument
 from .entities.pipeline import InputSet, Pipeline
 from .entities.secret import Secret
 from .entities.service import Service
@@ -41,6 +42,26 @@ KINDS: dict[str, Any] = {
     "pipeline": Pipeline,
     "inputSet": InputSet,
     "trigger": Trigger,
+    "overrides": OverridesV2,
+    "serviceOverrides": ServiceOverridesDocument,
+}
+# Harness YAML kinds a Harness export holds that Corral has no use for: named, so a document
+# of one is refused with what it is rather than as a typo
+HARNESS_KINDS_NOT_SUPPORTED = {
+    "template": "Harness templates are not supported; copy the template's steps or stage into the pipeline",
+    "monitoredService": "monitored services (Service Reliability Management) are not part of Corral",
+    "userGroup": "user groups are not part of Corral (approvals name their approvers directly)",
+    "variable": "account/org/project variables are not supported; use environment or service variables",
+    "featureFlags": "feature flags are not part of Corral",
+    "policy": "governance policies are not part of Corral",
+    "policySet": "governance policies are not part of Corral",
+    "serviceAccount": "service accounts are not part of Corral",
+    "role": "roles are not part of Corral",
+    "resourceGroup": "resource groups are not part of Corral",
+    "gitOpsCluster": "GitOps clusters are not part of Corral",
+    "environmentGroup": "environment groups are not supported; list the environments in the stage",
+    "overlayInputSet": "overlay input sets are not supported; merge their input sets into one inputSet",
+    "freeze": "deployment freeze windows are not supported",
 }
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {}  # made on first use: building one costs start-up time
 _SKIP_DIRS = {STATE_DIR, FILES_DIR}
@@ -62,6 +83,8 @@ class Project:
     # input set identifiers are unique per pipeline: (pipeline identifier, identifier)
     input_sets: dict[tuple[str, str], InputSet] = field(default_factory=dict)
     triggers: dict[str, Trigger] = field(default_factory=dict)
+    # `overrides:` and `serviceOverrides:` documents, in file order
+    override_documents: list[OverrideDocument] = field(default_factory=list)
     files_scanned: int = 0
     # identifiers of entities that did not load: references to them are not reported again
     broken: set[str] = field(default_factory=set)
@@ -99,6 +122,18 @@ class Project:
         for kind, table in tables.items():
             for entity in table.values():
                 yield kind, entity
+        for document in self.override_documents:
+            yield document.kind, document
+
+    def overrides_for(self, service_id: str, env_id: str, infra_id: str) -> list[OverrideDocument]:
+        """The override documents that apply to a service on an infrastructure, lowest
+        precedence first (see corral.config.overrides)."""
+        found = []
+        for document in self.override_documents:
+            env, service, infra = document.target()
+            if env == env_id and service in (None, service_id) and infra in (None, infra_id):
+                found.append(document)
+        return sorted(found, key=lambda d: (OVERRIDE_TYPES.index(d.override_type), d.scope_rank))
 
 
 def project_files(root: Path, ignore: list[str] | None = None) -> list[Path]:
@@ -203,16 +238,9 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
     data = document.data
     if data is None:
         return []  # an empty document (a trailing ---) is fine
-    near = {key: _near_kind(key) for key in data} if isinstance(data, dict) else {}
-    if not any(key in KINDS or guess for key, guess in near.items()):
-        return []  # not a Corral document (another tool's YAML in the folder): not ours to judge
-    problems: list[Problem] = []
-    for key, guess in near.items():
-        if key in KINDS:
-            continue
-        line = document.line_of((str(key),))
-        hint = f"did you mean '{guess}'?" if guess else f"expected one of {', '.join(KINDS)}"
-        problems.append(Problem(f"{document.file}:{line}", str(key), f"unknown kind; {hint}"))
+    if not _entity_shaped(data):
+        return []  # a manifest or another tool's YAML (several top-level keys): not an entity
+    problems = [_unknown_kind(document, key) for key in data if key not in KINDS]
     known = [key for key in data if key in KINDS]
     if len(known) > 1:
         line = document.line_of((known[1],))
@@ -238,6 +266,34 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
         )
     entity.located(document.file, document.line_of((kind,)), {kind: body}, document.line_of)
     return problems + _register(project, kind, entity)
+
+
+def _unknown_kind(document: Document, key: object) -> Problem:
+    """An entity-shaped document of a kind Corral does not know is an error, never skipped: a
+    misspelt or unsupported document would otherwise change nothing without a word."""
+    where = f"{document.file}:{document.line_of((str(key),))}"
+    guess = _near_kind(key)
+    if isinstance(key, str) and key in HARNESS_KINDS_NOT_SUPPORTED:
+        return Problem(where, key, f"unsupported kind '{key}': {HARNESS_KINDS_NOT_SUPPORTED[key]}")
+    if guess:
+        return Problem(where, str(key), f"unknown kind; did you mean '{guess}'?")
+    return Problem(
+        where,
+        str(key),
+        f"unknown kind '{key}': Corral knows {', '.join(KINDS)} "
+        "(YAML that is not Corral's belongs under files/ or in corral.yaml's `ignore`)",
+    )
+
+
+def _entity_shaped(data: object) -> bool:
+    """True for a document shaped like an entity, whatever its kind: one top-level key holding
+    a mapping (`overrides: {...}`, `template: {...}`), or any known kind or near miss of one
+    among its keys. Other YAML (a task definition, a Helm chart, a compose file) is not judged."""
+    if not isinstance(data, dict) or not data:
+        return False
+    if any(key in KINDS or _near_kind(key) for key in data):
+        return True
+    return len(data) == 1 and isinstance(next(iter(data.values())), dict)
 
 
 def _near_kind(key: object) -> str | None:
@@ -273,6 +329,8 @@ def _register(project: Project, kind: str, entity: Any) -> list[Problem]:
         table = project.pipelines
     elif kind == "trigger":
         table = project.triggers
+    elif kind in ("overrides", "serviceOverrides"):
+        return _register_overrides(project, entity)
     else:
         table, key = project.input_sets, (entity.pipeline.identifier, entity.identifier)
     if key in table:
@@ -289,3 +347,33 @@ def _register(project: Project, kind: str, entity: Any) -> list[Problem]:
         ]
     table[key] = entity
     return []
+
+
+def _register_overrides(project: Project, document: OverrideDocument) -> list[Problem]:
+    """One override document per type, target and scope, as Harness keeps one per identifier."""
+    for first in project.override_documents:
+        if (first.override_type, first.target(), first.scope_rank) == (
+            document.override_type,
+            document.target(),
+            document.scope_rank,
+        ):
+            return [
+                Problem(
+                    document.where((document.kind,)),
+                    document.kind,
+                    f"a second {document.override_type} for the same "
+                    f"{_target_text(document)}: already defined in {first.where()}; merge them",
+                )
+            ]
+    project.override_documents.append(document)
+    return []
+
+
+def _target_text(document: OverrideDocument) -> str:
+    env, service, infra = document.target()
+    parts = [f"environment '{env}'"]
+    if service:
+        parts.append(f"service '{service}'")
+    if infra:
+        parts.append(f"infrastructure '{infra}'")
+    return ", ".join(parts)

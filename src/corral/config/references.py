@@ -15,7 +15,7 @@ from corral.errors import Problem, format_path
 from .entities.common import Entity, Variable, is_expression, strip_scope
 from .entities.connector import AwsConnector, DockerRegistryConnector, GitConnector, GithubConnector
 from .entities.connector import connector_secret_refs as _connector_secret_refs
-from .entities.overrides import Overrides, ServiceOverrides
+from .entities.overrides import OverrideDocument, Overrides, ServiceOverrides
 from .entities.pipeline import DeploymentStage, EnvironmentConfig, Pipeline, StepElement
 from .entities.service import ArtifactSource, ManifestEntry
 from .entities.stores import GitStore, S3Store
@@ -112,6 +112,40 @@ class ReferenceChecker:
             self.overrides(entity, (*path, index), item)
 
 
+def override_references(check: ReferenceChecker, document: OverrideDocument) -> None:
+    """An override document must apply to something: a dangling environmentRef, serviceRef or
+    infraIdentifier would otherwise change nothing, without a word."""
+    project = check.project
+    root: Path = (document.kind,)
+    env, service, infra = document.target()
+    env_known = is_expression(document.environment_ref) or env in project.environments
+    if not env_known:
+        check.missing(document, (*root, "environmentRef"), "environment", env, project.environments)
+    if service and not is_expression(service) and service not in project.services:
+        check.missing(document, (*root, "serviceRef"), "service", service, project.services)
+    if infra and env_known and not is_expression(infra) and (env, infra) not in project.infrastructures:
+        known = [i.identifier for i in project.infrastructures_of(env)]
+        check.missing(document, (*root, "infraIdentifier"), f"infrastructure of '{env}'", infra, known)
+    check.overrides(document, document.spec_path, document.overrides)
+    for path in _runtime_inputs(document.raw, ()):
+        check.report(
+            document,
+            path,
+            "runtime inputs (<+input>) are not supported in override documents (Harness refuses them in "
+            "Infrastructure Specific ones): give the value, or make the service's own variable <+input>",
+        )
+
+
+def _runtime_inputs(value: object, path: Path) -> list[Path]:
+    if isinstance(value, str):
+        return [path] if value.strip().startswith("<+input>") else []
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _runtime_inputs(item, (*path, str(key)))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _runtime_inputs(item, (*path, index))]
+    return []
+
+
 def reference_problems(project: Project) -> list[Problem]:
     """Every reference that names nothing, or names the wrong kind of connector."""
     check = ReferenceChecker(project)
@@ -137,6 +171,8 @@ def reference_problems(project: Project) -> list[Problem]:
         check.connector(infra, (*root, "spec", "connectorRef"), infra.spec.connector_ref, (AwsConnector,))
         check.overrides(infra, (*root, "overrides"), infra.overrides)
         check.service_overrides(infra, (*root, "serviceOverrides"), infra.service_overrides)
+    for document in project.override_documents:
+        override_references(check, document)
     for connector in project.connectors.values():
         for where, ref in _connector_secret_refs(connector):
             check.secret(connector, ("connector", "spec", *split_path(where)), ref)

@@ -40,10 +40,11 @@ from corral.manifests import (
     ManifestKind,
     check_ecs_rules,
     to_api,
-    validate_manifest,
+    unwrap_pasted,
 )
 from corral.manifests.text_rendering import KEEP as TEXT_KEEP
 from corral.manifests.text_rendering import RenderedText, explain_parse_error, render_text
+from corral.manifests.validation import shape_check
 
 from .entities.common import Entity, is_expression
 from .entities.environment import Environment
@@ -109,6 +110,15 @@ class RenderedService:
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
+    # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
+    warnings: list[Problem] = field(default_factory=list, repr=False)
+    notes: list[Problem] = field(default_factory=list, repr=False)
+    # what set each variable, manifest and config file (service or which override), for render
+    set_by: dict[str, str] = field(default_factory=dict)
+
+    def notices(self) -> list[str]:
+        """The info and warning lines to show beside the rendered requests, info first."""
+        return [f"info: {n}" for n in self.notes] + [f"warning: {w}" for w in self.warnings]
 
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
@@ -153,6 +163,9 @@ class RenderedService:
             "variables": self.variables,
             "taskDefinitionArn": self.task_definition_arn,
             "manifests": [asdict(m) for m in self.manifests()],
+            # each ECS step logs them, as it did when it rendered the service itself
+            "warnings": [asdict(w) for w in self.warnings],
+            "notes": [asdict(n) for n in self.notes],
         }
         plain: dict[str, Any] = json.loads(json.dumps(data))  # marked text becomes plain text
         return plain
@@ -169,6 +182,8 @@ class RenderedService:
             image=data.get("image"),
             variables=dict(data.get("variables") or {}),
             task_definition_arn=data.get("taskDefinitionArn"),
+            warnings=[Problem(**w) for w in data.get("warnings") or []],
+            notes=[Problem(**n) for n in data.get("notes") or []],
         )
         for manifest in data.get("manifests") or []:
             _place(rendered, RenderedManifest(**manifest))
@@ -203,6 +218,8 @@ class RenderOutcome:
     problems: list[Problem]
     remote_skipped: int = 0
     manifests: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
 
 def render_service(
@@ -275,6 +292,8 @@ class _Renderer:
         self.given_inputs = inputs
         self.sets = sets
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.notes: list[Problem] = []
         self.remote_skipped = 0
         self.manifest_count = 0
         self.resolver = SecretResolver(project)
@@ -312,7 +331,13 @@ class _Renderer:
             return self._outcome(None)
         assert isinstance(service, Service) and isinstance(env, Environment)
         assert isinstance(infra, InfrastructureDefinition)
-        effective = effective_service(service, env, infra, runtime_variables=self._runtime_variables())
+        effective = effective_service(
+            service,
+            env,
+            infra,
+            runtime_variables=self._runtime_variables(),
+            documents=self.project.overrides_for(service_id, env_id, infra_id),
+        )
         ctx = self._context(service, env, infra, effective)
         rendered = RenderedService(
             service=service.identifier,
@@ -323,6 +348,7 @@ class _Renderer:
             connector_ref=infra.spec.connector_ref,
             image=ctx.firstgen.get("DOCKER_IMAGE_NAME"),
             variables=dict(ctx.values.get("serviceVariables", {})),
+            set_by=effective.set_by(),
         )
         documents = self._fetch_and_parse(effective, ctx)
         self.firstgen_style = any(_is_firstgen(file.text) for _, file, _ in documents)
@@ -339,10 +365,13 @@ class _Renderer:
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
         rendered.used_secrets = set(ctx.used_secrets)
+        rendered.warnings, rendered.notes = list(self.warnings), list(self.notes)
         return self._outcome(rendered)
 
     def _outcome(self, rendered: RenderedService | None) -> RenderOutcome:
-        return RenderOutcome(rendered, self.problems, self.remote_skipped, self.manifest_count)
+        return RenderOutcome(
+            rendered, self.problems, self.remote_skipped, self.manifest_count, self.warnings, self.notes
+        )
 
     # -- runtime inputs ------------------------------------------------------------------
 
@@ -423,6 +452,7 @@ class _Renderer:
         )
         service_variables.update(effective.runtime_variables)
         values["serviceVariables"] = service_variables
+        values["configFiles"] = self._config_files(effective)
         self._apply_sets(values)
         firstgen: dict[str, str] = {}
         if artifact is not None and isinstance(artifact.get("image"), str):
@@ -431,6 +461,23 @@ class _Renderer:
         if infra.spec.execution_role_arn:
             firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
         return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+
+    def _config_files(self, effective: EffectiveService) -> dict[str, str]:
+        """The text of each config file, for <+configFile.getAsString("id")> (getAsBase64)."""
+        from corral.manifests.file_store import FileStore
+
+        texts: dict[str, str] = {}
+        for identifier, placed in effective.config_files.items():
+            path = (*placed.path, "spec", "store", "spec", "files")
+            try:
+                files = FileStore(self.project.files_root).fetch(placed.item.spec.store.spec.files)
+            except ConfigError as error:
+                self.problems += [
+                    Problem(placed.owner.where(path), format_path(path), p.message) for p in error.problems
+                ]
+                continue
+            texts[identifier] = "".join(file.text for file in files)
+        return texts
 
     def _apply_sets(self, values: dict[str, Any]) -> None:
         """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
@@ -699,19 +746,32 @@ class _Renderer:
                     )
                 self.problems.append(problem)
             return
+        # pasted describe output: unwrapped, read-only members left out, said in one line
+        pasted = unwrap_pasted(manifest.type, document, source=file.source)
+        self.warnings += pasted.warnings
+        if pasted.problems:
+            self.problems += pasted.problems
+            return
+        note = pasted.note(file.source)
+        if note is not None:
+            self.notes.append(note)
+        # the document with its expressions as written, for coercing what they gave
+        original = unwrap_pasted(manifest.type, self._as_written(file, doc), source=file.source).document
+        document = pasted.document
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
-        problems = validate_manifest(manifest.type, document, source=file.source)
-        if problems and _coerce_expression_values(self._as_written(file, doc), document, problems):
-            problems = validate_manifest(manifest.type, document, source=file.source)
-        problems = [p for p in problems if not _deferred(document, p.path)]
+        checked = shape_check(manifest.type, document, source=file.source)
+        if checked.problems and _coerce_expression_values(original, document, checked.problems):
+            checked = shape_check(manifest.type, document, source=file.source)
+        self.warnings += [pasted.located(w) for w in checked.warnings]
+        problems = [pasted.located(p) for p in checked.problems if not _deferred(document, p.path)]
         if problems:
             self.problems += problems
             return
         try:
             request = to_api(manifest.type, document, source=file.source)
         except ConfigError as error:
-            self.problems += [p for p in error.problems if not _deferred(document, p.path)]
+            self.problems += [pasted.located(p) for p in error.problems if not _deferred(document, p.path)]
             return
         _place(rendered, RenderedManifest(manifest.type, manifest.identifier, file.source, request))
 

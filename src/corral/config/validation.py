@@ -29,6 +29,10 @@ from .targets import deployment_targets
 class ValidationReport:
     project: Project
     problems: list[Problem] = field(default_factory=list)
+    # unknown manifest fields (not sent to AWS; errors with --strict) and the info lines of
+    # manifests pasted from describe output
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
     renders: int = 0
     manifests: int = 0
     remote_skipped: int = 0
@@ -48,6 +52,8 @@ class ValidationReport:
         )
         if self.remote_skipped:
             text += f"; {self.remote_skipped} Git/S3 manifests not fetched (--offline)"
+        if self.warnings:
+            text += f"; {len(self.warnings)} warning(s)"
         return text
 
 
@@ -59,6 +65,8 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     problems += script_problems(project)
+    warnings: list[Problem] = []
+    notes: list[Problem] = []
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:
@@ -67,7 +75,11 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
             report.manifests += outcome.manifests
             report.remote_skipped += outcome.remote_skipped
             problems += outcome.problems
+            warnings += outcome.warnings
+            notes += outcome.notes
     report.problems = _unique(problems)
+    report.warnings = _unique(warnings)
+    report.notes = _unique(notes)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -126,6 +126,10 @@ class Spec:
 def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
     """The rendered service of the run's stage, and clients for its infrastructure's connector."""
     rendered = _render(run)
+    for note in rendered.notes:  # a pasted describe output: what was left out
+        run.log.info(f"info: {note}")
+    for warning in rendered.warnings:  # unknown manifest fields: not sent to AWS
+        run.log.warn(f"warning: {warning}")
     clients = Clients.shared(_settings(run, rendered))
     if _poll_policy is not None:
         from corral.aws.poller import ServicePoller, TaskPoller

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corral.config.settings import STATE_DIR
 from corral.errors import CorralError
@@ -247,31 +247,22 @@ def _copy_file(src: Path, dst: Path, mode: int) -> None:
 def _run(
     run: StepRun, argv: list[str], env: dict[str, str], cwd: str, *, user: StepUser | None = None
 ) -> tuple[int, list[str]]:
-    if user is None:
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-        )
-        after_exit: Callable[[], None] | None = None
-    else:
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,
-            user=user.uid,
-            group=user.gid,
-            extra_groups=[],
-            umask=0o077,
-        )
+    # as a step user: its own uid and group, no supplementary groups, files private to it
+    as_user: dict[str, Any] = (
+        {} if user is None else {"user": user.uid, "group": user.gid, "extra_groups": [], "umask": 0o077}
+    )
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+        **as_user,
+    )
+    after_exit: Callable[[], None] | None = None
+    if user is not None:
         # what the script left running holds its output open: it ends with the script
         after_exit = lambda: end_processes(user)  # noqa: E731
     done = threading.Event()

@@ -50,7 +50,7 @@ from corral.expressions.values import (
     type_name,
 )
 
-NAMESPACES = ("json", "regex", "secrets")
+NAMESPACES = ("json", "regex", "secrets", "configFile")
 
 
 def reference(node: Node) -> str | None:
@@ -184,6 +184,8 @@ class Evaluator:
             with _at(node.pos):
                 if target.name == "secrets":
                     return self.secret(node.name, args)
+                if target.name == "configFile":
+                    return self.config_file(node.name, args)
                 return self.carried(call_function(target.name, node.name, args), *args)
         receiver = self.value(target)
         args = [self.value(arg) for arg in node.args]
@@ -226,6 +228,27 @@ class Evaluator:
             raise ExpressionError(short_secret(identifier, len(secret)))
         self.ctx.used_secrets.add(secret)
         return Marked(secret, secrets={identifier})
+
+    def config_file(self, name: str, args: list[Any]) -> str:
+        """<+configFile.getAsString("id")> / getAsBase64("id"): a service config file's text
+        (after overrides), from the context's `configFiles` values (identifier -> text)."""
+        if name not in ("getAsString", "getAsBase64"):
+            raise ExpressionError(
+                f"configFile.{name}() is not a function; allowed: configFile.getAsString, configFile.getAsBase64"
+            )
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise ExpressionError(f"configFile.{name}() takes one string: the config file's identifier")
+        files = self.ctx.values.get("configFiles")
+        text = files.get(args[0]) if isinstance(files, Mapping) else None
+        if not isinstance(text, str):
+            raise Unresolved(
+                f"configFile.{name}({json.dumps(args[0])})", detail=f"no config file '{args[0]}'"
+            )
+        if name == "getAsString":
+            return text
+        import base64
+
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
     # -- operators ----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ and the ECS rules, and convert them into boto3 requests.
     files = FileStore(project / "files").fetch(["account:/ECS Tutorial/task.yaml"])
     doc = parse_manifest(files[0])                     # after rendering expressions
     problems = validate_manifest(ManifestKind.TASK_DEFINITION, doc, source=files[0].source)
+    check = check_manifest(...)                        # errors, warnings, pasted-output note
     request = to_api(ManifestKind.TASK_DEFINITION, doc)
     problems += check_ecs_rules(request, service_request, source_task=..., source_service=...)
 
@@ -23,8 +24,15 @@ if TYPE_CHECKING:
     from corral.manifests.kinds import ManifestKind
     from corral.manifests.manifest_file import ManifestFile
     from corral.manifests.parsing import parse_manifest
+    from corral.manifests.pasted import unwrap_pasted
     from corral.manifests.s3_store import S3Store
-    from corral.manifests.validation import to_api, to_update_service, validate_manifest
+    from corral.manifests.validation import (
+        ManifestCheck,
+        check_manifest,
+        to_api,
+        to_update_service,
+        validate_manifest,
+    )
 
 # public name -> the module that defines it
 _HOMES = {
@@ -32,13 +40,16 @@ _HOMES = {
     "GitAuth": "git_store",
     "GitStore": "git_store",
     "ManifestFile": "manifest_file",
+    "ManifestCheck": "validation",
     "ManifestKind": "kinds",
     "S3Store": "s3_store",
     "check_ecs_rules": "ecs_rules",
+    "check_manifest": "validation",
     "check_target_port": "ecs_rules",
     "parse_manifest": "parsing",
     "to_api": "validation",
     "to_update_service": "validation",
+    "unwrap_pasted": "pasted",
     "validate_manifest": "validation",
 }
 
@@ -46,14 +57,17 @@ __all__ = [
     "FileStore",
     "GitAuth",
     "GitStore",
+    "ManifestCheck",
     "ManifestFile",
     "ManifestKind",
     "S3Store",
     "check_ecs_rules",
+    "check_manifest",
     "check_target_port",
     "parse_manifest",
     "to_api",
     "to_update_service",
+    "unwrap_pasted",
     "validate_manifest",
 ]
 

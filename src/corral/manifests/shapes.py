@@ -8,7 +8,10 @@ One walk does both jobs, so conversion (`to_api`) and validation agree on what a
 - no silent coercion: "80" is not an integer and a YAML 256 is not a string; the one
   conversion is an integer where the model wants a double;
 - with `full=True` the walk also checks required members, enums, min/max lengths and values
-  (from the model, plus the ECS limits the model does not carry, in `EXTRA_LIMITS`).
+  (from the model, plus the ECS limits the model does not carry, in `EXTRA_LIMITS`);
+- a key the shape does not have is left out of the request. With `full=True` it is a
+  warning (`warnings`, with the closest names; Harness ignores such keys too), except a
+  near-miss of a required member the object lacks: that is the error, named as the typo.
 
 A string that still holds `<+...>` or `${...}` is reported as unresolved rather than as the
 wrong type, because rendering it is what went wrong.
@@ -54,6 +57,8 @@ EXTRA_MIN_ITEMS: dict[tuple[str, str], int] = {
 }
 
 _MISSING = object()
+# an unknown field's warning lists the valid names when there are at most this many
+_LISTED_AT_MOST = 12
 
 
 @cache
@@ -132,6 +137,8 @@ class ShapeWalker:
         self.skip_required = skip_required
         self.allow_expression = allow_expression
         self.problems: list[Problem] = []
+        # unknown fields: not sent to AWS (Harness ignores them too), reported as warnings
+        self.warnings: list[Problem] = []
         self.top_keys: list[str] = []
 
     def walk(self, shape: StructureShape, doc: Any) -> Any:
@@ -167,11 +174,13 @@ class ShapeWalker:
             return self._wrong_type(shape, value, path)
         out: dict[str, Any] = {}
         spelled: dict[str, str] = {}
+        missing = self._missing_required(shape, value, top=top) if self.full else []
         for key, item in value.items():
             key_text = str(key)
             name = member_name(shape, key_text) if isinstance(key, str) else None
             if name is None:
-                self._unknown(shape, key_text, path)
+                if self.full:
+                    self._unknown(shape, key_text, path, missing)
                 continue
             if name in spelled:
                 self._problem(
@@ -188,8 +197,19 @@ class ShapeWalker:
                     self._extra_limit(shape.name, name, converted, (*path, key_text))
         if self.full:
             present = {name for name, key in spelled.items() if value[key] is not None}
-            self._required(shape, present, list(value), path, top=top)
+            self._required(shape, present, list(value), path, top=top, missing=missing)
         return out
+
+    def _missing_required(self, shape: StructureShape, value: dict[Any, Any], *, top: bool) -> list[str]:
+        """Required members the object lacks; an unknown key close to one of them is named as
+        the typo it is, in place of "missing required field" (see `_unknown`)."""
+        given = {
+            member_name(shape, key)
+            for key, item in value.items()
+            if isinstance(key, str) and item is not None
+        }
+        wanted = [*shape.required_members, *EXTRA_REQUIRED.get(shape.name, ())]
+        return [n for n in wanted if n not in given and not (top and n in self.skip_required)]
 
     def _list(self, shape: ListShape, value: Any, path: Path, api_path: Path) -> Any:
         if not isinstance(value, list):
@@ -293,11 +313,18 @@ class ShapeWalker:
             self._problem(path, f"must have at most {high} {unit}(s), got {size}")
 
     def _required(
-        self, shape: StructureShape, given: set[str], keys: list[Any], path: Path, *, top: bool
+        self,
+        shape: StructureShape,
+        given: set[str],
+        keys: list[Any],
+        path: Path,
+        *,
+        top: bool,
+        missing: list[str],
     ) -> None:
         wanted = [*shape.required_members, *EXTRA_REQUIRED.get(shape.name, ())]
         for name in wanted:
-            if name in given or (top and name in self.skip_required):
+            if name in given or (top and name in self.skip_required) or name not in missing:
                 continue
             spelled = self._spelling(name, keys)
             self._problem((*path, spelled), f"missing required field '{spelled}'")
@@ -324,17 +351,29 @@ class ShapeWalker:
             self._problem(path, f"unresolved expression {expression}")
         return value if shape.type_name == "string" else _MISSING
 
-    def _unknown(self, shape: StructureShape, key: str, path: Path) -> None:
-        names = list(shape.members)
-        # Suggest in the author's casing style: camelCase authors see camelCase names.
-        styled = [lower_first(n) if key[:1].islower() else n for n in names]
-        close = _close_names(key, styled)
+    def _unknown(self, shape: StructureShape, key: str, path: Path, missing: list[str]) -> None:
+        """An unknown key is a warning (it is not sent), unless it is a near-miss of a required
+        member the object lacks: then it is the error, named as the typo it is."""
+
+        def styled(name: str) -> str:  # suggest in the author's casing: camelCase for camelCase
+            return lower_first(name) if key[:1].islower() else name
+
+        by_style = {styled(n): n for n in missing}
+        typo_of = _close_names(key, list(by_style))
+        if typo_of:
+            missing.remove(by_style[typo_of[0]])
+            self._problem((*path, key), f"unknown field '{key}'; did you mean '{typo_of[0]}'?")
+            return
+        names = [styled(n) for n in shape.members]
+        close = _close_names(key, names)
         if close:
             options = " or ".join(f"'{name}'" for name in close)
-            message = f"unknown field '{key}'; did you mean {options}?"
-        else:
-            message = f"unknown field '{key}'; expected one of: {', '.join(styled)}"
-        self._problem((*path, key), message)
+            message = f"unknown field '{key}'; did you mean {options}? (ignored: not sent to AWS)"
+        elif len(names) <= _LISTED_AT_MOST:
+            message = f"unknown field '{key}' (ignored: not sent to AWS); expected one of: {', '.join(names)}"
+        else:  # forty container members are no help to read
+            message = f"unknown field '{key}' (ignored: not sent to AWS)"
+        self.warnings.append(Problem(file=self.source, path=format_path((*path, key)), message=message))
 
     def _wrong_type(self, shape: Shape, value: Any, path: Path) -> Any:
         message = f"expected {_expected(shape)}, got {describe_value(value)}"

@@ -1,9 +1,11 @@
 """Validate a rendered manifest against its AWS request shape, and convert it for boto3.
 
-`validate_manifest` reports every problem at once (unknown keys with close names, wrong
-types, missing required members, enums, ranges, unresolved expressions). `to_api` turns a
-manifest into the keyword arguments of the boto3 call and raises ConfigError when a key or a
-type cannot be mapped. `to_update_service` derives the UpdateService request from a
+`check_manifest` reports every problem at once (wrong types, missing required members, enums,
+ranges, unresolved expressions, a typo of a required member named as the unknown key it is),
+and apart from them the warnings (other unknown keys, with close names: not sent, as Harness
+ignores them) and the one note of a pasted describe output (pasted.py). `validate_manifest`
+is its errors. `to_api` turns a manifest into the keyword arguments of the boto3 call (leaving
+out the unknown keys) and raises ConfigError when a type cannot be mapped. `to_update_service` derives the UpdateService request from a
 converted CreateService request.
 
 The one expression allowed to stay is `<+targetGroupArn>` as a service definition's
@@ -13,17 +15,46 @@ The one expression allowed to stay is `<+targetGroupArn>` as a service definitio
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ConfigError, Problem
 from corral.manifests.kinds import ManifestKind, spec_for
+from corral.manifests.pasted import unwrap_pasted
 from corral.manifests.shapes import Path, ShapeWalker, input_shape, lower_first
 
 TARGET_GROUP_PLACEHOLDER = "<+targetGroupArn>"
 
 
-def validate_manifest(kind: ManifestKind | str, doc: Any, *, source: str) -> list[Problem]:
-    """Every problem in a rendered manifest, in document order; empty when it is valid."""
+@dataclass
+class ManifestCheck:
+    """What checking one manifest found.
+
+    problems: errors, in document order. warnings: unknown fields (not sent to AWS).
+    note: the one info line of a pasted describe output (what was left out), or None.
+    document: the manifest as the request reads it (describe wrapper and read-only fields
+    left out); paths in problems and warnings are those of the file as written."""
+
+    document: Any
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    note: Problem | None = None
+
+
+def check_manifest(kind: ManifestKind | str, doc: Any, *, source: str) -> ManifestCheck:
+    """Errors, warnings and the pasted-output note of a rendered manifest."""
+    pasted = unwrap_pasted(kind, doc, source=source)
+    check = ManifestCheck(pasted.document, list(pasted.problems), list(pasted.warnings), pasted.note(source))
+    if pasted.document is None and pasted.problems:
+        return check
+    inner = shape_check(kind, pasted.document, source=source)
+    check.problems += [pasted.located(p) for p in inner.problems]
+    check.warnings += [pasted.located(p) for p in inner.warnings]
+    return check
+
+
+def shape_check(kind: ManifestKind | str, doc: Any, *, source: str) -> ShapeWalker:
+    """The shape walk of a manifest already unwrapped (see pasted.py); paths are the request's."""
     member, spec = spec_for(kind)
     walker = ShapeWalker(
         source=source,
@@ -34,7 +65,13 @@ def validate_manifest(kind: ManifestKind | str, doc: Any, *, source: str) -> lis
     converted = walker.walk(input_shape(spec.service, spec.operation), doc)
     if member is ManifestKind.SCALABLE_TARGET and isinstance(converted, dict):
         walker.problems += _capacity_order(converted, doc, source)
-    return walker.problems
+    return walker
+
+
+def validate_manifest(kind: ManifestKind | str, doc: Any, *, source: str) -> list[Problem]:
+    """Every error in a rendered manifest, in document order; empty when it is valid.
+    Unknown fields are warnings, not errors: see check_manifest."""
+    return check_manifest(kind, doc, source=source).problems
 
 
 def to_api(kind: ManifestKind | str, doc: Any, *, source: str = "manifest") -> dict[str, Any]:
@@ -45,10 +82,13 @@ def to_api(kind: ManifestKind | str, doc: Any, *, source: str = "manifest") -> d
     first for the full list of problems).
     """
     member, spec = spec_for(kind)
+    pasted = unwrap_pasted(member, doc, source=source)
+    if pasted.problems:
+        raise ConfigError(pasted.problems)
     walker = ShapeWalker(source=source, full=False, allow_expression=_placeholder_rule(member))
-    converted = walker.walk(input_shape(spec.service, spec.operation), doc)
+    converted = walker.walk(input_shape(spec.service, spec.operation), pasted.document)
     if walker.problems:
-        raise ConfigError(walker.problems)
+        raise ConfigError([pasted.located(p) for p in walker.problems])
     assert isinstance(converted, dict)
     return {**spec.defaults, **converted}
 

@@ -36,6 +36,34 @@ class ManifestEntry(Model):
     manifest: Manifest
 
 
+class ConfigFileStoreSpec(Model):
+    files: list[str] = Field(min_length=1)
+
+
+class ConfigFileStore(Model):
+    """Config files live in the Harness file store (the project's files/ folder)."""
+
+    type: Literal["Harness"]
+    spec: ConfigFileStoreSpec
+
+
+class ConfigFileSpec(Model):
+    store: ConfigFileStore
+
+
+class ConfigFile(Model):
+    """A file manifests read with <+configFile.getAsString("id")> / getAsBase64("id")."""
+
+    identifier: Identifier
+    spec: ConfigFileSpec
+
+
+class ConfigFileEntry(Model):
+    """`- configFile: {...}`: the list item wrapper of Harness YAML."""
+
+    config_file: ConfigFile
+
+
 class ArtifactSpec(Model):
     connector_ref: str
     image_path: str
@@ -102,6 +130,7 @@ class EcsServiceSpec(Model):
     manifests: list[ManifestEntry] = Field(default_factory=list)
     artifacts: Artifacts | None = None
     variables: list[Variable] = Field(default_factory=list)
+    config_files: list[ConfigFileEntry] = Field(default_factory=list)
     ecs_task_definition_arn: str | None = None
 
     @model_validator(mode="after")
@@ -109,6 +138,15 @@ class EcsServiceSpec(Model):
         problem = manifest_count_problem([entry.manifest for entry in self.manifests])
         if problem:
             raise field_error(*problem)
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.config_files):
+            name = entry.config_file.identifier
+            if name in seen:
+                raise field_error(
+                    f"configFiles[{index}].configFile.identifier",
+                    f"'{name}' is already used by configFiles[{seen[name]}]",
+                )
+            seen[name] = index
         if self.ecs_task_definition_arn and any(
             entry.manifest.type == "EcsTaskDefinition" for entry in self.manifests
         ):

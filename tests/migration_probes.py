@@ -1,0 +1,760 @@
+"""Tiny projects that use one Harness field or expression each, for tests/test_migration_doc.py.
+
+`BASE` is the smallest ECS project Corral deploys (one service, environment, infrastructure, AWS
+and Docker registry connectors, a task and a service definition in the file store). A probe
+changes it to use one thing of the status table in docs/migrating-from-harness.md; the test runs
+`corral validate` (and `corral render` where the table says what a field does) on the result.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TASK: dict[str, Any] = {
+    "family": "web",
+    "requiresCompatibilities": ["FARGATE"],
+    "networkMode": "awsvpc",
+    "cpu": "256",
+    "memory": "512",
+    "containerDefinitions": [
+        {
+            "name": "app",
+            "image": "<+artifact.image>",
+            "essential": True,
+            "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+        }
+    ],
+}
+SERVICE_DEFINITION: dict[str, Any] = {
+    "serviceName": "web",
+    "launchType": "FARGATE",
+    "desiredCount": 1,
+    "networkConfiguration": {
+        "awsvpcConfiguration": {"subnets": ["subnet-0a1b2c3d"], "securityGroups": ["sg-0a1b2c3d"]}
+    },
+}
+
+
+def _store(path: str) -> dict[str, Any]:
+    return {"type": "Harness", "spec": {"files": [f"account:/web/{path}"]}}
+
+
+def manifest(identifier: str, kind: str, path: str) -> dict[str, Any]:
+    return {"manifest": {"identifier": identifier, "type": kind, "spec": {"store": _store(path)}}}
+
+
+BASE_DOCS: dict[str, dict[str, Any]] = {
+    "service": {
+        "service": {
+            "name": "web",
+            "identifier": "web",
+            "serviceDefinition": {
+                "type": "ECS",
+                "spec": {
+                    "manifests": [
+                        manifest("task_def", "EcsTaskDefinition", "task.yaml"),
+                        manifest("service_def", "EcsServiceDefinition", "service.yaml"),
+                    ],
+                    "artifacts": {
+                        "primary": {
+                            "primaryArtifactRef": "app",
+                            "sources": [
+                                {
+                                    "identifier": "app",
+                                    "type": "DockerRegistry",
+                                    "spec": {
+                                        "connectorRef": "hub",
+                                        "imagePath": "library/nginx",
+                                        "tag": "1.27",
+                                    },
+                                }
+                            ],
+                        }
+                    },
+                    "variables": [{"name": "port", "type": "String", "value": "80"}],
+                },
+            },
+        }
+    },
+    "environment": {"environment": {"name": "dev", "identifier": "dev", "type": "PreProduction"}},
+    "infrastructure": {
+        "infrastructureDefinition": {
+            "name": "ecs",
+            "identifier": "ecs",
+            "environmentRef": "dev",
+            "deploymentType": "ECS",
+            "type": "ECS",
+            "spec": {"connectorRef": "aws", "region": "us-east-1", "cluster": "dev"},
+        }
+    },
+    "aws": {
+        "connector": {
+            "name": "aws",
+            "identifier": "aws",
+            "type": "Aws",
+            "spec": {"credential": {"type": "InheritFromDelegate", "region": "us-east-1"}},
+        }
+    },
+    "docker": {
+        "connector": {
+            "name": "hub",
+            "identifier": "hub",
+            "type": "DockerRegistry",
+            "spec": {
+                "dockerRegistryUrl": "https://registry.hub.docker.com/v2/",
+                "providerType": "DockerHub",
+                "auth": {"type": "Anonymous"},
+            },
+        }
+    },
+}
+
+
+@dataclass
+class Project:
+    """The documents and manifest files of one probe project, changed in place by a probe."""
+
+    docs: dict[str, dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(BASE_DOCS))
+    files: dict[str, Any] = field(
+        default_factory=lambda: {
+            "task.yaml": copy.deepcopy(TASK),
+            "service.yaml": copy.deepcopy(SERVICE_DEFINITION),
+        }
+    )
+    extra: list[dict[str, Any]] = field(default_factory=list)  # more YAML documents (extra.yaml)
+    texts: dict[str, str] = field(default_factory=dict)  # manifest files given as text
+
+    @property
+    def service(self) -> dict[str, Any]:
+        return self.docs["service"]["service"]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.service["serviceDefinition"]["spec"]
+
+    @property
+    def source(self) -> dict[str, Any]:
+        return self.spec["artifacts"]["primary"]["sources"][0]
+
+    @property
+    def env(self) -> dict[str, Any]:
+        return self.docs["environment"]["environment"]
+
+    @property
+    def infra(self) -> dict[str, Any]:
+        return self.docs["infrastructure"]["infrastructureDefinition"]
+
+    @property
+    def aws(self) -> dict[str, Any]:
+        return self.docs["aws"]["connector"]
+
+    @property
+    def docker(self) -> dict[str, Any]:
+        return self.docs["docker"]["connector"]
+
+    @property
+    def task(self) -> dict[str, Any]:
+        return self.files["task.yaml"]
+
+    @property
+    def container(self) -> dict[str, Any]:
+        return self.task["containerDefinitions"][0]
+
+    def write(self, root: Path) -> Path:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "corral.yaml").write_text("project:\n  name: probe\n", encoding="utf-8")
+        for name, doc in self.docs.items():
+            (root / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        if self.extra:
+            (root / "extra.yaml").write_text(
+                yaml.safe_dump_all(self.extra, sort_keys=False), encoding="utf-8"
+            )
+        store = root / "files" / "account" / "web"
+        store.mkdir(parents=True, exist_ok=True)
+        for name, data in self.files.items():
+            text = json.dumps(data) if name.endswith(".json") else yaml.safe_dump(data, sort_keys=False)
+            (store / name).write_text(text, encoding="utf-8")
+        for name, text in self.texts.items():
+            (store / name).write_text(text, encoding="utf-8")
+        return root
+
+
+Change = Callable[[Project], None]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One use of a table row's field or expression.
+
+    `names`: what a refusal (or a warning) must name. `shows`: for a supported row, text the
+    rendered requests must hold (for a row kept as written: the text kept). `offline`: validate
+    without Git and S3 stores (and no render). `render_args`: what `corral render` needs besides
+    the pair (a tag picked by regex, a run-time input). `setup`: what the probe needs besides
+    the field itself, applied to the compared project too."""
+
+    change: Change
+    names: str = ""
+    shows: str = ""
+    offline: bool = False
+    render_args: tuple[str, ...] = ()
+    # applied to the probe and to the project it is compared with (a row with no effect renders
+    # the same as `setup` alone)
+    setup: Change | None = None
+
+
+def _set(path: str, value: Any) -> Change:
+    """Set a dotted path below one of the documents (`aws.spec.proxy`) or the task (`task.x`)."""
+    head, *rest = path.split(".")
+
+    def change(project: Project) -> None:
+        target: Any = project.task if head == "task" else getattr(project, head)
+        for key in rest[:-1]:
+            target = target.setdefault(key, {})
+        target[rest[-1]] = value
+
+    return change
+
+
+def _image(expression: str) -> Change:
+    def change(project: Project) -> None:
+        project.container["image"] = expression
+
+    return change
+
+
+def _env_var(expression: str) -> Change:
+    """The expression as the value of a container environment variable (a plain string field)."""
+
+    def change(project: Project) -> None:
+        project.container["environment"] = [{"name": "PROBE", "value": expression}]
+
+    return change
+
+
+def _extra(*docs: dict[str, Any]) -> Change:
+    def change(project: Project) -> None:
+        project.extra.extend(copy.deepcopy(list(docs)))
+
+    return change
+
+
+def _both(*changes: Change) -> Change:
+    def change(project: Project) -> None:
+        for one in changes:
+            one(project)
+
+    return change
+
+
+def _manifest(kind: str, name: str, data: Any) -> Change:
+    def change(project: Project) -> None:
+        project.files[name] = data
+        project.spec["manifests"].append(manifest(name.split(".")[0], kind, name))
+
+    return change
+
+
+def _store_type(store: dict[str, Any]) -> Change:
+    def change(project: Project) -> None:
+        project.spec["manifests"][1]["manifest"]["spec"]["store"] = store
+
+    return change
+
+
+def _source(kind: str, spec: dict[str, Any]) -> Change:
+    def change(project: Project) -> None:
+        project.source.update({"type": kind, "spec": spec})
+
+    return change
+
+
+def _service_text(text: str, suffix: str = "json") -> Change:
+    def change(project: Project) -> None:
+        del project.files["service.yaml"]
+        project.texts[f"service.{suffix}"] = text
+        project.spec["manifests"][1]["manifest"]["spec"]["store"] = _store(f"service.{suffix}")
+
+    return change
+
+
+def _pipeline(step_type: str, spec: dict[str, Any]) -> Change:
+    step = {"step": {"name": "s", "identifier": "s", "type": step_type, "timeout": "10m", "spec": spec}}
+    return _extra(
+        {
+            "pipeline": {
+                "name": "p",
+                "identifier": "p",
+                "stages": [
+                    {
+                        "stage": {
+                            "name": "d",
+                            "identifier": "d",
+                            "type": "Deployment",
+                            "spec": {
+                                "deploymentType": "ECS",
+                                "service": {"serviceRef": "web"},
+                                "environment": {
+                                    "environmentRef": "dev",
+                                    "infrastructureDefinitions": [{"identifier": "ecs"}],
+                                },
+                                "execution": {"steps": [step]},
+                            },
+                        }
+                    }
+                ],
+            }
+        }
+    )
+
+
+def _task_definition_arn(project: Project) -> None:
+    project.spec["manifests"].pop(0)
+    project.spec["ecsTaskDefinitionArn"] = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"
+
+
+def _variables(project: Project) -> None:
+    project.spec["variables"] += [
+        {"name": "count", "type": "Number", "value": 2},
+        {"name": "tok", "type": "Secret", "value": "token"},
+    ]
+
+
+def _matrix(project: Project) -> None:
+    _pipeline("Wait", {"duration": "1s"})(project)
+    stage = project.extra[-1]["pipeline"]["stages"][0]["stage"]
+    stage["strategy"] = {"matrix": {"maxConcurrency": 1, "weight": [50, 100]}}
+
+
+SECRET = {
+    "secret": {
+        "type": "SecretText",
+        "name": "token",
+        "identifier": "token",
+        "spec": {"secretManagerIdentifier": "env", "valueType": "Reference", "value": "PROBE_TOKEN"},
+    }
+}
+SERVICE_OVERRIDE = {
+    "environmentRef": "dev",
+    "serviceRef": "web",
+    "variables": [{"name": "port", "type": "String", "value": "81"}],
+}
+GIT_STORE = {
+    "type": "Git",
+    "spec": {"connectorRef": "git", "gitFetchType": "Branch", "branch": "main", "paths": ["service.yaml"]},
+}
+GIT_CONNECTOR = {
+    "connector": {
+        "name": "git",
+        "identifier": "git",
+        "type": "Git",
+        "spec": {
+            "url": "https://git.example.com/acme/deploy.git",
+            "connectionType": "Repo",
+            "type": "Http",
+            "spec": {},
+        },
+    }
+}
+TARGET = {
+    "serviceNamespace": "ecs",
+    "scalableDimension": "ecs:service:DesiredCount",
+    "minCapacity": 1,
+    "maxCapacity": 3,
+}
+POLICY = {
+    "scalableDimension": "ecs:service:DesiredCount",
+    "serviceNamespace": "ecs",
+    "policyName": "P1",
+    "policyType": "TargetTrackingScaling",
+    "targetTrackingScalingPolicyConfiguration": {
+        "targetValue": 60,
+        "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
+    },
+}
+DIGEST = "sha256:" + "ab" * 32
+
+# One probe per row of the status table, keyed by the row's first cell (without backticks).
+PROBES: dict[str, Probe] = {
+    # ---- every entity ----
+    "identifier, name": Probe(_set("service.name", "Web service"), shows='"service": "web"'),
+    "orgIdentifier, projectIdentifier": Probe(
+        _both(_set("service.orgIdentifier", "default"), _set("service.projectIdentifier", "cd"))
+    ),
+    "accountIdentifier": Probe(_set("service.accountIdentifier", "px7xd_BFRCi"), names="accountIdentifier"),
+    "description, tags": Probe(_both(_set("env.description", "dev"), _set("env.tags", {"team": "a"}))),
+    "account.x / org.x references": Probe(
+        _set("infra.spec.connectorRef", "account.aws"), shows='"cluster": "dev"'
+    ),
+    # ---- service ----
+    "serviceDefinition.type: ECS": Probe(lambda p: None, shows='"family": "web"'),
+    "serviceDefinition.type: Kubernetes": Probe(
+        _set("service.serviceDefinition.type", "Kubernetes"), names="serviceDefinition.type"
+    ),
+    "EcsTaskDefinition": Probe(lambda p: None, shows='"taskDefinition"'),
+    "EcsServiceDefinition": Probe(lambda p: None, shows='"serviceName": "web"'),
+    "EcsScalableTargetDefinition": Probe(
+        _manifest("EcsScalableTargetDefinition", "target.yaml", TARGET), shows='"MaxCapacity": 3'
+    ),
+    "EcsScalingPolicyDefinition": Probe(
+        _manifest("EcsScalingPolicyDefinition", "policy.yaml", POLICY), shows='"PolicyName": "P1"'
+    ),
+    "ecsTaskDefinitionArn": Probe(_task_definition_arn),
+    "store type Harness": Probe(lambda p: None, shows="files/account/web/service.yaml"),
+    "store type Git, Github": Probe(_both(_store_type(GIT_STORE), _extra(GIT_CONNECTOR)), offline=True),
+    "store type S3": Probe(
+        _store_type(
+            {
+                "type": "S3",
+                "spec": {
+                    "connectorRef": "aws",
+                    "region": "us-east-1",
+                    "bucketName": "b",
+                    "paths": ["s.yaml"],
+                },
+            }
+        ),
+        offline=True,
+    ),
+    "store type Bitbucket, GitLab": Probe(
+        _store_type({"type": "Bitbucket", "spec": {"connectorRef": "git", "paths": ["s.yaml"]}}),
+        names="Bitbucket",
+    ),
+    "configFiles (service)": Probe(_set("spec.configFiles", []), names="configFiles"),
+    "artifact type DockerRegistry": Probe(lambda p: None, shows="registry.hub.docker.com/library/nginx:1.27"),
+    "artifact type Ecr": Probe(
+        _both(
+            _source(
+                "Ecr",
+                {
+                    "connectorRef": "aws",
+                    "imagePath": "web",
+                    "region": "us-east-1",
+                    "registryId": "123456789012",
+                    "tag": "7",
+                },
+            ),
+            _set("task.executionRoleArn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+        ),
+        shows="123456789012.dkr.ecr.us-east-1.amazonaws.com/web:7",
+    ),
+    "artifact type Gcr, ArtifactoryRegistry, Nexus3Registry": Probe(
+        _source("Gcr", {"connectorRef": "hub", "imagePath": "web", "tag": "7"}), names="type"
+    ),
+    "tag": Probe(_set("source.spec.tag", "1.25"), shows="nginx:1.25"),
+    "tagRegex": Probe(
+        _both(lambda p: p.source["spec"].pop("tag"), _set("source.spec.tagRegex", r"^1\.\d+$")),
+        shows="nginx:1.26",
+        render_args=("--set", "artifact.tag=1.26"),
+    ),
+    "digest: sha256:...": Probe(_set("source.spec.digest", DIGEST), shows=DIGEST),
+    'digest: ""': Probe(_set("source.spec.digest", ""), names="digest"),
+    "tag: <+input> without a default": Probe(
+        _set("source.spec.tag", "<+input>"),
+        names="spec.tag",
+        shows="nginx:1.28",
+        render_args=("--input", "tag=1.28"),
+    ),
+    "<+input>.default(x).allowedValues(a,b)": Probe(
+        _set("source.spec.tag", "<+input>.default(1.26).allowedValues(1.26,1.27)"), shows="nginx:1.26"
+    ),
+    "primaryArtifactRef: <+input>": Probe(
+        _set("spec.artifacts.primary.primaryArtifactRef", "<+input>"),
+        shows="nginx:1.27",
+        render_args=("--input", "primaryArtifactRef=app"),
+    ),
+    "variables (String, Number, Secret)": Probe(_both(_variables, _extra(SECRET))),
+    "gitOpsEnabled": Probe(_set("service.gitOpsEnabled", False)),
+    # ---- environment ----
+    "type: Production, PreProduction": Probe(_set("env.type", "Production"), shows='"environment": "dev"'),
+    "environment variables": Probe(
+        _both(
+            _set("env.variables", [{"name": "owner", "type": "String", "value": "team-a"}]),
+            _env_var("<+env.variables.owner>"),
+        ),
+        shows="team-a",
+    ),
+    "overrides.manifests": Probe(
+        _both(
+            lambda p: p.files.__setitem__("service2.yaml", {**SERVICE_DEFINITION, "serviceName": "web2"}),
+            _set(
+                "env.overrides",
+                {"manifests": [manifest("service_def", "EcsServiceDefinition", "service2.yaml")]},
+            ),
+        ),
+        shows='"serviceName": "web2"',
+    ),
+    "overrides.configFiles": Probe(_set("env.overrides", {"configFiles": []}), names="configFiles"),
+    # ---- infrastructure definition ----
+    "type: ECS, spec.connectorRef, spec.region, spec.cluster": Probe(
+        _set("infra.spec.cluster", "blue"), shows='"cluster": "blue"'
+    ),
+    "deploymentType: ECS": Probe(_set("infra.deploymentType", "ECS")),
+    "allowSimultaneousDeployments": Probe(_set("infra.allowSimultaneousDeployments", True)),
+    "spec.cluster: <+input>.default(x)": Probe(
+        _set("infra.spec.cluster", "<+input>.default(green)"), shows='"cluster": "green"'
+    ),
+    "provisioner (dynamic infrastructure)": Probe(
+        _set("infra.spec.provisioner", "<+input>"), names="provisioner"
+    ),
+    # ---- connectors ----
+    "Aws ManualConfig (accessKey or accessKeyRef, secretKeyRef)": Probe(
+        _both(
+            _set(
+                "aws.spec.credential",
+                {"type": "ManualConfig", "spec": {"accessKey": "AKIA", "secretKeyRef": "token"}},
+            ),
+            _extra(SECRET),
+        )
+    ),
+    "sessionTokenRef": Probe(
+        _both(
+            _set(
+                "aws.spec.credential",
+                {
+                    "type": "ManualConfig",
+                    "spec": {"accessKey": "AKIA", "secretKeyRef": "token", "sessionTokenRef": "token"},
+                },
+            ),
+            _extra(SECRET),
+        ),
+        names="sessionTokenRef",
+    ),
+    "Aws InheritFromDelegate": Probe(lambda p: None),
+    "Aws Irsa": Probe(_set("aws.spec.credential", {"type": "Irsa", "region": "us-east-1"}), names="Irsa"),
+    "Aws OidcAuthentication": Probe(
+        _set(
+            "aws.spec.credential",
+            {"type": "OidcAuthentication", "spec": {"iamRoleArn": "arn:aws:iam::1:role/r"}},
+        ),
+        names="OidcAuthentication",
+    ),
+    "crossAccountAccess (crossAccountRoleArn, externalId)": Probe(
+        _set(
+            "aws.spec.credential.crossAccountAccess",
+            {"crossAccountRoleArn": "arn:aws:iam::1:role/r", "externalId": "x"},
+        )
+    ),
+    "awsSdkClientBackOffStrategyOverride": Probe(
+        _set(
+            "aws.spec.awsSdkClientBackOffStrategyOverride",
+            {"type": "FixedDelayBackoffStrategy", "spec": {"fixedBackoff": 0}},
+        )
+    ),
+    "proxy, ignoreTestConnection": Probe(_set("aws.spec.proxy", False), names="proxy"),
+    "delegateSelectors, executeOnDelegate": Probe(
+        _both(_set("aws.spec.delegateSelectors", ["d"]), _set("aws.spec.executeOnDelegate", True))
+    ),
+    "DockerRegistry Anonymous, UsernamePassword": Probe(
+        _both(
+            _set(
+                "docker.spec.auth",
+                {"type": "UsernamePassword", "spec": {"username": "u", "passwordRef": "token"}},
+            ),
+            _extra(SECRET),
+        )
+    ),
+    "Github (Http UsernameToken, apiAccess)": Probe(
+        _extra(
+            SECRET,
+            {
+                "connector": {
+                    "name": "gh",
+                    "identifier": "gh",
+                    "type": "Github",
+                    "spec": {
+                        "url": "https://github.com/acme/deploy",
+                        "type": "Repo",
+                        "authentication": {
+                            "type": "Http",
+                            "spec": {"type": "UsernameToken", "spec": {"username": "u", "tokenRef": "token"}},
+                        },
+                        "apiAccess": {"type": "Token", "spec": {"tokenRef": "token"}},
+                    },
+                }
+            },
+        )
+    ),
+    "Git (Http, Ssh)": Probe(_extra(GIT_CONNECTOR)),
+    # ---- secrets ----
+    "SecretText with a value": Probe(_extra(SECRET)),
+    "SecretText without value (harnessSecretManager export)": Probe(
+        _extra(
+            {
+                "secret": {
+                    "type": "SecretText",
+                    "name": "s",
+                    "identifier": "s",
+                    "spec": {"secretManagerIdentifier": "harnessSecretManager", "valueType": "Inline"},
+                }
+            }
+        ),
+        names="value",
+    ),
+    "SecretFile": Probe(
+        _extra(
+            {
+                "secret": {
+                    "type": "SecretFile",
+                    "name": "f",
+                    "identifier": "f",
+                    "spec": {"secretManagerIdentifier": "harnessSecretManager"},
+                }
+            }
+        ),
+        names="SecretFile",
+    ),
+    # ---- documents ----
+    "serviceOverrides: document": Probe(
+        _extra({"serviceOverrides": SERVICE_OVERRIDE}),
+        setup=_env_var("port <+serviceVariables.port>"),
+        shows='"value": "port 81"',
+    ),
+    "overrides: document (Overrides V2)": Probe(
+        _extra(
+            {
+                "overrides": {
+                    "identifier": "dev_web",
+                    "environmentRef": "dev",
+                    "serviceRef": "web",
+                    "type": "ENV_SERVICE_OVERRIDE",
+                    "spec": {"variables": SERVICE_OVERRIDE["variables"]},
+                }
+            }
+        ),
+        setup=_env_var("port <+serviceVariables.port>"),
+        shows='"value": "port 81"',
+    ),
+    # ---- manifests ----
+    "null fields": Probe(_set("task.ipcMode", None), shows='"family": "web"'),
+    "unknown field (platformFamily in a task definition)": Probe(
+        _set("task.platformFamily", "Linux"), names="platformFamily"
+    ),
+    "read-only fields of describe output (taskDefinitionArn, revision, status)": Probe(
+        _set("task.taskDefinitionArn", "arn:aws:ecs:us-east-1:1:task-definition/web:1"),
+        names="taskDefinitionArn",
+        shows='"family": "web"',
+    ),
+    'describe wrappers {"taskDefinition": {...}}, {"services": [...]}': Probe(
+        _service_text(json.dumps({"services": [SERVICE_DEFINITION]})),
+        names="services",
+        shows='"serviceName": "web"',
+    ),
+    "JSON and YAML manifests": Probe(
+        _service_text(json.dumps(SERVICE_DEFINITION)), shows="files/account/web/service.json"
+    ),
+    "unquoted <+...> in JSON": Probe(
+        _service_text(
+            json.dumps({**SERVICE_DEFINITION, "desiredCount": "@@"}).replace(
+                '"@@"', "<+serviceVariables.port>"
+            )
+        ),
+        names="invalid JSON",
+        shows='"desiredCount": 80',  # once rendered into the text first (the String "80" fits the integer field)
+    ),
+    "FirstGen ${serviceVariable.NAME}, ${DOCKER_IMAGE_NAME}": Probe(
+        _image("${DOCKER_IMAGE_NAME}"), shows="nginx:1.27"
+    ),
+    "<+targetGroupArn>": Probe(
+        lambda p: p.files["service.yaml"].__setitem__(
+            "loadBalancers",
+            [{"targetGroupArn": "<+targetGroupArn>", "containerName": "app", "containerPort": 80}],
+        )
+    ),
+    # ---- expressions ----
+    "<+artifact.image>, <+artifacts.primary.image>": Probe(
+        _image("<+artifacts.primary.image>"), shows="nginx:1.27"
+    ),
+    "<+artifact.tag>, <+artifact.imagePath>": Probe(
+        _env_var("<+artifact.imagePath>/<+artifact.tag>"), shows="library/nginx/1.27"
+    ),
+    "<+artifact.metadata.image>": Probe(
+        _env_var("<+artifact.metadata.image>"), shows='"value": "registry.hub.docker.com/library/nginx:1.27"'
+    ),
+    "<+lastPublished.tag>": Probe(
+        _set("source.spec.tag", "<+lastPublished.tag>"), names="<+lastPublished.tag>"
+    ),
+    "an expression naming a variable that does not exist": Probe(
+        _env_var("<+serviceVariables.nope>"), names="unresolved expression <+serviceVariables.nope>"
+    ),
+    "<+input>.default(x) in a manifest field": Probe(
+        lambda p: p.files["service.yaml"].__setitem__("desiredCount", "<+input>.default(3)"),
+        shows='"desiredCount": 3',
+    ),
+    "unknown fields in a step's spec": Probe(
+        _pipeline("EcsRollingDeploy", {"sameAsAlreadyRunningInstance": True})
+    ),
+    "<+primary.artifact.image>": Probe(
+        _image("<+primary.artifact.image>"), names="<+primary.artifact.image>"
+    ),
+    "<+serviceVariables.NAME>": Probe(_env_var("port <+serviceVariables.port>"), shows="port 80"),
+    "<+service.name>, <+service.identifier>": Probe(
+        _env_var("<+service.name>/<+service.identifier>"), shows="web/web"
+    ),
+    "<+env.name>, <+env.identifier>, <+env.type>": Probe(
+        _env_var("<+env.name> <+env.type>"), shows="dev PreProduction"
+    ),
+    "<+infra.cluster>, <+infra.region>, <+infra.connectorRef>": Probe(
+        _env_var("<+infra.cluster> <+infra.region>"), shows="dev us-east-1"
+    ),
+    '<+secrets.getValue("id")>': Probe(_both(_extra(SECRET), _env_var('<+secrets.getValue("token")>'))),
+    "<+pipeline.*>, <+stage.*>, <+execution.*>, <+trigger.*>": Probe(
+        _env_var("run <+pipeline.sequenceId>"), shows="run 7", render_args=("--set", "pipeline.sequenceId=7")
+    ),
+    "<+account.identifier>, <+org.identifier>, <+project.identifier>": Probe(
+        _env_var("<+project.identifier>"), names="<+project.identifier>"
+    ),
+    "<+provisioner.OUTPUT>": Probe(
+        _set("infra.spec.cluster", "<+provisioner.cluster_name>"),
+        shows='"cluster": "<+provisioner.cluster_name>"',
+    ),
+    "string methods and operators": Probe(
+        _env_var('<+service.name.toUpperCase() + "-" + env.name>'), shows="WEB-dev"
+    ),
+    # ---- pipeline steps ----
+    "EcsRollingDeploy, EcsRollingRollback": Probe(_pipeline("EcsRollingDeploy", {})),
+    "EcsCanaryDeploy, EcsCanaryDelete": Probe(_pipeline("EcsCanaryDeploy", {})),
+    "EcsBlueGreenCreateService, EcsBlueGreenSwapTargetGroups, EcsBlueGreenRollback": Probe(
+        _pipeline(
+            "EcsBlueGreenCreateService",
+            {
+                "loadBalancer": "lb",
+                "prodListener": "arn:p",
+                "prodListenerRuleArn": "arn:pr",
+                "stageListener": "arn:s",
+                "stageListenerRuleArn": "arn:sr",
+            },
+        )
+    ),
+    "EcsRunTask": Probe(_pipeline("EcsRunTask", {})),
+    "EcsBlueGreenTrafficShift, EcsBlueGreenTrafficShiftRollback": Probe(
+        _pipeline(
+            "EcsBlueGreenTrafficShift",
+            {
+                "ecsTrafficShiftWrapper": {
+                    "type": "Standalone",
+                    "spec": {
+                        "loadBalancer": "lb",
+                        "listener": "arn:l",
+                        "listenerRuleArn": "arn:r",
+                        "forwardConfig": [{"targetGroupArn": "arn:tg", "weight": 50}],
+                    },
+                }
+            },
+        )
+    ),
+    "StandAloneTrafficShiftRollback": Probe(
+        _pipeline("StandAloneTrafficShiftRollback", {}), names="StandAloneTrafficShiftRollback"
+    ),
+    "EcsScale": Probe(_pipeline("EcsScale", {"instanceSelection": {"type": "Count", "spec": {"count": 2}}})),
+    "strategy (matrix, repeat, parallelism)": Probe(_matrix),
+    "K8sRollingDeploy (other deployment types)": Probe(
+        _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"
+    ),
+}
