@@ -180,3 +180,8 @@ def test_firstgen_placeholders_follow_the_same_rules() -> None:
     }
     # without a value a placeholder stays as written (reported as an unresolved placeholder)
     assert rendered('{"a": ${EXECUTION_ROLE}}', "task.json", {}).text == '{"a": ${EXECUTION_ROLE}}'
+
+
+def test_yaml_text_of_several_expressions_stays_one_string() -> None:
+    out = rendered("value: <+a> <+b>\nimage: <+a>/<+b>\n", "task.yaml", {"<+a>": "dev", "<+b>": 3})
+    assert yaml.safe_load(out.text) == {"value": "dev 3", "image": "dev/3"}

@@ -152,7 +152,7 @@ def _scalar_starts(text: str, i: int, line_start: int) -> bool:
 def _spot(text: str, i: int, quote: str, json_syntax: bool, line: int, line_start: int) -> Spot | None:
     where = {"": "bare", '"': "string", "'": "single"}[quote]
     if where == "bare" and not json_syntax:
-        where = "bare" if _stands_alone(text, i) else "plain"
+        where = "plain"  # in YAML, bare only when it is the whole value (below)
     column = i - line_start + 1
     placeholder = _placeholder(text, i)
     if placeholder is not None:  # FirstGen ${NAME}
@@ -181,7 +181,7 @@ def _placeholder(text: str, i: int) -> re.Match[str] | None:
     return match if match is not None and looks_like_firstgen(match.group(1)) else None
 
 
-def _stands_alone(text: str, start: int, end: int | None = None) -> bool:
+def _stands_alone(text: str, start: int, end: int) -> bool:
     """In YAML: the expression is the whole value (`key: <+x>`, `- <+x>`)."""
     line_start = text.rfind("\n", 0, start) + 1
     raw = text[line_start:start]
@@ -189,8 +189,6 @@ def _stands_alone(text: str, start: int, end: int | None = None) -> bool:
     spaced = raw != before  # `key: <+x>`, not `key:<+x>` or `repo:<+x>`
     if before and not (before.endswith(("[", "{", ",")) or (spaced and before.endswith((":", "-")))):
         return False
-    if end is None:
-        return True
     line_end = text.find("\n", end)
     after = text[end : len(text) if line_end < 0 else line_end].lstrip()
     return not after or after[0] in "#,]}"
