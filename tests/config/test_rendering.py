@@ -92,8 +92,8 @@ def test_expression_problems_name_file_path_and_expression(tmp_path: Path) -> No
     )
     write_project(tmp_path, {"files/web/task.yaml": task})
     assert problems(tmp_path) == [
-        "files/web/task.yaml: containerDefinitions[0].essential: unresolved expression <+env.nme == 'dev'> (no value for env.nme)",
-        "files/web/task.yaml: containerDefinitions[0].portMappings[0].containerPort: unresolved expression <+serviceVariables.port>",
+        "files/web/task.yaml: containerDefinitions[0].essential: unresolved expression <+env.nme == 'dev'> (no value for env.nme) (line 9, column 16)",
+        "files/web/task.yaml: containerDefinitions[0].portMappings[0].containerPort: unresolved expression <+serviceVariables.port> (line 11, column 24)",
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from corral.errors import ConfigError, Problem
+from corral.expressions import ExpressionContext, Mode, render
 from corral.manifests import (
     ManifestFile,
     ManifestKind,
@@ -18,6 +19,7 @@ from corral.manifests import (
     to_api,
     validate_manifest,
 )
+from corral.manifests.text_rendering import KEEP, explain_parse_error, render_text
 
 CORPUS = Path(__file__).parents[1] / "bad_inputs" / "manifests"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir())
@@ -73,7 +75,33 @@ def problems_of(case: Path, check: list[str]) -> list[Problem]:
                 clean_request(ManifestKind.TASK_DEFINITION, task), int(args[0]), args[1], source=task.source
             )
         return caught.value.problems
+    if action == "render":
+        return rendered_problems(manifest(case))
     raise AssertionError(f"{case.name}: unknown check {action!r}")
+
+
+# what expressions read in the project tests/test_bad_inputs.py wraps a manifest case in
+WRAPPER_VALUES = {
+    "service": {"name": "Case", "identifier": "case"},
+    "env": {"name": "Test", "identifier": "test"},
+}
+
+
+def rendered_problems(f: ManifestFile) -> list[Problem]:
+    """Expressions rendered into the text, then the text parsed (manifests/text_rendering.py)."""
+
+    def value(source: str) -> Any:
+        result = render(source, ExpressionContext(values=WRAPPER_VALUES), mode=Mode.KEEP)
+        return KEEP if result == source else result
+
+    rendered = render_text(f, value)
+    if rendered.problems:
+        return rendered.problems
+    try:
+        parse_manifest(ManifestFile(f.source, rendered.text))
+    except ConfigError as error:
+        return explain_parse_error(error, f, rendered, ()).problems
+    return []
 
 
 def test_corpus_is_big_enough() -> None:

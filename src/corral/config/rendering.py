@@ -5,10 +5,16 @@
 reads top to bottom as a deploy step would: apply runtime inputs to the entities, apply
 overrides (service < environment < infrastructure < runtime), build what expressions can
 see (artifact, variables, env, infra, FirstGen placeholders), fetch each manifest from its
-store, render it, validate it against its AWS request shape, convert it to the request
+store, render expressions into its text and parse it (manifests/text_rendering.py), render
+what was left for after parsing (runtime inputs, secrets kept as references), validate it against its AWS request shape, convert it to the request
 (API member names), force what the infrastructure decides (cluster, launch type, network
 configuration, execution role) and check the ECS rules across the task and service
 definitions. Every problem is collected; ConfigError lists them all.
+
+One function for every caller: `corral validate`, `render`, `plan` and the check before a run
+give stand-ins (RenderOptions.satisfiable, defer_lookups, a secret stand-in); a stage that
+starts renders for real, once (engine/targets.py: registry lookups, secret_references), and
+journals `RenderedService.to_journal()`; its steps read `from_journal` + `with_secrets`.
 
 Expressions that only a running pipeline can answer (`<+pipeline.*>`, `<+stage.*>`,
 `<+execution.*>`, ...) and `<+targetGroupArn>` (the Blue Green step fills it) stay as
@@ -17,16 +23,18 @@ written.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, container_name, render
-from corral.expressions.firstgen import substitute_text, without_registry
+from corral.expressions.aliases import with_aliases
+from corral.expressions.firstgen import MISSING, lookup, substitute_text, without_registry
 from corral.manifests import (
     ManifestFile,
     ManifestKind,
@@ -34,6 +42,8 @@ from corral.manifests import (
     to_api,
     unwrap_pasted,
 )
+from corral.manifests.text_rendering import KEEP as TEXT_KEEP
+from corral.manifests.text_rendering import RenderedText, explain_parse_error, render_text
 from corral.manifests.validation import shape_check
 
 from .entities.common import Entity, is_expression, is_runtime_input
@@ -69,6 +79,20 @@ class RenderedManifest:
     identifier: str
     source: str
     request: dict[str, Any]
+
+    def request_text(self) -> str:
+        """Every string of the request, one a line (to find the secrets it names)."""
+        found: list[str] = []
+        stack: list[Any] = [self.request]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict):
+                stack += [*item.keys(), *item.values()]
+            elif isinstance(item, list):
+                stack += item
+        return "\n".join(found)
 
 
 @dataclass
@@ -127,6 +151,47 @@ class RenderedService:
             out["taskDefinitionArn"] = self.task_definition_arn
         return {k: v for k, v in out.items() if v not in (None, [])}
 
+    def to_journal(self) -> dict[str, Any]:
+        """Everything the stage's steps read, as plain JSON data for the journal. Rendered for a
+        run with `secret_references`, it holds `<+secrets.getValue("id")>` where a secret goes,
+        never a secret's value (`with_secrets` fills them in when a step runs)."""
+        data = {
+            "service": self.service,
+            "environment": self.environment,
+            "infrastructure": self.infrastructure,
+            "cluster": self.cluster,
+            "region": self.region,
+            "connectorRef": self.connector_ref,
+            "image": self.image,
+            "variables": self.variables,
+            "taskDefinitionArn": self.task_definition_arn,
+            "manifests": [asdict(m) for m in self.manifests()],
+            # each ECS step logs them, as it did when it rendered the service itself
+            "warnings": [asdict(w) for w in self.warnings],
+            "notes": [asdict(n) for n in self.notes],
+        }
+        plain: dict[str, Any] = json.loads(json.dumps(data))  # marked text becomes plain text
+        return plain
+
+    @classmethod
+    def from_journal(cls, data: Mapping[str, Any]) -> RenderedService:
+        rendered = cls(
+            service=data["service"],
+            environment=data["environment"],
+            infrastructure=data["infrastructure"],
+            cluster=data["cluster"],
+            region=data["region"],
+            connector_ref=data["connectorRef"],
+            image=data.get("image"),
+            variables=dict(data.get("variables") or {}),
+            task_definition_arn=data.get("taskDefinitionArn"),
+            warnings=[Problem(**w) for w in data.get("warnings") or []],
+            notes=[Problem(**n) for n in data.get("notes") or []],
+        )
+        for manifest in data.get("manifests") or []:
+            _place(rendered, RenderedManifest(**manifest))
+        return rendered
+
 
 @dataclass
 class RenderOptions:
@@ -142,6 +207,12 @@ class RenderOptions:
     # ask registries (a tagRegex's newest tag, `digest: resolve`, an Ecr account); off, a
     # source that needs a lookup is a problem (validation: LATER stands in)
     registry_lookups: bool = False
+    # without registry_lookups: LATER stands for what a lookup would answer, as in validation
+    # (a run's check before it starts: the lookup happens once, when the stage starts)
+    defer_lookups: bool = False
+    # a run's rendering, journaled with its stage: each secret is checked (it exists, the run
+    # may read it) but `<+secrets.getValue("id")>` stays in its place, filled in by the step
+    secret_references: bool = False
     # fetched manifest files by store, shared by the renders of one validation run (each
     # file, repository or bucket is read once); None: always fetch
     fetched: dict[str, Any] | None = None
@@ -235,6 +306,8 @@ class _Renderer:
         self.manifest_count = 0
         self.resolver = SecretResolver(project)
         self.secrets = options.secrets or (self._stand_in_secret if options.satisfiable else self.resolver)
+        if options.secret_references:
+            self.secrets = _SecretReferences(self.secrets)
         self.mode = Mode.FAIL
         self.service_id = ""
         # validation: (manifest source, path) of typed stand-ins, and the type found per input
@@ -246,6 +319,7 @@ class _Renderer:
         self.raws: list[Any] = []
         self.given_paths: set[str] = set()
         self.firstgen_style = False
+        self.texts: dict[str, RenderedText] = {}  # manifest text as rendered, by source
 
     # -- the steps, in order ------------------------------------------------------------
 
@@ -486,7 +560,7 @@ class _Renderer:
                 spec=spec,
                 secrets=self.resolver,
                 offline=not lookups,
-                placeholder=LATER if options.satisfiable else None,
+                placeholder=LATER if options.satisfiable or options.defer_lookups else None,
                 locate=service.where,
                 path=path,
             )
@@ -560,8 +634,11 @@ class _Renderer:
             manifest = placed.item
             try:
                 files = self._fetch(placed)
-                if isinstance(self.secrets, SecretResolver):  # a run's scope: its manifests too
-                    self.secrets.allow(set().union(*(referenced_ids(f.text) for f in files)))
+                run_scope = (
+                    self.secrets.resolver if isinstance(self.secrets, _SecretReferences) else self.secrets
+                )
+                if isinstance(run_scope, SecretResolver):  # a run's scope: its manifests too
+                    run_scope.allow(set().union(*(referenced_ids(f.text) for f in files)))
             except RemoteSkipped:
                 self.remote_skipped += 1
                 continue
@@ -619,23 +696,53 @@ class _Renderer:
         return Problem(placed.owner.where(placed.path), store_path, f"{problem.file}: {problem.message}")
 
     def _parse(self, file: ManifestFile, ctx: ExpressionContext, placed: Placed) -> Any:
-        """Parse after replacing FirstGen placeholders in the text (JSON may hold them where no
-        string may stand); placeholders without a value are reported with their path later."""
-        text = substitute_text(file.text, ctx, mode=Mode.KEEP) if "${" in file.text else file.text
+        """Parse after rendering into the text: `<+...>` expressions and FirstGen placeholders
+        (manifests/text_rendering.py). Expressions without a value yet (runtime inputs, secret
+        references kept for the step, errors) are rendered after parsing, with their path."""
+        text = file.text
+        rendered = render_text(file, self._text_value(ctx))
+        self.texts[file.source] = rendered
+        if rendered.problems:
+            self.problems += rendered.problems
+            return None
         try:
-            doc = parse_manifest_text(file.source, text)
+            doc = parse_manifest_text(file.source, rendered.text)
         except ConfigError as error:
             try:  # an unresolved placeholder where JSON needs a value: say that, not "invalid JSON"
                 substitute_text(text, ctx, mode=self.mode)
             except ExpressionError as placeholder:
                 self.problems.append(self._firstgen_problem(file, placeholder, placed))
                 return None
-            self.problems += error.problems
+            self.problems += explain_parse_error(error, file, rendered, ctx.used_secrets).problems
             return None
         if not isinstance(doc, dict):
             self.problems.append(Problem(file.source, "", "expected a mapping (a JSON object) at the top"))
             return None
         return doc
+
+    def _text_value(self, ctx: ExpressionContext) -> Callable[[str], Any]:
+        values = with_aliases(ctx.values)
+
+        def value(source: str) -> Any:
+            if source.startswith("${"):  # a FirstGen placeholder
+                found = lookup(source[2:-1], ctx.firstgen, values)
+                return TEXT_KEEP if found is MISSING else found
+            if source.startswith("<+input"):
+                return TEXT_KEEP
+            result = render(source, ctx, mode=Mode.KEEP, path="")
+            return TEXT_KEEP if isinstance(result, str) and result == source else result
+
+        return value
+
+    def _as_written(self, file: ManifestFile, rendered_doc: Any) -> Any:
+        """The document with its expressions as written (for coercing what they gave)."""
+        text = self.texts.get(file.source)
+        if text is None or not text.placed:
+            return rendered_doc
+        try:
+            return parse_manifest_text(file.source, text.as_written)
+        except ConfigError:
+            return rendered_doc
 
     def _firstgen_problem(self, file: ManifestFile, error: ExpressionError, placed: Placed) -> Problem:
         line = file.text.count("\n", 0, error.position or 0) + 1
@@ -669,9 +776,14 @@ class _Renderer:
             self.problems += [_relocate(p, file.source, p.path) for p in error.problems]
             return
         if errors:
-            self.problems += [
-                _expression_problem(file.source, where, error, strip=prefix) for where, error in errors
-            ]
+            at = self.texts.get(file.source)
+            for where, error in errors:
+                problem = _expression_problem(file.source, where, error, strip=prefix)
+                if at is not None:
+                    problem = Problem(
+                        problem.file, problem.path, problem.message + at.where(error.expression or "")
+                    )
+                self.problems.append(problem)
             return
         # pasted describe output: unwrapped, read-only members left out, said in one line
         pasted = unwrap_pasted(manifest.type, document, source=file.source)
@@ -682,7 +794,8 @@ class _Renderer:
         note = pasted.note(file.source)
         if note is not None:
             self.notes.append(note)
-        original = unwrap_pasted(manifest.type, doc, source=file.source).document
+        # the document with its expressions as written, for coercing what they gave
+        original = unwrap_pasted(manifest.type, self._as_written(file, doc), source=file.source).document
         document = pasted.document
         if manifest.type == ManifestKind.SERVICE_DEFINITION.value and self.firstgen_style:
             _default_service_name(document, self.service_id)
@@ -709,7 +822,7 @@ class _Renderer:
         self.stand_ins |= {(file.source, path) for path in stand_ins}
         placed_manifest = RenderedManifest(manifest.type, manifest.identifier, file.source, request)
         self._restore += [(placed_manifest, path, written) for path, written in stand_ins.items()]
-        self._place(rendered, placed_manifest)
+        _place(rendered, placed_manifest)
 
     def _stand_ins(self, document: dict[str, Any], prefix: str, inputs: InputTable) -> dict[str, Any]:
         """Validation: each of this manifest's runtime inputs that has no value yet gets plain
@@ -746,19 +859,6 @@ class _Renderer:
                     self.input_types[f"{prefix}.{problem.path}"] = kind
                     changed = True
         return changed
-
-    def _place(self, rendered: RenderedService, manifest: RenderedManifest) -> None:
-        kind = ManifestKind(manifest.kind)
-        if kind is ManifestKind.TASK_DEFINITION:
-            rendered.task_definition = manifest
-        elif kind is ManifestKind.SERVICE_DEFINITION:
-            rendered.service_definition = manifest
-        elif kind is ManifestKind.RUN_TASK_REQUEST:
-            rendered.run_task_request = manifest
-        elif kind is ManifestKind.SCALABLE_TARGET:
-            rendered.scalable_targets.append(manifest)
-        else:
-            rendered.scaling_policies.append(manifest)
 
     def _task_definition_arn(
         self, rendered: RenderedService, service: Service, ctx: ExpressionContext
@@ -815,6 +915,51 @@ class _Renderer:
             )
             problems = [p for p in found if (p.file, p.path) not in self.stand_ins]
             self.problems += [p for p in problems if p not in self.problems]
+
+
+def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
+    kind = ManifestKind(manifest.kind)
+    if kind is ManifestKind.TASK_DEFINITION:
+        rendered.task_definition = manifest
+    elif kind is ManifestKind.SERVICE_DEFINITION:
+        rendered.service_definition = manifest
+    elif kind is ManifestKind.RUN_TASK_REQUEST:
+        rendered.run_task_request = manifest
+    elif kind is ManifestKind.SCALABLE_TARGET:
+        rendered.scalable_targets.append(manifest)
+    else:
+        rendered.scaling_policies.append(manifest)
+
+
+class _SecretReferences:
+    """A run's secrets while its stage renders: each is read (so a missing secret, or one out
+    of the run's scope, is a problem now) and answered with its reference, which the journal
+    may hold; the step fills the value in (`with_secrets`)."""
+
+    def __init__(self, resolver: Callable[[str], str]) -> None:
+        self.resolver = resolver
+
+    def __call__(self, ref: str) -> str:
+        self.resolver(ref)
+        return secret_reference(ref)
+
+
+def secret_reference(ref: str) -> str:
+    return f"<+secrets.getValue({json.dumps(ref)})>"
+
+
+def with_secrets(rendered: RenderedService, secrets: Callable[[str], str]) -> RenderedService:
+    """The journaled rendering with each `<+secrets.getValue("id")>` replaced by the secret's
+    value (read through the run's resolver, which remembers it for masking). Nothing else is
+    rendered again: other expressions kept for later stay as they are."""
+    ctx = ExpressionContext(values={}, secrets=secrets, keep=KEPT)
+    for manifest in rendered.manifests():
+        if _SECRET_REFERENCE in json.dumps(manifest.request):
+            manifest.request = render(manifest.request, ctx, mode=Mode.FAIL, path="")
+    return rendered
+
+
+_SECRET_REFERENCE = "<+secrets.getValue("
 
 
 def _artifact_stand_in(

@@ -8,7 +8,9 @@
 
 Everything a run needs is checked before the execution is created: the pipeline's runtime
 inputs, the step types, and that each Deployment stage's service renders (manifests fetched and
-validated). A problem there is a ConfigError naming the file and path.
+validated, with stand-ins for secrets and for what a registry lookup would answer). A problem
+there is a ConfigError naming the file and path. The rendering a stage deploys is made once,
+when the stage starts (engine/targets.py), and journaled with it.
 """
 
 from __future__ import annotations
@@ -349,7 +351,8 @@ def _check_services(
             target.infrastructure or "",
             inputs=filled.service_inputs,
             sets=sets,
-            options=RenderOptions(secrets=stand_in),
+            # registries are asked once, when the stage starts (engine/targets.py)
+            options=RenderOptions(secrets=stand_in, defer_lookups=True),
         )
         for problem in outcome.problems:
             if problem.file == "--input":

@@ -2,8 +2,9 @@
 
     register_ecs_steps()       # done by `import corral.engine`
 
-For every step, the adapter renders the stage's service on its environment and infrastructure
-(`render_service` with registry lookups, secrets from the run), builds `Clients` from the
+For every step, the adapter reads the stage's service as the stage rendered it when it started
+(journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
+from the run, builds `Clients` from the
 infrastructure's AWS connector (its endpoint, else `AWS_ENDPOINT_URL`; its keys, else the
 default credential chain; its assume-role), and gives the step a `StepContext` whose deadline,
 abort and checkpoint are the run's. Outputs are what `<+execution.steps.ID.output.NAME>` reads;
@@ -27,12 +28,13 @@ from corral.aws.clients import AwsSettings, Clients
 from corral.aws.poller import PollPolicy
 from corral.config.connections import aws_settings
 from corral.config.entities.connector import AwsConnector
-from corral.config.rendering import RenderedService, render_service
+from corral.config.rendering import RenderedService, with_secrets
+from corral.config.secrets import referenced_ids
 from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shift
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
-from corral.errors import ConfigError, CorralError, Problem
+from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 
 from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 
@@ -138,22 +140,30 @@ def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
 
 
 def _render(run: StepRun) -> RenderedService:
+    """The stage's rendering from the journal, with the run's secrets in their places."""
     target = run.target
     if target is None or target.service is None or run.project is None:
         raise CorralError(
             f"step {run.identifier} ({run.type}) runs only in a Deployment stage with a service "
             "and an infrastructure"
         )
-    return render_service(
-        run.project,
-        target.service,
-        target.environment,
-        target.infrastructure or "",
-        inputs=run.service_inputs,
-        sets=run.sets,
-        secrets=run.secrets,
-        registry_lookups=True,
-    )
+    if target.rendered is None:  # journaled before stages kept their rendering
+        raise CorralError(
+            f"step {run.identifier} ({run.type}): the stage {run.stage} was prepared by an older "
+            "Corral that did not journal the rendered service; start a new execution"
+        )
+    rendered = RenderedService.from_journal(target.rendered)
+    if run.secrets is None:
+        from corral.config.secrets import SecretResolver
+
+        secrets = SecretResolver(run.project)
+    else:  # the secrets the stage's manifests name were in the run's scope when it rendered them
+        secrets = run.secrets
+        secrets.allow(set().union(*(referenced_ids(m.request_text()) for m in rendered.manifests())))
+    try:
+        return with_secrets(rendered, secrets)
+    except ExpressionError as error:
+        raise CorralError(f"the stage's manifests: {error}") from None
 
 
 def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:

@@ -71,6 +71,8 @@ class StageTarget:
     connector_ref: str | None = None
     endpoint_url: str | None = None
     service_name: str | None = None  # the ECS service name from the service definition
+    # the service as the stage rendered it when it started (RenderedService.to_journal)
+    rendered: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> StageTarget | None:
@@ -85,6 +87,7 @@ class StageTarget:
             connector_ref=data.get("connectorRef"),
             endpoint_url=data.get("endpointUrl"),
             service_name=data.get("serviceName"),
+            rendered=data.get("rendered"),
         )
 
 

@@ -1,11 +1,16 @@
 """Preparing a stage's target (the executor's side of `PrepareStage`).
 
-A Deployment stage renders its service for its environment and infrastructure (the same
-`render_service` as `corral render`), which gives what expressions read (`<+service.*>`,
-`<+env.*>`, `<+infra.*>`, `<+artifact.*>`, `<+serviceVariables.*>`) and the ECS service the
-stage deploys, locked for the stage so that two executions never deploy one service at once.
+A Deployment stage renders its service for its environment and infrastructure once, here,
+when the stage starts (the same `render_outcome` as `corral validate`, `render` and `plan`,
+but with registry lookups for `tagRegex` and `digest: resolve`, the run's inputs and its
+secrets). That gives what expressions read (`<+service.*>`, `<+env.*>`, `<+infra.*>`,
+`<+artifact.*>`, `<+serviceVariables.*>`), the ECS service the stage deploys (locked for the
+stage so that two executions never deploy one service at once) and, under `rendered`, the
+requests every ECS step of the stage sends: steps read them, they never render again, and a
+resumed execution reuses them from the journal.
 
-The result is journaled, so it holds no secret: secret variables stay references.
+The result is journaled, so it holds no secret: secrets stay `<+secrets.getValue("id")>`
+references (each was checked now), filled in by the step that sends them.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from typing import Any
 from corral.config.entities.common import Entity
 from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
-from corral.config.rendering import RenderedService, render_service
+from corral.config.rendering import RenderedService, RenderOptions, render_outcome
 from corral.config.secrets import SecretResolver
+from corral.errors import ConfigError, Problem
 from corral.expressions.context import MASK
 
 from .messages import PrepareStage
@@ -88,15 +94,19 @@ def prepare_target(
         }
     if command.service is None:
         return target
-    rendered = render_service(
+    outcome = render_outcome(
         project,
         command.service,
         command.environment,
         command.infrastructure or "",
         inputs=inputs,
         sets=sets,
-        secrets=secrets,
+        options=RenderOptions(secrets=secrets, registry_lookups=True, secret_references=True),
     )
+    if outcome.problems or outcome.rendered is None:
+        raise ConfigError(outcome.problems or [Problem("", "", "nothing to render")])
+    rendered = outcome.rendered
+    target["rendered"] = rendered.to_journal()
     service = project.services[command.service]
     values["service"] = _header(service) | {"type": "ECS", "gitOpsEnabled": False}
     values["serviceVariables"] = _service_variables(rendered, service)

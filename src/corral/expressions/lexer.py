@@ -291,3 +291,12 @@ class _Lexer:
         kind = "NAME" if after_dot else _KEYWORDS.get(word, "NAME")
         self.emit(kind, word, i, match.end())
         return match.end()
+
+
+def expression_end(text: str, start: int) -> int:
+    """The index after the `<+...>` (or `<+input>` with its options) that starts at `start`;
+    ExpressionError when it is not closed. For finding expressions inside a larger text
+    (a manifest) without parsing the rest of it."""
+    lexer = _Lexer(text, 0)
+    match = _INPUT.match(text, start)
+    return lexer.input_ref(match) if match else lexer.block(start)

@@ -30,7 +30,7 @@ from typing import Any
 from corral.errors import Problem, format_path
 from corral.manifests import api_model
 from corral.manifests.api_model import ListShape, MapShape, Shape, StructureShape
-from corral.manifests.unresolved import find_unresolved
+from corral.manifests.unresolved import find_unresolved, only_secret_references
 
 Path = tuple[str | int, ...]
 
@@ -344,6 +344,8 @@ class ShapeWalker:
         if not self.full and shape.type_name == "string":
             return value  # conversion leaves text alone; validation reports it
         if self.allow_expression(api_path, value):
+            return value
+        if shape.type_name == "string" and only_secret_references(value):
             return value
         for expression in find_unresolved(value):
             self._problem(path, f"unresolved expression {expression}")

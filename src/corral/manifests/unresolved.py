@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 _OPENERS = {"<+": ("<+", ">"), "${": ("${", "}")}
+_SECRET_REFERENCE = re.compile(r'<\+secrets\.getValue\("[A-Za-z0-9_.\-]+"\)>')
+
+
+def only_secret_references(text: str) -> bool:
+    """True when every expression left in text is a plain `<+secrets.getValue("id")>`: a run's
+    rendering keeps those in place for the step to fill in (a secret never enters the journal)."""
+    found = find_unresolved(text)
+    return bool(found) and all(_SECRET_REFERENCE.fullmatch(expression) for expression in found)
 
 
 def find_unresolved(text: str) -> list[str]:
