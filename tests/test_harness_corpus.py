@@ -30,6 +30,7 @@ READY_PENDING: tuple[str, ...] = (
     "exported_secrets",
     "runtime_inputs",
     "scope_builtins",
+    "unquoted_expressions",
 )
 # what each pending folder adds that `corral render` shows: (service, environment, infrastructure)
 PENDING_PAIRS: dict[str, list[tuple[str, str, str]]] = {
