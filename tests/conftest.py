@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["tests.chromium"]  # the one headless Chromium every browser test shares
+
 COUNTED = {
     "bad-input corpus cases": "tests/test_bad_inputs.py::",
     "Harness corpus checks": "tests/test_harness_corpus.py::",

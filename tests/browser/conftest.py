@@ -1,6 +1,7 @@
 """A real `corral server` (uvicorn on a free loopback port) holding the examples/sandbox-demo
 project, its AWS connector pointed at the test's sandbox, and a headless Chromium (Debian's
-/usr/bin/chromium through Playwright) to drive the web UI.
+/usr/bin/chromium through Playwright, the `chromium` and `page` fixtures of tests/chromium.py) to
+drive the web UI.
 
 The demo project comes to the server as a user would bring it: a Git repository synced
 through the API (`POST /projects/{name}/sync`).
@@ -23,16 +24,6 @@ from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from tests.server.helpers import ADMIN_TOKEN, Api, Live, live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "sandbox-demo"
 SHOTS = ROOT / "test-output" / "browser"
@@ -86,30 +77,6 @@ def demo_server(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             yield DemoServer(live, api, sandbox, prepared)
     finally:
         set_poll_policy(None)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="browser tests need playwright")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(30_000)  # generous: the suite shares two cores
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corral.expressions.context import MASK
-from tests.browser.conftest import chromium, page  # noqa: F401  (fixtures: a headless Chromium)
 from tests.cli.helpers import corral
 from tests.engine.helpers import pipeline, stage, write_project
 from tests.engine.helpers import shell as shell_step
@@ -437,7 +436,7 @@ def test_every_form_of_any_secret_is_masked(secret: str) -> None:
         assert MASK in shown, (form, shown)
 
 
-def test_no_ui_page_shows_a_form(leaked: tuple[Live, Api, dict[str, Any]], page: Any) -> None:  # noqa: F811
+def test_no_ui_page_shows_a_form(leaked: tuple[Live, Api, dict[str, Any]], page: Any) -> None:
     from tests.browser.test_ui import sign_in
 
     live, _, execution = leaked
