@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,7 @@ from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
 from tests.e2e.conftest import CLUSTER, DEMO, FAST_POLLS, aws_environment, fast_options
-from tests.e2e.state import services
+from tests.e2e.state import listener_actions, services
 
 from .conftest import StartDelegate, wait_until
 
@@ -80,6 +82,216 @@ pipeline:
               action:
                 type: StageRollback
 """
+
+
+def _stage(name: str, service: str, steps: str, rollback: str) -> str:
+    """A one-stage ECS pipeline that rolls the stage back on any failure."""
+    return f"""\
+pipeline:
+  name: {name}
+  identifier: {name}
+  stages:
+    - stage:
+        name: Deploy
+        identifier: deploy
+        type: Deployment
+        spec:
+          deploymentType: ECS
+          service:
+            serviceRef: {service}
+          environment:
+            environmentRef: sandbox
+            infrastructureDefinitions:
+              - identifier: sandbox
+          execution:
+            steps:
+{steps}            rollbackSteps:
+{rollback or "              []"}
+        failureStrategies:
+          - onFailure:
+              errors:
+                - AllErrors
+              action:
+                type: StageRollback
+"""
+
+
+def _step(identifier: str, kind: str, spec: str = "{}") -> str:
+    return (
+        f"              - step:\n                  name: {identifier}\n                  identifier: {identifier}\n"
+        f"                  type: {kind}\n                  timeout: 5m\n                  spec: {spec}\n"
+    )
+
+
+CHECK = _step("check", "ShellScript", "{shell: Bash, source: {type: Inline, spec: {script: exit 1}}}")
+BG_CREATE = _step(
+    "EcsBlueGreenCreateService",
+    "EcsBlueGreenCreateService",
+    "{loadBalancer: <+input>, prodListener: <+input>, prodListenerRuleArn: '', stageListener: <+input>,"
+    " stageListenerRuleArn: '', sameAsAlreadyRunningInstances: false}",
+)
+BG_SWAP = _step(
+    "EcsBlueGreenSwapTargetGroups", "EcsBlueGreenSwapTargetGroups", "{doNotDownsizeOldService: false}"
+)
+PIPELINES = {
+    "canary_check": _stage(
+        "canary_check",
+        "demo_web",
+        _step("EcsCanaryDeploy", "EcsCanaryDeploy") + CHECK,
+        _step("EcsCanaryDeleteRollback", "EcsCanaryDelete")
+        + _step("EcsRollingRollback", "EcsRollingRollback"),
+    ),
+    "scale_check": _stage(
+        "scale_check",
+        "demo_web",
+        _step("EcsScale", "EcsScale", "{instances: 5, instanceUnit: Count}") + CHECK,
+        _step("EcsRollingRollback", "EcsRollingRollback"),
+    ),
+    "bg_setup": _stage("bg_setup", "demo_bg", BG_CREATE + BG_SWAP, ""),
+    "bg_check": _stage(
+        "bg_check",
+        "demo_bg",
+        BG_CREATE + BG_SWAP + CHECK,
+        _step("EcsBlueGreenRollback", "EcsBlueGreenRollback"),
+    ),
+    "runtask_check": _stage(
+        "runtask_check",
+        "demo_job",
+        _step(
+            "EcsRunTask",
+            "EcsRunTask",
+            "{taskDefinition: {type: Harness, spec: {files: [account:/job/RegisterTaskDefinitionRequest.yaml]}},"
+            " runTaskRequestDefinition: {type: Harness, spec: {files: [account:/job/RunTaskRequest.yaml]}},"
+            " waitForExit: true}",
+        )
+        + CHECK,
+        "",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    pipeline: str  # in PIPELINES: killed in `step`, then its check fails and the stage rolls back
+    step: str
+    setup: str  # the demo pipeline (or one of PIPELINES) run first, embedded: the state before
+    inputs: str  # the demo pipeline whose inputs it takes
+    steps: tuple[tuple[str, str], ...]  # the steps and statuses the execution ends with
+
+
+CANARY = Case(
+    "canary_check", "EcsCanaryDeploy", "demo_rolling", "demo_rolling",
+    (("EcsCanaryDeploy", "Success"), ("check", "Failed"), ("EcsCanaryDeleteRollback", "Success"),
+     ("EcsRollingRollback", "Success")),
+)  # fmt: skip
+SCALE = Case(
+    "scale_check", "EcsScale", "demo_rolling", "demo_rolling",
+    (("EcsScale", "Success"), ("check", "Failed"), ("EcsRollingRollback", "Success")),
+)  # fmt: skip
+BG = (
+    ("EcsBlueGreenCreateService", "Success"), ("EcsBlueGreenSwapTargetGroups", "Success"), ("check", "Failed"),
+    ("EcsBlueGreenRollback", "Success"),
+)  # fmt: skip
+BG_CREATE_CASE = Case("bg_check", "EcsBlueGreenCreateService", "bg_setup", "demo_bluegreen", BG)
+BG_SWAP_CASE = Case("bg_check", "EcsBlueGreenSwapTargetGroups", "bg_setup", "demo_bluegreen", BG)
+RUN_TASK = Case(
+    "runtask_check", "EcsRunTask", "", "demo_runtask", (("EcsRunTask", "Success"), ("check", "Failed"))
+)
+
+# (case, moment): `start` (before any AWS call) and the checkpoint right after the step's first
+# change where it has one (Scale and Run Task record nothing after theirs: their last checkpoint)
+KILLS = [
+    pytest.param(CANARY, "start", id="canary-start"),
+    pytest.param(CANARY, "checkpoint:3", id="canary-created"),
+    pytest.param(SCALE, "start", id="scale-start"),
+    pytest.param(SCALE, "checkpoint:1", id="scale-captured"),
+    pytest.param(BG_CREATE_CASE, "start", id="bg-create-start"),
+    pytest.param(BG_CREATE_CASE, "checkpoint:3", id="bg-create-created"),
+    pytest.param(BG_SWAP_CASE, "start", id="bg-swap-start"),
+    pytest.param(BG_SWAP_CASE, "checkpoint:2", id="bg-swap-prod-swapped"),
+    pytest.param(RUN_TASK, "start", id="runtask-start"),
+    pytest.param(RUN_TASK, "checkpoint:1", id="runtask-captured"),
+]
+
+
+def _state(sandbox: Sandbox, prepared: dict[str, Any]) -> dict[str, Any]:
+    """What a rollback must restore: services, both listeners' actions, autoscaling."""
+    scaling = sandbox.client("application-autoscaling")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    policies = scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    return {
+        "services": services(sandbox.client("ecs"), CLUSTER),
+        "listeners": listener_actions(
+            sandbox.client("elbv2"), prepared["prodListener"], prepared["stageListener"]
+        ),
+        "scalableTargets": sorted((t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets),
+        "scalingPolicies": sorted((p["ResourceId"], p["PolicyName"]) for p in policies),
+    }
+
+
+def _tasks_started_by(sandbox: Sandbox, started_by: str) -> int:
+    ecs = sandbox.client("ecs")
+    return sum(
+        len(ecs.list_tasks(cluster=CLUSTER, startedBy=started_by, desiredStatus=status)["taskArns"])
+        for status in ("RUNNING", "STOPPED")
+    )
+
+
+@pytest.mark.sandbox(speed=150)
+@pytest.mark.parametrize(("case", "moment"), KILLS)
+def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
+    case: Case,
+    moment: str,
+    tmp_path: Path,
+    sandbox: Sandbox,
+    store: Store,
+    runner: TemporalRunner,
+    delegates: StartDelegate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in aws_environment(sandbox.endpoint_url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    project = tmp_path / "project"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".corral"))
+    for name, text in PIPELINES.items():
+        (project / "pipelines" / f"{name}.yaml").write_text(text)
+    prepared = prepare_sandbox(sandbox.endpoint_url)
+    inputs = pipeline_inputs(prepared, case.inputs)
+    if case.setup:
+        set_poll_policy(FAST_POLLS)
+        try:
+            first = run_pipeline(
+                project, case.setup, inputs=inputs | {"tag": "1"}, store=store, options=fast_options()
+            )
+        finally:
+            set_poll_policy(None)
+        assert first.status == "Success", first.error
+    if case.setup == "demo_rolling":
+        sandbox.client("ecs").update_service(cluster=CLUSTER, service="demo-web", desiredCount=3)
+    before = _state(sandbox, prepared)
+
+    monkeypatch.setenv(PAUSE_ENV, f"{moment}@{case.step}")
+    doomed = delegates("doomed", "default")
+    monkeypatch.delenv(PAUSE_ENV)
+    record = create_execution(project, case.pipeline, store=store, inputs=inputs | {"tag": "2"})
+    runner.start(record.id)
+    wait_until(lambda: f"paused at {moment}" in _stderr(tmp_path, "doomed"), what=f"the pause at {moment}")
+    delegates("survivor", "default")
+    wait_until(lambda: "polling" in _stderr(tmp_path, "survivor"), what="the survivor")
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+
+    assert runner.wait(record.id, 120) == "Failed"
+    execution = get_execution(record.id, store=store)
+    assert [(s.identifier, s.status) for s in execution.steps] == list(case.steps)
+    assert _state(sandbox, prepared) == before
+    killed = next(s for s in execution.steps if s.identifier == case.step)
+    log = "\n".join(line.message for line in store.logs(record.id, step_key=killed.key))
+    assert "Attempt 1 ended: delegate lost (no heartbeat for 2s)" in log
+    assert "Running on delegate survivor (attempt 2)" in log
+    if case is RUN_TASK:  # the re-run adopted the first attempt's tasks: none twice
+        assert _tasks_started_by(sandbox, killed.outputs["startedBy"]) == 1
 
 
 def _stderr(tmp_path: Path, name: str) -> str:
