@@ -144,7 +144,9 @@ PIPELINES = {
     "scale_check": _stage(
         "scale_check",
         "demo_web",
-        _step("EcsScale", "EcsScale", "{instances: 5, instanceUnit: Count}") + CHECK,
+        _step("EcsRollingDeploy", "EcsRollingDeploy")
+        + _step("EcsScale", "EcsScale", "{instances: 5, instanceUnit: Count}")
+        + CHECK,
         _step("EcsRollingRollback", "EcsRollingRollback"),
     ),
     "bg_setup": _stage("bg_setup", "demo_bg", BG_CREATE + BG_SWAP, ""),
@@ -186,7 +188,8 @@ CANARY = Case(
 )  # fmt: skip
 SCALE = Case(
     "scale_check", "EcsScale", "demo_rolling", "demo_rolling",
-    (("EcsScale", "Success"), ("check", "Failed"), ("EcsRollingRollback", "Success")),
+    (("EcsRollingDeploy", "Success"), ("EcsScale", "Success"), ("check", "Failed"),
+     ("EcsRollingRollback", "Success")),
 )  # fmt: skip
 BG = (
     ("EcsBlueGreenCreateService", "Success"), ("EcsBlueGreenSwapTargetGroups", "Success"), ("check", "Failed"),
@@ -197,6 +200,8 @@ BG_SWAP_CASE = Case("bg_check", "EcsBlueGreenSwapTargetGroups", "bg_setup", "dem
 RUN_TASK = Case(
     "runtask_check", "EcsRunTask", "", "demo_runtask", (("EcsRunTask", "Success"), ("check", "Failed"))
 )
+
+TASK_RUNNING = "task running"  # not a pause: the delegate is killed once the task it started runs
 
 # (case, moment): `start` (before any AWS call) and the checkpoint right after the step's first
 # change where it has one (Scale and Run Task record nothing after theirs: their last checkpoint)
@@ -211,6 +216,7 @@ KILLS = [
     pytest.param(BG_SWAP_CASE, "checkpoint:2", id="bg-swap-prod-swapped"),
     pytest.param(RUN_TASK, "start", id="runtask-start"),
     pytest.param(RUN_TASK, "checkpoint:1", id="runtask-captured"),
+    pytest.param(RUN_TASK, TASK_RUNNING, id="runtask-running"),
 ]
 
 
@@ -227,6 +233,10 @@ def _state(sandbox: Sandbox, prepared: dict[str, Any]) -> dict[str, Any]:
         "scalableTargets": sorted((t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets),
         "scalingPolicies": sorted((p["ResourceId"], p["PolicyName"]) for p in policies),
     }
+
+
+def _job_tasks(sandbox: Sandbox) -> int:
+    return len(sandbox.client("ecs").list_tasks(cluster=CLUSTER, family="demo-job")["taskArns"])
 
 
 def _tasks_started_by(sandbox: Sandbox, started_by: str) -> int:
@@ -267,22 +277,43 @@ def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
         finally:
             set_poll_policy(None)
         assert first.status == "Success", first.error
+    if case is RUN_TASK:  # 1500 sandbox seconds: 10 s here, long enough to kill while it runs
+        sandbox.admin.set_images({"image": "*/demo/job:*", "exitCode": 0, "exitAfter": 1500})
     if case.setup == "demo_rolling":
         sandbox.client("ecs").update_service(cluster=CLUSTER, service="demo-web", desiredCount=3)
     before = _state(sandbox, prepared)
 
-    monkeypatch.setenv(PAUSE_ENV, f"{moment}@{case.step}")
+    if moment != TASK_RUNNING:
+        monkeypatch.setenv(PAUSE_ENV, f"{moment}@{case.step}")
     doomed = delegates("doomed", "default")
-    monkeypatch.delenv(PAUSE_ENV)
+    monkeypatch.delenv(PAUSE_ENV, raising=False)
     record = create_execution(project, case.pipeline, store=store, inputs=inputs | {"tag": "2"})
     runner.start(record.id)
-    wait_until(lambda: f"paused at {moment}" in _stderr(tmp_path, "doomed"), what=f"the pause at {moment}")
+    if moment == TASK_RUNNING:  # RunTask made; the step waits for the task to exit
+        wait_until(lambda: _job_tasks(sandbox) > 0, what="the job's task")
+    else:
+        wait_until(
+            lambda: f"paused at {moment}" in _stderr(tmp_path, "doomed"), what=f"the pause at {moment}"
+        )
     delegates("survivor", "default")
     wait_until(lambda: "polling" in _stderr(tmp_path, "survivor"), what="the survivor")
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()
 
-    assert runner.wait(record.id, 120) == "Failed"
+    try:
+        status = runner.wait(record.id, 120)
+    except TimeoutError:
+        running = get_execution(record.id, store=store)
+        raise AssertionError(
+            f"the execution did not end: {[(s.identifier, s.status) for s in running.steps]}\n"
+            + "\n".join(
+                f"{s.identifier}: {line.message}"
+                for s in running.steps
+                for line in store.logs(record.id, step_key=s.key)
+            )
+            + _stderr(tmp_path, "survivor")[-3000:]
+        ) from None
+    assert status == "Failed"
     execution = get_execution(record.id, store=store)
     assert [(s.identifier, s.status) for s in execution.steps] == list(case.steps)
     assert _state(sandbox, prepared) == before
