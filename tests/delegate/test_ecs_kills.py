@@ -156,6 +156,20 @@ PIPELINES = {
         BG_CREATE + BG_SWAP + CHECK,
         _step("EcsBlueGreenRollback", "EcsBlueGreenRollback"),
     ),
+    "shift_check": _stage(
+        "shift_check",
+        "demo_bg",
+        _step(
+            "EcsBlueGreenCreateService",
+            "EcsBlueGreenCreateService",
+            "{loadBalancer: <+input>, prodListener: <+input>, prodListenerRuleArn: '', isTrafficShift: true,"
+            " stageTargetGroupArn: <+input>}",
+        )
+        + _step("EcsBlueGreenTrafficShift", "EcsBlueGreenTrafficShift", "{weightPercentage: 50}")
+        + CHECK,
+        _step("EcsBlueGreenTrafficShiftRollback", "EcsBlueGreenTrafficShiftRollback")
+        + _step("EcsBlueGreenRollback", "EcsBlueGreenRollback"),
+    ),
     "runtask_check": _stage(
         "runtask_check",
         "demo_job",
@@ -197,6 +211,11 @@ BG = (
 )  # fmt: skip
 BG_CREATE_CASE = Case("bg_check", "EcsBlueGreenCreateService", "bg_setup", "demo_bluegreen", BG)
 BG_SWAP_CASE = Case("bg_check", "EcsBlueGreenSwapTargetGroups", "bg_setup", "demo_bluegreen", BG)
+SHIFT = Case(
+    "shift_check", "EcsBlueGreenTrafficShift", "demo_trafficshift", "demo_trafficshift",
+    (("EcsBlueGreenCreateService", "Success"), ("EcsBlueGreenTrafficShift", "Success"), ("check", "Failed"),
+     ("EcsBlueGreenTrafficShiftRollback", "Success"), ("EcsBlueGreenRollback", "Success")),
+)  # fmt: skip
 RUN_TASK = Case(
     "runtask_check", "EcsRunTask", "", "demo_runtask", (("EcsRunTask", "Success"), ("check", "Failed"))
 )
@@ -214,6 +233,8 @@ KILLS = [
     pytest.param(BG_CREATE_CASE, "checkpoint:3", id="bg-create-created"),
     pytest.param(BG_SWAP_CASE, "start", id="bg-swap-start"),
     pytest.param(BG_SWAP_CASE, "checkpoint:2", id="bg-swap-prod-swapped"),
+    pytest.param(SHIFT, "start", id="shift-start"),
+    pytest.param(SHIFT, "checkpoint:1", id="shift-captured"),
     pytest.param(RUN_TASK, "start", id="runtask-start"),
     pytest.param(RUN_TASK, "checkpoint:1", id="runtask-captured"),
     pytest.param(RUN_TASK, TASK_RUNNING, id="runtask-running"),
@@ -233,6 +254,16 @@ def _state(sandbox: Sandbox, prepared: dict[str, Any]) -> dict[str, Any]:
         "scalableTargets": sorted((t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets),
         "scalingPolicies": sorted((p["ResourceId"], p["PolicyName"]) for p in policies),
     }
+
+
+def _progress(store: Store, execution_id: str) -> str:
+    """The steps so far and their last log lines: why a wait did not end."""
+    steps = get_execution(execution_id, store=store).steps
+    return "\n".join(
+        f"{s.identifier} {s.status} ({s.error or ''}): "
+        + " | ".join(line.message for line in store.logs(execution_id, step_key=s.key)[-5:])
+        for s in steps
+    )
 
 
 def _job_tasks(sandbox: Sandbox) -> int:
@@ -287,14 +318,19 @@ def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
         monkeypatch.setenv(PAUSE_ENV, f"{moment}@{case.step}")
     doomed = delegates("doomed", "default")
     monkeypatch.delenv(PAUSE_ENV, raising=False)
+    if case is SHIFT:  # the first deployment took production to the stage group: the other is free
+        inputs |= {"stageTargetGroupArn": prepared["prodTargetGroupArn"]}
     record = create_execution(project, case.pipeline, store=store, inputs=inputs | {"tag": "2"})
     runner.start(record.id)
     if moment == TASK_RUNNING:  # RunTask made; the step waits for the task to exit
         wait_until(lambda: _job_tasks(sandbox) > 0, what="the job's task")
     else:
-        wait_until(
-            lambda: f"paused at {moment}" in _stderr(tmp_path, "doomed"), what=f"the pause at {moment}"
-        )
+        try:
+            wait_until(
+                lambda: f"paused at {moment}" in _stderr(tmp_path, "doomed"), what=f"the pause at {moment}"
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the steps so far:\n{_progress(store, record.id)}") from None
     delegates("survivor", "default")
     wait_until(lambda: "polling" in _stderr(tmp_path, "survivor"), what="the survivor")
     os.kill(doomed.pid, signal.SIGKILL)
