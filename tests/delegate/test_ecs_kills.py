@@ -7,13 +7,22 @@ The delegate is stopped at a named moment with CORRAL_DELEGATE_TEST_PAUSE (it pa
 until killed): `start` (the step's first instant, before any AWS call), `checkpoint:1` (the
 service captured and recorded, nothing changed yet), `checkpoint:2` (the deployment it is about
 to start recorded, UpdateService not yet called), `checkpoint:3` (UpdateService made,
-the deployment under way)."""
+the deployment under way).
+
+The same for the other ECS steps that change ECS (one table, KILLS): Canary Deploy (its rollback
+deletes the canary), Blue Green Create Service and Swap Target Groups (listeners end as before),
+Scale (after a rolling deploy whose rollback restores the count), Traffic Shift (the listener's
+weights restored) and Run Task (the re-run adopts the task the killed attempt started: one task
+for the run's startedBy). `POINT@IDENTIFIER` pauses only that step. Scale, Traffic Shift and Run
+Task record no checkpoint after their change: their last pause is before it (Run Task is also
+killed once its task runs, without a pause)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,24 +229,32 @@ RUN_TASK = Case(
     "runtask_check", "EcsRunTask", "", "demo_runtask", (("EcsRunTask", "Success"), ("check", "Failed"))
 )
 
+Changed = Callable[[dict[str, Any], dict[str, Any]], bool]  # (state before, state at the kill)
 TASK_RUNNING = "task running"  # not a pause: the delegate is killed once the task it started runs
 
-# (case, moment): `start` (before any AWS call) and the checkpoint right after the step's first
-# change where it has one (Scale and Run Task record nothing after theirs: their last checkpoint)
+# (case, moment, a check that the moment is after the step's first change): `start` (before any
+# AWS call) and the checkpoint right after the first change where the step has one, else its last
 KILLS = [
-    pytest.param(CANARY, "start", id="canary-start"),
-    pytest.param(CANARY, "checkpoint:3", id="canary-created"),
-    pytest.param(SCALE, "start", id="scale-start"),
-    pytest.param(SCALE, "checkpoint:1", id="scale-captured"),
-    pytest.param(BG_CREATE_CASE, "start", id="bg-create-start"),
-    pytest.param(BG_CREATE_CASE, "checkpoint:3", id="bg-create-created"),
-    pytest.param(BG_SWAP_CASE, "start", id="bg-swap-start"),
-    pytest.param(BG_SWAP_CASE, "checkpoint:2", id="bg-swap-prod-swapped"),
-    pytest.param(SHIFT, "start", id="shift-start"),
-    pytest.param(SHIFT, "checkpoint:1", id="shift-captured"),
-    pytest.param(RUN_TASK, "start", id="runtask-start"),
-    pytest.param(RUN_TASK, "checkpoint:1", id="runtask-captured"),
-    pytest.param(RUN_TASK, TASK_RUNNING, id="runtask-running"),
+    pytest.param(CANARY, "start", None, id="canary-start"),
+    pytest.param(CANARY, "checkpoint:3", lambda b, n: "demo-webCanary" in n["services"], id="canary-created"),
+    pytest.param(SCALE, "start", None, id="scale-start"),
+    pytest.param(SCALE, "checkpoint:1", None, id="scale-captured"),
+    pytest.param(BG_CREATE_CASE, "start", None, id="bg-create-start"),
+    pytest.param(
+        BG_CREATE_CASE, "checkpoint:3", lambda b, n: n["services"] != b["services"], id="bg-create-created"
+    ),
+    pytest.param(BG_SWAP_CASE, "start", None, id="bg-swap-start"),
+    pytest.param(
+        BG_SWAP_CASE,
+        "checkpoint:2",
+        lambda b, n: n["listeners"][0] != b["listeners"][0],
+        id="bg-swap-prod-swapped",
+    ),
+    pytest.param(SHIFT, "start", None, id="shift-start"),
+    pytest.param(SHIFT, "checkpoint:1", None, id="shift-captured"),
+    pytest.param(RUN_TASK, "start", None, id="runtask-start"),
+    pytest.param(RUN_TASK, "checkpoint:1", None, id="runtask-captured"),
+    pytest.param(RUN_TASK, TASK_RUNNING, None, id="runtask-running"),
 ]
 
 
@@ -279,10 +296,11 @@ def _tasks_started_by(sandbox: Sandbox, started_by: str) -> int:
 
 
 @pytest.mark.sandbox(speed=150)
-@pytest.mark.parametrize(("case", "moment"), KILLS)
+@pytest.mark.parametrize(("case", "moment", "changed"), KILLS)
 def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
     case: Case,
     moment: str,
+    changed: Changed | None,
     tmp_path: Path,
     sandbox: Sandbox,
     store: Store,
@@ -331,6 +349,8 @@ def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
             )
         except AssertionError as error:
             raise AssertionError(f"{error}; the steps so far:\n{_progress(store, record.id)}") from None
+    if changed is not None:  # the moment is after the step's first change
+        assert changed(before, _state(sandbox, prepared))
     delegates("survivor", "default")
     wait_until(lambda: "polling" in _stderr(tmp_path, "survivor"), what="the survivor")
     os.kill(doomed.pid, signal.SIGKILL)
