@@ -327,7 +327,8 @@ def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
             set_poll_policy(None)
         assert first.status == "Success", first.error
     if case is RUN_TASK:  # 1500 sandbox seconds: 10 s here, long enough to kill while it runs
-        sandbox.admin.set_images({"image": "*/demo/job:*", "exitCode": 0, "exitAfter": 1500})
+        exit_after = 1500 if moment == TASK_RUNNING else 150
+        sandbox.admin.set_images({"image": "*/demo/job:*", "exitCode": 0, "exitAfter": exit_after})
     if case.setup == "demo_rolling":
         sandbox.client("ecs").update_service(cluster=CLUSTER, service="demo-web", desiredCount=3)
     before = _state(sandbox, prepared)
