@@ -254,7 +254,9 @@ def _durable_checkpoint(
 
 
 def _pause_at(point: str, step_key: str) -> None:
-    if os.environ.get(PAUSE_ENV) == point:
+    """Tests: `POINT` pauses every step there, `POINT@IDENTIFIER` only the step of that identifier."""
+    wanted, _, step = os.environ.get(PAUSE_ENV, "").partition("@")
+    if wanted == point and (not step or step_key.rsplit("/", 1)[-1].split("#")[0] == step):
         print(f"corral delegate: paused at {point} of {step_key} ({PAUSE_ENV})", file=sys.stderr, flush=True)
         threading.Event().wait()
 
