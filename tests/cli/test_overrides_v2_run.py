@@ -7,35 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from corral.aws.poller import PollPolicy
-from corral.demo import pipeline_inputs, prepare_sandbox
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 
 from .helpers import corral
 
 CORPUS = Path(__file__).resolve().parents[1] / "config" / "overrides_v2_project"
-
-
-@pytest.fixture
-def aws(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    for key, value in {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    set_poll_policy(PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05))
-    inputs = pipeline_inputs(prepare_sandbox(sandbox.endpoint_url), "demo_rolling")
-    yield [arg for key, value in inputs.items() for arg in ("--input", f"{key}={value}")]
-    set_poll_policy(None)
 
 
 def test_run_deploys_the_overridden_task_definition_and_desired_count(

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from corral.aws.poller import PollPolicy
 from corral.demo import pipeline_inputs, prepare_sandbox
 from corral.engine import approve
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
 from tests.engine.helpers import wait_until
@@ -22,24 +19,6 @@ from tests.engine.helpers import wait_until
 from .helpers import corral
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
-
-
-@pytest.fixture
-def aws(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The standard AWS settings pointed at the sandbox; yields the rolling pipeline's inputs
-    as --input arguments."""
-    for key, value in {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    set_poll_policy(PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05))
-    inputs = pipeline_inputs(prepare_sandbox(sandbox.endpoint_url), "demo_rolling")
-    yield [arg for key, value in inputs.items() for arg in ("--input", f"{key}={value}")]
-    set_poll_policy(None)
 
 
 def test_plan_shows_a_new_service_then_image_and_count_changes_and_changes_nothing(

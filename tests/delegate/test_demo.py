@@ -14,7 +14,7 @@ from corral.demo.pipeline_demo import SCENARIOS, scenario_runs
 from corral.engine import create_execution, get_execution
 from corral.sandbox import Sandbox
 from corral.store import Store
-from tests.e2e.conftest import CLUSTER, DEMO, aws_environment
+from tests.e2e.conftest import CLUSTER, DEMO, use_sandbox_aws
 from tests.e2e.state import services
 
 from .conftest import StartDelegate, wait_until
@@ -28,9 +28,7 @@ def test_the_demo_pipelines_pass_in_distributed_mode(
     delegates: StartDelegate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for key, value in aws_environment(sandbox.endpoint_url).items():
-        monkeypatch.setenv(key, value)  # the delegate process inherits them
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)  # the delegate processes inherit it
     sandbox.admin.set_images(  # as `corral demo` sets them
         {"image": "*:broken", "crashAfter": 2},
         {"image": "*/demo/job:*", "exitCode": 0, "exitAfter": 5},

@@ -10,7 +10,7 @@ from corral.demo import pipeline_inputs, prepare_sandbox
 from corral.engine import create_execution, get_execution
 from corral.sandbox import Sandbox
 from corral.store import Store
-from tests.e2e.conftest import CLUSTER, DEMO, aws_environment
+from tests.e2e.conftest import CLUSTER, DEMO, use_sandbox_aws
 from tests.e2e.state import image_of, services
 
 from .conftest import StartDelegate
@@ -24,9 +24,7 @@ def test_a_rolling_deploy_runs_on_a_delegate(
     delegates: StartDelegate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for key, value in aws_environment(sandbox.endpoint_url).items():
-        monkeypatch.setenv(key, value)  # the delegate processes inherit them
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)  # the delegate processes inherit it
     prepared = prepare_sandbox(sandbox.endpoint_url)
     delegates("ecs", "default")
 

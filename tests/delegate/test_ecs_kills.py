@@ -36,7 +36,7 @@ from corral.engine import create_execution, get_execution, run_pipeline
 from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
-from tests.e2e.conftest import CLUSTER, DEMO, FAST_POLLS, aws_environment, fast_options
+from tests.e2e.conftest import CLUSTER, DEMO, FAST_POLLS, fast_options, use_sandbox_aws
 from tests.e2e.state import listener_actions, services
 
 from .conftest import StartDelegate, wait_until
@@ -308,9 +308,7 @@ def test_a_delegate_killed_in_an_ecs_step_leaves_an_exact_rollback(
     delegates: StartDelegate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for key, value in aws_environment(sandbox.endpoint_url).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)  # the delegate processes inherit it
     project = tmp_path / "project"
     shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".corral"))
     for name, text in PIPELINES.items():
@@ -398,9 +396,7 @@ def test_a_delegate_killed_in_a_rolling_deploy_leaves_an_exact_rollback(
     delegates: StartDelegate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for key, value in aws_environment(sandbox.endpoint_url).items():
-        monkeypatch.setenv(key, value)  # the delegate processes inherit them
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)  # the delegate processes inherit it
     project = tmp_path / "project"
     shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".corral"))
     (project / "pipelines" / "rolling_check.yaml").write_text(ROLLING_THEN_CHECK)

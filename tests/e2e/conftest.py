@@ -63,6 +63,13 @@ def aws_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+def use_sandbox_aws(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's AWS settings (inherited by the processes it starts) point at the sandbox."""
+    for key, value in aws_environment(endpoint).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
 @dataclass
 class Started:
     id: str
@@ -127,9 +134,7 @@ class Demo:
 
 @pytest.fixture
 def demo(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
-    for key, value in aws_environment(sandbox.endpoint_url).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)
     set_poll_policy(FAST_POLLS)
     url = f"sqlite:///{tmp_path / 'corral.db'}"
     store = Store.open(url)

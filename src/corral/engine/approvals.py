@@ -131,16 +131,20 @@ def cast_vote(
     executor = execution.snapshot.get("triggeredBy") if execution is not None else None
     rules = rules_of(request)
     inputs = dict(inputs or {})
-    votes = store.votes(request.execution_id, request.command_id)
-    check_vote(
-        rules,
-        step_key=request.step_key,
-        voter=voter,
-        groups=groups,
-        executor=executor,
-        inputs=inputs,
-        votes=votes,
-    )
+
+    def check() -> None:
+        votes = store.votes(request.execution_id, request.command_id)
+        check_vote(
+            rules,
+            step_key=request.step_key,
+            voter=voter,
+            groups=groups,
+            executor=executor,
+            inputs=inputs,
+            votes=votes,
+        )
+
+    check()
     decision = APPROVE if approve else REJECT
     if not store.add_vote(
         request.execution_id,
@@ -150,15 +154,7 @@ def cast_vote(
         comment=comment,
         inputs=inputs,
     ):
-        check_vote(  # a vote of the same person landed in between: say so
-            rules,
-            step_key=request.step_key,
-            voter=voter,
-            groups=groups,
-            executor=executor,
-            inputs=inputs,
-            votes=store.votes(request.execution_id, request.command_id),
-        )
+        check()  # a vote of the same person landed in between: say so
     votes = store.votes(request.execution_id, request.command_id)
     status = tally(rules, votes)
     approvals = len({v.voter for v in votes if v.decision == APPROVE})
