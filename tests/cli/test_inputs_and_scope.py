@@ -19,7 +19,7 @@ from corral.sandbox import Sandbox
 from tests.engine.helpers import pipeline, shell, stage, write_project
 
 from .helpers import corral, corral_process
-from .test_plan_and_demo import DEMO, aws  # noqa: F401  (the sandbox's AWS settings fixture)
+from .test_plan_and_demo import DEMO
 
 # every built-in Corral knows for a CD stage, echoed by a ShellScript step (one a line)
 BUILT_INS = {
@@ -306,7 +306,7 @@ def test_run_takes_an_inputs_file_and_sets_for_the_stage_service(tmp_path: Path)
 
 def test_plan_lists_inputs_given_no_value_and_takes_sets(
     sandbox: Sandbox,
-    aws: list[str],  # noqa: F811
+    aws: list[str],
     tmp_path: Path,
 ) -> None:
     """Against the sandbox, as tests/cli/test_plan_and_demo.py plans the demo project."""
