@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from corral.ecs.bluegreen import BlueGreenCreateServiceOptions, blue_green_create_service, blue_green_rollback
-from corral.ecs.traffic_shift import (
+from corral.ecs.bluegreen import (
+    BlueGreenCreateServiceOptions,
     TrafficShiftOptions,
+    blue_green_create_service,
+    blue_green_rollback,
     blue_green_traffic_shift,
     blue_green_traffic_shift_rollback,
 )

@@ -5,8 +5,9 @@ deploy step's `rollback_data` and work from it alone, even in a new process):
 
     rolling.py          ECS Rolling Deploy, ECS Rolling Rollback
     canary.py           ECS Canary Deploy, ECS Canary Delete (and the canary rollback)
-    bluegreen.py        ECS Blue Green Create Service, Swap Target Groups, Blue Green Rollback
-    traffic_shift.py    ECS Blue Green Traffic Shift (weighted forwards) and its rollback
+    bluegreen/          ECS Blue Green: Create Service, Swap Target Groups, Traffic Shift (Inherit
+                        and Standalone), Blue Green Rollback, Stand Alone Traffic Shift Rollback;
+                        its layout decision (which service is live) and its journaled state
     run_task.py         ECS Run Task
     scale.py            ECS Scale (count or percentage) and its rollback
 

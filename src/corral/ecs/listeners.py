@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from corral.errors import DeploymentError
 
 if TYPE_CHECKING:
+    from corral.aws.clients import Clients
+
     from .context import StepContext
+
+
+class HasClients(Protocol):
+    """A step's context, or anything else that holds clients (`corral plan` reads through it)."""
+
+    clients: Clients
+
 
 Actions = list[dict[str, Any]]
 Weights = dict[str, int]  # target group ARN -> ELBv2 weight
@@ -137,7 +146,7 @@ def _client_error(exc: Exception) -> tuple[str, str] | None:
     return error.get("Code", ""), error.get("Message", "")
 
 
-def load_balancer_arn(ctx: StepContext, load_balancer: str) -> str:
+def load_balancer_arn(ctx: HasClients, load_balancer: str) -> str:
     """The ARN of a load balancer given by name or ARN."""
     from botocore.exceptions import ClientError
 
@@ -159,7 +168,7 @@ def load_balancer_arn(ctx: StepContext, load_balancer: str) -> str:
 
 
 def resolve_rule(
-    ctx: StepContext, *, load_balancer: str, listener_arn: str, rule_arn: str = ""
+    ctx: HasClients, *, load_balancer: str, listener_arn: str, rule_arn: str = ""
 ) -> ListenerRule:
     """DescribeLoadBalancers → DescribeListeners → DescribeRules; empty `rule_arn`: the default rule."""
     lb_arn = load_balancer_arn(ctx, load_balancer)
@@ -176,6 +185,11 @@ def resolve_rule(
         if rule is None:
             raise DeploymentError(f"Listener {listener_arn} has no default rule")
     return ListenerRule(lb_arn, listener_arn, rule["RuleArn"], bool(rule.get("IsDefault")))
+
+
+def rule_actions(elbv2: Any, rule: ListenerRule) -> Actions:
+    """The rule's action list as ELBv2 answers it (DescribeRules)."""
+    return list(elbv2.describe_rules(RuleArns=[rule.rule_arn])["Rules"][0]["Actions"])
 
 
 def target_group_port(ctx: StepContext, target_group_arn: str) -> int:
@@ -242,8 +256,7 @@ class RuleRouter:
         self.rule = rule
 
     def actions(self) -> Actions:
-        answer = self.ctx.clients.elbv2.describe_rules(RuleArns=[self.rule.rule_arn])["Rules"]
-        return list(answer[0]["Actions"])
+        return rule_actions(self.ctx.clients.elbv2, self.rule)
 
     def weights(self) -> Weights:
         return forward_weights(self.actions())

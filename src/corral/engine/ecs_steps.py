@@ -30,7 +30,7 @@ from corral.config.connections import aws_settings
 from corral.config.entities.connector import AwsConnector
 from corral.config.rendering import RenderedService, with_secrets
 from corral.config.secrets import referenced_ids
-from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shift
+from corral.ecs import bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
@@ -354,7 +354,7 @@ def run_traffic_shift(run: StepRun) -> StepOutcome:
     weights = spec.data.get("weights") or []
     if not isinstance(weights, list):
         raise spec.problem("weights", f"expected a list of percentages, got {weights!r}")
-    options = traffic_shift.TrafficShiftOptions(
+    options = bluegreen.TrafficShiftOptions(
         weight_percentage=spec.integer("weightPercentage"),
         weights=[_percentage(spec, i, w) for i, w in enumerate(weights)],
         pause_seconds=float(spec.integer("pauseSeconds", 0) or 0),
@@ -362,7 +362,7 @@ def run_traffic_shift(run: StepRun) -> StepOutcome:
         downsize_old_service_delay_in_secs=spec.integer("downsizeOldServiceDelayInSecs", 0) or 0,
         setup=_setup(run, "EcsBlueGreenCreateService", "EcsBlueGreenTrafficShift"),
     )
-    return _deploy(run, traffic_shift.blue_green_traffic_shift, options)
+    return _deploy(run, bluegreen.blue_green_traffic_shift, options)
 
 
 def _percentage(spec: Spec, index: int, value: Any) -> int:
@@ -378,7 +378,7 @@ def run_traffic_shift_rollback(run: StepRun) -> StepOutcome:
         run,
         ("EcsBlueGreenTrafficShift",),
         "ECS Blue Green Traffic Shift",
-        traffic_shift.blue_green_traffic_shift_rollback,
+        bluegreen.blue_green_traffic_shift_rollback,
     )
 
 
