@@ -30,6 +30,7 @@ from corral.config.connections import aws_settings
 from corral.config.entities.connector import AwsConnector
 from corral.config.rendering import RenderedService, with_secrets
 from corral.config.secrets import referenced_ids
+from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
@@ -341,44 +342,52 @@ def run_blue_green_rollback(run: StepRun) -> StepOutcome:
 
 
 def run_traffic_shift(run: StepRun) -> StepOutcome:
-    spec = Spec(
-        run,
-        {
-            "weightPercentage",
-            "weights",
-            "pauseSeconds",
-            "doNotDownsizeOldService",
-            "downsizeOldServiceDelayInSecs",
-        },
-    )
-    weights = spec.data.get("weights") or []
-    if not isinstance(weights, list):
-        raise spec.problem("weights", f"expected a list of percentages, got {weights!r}")
+    """Harness's `ecsTrafficShiftWrapper` (Inherit or Standalone), or Corral's earlier fields."""
+    found = traffic_shift_problems(run.spec, rendered=True)
+    where = f"step {run.identifier} ({run.type})"
+    if found:
+        raise ConfigError([Problem(where, path, message) for path, message in found])
+    spec = Spec(run, set(run.spec or {}))
+    shift = read_traffic_shift(run.spec)
+    setup = _setup(run, "EcsBlueGreenCreateService", "EcsBlueGreenTrafficShift")
+    if shift.mode == STANDALONE:
+        standalone = bluegreen.StandaloneShiftOptions(
+            load_balancer=shift.load_balancer,
+            listener=shift.listener,
+            listener_rule_arn=shift.listener_rule_arn,
+            forward_config=shift.forward_config,
+            setup=setup,
+        )
+        return _deploy(run, bluegreen.standalone_traffic_shift, standalone)
     options = bluegreen.TrafficShiftOptions(
-        weight_percentage=spec.integer("weightPercentage"),
-        weights=[_percentage(spec, i, w) for i, w in enumerate(weights)],
-        pause_seconds=float(spec.integer("pauseSeconds", 0) or 0),
+        weights=shift.weights,
+        pause_seconds=shift.pause_seconds,
         do_not_downsize_old_service=spec.boolean("doNotDownsizeOldService"),
         downsize_old_service_delay_in_secs=spec.integer("downsizeOldServiceDelayInSecs", 0) or 0,
-        setup=_setup(run, "EcsBlueGreenCreateService", "EcsBlueGreenTrafficShift"),
+        setup=setup,
     )
     return _deploy(run, bluegreen.blue_green_traffic_shift, options)
 
 
-def _percentage(spec: Spec, index: int, value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise spec.problem(f"weights[{index}]", f"expected a percentage 0-100, got {value!r}") from None
-
-
 def run_traffic_shift_rollback(run: StepRun) -> StepOutcome:
+    """Corral's earlier EcsBlueGreenTrafficShiftRollback: the Inherit shifts' listeners and cut-over."""
     Spec(run, set())
     return _undo(
         run,
         ("EcsBlueGreenTrafficShift",),
         "ECS Blue Green Traffic Shift",
         bluegreen.blue_green_traffic_shift_rollback,
+    )
+
+
+def run_standalone_traffic_shift_rollback(run: StepRun) -> StepOutcome:
+    """Harness's StandAloneTrafficShiftRollback: every rule a Standalone shift changed, as it was."""
+    Spec(run, set())
+    return _undo(
+        run,
+        ("EcsBlueGreenTrafficShift",),
+        "Standalone ECS Blue Green Traffic Shift",
+        bluegreen.standalone_traffic_shift_rollback,
     )
 
 
@@ -470,6 +479,7 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
     "EcsBlueGreenRollback": run_blue_green_rollback,
     "EcsBlueGreenTrafficShift": run_traffic_shift,
     "EcsBlueGreenTrafficShiftRollback": run_traffic_shift_rollback,
+    "StandAloneTrafficShiftRollback": run_standalone_traffic_shift_rollback,
     "EcsRunTask": run_run_task,
     "EcsScale": run_scale,
 }

@@ -191,9 +191,7 @@ class Gateway:
             elif fault.kind == "throttle":
                 raise _FaultResponse(ThrottlingException())
             elif fault.kind == "error":
-                raise _FaultResponse(
-                    AwsError("Injected failure", code="InternalFailure", status=fault.status)
-                )
+                raise _FaultResponse(AwsError("Injected failure", code=fault.code, status=fault.status))
 
     # ------------------------------------------------------------------ moto
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from ..approvals import approval_spec_problem
+from ..traffic_shift_spec import traffic_shift_problems
 from .common import Entity, Identifier, Model, field_error
 
 STEP_TYPES = (
@@ -27,6 +28,7 @@ STEP_TYPES = (
     "EcsBlueGreenRollback",
     "EcsBlueGreenTrafficShift",
     "EcsBlueGreenTrafficShiftRollback",
+    "StandAloneTrafficShiftRollback",
     "EcsRunTask",
     "EcsScale",
     "EcsServiceSetup",
@@ -69,6 +71,8 @@ class Step(Model):
             problem = approval_spec_problem(self.spec)
             if problem is not None:
                 raise field_error(*problem)
+        if self.type == "EcsBlueGreenTrafficShift" and (found := traffic_shift_problems(self.spec)):
+            raise field_error(*found[0])
         return self
 
 

@@ -22,6 +22,9 @@ class Fault:
     rate: float = 1.0  # share of matching calls affected
     count: int | None = None  # stop after this many (None: until removed)
     status: int = 500  # for kind=error
+    # for kind=error: the AWS error code answered; InternalFailure is retried by SDKs, a client
+    # error such as AccessDenied (with status 400) is not, so the call fails at once
+    code: str = "InternalFailure"
     latency_ms: float = 0.0  # for kind=latency
     id: int = 0
     hits: int = field(default=0)
