@@ -750,8 +750,25 @@ PROBES: dict[str, Probe] = {
             },
         )
     ),
-    "StandAloneTrafficShiftRollback": Probe(
-        _pipeline("StandAloneTrafficShiftRollback", {}), names="StandAloneTrafficShiftRollback"
+    "StandAloneTrafficShiftRollback": Probe(_pipeline("StandAloneTrafficShiftRollback", {})),
+    "ecsTrafficShiftWrapper weight outside 0-100": Probe(
+        _pipeline(
+            "EcsBlueGreenTrafficShift",
+            {"ecsTrafficShiftWrapper": {"type": "Inherit", "spec": {"weightPercentage": 150}}},
+        ),
+        names="spec.ecsTrafficShiftWrapper.spec.weightPercentage",
+    ),
+    "EcsBlueGreenCreateService isTrafficShift, stageTargetGroupArn": Probe(
+        _pipeline(
+            "EcsBlueGreenCreateService",
+            {
+                "loadBalancer": "lb",
+                "prodListener": "arn:p",
+                "prodListenerRuleArn": "arn:pr",
+                "isTrafficShift": True,
+                "stageTargetGroupArn": "arn:tg",
+            },
+        )
     ),
     "EcsScale": Probe(_pipeline("EcsScale", {"instanceSelection": {"type": "Count", "spec": {"count": 2}}})),
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),

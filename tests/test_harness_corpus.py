@@ -31,6 +31,7 @@ READY_PENDING: tuple[str, ...] = (
     "runtime_inputs",
     "scope_builtins",
     "unquoted_expressions",
+    "standalone_traffic_shift_rollback",
 )
 # what each pending folder adds that `corral render` shows: (service, environment, infrastructure)
 PENDING_PAIRS: dict[str, list[tuple[str, str, str]]] = {
