@@ -6,6 +6,7 @@ failure at the traffic shift step, back to exactly the state before."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,17 @@ from corral.ecs.listeners import forward_weights
 from corral.sandbox import Sandbox
 from tests.ecs.support import EcsEnv, differences, snapshot
 from tests.ecs.test_bluegreen_support import live_service
-from tests.test_harness_corpus import corral_cli, project  # noqa: F401  (the project fixture)
+from tests.test_harness_corpus import PROJECT, corral_cli
 
 pytestmark = pytest.mark.sandbox(speed=150)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The corpus project in a scratch folder (Corral writes `.corral/` there)."""
+    root = tmp_path / "ecs_tutorial"
+    shutil.copytree(PROJECT, root)
+    return root
 
 
 class Layout:
@@ -143,7 +152,7 @@ def _statuses(execution: dict[str, Any]) -> dict[str, str]:
 
 def test_the_inherit_sample_shifts_70_percent_of_production(
     sandbox: Sandbox,
-    project: Path,  # noqa: F811
+    project: Path,
     tmp_path: Path,
 ) -> None:
     layout = Layout(sandbox)
@@ -167,7 +176,7 @@ def test_the_inherit_sample_shifts_70_percent_of_production(
 
 def test_the_standalone_sample_shifts_the_dev_rule_only(
     sandbox: Sandbox,
-    project: Path,  # noqa: F811
+    project: Path,
     tmp_path: Path,
 ) -> None:
     layout = Layout(sandbox)
@@ -193,7 +202,7 @@ def test_the_standalone_sample_shifts_the_dev_rule_only(
 )
 def test_a_failed_traffic_shift_rolls_back_to_exactly_the_state_before(
     sandbox: Sandbox,
-    project: Path,  # noqa: F811
+    project: Path,
     tmp_path: Path,
     pipeline: str,
     stage: str,
@@ -225,4 +234,74 @@ def test_a_failed_traffic_shift_rolls_back_to_exactly_the_state_before(
     assert statuses.get("EcsBlueGreenTrafficShift") == "Failed", statuses
     assert statuses.get("EcsBlueGreenRollback") == "Success", statuses
     assert statuses.get("StandAloneTrafficShiftRollback") == "Success", statuses
+    assert differences(before, layout.state()) == []
+
+
+def _plan(layout: Layout, project: Path, tmp_path: Path, pipeline: str, inputs: dict[str, Any]) -> Any:
+    path = tmp_path / "plan-inputs.yaml"
+    path.write_text(yaml.safe_dump(inputs), encoding="utf-8")
+    network = [
+        f"serviceDefinition.spec.variables[{i}].value={v}" for i, v in enumerate(layout.network().values())
+    ]
+    aws = {
+        "AWS_ENDPOINT_URL": layout.env.sandbox.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    return corral_cli(
+        "plan", pipeline, "--inputs-file", str(path), "--input", network[0], "--input", network[1],
+        cwd=project, env=aws,
+    )  # fmt: skip
+
+
+def test_plan_compares_the_service_production_reaches_whatever_its_tag_says(
+    sandbox: Sandbox,
+    project: Path,
+    tmp_path: Path,
+) -> None:
+    layout = Layout(sandbox)
+    layout.env.ecs.tag_resource(  # tags left wrong by hand: the live myapp__1 says GREEN
+        resourceArn=layout.env.describe("myapp__1")["serviceArn"],
+        tags=[{"key": "BG_VERSION", "value": "GREEN"}],
+    )
+    live_service(layout.env, "myapp__2", "web:0", layout.groups[1], version="BLUE", desired=0, scaling=False)
+    pipeline, stage = "ecs_bluegreen_inherit_example", "ecs_inherit_stage"
+
+    result = _plan(layout, project, tmp_path, pipeline, layout.inputs(pipeline, stage))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "beside the blue one, myapp__1, which is compared here" in result.stdout
+    assert "myapp__1 serves production traffic but is tagged BG_VERSION=GREEN" in result.stdout
+    assert "-prod rule: example-tg-ip-1 100%, example-tg-ip-2 0%" in result.stdout.splitlines()
+    assert "+prod rule: example-tg-ip-1 0%, example-tg-ip-2 100%" in result.stdout.splitlines()
+
+
+def test_plan_refuses_a_standalone_target_group_the_listener_does_not_forward_to(
+    sandbox: Sandbox,
+    project: Path,
+    tmp_path: Path,
+) -> None:
+    layout = Layout(sandbox)
+    stray = layout.env.elbv2.create_target_group(
+        Name="stray", Protocol="HTTP", Port=80, VpcId=layout.env.vpc_id, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    shift = {
+        "loadBalancer": "ecs-tutorial-alb",
+        "listener": layout.listener,
+        "listenerRuleArn": layout.dev_rule,
+    }
+    inputs = layout.inputs("ecs_bluegreen_sample", "ecstrafficshifting", shift)
+    inputs["pipeline"]["stages"][0]["stage"]["variables"][0]["value"] = stray  # stageTargetGroup
+    before = layout.state()
+
+    result = _plan(layout, project, tmp_path, "ecs_bluegreen_sample", inputs)
+
+    assert result.returncode != 0
+    [line] = [line for line in result.stdout.splitlines() + result.stderr.splitlines() if "stray" in line]
+    assert line.startswith("pipelines/ecs_bluegreen_standalone.yaml:")
+    assert (
+        "pipeline.stages[0].stage.spec.execution.steps[0].stepGroup.steps[1].step.spec.ecsTrafficShiftWrapper"
+        ".spec.forwardConfig[0].targetGroupArn: target group " + stray in line
+    )
     assert differences(before, layout.state()) == []

@@ -3,8 +3,13 @@
 For every Deployment stage: render its service for its infrastructure (with the inputs given),
 read what is live (DescribeServices, DescribeTaskDefinition, DescribeScalableTargets,
 DescribeScalingPolicies, DescribeListeners; read calls only) and print a unified diff per part:
-task definition, service, auto scaling, and for Blue Green the listeners before and after the swap. Only the fields the manifests set are compared, so defaults AWS fills in
-do not show as changes. A service that does not exist yet is "new service".
+task definition, service, auto scaling, and for Blue Green the listeners before and after the
+cut-over. Blue Green decides which service is live by where production traffic goes, with the
+code ECS Blue Green Create Service runs (corral.ecs.bluegreen.preview), and compares that one.
+A traffic shift step's weights and a Standalone shift's rule and `forwardConfig` target groups
+are checked as the step would check them; each problem names the file and path. Only the fields
+the manifests set are compared, so defaults AWS fills in do not show as changes. A service that
+does not exist yet is "new service".
 """
 
 from __future__ import annotations
@@ -96,6 +101,9 @@ def plan(
     )
     pipeline_plan = build_plan(filled.raw, file=filled.pipeline.file)
     pending = list(filled.pending)
+    for stage in pipeline_plan.all_stages:
+        if stage.target is not None and stage.target.service:
+            _check_traffic_shifts(project, pipeline_id, stage, filled.service_inputs, set_values)
     plans = [
         stage_plan(
             project,
@@ -190,14 +198,17 @@ def stage_plan(
     name = str(desired_service.get("serviceName", ""))
     result = StagePlan(stage, name, rendered.cluster)
     clients = _clients(project, rendered)
+    stage_group = None
     if blue_green is not None:
-        result.diffs["listeners"] = _listener_diff(clients.elbv2, blue_green)
-    if blue_green is not None:
-        live = _blue_service(clients.ecs, rendered.cluster, name)
+        from corral.ecs.bluegreen.preview import preview
+
+        view = preview(clients, cluster=rendered.cluster, service_name=name, create_spec=blue_green)
+        result.diffs["listeners"] = diff("listeners", *view.listeners)
+        live, stage_group, result.note = view.live, view.stage_group, view.note
         if live is not None:
             result.note = (
                 f"Blue Green: a green service is made from these manifests beside the blue one, "
-                f"{live['serviceName']}, which is compared here"
+                f"{live['serviceName']}, which is compared here" + (f" ({view.note})" if view.note else "")
             )
     else:
         live = _live_service(clients.ecs, rendered.cluster, name)
@@ -214,8 +225,8 @@ def stage_plan(
             rendered.task_definition.request,
         )
     wanted = {k: desired_service[k] for k in SERVICE_FIELDS if k in desired_service}
-    if blue_green is not None:  # the green service registers in the stage listener's target group
-        wanted = _with_stage_group(wanted, _stage_group_arn(clients.elbv2, blue_green))
+    if blue_green is not None:  # the green service registers in the stage target group
+        wanted = _with_stage_group(wanted, stage_group)
     result.diffs["service"] = diff("service", _shaped(live, wanted), wanted)
     result.diffs["auto scaling"] = _scaling_diff(clients, rendered, name)
     return result
@@ -275,6 +286,85 @@ def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[st
     return diff("auto scaling", live, desired)
 
 
+def _steps_of(stage: Any) -> list[Any]:
+    """Every step of the stage's execution, in order (step groups and parallel branches opened)."""
+    from corral.engine.plan import GroupNode, ParallelNode
+
+    pending, steps = list(stage.steps), []
+    while pending:
+        element = pending.pop(0)
+        if isinstance(element, GroupNode):
+            pending[:0] = list(element.steps)
+        elif isinstance(element, ParallelNode):
+            pending[:0] = list(element.branches)
+        else:
+            steps.append(element)
+    return steps
+
+
+def _check_traffic_shifts(
+    project: Project, pipeline_id: str, stage: Any, inputs: dict[str, Any], sets: dict[str, Any]
+) -> None:
+    """A traffic shift step's spec with the inputs given, and a Standalone shift's rule and target
+    groups against the load balancer: what the step would refuse, before anything runs."""
+    from corral.config.problems import split_path
+    from corral.config.traffic_shift_spec import STANDALONE, WRAPPER, traffic_shift_problems
+    from corral.ecs.bluegreen.preview import standalone_problems
+    from corral.errors import ConfigError, Problem
+
+    pipeline = project.pipelines[pipeline_id]
+    create = _blue_green_spec(stage) or {}
+    variables = {str(v.get("name")): v.get("value") for v in stage.variables}
+    problems: list[Problem] = []
+    for step in _steps_of(stage):
+        if step.type != "EcsBlueGreenTrafficShift":
+            continue
+        spec = _with_stage_variables(step.spec, variables)
+        found = traffic_shift_problems(spec)
+        wrapper = spec.get(WRAPPER)
+        if not found and isinstance(wrapper, dict) and wrapper.get("type") == STANDALONE:
+            target = _clients_for_stage(project, stage, inputs, sets)
+            if target is not None:
+                found = standalone_problems(
+                    target, wrapper, prod_rule_arn=str(create.get("prodListenerRuleArn") or "")
+                )
+        for path, message in found:
+            full = f"{step.path}.{path}"
+            problems.append(Problem(pipeline.where(split_path(full)), full, message))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _with_stage_variables(value: Any, variables: dict[str, Any]) -> Any:
+    """`<+stage.variables.NAME>` standing alone, replaced by the variable's value when that is known."""
+    if isinstance(value, dict):
+        return {k: _with_stage_variables(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_stage_variables(v, variables) for v in value]
+    if isinstance(value, str) and value.startswith("<+stage.variables.") and value.endswith(">"):
+        known = variables.get(value[len("<+stage.variables.") : -1])
+        if isinstance(known, str) and "<+" not in known:
+            return known
+    return value
+
+
+def _clients_for_stage(project: Project, stage: Any, inputs: dict[str, Any], sets: dict[str, Any]) -> Any:
+    """Clients for the stage's infrastructure, or None when it cannot be rendered yet."""
+    from corral.config.rendering import RenderOptions, render_outcome
+
+    target = stage.target
+    outcome = render_outcome(
+        project,
+        target.service,
+        target.environment,
+        target.infrastructure or "",
+        inputs=inputs,
+        sets=sets,
+        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
+    )
+    return None if outcome.rendered is None else _clients(project, outcome.rendered)
+
+
 def _blue_green_spec(stage: Any) -> dict[str, Any] | None:
     """The spec of the stage's EcsBlueGreenCreateService step, if it has one."""
     from corral.engine.plan import GroupNode, ParallelNode
@@ -291,29 +381,6 @@ def _blue_green_spec(stage: Any) -> dict[str, Any] | None:
     return None
 
 
-def _listener_diff(elbv2: Any, spec: dict[str, Any]) -> list[str]:
-    """Blue Green: where the prod and stage listeners forward now, and after the swap."""
-    arns = {role: spec.get(f"{role}Listener") for role in ("prod", "stage")}
-    if not all(isinstance(arn, str) and arn.startswith("arn:") for arn in arns.values()):
-        return []
-    found = elbv2.describe_listeners(ListenerArns=list(arns.values()))["Listeners"]
-    forwards = {listener["ListenerArn"]: _forward_groups(listener) for listener in found}
-    live = {f"{role} listener": forwards.get(arn, "(not found)") for role, arn in arns.items()}
-    swapped = {"prod listener": live["stage listener"], "stage listener": live["prod listener"]}
-    return diff("listeners", live, swapped)
-
-
-def _stage_group_arn(elbv2: Any, spec: dict[str, Any]) -> str | None:
-    arn = spec.get("stageListener")
-    if not (isinstance(arn, str) and arn.startswith("arn:")):
-        return None
-    for listener in elbv2.describe_listeners(ListenerArns=[arn])["Listeners"]:
-        for action in listener.get("DefaultActions", []):
-            if action.get("TargetGroupArn"):
-                return str(action["TargetGroupArn"])
-    return None
-
-
 def _with_stage_group(wanted: dict[str, Any], group_arn: str | None) -> dict[str, Any]:
     if group_arn is None or "loadBalancers" not in wanted:
         return wanted
@@ -322,29 +389,6 @@ def _with_stage_group(wanted: dict[str, Any], group_arn: str | None) -> dict[str
         for lb in wanted["loadBalancers"]
     ]
     return {**wanted, "loadBalancers": balancers}
-
-
-def _forward_groups(listener: dict[str, Any]) -> str:
-    groups: list[str] = []
-    for action in listener.get("DefaultActions", []):
-        if action.get("TargetGroupArn"):
-            groups.append(action["TargetGroupArn"].rsplit(":", 1)[-1])
-        for group in action.get("ForwardConfig", {}).get("TargetGroups", []):
-            groups.append(group["TargetGroupArn"].rsplit(":", 1)[-1])
-    return ", ".join(sorted(set(groups))) or "(no forward)"
-
-
-def _blue_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:
-    """The Blue Green service that takes production traffic: `<name>__1` or `<name>__2`, the one
-    tagged BG_VERSION=BLUE (or the only one)."""
-    names = [f"{name}__1", f"{name}__2"]
-    answer = ecs.describe_services(cluster=cluster, services=names, include=["TAGS"])
-    found = [s for s in answer.get("services", []) if s.get("status") != "INACTIVE"]
-    for service in found:
-        tags = {t.get("key"): t.get("value") for t in service.get("tags", [])}
-        if tags.get("BG_VERSION") == "BLUE":
-            return dict(service)
-    return dict(found[0]) if len(found) == 1 else None
 
 
 def _live_service(ecs: Any, cluster: str, name: str) -> dict[str, Any] | None:

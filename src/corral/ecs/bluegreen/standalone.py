@@ -115,7 +115,7 @@ def forward_config_problems(
             f"(they forward to: {', '.join(sorted(known)) or 'none'})",
         )
         for index, (arn, _weight) in enumerate(forward_config)
-        if arn not in known
+        if arn not in known and "<+" not in arn  # an expression: `corral plan` cannot tell yet
     ]
 
 
