@@ -1,4 +1,4 @@
-"""The reliability matrix: rolling, canary and blue green deployments under injected faults.
+"""The reliability matrix: rolling, canary, blue green and traffic shift deployments under faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -24,10 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.ecs.bluegreen import (
+    BlueGreenCreateServiceOptions,
+    StandaloneShiftOptions,
     SwapTargetGroupsOptions,
+    TrafficShiftOptions,
     blue_green_create_service,
     blue_green_rollback,
     blue_green_swap_target_groups,
+    blue_green_traffic_shift,
+    standalone_traffic_shift,
+    standalone_traffic_shift_rollback,
 )
 from corral.ecs.canary import (
     CanaryDeleteOptions,
@@ -36,6 +42,7 @@ from corral.ecs.canary import (
     canary_deploy,
     canary_rollback,
 )
+from corral.ecs.listeners import forward_weights
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
@@ -43,7 +50,7 @@ from tests.ecs.support import FAILURES, EcsEnv, cpu_policy, differences, scalabl
 from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
 
 SPEED = 200.0
-STRATEGIES = ("rolling", "canary", "bluegreen")
+STRATEGIES = ("rolling", "canary", "bluegreen", "bg_inherit", "bg_standalone")
 
 # What a clean run of each strategy's steps calls (service, operation); a test compares this with
 # the sandbox's call log, so a step that starts calling something new gets its faults here.
@@ -88,6 +95,49 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (ELB, "DescribeTargetGroups"),
         (ELB, "DescribeTargetHealth"),
         (ELB, "ModifyListener"),
+    ],
+    # Create Service (isTrafficShift), Traffic Shift Inherit 50 and 100
+    "bg_inherit": [
+        (AAS, "DeleteScalingPolicy"),
+        (AAS, "DeregisterScalableTarget"),
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "RegisterScalableTarget"),
+        (ECS, "CreateService"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "TagResource"),
+        (ECS, "UpdateService"),
+        (ELB, "DescribeListeners"),
+        (ELB, "DescribeLoadBalancers"),
+        (ELB, "DescribeRules"),
+        (ELB, "DescribeTargetGroups"),
+        (ELB, "DescribeTargetHealth"),
+        (ELB, "ModifyListener"),
+    ],
+    # ... with a Standalone shift of a dev rule between them
+    "bg_standalone": [
+        (AAS, "DeleteScalingPolicy"),
+        (AAS, "DeregisterScalableTarget"),
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "RegisterScalableTarget"),
+        (ECS, "CreateService"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "TagResource"),
+        (ECS, "UpdateService"),
+        (ELB, "DescribeListeners"),
+        (ELB, "DescribeLoadBalancers"),
+        (ELB, "DescribeRules"),
+        (ELB, "DescribeTargetGroups"),
+        (ELB, "DescribeTargetHealth"),
+        (ELB, "ModifyListener"),
+        (ELB, "ModifyRule"),
     ],
 }
 
@@ -145,6 +195,8 @@ FAST_OPERATIONS = {
     "rolling": ("ecs", "UpdateService"),
     "canary": ("ecs", "CreateService"),
     "bluegreen": ("elasticloadbalancing", "ModifyListener"),
+    "bg_inherit": ("elasticloadbalancing", "ModifyListener"),
+    "bg_standalone": ("elasticloadbalancing", "ModifyRule"),
 }
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
 
@@ -324,7 +376,102 @@ class BlueGreenRun(Run):
         return problems
 
 
-RUNS: dict[str, Callable[..., Run]] = {"rolling": RollingRun, "canary": CanaryRun, "bluegreen": BlueGreenRun}
+class TrafficShiftRun(BlueGreenRun):
+    """Blue Green Create Service with isTrafficShift (prod: the :80 listener's default rule), then
+    Traffic Shift Inherit at 50 and at 100; rollback: ECS Blue Green Rollback."""
+
+    def setup(self) -> None:
+        alb = self.env.alb()
+        # the :8080 listener answers by itself: the second target group starts attached to nothing
+        self.env.elbv2.modify_listener(
+            ListenerArn=alb.listeners[1],
+            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}],
+        )
+        live_service(self.env, "web__1", "web:1", alb.groups[0])
+
+    def create(self) -> None:
+        alb = self.env.alb()
+        options = BlueGreenCreateServiceOptions(
+            load_balancer="corral",
+            prod_listener=alb.listeners[0],
+            is_traffic_shift=True,
+            stage_target_group_arn=alb.groups[1],
+        )
+        blue_green_create_service(self.context(), self.target(), options)
+
+    def shift(self, weight: int) -> None:
+        options = TrafficShiftOptions(weight_percentage=weight, setup=self.journaled())
+        blue_green_traffic_shift(self.context(), self.target(), options)
+
+    def deploy(self) -> None:
+        self.create()
+        self.shift(50)
+        self.shift(100)
+
+    def finished(self) -> list[str]:
+        alb = self.env.alb()
+        problems = _runs_release(self.env, "web__2", self.image)
+        if forwards(self.env, alb.listeners[0]) != {alb.groups[0]: 0, alb.groups[1]: 100}:
+            problems.append(f"production forwards to {forwards(self.env, alb.listeners[0])}")
+        return problems
+
+
+class StandaloneShiftRun(TrafficShiftRun):
+    """As TrafficShiftRun, with a Standalone shift of a dev rule (both target groups) to 70/30
+    between Create Service and the Inherit shift to 100; rollback: ECS Blue Green Rollback, then
+    Stand Alone Traffic Shift Rollback, as Harness's example pipelines order them."""
+
+    def dev_rule(self) -> str:
+        alb = self.env.alb()
+        rules = self.env.elbv2.describe_rules(ListenerArn=alb.listeners[0])["Rules"]
+        return next(r["RuleArn"] for r in rules if not r["IsDefault"])
+
+    def setup(self) -> None:
+        super().setup()
+        alb = self.env.alb()
+        both = {"TargetGroups": [{"TargetGroupArn": alb.groups[0], "Weight": 100},
+                                 {"TargetGroupArn": alb.groups[1], "Weight": 0}]}  # fmt: skip
+        self.env.elbv2.create_rule(
+            ListenerArn=alb.listeners[0],
+            Priority=10,
+            Conditions=[{"Field": "host-header", "Values": ["dev.example.com"]}],
+            Actions=[{"Type": "forward", "ForwardConfig": both}],
+        )
+
+    def deploy(self) -> None:
+        alb = self.env.alb()
+        self.create()
+        options = StandaloneShiftOptions(
+            load_balancer="corral",
+            listener=alb.listeners[0],
+            listener_rule_arn=self.dev_rule(),
+            forward_config=[(alb.groups[1], 70), (alb.groups[0], 30)],
+            setup=self.journaled(),
+        )
+        standalone_traffic_shift(self.context(), self.target(), options)
+        self.shift(100)
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            blue_green_rollback(self.context(), self.target(), self.journaled())
+            standalone_traffic_shift_rollback(self.context(), self.target(), self.journaled())
+
+    def finished(self) -> list[str]:
+        alb = self.env.alb()
+        problems = super().finished()
+        rule = self.env.elbv2.describe_rules(RuleArns=[self.dev_rule()])["Rules"][0]
+        if forward_weights(rule["Actions"]) != {alb.groups[1]: 70, alb.groups[0]: 30}:
+            problems.append(f"the dev rule forwards to {forward_weights(rule['Actions'])}")
+        return problems
+
+
+RUNS: dict[str, Callable[..., Run]] = {
+    "rolling": RollingRun,
+    "canary": CanaryRun,
+    "bluegreen": BlueGreenRun,
+    "bg_inherit": TrafficShiftRun,
+    "bg_standalone": StandaloneShiftRun,
+}
 
 
 def run_scenario(scenario: Scenario) -> Outcome:
