@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from corral.engine import abort, approve
+from corral.errors import ConfigError
 
 from .conftest import Demo
 from .state import forward_group, healthy_targets, image_of, listener_actions, services
@@ -93,8 +96,18 @@ def test_traffic_shift_moves_production_by_weights_and_rolls_back(demo: Demo) ->
     assert list(live) == ["demo-bg__1"] and live["demo-bg__1"]["tags"]["BG_VERSION"] == "BLUE"
 
     before, weights = services(ecs), _weights(demo)
+    # a weight outside 0-100 given at run time is refused before anything changes
+    with pytest.raises(
+        ConfigError, match=r"spec\.weightPercentage: expected a whole percentage 0-100, got '101'"
+    ):
+        demo.run("demo_trafficshift", tag="2", weightPercentage="101", stageTargetGroupArn="")
+    assert (services(ecs), _weights(demo)) == (before, weights)
     # the prod rule forwards to both groups now: the stage group is inferred; the second shift fails
-    failed = demo.run("demo_trafficshift", tag="2", weightPercentage="101", stageTargetGroupArn="")
+    # at its cut-over, once all production traffic reaches the new service (tagging it is refused)
+    demo.sandbox.admin.add_fault(
+        "error", service="ecs", operation="TagResource", status=400, code="AccessDenied", count=1
+    )
+    failed = demo.run("demo_trafficshift", tag="2", stageTargetGroupArn="")
     assert failed.status == "Failed"
     assert [s.identifier for s in failed.steps if s.status == "Failed"] == ["shift_all"], [
         (s.identifier, s.error) for s in failed.steps
