@@ -292,7 +292,8 @@ class RuleRouter:
         A target group no listener uses has `unused` targets; once attached they start `initial`
         and need the health checks' healthy threshold. It is attached here at weight 0 first.
         """
-        if "healthy" in target_states(self.ctx, target_group_arn):
+        states = target_states(self.ctx, target_group_arn)
+        if "healthy" in states or not states:  # no target at all: nothing would become healthy
             return
         weights = self.weights()
         if target_group_arn not in weights:
