@@ -1,6 +1,6 @@
 """The runner killed at each step boundary: examples/sandbox-demo pipelines through the engine.
 
-The rolling, canary and blue green pipelines each release tag 2 over an uninterrupted release of
+The rolling, canary, blue green and traffic shift pipelines each release tag 2 over an uninterrupted release of
 tag 1. The measured release runs in its own process (`python -m tests.reliability.kill RUN ...`,
 below), which is killed with SIGKILL when a step starts (`Running`; an approval step starts as
 `ApprovalWaiting`) or ends (`Success`); then `resume` continues the execution in this process.
@@ -11,8 +11,9 @@ The scenario passes when the execution ends in a finished deployment or, after i
 exactly the state from before. Finished: Success with tag 2 live (rolling and canary: only
 `demo-web`, running tag 2, no canary left; blue green: the prod listener forwards to the service
 running tag 2 with 2 tasks, tagged BLUE; the old one GREEN, downsized to 0, behind the stage
-listener). Restored:
-the services as before (blue green: the services and both listeners' routes).
+listener; traffic shift: all of the prod rule's traffic reaches the tag 2 service, tagged BLUE,
+the old one GREEN and downsized to 0). Restored: the services as before (blue green: the services
+and both listeners' routes; traffic shift: the prod rule's weights).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.aws.poller import PollPolicy
+from corral.ecs.listeners import forward_weights
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 FAST_POLLS = PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05, round_window=30.0)
@@ -40,9 +42,18 @@ PIPELINES = {
     "demo_rolling": ("EcsRollingDeploy",),
     "demo_canary": ("EcsCanaryDeploy", "EcsCanaryDelete", "EcsRollingDeploy"),
     "demo_bluegreen": ("EcsBlueGreenCreateService", "approve_swap", "EcsBlueGreenSwapTargetGroups"),
+    "demo_trafficshift": ("EcsBlueGreenCreateService", "shift_half", "shift_all"),
 }
 # the pipeline whose tag 1 release comes before the measured one
-FIRST = {"demo_rolling": "demo_rolling", "demo_canary": "demo_rolling", "demo_bluegreen": "demo_bluegreen"}
+FIRST = {
+    "demo_rolling": "demo_rolling",
+    "demo_canary": "demo_rolling",
+    "demo_bluegreen": "demo_bluegreen",
+    "demo_trafficshift": "demo_trafficshift",
+}
+# inputs of the measured release besides the first's: after the first traffic shift the prod rule
+# forwards to both target groups, so the stage one is inferred (the one production does not reach)
+SECOND: dict[str, dict[str, str]] = {"demo_trafficshift": {"stageTargetGroupArn": ""}}
 # a step's status once it has started, when not Running (an approval step waits for its decision)
 STARTED = {"approve_swap": "ApprovalWaiting"}
 
@@ -70,6 +81,7 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             KillPoint("demo_rolling", "EcsRollingDeploy", "Running"),
             KillPoint("demo_canary", "EcsCanaryDeploy", "Success"),
             KillPoint("demo_bluegreen", "approve_swap", "ApprovalWaiting"),
+            KillPoint("demo_trafficshift", "shift_all", "Running"),
         ]
     return points
 
@@ -135,7 +147,13 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     "RUN",
                     point.pipeline,
                     url,
-                    json.dumps({**pipeline_inputs(prepared, point.pipeline), "tag": "2"}),
+                    json.dumps(
+                        {
+                            **pipeline_inputs(prepared, point.pipeline),
+                            "tag": "2",
+                            **SECOND.get(point.pipeline, {}),
+                        }
+                    ),
                 ],
                 cwd=Path(__file__).resolve().parents[2],
                 stdout=subprocess.PIPE,
@@ -194,6 +212,9 @@ def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, A
             sandbox.client("elbv2"), prepared["prodListener"], prepared["stageListener"]
         )
         state["routes"] = [forward_group(a) for a in actions]
+    if pipeline == "demo_trafficshift":  # the prod rule's weights, exactly
+        [actions] = listener_actions(sandbox.client("elbv2"), prepared["prodListener"])
+        state["routes"] = [forward_weights(actions)]
     return state
 
 
@@ -206,6 +227,8 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
     images = {
         name: image_of(ecs, service["taskDefinition"]).rsplit("/", 1)[-1] for name, service in live.items()
     }
+    if pipeline == "demo_trafficshift":
+        return _unshifted(prepared, state, images)
     if pipeline != "demo_bluegreen":
         if set(live) != {"demo-web"}:
             return [f"services {sorted(live)}"]
@@ -225,6 +248,27 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
         old = {"desiredCount": 0, "targetGroups": [stage], "version": "GREEN"}
         if _blue_green(live[other]) != old:
             problems.append(f"{other} ({images[other]}) has {_blue_green(live[other])}, not {old}")
+    return problems
+
+
+def _unshifted(prepared: dict[str, Any], state: dict[str, Any], images: dict[str, str]) -> list[str]:
+    """Traffic shift: all of the prod rule's traffic reaches the tag 2 service, tagged BLUE, with 2
+    tasks; the old one is GREEN and downsized to 0."""
+    live = state["services"]
+    new = [name for name, image in images.items() if image.endswith(":2")]
+    if len(new) != 1:
+        return [f"services running tag 2: {new} (all: {images})"]
+    (name,) = new
+    [weights] = state["routes"]
+    groups = live[name]["targetGroups"]
+    problems = []
+    if {g for g, w in weights.items() if w} != set(groups):
+        problems.append(f"the prod rule forwards to {weights}, not to {name}'s {groups}")
+    if _blue_green(live[name])["desiredCount"] != 2 or _blue_green(live[name])["version"] != "BLUE":
+        problems.append(f"{name} (tag 2) has {_blue_green(live[name])}")
+    for other in sorted(set(live) - {name}):
+        if (_blue_green(live[other])["desiredCount"], _blue_green(live[other])["version"]) != (0, "GREEN"):
+            problems.append(f"{other} ({images[other]}) has {_blue_green(live[other])}")
     return problems
 
 
