@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from corral.config.project import Project, load_project
-from corral.config.rendering import RenderOptions, render_outcome
 from corral.config.scope import scope_values
 from corral.config.settings import find_project_root
 from corral.errors import ConfigError, CorralError, Problem
+from corral.manifests.service_rendering import RenderOptions, render_outcome
 from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 
 from .approvals import VoteOutcome, cast_vote
