@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from corral.ecs.log import StepLog
+from corral.step_log import StepLog
 
 from .step_process import StepProcesses
 
