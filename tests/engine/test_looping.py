@@ -181,7 +181,7 @@ def test_a_looped_stage_runs_per_iteration_with_stage_matrix_values(
     ("strategy", "path", "message"),
     [
         ({"matrix": {"a": []}}, "strategy.matrix.a", "non-empty list"),
-        ({"matrix": {"a": "<+pipeline.variables.list>"}}, "strategy.matrix.a", "not expanded by Corral"),
+        ({"matrix": {"a": "<+steps.a.output.list>"}}, "strategy.matrix.a", "known only while the pipeline runs"),
         ({"matrix": {"a": [1], "exclude": [{"b": 1}]}}, "strategy.matrix.exclude[0].b", "not an axis"),
         ({"matrix": {"a": [1], "exclude": [{"a": 1}]}}, "strategy.matrix.exclude", "every combination"),
         ({"repeat": {"times": -1}}, "strategy.repeat.times", "at least 0"),
@@ -241,3 +241,49 @@ def test_the_lists_may_be_run_time_inputs(tmp_path: Path, store: Store, probe: P
         ("s/region_1/copy_0", {"item": "a", "group": "_1"}),
         ("s/region_1/copy_1", {"item": "<+secrets.getValue('x')>", "group": "_1"}),
     ]
+
+
+def test_expressions_over_what_the_start_knows_become_lists_in_the_snapshot(
+    tmp_path: Path, store: Store, probe: Probe
+) -> None:
+    # Harness's "Get matrix values from expressions" example: a pipeline variable given at run
+    # time, split into the matrix axis
+    step = probe_step("approve", outputs={"ticket": "<+matrix.jiraTicket>", "who": "<+repeat.item>"})
+    step["step"]["strategy"] = {"matrix": {"jiraTicket": "<+pipeline.variables.jiraTickets>.split(',')"}}
+    inner = looped(
+        group("each", [step]), {"repeat": {"items": ["<+pipeline.variables.owner>", "<+pipeline.name>"]}}
+    )
+    variables = [
+        {"name": "jiraTickets", "type": "String", "value": "<+input>"},
+        {"name": "owner", "type": "String", "value": "ops"},
+    ]
+    doc = pipeline("p", [stage("s", [inner])], variables=variables)
+    execution = run_pipeline(
+        write_project(tmp_path, doc), "p", inputs={"jiraTickets": "cd-1,cd-2"}, store=store, options=fast()
+    )
+    assert execution.status == "Success", execution.error
+    assert [(s.key, s.outputs) for s in execution.steps if s.type == "Probe"] == [
+        ("s/each_0/approve_0", {"ticket": "cd-1", "who": "ops"}),
+        ("s/each_0/approve_1", {"ticket": "cd-2", "who": "ops"}),
+        ("s/each_1/approve_0", {"ticket": "cd-1", "who": "p"}),
+        ("s/each_1/approve_1", {"ticket": "cd-2", "who": "p"}),
+    ]
+    snapshot = store.execution(execution.id).snapshot["pipeline"]
+    strategy = snapshot["stages"][0]["stage"]["spec"]["execution"]["steps"][0]["stepGroup"]["strategy"]
+    assert strategy == {"repeat": {"items": ["ops", "p"]}}  # editing a variable later changes nothing
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("<+stage.variables.hosts>", "known only while the pipeline runs"),
+        ("<+execution.steps.a.output.list>", "known only while the pipeline runs"),
+        ('<+secrets.getValue("hosts")>', "may not iterate over secrets"),
+    ],
+)
+def test_a_strategy_reading_what_only_the_run_knows_is_refused(items: str, message: str) -> None:
+    step = looped(probe_step("x"), {"repeat": {"items": items}})
+    with pytest.raises(ConfigError) as caught:
+        build_plan({"identifier": "p", "stages": [stage("s", [step])]}, file="p.yaml")
+    [problem] = caught.value.problems
+    assert problem.path.endswith("step.strategy.repeat.items") and message in problem.message

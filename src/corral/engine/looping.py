@@ -18,15 +18,21 @@ axis value indices for a matrix (`_0_1`), or `_` + the rendered `nodeName`), so 
 iteration's outputs are addressed as Harness addresses them
 (`<+pipeline.stages.deploy_1.spec.execution.steps.smoke_0.output...>`).
 
-The lists must be known when the execution starts (written in the pipeline, or given as
-run-time inputs); what Corral cannot expand is a LoopError, never a silent single run.
+The lists must be known when the execution starts: written in the pipeline, given as run-time
+inputs, or expressions over what the start knows (`<+pipeline.variables.tickets>.split(',')`,
+`[<+pipeline.variables.a>, <+project.identifier>]`), which `resolve_lists` writes into the
+execution's snapshot as plain lists before its plan is built. Until then (`corral validate`,
+`plan`) such a strategy stands for one iteration. What Corral cannot expand is a LoopError,
+never a silent single run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +43,10 @@ REPEAT_FIELDS = frozenset(
 STRATEGY_KINDS = ("matrix", "repeat", "parallelism")
 MAX_ITERATIONS = 256  # a pipeline that needs more is a mistake, not a deployment
 _RUNTIME_INPUT = re.compile(r"^<\+input>")
+# what an expression in a strategy may read: values known when the execution starts
+START_ROOTS = frozenset({"pipeline", "trigger", "account", "org", "project"})
+_TRAILING_METHOD = re.compile(r"^(<\+.*>)(\.[A-Za-z_][A-Za-z0-9_]*\(.*\))$", re.DOTALL)
+_ROOTS = re.compile(r"<\+\s*([A-Za-z_][A-Za-z0-9_]*)")
 _NODE_NAME_EXPRESSION = re.compile(
     r"<\+\s*(matrix\.[A-Za-z_][A-Za-z0-9_]*|repeat\.item|strategy\.iterations?)\s*>"
 )
@@ -83,9 +93,31 @@ class Loop:
     max_concurrency: int  # 0: all at once
 
 
+def _at_start(value: Any, path: str) -> bool:
+    """True when value is an expression resolved when the execution starts (stand in until
+    then); LoopError when it reads what only a running pipeline knows."""
+    if not isinstance(value, str) or "<+" not in value:
+        return False
+    if _RUNTIME_INPUT.match(value.strip()):
+        return True
+    roots = set(_ROOTS.findall(value))
+    if "secrets" in roots:
+        raise LoopError(
+            path, "a looping strategy may not iterate over secrets (iterations are named by their values)"
+        )
+    late = sorted(roots - START_ROOTS)
+    if late:
+        raise LoopError(
+            path,
+            f"<+{late[0]}...> is known only while the pipeline runs; a looping strategy's values must "
+            "be known when the execution starts (pipeline variables, run-time inputs, the trigger)",
+        )
+    return True
+
+
 def expand(strategy: Any) -> Loop:
     """The iterations of a `strategy:` mapping; LoopError naming the field that is wrong."""
-    if isinstance(strategy, str) and _RUNTIME_INPUT.match(strategy.strip()):
+    if _at_start(strategy, ""):
         return Loop((Iteration("repeat", 0, 1, "_0", stand_in=True),), 0)
     if not isinstance(strategy, Mapping):
         raise LoopError("", "expected a mapping with one of matrix, repeat or parallelism")
@@ -112,6 +144,8 @@ def expand(strategy: Any) -> Loop:
 
 
 def _repeat(raw: Any) -> Loop:
+    if _at_start(raw, "repeat"):
+        return Loop((Iteration("repeat", 0, 1, "_0", item="", stand_in=True),), 0)
     if not isinstance(raw, Mapping):
         raise LoopError("repeat", "expected a mapping with times or items")
     for key in raw:
@@ -133,14 +167,12 @@ def _repeat(raw: Any) -> Loop:
         raise LoopError("repeat", "expected exactly one of times or items")
     if has_items:
         items = raw["items"]
-        if isinstance(items, str) and _RUNTIME_INPUT.match(items.strip()):
+        if _at_start(items, "repeat.items"):
             return Loop((Iteration("repeat", 0, 1, "_0", item="", stand_in=True),), concurrency)
         if not isinstance(items, list):
-            raise LoopError(
-                "repeat.items",
-                "expected a list of values; an expression here is not expanded by Corral (write the "
-                "list, or make the whole strategy a run-time input)",
-            )
+            raise LoopError("repeat.items", "expected a list of values, or an expression that gives one")
+        for index, item in enumerate(items):
+            _at_start(item, f"repeat.items[{index}]")
         values = list(items)
     else:
         times = _whole(raw["times"], "repeat.times", minimum=0)
@@ -166,6 +198,8 @@ def _repeat(raw: Any) -> Loop:
 
 
 def _matrix(raw: Any) -> Loop:
+    if _at_start(raw, "matrix"):
+        return Loop((Iteration("matrix", 0, 1, "_0", stand_in=True),), 0)
     if not isinstance(raw, Mapping):
         raise LoopError("matrix", "expected a mapping of axes (name: [values]) with optional exclude")
     axes: dict[str, list[Any]] = {}
@@ -173,16 +207,16 @@ def _matrix(raw: Any) -> Loop:
     for key, values in raw.items():
         if key in MATRIX_KEYS:
             continue
-        if isinstance(values, str) and _RUNTIME_INPUT.match(values.strip()):
+        if _at_start(values, f"matrix.{key}"):
             axes[str(key)] = [""]
             stand_in = True
             continue
         if not isinstance(values, list) or not values:
             raise LoopError(
-                f"matrix.{key}",
-                "expected a non-empty list of values; an expression here is not expanded by Corral "
-                "(write the list, or make it a run-time input)",
+                f"matrix.{key}", "expected a non-empty list of values, or an expression that gives one"
             )
+        for index, value in enumerate(values):
+            _at_start(value, f"matrix.{key}[{index}]")
         axes[str(key)] = list(values)
     if not axes:
         raise LoopError("matrix", "expected at least one axis (name: [values])")
@@ -274,7 +308,7 @@ def _whole(value: Any, path: str, *, minimum: int) -> int | None:
     """A whole number (also as text, as run-time inputs arrive); None for `<+input>` not given."""
     if isinstance(value, str):
         text = value.replace("\u2060", "").strip()
-        if _RUNTIME_INPUT.match(text):
+        if _at_start(text, path):
             return None
         if text.isdigit():
             value = int(text)
@@ -307,3 +341,84 @@ def loop_values(loops: Sequence[Iteration]) -> dict[str, Any]:
     if groups:  # <+stepGroup.identifierPostFix>: the innermost looped group's
         values["stepGroup"] = {"identifierPostFix": groups[-1].postfix}
     return values
+
+
+# -- at the start of an execution -------------------------------------------------------------
+
+Evaluate = Callable[[str, str], Any]  # (expression text, path) -> value; raises on failure
+
+
+def resolve_lists(pipeline: Mapping[str, Any], evaluate: Evaluate) -> dict[str, Any]:
+    """The `pipeline:` mapping with every expression in a looping strategy replaced by its value
+    (a list; text that is a JSON list; a whole number for times and parallelism), so that the
+    execution's snapshot, and every plan built from it, holds plain lists."""
+    return _walk(pipeline, ("pipeline",), evaluate)
+
+
+def _walk(node: Any, path: tuple[str | int, ...], evaluate: Evaluate) -> Any:
+    if isinstance(node, list):
+        return [_walk(item, (*path, index), evaluate) for index, item in enumerate(node)]
+    if not isinstance(node, Mapping):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        here = (*path, str(key))
+        if key == "strategy" and value is not None:
+            out[key] = _strategy(value, here, evaluate)
+        else:
+            out[key] = _walk(value, here, evaluate)
+    return out
+
+
+def _strategy(raw: Any, path: tuple[str | int, ...], evaluate: Evaluate) -> Any:
+    raw = _value(raw, path, evaluate, kind="map")
+    if not isinstance(raw, Mapping):
+        return raw
+    out = dict(raw)
+    if "parallelism" in out:
+        out["parallelism"] = _value(out["parallelism"], (*path, "parallelism"), evaluate, kind="int")
+    if isinstance(out.get("repeat"), Mapping | str):
+        repeat = _value(out["repeat"], (*path, "repeat"), evaluate, kind="map")
+        if isinstance(repeat, Mapping):
+            repeat = dict(repeat)
+            if "times" in repeat:
+                repeat["times"] = _value(repeat["times"], (*path, "repeat", "times"), evaluate, kind="int")
+            if "items" in repeat:
+                repeat["items"] = _list(repeat["items"], (*path, "repeat", "items"), evaluate)
+        out["repeat"] = repeat
+    if isinstance(out.get("matrix"), Mapping | str):
+        matrix = _value(out["matrix"], (*path, "matrix"), evaluate, kind="map")
+        if isinstance(matrix, Mapping):
+            matrix = {
+                key: value if key in MATRIX_KEYS else _list(value, (*path, "matrix", str(key)), evaluate)
+                for key, value in matrix.items()
+            }
+        out["matrix"] = matrix
+    return out
+
+
+def _list(value: Any, path: tuple[str | int, ...], evaluate: Evaluate) -> Any:
+    value = _value(value, path, evaluate, kind="list")
+    if isinstance(value, list):
+        return [_value(item, (*path, index), evaluate, kind="item") for index, item in enumerate(value)]
+    return value
+
+
+def _value(value: Any, path: tuple[str | int, ...], evaluate: Evaluate, *, kind: str) -> Any:
+    if not isinstance(value, str) or "<+" not in value or _RUNTIME_INPUT.match(value.strip()):
+        return value
+    where = ".".join(str(p) for p in path)
+    method = _TRAILING_METHOD.match(value.strip())
+    if method:  # Harness's `<+pipeline.variables.x>.split(',')`: the method applies to the value
+        value = f"<+{method.group(1)}{method.group(2)}>"
+    result = evaluate(value, where)
+    if isinstance(result, str) and kind in ("list", "map"):
+        text = result.strip()  # run-time input marks (U+2060) stay: the values remain data
+        if text.startswith(("[", "{")):
+            with contextlib.suppress(json.JSONDecodeError):
+                result = json.loads(text)
+    if kind == "list" and not isinstance(result, list):
+        raise LoopError(where, f"expected the expression to give a list, got {result!r}")
+    if kind == "map" and not isinstance(result, Mapping):
+        raise LoopError(where, f"expected the expression to give a mapping, got {result!r}")
+    return result
