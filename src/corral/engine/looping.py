@@ -44,7 +44,7 @@ STRATEGY_KINDS = ("matrix", "repeat", "parallelism")
 MAX_ITERATIONS = 256  # a pipeline that needs more is a mistake, not a deployment
 _RUNTIME_INPUT = re.compile(r"^<\+input>")
 # what an expression in a strategy may read: values known when the execution starts
-START_ROOTS = frozenset({"pipeline", "trigger", "account", "org", "project"})
+START_ROOTS = frozenset({"pipeline", "account", "org", "project"})
 _TRAILING_METHOD = re.compile(r"^(<\+.*>)(\.[A-Za-z_][A-Za-z0-9_]*\(.*\))$", re.DOTALL)
 _ROOTS = re.compile(r"<\+\s*([A-Za-z_][A-Za-z0-9_]*)")
 _NODE_NAME_EXPRESSION = re.compile(
@@ -110,7 +110,7 @@ def _at_start(value: Any, path: str) -> bool:
         raise LoopError(
             path,
             f"<+{late[0]}...> is known only while the pipeline runs; a looping strategy's values must "
-            "be known when the execution starts (pipeline variables, run-time inputs, the trigger)",
+            "be known when the execution starts (pipeline variables, run-time inputs)",
         )
     return True
 
