@@ -11,7 +11,7 @@ for messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -169,6 +169,25 @@ class PipelinePlan:
 
     def stage(self, identifier: str) -> StageNode | None:
         return next((s for s in self.all_stages if s.identifier == identifier), None)
+
+    def steps(self) -> Iterator[tuple[StageNode, StepNode]]:
+        """Every step of every stage (looping iterations and rollback steps included), with its
+        stage, in document order: what checks and views walk."""
+        for stage in self.all_stages:
+            for step in walk_steps((*stage.steps, *stage.rollback_steps)):
+                yield stage, step
+
+
+def walk_steps(elements: Iterable[Element]) -> Iterator[StepNode]:
+    """The steps in elements, depth first in document order; a group's rollback steps after its steps."""
+    for element in elements:
+        if isinstance(element, ParallelNode):
+            yield from walk_steps(element.branches)
+        elif isinstance(element, GroupNode):
+            yield from walk_steps(element.steps)
+            yield from walk_steps(element.rollback_steps)
+        else:
+            yield element
 
 
 def build_plan(raw: Mapping[str, Any], *, file: str = "") -> PipelinePlan:

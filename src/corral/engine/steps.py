@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from corral.step_log import StepLog
 
+from .messages import ABORTED, EXPIRED, FAILED, SUCCESS
 from .step_process import StepProcesses
 
 if TYPE_CHECKING:
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
     from .messages import RunStep
 
 NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
-SUCCESS = "Success"
-FAILED = "Failed"
-ABORTED = "Aborted"
-EXPIRED = "Expired"
 OUTCOME_STATUSES = (SUCCESS, FAILED, ABORTED, EXPIRED)
 
 
