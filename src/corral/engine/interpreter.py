@@ -42,6 +42,7 @@ from corral.errors import ExpressionError
 from . import messages as m
 from .conditions import evaluate_condition
 from .looping import Iteration, loop_values
+from .messages import StepOutcome
 from .plan import (
     DEFAULT_STRATEGY,
     INTERVENTION_ACTIONS,
@@ -107,15 +108,6 @@ class _Task:
     waiting: int = 0
     results: list[Any] = field(default_factory=list)
     queued: list[tuple[int, Generator[Any, Any, Any]]] = field(default_factory=list)
-
-
-@dataclass
-class _Outcome:
-    status: str
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    failure_type: str = "Unknown"
-    checkpoint: dict[str, Any] | None = None
 
 
 @dataclass
@@ -541,13 +533,13 @@ class Interpreter:
         state = self._step_state(run, node, phase)
         status = "Failure" if run.stopping or phase == m.ROLLBACK else "Success"
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
-        outcome: _Outcome | None = None
+        outcome: StepOutcome | None = None
         try:
             if not self._when(when, status, lambda: self._values(run, node, 1)):
                 self._set_step(run, node, state, m.SKIPPED)
                 return None
         except ExpressionError as error:
-            outcome = _Outcome(m.FAILED, error=f"when.condition: {error}")
+            outcome = StepOutcome(m.FAILED, error=f"when.condition: {error}")
         run.ran_steps = True
         attempt = 1
         retries = 0
@@ -634,13 +626,13 @@ class Interpreter:
 
     def _attempt(
         self, run: _StageRun, node: StepNode, state: dict[str, Any], attempt: int, phase: str
-    ) -> Generator[Any, Any, _Outcome]:
+    ) -> Generator[Any, Any, StepOutcome]:
         state["attempt"] = attempt
         values = self._values(run, node, attempt)
         try:
             spec = render_step_spec(node.type, dict(node.spec), values, path=f"{node.path}.spec")
         except ExpressionError as error:
-            return _Outcome(m.FAILED, error=str(error))
+            return StepOutcome(m.FAILED, error=str(error))
         command_id = f"{node.key}#{attempt}"
         if node.type == APPROVAL_TYPE:
             self._set_step(run, node, state, m.APPROVAL_WAITING)
@@ -676,7 +668,7 @@ class Interpreter:
             ),
             phase == m.EXECUTION,
         )
-        return _Outcome(
+        return StepOutcome(
             finished.status,
             dict(finished.outputs),
             finished.error,
@@ -715,7 +707,7 @@ class Interpreter:
         node: StepNode,
         state: dict[str, Any],
         status: str,
-        outcome: _Outcome | None = None,
+        outcome: StepOutcome | None = None,
     ) -> None:
         state["status"] = status
         state["entry"] = None
@@ -850,7 +842,7 @@ class Interpreter:
         return run.entry
 
 
-def _approval_outcome(decided: m.ApprovalDecided) -> _Outcome:
+def _approval_outcome(decided: m.ApprovalDecided) -> StepOutcome:
     outputs = {
         "approvalStatus": decided.status,
         "comment": decided.comment or "",
@@ -859,12 +851,12 @@ def _approval_outcome(decided: m.ApprovalDecided) -> _Outcome:
         "approvalActivities": list(decided.activities),
     }
     if decided.status == "Approved":
-        return _Outcome(m.SUCCESS, outputs)
+        return StepOutcome(m.SUCCESS, outputs)
     if decided.status == "Rejected":
         message = f"Rejected by {decided.by or 'an approver'}" + (
             f": {decided.comment}" if decided.comment else ""
         )
-        return _Outcome(m.APPROVAL_REJECTED, outputs, message, "ApprovalRejection")
+        return StepOutcome(m.APPROVAL_REJECTED, outputs, message, "ApprovalRejection")
     if decided.status == "Expired":
-        return _Outcome(m.EXPIRED, outputs, "Nobody approved before the step timed out.", "Timeout")
-    return _Outcome(m.ABORTED, outputs, "The pipeline was aborted while waiting for approval.", "Unknown")
+        return StepOutcome(m.EXPIRED, outputs, "Nobody approved before the step timed out.", "Timeout")
+    return StepOutcome(m.ABORTED, outputs, "The pipeline was aborted while waiting for approval.", "Unknown")

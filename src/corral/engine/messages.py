@@ -59,6 +59,25 @@ EXECUTION = "execution"
 ROLLBACK = "rollback"
 
 
+@dataclass
+class StepOutcome:
+    """How a step ended. `outputs` are what `<+execution.steps.ID.output.NAME>` reads;
+    `failure_type` is matched against failure strategies' `errors` (Unknown, Timeout,
+    Verification, Connectivity, Authentication, Authorization, ...)."""
+
+    status: str = SUCCESS
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    failure_type: str = "Unknown"
+    checkpoint: dict[str, Any] | None = None
+
+    @classmethod
+    def failed(
+        cls, error: str, *, failure_type: str = "Unknown", outputs: dict[str, Any] | None = None
+    ) -> StepOutcome:
+        return cls(FAILED, dict(outputs or {}), error, failure_type)
+
+
 # -- commands ---------------------------------------------------------------------------
 
 

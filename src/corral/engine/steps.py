@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from corral.step_log import StepLog
 
-from .messages import ABORTED, EXPIRED, FAILED, SUCCESS
+from .messages import ABORTED, EXPIRED, FAILED, SUCCESS, StepOutcome
 from .step_process import StepProcesses
 
 if TYPE_CHECKING:
@@ -35,25 +35,6 @@ if TYPE_CHECKING:
 
 NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
 OUTCOME_STATUSES = (SUCCESS, FAILED, ABORTED, EXPIRED)
-
-
-@dataclass
-class StepOutcome:
-    """How a step ended. `outputs` are what `<+execution.steps.ID.output.NAME>` reads;
-    `failure_type` is matched against failure strategies' `errors` (Unknown, Timeout,
-    Verification, Connectivity, Authentication, Authorization, ...)."""
-
-    status: str = SUCCESS
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    failure_type: str = "Unknown"
-    checkpoint: dict[str, Any] | None = None
-
-    @classmethod
-    def failed(
-        cls, error: str, *, failure_type: str = "Unknown", outputs: dict[str, Any] | None = None
-    ) -> StepOutcome:
-        return cls(FAILED, dict(outputs or {}), error, failure_type)
 
 
 @dataclass(frozen=True)
