@@ -58,6 +58,7 @@ def test_put_describe_replace_and_delete(aas: Any) -> None:
         "night",
         "cron(0 22 ? * MON-FRI *)",
         Timezone="Europe/Paris",
+        StartTime=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
         ScalableTargetAction={"MinCapacity": 0, "MaxCapacity": 1},
     )
     (night,) = actions(aas)
@@ -65,13 +66,20 @@ def test_put_describe_replace_and_delete(aas: Any) -> None:
     assert night["Timezone"] == "Europe/Paris"
     assert night["ScalableTargetAction"] == {"MinCapacity": 0, "MaxCapacity": 1}
     assert night["ScheduledActionARN"].endswith(f":resource/ecs/{RID}:scheduledActionName/night")
-    # putting it again replaces it; StartTime/EndTime left out are gone
-    put(aas, "night", "rate(2 hours)", ScalableTargetAction={"MaxCapacity": 2})
+    assert night["StartTime"] == dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    # putting it again updates what it names; left out, StartTime/EndTime are deleted, the rest kept
+    aas.put_scheduled_action(
+        ServiceNamespace="ecs",
+        ResourceId=RID,
+        ScalableDimension=DIMENSION,
+        ScheduledActionName="night",
+        ScalableTargetAction={"MaxCapacity": 2},
+    )
     (again,) = actions(aas)
     assert again["ScheduledActionARN"] == night["ScheduledActionARN"]
-    assert again["Schedule"] == "rate(2 hours)"
+    assert (again["Schedule"], again["Timezone"]) == ("cron(0 22 ? * MON-FRI *)", "Europe/Paris")
     assert again["ScalableTargetAction"] == {"MaxCapacity": 2}
-    assert "Timezone" not in again
+    assert "StartTime" not in again
     aas.delete_scheduled_action(
         ServiceNamespace="ecs", ResourceId=RID, ScalableDimension=DIMENSION, ScheduledActionName="night"
     )

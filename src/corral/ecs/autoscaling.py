@@ -224,6 +224,18 @@ def _converge(ctx: StepContext, wanted: Scaling, live: Scaling, cluster: str, se
     dimensions = {t.get("ScalableDimension", DIMENSION) for t in wanted.targets}
     stale_targets = [t for t in live.targets if t["ScalableDimension"] not in dimensions]
     _delete_policies(ctx, retyped, service)
+    if wanted.scheduled is not None:
+        # PutScheduledAction keeps a Timezone it is not given: an action that must lose it goes first
+        zoned = {a["ScheduledActionName"] for a in wanted.scheduled if a.get("Timezone")}
+        names = {a["ScheduledActionName"] for a in wanted.scheduled}
+        _delete_scheduled(
+            ctx,
+            [
+                a
+                for a in live.scheduled or []
+                if a.get("Timezone") and a["ScheduledActionName"] in names - zoned
+            ],
+        )
     attach(ctx, wanted, cluster, service)
     _delete_policies(ctx, removed, service)
     if wanted.scheduled is not None:

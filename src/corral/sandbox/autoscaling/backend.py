@@ -198,11 +198,14 @@ class Backend(_Base):
     # ------------------------------------------------------------------ scheduled actions
 
     def put_scheduled_action(self, key: TargetKey, name: str, params: dict[str, Any]) -> ScheduledAction:
-        """Create the action, or replace the one with this name (its timer with it)."""
+        """Create the action, or update the one with this name (its timer with it): members left
+        out keep their values, except StartTime and EndTime, which are deleted (AWS's words)."""
         check_key(key)
         self.get_target(key)  # an unregistered target is refused, as AWS does
-        schedule, start, end, low, high = checked(params)
         old = self.scheduled.get((key, name))
+        if old is not None:
+            params = {**old.kept(), **params}
+        schedule, start, end, low, high = checked(params)
         now = self.now()
         every = schedule.every or 0.0
         action = ScheduledAction(

@@ -3,7 +3,8 @@
 As the Application Auto Scaling API Reference describes PutScheduledAction
 (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScheduledAction.html):
 an action belongs to a registered scalable target, its name is unique on that target, putting
-it again updates it (StartTime and EndTime left out are deleted), and deregistering the target
+it again updates what it names (members left out are kept, except StartTime and EndTime, which are
+deleted: "If you don't specify start and end times, the old values are deleted"), and deregistering the target
 deletes its actions. At the scheduled time the target's MinCapacity/MaxCapacity become those of
 `ScalableTargetAction` (either or both), and the resource is scaled out to a new minimum or in
 to a new maximum that its current capacity is outside of.
@@ -44,12 +45,23 @@ class ScheduledAction:
             return None
         return when
 
-    def to_api(self) -> dict[str, Any]:
+    def kept(self) -> dict[str, Any]:
+        """What an update that leaves these members out keeps."""
+        kept: dict[str, Any] = {"Schedule": self.schedule.text, "ScalableTargetAction": self._action()}
+        if self.timezone:
+            kept["Timezone"] = self.timezone
+        return kept
+
+    def _action(self) -> dict[str, int]:
         action: dict[str, int] = {}
         if self.min_capacity is not None:
             action["MinCapacity"] = self.min_capacity
         if self.max_capacity is not None:
             action["MaxCapacity"] = self.max_capacity
+        return action
+
+    def to_api(self) -> dict[str, Any]:
+        action = self._action()
         out: dict[str, Any] = {
             "ScheduledActionName": self.name,
             "ScheduledActionARN": self.arn,
