@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
+from corral.ecs.bluegreen import (
+    SwapTargetGroupsOptions,
+    blue_green_create_service,
+    blue_green_rollback,
+    blue_green_swap_target_groups,
+)
 from corral.ecs.canary import CanaryDeployOptions, canary_deploy, canary_rollback
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 
 from .support import FAILURES, EcsEnv, assert_same, cpu_policy, scalable_target, scheduled_action, snapshot
+from .test_bluegreen_support import bg_state, bg_target, create_options
 
 pytestmark = pytest.mark.sandbox(speed=200)
 
@@ -151,3 +158,39 @@ def test_a_failed_canary_restores_the_service_it_found(env: EcsEnv) -> None:
         canary_deploy(env.context(timeout=60), release(env), CanaryDeployOptions(desired_count=1))
     canary_rollback(env.context(), release(env), env.checkpoint)
     assert_same(before, snapshot(env, "web"))
+
+
+def test_blue_green_rollback_after_the_swap_restores_both_services_settings(env: EcsEnv) -> None:
+    alb = env.alb()
+    blue = env.target(
+        "web__1",
+        "web:1",
+        family="web",
+        load_balancer=alb.groups[0],
+        desired=2,
+        tags={"BG_VERSION": "BLUE"},
+        serviceConnectConfiguration=connect("web.v1"),
+    )
+    env.create_live_service(blue, scalable_targets=[scalable_target(2, 4)], scheduled_actions=[NIGHT])
+    green = env.target(
+        "web__2",
+        "web:0",
+        family="web",
+        load_balancer=alb.groups[1],
+        desired=0,
+        tags={"BG_VERSION": "GREEN"},
+        vpcLatticeConfigurations=LATTICE,
+    )
+    env.create_live_service(green)
+    before = bg_state(env, alb)
+    target = bg_target(env, "web:2", serviceConnectConfiguration=connect("web.v2"), scheduled_actions=[PEAK])
+    blue_green_create_service(env.context(), target, create_options(alb))
+    setup = env.checkpoint
+    deployed = env.describe("web__2")
+    assert deployed is not None
+    assert deployed["deployments"][0]["serviceConnectConfiguration"] == connect("web.v2")
+    assert "vpcLatticeConfigurations" not in deployed["deployments"][0]  # the release has none
+    blue_green_swap_target_groups(env.context(), target, SwapTargetGroupsOptions(setup=setup))
+    blue_green_rollback(env.context(), target, env.checkpoint)  # a later step failed
+    after = bg_state(env, alb)
+    assert_same(before, after)
