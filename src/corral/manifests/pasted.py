@@ -57,7 +57,9 @@ DESCRIBE: dict[ManifestKind, DescribeCall] = {
         "aws application-autoscaling describe-scaling-policies", "DescribeScalingPolicies", "ScalingPolicies"
     ),
     ManifestKind.SCHEDULED_ACTION: DescribeCall(
-        "aws application-autoscaling describe-scheduled-actions", "DescribeScheduledActions", "ScheduledActions"
+        "aws application-autoscaling describe-scheduled-actions",
+        "DescribeScheduledActions",
+        "ScheduledActions",
     ),
 }
 # Output members beside the item that are the request's own (describe-task-definition --include TAGS).
