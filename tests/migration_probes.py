@@ -378,6 +378,19 @@ POLICY = {
         "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
     },
 }
+SCHEDULED = {
+    "scalableDimension": "ecs:service:DesiredCount",
+    "serviceNamespace": "ecs",
+    "scheduledActionName": "night",
+    "schedule": "cron(0 22 ? * MON-FRI *)",
+    "timezone": "Europe/Paris",
+    "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 1},
+}
+SERVICE_CONNECT = {
+    "enabled": True,
+    "namespace": "apps",
+    "services": [{"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80}]}],
+}
 DIGEST = "sha256:" + "ab" * 32
 
 # One probe per row of the status table, keyed by the row's first cell (without backticks).
@@ -404,6 +417,13 @@ PROBES: dict[str, Probe] = {
     ),
     "EcsScalingPolicyDefinition": Probe(
         _manifest("EcsScalingPolicyDefinition", "policy.yaml", POLICY), shows='"PolicyName": "P1"'
+    ),
+    "EcsScheduledActionDefinition": Probe(
+        _both(
+            _manifest("EcsScalableTargetDefinition", "target.yaml", TARGET),
+            _manifest("EcsScheduledActionDefinition", "scheduled.yaml", SCHEDULED),
+        ),
+        shows='"ScheduledActionName": "night"',
     ),
     "ecsTaskDefinitionArn": Probe(_task_definition_arn),
     "store type Harness": Probe(lambda p: None, shows="files/account/web/service.yaml"),
@@ -661,6 +681,10 @@ PROBES: dict[str, Probe] = {
     "FirstGen ${serviceVariable.NAME}, ${DOCKER_IMAGE_NAME}": Probe(
         _image("${DOCKER_IMAGE_NAME}"), shows="nginx:1.27"
     ),
+    "serviceConnectConfiguration, vpcLatticeConfigurations": Probe(
+        lambda p: p.files["service.yaml"].__setitem__("serviceConnectConfiguration", SERVICE_CONNECT),
+        shows='"discoveryName": "web"',
+    ),
     "<+targetGroupArn>": Probe(
         lambda p: p.files["service.yaml"].__setitem__(
             "loadBalancers",
@@ -720,6 +744,7 @@ PROBES: dict[str, Probe] = {
     ),
     # ---- pipeline steps ----
     "EcsRollingDeploy, EcsRollingRollback": Probe(_pipeline("EcsRollingDeploy", {})),
+    "skipApplicationScaling": Probe(_pipeline("EcsRollingDeploy", {"skipApplicationScaling": True})),
     "EcsCanaryDeploy, EcsCanaryDelete": Probe(_pipeline("EcsCanaryDeploy", {})),
     "EcsBlueGreenCreateService, EcsBlueGreenSwapTargetGroups, EcsBlueGreenRollback": Probe(
         _pipeline(
