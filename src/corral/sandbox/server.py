@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .admin import AdminApp
 from .core.calls import CallLog
 from .core.faults import Faults
+from .core.internal_clients import InternalClients
 from .core.throttling import Throttle
 from .core.world import World
 from .gateway import Gateway
@@ -50,6 +51,8 @@ class SandboxApp:
         self.faults = Faults()
         self.throttle = Throttle(enabled=throttling)
         self.gateway = Gateway(self)
+        self.internal_clients = InternalClients(self.gateway)
+        self.world.internal = self.internal_clients
         self.admin = AdminApp(self)
         self._dirty = False
         if config_file is not None:
@@ -101,6 +104,7 @@ class SandboxApp:
             speed = self.world.clock.speed
             self.world.timers.stop()
             self.world = World(speed=speed)
+            self.world.internal = self.internal_clients
             self.world.timers.start()
         self.calls.clear()
         self.faults.remove()
