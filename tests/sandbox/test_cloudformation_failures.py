@@ -12,7 +12,9 @@ from .test_cloudformation_support import ECS_ENVIRONMENT, events, physical_ids, 
 
 def create(sandbox: Sandbox, name: str, body: str = ECS_ENVIRONMENT, **extra: object) -> str:
     cfn = sandbox.client("cloudformation")
-    return cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_IAM"], **extra)["StackId"]
+    return cfn.create_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_IAM"], **extra)[
+        "StackId"
+    ]
 
 
 def test_a_failed_load_balancer_rolls_the_stack_back_and_nothing_remains(sandbox: Sandbox) -> None:
@@ -74,7 +76,11 @@ def test_on_failure_delete_deletes_the_stack(sandbox: Sandbox) -> None:
     stack = settle(cfn, stack_id)
     assert stack["StackStatus"] == "DELETE_COMPLETE"
     history = events(cfn, stack_id)
-    assert ("gone", "DELETE_IN_PROGRESS", "The following resource(s) failed to create: [Cluster]. Delete requested by user.") in history
+    assert (
+        "gone",
+        "DELETE_IN_PROGRESS",
+        "The following resource(s) failed to create: [Cluster]. Delete requested by user.",
+    ) in history
     reason = next(r for logical, status, r in history if logical == "Cluster" and status == "CREATE_FAILED")
     assert "Rate exceeded" in reason and "HandlerErrorCode: Throttling" in reason
     assert remaining(sandbox, physical_ids(cfn, stack_id)) == []

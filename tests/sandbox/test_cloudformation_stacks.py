@@ -75,9 +75,14 @@ def test_stack_creates_an_ecs_environment_that_ecs_and_elbv2_use(sandbox: Sandbo
         desiredCount=1,
         launchType="FARGATE",
         networkConfiguration={
-            "awsvpcConfiguration": {"subnets": out["Subnets"].split(","), "securityGroups": [out["SecurityGroup"]]}
+            "awsvpcConfiguration": {
+                "subnets": out["Subnets"].split(","),
+                "securityGroups": [out["SecurityGroup"]],
+            }
         },
-        loadBalancers=[{"targetGroupArn": out["BlueTargetGroup"], "containerName": "app", "containerPort": 80}],
+        loadBalancers=[
+            {"targetGroupArn": out["BlueTargetGroup"], "containerName": "app", "containerPort": 80}
+        ],
     )
 
     def registered() -> list[dict[str, object]]:
@@ -115,7 +120,9 @@ def test_events_resources_and_template_read_as_cloudformation_reports_them(sandb
     ]
     order = [logical for logical, status, _ in history if status == "CREATE_COMPLETE"]
     # a resource starts only after what it refers to (Ref, GetAtt, DependsOn) is complete
-    started = [logical for logical, status, reason in history if status == "CREATE_IN_PROGRESS" and reason is None]
+    started = [
+        logical for logical, status, reason in history if status == "CREATE_IN_PROGRESS" and reason is None
+    ]
     assert started.index("Listener") > order.index("LoadBalancer")
     assert started.index("Listener") > order.index("Green")
     assert started.index("DefaultRoute") > order.index("GatewayAttachment")
@@ -124,7 +131,9 @@ def test_events_resources_and_template_read_as_cloudformation_reports_them(sandb
     listed = cfn.list_stack_resources(StackName="evented")["StackResourceSummaries"]
     assert len(listed) == 19
     assert {r["ResourceStatus"] for r in listed} == {"CREATE_COMPLETE"}
-    described = cfn.describe_stack_resources(StackName="evented", LogicalResourceId="Cluster")["StackResources"]
+    described = cfn.describe_stack_resources(StackName="evented", LogicalResourceId="Cluster")[
+        "StackResources"
+    ]
     assert [(r["ResourceType"], r["PhysicalResourceId"]) for r in described] == [
         ("AWS::ECS::Cluster", "evented-dev")
     ]
@@ -187,7 +196,11 @@ def test_deletion_stops_at_a_resource_in_use_and_retains_on_request(sandbox: San
     stack = settle(cfn, stack_id)
     assert stack["StackStatus"] == "DELETE_FAILED"
     assert stack["StackStatusReason"] == "The following resource(s) failed to delete: [Cluster]. "
-    reason = next(r for logical, status, r in events(cfn, stack_id) if logical == "Cluster" and status == "DELETE_FAILED")
+    reason = next(
+        r
+        for logical, status, r in events(cfn, stack_id)
+        if logical == "Cluster" and status == "DELETE_FAILED"
+    )
     assert "The Cluster cannot be deleted while Services are active." in reason
 
     with pytest.raises(ClientError, match="can not be rolled back"):
@@ -195,4 +208,6 @@ def test_deletion_stops_at_a_resource_in_use_and_retains_on_request(sandbox: San
     cfn.delete_stack(StackName="in-use", RetainResources=["Cluster"])
     assert settle(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
     assert ecs.describe_clusters(clusters=[out["ClusterName"]])["clusters"][0]["status"] == "ACTIVE"
-    assert [logical for logical, status, _ in events(cfn, stack_id) if status == "DELETE_SKIPPED"] == ["Cluster"]
+    assert [logical for logical, status, _ in events(cfn, stack_id) if status == "DELETE_SKIPPED"] == [
+        "Cluster"
+    ]

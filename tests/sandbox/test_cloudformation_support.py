@@ -182,7 +182,9 @@ def outputs(stack: dict[str, Any]) -> dict[str, str]:
 def events(cfn: Any, stack_id: str) -> list[tuple[str, str, str | None]]:
     """(logical id, status, reason) in the order they happened."""
     rows = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
-    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in reversed(rows)]
+    return [
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in reversed(rows)
+    ]
 
 
 def physical_ids(cfn: Any, stack_id: str) -> dict[str, tuple[str, str]]:
@@ -206,43 +208,65 @@ def exists(sandbox: Sandbox, kind: str, physical_id: str) -> bool:
     """Whether the resource is still in the backend that serves its API."""
     ec2, elb = sandbox.client("ec2"), sandbox.client("elbv2")
     checks: dict[str, Any] = {
-        "AWS::EC2::VPC": lambda: not _missing(lambda: ec2.describe_vpcs(VpcIds=[physical_id]), "InvalidVpcID.NotFound"),
-        "AWS::EC2::Subnet": lambda: not _missing(
-            lambda: ec2.describe_subnets(SubnetIds=[physical_id]), "InvalidSubnetID.NotFound"
+        "AWS::EC2::VPC": lambda: (
+            not _missing(lambda: ec2.describe_vpcs(VpcIds=[physical_id]), "InvalidVpcID.NotFound")
         ),
-        "AWS::EC2::SecurityGroup": lambda: not _missing(
-            lambda: ec2.describe_security_groups(GroupIds=[physical_id]), "InvalidGroup.NotFound"
+        "AWS::EC2::Subnet": lambda: (
+            not _missing(lambda: ec2.describe_subnets(SubnetIds=[physical_id]), "InvalidSubnetID.NotFound")
         ),
-        "AWS::EC2::InternetGateway": lambda: not _missing(
-            lambda: ec2.describe_internet_gateways(InternetGatewayIds=[physical_id]),
-            "InvalidInternetGatewayID.NotFound",
+        "AWS::EC2::SecurityGroup": lambda: (
+            not _missing(
+                lambda: ec2.describe_security_groups(GroupIds=[physical_id]), "InvalidGroup.NotFound"
+            )
         ),
-        "AWS::EC2::RouteTable": lambda: not _missing(
-            lambda: ec2.describe_route_tables(RouteTableIds=[physical_id]), "InvalidRouteTableID.NotFound"
+        "AWS::EC2::InternetGateway": lambda: (
+            not _missing(
+                lambda: ec2.describe_internet_gateways(InternetGatewayIds=[physical_id]),
+                "InvalidInternetGatewayID.NotFound",
+            )
+        ),
+        "AWS::EC2::RouteTable": lambda: (
+            not _missing(
+                lambda: ec2.describe_route_tables(RouteTableIds=[physical_id]), "InvalidRouteTableID.NotFound"
+            )
         ),
         "AWS::ECS::Cluster": lambda: any(
             c["status"] == "ACTIVE"
             for c in sandbox.client("ecs").describe_clusters(clusters=[physical_id])["clusters"]
         ),
-        "AWS::ElasticLoadBalancingV2::LoadBalancer": lambda: not _missing(
-            lambda: elb.describe_load_balancers(LoadBalancerArns=[physical_id]), "LoadBalancerNotFound"
+        "AWS::ElasticLoadBalancingV2::LoadBalancer": lambda: (
+            not _missing(
+                lambda: elb.describe_load_balancers(LoadBalancerArns=[physical_id]), "LoadBalancerNotFound"
+            )
         ),
-        "AWS::ElasticLoadBalancingV2::TargetGroup": lambda: not _missing(
-            lambda: elb.describe_target_groups(TargetGroupArns=[physical_id]), "TargetGroupNotFound"
+        "AWS::ElasticLoadBalancingV2::TargetGroup": lambda: (
+            not _missing(
+                lambda: elb.describe_target_groups(TargetGroupArns=[physical_id]), "TargetGroupNotFound"
+            )
         ),
-        "AWS::ElasticLoadBalancingV2::Listener": lambda: not _missing(
-            lambda: elb.describe_listeners(ListenerArns=[physical_id]), "ListenerNotFound", "LoadBalancerNotFound"
+        "AWS::ElasticLoadBalancingV2::Listener": lambda: (
+            not _missing(
+                lambda: elb.describe_listeners(ListenerArns=[physical_id]),
+                "ListenerNotFound",
+                "LoadBalancerNotFound",
+            )
         ),
         "AWS::Logs::LogGroup": lambda: any(
             g["logGroupName"] == physical_id
             for g in sandbox.client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
         ),
-        "AWS::IAM::Role": lambda: not _missing(lambda: sandbox.client("iam").get_role(RoleName=physical_id), "NoSuchEntity"),
-        "AWS::ServiceDiscovery::PrivateDnsNamespace": lambda: not _missing(
-            lambda: sandbox.client("servicediscovery").get_namespace(Id=physical_id), "NamespaceNotFound"
+        "AWS::IAM::Role": lambda: (
+            not _missing(lambda: sandbox.client("iam").get_role(RoleName=physical_id), "NoSuchEntity")
         ),
-        "AWS::ServiceDiscovery::Service": lambda: not _missing(
-            lambda: sandbox.client("servicediscovery").get_service(Id=physical_id), "ServiceNotFound"
+        "AWS::ServiceDiscovery::PrivateDnsNamespace": lambda: (
+            not _missing(
+                lambda: sandbox.client("servicediscovery").get_namespace(Id=physical_id), "NamespaceNotFound"
+            )
+        ),
+        "AWS::ServiceDiscovery::Service": lambda: (
+            not _missing(
+                lambda: sandbox.client("servicediscovery").get_service(Id=physical_id), "ServiceNotFound"
+            )
         ),
     }
     check = checks.get(kind)

@@ -46,6 +46,7 @@ class SandboxApp:
         config_file: Path | None = None,
     ) -> None:
         self.state_file = state_file
+        _configure_moto()
         self.world = self._load_world(speed)
         self.calls = CallLog()
         self.faults = Faults()
@@ -112,6 +113,15 @@ class SandboxApp:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
+
+
+def _configure_moto() -> None:
+    """AWS managed policies exist in every account ("AWS managed policies", IAM User Guide):
+    moto loads them only when asked, and ECS templates attach them (the task execution role's
+    AmazonECSTaskExecutionRolePolicy). Set before the first IAM call creates moto's IAM backend."""
+    from moto.core.config import default_user_config
+
+    default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
 
 
 class _QuietHandler(WSGIRequestHandler):

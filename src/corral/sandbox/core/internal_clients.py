@@ -12,6 +12,7 @@ World's pickled state; the SandboxApp gives each World a fresh set.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -26,12 +27,11 @@ INTERNAL_ENDPOINT = "http://localhost"
 VIA_KEY = "corral.via"
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
+class _Raw(io.BytesIO):
+    """The raw body botocore reads: `stream()` for parsed answers, `read()` for streaming ones (S3)."""
 
     def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
+        yield self.getvalue()
 
 
 class InternalClients:
