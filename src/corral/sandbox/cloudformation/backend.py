@@ -123,25 +123,70 @@ class Backend(BaseBackend):
         stack.start_create()
         return stack
 
+    def update_stack(self, params: dict[str, Any]) -> Stack:
+        stack = self.get(params["StackName"])
+        if params.get("UsePreviousTemplate"):
+            if params.get("TemplateBody") or params.get("TemplateURL"):
+                raise ValidationError(
+                    "You cannot specify both usePreviousTemplate and Template Body/Template URL."
+                )
+            body = stack.template_body
+        else:
+            body = self.template_body(params)
+        template = self.load_template(body)
+        given = []
+        for item in params.get("Parameters") or []:
+            if item.get("UsePreviousValue"):
+                key = item["ParameterKey"]
+                if key not in stack.parameters:
+                    raise ValidationError(
+                        f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template"
+                    )
+                given.append({"ParameterKey": key, "ParameterValue": stack.parameters[key]})
+            else:
+                given.append(item)
+        values = templates.resolve_parameters(template, given)
+        capabilities = list(params.get("Capabilities") or [])
+        template.check_capabilities(capabilities)
+        tags = params.get("Tags")
+        stack.start_update(
+            template=template,
+            template_body=body,
+            parameters=values,
+            capabilities=capabilities,
+            tags=None if tags is None else [{"Key": t["Key"], "Value": t["Value"]} for t in tags],
+            role_arn=params.get("RoleARN"),
+            disable_rollback=bool(params.get("DisableRollback", False)),
+            token=params.get("ClientRequestToken"),
+        )
+        return stack
+
     # ------------------------------------------------------------------ exports
 
     def export_value(self, name: str) -> str | None:
         found = self.exports.get(name)
         return found[1] if found else None
 
-    def claim_exports(self, stack: Stack, outputs: list[dict[str, Any]]) -> None:
-        for output in outputs:
-            name = output.get("ExportName")
-            if name is None:
-                continue
+    def claim_exports(
+        self, stack: Stack, outputs: list[dict[str, Any]], replacing: list[str] | None = None
+    ) -> None:
+        """Record the stack's exports; an update may not drop or change an export another stack imports."""
+        exported = {o["ExportName"]: o["OutputValue"] for o in outputs if "ExportName" in o}
+        for name in exported:
             holder = self.exports.get(name)
             if holder is not None and holder[0] != stack.stack_id:
                 raise ValidationError(
                     f"Export with name {name} is already exported by stack {_name(holder[0])}"
                 )
-        for output in outputs:
-            if "ExportName" in output:
-                self.exports[output["ExportName"]] = (stack.stack_id, output["OutputValue"])
+        for name in replacing or []:
+            users = self.imports_of(name, besides=stack)
+            if users and name not in exported:
+                raise ValidationError(f"Cannot delete export {name} as it is in use by {users[0]}")
+            if users and exported[name] != self.export_value(name):
+                raise ValidationError(f"Cannot update export {name} as it is in use by {users[0]}")
+        self.release_exports(stack)
+        for name, value in exported.items():
+            self.exports[name] = (stack.stack_id, value)
 
     def release_exports(self, stack: Stack) -> None:
         self.exports = {k: v for k, v in self.exports.items() if v[0] != stack.stack_id}
@@ -155,8 +200,10 @@ class Backend(BaseBackend):
                     found.append((name, other.name))
         return found
 
-    def imports_of(self, export_name: str) -> list[str]:
-        return [s.name for s in self.stacks if not s.is_deleted and export_name in s.imports]
+    def imports_of(self, export_name: str, besides: Stack | None = None) -> list[str]:
+        return [
+            s.name for s in self.stacks if s is not besides and not s.is_deleted and export_name in s.imports
+        ]
 
 
 def _name(stack_id: str) -> str:

@@ -46,26 +46,25 @@ def delete_stack(backend: Backend, params: Params) -> dict[str, Any]:
 
 
 def rollback_stack(backend: Backend, params: Params) -> dict[str, Any]:
+    """From CREATE_FAILED or UPDATE_FAILED (rollback was disabled), as the RollbackStack reference says."""
     stack = backend.get(params["StackName"])
-    if stack.status != "CREATE_FAILED":
+    if stack.status == "CREATE_FAILED":
+        stack.start_rollback()
+    elif stack.status == "UPDATE_FAILED":
+        stack.roll_back_failed_update()
+    else:
         raise ValidationError(f"Stack {stack.stack_id} is in {stack.status} state and can not be rolled back")
-    stack.start_rollback()
     return {"StackId": stack.stack_id}
 
 
 def continue_update_rollback(backend: Backend, params: Params) -> dict[str, Any]:
     stack = backend.get(params["StackName"])
-    # only a stack in UPDATE_ROLLBACK_FAILED can continue; the sandbox has no stack updates
-    raise ValidationError(
-        f"Stack {stack.stack_id} is in {stack.status} state and can not continue update rollback"
-    )
+    stack.continue_update_rollback(list(params.get("ResourcesToSkip") or []))
+    return {}
 
 
 def update_stack(backend: Backend, params: Params) -> dict[str, Any]:
-    stack = backend.get(params["StackName"])
-    raise ValidationError(
-        f"Stack {stack.name}: UpdateStack is not served by the Corral sandbox; delete and create the stack"
-    )
+    return {"StackId": backend.update_stack(params).stack_id}
 
 
 def update_termination_protection(backend: Backend, params: Params) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from .exceptions import ValidationError
 from .intrinsics import NO_VALUE, Resolver
 from .resources import TYPES, ResourceContext, ResourceFailure
 from .template import Template
+from .updates import StackUpdates
 
 if TYPE_CHECKING:
     from ..core.world import World
@@ -61,6 +62,7 @@ class StackResource:
     physical_id: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     updated: float = 0.0
+    properties: dict[str, Any] = field(default_factory=dict)  # resolved, as last created or updated
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -73,7 +75,7 @@ class StackResource:
         }
 
 
-class Stack:
+class Stack(StackUpdates):
     def __init__(
         self,
         backend: Backend,
@@ -116,6 +118,13 @@ class Stack:
         self.imports: set[str] = set()
         self.rolling_back_create = False
         self.retry: set[str] = set()  # DELETE_FAILED resources a new DeleteStack tries again
+        # UpdateStack's state (updates.py)
+        self.snapshot: Any = None
+        self.update_disable_rollback = False
+        self.update_pending: set[str] = set()
+        self.changes: list[Any] = []
+        self.garbage: list[Any] = []
+        self.revert_queue: list[Any] = []
         self.conditions = self._conditions()
         self.resources: dict[str, StackResource] = {
             logical_id: StackResource(
@@ -245,6 +254,15 @@ class Stack:
             self._create_step()
         elif self.status in ("ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS"):
             self._delete_step()
+        elif self.status == "UPDATE_IN_PROGRESS":
+            self._update_step()
+        elif self.status == "UPDATE_ROLLBACK_IN_PROGRESS":
+            self._update_rollback_step()
+        elif self.status in (
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        ):
+            self._cleanup_step()
 
     def _create_step(self) -> None:
         for resource in list(self.resources.values()):
@@ -281,6 +299,7 @@ class Stack:
             properties = self._resolver().resolve(
                 self.template.resources[resource.logical_id].get("Properties") or {}
             )
+            resource.properties = properties
             handler.create(ctx, properties)
         except (ResourceFailure, ValidationError) as failure:
             resource.physical_id, resource.attributes = ctx.physical_id, ctx.attributes
@@ -292,11 +311,13 @@ class Stack:
         self._later(handler.settle_seconds, self._resource_created, resource.logical_id)
 
     def _resource_created(self, logical_id: str) -> None:
-        resource = self.resources[logical_id]
-        if self.status != "CREATE_IN_PROGRESS" or resource.status != "CREATE_IN_PROGRESS":
+        resource = self.resources.get(logical_id)
+        if resource is None or resource.status != "CREATE_IN_PROGRESS":
+            return
+        if self.status not in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
             return  # the stack moved on (a failure elsewhere, a DeleteStack)
         self._event(resource, "CREATE_COMPLETE")
-        self._create_step()
+        self.step()
 
     def _finish_create(self) -> None:
         try:

@@ -122,6 +122,17 @@ class ResourceType:
     attributes: ClassVar[frozenset[str]] = frozenset()
     # sandbox seconds between the create call's answer and CREATE_COMPLETE
     settle_seconds: ClassVar[float] = 1.0
+    # properties `update` changes in place ("Update requires: No interruption" in the resource
+    # reference); a change to any other property replaces the resource
+    in_place: ClassVar[frozenset[str]] = frozenset()
+    # the optional name property: a resource given a name cannot be replaced under the same name
+    name_property: ClassVar[str | None] = None
+
+    def can_update(self, changed: set[str]) -> bool:
+        return bool(changed) and changed <= self.in_place
+
+    def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def create(self, ctx: ResourceContext, properties: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -18,6 +18,14 @@ def _tag_spec(ctx: ResourceContext, kind: str, properties: dict[str, Any]) -> li
 
 class Vpc(ResourceType):
     type_name = "AWS::EC2::VPC"
+    in_place = frozenset({"EnableDnsSupport", "EnableDnsHostnames"})
+
+    def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any]) -> None:
+        for key in ("EnableDnsSupport", "EnableDnsHostnames"):
+            if new.get(key) != old.get(key):
+                value = new.get(key, key == "EnableDnsSupport")  # AWS's defaults: support on, hostnames off
+                ctx.call("ec2", "ModifyVpcAttribute", VpcId=str(ctx.physical_id), **{key: {"Value": value}})
+
     attributes = frozenset(
         {
             "CidrBlock",
@@ -133,6 +141,18 @@ class SecurityGroup(ResourceType):
 
     type_name = "AWS::EC2::SecurityGroup"
     attributes = frozenset({"GroupId", "VpcId"})
+    in_place = frozenset({"SecurityGroupIngress"})
+    name_property = "GroupName"
+
+    def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any]) -> None:
+        group_id = ctx.attributes["GroupId"]
+        before = [_permission(r) for r in old.get("SecurityGroupIngress") or []]
+        after = [_permission(r) for r in new.get("SecurityGroupIngress") or []]
+        gone, added = [p for p in before if p not in after], [p for p in after if p not in before]
+        if gone:
+            ctx.call("ec2", "RevokeSecurityGroupIngress", GroupId=group_id, IpPermissions=gone)
+        if added:
+            ctx.call("ec2", "AuthorizeSecurityGroupIngress", GroupId=group_id, IpPermissions=added)
 
     def create(self, ctx: ResourceContext, properties: dict[str, Any]) -> None:
         name = properties.get("GroupName") or ctx.physical_name(255)

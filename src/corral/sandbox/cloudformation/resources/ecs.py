@@ -19,6 +19,16 @@ def _lower_first(value: Any) -> Any:
 class Cluster(ResourceType):
     type_name = "AWS::ECS::Cluster"
     attributes = frozenset({"Arn"})
+    in_place = frozenset({"ClusterSettings"})
+    name_property = "ClusterName"
+
+    def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any]) -> None:
+        ctx.call(
+            "ecs",
+            "UpdateCluster",
+            cluster=str(ctx.physical_id),
+            settings=_lower_first(new.get("ClusterSettings", [])),
+        )
 
     def create(self, ctx: ResourceContext, properties: dict[str, Any]) -> None:
         name = properties.get("ClusterName") or ctx.physical_name(255)

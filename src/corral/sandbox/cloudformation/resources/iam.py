@@ -16,6 +16,44 @@ class Role(ResourceType):
     type_name = "AWS::IAM::Role"
     attributes = frozenset({"Arn", "RoleId"})
     settle_seconds = 2.0
+    in_place = frozenset(
+        {"AssumeRolePolicyDocument", "ManagedPolicyArns", "Policies", "Description", "MaxSessionDuration"}
+    )
+    name_property = "RoleName"
+
+    def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any]) -> None:
+        name = str(ctx.physical_id)
+        if new.get("AssumeRolePolicyDocument") != old.get("AssumeRolePolicyDocument"):
+            ctx.call(
+                "iam",
+                "UpdateAssumeRolePolicy",
+                RoleName=name,
+                PolicyDocument=_document(new.get("AssumeRolePolicyDocument", {})),
+            )
+        if new.get("Description") != old.get("Description") or new.get("MaxSessionDuration") != old.get(
+            "MaxSessionDuration"
+        ):
+            params = {k: new[k] for k in ("Description", "MaxSessionDuration") if k in new}
+            ctx.call("iam", "UpdateRole", RoleName=name, **params)
+        before, after = set(old.get("ManagedPolicyArns") or []), set(new.get("ManagedPolicyArns") or [])
+        for arn in sorted(before - after):
+            ctx.call("iam", "DetachRolePolicy", RoleName=name, PolicyArn=arn)
+        for arn in sorted(after - before):
+            ctx.call("iam", "AttachRolePolicy", RoleName=name, PolicyArn=arn)
+        ctx.attributes["ManagedPolicyArns"] = sorted(after)
+        kept = {p["PolicyName"] for p in new.get("Policies") or []}
+        for policy in old.get("Policies") or []:
+            if policy["PolicyName"] not in kept:
+                ctx.call("iam", "DeleteRolePolicy", RoleName=name, PolicyName=policy["PolicyName"])
+        for policy in new.get("Policies") or []:
+            ctx.call(
+                "iam",
+                "PutRolePolicy",
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=_document(policy["PolicyDocument"]),
+            )
+        ctx.attributes["Policies"] = sorted(kept)
 
     def create(self, ctx: ResourceContext, properties: dict[str, Any]) -> None:
         name = properties.get("RoleName") or ctx.physical_name(64)

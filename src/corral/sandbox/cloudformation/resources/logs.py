@@ -10,6 +10,15 @@ from .base import ResourceContext, ResourceType
 class LogGroup(ResourceType):
     type_name = "AWS::Logs::LogGroup"
     attributes = frozenset({"Arn"})
+    in_place = frozenset({"RetentionInDays"})
+    name_property = "LogGroupName"
+
+    def update(self, ctx: ResourceContext, old: dict[str, Any], new: dict[str, Any]) -> None:
+        name = str(ctx.physical_id)
+        if "RetentionInDays" in new:
+            ctx.call("logs", "PutRetentionPolicy", logGroupName=name, retentionInDays=new["RetentionInDays"])
+        else:
+            ctx.call("logs", "DeleteRetentionPolicy", logGroupName=name)
 
     def create(self, ctx: ResourceContext, properties: dict[str, Any]) -> None:
         name = properties.get("LogGroupName") or ctx.physical_name(512)
