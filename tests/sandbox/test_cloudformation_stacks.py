@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -211,3 +213,22 @@ def test_deletion_stops_at_a_resource_in_use_and_retains_on_request(sandbox: San
     assert [logical for logical, status, _ in events(cfn, stack_id) if status == "DELETE_SKIPPED"] == [
         "Cluster"
     ]
+
+
+def test_stacks_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.state"
+    with Sandbox(speed=50, state_file=state) as first:
+        cfn = first.client("cloudformation")
+        stack_id = cfn.create_stack(
+            StackName="kept-env",
+            TemplateBody="Resources:\n  Cluster: {Type: AWS::ECS::Cluster, Properties: {ClusterName: kept}}\n",
+        )["StackId"]
+        assert settle(cfn, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    with Sandbox(speed=50, state_file=state) as second:
+        cfn = second.client("cloudformation")
+        assert cfn.describe_stacks(StackName="kept-env")["Stacks"][0]["StackId"] == stack_id
+        cfn.delete_stack(StackName="kept-env")
+        assert settle(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+        assert (
+            second.client("ecs").describe_clusters(clusters=["kept"])["clusters"][0]["status"] == "INACTIVE"
+        )

@@ -474,11 +474,12 @@ class Stack(StackUpdates):
             "DisableRollback": self.on_failure == "DO_NOTHING",
             "NotificationARNs": self.notification_arns,
             "Capabilities": self.capabilities,
-            "Outputs": self.outputs,
             "Tags": self.tags,
             "EnableTerminationProtection": self.termination_protection,
             "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
         }
+        if self.outputs:  # AWS leaves Outputs out until the stack has them
+            answer["Outputs"] = self.outputs
         if self.timeout_minutes is not None:
             answer["TimeoutInMinutes"] = self.timeout_minutes
         if self.role_arn:
