@@ -32,6 +32,8 @@ def delete_stack(backend: Backend, params: Params) -> dict[str, Any]:
     retain = list(params.get("RetainResources") or [])
     if stack is None or stack.status in ("DELETE_COMPLETE", "DELETE_IN_PROGRESS"):
         return {}  # deleting a stack that does not exist succeeds (DeleteStack API reference)
+    if stack.status.startswith("UPDATE") and stack.status.endswith("_IN_PROGRESS"):
+        raise ValidationError(f"Stack [{stack.name}] is in {stack.status} state and can not be deleted")
     if stack.termination_protection:
         raise ValidationError(
             f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"

@@ -251,12 +251,14 @@ class StackUpdates:
 
     def _update_failed(self: Stack, reason: str | None = None) -> None:
         failed = self._update_failures()
+        created = all(self.resources[name].status == "CREATE_FAILED" for name in failed)
         for resource in self.resources.values():
             if resource.status == "UPDATE_IN_PROGRESS":
                 self._event(resource, "UPDATE_FAILED", "Resource update cancelled")
             elif resource.status == "CREATE_IN_PROGRESS":
                 self._event(resource, "CREATE_FAILED", "Resource creation cancelled")
-        reason = reason or f"The following resource(s) failed to update: [{', '.join(failed)}]. "
+        verb = "create" if failed and created else "update"
+        reason = reason or f"The following resource(s) failed to {verb}: [{', '.join(failed)}]. "
         if self.update_disable_rollback:
             self._event(None, "UPDATE_FAILED", reason)
             return
