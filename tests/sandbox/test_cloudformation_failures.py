@@ -70,7 +70,7 @@ def test_with_rollback_disabled_the_stack_stops_and_rollback_stack_cleans_up(san
 
 
 def test_on_failure_delete_deletes_the_stack(sandbox: Sandbox) -> None:
-    sandbox.admin.add_fault("throttle", service="ecs", operation="CreateCluster", count=1)
+    sandbox.admin.add_fault("throttle", service="ecs", operation="CreateCluster", count=5)
     cfn = sandbox.client("cloudformation")
     stack_id = create(sandbox, "gone", OnFailure="DELETE")
     stack = settle(cfn, stack_id)
@@ -83,7 +83,20 @@ def test_on_failure_delete_deletes_the_stack(sandbox: Sandbox) -> None:
     ) in history
     reason = next(r for logical, status, r in history if logical == "Cluster" and status == "CREATE_FAILED")
     assert "Rate exceeded" in reason and "HandlerErrorCode: Throttling" in reason
+    throttled = [c for c in sandbox.admin.calls() if c["operation"] == "CreateCluster"]
+    assert [c["outcome"] for c in throttled] == ["ThrottlingException"] * 5, "retried, then failed"
     assert remaining(sandbox, physical_ids(cfn, stack_id)) == []
+
+
+def test_a_short_throttle_storm_is_retried_through(sandbox: Sandbox) -> None:
+    sandbox.admin.add_fault(
+        "throttle", service="elasticloadbalancing", operation="CreateLoadBalancer", count=3
+    )
+    cfn = sandbox.client("cloudformation")
+    stack_id = create(sandbox, "patient")
+    assert settle(cfn, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    outcomes = [c["outcome"] for c in sandbox.admin.calls() if c["operation"] == "CreateLoadBalancer"]
+    assert outcomes == ["ThrottlingException"] * 3 + ["ok"]
 
 
 def test_an_unsupported_resource_type_fails_the_stack_naming_the_type(sandbox: Sandbox) -> None:

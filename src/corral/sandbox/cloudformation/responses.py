@@ -172,6 +172,34 @@ def validate_template(backend: Backend, params: Params) -> dict[str, Any]:
     return answer
 
 
+def get_template_summary(backend: Backend, params: Params) -> dict[str, Any]:
+    """A template's parameters, capabilities and resource types (of a stack, or of a template given)."""
+    name = params.get("StackName")
+    template = backend.get(name).template if name else backend.load_template(backend.template_body(params))
+    capabilities, reason = template.required_capabilities()
+    answer: dict[str, Any] = {
+        "Parameters": [
+            {
+                "ParameterKey": p.name,
+                "ParameterType": p.type,
+                "NoEcho": p.no_echo,
+                "Description": p.description,
+                "ParameterConstraints": {"AllowedValues": [str(v) for v in p.spec.get("AllowedValues", [])]},
+                **({"DefaultValue": p.default} if p.default is not None else {}),
+            }
+            for p in template.parameters.values()
+        ],
+        "Description": template.description,
+        "Capabilities": capabilities,
+        "ResourceTypes": sorted({spec["Type"] for spec in template.resources.values()}),
+        "Version": str(template.body.get("AWSTemplateFormatVersion", "2010-09-09")),
+        "DeclaredTransforms": [],
+    }
+    if reason:
+        answer["CapabilitiesReason"] = reason
+    return answer
+
+
 def list_exports(backend: Backend, params: Params) -> dict[str, Any]:
     rows = [
         {"ExportingStackId": sid, "Name": name, "Value": value}
@@ -205,6 +233,7 @@ OPERATIONS: dict[str, Handler] = {
     "ListStackResources": list_stack_resources,
     "GetTemplate": get_template,
     "ValidateTemplate": validate_template,
+    "GetTemplateSummary": get_template_summary,
     "ListExports": list_exports,
     "ListImports": list_imports,
 }

@@ -44,6 +44,10 @@ NOT_FOUND_CODES = {
 }
 
 
+# attempts of a throttled call before the resource fails (at once: the call runs on the timer thread)
+THROTTLE_ATTEMPTS = 5
+
+
 class ResourceFailure(Exception):
     """A resource could not be created or deleted; the message is the event's status reason."""
 
@@ -71,14 +75,19 @@ class ResourceContext:
         model = client.meta.service_model.operation_model(operation)
         clean = _coerce(model.input_shape, params) if model.input_shape is not None else {}
         method = getattr(client, _snake(operation))
-        try:
-            return method(**clean)
-        except ClientError as error:
-            raise ResourceFailure(_reason(error, service)) from error
-        except Exception as error:  # botocore's own checks (ParamValidationError): a template error
-            raise ResourceFailure(
-                f"Properties validation failed for resource {self.logical_id}: {error}"
-            ) from error
+        for attempt in range(THROTTLE_ATTEMPTS):
+            try:
+                return method(**clean)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if _handler_error_code(code, 400) == "Throttling" and attempt + 1 < THROTTLE_ATTEMPTS:
+                    continue  # CloudFormation retries throttled calls itself
+                raise ResourceFailure(_reason(error, service)) from error
+            except Exception as error:  # botocore's own checks (ParamValidationError): a template error
+                raise ResourceFailure(
+                    f"Properties validation failed for resource {self.logical_id}: {error}"
+                ) from error
+        raise AssertionError("the last attempt returns or raises")
 
     def delete_call(self, service: str, operation: str, **params: Any) -> None:
         """A delete call; a resource already gone counts as deleted, as CloudFormation treats it."""
