@@ -117,6 +117,17 @@ Resources:
     assert remaining(sandbox, physical_ids(cfn, stack_id)) == []
 
 
+def test_a_missing_required_property_fails_the_resource_as_the_schema_check_does(sandbox: Sandbox) -> None:
+    cfn = sandbox.client("cloudformation")
+    stack_id = create(sandbox, "incomplete", "Resources:\n  Routes: {Type: AWS::EC2::RouteTable}\n")
+    assert settle(cfn, stack_id)["StackStatus"] == "ROLLBACK_COMPLETE"
+    reason = next(r for logical, status, r in events(cfn, stack_id) if status == "CREATE_FAILED")
+    assert (
+        reason
+        == "Properties validation failed for resource Routes with message: #: required key [VpcId] not found"
+    )
+
+
 def test_a_failing_deletion_during_rollback_leaves_rollback_failed(sandbox: Sandbox) -> None:
     sandbox.admin.add_fault("error", service="elasticloadbalancing", operation="CreateListener", count=1)
     sandbox.admin.add_fault("error", service="elasticloadbalancing", operation="DeleteLoadBalancer", count=1)

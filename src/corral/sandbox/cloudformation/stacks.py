@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.clock import to_datetime
 from .exceptions import ValidationError
 from .intrinsics import NO_VALUE, Resolver
-from .resources import TYPES, ResourceContext, ResourceFailure
+from .resources import TYPES, ResourceContext, ResourceFailure, guarded
 from .template import Template
 from .updates import StackUpdates
 
@@ -232,7 +232,10 @@ class Stack(StackUpdates):
 
     def _azs(self, region: str) -> list[str]:
         ctx = ResourceContext(self, self.name, STACK_TYPE)
-        answer = ctx.call("ec2", "DescribeAvailabilityZones")
+        try:
+            answer = ctx.call("ec2", "DescribeAvailabilityZones")
+        except ResourceFailure as failure:
+            raise ValidationError(f"Template error: Fn::GetAZs failed: {failure}") from failure
         return sorted(zone["ZoneName"] for zone in answer["AvailabilityZones"])
 
     def _import_value(self, name: str) -> str:
@@ -300,7 +303,7 @@ class Stack(StackUpdates):
                 self.template.resources[resource.logical_id].get("Properties") or {}
             )
             resource.properties = properties
-            handler.create(ctx, properties)
+            guarded(ctx, handler.create, properties)
         except (ResourceFailure, ValidationError) as failure:
             resource.physical_id, resource.attributes = ctx.physical_id, ctx.attributes
             message = failure.message if isinstance(failure, ValidationError) else str(failure)
@@ -440,7 +443,7 @@ class Stack(StackUpdates):
         self._event(resource, "DELETE_IN_PROGRESS")
         ctx = ResourceContext(self, resource.logical_id, resource.resource_type)
         try:
-            handler.delete(ctx, resource.physical_id, resource.attributes)
+            guarded(ctx, handler.delete, resource.physical_id, resource.attributes)
         except ResourceFailure as failure:
             self._event(resource, "DELETE_FAILED", str(failure))
             return

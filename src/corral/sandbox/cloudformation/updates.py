@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import ValidationError
-from .resources import TYPES, ResourceContext, ResourceFailure
+from .resources import TYPES, ResourceContext, ResourceFailure, guarded
 
 if TYPE_CHECKING:
     from .stacks import Stack, StackResource
@@ -195,7 +195,7 @@ class StackUpdates:
             self.changes.append(Change("updated", resource.logical_id, resource.properties))
             self._event(resource, "UPDATE_IN_PROGRESS")
             try:
-                handler.update(ctx, resource.properties, new)
+                guarded(ctx, handler.update, resource.properties, new)
             except ResourceFailure as failure:
                 self._event(resource, "UPDATE_FAILED", str(failure))
                 return
@@ -218,7 +218,7 @@ class StackUpdates:
         self._event(resource, "UPDATE_IN_PROGRESS", REPLACING)
         fresh = ResourceContext(self, resource.logical_id, resource.resource_type)
         try:
-            handler.create(fresh, new)
+            guarded(fresh, handler.create, new)
         except ResourceFailure as failure:
             if fresh.physical_id:
                 self.garbage.append(
@@ -314,7 +314,7 @@ class StackUpdates:
                 ctx = ResourceContext(self, old.logical_id, old.resource_type)
                 ctx.physical_id, ctx.attributes = old.physical_id, dict(current.attributes)
                 try:
-                    handler.update(ctx, current.properties, change.old_properties)
+                    guarded(ctx, handler.update, current.properties, change.old_properties)
                 except ResourceFailure as failure:
                     self._event(old, "UPDATE_FAILED", str(failure))
                     self._event(
@@ -384,7 +384,7 @@ class StackUpdates:
         self._event(shown, "DELETE_IN_PROGRESS")
         ctx = ResourceContext(self, item.logical_id, item.resource_type)
         try:
-            handler.delete(ctx, item.physical_id, item.attributes)
+            guarded(ctx, handler.delete, item.physical_id, item.attributes)
         except ResourceFailure as failure:
             self._event(shown, "DELETE_FAILED", str(failure))
             return

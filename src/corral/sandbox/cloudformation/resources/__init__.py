@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import ec2, ecs, elbv2, iam, logs, servicediscovery
-from .base import ResourceContext, ResourceFailure, ResourceType
+from .base import ResourceContext, ResourceFailure, ResourceType, guarded
 
 TYPES: dict[str, ResourceType] = {
     kind.type_name: kind()
@@ -11,4 +11,4 @@ TYPES: dict[str, ResourceType] = {
     for kind in module.TYPES
 }
 
-__all__ = ["TYPES", "ResourceContext", "ResourceFailure", "ResourceType"]
+__all__ = ["TYPES", "ResourceContext", "ResourceFailure", "ResourceType", "guarded"]

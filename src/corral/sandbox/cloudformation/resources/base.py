@@ -9,8 +9,10 @@ CloudFormation does for parameters used in numeric or boolean properties.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from ..stacks import Stack
 
 VIA = "cloudformation"
+log = logging.getLogger(__name__)
 
 # error codes that mean "already gone" when deleting
 NOT_FOUND_CODES = {
@@ -122,6 +125,25 @@ class ResourceContext:
     def user_tags(self, properties: dict[str, Any]) -> list[dict[str, str]]:
         """Stack and resource tags without the aws: ones (for APIs that refuse the aws: prefix)."""
         return [t for t in self.tags(properties) if not t["Key"].startswith("aws:")]
+
+
+def guarded(ctx: ResourceContext, action: Callable[..., None], *args: Any) -> None:
+    """Run a handler's create, update or delete; whatever goes wrong becomes the resource's failure.
+
+    A required property missing from the template reads as CloudFormation's schema check says it.
+    """
+    try:
+        action(ctx, *args)
+    except ResourceFailure:
+        raise
+    except KeyError as missing:
+        raise ResourceFailure(
+            f"Properties validation failed for resource {ctx.logical_id} with message: "
+            f"#: required key [{missing.args[0]}] not found"
+        ) from missing
+    except Exception as error:  # a sandbox bug: the stack fails instead of hanging in progress
+        log.exception("CloudFormation handler for %s failed", ctx.resource_type)
+        raise ResourceFailure("Internal Failure") from error
 
 
 class ResourceType:
