@@ -232,3 +232,56 @@ def test_stacks_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
         assert (
             second.client("ecs").describe_clusters(clusters=["kept"])["clusters"][0]["status"] == "INACTIVE"
         )
+
+
+@pytest.mark.sandbox(speed=1)  # the test moves the clock: the stack is caught half made
+def test_delete_stack_while_it_is_being_created_removes_what_was_made(sandbox: Sandbox) -> None:
+    cfn = sandbox.client("cloudformation")
+    sandbox.client("ec2").describe_vpcs()  # moto's first EC2 and IAM calls are slow: not inside advance()
+    sandbox.client("iam").list_roles()
+    stack_id = create_environment(sandbox, "hasty")
+    sandbox.admin.advance(1.5)  # the first resources are being created
+    sandbox.admin.advance(1.5)  # ... and are complete, the next ones being created
+    history = events(cfn, stack_id)
+    assert ("Vpc", "CREATE_COMPLETE", None) in history
+    assert ("SubnetA", "CREATE_IN_PROGRESS", "Resource creation Initiated") in history
+    assert cfn.describe_stacks(StackName="hasty")["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    cfn.delete_stack(StackName="hasty")
+    for _ in range(30):
+        if cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE":
+            break
+        sandbox.admin.advance(1.5)
+    assert settle(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    made = physical_ids(cfn, stack_id)
+    assert "SubnetA" in made and "Listener" not in made
+    assert remaining(sandbox, made) == []
+
+
+def test_termination_protection_and_deletion_policies(sandbox: Sandbox) -> None:
+    body = """
+Resources:
+  Kept:
+    Type: AWS::Logs::LogGroup
+    DeletionPolicy: Retain
+    Properties: {LogGroupName: corral-cfn-kept}
+  Gone:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: corral-cfn-gone}
+"""
+    cfn = sandbox.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="guarded", TemplateBody=body, EnableTerminationProtection=True)[
+        "StackId"
+    ]
+    settle(cfn, stack_id)
+    with pytest.raises(ClientError, match="cannot be deleted while TerminationProtection is enabled"):
+        cfn.delete_stack(StackName="guarded")
+    cfn.update_termination_protection(StackName="guarded", EnableTerminationProtection=False)
+    cfn.delete_stack(StackName="guarded")
+    assert settle(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    logs = sandbox.client("logs")
+    names = {
+        g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="corral-cfn-")["logGroups"]
+    }
+    assert names == {"corral-cfn-kept"}
+    assert ("Kept", "DELETE_SKIPPED", None) in events(cfn, stack_id)
+    logs.delete_log_group(logGroupName="corral-cfn-kept")  # moto's state outlives this sandbox
