@@ -285,3 +285,40 @@ Resources:
     assert names == {"corral-cfn-kept"}
     assert ("Kept", "DELETE_SKIPPED", None) in events(cfn, stack_id)
     logs.delete_log_group(logGroupName="corral-cfn-kept")  # moto's state outlives this sandbox
+
+
+def test_a_request_retried_with_its_client_request_token_is_recognised(sandbox: Sandbox) -> None:
+    body = "Resources:\n  Logs: {Type: AWS::Logs::LogGroup, Properties: {RetentionInDays: 7}}\n"
+    cfn = sandbox.client("cloudformation")
+    stack_id = cfn.create_stack(StackName="retried", TemplateBody=body, ClientRequestToken="create-1")[
+        "StackId"
+    ]
+    # the answer was lost and the caller asks again: the same stack, not AlreadyExistsException
+    assert (
+        cfn.create_stack(StackName="retried", TemplateBody=body, ClientRequestToken="create-1")["StackId"]
+        == stack_id
+    )
+    with pytest.raises(ClientError, match="AlreadyExistsException"):
+        cfn.create_stack(StackName="retried", TemplateBody=body)
+    settle(cfn, stack_id)
+    events_of_create = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    assert {e["ClientRequestToken"] for e in events_of_create} == {"create-1"}
+
+    changed = body.replace("7", "14")
+    cfn.update_stack(StackName="retried", TemplateBody=changed, ClientRequestToken="update-1")
+    assert (
+        cfn.update_stack(StackName="retried", TemplateBody=changed, ClientRequestToken="update-1")["StackId"]
+        == stack_id
+    )
+    with pytest.raises(ClientError, match="TokenAlreadyExistsException"):
+        cfn.update_stack(StackName="retried", TemplateBody=body, ClientRequestToken="create-1")
+    wait_until(
+        lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE",
+        message="the update",
+    )
+    updates = [
+        e
+        for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+        if e["ResourceStatus"] == "UPDATE_IN_PROGRESS"
+    ]
+    assert len([e for e in updates if e["LogicalResourceId"] == "retried"]) == 1, "one update, not two"

@@ -92,7 +92,10 @@ class Backend(BaseBackend):
                 f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"
             )
-        if self.find(name) is not None:
+        existing = self.find(name)
+        if existing is not None:
+            if existing.seen(params.get("ClientRequestToken"), "CreateStack"):
+                return existing  # the same request again: a retry after a lost answer
             raise AlreadyExistsException(f"Stack [{name}] already exists")
         if params.get("DisableRollback") and params.get("OnFailure"):
             raise ValidationError("You cannot specify both DisableRollback and OnFailure.")
@@ -125,6 +128,8 @@ class Backend(BaseBackend):
 
     def update_stack(self, params: dict[str, Any]) -> Stack:
         stack = self.get(params["StackName"])
+        if stack.seen(params.get("ClientRequestToken"), "UpdateStack"):
+            return stack  # a retry of an update already under way or done
         if params.get("UsePreviousTemplate"):
             if params.get("TemplateBody") or params.get("TemplateURL"):
                 raise ValidationError(

@@ -32,6 +32,9 @@ def delete_stack(backend: Backend, params: Params) -> dict[str, Any]:
     retain = list(params.get("RetainResources") or [])
     if stack is None or stack.status in ("DELETE_COMPLETE", "DELETE_IN_PROGRESS"):
         return {}  # deleting a stack that does not exist succeeds (DeleteStack API reference)
+    token = params.get("ClientRequestToken")
+    if stack.seen(token, "DeleteStack"):
+        return {}
     if stack.status.startswith("UPDATE") and stack.status.endswith("_IN_PROGRESS"):
         raise ValidationError(f"Stack [{stack.name}] is in {stack.status} state and can not be deleted")
     if stack.termination_protection:
@@ -43,6 +46,7 @@ def delete_stack(backend: Backend, params: Params) -> dict[str, Any]:
             f"Invalid operation on stack [{stack.stack_id}]. RetainResources can only be specified "
             "when the stack is in the DELETE_FAILED state"
         )
+    stack.remember(token, "DeleteStack")
     stack.start_delete(retain)
     return {}
 
@@ -50,12 +54,16 @@ def delete_stack(backend: Backend, params: Params) -> dict[str, Any]:
 def rollback_stack(backend: Backend, params: Params) -> dict[str, Any]:
     """From CREATE_FAILED or UPDATE_FAILED (rollback was disabled), as the RollbackStack reference says."""
     stack = backend.get(params["StackName"])
+    token = params.get("ClientRequestToken")
+    if stack.seen(token, "RollbackStack"):
+        return {"StackId": stack.stack_id}
+    if stack.status not in ("CREATE_FAILED", "UPDATE_FAILED"):
+        raise ValidationError(f"Stack {stack.stack_id} is in {stack.status} state and can not be rolled back")
+    stack.remember(token, "RollbackStack")
     if stack.status == "CREATE_FAILED":
         stack.start_rollback()
-    elif stack.status == "UPDATE_FAILED":
-        stack.roll_back_failed_update()
     else:
-        raise ValidationError(f"Stack {stack.stack_id} is in {stack.status} state and can not be rolled back")
+        stack.roll_back_failed_update()
     return {"StackId": stack.stack_id}
 
 

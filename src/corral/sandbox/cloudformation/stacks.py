@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import to_datetime
-from .exceptions import ValidationError
+from .exceptions import TokenAlreadyExistsException, ValidationError
 from .intrinsics import NO_VALUE, Resolver
 from .resources import TYPES, ResourceContext, ResourceFailure, guarded
 from .template import Template
@@ -107,6 +107,8 @@ class Stack(StackUpdates):
         self.notification_arns = notification_arns
         self.termination_protection = termination_protection
         self.token = token
+        # ClientRequestToken -> the operation it was given with: a retried request is recognised
+        self.tokens: dict[str, str] = {token: "CreateStack"} if token else {}
         self.status = ""
         self.reason: str | None = None
         self.created = backend.now()
@@ -455,6 +457,24 @@ class Stack(StackUpdates):
             return
         self._event(resource, "DELETE_COMPLETE")
         self.step()
+
+    def seen(self, token: str | None, operation: str) -> bool:
+        """Whether this request retries one already accepted (the same ClientRequestToken).
+
+        CreateStack API reference: a client retries with the same token "so that CloudFormation
+        knows that you're not attempting to create a stack with the same name"; a token already
+        used for another operation is TokenAlreadyExistsException.
+        """
+        used = self.tokens.get(token) if token else None
+        if used is not None and used != operation:
+            raise TokenAlreadyExistsException(f"Another {used} request with the token {token} was made")
+        return used is not None
+
+    def remember(self, token: str | None, operation: str) -> None:
+        """Record an accepted request's token (its events carry it)."""
+        if token:
+            self.tokens[token] = operation
+            self.token = token
 
     # ------------------------------------------------------------------ API shapes
 

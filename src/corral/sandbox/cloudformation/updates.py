@@ -83,6 +83,7 @@ class StackUpdates:
         new_tags = self.tags if tags is None else tags
         if template_body == self.template_body and parameters == self.parameters and new_tags == self.tags:
             raise ValidationError("No updates are to be performed.")
+        self.remember(token, "UpdateStack")
         self.snapshot = Snapshot(
             template=self.template,
             template_body=self.template_body,
@@ -94,7 +95,7 @@ class StackUpdates:
             resources=copy.deepcopy(self.resources),
         )
         self.template, self.template_body, self.parameters = template, template_body, parameters
-        self.capabilities, self.tags, self.token = capabilities, new_tags, token
+        self.capabilities, self.tags = capabilities, new_tags
         if role_arn:
             self.role_arn = role_arn
         self.update_disable_rollback = disable_rollback
