@@ -210,7 +210,7 @@ class Resolver:
         body = copy.deepcopy(template.spec)
         inputs = link.get("templateInputs")
         if inputs is not None:
-            body = self.fill(body, inputs, template, source, (*spath, "template", "templateInputs"))
+            body = self.fill(body, inputs, template, source, (*spath, "template", "templateInputs"), path)
         if kind == "StepGroup":
             wanted = body.pop("stageType", None)
             if wanted is not None and stage_type is not None and wanted != stage_type:
@@ -279,18 +279,27 @@ class Resolver:
 
     # -- templateInputs -----------------------------------------------------------------------
 
-    def fill(self, base: Any, given: Any, template: Template, source: Source, gpath: Path) -> Any:
-        """base (the template's spec) with given's values in its <+input> fields."""
+    def fill(
+        self, base: Any, given: Any, template: Template, source: Source, gpath: Path, rpath: Path
+    ) -> Any:
+        """base (the template's spec) with given's values in its <+input> fields; rpath is
+        where base lands in the resolved pipeline (a value given there was written in the use)."""
         if is_runtime_input(base):
+            self.origins.spans[rpath] = (source, gpath)
             return given
         if isinstance(base, dict) and isinstance(given, dict):
             out = dict(base)
             for key, value in given.items():
+                if key == "templateInputs" and key not in base and "templateRef" in base:
+                    # a template used inside the template, written without templateInputs: all
+                    # its <+input> fields are open; these values are checked as it resolves
+                    out[key] = value
+                    continue
                 if key not in base:
                     message = f"not in template {_named(template)}: templateInputs only give values to its <+input> fields"
                     self._problem(source, (*gpath, key), message)
                     continue
-                out[key] = self.fill(base[key], value, template, source, (*gpath, key))
+                out[key] = self.fill(base[key], value, template, source, (*gpath, key), (*rpath, key))
             return out
         if isinstance(base, list) and isinstance(given, list):
             out_list = list(base)
@@ -301,7 +310,9 @@ class Resolver:
                         source, (*gpath, position), f"matches nothing in template {_named(template)}"
                     )
                     continue
-                out_list[index] = self.fill(base[index], item, template, source, (*gpath, position))
+                out_list[index] = self.fill(
+                    base[index], item, template, source, (*gpath, position), (*rpath, index)
+                )
             return out_list
         if given != base:
             message = f"not a run-time input of template {_named(template)} (its value there is {base!r})"

@@ -24,6 +24,7 @@ from .input_sets import input_set_problems
 from .project import Project, read_project
 from .rendering import RenderOptions, render_outcome
 from .script_checks import script_problems
+from .templates import template_problems
 from .targets import deployment_targets
 
 
@@ -68,6 +69,7 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     problems += script_problems(project)
+    problems += template_problems(project)  # each template alone, and the stable versions named
     pipeline_inputs, default_problems = pipeline_input_lines(project)
     problems += default_problems
     inputs = list(pipeline_inputs)
