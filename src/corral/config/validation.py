@@ -24,8 +24,8 @@ from .input_sets import input_set_problems
 from .project import Project, read_project
 from .rendering import RenderOptions, render_outcome
 from .script_checks import script_problems
-from .templates import template_problems
 from .targets import deployment_targets
+from .templates import template_problems
 
 
 @dataclass
