@@ -146,6 +146,8 @@ class Resolver:
         self.stable = project.settings.project.templates.stable
         self.origins = Origins()
         self.problems: list[Problem] = []
+        # (id of a template, path in it) -> where a use's templateInputs wrote the value it holds
+        self.provenance: dict[tuple[int, Path], tuple[Source, Path]] = {}
 
     # -- walking: a resolved path, and where the same node was written ----------------------
 
@@ -210,7 +212,8 @@ class Resolver:
         body = copy.deepcopy(template.spec)
         inputs = link.get("templateInputs")
         if inputs is not None:
-            body = self.fill(body, inputs, template, source, (*spath, "template", "templateInputs"), path)
+            given_at = (*spath, "template", "templateInputs")
+            body = self.fill(body, inputs, template, source, given_at, path, ("template", "spec"))
         if kind == "StepGroup":
             wanted = body.pop("stageType", None)
             if wanted is not None and stage_type is not None and wanted != stage_type:
@@ -280,12 +283,20 @@ class Resolver:
     # -- templateInputs -----------------------------------------------------------------------
 
     def fill(
-        self, base: Any, given: Any, template: Template, source: Source, gpath: Path, rpath: Path
+        self,
+        base: Any,
+        given: Any,
+        template: Template,
+        source: Source,
+        gpath: Path,
+        rpath: Path,
+        tpath: Path,
     ) -> Any:
-        """base (the template's spec) with given's values in its <+input> fields; rpath is
-        where base lands in the resolved pipeline (a value given there was written in the use)."""
+        """base (the template's spec, at tpath in it) with given's values (written at gpath of
+        source) in its <+input> fields; rpath is where base lands in the resolved pipeline."""
         if is_runtime_input(base):
-            self.origins.spans[rpath] = (source, gpath)
+            self._given(template, tpath, source, gpath)
+            self.origins.spans[rpath] = self._written(source, gpath)
             return given
         if isinstance(base, dict) and isinstance(given, dict):
             out = dict(base)
@@ -293,13 +304,16 @@ class Resolver:
                 if key == "templateInputs" and key not in base and "templateRef" in base:
                     # a template used inside the template, written without templateInputs: all
                     # its <+input> fields are open; these values are checked as it resolves
+                    self._given(template, (*tpath, key), source, (*gpath, key))
                     out[key] = value
                     continue
                 if key not in base:
                     message = f"not in template {_named(template)}: templateInputs only give values to its <+input> fields"
                     self._problem(source, (*gpath, key), message)
                     continue
-                out[key] = self.fill(base[key], value, template, source, (*gpath, key), (*rpath, key))
+                out[key] = self.fill(
+                    base[key], value, template, source, (*gpath, key), (*rpath, key), (*tpath, key)
+                )
             return out
         if isinstance(base, list) and isinstance(given, list):
             out_list = list(base)
@@ -311,7 +325,7 @@ class Resolver:
                     )
                     continue
                 out_list[index] = self.fill(
-                    base[index], item, template, source, (*gpath, position), (*rpath, index)
+                    base[index], item, template, source, (*gpath, position), (*rpath, index), (*tpath, index)
                 )
             return out_list
         if given != base:
@@ -321,7 +335,21 @@ class Resolver:
 
     # -- problems -------------------------------------------------------------------------------
 
+    def _given(self, template: Template, tpath: Path, source: Source, gpath: Path) -> None:
+        """A value for the template at tpath was written at gpath of source (a use's templateInputs)."""
+        self.provenance[(id(template), tpath)] = self._written(source, gpath)
+
+    def _written(self, source: Source, parts: Path) -> tuple[Source, Path]:
+        """Where what source holds at parts was written: in source itself, or, for a value an
+        outer use's templateInputs gave the template, in that use."""
+        for size in range(len(parts), 0, -1):
+            hit = self.provenance.get((id(source), parts[:size]))
+            if hit is not None:
+                return hit[0], (*hit[1], *parts[size:])
+        return source, parts
+
     def _problem(self, source: Source, parts: Path, message: str) -> None:
+        source, parts = self._written(source, parts)
         self.problems.append(Problem(source.where(parts), format_path(parts), message))
 
     def _unknown(
