@@ -281,7 +281,7 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
         return problems + (origins.translate(found) if origins else found)
     entity.located(document.file, document.line_of((kind,)), {kind: body}, document.line_of)
     if origins is not None:
-        entity.written_at(origins.where)
+        entity.written_at(origins.where, {kind: data[kind]})
     return problems + _register(project, kind, entity)
 
 

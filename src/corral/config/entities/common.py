@@ -77,6 +77,7 @@ class Entity(Model):
     # for a pipeline that uses templates: path -> `file:line` where that part was written
     # (the pipeline's file or a template's), see corral.config.templates
     _where_of: Any = PrivateAttr(default=None)
+    _written: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -106,9 +107,17 @@ class Entity(Model):
         """The line of a YAML path (starting with the kind key) in this entity's file."""
         return int(self._line_of(path)) if self._line_of is not None else self._line
 
-    def written_at(self, where_of: Any) -> None:
-        """Parts of this entity were written elsewhere (templates): where_of(path) says where."""
+    @property
+    def written(self) -> dict[str, Any]:
+        """The document as its file holds it: for a pipeline that uses templates, with the uses
+        (`raw` is what they resolve to)."""
+        return self._written if self._written is not None else self._raw
+
+    def written_at(self, where_of: Any, written: dict[str, Any]) -> None:
+        """Parts of this entity were written elsewhere (templates): where_of(path) says where;
+        written is the document as its own file holds it."""
         self._where_of = where_of
+        self._written = written
 
     def where(self, path: tuple[str | int, ...] = ()) -> str:
         """`file:line` of a path in this entity, for a Problem."""
