@@ -470,3 +470,42 @@ def test_a_use_may_not_carry_a_spec_of_its_own(tmp_path: Path) -> None:
         "a_pipelines.yaml:25: pipeline.stages[0].stage.spec.execution.steps[0].step.spec: unknown field of a "
         "step that uses a template; expected one of name, identifier, description, template,"
     )
+
+
+def test_an_input_set_written_as_harness_writes_it_for_a_template_fills_the_use(tmp_path: Path) -> None:
+    from corral.engine.inputs import pipeline_inputs
+
+    use = {
+        "stage": {
+            "name": "t",
+            "identifier": "t",
+            "template": {"templateRef": "stage_tpl", "versionLabel": "v1"},
+        }
+    }
+    variables = [{"name": "color", "type": "String", "value": "blue"}]
+    input_set = {
+        "inputSet": {
+            "name": "Blue",
+            "identifier": "blue",
+            "pipeline": {
+                "identifier": "p",
+                "stages": [
+                    {
+                        "stage": {
+                            "identifier": "t",
+                            "template": {"templateInputs": {"type": "Custom", "variables": variables}},
+                        }
+                    }
+                ],
+            },
+        }
+    }
+    root = write(
+        tmp_path,
+        templates=[*TWO_VERSIONS, GROUP_TEMPLATE, STAGE_TEMPLATE],
+        pipelines=[pipeline([use]), input_set],
+    )
+    report = validate_project(root)
+    assert report.ok, report.problems
+    filled = pipeline_inputs(load_project(root), "p", input_sets=["blue"])
+    assert filled.raw["stages"][0]["stage"]["variables"] == variables

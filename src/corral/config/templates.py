@@ -446,3 +446,24 @@ def _adapter(name: str, model: Any) -> TypeAdapter[Any]:
     if adapter is None:
         adapter = _ADAPTERS[name] = TypeAdapter(model)
     return adapter
+
+
+def unwrap_template_inputs(fragment: Any) -> Any:
+    """An input set (or inputs file) for a pipeline that uses templates, as Harness writes it (the
+    values under `template: templateInputs:` of the stage, step group, step or pipeline), in the
+    shape of the resolved pipeline it is laid onto: templateInputs' fields stand in the node."""
+    if isinstance(fragment, list):
+        return [unwrap_template_inputs(item) for item in fragment]
+    if not isinstance(fragment, dict):
+        return fragment
+    link = fragment.get("template")
+    inputs = link.get("templateInputs") if isinstance(link, dict) else None
+    out = {
+        key: unwrap_template_inputs(value)
+        for key, value in fragment.items()
+        if not (key == "template" and isinstance(inputs, dict))
+    }
+    if isinstance(inputs, dict):
+        for key, value in unwrap_template_inputs(inputs).items():
+            out.setdefault(key, value)
+    return out
