@@ -509,3 +509,23 @@ def test_an_input_set_written_as_harness_writes_it_for_a_template_fills_the_use(
     assert report.ok, report.problems
     filled = pipeline_inputs(load_project(root), "p", input_sets=["blue"])
     assert filled.raw["stages"][0]["stage"]["variables"] == variables
+
+
+def test_a_bad_expression_in_a_used_template_is_reported_once_in_the_template(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        templates=[shell_template("1", "echo <+broken")],
+        pipelines=[
+            pipeline(
+                [
+                    custom_stage(
+                        "s", [step_use("a", "say", "1", **who("x")), step_use("b", "say", "1", **who("y"))]
+                    )
+                ]
+            )
+        ],
+    )
+    report = validate_project(root)
+    assert [str(p) for p in report.problems] == [
+        "templates.yaml:15: template.spec.spec.source.spec.script: '<+' is not closed with '>' in 'echo <+broken'"
+    ]
