@@ -529,3 +529,23 @@ def test_a_bad_expression_in_a_used_template_is_reported_once_in_the_template(tm
     assert [str(p) for p in report.problems] == [
         "templates.yaml:15: template.spec.spec.source.spec.script: '<+' is not closed with '>' in 'echo <+broken'"
     ]
+
+
+def test_ls_lists_each_template_version(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from corral.cli.main import cli
+
+    root = write(
+        tmp_path,
+        templates=TWO_VERSIONS,
+        pipelines=[pipeline([custom_stage("s", [step_use("a", "say", "1")])])],
+    )
+    result = CliRunner().invoke(cli, ["ls", "templates", "--project", str(root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [(row["identifier"], row["detail"], row["file"]) for row in json.loads(result.output)] == [
+        ("say", "Step versionLabel=1", "templates.yaml:1"),
+        ("say", "Step versionLabel=2", "templates.yaml:22"),
+    ]
