@@ -549,3 +549,23 @@ def test_ls_lists_each_template_version(tmp_path: Path) -> None:
         ("say", "Step versionLabel=1", "templates.yaml:1"),
         ("say", "Step versionLabel=2", "templates.yaml:22"),
     ]
+
+
+def test_a_use_without_a_name_is_reported_at_the_use(tmp_path: Path) -> None:
+    use = step_use("a", "say", "1", **who("x"))
+    del use["step"]["name"]
+    root = write(tmp_path, templates=TWO_VERSIONS, pipelines=[pipeline([custom_stage("s", [use])])])
+    [problem] = problems(root)
+    assert problem.startswith(
+        "a_pipelines.yaml:12: pipeline.stages[0].stage.spec.execution.steps[0].step.name: "
+    ), problem
+
+
+def test_template_inputs_that_are_not_a_mapping_are_an_error(tmp_path: Path) -> None:
+    use = step_use("a", "say", "1")
+    use["step"]["template"]["templateInputs"] = "<+input>"
+    root = write(tmp_path, templates=TWO_VERSIONS, pipelines=[pipeline([custom_stage("s", [use])])])
+    assert problems(root) == [
+        "a_pipelines.yaml:18: pipeline.stages[0].stage.spec.execution.steps[0].step.template.templateInputs: "
+        "expected a mapping: the template's spec down to its <+input> fields, with their values"
+    ]

@@ -211,6 +211,10 @@ class Resolver:
             return node
         body = copy.deepcopy(template.spec)
         inputs = link.get("templateInputs")
+        if inputs is not None and not isinstance(inputs, dict):
+            message = "expected a mapping: the template's spec down to its <+input> fields, with their values"
+            self._problem(source, (*spath, "template", "templateInputs"), message)
+            return node
         if inputs is not None:
             given_at = (*spath, "template", "templateInputs")
             body = self.fill(body, inputs, template, source, given_at, path, ("template", "spec"))
@@ -223,6 +227,8 @@ class Resolver:
         self.origins.spans[path] = (template, ("template", "spec"))
         body = self.walk(body, path, template, ("template", "spec"), (*stack, template), inner)
         resolved: dict[str, Any] = {}
+        for key in ("name", "identifier"):  # the use's, also when missing there
+            self.origins.spans[(*path, key)] = (source, (*spath, key))
         for key, value in node.items():  # the use's own fields: name, identifier, overrides
             if key != "template" and (kind != "Pipeline" or key not in body):
                 self.origins.spans[(*path, key)] = (source, (*spath, key))
