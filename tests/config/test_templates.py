@@ -569,3 +569,19 @@ def test_template_inputs_that_are_not_a_mapping_are_an_error(tmp_path: Path) -> 
         "a_pipelines.yaml:18: pipeline.stages[0].stage.spec.execution.steps[0].step.template.templateInputs: "
         "expected a mapping: the template's spec down to its <+input> fields, with their values"
     ]
+
+
+def test_a_template_input_value_must_be_one_the_template_allows(tmp_path: Path) -> None:
+    limited = shell_template("1", "echo $WHO", env_value="<+input>.allowedValues(dev,qa)")
+    root = write(
+        tmp_path,
+        templates=[limited],
+        pipelines=[pipeline([custom_stage("s", [step_use("a", "say", "1", **who("prod"))])])],
+    )
+    assert problems(root) == [
+        "a_pipelines.yaml:24: pipeline.stages[0].stage.spec.execution.steps[0].step.template.templateInputs"
+        ".spec.environmentVariables[0].value: runtime input value 'prod' is not one of the allowed values: "
+        "dev, qa (template 'say' version '1')"
+    ]
+    (root / "a_pipelines.yaml").write_text((root / "a_pipelines.yaml").read_text().replace("prod", "qa"))
+    assert steps_of(root)[0]["spec"]["environmentVariables"][0]["value"] == "qa"

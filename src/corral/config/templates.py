@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
-from corral.errors import Problem, format_path
+from corral.errors import ExpressionError, Problem, format_path
+from corral.expressions import find_inputs
+from corral.expressions.inputs import check_input_value
 
 from .entities.common import is_runtime_input, strip_scope
 from .entities.pipeline import Pipeline, StageElement, StepElement
@@ -303,6 +305,7 @@ class Resolver:
         if is_runtime_input(base):
             self._given(template, tpath, source, gpath)
             self.origins.spans[rpath] = self._written(source, gpath)
+            self._allowed(base, given, template, source, gpath)
             return given
         if isinstance(base, dict) and isinstance(given, dict):
             out = dict(base)
@@ -338,6 +341,20 @@ class Resolver:
             message = f"not a run-time input of template {_named(template)} (its value there is {base!r})"
             self._problem(source, gpath, message)
         return base
+
+    def _allowed(self, base: str, given: Any, template: Template, source: Source, gpath: Path) -> None:
+        """A fixed value must be one the template's input allows (allowedValues, regex)."""
+        if is_runtime_input(given) or (isinstance(given, str) and ("<+" in given or "${" in given)):
+            return  # still an input, or an expression: checked when it has a value
+        try:
+            specs = find_inputs(base)
+        except ExpressionError:
+            return  # reported where the template's expressions are checked
+        for spec in specs:
+            try:
+                check_input_value(spec, given)
+            except ExpressionError as error:
+                self._problem(source, gpath, f"{error.detail} (template {_named(template)})")
 
     # -- problems -------------------------------------------------------------------------------
 
