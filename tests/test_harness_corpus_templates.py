@@ -17,6 +17,7 @@ from tests.test_harness_corpus import CORPUS, IMAGE, PROJECT, READY_PENDING, cor
 
 PIPELINES = ("ECS_Rolling_Stage_Template", "ECS_Golden")
 CONDITION = "pipeline.stages[0].stage.spec.execution.steps[1].stepGroup.when.condition"
+STAGE_CONDITION = "pipeline.stages[0].stage.when.condition"
 
 
 @pytest.fixture
@@ -33,11 +34,12 @@ def project(tmp_path: Path) -> Path:
 def test_the_templates_and_their_uses_validate(project: Path) -> None:
     result = corral_cli("validate", "--project", str(project), cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    # the one input the stage template's use leaves to run time, named where the use left it
-    assert (
-        f"  pipelines/ecs_rolling_stage_template.yaml:37: {CONDITION}: String, required"
-        in result.stdout.splitlines()
-    ), result.stdout
+    # the inputs the stage template's use leaves to run time, named where the use left them
+    lines = result.stdout.splitlines()
+    assert f"  pipelines/ecs_rolling_stage_template.yaml:37: {CONDITION}: String, required" in lines, (
+        result.stdout
+    )
+    assert f"  pipelines/ecs_rolling_stage_template.yaml:49: {STAGE_CONDITION}: String, required" in lines
 
 
 @pytest.mark.sandbox(speed=150)
@@ -65,7 +67,8 @@ def test_each_pipeline_of_templates_plans_and_deploys_on_the_sandbox(
         "ECS_Golden": "notice 0.0.2 for ECS Tutorial in devEcs: deployed by the golden pipeline",
     }
     for pipeline in PIPELINES:
-        extra = ["--input", f"{CONDITION}=true"] if pipeline == "ECS_Rolling_Stage_Template" else []
+        extra = ["--input", f"{CONDITION}=true", "--input", f"{STAGE_CONDITION}=true"]
+        extra = extra if pipeline == "ECS_Rolling_Stage_Template" else []
         plan = corral_cli("plan", pipeline, *inputs, *extra, cwd=project, env=aws)
         assert plan.returncode == 0, plan.stdout + plan.stderr
         assert any(
