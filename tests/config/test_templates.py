@@ -585,3 +585,45 @@ def test_a_template_input_value_must_be_one_the_template_allows(tmp_path: Path) 
     ]
     (root / "a_pipelines.yaml").write_text((root / "a_pipelines.yaml").read_text().replace("prod", "qa"))
     assert steps_of(root)[0]["spec"]["environmentVariables"][0]["value"] == "qa"
+
+
+def test_templates_that_multiply_past_the_yaml_node_limit_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import corral.config.templates as templates
+
+    # each level uses the one below ten times: 10**3 uses of the step template at the top
+    # the real limit, 10**6, takes seconds to reach
+    monkeypatch.setattr(templates, "MAX_RESOLVED_NODES", 5_000)
+
+    def group(level: int) -> dict[str, Any]:
+        ref = "say" if level == 1 else f"g{level - 1}"
+        wrapper = "step" if level == 1 else "stepGroup"
+        steps = [{wrapper: _use(f"u{i}", ref)} for i in range(10)]
+        spec = {"stageType": "Custom", "steps": steps}
+        return {
+            "template": {
+                "name": "g",
+                "identifier": f"g{level}",
+                "versionLabel": "1",
+                "type": "StepGroup",
+                "spec": spec,
+            }
+        }
+
+    def _use(identifier: str, ref: str) -> dict[str, Any]:
+        link = {"templateRef": ref, "versionLabel": "1"} | (
+            {"templateInputs": who("x")} if ref == "say" else {}
+        )
+        return {"name": identifier, "identifier": identifier, "template": link}
+
+    top = {"stepGroup": _use("top", "g3")}
+    root = write(
+        tmp_path,
+        templates=[*TWO_VERSIONS, *(group(level) for level in range(1, 4))],
+        pipelines=[pipeline([custom_stage("s", [top])])],
+    )
+    [problem] = problems(root)
+    assert "the templates used here resolve to more than 5,000 YAML nodes" in problem, problem
+    monkeypatch.setattr(templates, "MAX_RESOLVED_NODES", 1_000_000)
+    load_project(root)  # 10**3 small steps are within the real limit

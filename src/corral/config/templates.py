@@ -38,6 +38,7 @@ from pydantic import TypeAdapter, ValidationError
 from corral.errors import ExpressionError, Problem, format_path
 from corral.expressions import find_inputs
 from corral.expressions.inputs import check_input_value
+from corral.yaml_limits import MAX_NODES
 
 from .entities.common import is_runtime_input, strip_scope
 from .entities.pipeline import Pipeline, StageElement, StepElement
@@ -65,6 +66,9 @@ USE_FIELDS = (
     "timeout",
 )
 LINK_FIELDS = ("templateRef", "versionLabel", "templateInputs")
+# Templates that use templates several times multiply (a "billion laughs" of uses): a pipeline
+# may resolve to at most as many YAML nodes as one file may hold with its aliases expanded.
+MAX_RESOLVED_NODES = MAX_NODES
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {}
 
 
@@ -150,6 +154,8 @@ class Resolver:
         self.problems: list[Problem] = []
         # (id of a template, path in it) -> where a use's templateInputs wrote the value it holds
         self.provenance: dict[tuple[int, Path], tuple[Source, Path]] = {}
+        self.resolved_nodes = 0  # what the uses resolved so far put into the pipeline
+        self.too_big = False
 
     # -- walking: a resolved path, and where the same node was written ----------------------
 
@@ -191,6 +197,8 @@ class Resolver:
     ) -> Any:
         """The template a use names, resolved in its place (the use unchanged when it cannot be)."""
         link = node["template"]
+        if self.too_big:
+            return node
         before = len(self.problems)
         if kind != "Pipeline":
             self._unknown(node, USE_FIELDS, source, spath, f"a {kind.lower()} that uses a template")
@@ -208,6 +216,15 @@ class Resolver:
         if template.type != kind:
             message = (
                 f"template {_named(template)} is a {template.type} template; here a {kind} template is needed"
+            )
+            self._problem(source, (*spath, "template", "templateRef"), message)
+            return node
+        self.resolved_nodes += _size(template.spec)
+        if self.resolved_nodes > MAX_RESOLVED_NODES:
+            self.too_big = True
+            message = (
+                f"the templates used here resolve to more than {MAX_RESOLVED_NODES:,} YAML nodes "
+                "(templates that use templates several times multiply); use fewer"
             )
             self._problem(source, (*spath, "template", "templateRef"), message)
             return node
@@ -384,6 +401,15 @@ class Resolver:
                 if what != "template":
                     message += " (the rest comes from the template)"
                 self._problem(source, (*spath, str(key)), message)
+
+
+def _size(value: Any) -> int:
+    """Scalars, mappings and sequences in value (as yaml_limits counts a document's nodes)."""
+    if isinstance(value, dict):
+        return 1 + sum(_size(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(item) for item in value)
+    return 1
 
 
 def _named(template: Template) -> str:
