@@ -627,3 +627,44 @@ def test_templates_that_multiply_past_the_yaml_node_limit_are_refused(
     assert "the templates used here resolve to more than 5,000 YAML nodes" in problem, problem
     monkeypatch.setattr(templates, "MAX_RESOLVED_NODES", 1_000_000)
     load_project(root)  # 10**3 small steps are within the real limit
+
+
+def test_each_use_of_a_template_has_its_own_template_inputs(tmp_path: Path) -> None:
+    inner = step_use("inner", "say", "1", **who("<+input>"))
+    group = {
+        "template": {
+            "name": "G",
+            "identifier": "g",
+            "versionLabel": "1",
+            "type": "StepGroup",
+            "spec": {"stageType": "Custom", "steps": [inner]},
+        }
+    }
+    given = {
+        "steps": [
+            {"step": {"identifier": "inner", "template": {"templateInputs": who("from the first use")}}}
+        ]
+    }
+    first = {
+        "stepGroup": {
+            "name": "a",
+            "identifier": "a",
+            "template": {"templateRef": "g", "versionLabel": "1", "templateInputs": given},
+        }
+    }
+    second = {
+        "stepGroup": {"name": "b", "identifier": "b", "template": {"templateRef": "g", "versionLabel": "1"}}
+    }
+    root = write(
+        tmp_path, templates=[*TWO_VERSIONS, group], pipelines=[pipeline([custom_stage("s", [first, second])])]
+    )
+    report = validate_project(root)
+    assert report.ok, report.problems
+    [line] = report.inputs  # the second use's, open in the step group template itself
+    assert line.path.startswith("pipeline.stages[0].stage.spec.execution.steps[1].stepGroup.steps[0]")
+    assert line.where.startswith("templates.yaml:"), line.where
+    steps = (
+        load_project(root).pipelines["p"].raw["pipeline"]["stages"][0]["stage"]["spec"]["execution"]["steps"]
+    )
+    first_value = steps[0]["stepGroup"]["steps"][0]["step"]["spec"]["environmentVariables"][0]["value"]
+    assert first_value == "from the first use"

@@ -234,6 +234,8 @@ class Resolver:
             message = "expected a mapping: the template's spec down to its <+input> fields, with their values"
             self._problem(source, (*spath, "template", "templateInputs"), message)
             return node
+        # what an earlier use of this template gave it says nothing about this use
+        self.provenance = {key: hit for key, hit in self.provenance.items() if key[0] != id(template)}
         if inputs is not None:
             given_at = (*spath, "template", "templateInputs")
             body = self.fill(body, inputs, template, source, given_at, path, ("template", "spec"))
