@@ -130,6 +130,7 @@ class Project:
     )
     extra: list[dict[str, Any]] = field(default_factory=list)  # more YAML documents (extra.yaml)
     texts: dict[str, str] = field(default_factory=dict)  # manifest files given as text
+    settings: str = ""  # more of corral.yaml's `project:` (indented two spaces)
 
     @property
     def service(self) -> dict[str, Any]:
@@ -169,7 +170,7 @@ class Project:
 
     def write(self, root: Path) -> Path:
         root.mkdir(parents=True, exist_ok=True)
-        (root / "corral.yaml").write_text("project:\n  name: probe\n", encoding="utf-8")
+        (root / "corral.yaml").write_text("project:\n  name: probe\n" + self.settings, encoding="utf-8")
         for name, doc in self.docs.items():
             (root / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         if self.extra:
@@ -312,6 +313,54 @@ def _pipeline(step_type: str, spec: dict[str, Any]) -> Change:
             }
         }
     )
+
+
+def _template(kind: str, identifier: str, spec: dict[str, Any], version: str = "1") -> dict[str, Any]:
+    body = {"name": identifier, "identifier": identifier, "versionLabel": version, "type": kind, "spec": spec}
+    return {"template": body}
+
+
+def _use(identifier: str, ref: str, version: str | None = "1", **link: Any) -> dict[str, Any]:
+    """A stage, step group or step body that uses a template."""
+    link = {"templateRef": ref, **({"versionLabel": version} if version else {}), **link}
+    return {"name": identifier, "identifier": identifier, "template": link}
+
+
+WAIT_TEMPLATE = {"type": "Wait", "timeout": "1m", "spec": {"duration": "<+input>"}}
+WAIT_INPUTS = {"templateInputs": {"type": "Wait", "spec": {"duration": "1s"}}}
+
+
+def _step_from_template(version: str | None = "1", **link: Any) -> Change:
+    """The probe pipeline's one step, from a Wait step template (`account.wait`)."""
+
+    def change(project: Project) -> None:
+        _pipeline("Wait", {"duration": "1s"})(project)
+        stage = project.extra[-1]["pipeline"]["stages"][0]["stage"]
+        stage["spec"]["execution"]["steps"] = [{"step": _use("s", "account.wait", version, **link)}]
+        project.extra.append(_template("Step", "wait", WAIT_TEMPLATE))
+
+    return change
+
+
+def _template_kinds(project: Project) -> None:
+    """A pipeline from a Pipeline template, whose stage is a Stage template, whose step group is a
+    StepGroup template, whose step is a Step template."""
+    group = {"stageType": "Custom", "steps": [{"step": _use("w", "wait", **WAIT_INPUTS)}]}
+    stage = {"type": "Custom", "spec": {"execution": {"steps": [{"stepGroup": _use("g", "org.group")}]}}}
+    project.extra += [
+        _template("Step", "wait", WAIT_TEMPLATE),
+        _template("StepGroup", "group", group),
+        _template("Stage", "stage", stage),
+        _template("Pipeline", "golden", {"stages": [{"stage": _use("only", "stage")}]}),
+        {"pipeline": _use("from_template", "golden")},
+    ]
+
+
+def _stable_version(project: Project) -> None:
+    _step_from_template(None, **WAIT_INPUTS)(project)
+    other = _template("Step", "wait", {**WAIT_TEMPLATE, "timeout": "2m"}, version="2")
+    project.extra.append(other)
+    project.settings = "  templates:\n    stable: {wait: '2'}\n"
 
 
 def _task_definition_arn(project: Project) -> None:
@@ -782,5 +831,15 @@ PROBES: dict[str, Probe] = {
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(
         _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"
+    ),
+    # ---- templates ----
+    "template: documents (Step, StepGroup, Stage, Pipeline)": Probe(_template_kinds),
+    "templateRef, versionLabel, templateInputs": Probe(_step_from_template("1", **WAIT_INPUTS)),
+    "templateRef without versionLabel (Always use Stable)": Probe(_stable_version),
+    "templateVariables, templateOverrides, gitBranch (template link)": Probe(
+        _step_from_template("1", gitBranch="main"), names="gitBranch"
+    ),
+    "template type SecretManager, MonitoredService, ArtifactSource, CustomDeployment": Probe(
+        _extra(_template("SecretManager", "vault", {})), names="SecretManager"
     ),
 }
