@@ -30,10 +30,11 @@ from corral.cli.run_support import (
     project_option,
     with_inputs,
 )
+from corral.ecs.service_requests import CONNECTIVITY, clear_connectivity, contains, live_view
 
 if TYPE_CHECKING:
     from corral.config.project import Project
-    from corral.config.rendering import RenderedService
+    from corral.manifests.service_rendering import RenderedService
 
 # service fields compared (CreateService's that UpdateService can change, or that need a new service)
 SERVICE_FIELDS = (
@@ -49,6 +50,8 @@ SERVICE_FIELDS = (
     "enableExecuteCommand",
     "propagateTags",
     "schedulingStrategy",
+    "serviceConnectConfiguration",
+    "vpcLatticeConfigurations",
 )
 MASKED = "<secret>"
 
@@ -174,8 +177,8 @@ def stage_plan(
     pending: list[Any] | None = None,
 ) -> StagePlan:
     """The stage's plan; its service's inputs that nothing gave are added to `pending`."""
-    from corral.config.rendering import RenderOptions, render_outcome
     from corral.errors import ConfigError
+    from corral.manifests.service_rendering import RenderOptions, render_outcome
 
     outcome = render_outcome(
         project,
@@ -227,7 +230,11 @@ def stage_plan(
     wanted = {k: desired_service[k] for k in SERVICE_FIELDS if k in desired_service}
     if blue_green is not None:  # the green service registers in the stage target group
         wanted = _with_stage_group(wanted, stage_group)
-    result.diffs["service"] = diff("service", _shaped(live, wanted), wanted)
+    # Service Connect and VPC Lattice are read from the PRIMARY deployment; left out of the
+    # manifest while live, the deploy turns them off (service_requests.clear_connectivity)
+    viewed = live_view(live)
+    wanted = clear_connectivity(wanted, viewed)
+    result.diffs["service"] = diff("service", _shaped(viewed, wanted), _shown(wanted, viewed))
     result.diffs["auto scaling"] = _scaling_diff(clients, rendered, name)
     return result
 
@@ -254,8 +261,15 @@ def _shaped(live: Any, desired: Any) -> Any:
     return live
 
 
+def _shown(wanted: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """The planned side: a member switched off that is already off is not shown as a change."""
+    return {
+        k: v for k, v in wanted.items() if not (k in CONNECTIVITY and k not in live and contains(None, v))
+    }
+
+
 def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[str]:
-    if not rendered.scalable_targets and not rendered.scaling_policies:
+    if not rendered.scalable_targets and not rendered.scaling_policies and not rendered.scheduled_actions:
         return []
     resource = f"service/{rendered.cluster}/{name}"
     aas = clients.autoscaling
@@ -283,7 +297,41 @@ def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[st
             for i, p in enumerate({k: p[k] for k in keep_policy if k in p} for p in policies)
         ],
     }
+    if rendered.scheduled_actions:
+        scheduled = aas.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource)[
+            "ScheduledActions"
+        ]
+        desired["scheduled actions"] = sorted(
+            (_scheduled(m.request) for m in rendered.scheduled_actions),
+            key=lambda a: a["ScheduledActionName"],
+        )
+        live["scheduled actions"] = sorted(
+            (_scheduled(a) for a in scheduled), key=lambda a: a["ScheduledActionName"]
+        )
     return diff("auto scaling", live, desired)
+
+
+def _scheduled(action: dict[str, Any]) -> dict[str, Any]:
+    """A scheduled action as the plan compares it: what PutScheduledAction sets, times as text."""
+    keep = ("ScheduledActionName", "Schedule", "Timezone", "StartTime", "EndTime", "ScalableTargetAction")
+    out = {k: action[k] for k in keep if action.get(k) is not None}
+    for key in ("StartTime", "EndTime"):
+        if key in out:
+            out[key] = _utc_text(out[key])
+    return out
+
+
+def _utc_text(value: Any) -> str:
+    import datetime as dt
+
+    moment = (
+        value
+        if isinstance(value, dt.datetime)
+        else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _steps_of(stage: Any) -> list[Any]:
@@ -350,7 +398,7 @@ def _with_stage_variables(value: Any, variables: dict[str, Any]) -> Any:
 
 def _clients_for_stage(project: Project, stage: Any, inputs: dict[str, Any], sets: dict[str, Any]) -> Any:
     """Clients for the stage's infrastructure, or None when it cannot be rendered yet."""
-    from corral.config.rendering import RenderOptions, render_outcome
+    from corral.manifests.service_rendering import RenderOptions, render_outcome
 
     target = stage.target
     outcome = render_outcome(

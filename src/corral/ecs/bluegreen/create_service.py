@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
+from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, WAIT_FOR_STEADY_STATE
 
 from .. import autoscaling, task_definitions
 from ..context import StepContext
 from ..listeners import ListenerRule, RuleRouter, live_groups, target_group_port
-from ..log import DEPLOY, PREPARE_ROLLBACK_DATA, WAIT_FOR_STEADY_STATE
 from ..result import StepResult
 from ..service_requests import clear_removed, create_request, request_from_live, update_request
 from ..services import (

@@ -15,11 +15,11 @@ import copy
 from typing import Any
 
 from corral.errors import DeploymentError
+from corral.step_log import ROLLBACK
 
 from .. import autoscaling
 from ..context import StepAborted, StepContext, StepTimedOut
 from ..listeners import ListenerRule, RuleRouter, describe_weights, forward_weights, live_groups
-from ..log import ROLLBACK
 from ..result import StepResult
 from ..service_requests import clear_removed, update_request
 from ..services import (

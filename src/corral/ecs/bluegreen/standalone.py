@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ConfigError, Problem
+from corral.step_log import ROLLBACK
 
 from ..context import OWN_DEPLOYMENTS, StepContext
 from ..listeners import HasClients, ListenerRule, RuleRouter, describe_weights, resolve_rule, rule_actions
 from ..listeners import forward_weights as weights_of
-from ..log import ROLLBACK
 from ..result import StepResult
 from ..target import EcsTarget
 from .rollback import restore_rule

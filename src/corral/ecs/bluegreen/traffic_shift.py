@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
+from corral.step_log import ROLLBACK
 
 from ..context import StepContext
 from ..listeners import RuleRouter, Weights, describe_weights, forward_weights
-from ..log import ROLLBACK
 from ..result import StepResult
 from ..target import EcsTarget
 from .cutover import check_green_ready, finish_cutover, pause, set_version_tag, wait_turns

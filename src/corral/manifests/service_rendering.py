@@ -31,6 +31,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from corral.config.entities.common import Entity, is_expression, is_runtime_input
+from corral.config.entities.environment import Environment
+from corral.config.entities.infrastructure import InfrastructureDefinition
+from corral.config.entities.service import SINGLE_MANIFEST_TYPES, Service
+from corral.config.entities.stores import InlineStore
+from corral.config.input_listing import InputLine, entity_input_lines
+from corral.config.overrides import EffectiveService, Placed, effective_service
+from corral.config.problems import problems_from_validation, split_path
+from corral.config.project import Project
+from corral.config.runtime_inputs import LATER, InputTable
+from corral.config.scope import scope_values
+from corral.config.secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, container_name, render
 from corral.expressions.aliases import with_aliases
@@ -46,20 +58,8 @@ from corral.manifests.text_rendering import KEEP as TEXT_KEEP
 from corral.manifests.text_rendering import RenderedText, explain_parse_error, render_text
 from corral.manifests.validation import shape_check
 
-from .entities.common import Entity, is_expression, is_runtime_input
-from .entities.environment import Environment
-from .entities.infrastructure import InfrastructureDefinition
-from .entities.service import SINGLE_MANIFEST_TYPES, Service
-from .entities.stores import InlineStore
-from .input_listing import InputLine, entity_input_lines
-from .manifest_sources import RemoteSkipped, fetch_manifest_files
-from .manifest_text import parse_manifest_text
-from .overrides import EffectiveService, Placed, effective_service
-from .problems import problems_from_validation, split_path
-from .project import Project
-from .runtime_inputs import LATER, InputTable
-from .scope import scope_values
-from .secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
+from .fetching import RemoteSkipped, fetch_manifest_files
+from .text_parsing import parse_manifest_text
 
 # roots of expressions only a running pipeline can answer: kept as written until then
 RUNTIME_ROOTS = frozenset(
@@ -111,6 +111,7 @@ class RenderedService:
     service_definition: RenderedManifest | None = None
     scalable_targets: list[RenderedManifest] = field(default_factory=list)
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
+    scheduled_actions: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
     # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
@@ -126,6 +127,7 @@ class RenderedService:
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
         found = [m for m in singles if m is not None] + self.scalable_targets + self.scaling_policies
+        found += self.scheduled_actions
         return found + ([self.run_task_request] if self.run_task_request else [])
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +147,7 @@ class RenderedService:
             "serviceDefinition": one(self.service_definition),
             "scalableTargets": [one(m) for m in self.scalable_targets],
             "scalingPolicies": [one(m) for m in self.scaling_policies],
+            "scheduledActions": [one(m) for m in self.scheduled_actions],
             "runTaskRequest": one(self.run_task_request),
         }
         if self.task_definition_arn:
@@ -384,6 +387,7 @@ class _Renderer:
         self._apply_infrastructure(rendered, infra)
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
+            self.problems += scheduled_action_problems(rendered)
         for manifest, path, original in self._restore:  # what is shown says: given at run time
             _set_at(manifest.request, split_path(path), original)
         rendered.used_secrets = set(ctx.used_secrets)
@@ -917,6 +921,22 @@ class _Renderer:
             self.problems += [p for p in problems if p not in self.problems]
 
 
+def scheduled_action_problems(rendered: RenderedService) -> list[Problem]:
+    """A scheduled action needs its scalable target: AWS refuses PutScheduledAction for a target
+    not registered, and Corral replaces a service's autoscaling with what the manifests say."""
+    dimensions = {m.request.get("ScalableDimension") for m in rendered.scalable_targets}
+    return [
+        Problem(
+            action.source,
+            "scalableDimension",
+            f"scheduled action {action.request.get('ScheduledActionName')} needs an "
+            f"EcsScalableTargetDefinition manifest for {action.request.get('ScalableDimension')} in the service",
+        )
+        for action in rendered.scheduled_actions
+        if action.request.get("ScalableDimension") not in dimensions
+    ]
+
+
 def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
     kind = ManifestKind(manifest.kind)
     if kind is ManifestKind.TASK_DEFINITION:
@@ -927,6 +947,8 @@ def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
         rendered.run_task_request = manifest
     elif kind is ManifestKind.SCALABLE_TARGET:
         rendered.scalable_targets.append(manifest)
+    elif kind is ManifestKind.SCHEDULED_ACTION:
+        rendered.scheduled_actions.append(manifest)
     else:
         rendered.scaling_policies.append(manifest)
 

@@ -1,6 +1,6 @@
 """The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
 
-    register_ecs_steps()       # done by `import corral.engine`
+    register_ecs_steps()       # by corral.wiring.register_step_types, when the engine first looks
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
 (journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
@@ -28,16 +28,15 @@ from corral.aws.clients import AwsSettings, Clients
 from corral.aws.poller import PollPolicy
 from corral.config.connections import aws_settings
 from corral.config.entities.connector import AwsConnector
-from corral.config.rendering import RenderedService, with_secrets
 from corral.config.secrets import referenced_ids
 from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
+from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
-
-from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
+from corral.manifests.service_rendering import RenderedService, with_secrets
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -260,10 +259,11 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment"})
+    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
+        skip_application_scaling=spec.boolean("skipApplicationScaling"),
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
