@@ -17,6 +17,9 @@ the rollback data is the step's checkpoint.
   log it and succeed without a change.
 - Blue Green: Swap Target Groups and Traffic Shift get the data of the Blue Green step before
   them (Create Service, or an earlier Traffic Shift) as `setup`; Rollback the last one's.
+  A Traffic Shift's spec is Harness's `ecsTrafficShiftWrapper` (Inherit: the prod rule of Create
+  Service; Standalone: a rule of its own) or Corral's earlier fields (config/traffic_shift_spec.py);
+  StandAloneTrafficShiftRollback restores the rules the stage's Standalone shifts changed.
 """
 
 from __future__ import annotations
