@@ -10,6 +10,7 @@ layout.py           which service is live and where traffic goes (pure; `corral 
 live.py             reading the listener rules and the `<name>__1` / `<name>__2` pair
 state.py            the journaled state (rollback data) every step reads and extends
 cutover.py          what Swap and Traffic Shift share: readiness, the cut-over, waiting
+preview.py          what `corral plan` shows and checks of a Blue Green stage (read calls only)
 
 setup = blue_green_create_service(ctx, target, BlueGreenCreateServiceOptions(
     load_balancer="web", prod_listener=prod_arn, stage_listener=stage_arn))
