@@ -78,7 +78,7 @@ def test_a_secret_file_naming_no_secret_is_one_problem_with_its_path(tmp_path: P
     assert result.exit_code == 1
     assert (
         "environment.yaml:14: environment.overrides.configFiles[0].configFile.spec.store.spec.secretFiles[0]: "
-        "secret 'app_secret' not found"
+        "secret 'app_secret' not found; did you mean 'app_secrets'?"
     ) in result.output, result.output
 
 

@@ -23,6 +23,7 @@ written.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -530,7 +531,12 @@ class _Renderer:
         try:
             value = self.secrets(ref)
         except LookupError:
-            self.problems.append(Problem(owner.where(path), format_path(path), f"secret '{ref}' not found"))
+            names = sorted(self.project.secrets)
+            close = difflib.get_close_matches(ref, names, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"the project has {', '.join(names) or 'none'}"
+            self.problems.append(
+                Problem(owner.where(path), format_path(path), f"secret '{ref}' not found; {hint}")
+            )
             return ""
         except ConfigError as error:
             self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
