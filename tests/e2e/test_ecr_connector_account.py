@@ -2,7 +2,8 @@
 `corral run` (a separate process) deploys the image of the repository in the account of the AWS
 connector's credentials, which ECR names when the stage starts, as Harness does (its delegate
 asks DescribeRepositories for the repository's URI). `corral render` shows AWS's placeholder
-`aws_account_id` there, with an info line, and makes no AWS call."""
+`aws_account_id` there, with an info line, and makes no AWS call; `corral plan` asks ECR, as a
+run would."""
 
 from __future__ import annotations
 
@@ -85,3 +86,9 @@ def test_an_ecr_source_without_registry_id_deploys_from_the_connectors_account(
     assert process.returncode == 0, out + err
     [container] = deployed(sandbox)["containerDefinitions"]
     assert container["image"] == f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/todolist-sample:1.0"
+
+    # plan asks ECR too: what is live is what a run would deploy, no stand-in compared with it
+    process = corral_run(root, sandbox, "plan", "demo_rolling", *inputs(sandbox))
+    out, err = process.communicate(timeout=180)
+    assert process.returncode == 0, out + err
+    assert "aws_account_id" not in out and "--- live task definition" not in out, out

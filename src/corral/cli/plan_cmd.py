@@ -176,7 +176,8 @@ def stage_plan(
         target.infrastructure or "",
         inputs=inputs,
         sets=sets,
-        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
+        # registry lookups: the image a run would deploy now (tagRegex, digest: resolve, an Ecr account)
+        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED, registry_lookups=True),
     )
     if outcome.problems or outcome.rendered is None:
         raise ConfigError(outcome.problems)

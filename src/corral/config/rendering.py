@@ -584,7 +584,8 @@ class _Renderer:
         overrides = {k[len("artifact.") :]: v for k, v in self.sets.items() if k.startswith("artifact.")}
         spec.update({k: v for k, v in overrides.items() if k in ("tag", "imagePath", "digest")})
         options = self.options
-        lookups = options.registry_lookups and not (options.satisfiable or options.offline)
+        # plan asks registries too (satisfiable, with lookups): it shows what a run would deploy now
+        lookups = options.registry_lookups and not options.offline
         try:
             resolved = resolve_source(
                 self.project,
