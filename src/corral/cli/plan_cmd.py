@@ -196,7 +196,8 @@ def stage_plan(
             target.infrastructure or "",
             inputs=given,
             sets=sets,
-            options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
+            # registry lookups: the image a run would deploy now (tagRegex, digest: resolve, an Ecr account)
+            options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED, registry_lookups=True),
         )
 
     outcome = render(inputs)
