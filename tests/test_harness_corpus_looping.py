@@ -20,7 +20,7 @@ PIPELINE = "ECS_Matrix_Rollout"
 # (service, environment, infrastructure) left after the three `exclude` rules, in matrix order
 ITERATIONS = [
     ("Deploy_0_0_0", "ecs_tutorial", "devEcs"),
-    ("Deploy_0_1_1", "ecs_tutorial", "qaEcs"),
+    ("Deploy_0_1_1", "ecs_tutorial", "uatEcs"),
     ("Deploy_1_0_0", "ecs_scheduled", "devEcs"),
 ]
 
@@ -44,7 +44,7 @@ def test_the_matrix_rollout_deploys_each_iteration_in_turn(
     group = ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
     )["SecurityGroups"][0]["GroupId"]
-    for cluster in ("staging", "qa"):  # the two infrastructure definitions' clusters
+    for cluster in ("staging", "uat"):  # the two infrastructure definitions' clusters
         ecs.create_cluster(clusterName=cluster)
     aws = {
         "AWS_ENDPOINT_URL": sandbox.endpoint_url,
@@ -75,7 +75,7 @@ def test_the_matrix_rollout_deploys_each_iteration_in_turn(
         logs = corral_cli("logs", execution["id"], "--step", f"{stage}/smoke_1", *store, cwd=project)
         assert f"check version of {service} in {environment}" in logs.stdout, logs.stdout + logs.stderr
     # each cluster runs the service; the scheduled one (the last on staging) brought its action
-    for cluster in ("staging", "qa"):
+    for cluster in ("staging", "uat"):
         [service] = ecs.describe_services(cluster=cluster, services=["myapp"])["services"]
         assert service["runningCount"] == service["desiredCount"] == 1, cluster
         task_definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
