@@ -30,6 +30,10 @@ class ScaleOptions:
     instance_unit: Literal["Count", "Percentage"] = "Count"  # Percentage: of the current desired count
     skip_steady_state_check: bool = False
     service_name: str | None = None  # default: the target's service
+    # the AWS connector and region the clients were made for, kept in the rollback data so that a
+    # rollback outside the stage's infrastructure reaches the same service
+    connector_ref: str = ""
+    region: str = ""
 
 
 def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepResult:
@@ -38,7 +42,9 @@ def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepRes
         ctx.log.section(PREPARE_ROLLBACK_DATA)
         live = _scalable_service(cluster, name, wait_turn(ctx, cluster, name))
         previous = int(live["desiredCount"])
-        rollback_data = {"cluster": cluster, "serviceName": name, "desiredCount": previous}
+        rollback_data: dict[str, Any] = {"cluster": cluster, "serviceName": name, "desiredCount": previous}
+        if options.connector_ref:
+            rollback_data |= {"connectorRef": options.connector_ref, "region": options.region}
         ctx.log.info(f"Service {name} has a desired count of {previous}")
         ctx.checkpoint(rollback_data)
 

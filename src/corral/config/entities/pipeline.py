@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from ..approvals import approval_spec_problem
+from ..ecs_step_specs import ecs_step_spec_problems
 from .common import Entity, Identifier, Model, field_error
 
 STEP_TYPES = (
@@ -69,6 +70,8 @@ class Step(Model):
             problem = approval_spec_problem(self.spec)
             if problem is not None:
                 raise field_error(*problem)
+        for problem in ecs_step_spec_problems(self.type, self.spec)[:1]:
+            raise field_error(*problem)
         return self
 
 
