@@ -35,22 +35,16 @@ from corral.errors import DeploymentError
 
 from . import autoscaling, services
 from .autoscaling import Scaling
-from .context import StepAborted, StepContext, StepTimedOut
+from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
 from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .rolling import rolling_rollback
-from .scale import set_desired_count
+from .scale import set_desired_count, wait_until_resized
 from .service_requests import create_request
 from .snapshot import ServiceSnapshot, capture_service
-from .steady_state import (
-    event_lines,
-    failure_threshold,
-    recent_events,
-    stopped_task_reasons,
-    wait_for_steady_state,
-)
+from .steady_state import wait_for_steady_state
 from .target import EcsTarget
 from .task_definitions import for_target
 
@@ -260,7 +254,7 @@ def _retire(ctx: StepContext, cluster: str, name: str) -> None:
     if int(live.get("desiredCount") or 0) > 0:
         autoscaling.remove(ctx, cluster, name)
         set_desired_count(ctx, live, 0)
-        wait_until_resized(ctx, cluster, name, live)
+        wait_until_resized(ctx, cluster, name, live, 0)
         return
     autoscaling.restore(ctx, Scaling(), cluster, name)
     services.delete_service(ctx, cluster, name)
@@ -361,59 +355,10 @@ def _resize(ctx: StepContext, cluster: str, name: str, count: int) -> None:
     if live is None or live.get("status") != "ACTIVE":
         status = "MISSING" if live is None else live["status"]
         raise DeploymentError(f"Service {name} is {status} in cluster {cluster}; it cannot be resized")
-    if count == live.get("desiredCount") and live.get("runningCount") == count:
-        ctx.log.info(f"Service {name} already runs {count} task(s)")
-        return
     set_desired_count(ctx, live, count)
     ctx.check()
-    wait_until_resized(ctx, cluster, name, live)
+    wait_until_resized(ctx, cluster, name, live, count)
     ctx.log.info(f"Service {name} runs {count} task(s)")
-
-
-def wait_until_resized(ctx: StepContext, cluster: str, name: str, before: dict[str, Any]) -> None:
-    """After a desired-count change (no new ECS deployment): done when the count runs and ECS says
-    `has reached a steady state.` again, which it does only once load balancer targets are healthy
-    ("Amazon ECS service event messages", Amazon ECS Developer Guide); failed when tasks of the
-    deployment keep failing (ECS's circuit-breaker threshold, used also without the breaker)."""
-    from corral.aws.poller import ServicePoller
-    from corral.aws.retry import Aborted
-
-    seen = {e["id"] for e in before.get("events", [])}
-    primary = services.primary_deployment(before) or {}
-    failed_before = int(primary.get("failedTasks") or 0)
-
-    def resized(service: dict[str, Any]) -> bool:
-        for line in event_lines(service, seen_for_log):
-            ctx.log.info(line)
-        if service.get("status") != "ACTIVE":
-            raise DeploymentError(f"Service {name} is {service.get('status', 'MISSING')}")
-        now = services.primary_deployment(service) or {}
-        failed = int(now.get("failedTasks") or 0) - failed_before
-        if failed >= failure_threshold(int(service.get("desiredCount") or 0)):
-            reasons = "".join(f"\n  {r}" for r in stopped_task_reasons(ctx, cluster, now.get("id")))
-            raise DeploymentError(
-                f"Tasks keep failing: {failed} tasks of service {name} failed{reasons}\n"
-                f"Recent events:\n{recent_events(service)}"
-            )
-        steady = any(
-            e["id"] not in seen and e["message"].endswith("has reached a steady state.")
-            for e in service.get("events", [])
-        )
-        settled = service.get("runningCount") == service.get("desiredCount") and not service.get(
-            "pendingCount"
-        )
-        return steady and settled and len(service.get("deployments") or []) == 1
-
-    seen_for_log = set(seen)
-    ctx.log.info(f"Waiting for Service {name} to reach steady state")
-    with ServicePoller.for_cluster(ctx.clients, cluster).watch(name) as watch:
-        try:
-            watch.wait(resized, deadline=ctx.deadline, abort=ctx.abort)
-        except TimeoutError as exc:
-            raise StepTimedOut(f"Timed out waiting for service {name} to reach a steady state") from exc
-        except Aborted as exc:
-            raise StepAborted(f"Aborted while waiting for service {name}") from exc
-    ctx.log.info(f"Service {name} reached steady state")
 
 
 # ---------------------------------------------------------------- ECS Basic Rollback
