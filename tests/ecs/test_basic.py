@@ -151,3 +151,18 @@ def test_versions_are_numbered_after_the_latest() -> None:
     assert versions.new == "web__11"
     assert versions.old is not None and versions.old["serviceName"] == "web__2"
     assert [s["serviceName"] for s in versions.stale] == ["web__10"]
+
+
+def test_a_rerun_of_service_setup_finishes_the_first_attempts_version(env: EcsEnv) -> None:
+    _live_version(env, "web__1", "web:1", 2)
+    target = _target(env, "web:2", desired=2)
+    service_setup(env.context(), target, ServiceSetupOptions())
+    first = env.checkpoint
+
+    # the process died after the step's changes; the re-run gets the journaled data
+    again = service_setup(env.context(), target, ServiceSetupOptions(previous=first))
+
+    assert again.outputs["newService"] == "web__2"
+    names = [a.rsplit("/", 1)[-1] for a in env.ecs.list_services(cluster=env.cluster)["serviceArns"]]
+    assert sorted(names) == ["web__1", "web__2"]  # no third version, the old one untouched
+    assert env.describe("web__1")["desiredCount"] == 2  # type: ignore[index]

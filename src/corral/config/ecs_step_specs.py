@@ -139,3 +139,40 @@ def _instances(
     if not found and kind == "Percentage" and number is not None and number > 100:
         found.append((f"spec.{count}", f"a percentage is 0 to 100, got {number}"))
     return found
+
+
+def custom_stage_problems(execution: Any, *, has_infrastructure: bool) -> list[tuple[str, str]]:
+    """ECS Scale steps of a Custom stage: no service there (and without an environment, no
+    infrastructure) to take the service, cluster and connector from. `execution`: the stage's
+    `Execution` model; paths are below the stage's `spec`."""
+    needed = ("service", "cluster", "connectorRef") if not has_infrastructure else ("service",)
+    found = []
+    for path, step in _steps(execution.steps, "execution.steps") + _steps(
+        execution.rollback_steps, "execution.rollbackSteps"
+    ):
+        if step.type != "EcsScale":
+            continue
+        for name in needed:
+            if _unset(step.spec.get(name)) and not (name == "service" and step.spec.get("serviceName")):
+                found.append(
+                    (
+                        f"{path}.spec.{name}",
+                        "is required in a Custom stage (no service or infrastructure gives it)",
+                    )
+                )
+    return found
+
+
+def _steps(elements: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, step model) of every step below a list of step elements."""
+    found: list[tuple[str, Any]] = []
+    for index, element in enumerate(elements or ()):
+        here = f"{path}[{index}]"
+        if element.step is not None:
+            found.append((f"{here}.step", element.step))
+        elif element.step_group is not None:
+            found += _steps(element.step_group.steps, f"{here}.stepGroup.steps")
+            found += _steps(element.step_group.rollback_steps, f"{here}.stepGroup.rollbackSteps")
+        else:
+            found += _steps(element.parallel, f"{here}.parallel")
+    return found

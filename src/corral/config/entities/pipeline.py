@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from ..approvals import approval_spec_problem
-from ..ecs_step_specs import ecs_step_spec_problems
+from ..ecs_step_specs import custom_stage_problems, ecs_step_spec_problems
 from .common import Entity, Identifier, Model, field_error
 
 STEP_TYPES = (
@@ -155,6 +155,13 @@ class DeploymentStage(_StageBase):
 class CustomStageSpec(Model):
     execution: Execution
     environment: EnvironmentConfig | None = None
+
+    @model_validator(mode="after")
+    def _ecs_scale_targets(self) -> CustomStageSpec:
+        problems = custom_stage_problems(self.execution, has_infrastructure=self.environment is not None)
+        if problems:
+            raise field_error(*problems[0])
+        return self
 
 
 class CustomStage(_StageBase):
