@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from corral.errors import DeploymentError
 
@@ -49,11 +49,10 @@ from .target import EcsTarget
 from .task_definitions import for_target
 
 DELIMITER = "__"  # the reference's separator between a service's name and its revision
-RESIZE_NEW_FIRST = "ResizeNewFirst"
-DOWNSIZE_OLD_FIRST = "DownsizeOldFirst"
-RESIZE_STRATEGIES = (RESIZE_NEW_FIRST, DOWNSIZE_OLD_FIRST)
-COUNT, PERCENTAGE = "Count", "Percentage"
-INSTANCE_UNITS = (COUNT, PERCENTAGE)
+RESIZE_NEW_FIRST: Final = "ResizeNewFirst"
+DOWNSIZE_OLD_FIRST: Final = "DownsizeOldFirst"
+COUNT: Final = "Count"
+PERCENTAGE: Final = "Percentage"
 
 ResizeStrategy = Literal["ResizeNewFirst", "DownsizeOldFirst"]
 InstanceUnit = Literal["Count", "Percentage"]
@@ -236,6 +235,11 @@ def list_versions(ctx: StepContext, cluster: str, base: str) -> list[dict[str, A
     for page in ctx.clients.ecs.get_paginator("list_services").paginate(cluster=cluster):
         arns += page["serviceArns"]
     names = [a.rsplit("/", 1)[-1] for a in arns if revision(a.rsplit("/", 1)[-1], base) is not None]
+    if any(a.rsplit("/", 1)[-1] == base for a in arns):
+        ctx.log.warn(
+            f"Service {base} (no version number) is left as it is: the Basic strategy deploys "
+            f"{base}{DELIMITER}<n> beside it; delete it once the new version serves"
+        )
     found: list[dict[str, Any]] = []
     for start in range(0, len(names), 10):  # DescribeServices takes 10 at a time
         answer = ctx.clients.ecs.describe_services(

@@ -492,7 +492,7 @@ def run_scale(run: StepRun) -> StepOutcome:
         raise ConfigError([Problem(spec.where, f"spec.{name}", message) for name in missing])
     options = scale.ScaleOptions(
         instances=spec.integer("instances") or 0,
-        instance_unit="Percentage" if spec.text("instanceUnit") == "Percentage" else "Count",
+        instance_unit=_unit(spec, "instanceUnit"),
         skip_steady_state_check=spec.boolean("skipSteadyStateCheck"),
         service_name=where["service"],
         connector_ref=where["connectorRef"],
@@ -522,30 +522,32 @@ def _undo_scales(run: StepRun) -> list[str]:
 
 def run_service_setup(run: StepRun) -> StepOutcome:
     spec = _checked_spec(run)
+    down_first = spec.text("resizeStrategy") == basic.DOWNSIZE_OLD_FIRST
     options = basic.ServiceSetupOptions(
-        resize_strategy="DownsizeOldFirst"
-        if spec.text("resizeStrategy") == "DownsizeOldFirst"
-        else "ResizeNewFirst",
+        resize_strategy=basic.DOWNSIZE_OLD_FIRST if down_first else basic.RESIZE_NEW_FIRST,
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
-        previous=run.previous_checkpoint or None,
+        previous=run.previous_checkpoint or None,  # a re-run finishes the first attempt's version
     )
     return _deploy(run, basic.service_setup, options, keep_first=True)
 
 
 def run_upgrade_container(run: StepRun) -> StepOutcome:
     spec = _checked_spec(run)
+    old_count = spec.integer("downsizeOldServiceInstanceCount")
     options = basic.UpgradeContainerOptions(
         new_service_instance_count=spec.integer("newServiceInstanceCount") or 0,
-        new_service_instance_unit="Percentage"
-        if spec.text("newServiceInstanceUnit") == "Percentage"
-        else "Count",
-        downsize_old_service_instance_count=spec.integer("downsizeOldServiceInstanceCount"),
-        downsize_old_service_instance_unit=(
-            "Percentage" if spec.text("downsizeOldServiceInstanceUnit") == "Percentage" else "Count"
-        ),
+        new_service_instance_unit=_unit(spec, "newServiceInstanceUnit"),
+        downsize_old_service_instance_count=old_count,
+        downsize_old_service_instance_unit=_unit(spec, "downsizeOldServiceInstanceUnit")
+        if old_count is not None
+        else None,
         setup=_setup(run, "EcsServiceSetup"),
     )
     return _deploy(run, basic.upgrade_container, options)
+
+
+def _unit(spec: Spec, name: str) -> basic.InstanceUnit:
+    return "Percentage" if spec.text(name) == "Percentage" else "Count"
 
 
 def run_basic_rollback(run: StepRun) -> StepOutcome:
