@@ -55,7 +55,7 @@ class Corpus:
     def start(self, pipeline: str) -> str:
         # the service variables securityGroup and subnet are the run-time inputs (the Custom stage has none)
         inputs = {"variables[0].value": self.group, "variables[1].value": self.subnet}
-        if pipeline == "ECS_Scale_Backend":
+        if pipeline in ("ECS_Scale_Backend", "scale_then_check"):
             inputs = {}
         record = create_execution(self.project, pipeline, store=self.store, inputs=inputs)
         executor = EmbeddedExecutor(self.store, self.project, fast_options())
@@ -262,3 +262,57 @@ def test_ecs_scale_runs_in_a_custom_stage_with_the_cluster_it_names(corpus: Corp
     assert done.status == "Success", done.error
     assert done.step("ScaleBackendService").outputs["desiredCount"] == 3  # 150 % of 2
     corpus.wait_counts(BACKEND_CLUSTER, BACKEND, 3)
+
+
+CUSTOM_ROLLBACK = """
+pipeline:
+  name: Scale then check
+  identifier: scale_then_check
+  stages:
+    - stage:
+        name: Scale
+        identifier: Scale
+        type: Custom
+        spec:
+          execution:
+            steps:
+              - step:
+                  type: EcsScale
+                  name: Scale Backend Service
+                  identifier: ScaleBackendService
+                  spec: {service: my_backend_service, instanceUnit: Count, instances: 4,
+                         connectorRef: account.awsEcs, region: us-east-1, cluster: my-ecs-cluster}
+                  timeout: 10m
+              - step:
+                  type: ShellScript
+                  name: check
+                  identifier: check
+                  spec:
+                    shell: Bash
+                    source: {type: Inline, spec: {script: exit 1}}
+                  timeout: 1m
+            rollbackSteps:
+              - step:
+                  type: EcsScale
+                  name: Scale back
+                  identifier: scale_back
+                  spec: {}
+                  timeout: 10m
+        failureStrategies:
+          - onFailure: {errors: [AllErrors], action: {type: StageRollback}}
+"""
+
+
+def test_an_ecs_scale_rollback_step_without_a_count_restores_what_the_stage_scaled(
+    corpus: Corpus,
+) -> None:
+    corpus.backend(desired=2)
+    # Corral's own pipeline (not a corpus file): a Custom stage whose check fails after the scale
+    (corpus.root / "pipelines" / "scale_then_check.yaml").write_text(CUSTOM_ROLLBACK, encoding="utf-8")
+    corpus.project = load_project(corpus.root)
+
+    done = corpus.run("scale_then_check")
+
+    assert done.status == "Failed"
+    assert done.step("scale_back").outputs["scaledBack"] == ["ScaleBackendService"]
+    corpus.wait_counts(BACKEND_CLUSTER, BACKEND, 2)

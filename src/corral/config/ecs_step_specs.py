@@ -59,7 +59,9 @@ def ecs_step_spec_problems(step_type: str, spec: Mapping[str, Any]) -> list[tupl
         found += _instances(spec, "downsizeOldServiceInstanceCount", "downsizeOldServiceInstanceUnit")
     elif step_type == "EcsScale":
         found += _choice(spec, "instanceUnit", INSTANCE_UNITS, required=False)
-        found += _whole(spec, "instances", required=True)
+        # required in the execution phase (execution_problems); a rollback step without it
+        # restores the counts the stage's ECS Scale steps changed
+        found += _whole(spec, "instances", required=False)
         found += _boolean(spec, "skipSteadyStateCheck")
         for name in ("service", "serviceName", "cluster", "connectorRef", "region"):
             found += _text(spec, name)
@@ -141,38 +143,47 @@ def _instances(
     return found
 
 
+def execution_problems(execution: Any) -> list[tuple[str, str]]:
+    """ECS Scale steps of the execution phase name their `instances` (paths below `execution`)."""
+    return [
+        (f"{path}.spec.instances", "is required: a whole number")
+        for path, step, rollback in _steps(execution.steps, "steps")
+        if step.type == "EcsScale" and not rollback and _unset(step.spec.get("instances"))
+    ]
+
+
 def custom_stage_problems(execution: Any, *, has_infrastructure: bool) -> list[tuple[str, str]]:
     """ECS Scale steps of a Custom stage: no service there (and without an environment, no
     infrastructure) to take the service, cluster and connector from. `execution`: the stage's
-    `Execution` model; paths are below the stage's `spec`."""
+    `Execution` model; paths are below the stage's `spec`. A rollback step that restores
+    (no `instances`) takes them from the steps it undoes."""
     needed = ("service", "cluster", "connectorRef") if not has_infrastructure else ("service",)
     found = []
-    for path, step in _steps(execution.steps, "execution.steps") + _steps(
-        execution.rollback_steps, "execution.rollbackSteps"
-    ):
-        if step.type != "EcsScale":
+    steps = _steps(execution.steps, "execution.steps") + _steps(
+        execution.rollback_steps, "execution.rollbackSteps", rollback=True
+    )
+    for path, step, rollback in steps:
+        if step.type != "EcsScale" or (rollback and _unset(step.spec.get("instances"))):
             continue
         for name in needed:
             if _unset(step.spec.get(name)) and not (name == "service" and step.spec.get("serviceName")):
-                found.append(
-                    (
-                        f"{path}.spec.{name}",
-                        "is required in a Custom stage (no service or infrastructure gives it)",
-                    )
-                )
+                message = "is required in a Custom stage (no service or infrastructure gives it)"
+                found.append((f"{path}.spec.{name}", message))
     return found
 
 
-def _steps(elements: Any, path: str) -> list[tuple[str, Any]]:
-    """(path, step model) of every step below a list of step elements."""
-    found: list[tuple[str, Any]] = []
+def _steps(elements: Any, path: str, *, rollback: bool = False) -> list[tuple[str, Any, bool]]:
+    """(path, step model, in a rollback phase) of every step below a list of step elements."""
+    found: list[tuple[str, Any, bool]] = []
     for index, element in enumerate(elements or ()):
         here = f"{path}[{index}]"
         if element.step is not None:
-            found.append((f"{here}.step", element.step))
+            found.append((f"{here}.step", element.step, rollback))
         elif element.step_group is not None:
-            found += _steps(element.step_group.steps, f"{here}.stepGroup.steps")
-            found += _steps(element.step_group.rollback_steps, f"{here}.stepGroup.rollbackSteps")
+            found += _steps(element.step_group.steps, f"{here}.stepGroup.steps", rollback=rollback)
+            found += _steps(
+                element.step_group.rollback_steps, f"{here}.stepGroup.rollbackSteps", rollback=True
+            )
         else:
-            found += _steps(element.parallel, f"{here}.parallel")
+            found += _steps(element.parallel, f"{here}.parallel", rollback=rollback)
     return found

@@ -479,6 +479,11 @@ def run_scale(run: StepRun) -> StepOutcome:
     """ECS Scale: `service`, `cluster`, `connectorRef`, `region` default to the stage's service and
     infrastructure; outside a Deployment stage the spec names them."""
     spec = _checked_spec(run)
+    if spec.integer("instances") is None:
+        if run.phase == EXECUTION:
+            raise spec.problem("instances", "is required: a whole number")
+        run.log.section("Rollback")  # no count given: the stage's ECS Scale steps are undone
+        return StepOutcome(SUCCESS, {"scaledBack": _undo_scales(run)})
     stage = run.target
     where = {
         "service": spec.text("service") or spec.text("serviceName") or (stage and stage.service_name) or "",
