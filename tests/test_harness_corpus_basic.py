@@ -21,9 +21,9 @@ import pytest
 
 from corral.config import load_project
 from corral.engine import EmbeddedExecutor, Execution, abort, create_execution, get_execution
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
+from corral.wiring.ecs_steps import set_poll_policy
 from tests.e2e.approvals import approver
 from tests.e2e.conftest import FAST_POLLS, fast_options, use_sandbox_aws
 

@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from corral.errors import DeploymentError
+from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 
 from . import autoscaling, services
 from .autoscaling import Scaling
 from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
-from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .rolling import rolling_rollback
 from .scale import set_desired_count, wait_until_resized

@@ -1,6 +1,6 @@
 """The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
 
-    register_ecs_steps()       # done by `import corral.engine`
+    register_ecs_steps()       # by corral.wiring.register_step_types, when the engine first looks
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
 (journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
@@ -30,15 +30,14 @@ from corral.config.connections import aws_settings
 from corral.config.ecs_step_specs import FIELDS as ECS_SPEC_FIELDS
 from corral.config.ecs_step_specs import ecs_step_spec_problems
 from corral.config.entities.connector import AwsConnector
-from corral.config.rendering import RenderedService, with_secrets
 from corral.config.secrets import referenced_ids
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale, traffic_shift
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
+from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
-
-from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
+from corral.manifests.service_rendering import RenderedService, with_secrets
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
