@@ -47,7 +47,15 @@ from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rol
 from corral.ecs.scale import ScaleOptions, scale, scale_rollback
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
-from tests.ecs.support import FAILURES, EcsEnv, cpu_policy, differences, scalable_target, snapshot
+from tests.ecs.support import (
+    FAILURES,
+    EcsEnv,
+    cpu_policy,
+    differences,
+    scalable_target,
+    scheduled_action,
+    snapshot,
+)
 from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
 
 SPEED = 200.0
@@ -58,8 +66,13 @@ STRATEGIES = ("rolling", "canary", "bluegreen", "basic", "scale")
 ECS, AAS, ELB = "ecs", "application-autoscaling", "elasticloadbalancing"
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "rolling": [
+        (AAS, "DeleteScheduledAction"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "PutScheduledAction"),
+        (AAS, "RegisterScalableTarget"),
         (ECS, "DescribeServices"),
         (ECS, "DescribeTaskDefinition"),
         (ECS, "DescribeTasks"),
@@ -81,6 +94,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (AAS, "DeregisterScalableTarget"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
         (AAS, "PutScalingPolicy"),
         (AAS, "RegisterScalableTarget"),
         (ECS, "CreateService"),
@@ -254,7 +268,11 @@ def _runs_release(env: EcsEnv, name: str, image: str) -> list[str]:
 
 
 class RollingRun(Run):
-    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+    """The release changes the Service Connect alias and replaces the scheduled action."""
+
+    def target(
+        self, image: str, circuit_breaker: tuple[bool, bool] | None = None, release: bool = True
+    ) -> Any:
         return self.env.target(
             "web",
             image,
@@ -265,11 +283,17 @@ class RollingRun(Run):
             circuit_breaker=circuit_breaker or (False, False),
             scalable_targets=[scalable_target(1, 4)],
             scaling_policies=[cpu_policy()],
+            scheduled_actions=[scheduled_action("peak" if release else "night", "rate(6 hours)", 2, 4)],
+            serviceConnectConfiguration=_service_connect("web.v2" if release else "web.v1"),
         )
 
     def setup(self) -> None:
+        live = self.target("web:1", release=False)
         self.env.create_live_service(
-            self.target("web:1"), scalable_targets=[scalable_target(1, 4)], scaling_policies=[cpu_policy()]
+            live,
+            scalable_targets=[scalable_target(1, 4)],
+            scaling_policies=[cpu_policy()],
+            scheduled_actions=live.scheduled_actions,
         )
 
     def state(self) -> dict[str, Any]:
@@ -439,6 +463,16 @@ class ScaleRun(Run):
         service = self.env.describe("web") or {}
         running = (service.get("desiredCount"), service.get("runningCount"))
         return [] if running == (4, 4) else [f"web runs {running[1]} of {running[0]} tasks, not 4"]
+
+
+def _service_connect(alias: str) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-apps",
+        "services": [
+            {"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": alias}]}
+        ],
+    }
 
 
 RUNS: dict[str, Callable[..., Run]] = {

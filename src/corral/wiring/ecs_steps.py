@@ -260,10 +260,11 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment"})
+    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
+        skip_application_scaling=spec.boolean("skipApplicationScaling"),
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
