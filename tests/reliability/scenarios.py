@@ -116,6 +116,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (AAS, "DeregisterScalableTarget"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
         (AAS, "PutScalingPolicy"),
         (AAS, "RegisterScalableTarget"),
         (ECS, "CreateService"),
@@ -131,6 +132,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "scale": [
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
         (ECS, "DescribeServices"),
         (ECS, "DescribeTasks"),
         (ECS, "ListTasks"),
