@@ -854,7 +854,17 @@ PROBES: dict[str, Probe] = {
     "StandAloneTrafficShiftRollback": Probe(
         _pipeline("StandAloneTrafficShiftRollback", {}), names="StandAloneTrafficShiftRollback"
     ),
-    "EcsScale": Probe(_pipeline("EcsScale", {"instanceSelection": {"type": "Count", "spec": {"count": 2}}})),
+    "EcsServiceSetup, EcsUpgradeContainer, EcsBasicRollback": Probe(
+        _pipeline(
+            "EcsUpgradeContainer", {"newServiceInstanceCount": 50, "newServiceInstanceUnit": "Percentage"}
+        )
+    ),
+    "EcsScale": Probe(
+        _pipeline(
+            "EcsScale",
+            {"service": "backend", "cluster": "workers", "instanceUnit": "Count", "instances": 2},
+        )
+    ),
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(
         _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"
