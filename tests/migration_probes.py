@@ -449,7 +449,7 @@ PROBES: dict[str, Probe] = {
     "orgIdentifier, projectIdentifier": Probe(
         _both(_set("service.orgIdentifier", "default"), _set("service.projectIdentifier", "cd"))
     ),
-    "accountIdentifier": Probe(_set("service.accountIdentifier", "px7xd_BFRCi"), names="accountIdentifier"),
+    "accountIdentifier": Probe(_set("service.accountIdentifier", "px7xd_BFRCi")),
     "description, tags": Probe(_both(_set("env.description", "dev"), _set("env.tags", {"team": "a"}))),
     "account.x / org.x references": Probe(
         _set("infra.spec.connectorRef", "account.aws"), shows='"cluster": "dev"'
@@ -513,6 +513,13 @@ PROBES: dict[str, Probe] = {
         ),
         shows="123456789012.dkr.ecr.us-east-1.amazonaws.com/web:7",
     ),
+    "Ecr without registryId": Probe(
+        _both(
+            _source("Ecr", {"connectorRef": "aws", "imagePath": "web", "region": "us-east-1", "tag": "7"}),
+            _set("task.executionRoleArn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+        ),
+        shows="aws_account_id.dkr.ecr.us-east-1.amazonaws.com/web:7",
+    ),
     "artifact type Gcr, ArtifactoryRegistry, Nexus3Registry": Probe(
         _source("Gcr", {"connectorRef": "hub", "imagePath": "web", "tag": "7"}), names="type"
     ),
@@ -560,6 +567,24 @@ PROBES: dict[str, Probe] = {
         shows='"serviceName": "web2"',
     ),
     "overrides.configFiles": Probe(_set("env.overrides", {"configFiles": []}), names="configFiles"),
+    "secretFiles (config file store)": Probe(
+        _both(
+            _set(
+                "spec.configFiles",
+                [
+                    {
+                        "configFile": {
+                            "identifier": "cf",
+                            "spec": {"store": {"type": "Harness", "spec": {"secretFiles": ["token"]}}},
+                        }
+                    }
+                ],
+            ),
+            _env_var('<+configFile.getAsBase64("cf")>'),
+            _extra(SECRET),
+        ),
+        shows='"value": "**************"',  # the base64 of the secret's value, masked as a secret
+    ),
     # ---- infrastructure definition ----
     "type: ECS, spec.connectorRef, spec.region, spec.cluster": Probe(
         _set("infra.spec.cluster", "blue"), shows='"cluster": "blue"'
@@ -593,7 +618,6 @@ PROBES: dict[str, Probe] = {
             ),
             _extra(SECRET),
         ),
-        names="sessionTokenRef",
     ),
     "Aws InheritFromDelegate": Probe(lambda p: None),
     "Aws Irsa": Probe(_set("aws.spec.credential", {"type": "Irsa", "region": "us-east-1"}), names="Irsa"),
@@ -616,7 +640,10 @@ PROBES: dict[str, Probe] = {
             {"type": "FixedDelayBackoffStrategy", "spec": {"fixedBackoff": 0}},
         )
     ),
-    "proxy, ignoreTestConnection": Probe(_set("aws.spec.proxy", False), names="proxy"),
+    "ignoreTestConnection, proxy: false": Probe(
+        _both(_set("aws.spec.proxy", False), _set("aws.spec.ignoreTestConnection", False))
+    ),
+    "proxy: true": Probe(_set("aws.spec.proxy", True), names="proxy"),
     "delegateSelectors, executeOnDelegate": Probe(
         _both(_set("aws.spec.delegateSelectors", ["d"]), _set("aws.spec.executeOnDelegate", True))
     ),
@@ -764,7 +791,7 @@ PROBES: dict[str, Probe] = {
         _pipeline("EcsRollingDeploy", {"sameAsAlreadyRunningInstance": True})
     ),
     "<+primary.artifact.image>": Probe(
-        _image("<+primary.artifact.image>"), names="<+primary.artifact.image>"
+        _image("<+primary.artifact.image>"), shows="registry.hub.docker.com/library/nginx:1.27"
     ),
     "<+serviceVariables.NAME>": Probe(_env_var("port <+serviceVariables.port>"), shows="port 80"),
     "<+service.name>, <+service.identifier>": Probe(
@@ -844,7 +871,17 @@ PROBES: dict[str, Probe] = {
             },
         )
     ),
-    "EcsScale": Probe(_pipeline("EcsScale", {"instanceSelection": {"type": "Count", "spec": {"count": 2}}})),
+    "EcsServiceSetup, EcsUpgradeContainer, EcsBasicRollback": Probe(
+        _pipeline(
+            "EcsUpgradeContainer", {"newServiceInstanceCount": 50, "newServiceInstanceUnit": "Percentage"}
+        )
+    ),
+    "EcsScale": Probe(
+        _pipeline(
+            "EcsScale",
+            {"service": "backend", "cluster": "workers", "instanceUnit": "Count", "instances": 2},
+        )
+    ),
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(
         _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"

@@ -31,6 +31,10 @@ READY_PENDING: tuple[str, ...] = (
     "runtime_inputs",
     "scope_builtins",
     "unquoted_expressions",
+    "primary_artifact_alias",
+    "ecr_without_registry_id",
+    "connector_extra_fields",
+    "env_config_files",
     "standalone_traffic_shift_rollback",
 )
 # what each pending folder adds that `corral render` shows: (service, environment, infrastructure)

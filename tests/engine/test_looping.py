@@ -193,7 +193,12 @@ def test_a_looped_stage_runs_per_iteration_with_stage_matrix_values(
         ({"repeat": {"items": [1], "partitionSize": 2}}, "strategy.repeat.partitionSize", "not supported"),
         ({"repeat": {"items": [1], "color": 2}}, "strategy.repeat.color", "unknown repeat field"),
         ({"parallelism": "many"}, "strategy.parallelism", "whole number"),
-        ({"parallelism": 2, "maxConcurrency": 1}, "strategy.maxConcurrency", "goes inside matrix or repeat"),
+        (
+            {"repeat": {"times": 2, "maxConcurrency": 1}, "maxConcurrency": 2},
+            "strategy.maxConcurrency",
+            "give one",
+        ),
+        ({"parallelism": 2, "maxParallel": 1}, "strategy.maxParallel", "unknown looping strategy field"),
         ({"matrix": {"a": [1]}, "repeat": {"times": 1}}, "strategy", "exactly one of"),
         ({"parallelism": 1000}, "strategy.parallelism", "at most 256"),
         (

@@ -1,6 +1,6 @@
 """The runner killed at each step boundary: examples/sandbox-demo pipelines through the engine.
 
-The rolling, canary, blue green and traffic shift pipelines each release tag 2 over an uninterrupted release of
+The rolling, canary, blue green, basic and traffic shift pipelines each release tag 2 over an uninterrupted release of
 tag 1. The measured release runs in its own process (`python -m tests.reliability.kill RUN ...`,
 below), which is killed with SIGKILL when a step starts (`Running`; an approval step starts as
 `ApprovalWaiting`) or ends (`Success`); then `resume` continues the execution in this process.
@@ -11,9 +11,10 @@ The scenario passes when the execution ends in a finished deployment or, after i
 exactly the state from before. Finished: Success with tag 2 live (rolling and canary: only
 `demo-web`, running tag 2, no canary left; blue green: the prod listener forwards to the service
 running tag 2 with 2 tasks, tagged BLUE; the old one GREEN, downsized to 0, behind the stage
-listener; traffic shift: all of the prod rule's traffic reaches the tag 2 service, tagged BLUE,
-the old one GREEN and downsized to 0). Restored: the services as before (blue green: the services
-and both listeners' routes; traffic shift: the prod rule's weights).
+listener; basic: `demo-web__2` runs tag 2 with 2 tasks, `demo-web__1` tag 1 at 0; traffic shift:
+all of the prod rule's traffic reaches the tag 2 service, tagged BLUE, the old one GREEN and
+downsized to 0). Restored: the services as before (blue green: the services and both listeners'
+routes; traffic shift: the prod rule's weights).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ PIPELINES = {
     "demo_rolling": ("EcsRollingDeploy",),
     "demo_canary": ("EcsCanaryDeploy", "EcsCanaryDelete", "EcsRollingDeploy"),
     "demo_bluegreen": ("EcsBlueGreenCreateService", "approve_swap", "EcsBlueGreenSwapTargetGroups"),
+    "demo_basic": ("EcsServiceSetup", "EcsUpgradeContainer_50", "approve_phase", "EcsUpgradeContainer_100"),
     "demo_trafficshift": ("EcsBlueGreenCreateService", "shift_half", "shift_all"),
 }
 # the pipeline whose tag 1 release comes before the measured one
@@ -49,13 +51,14 @@ FIRST = {
     "demo_rolling": "demo_rolling",
     "demo_canary": "demo_rolling",
     "demo_bluegreen": "demo_bluegreen",
+    "demo_basic": "demo_basic",
     "demo_trafficshift": "demo_trafficshift",
 }
 # inputs of the measured release besides the first's: after the first traffic shift the prod rule
 # forwards to both target groups, so the stage one is inferred (the one production does not reach)
 SECOND: dict[str, dict[str, str]] = {"demo_trafficshift": {"stageTargetGroupArn": ""}}
 # a step's status once it has started, when not Running (an approval step waits for its decision)
-STARTED = {"approve_swap": "ApprovalWaiting"}
+STARTED = {"approve_swap": "ApprovalWaiting", "approve_phase": "ApprovalWaiting"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             KillPoint("demo_rolling", "EcsRollingDeploy", "Running"),
             KillPoint("demo_canary", "EcsCanaryDeploy", "Success"),
             KillPoint("demo_bluegreen", "approve_swap", "ApprovalWaiting"),
+            KillPoint("demo_basic", "EcsUpgradeContainer_100", "Running"),
             KillPoint("demo_trafficshift", "shift_all", "Running"),
         ]
     return points
@@ -229,6 +233,10 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
     }
     if pipeline == "demo_trafficshift":
         return _unshifted(prepared, state, images)
+    if pipeline == "demo_basic":  # tag 2 in the second version with every task, the first at 0
+        counts = {name: (images[name], service["desiredCount"]) for name, service in live.items()}
+        wanted = {"demo-web__1": ("web:1", 0), "demo-web__2": ("web:2", 2)}
+        return [] if counts == wanted else [f"versions {counts}, not {wanted}"]
     if pipeline != "demo_bluegreen":
         if set(live) != {"demo-web"}:
             return [f"services {sorted(live)}"]

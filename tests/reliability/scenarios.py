@@ -1,4 +1,5 @@
-"""The reliability matrix: rolling, canary, blue green and traffic shift deployments under faults.
+"""The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments
+under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -23,6 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from corral.ecs.basic import (
+    ServiceSetupOptions,
+    UpgradeContainerOptions,
+    basic_rollback,
+    service_setup,
+    upgrade_container,
+)
 from corral.ecs.bluegreen import (
     BlueGreenCreateServiceOptions,
     StandaloneShiftOptions,
@@ -44,6 +52,7 @@ from corral.ecs.canary import (
 )
 from corral.ecs.listeners import forward_weights
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
+from corral.ecs.scale import ScaleOptions, scale, scale_rollback
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
 from tests.ecs.support import (
@@ -58,7 +67,7 @@ from tests.ecs.support import (
 from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
 
 SPEED = 200.0
-STRATEGIES = ("rolling", "canary", "bluegreen", "bg_inherit", "bg_standalone")
+STRATEGIES = ("rolling", "canary", "bluegreen", "bg_inherit", "bg_standalone", "basic", "scale")
 
 # What a clean run of each strategy's steps calls (service, operation); a test compares this with
 # the sandbox's call log, so a step that starts calling something new gets its faults here.
@@ -155,6 +164,33 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (ELB, "ModifyListener"),
         (ELB, "ModifyRule"),
     ],
+    "basic": [
+        (AAS, "DeleteScalingPolicy"),
+        (AAS, "DeregisterScalableTarget"),
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "RegisterScalableTarget"),
+        (ECS, "CreateService"),
+        (ECS, "DeleteService"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListServices"),
+        (ECS, "ListTasks"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "UpdateService"),
+    ],
+    "scale": [
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListTasks"),
+        (ECS, "UpdateService"),
+    ],
 }
 
 FAULTS: dict[str, dict[str, Any]] = {
@@ -213,6 +249,8 @@ FAST_OPERATIONS = {
     "bluegreen": ("elasticloadbalancing", "ModifyListener"),
     "bg_inherit": ("elasticloadbalancing", "ModifyListener"),
     "bg_standalone": ("elasticloadbalancing", "ModifyRule"),
+    "basic": ("ecs", "UpdateService"),
+    "scale": ("ecs", "UpdateService"),
 }
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
 
@@ -402,16 +440,6 @@ class BlueGreenRun(Run):
         return problems
 
 
-def _service_connect(alias: str) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-apps",
-        "services": [
-            {"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": alias}]}
-        ],
-    }
-
-
 class TrafficShiftRun(BlueGreenRun):
     """Blue Green Create Service with isTrafficShift (prod: the :80 listener's default rule), then
     Traffic Shift Inherit at 50 and at 100; rollback: ECS Blue Green Rollback."""
@@ -501,12 +529,106 @@ class StandaloneShiftRun(TrafficShiftRun):
         return problems
 
 
+class BasicRun(Run):
+    """ECS Service Setup, then two ECS Upgrade Container phases (50 %, 100 %), over a running
+    version with autoscaling and a stale version at 0."""
+
+    VERSIONS = ("web__1", "web__2", "web__3")
+
+    def target(self, image: str) -> Any:
+        extra = {"circuit_breaker": self.circuit_breaker} if self.circuit_breaker else {}
+        target = self.env.target(
+            "web", image, load_balancer=self.env.alb().groups[0], health_check=True, desired=4, **extra
+        )
+        return target
+
+    def setup(self) -> None:
+        stale = self.target("web:0")
+        stale.service_definition |= {"serviceName": "web__1", "desiredCount": 0}
+        self.env.create_live_service(stale)
+        live = self.target("web:1")
+        live.service_definition["serviceName"] = "web__2"
+        self.env.create_live_service(
+            live, scalable_targets=[scalable_target(1, 6)], scaling_policies=[cpu_policy()]
+        )
+
+    def state(self) -> dict[str, Any]:
+        found = {}
+        for name in self.VERSIONS:
+            state = snapshot(self.env, name)
+            if state["service"]["status"] == "INACTIVE":  # deleted: as good as never made
+                state["service"]["status"] = "MISSING"
+            found[name] = state
+        return found
+
+    def deploy(self) -> None:
+        target = self.target(self.image)
+        service_setup(self.context(), target, ServiceSetupOptions())
+        setup = self.journaled()
+        for percent in (50, 100):
+            upgrade_container(
+                self.context(), target, UpgradeContainerOptions(percent, "Percentage", setup=setup)
+            )
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            basic_rollback(self.context(), self.target(self.image), self.journaled())
+
+    def finished(self) -> list[str]:
+        state = self.state()
+        problems = _runs_release(self.env, "web__3", self.image)
+        if state["web__2"]["service"].get("desiredCount") != 0:
+            problems.append(f"the old version runs {state['web__2']['service'].get('desiredCount')} tasks")
+        if not state["web__3"]["scalableTargets"]:
+            problems.append("the autoscaling did not move to the new version")
+        return problems
+
+
+class ScaleRun(Run):
+    """ECS Scale of a running service with autoscaling, from 2 tasks to 4 (new tasks run `image`)."""
+
+    def target(self) -> Any:
+        return self.env.target("web", self.image, load_balancer=self.env.alb().groups[0], health_check=True)
+
+    def setup(self) -> None:
+        self.env.create_live_service(
+            self.target(), scalable_targets=[scalable_target(1, 6)], scaling_policies=[cpu_policy()]
+        )
+
+    def state(self) -> dict[str, Any]:
+        return snapshot(self.env, "web")
+
+    def deploy(self) -> None:
+        scale(self.context(), self.target(), ScaleOptions(instances=4))
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            scale_rollback(self.context(), self.target(), self.journaled())
+
+    def finished(self) -> list[str]:
+        service = self.env.describe("web") or {}
+        running = (service.get("desiredCount"), service.get("runningCount"))
+        return [] if running == (4, 4) else [f"web runs {running[1]} of {running[0]} tasks, not 4"]
+
+
+def _service_connect(alias: str) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-apps",
+        "services": [
+            {"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": alias}]}
+        ],
+    }
+
+
 RUNS: dict[str, Callable[..., Run]] = {
     "rolling": RollingRun,
     "canary": CanaryRun,
     "bluegreen": BlueGreenRun,
     "bg_inherit": TrafficShiftRun,
     "bg_standalone": StandaloneShiftRun,
+    "basic": BasicRun,
+    "scale": ScaleRun,
 }
 
 

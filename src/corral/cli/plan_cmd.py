@@ -107,6 +107,7 @@ def plan(
     for stage in pipeline_plan.all_stages:
         if stage.target is not None and stage.target.service:
             _check_traffic_shifts(project, pipeline_id, stage, filled.service_inputs, set_values)
+    unknown: list[set[str]] = []
     plans = [
         stage_plan(
             project,
@@ -116,10 +117,22 @@ def plan(
             _blue_green_spec(stage),
             sets=set_values,
             pending=pending,
+            unknown_inputs=unknown,
         )
         for stage in pipeline_plan.all_stages
         if stage.target is not None and stage.target.service
     ]
+    # as `corral run`: a service input is an error only when no stage's service has it
+    nowhere = set.intersection(*unknown) if unknown and len(unknown) == len(plans) else set()
+    if nowhere:
+        from corral.errors import ConfigError, Problem
+
+        raise ConfigError(
+            [
+                Problem("--input", key, "no stage's service has a runtime input at this path")
+                for key in sorted(nowhere)
+            ]
+        )
     if json_output:
         echo_json(
             [
@@ -175,20 +188,33 @@ def stage_plan(
     *,
     sets: dict[str, Any] | None = None,
     pending: list[Any] | None = None,
+    unknown_inputs: list[set[str]] | None = None,
 ) -> StagePlan:
-    """The stage's plan; its service's inputs that nothing gave are added to `pending`."""
+    """The stage's plan; its service's inputs that nothing gave are added to `pending`. With
+    `unknown_inputs`, given inputs this stage's service does not have are noted there and left
+    out (another stage's service may have them); without it they are errors."""
     from corral.errors import ConfigError
     from corral.manifests.service_rendering import RenderOptions, render_outcome
 
-    outcome = render_outcome(
-        project,
-        target.service,
-        target.environment,
-        target.infrastructure or "",
-        inputs=inputs,
-        sets=sets,
-        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
-    )
+    def render(given: dict[str, Any]) -> Any:
+        return render_outcome(
+            project,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            inputs=given,
+            sets=sets,
+            # registry lookups: the image a run would deploy now (tagRegex, digest: resolve, an Ecr account)
+            options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED, registry_lookups=True),
+        )
+
+    outcome = render(inputs)
+    unknown = {p.path for p in outcome.problems if p.file == "--input"}
+    if unknown and unknown_inputs is not None:
+        unknown_inputs.append(unknown)
+        outcome = render({key: value for key, value in inputs.items() if key not in unknown})
+    elif unknown_inputs is not None:
+        unknown_inputs.append(set())
     if outcome.problems or outcome.rendered is None:
         raise ConfigError(outcome.problems)
     rendered = outcome.rendered
@@ -401,15 +427,22 @@ def _clients_for_stage(project: Project, stage: Any, inputs: dict[str, Any], set
     from corral.manifests.service_rendering import RenderOptions, render_outcome
 
     target = stage.target
-    outcome = render_outcome(
-        project,
-        target.service,
-        target.environment,
-        target.infrastructure or "",
-        inputs=inputs,
-        sets=sets,
-        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
-    )
+
+    def render(given: dict[str, Any]) -> Any:
+        return render_outcome(
+            project,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            inputs=given,
+            sets=sets,
+            options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
+        )
+
+    outcome = render(inputs)
+    unknown = {p.path for p in outcome.problems if p.file == "--input"}  # another stage's service's
+    if unknown:
+        outcome = render({key: value for key, value in inputs.items() if key not in unknown})
     return None if outcome.rendered is None else _clients(project, outcome.rendered)
 
 

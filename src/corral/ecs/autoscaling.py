@@ -246,7 +246,10 @@ def _converge(ctx: StepContext, wanted: Scaling, live: Scaling, cluster: str, se
     if stale_targets:
         ctx.log.info(f"Deregistering Scalable Targets from service {service}..")
     for target in stale_targets:
-        ctx.clients.autoscaling.deregister_scalable_target(
+        _removing(
+            ctx,
+            f"scalable target {target['ResourceId']}",
+            ctx.clients.autoscaling.deregister_scalable_target,
             ServiceNamespace=NAMESPACE,
             ResourceId=target["ResourceId"],
             ScalableDimension=target["ScalableDimension"],
@@ -254,9 +257,26 @@ def _converge(ctx: StepContext, wanted: Scaling, live: Scaling, cluster: str, se
         ctx.log.info(f"Deregistered scalable target {target['ResourceId']}")
 
 
+def _removing(ctx: StepContext, what: str, call: Any, **request: Any) -> None:
+    """A delete or deregister that also holds when the item is already gone: the answer to an
+    earlier try may have been lost after Application Auto Scaling acted on it (the retry then
+    gets ObjectNotFoundException, which these three operations return for a missing item)."""
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+    try:
+        call(**request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ObjectNotFoundException":
+            raise
+        ctx.log.info(f"{what} is already gone")
+
+
 def _delete_scheduled(ctx: StepContext, actions: list[dict[str, Any]]) -> None:
     for action in actions:
-        ctx.clients.autoscaling.delete_scheduled_action(
+        _removing(
+            ctx,
+            f"scheduled action {action['ScheduledActionName']}",
+            ctx.clients.autoscaling.delete_scheduled_action,
             ServiceNamespace=NAMESPACE,
             ScheduledActionName=action["ScheduledActionName"],
             ResourceId=action["ResourceId"],
@@ -269,7 +289,10 @@ def _delete_policies(ctx: StepContext, policies: list[dict[str, Any]], service: 
     if policies:
         ctx.log.info(f"Deleting Scaling Policies from service {service}..")
     for policy in policies:
-        ctx.clients.autoscaling.delete_scaling_policy(
+        _removing(
+            ctx,
+            f"scaling policy {policy['PolicyName']}",
+            ctx.clients.autoscaling.delete_scaling_policy,
             PolicyName=policy["PolicyName"],
             ServiceNamespace=NAMESPACE,
             ResourceId=policy["ResourceId"],

@@ -122,25 +122,34 @@ def expand(strategy: Any) -> Loop:
     if not isinstance(strategy, Mapping):
         raise LoopError("", "expected a mapping with one of matrix, repeat or parallelism")
     kinds = [k for k in STRATEGY_KINDS if k in strategy]
-    unknown = [str(k) for k in strategy if k not in STRATEGY_KINDS]
+    unknown = [str(k) for k in strategy if k not in (*STRATEGY_KINDS, "maxConcurrency")]
     if unknown:
-        hint = " (maxConcurrency goes inside matrix or repeat)" if "maxConcurrency" in unknown else ""
         raise LoopError(
             str(unknown[0]),
-            f"unknown looping strategy field {unknown[0]!r}; expected one of {', '.join(STRATEGY_KINDS)}{hint}",
+            f"unknown looping strategy field {unknown[0]!r}; expected one of {', '.join(STRATEGY_KINDS)}",
         )
     if len(kinds) != 1:
         raise LoopError("", f"expected exactly one of {', '.join(STRATEGY_KINDS)}, got {len(kinds)}")
     kind = kinds[0]
+    # Harness's own examples write maxConcurrency beside the strategy as well as inside it
+    outer = _concurrency(strategy, "maxConcurrency")
+    loop = _expand(kind, strategy[kind])
+    inner = loop.max_concurrency
+    if outer and inner and outer != inner:
+        raise LoopError("maxConcurrency", f"{outer} here and {inner} inside {kind}: give one")
+    return Loop(loop.iterations, inner or outer)
+
+
+def _expand(kind: str, raw: Any) -> Loop:
     if kind == "parallelism":
-        count = _whole(strategy["parallelism"], "parallelism", minimum=1)
+        count = _whole(raw, "parallelism", minimum=1)
         if count is None:
             return Loop((Iteration("parallelism", 0, 1, "_0", stand_in=True),), 0)
         _bounded(count, "parallelism")
         return Loop(tuple(Iteration("parallelism", i, count, f"_{i}") for i in range(count)), 0)
     if kind == "repeat":
-        return _repeat(strategy["repeat"])
-    return _matrix(strategy["matrix"])
+        return _repeat(raw)
+    return _matrix(raw)
 
 
 def _repeat(raw: Any) -> Loop:

@@ -108,6 +108,11 @@ def _scan(value: Any, found: set[str], connectors: set[str]) -> None:
             and IDENTIFIER_RE.match(strip_scope(secret))
         ):
             found.add(strip_scope(secret))
+        files = value.get("secretFiles")  # a config file store's secret files name secrets too
+        if isinstance(files, list):
+            found.update(
+                strip_scope(f) for f in files if isinstance(f, str) and IDENTIFIER_RE.match(strip_scope(f))
+            )
         ref = value.get("connectorRef")
         if isinstance(ref, str) and "<+" not in ref:
             connectors.add(strip_scope(ref))

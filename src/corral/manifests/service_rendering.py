@@ -23,6 +23,7 @@ written.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -323,6 +324,7 @@ class _Renderer:
         self.given_paths: set[str] = set()
         self.firstgen_style = False
         self.texts: dict[str, RenderedText] = {}  # manifest text as rendered, by source
+        self.secret_file_values: set[str] = set()  # config files' secret texts, masked with the secrets
 
     # -- the steps, in order ------------------------------------------------------------
 
@@ -501,7 +503,9 @@ class _Renderer:
             firstgen["CONTAINER_NAME"] = container_name(without_registry(artifact["image"]))
         if infra.spec.execution_role_arn:
             firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
-        return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+        made = ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+        made.used_secrets.update(self.secret_file_values)
+        return made
 
     def _config_files(self, effective: EffectiveService) -> dict[str, str]:
         """The text of each config file, for <+configFile.getAsString("id")> (getAsBase64)."""
@@ -509,16 +513,43 @@ class _Renderer:
 
         texts: dict[str, str] = {}
         for identifier, placed in effective.config_files.items():
+            store = placed.item.spec.store.spec
             path = (*placed.path, "spec", "store", "spec", "files")
             try:
-                files = FileStore(self.project.files_root).fetch(placed.item.spec.store.spec.files)
+                files = FileStore(self.project.files_root).fetch(store.files) if store.files else []
             except ConfigError as error:
                 self.problems += [
                     Problem(placed.owner.where(path), format_path(path), p.message) for p in error.problems
                 ]
                 continue
-            texts[identifier] = "".join(file.text for file in files)
+            secret_path = (*placed.path, "spec", "store", "spec", "secretFiles")
+            secret_texts = [
+                self._secret_file(ref, placed.owner, (*secret_path, i))
+                for i, ref in enumerate(store.secret_files)
+            ]
+            texts[identifier] = "".join(file.text for file in files) + "".join(secret_texts)
         return texts
+
+    def _secret_file(self, ref: str, owner: Entity, path: tuple[str | int, ...]) -> str:
+        """A secret file's text: the value of the `secret:` it names (masked like any secret)."""
+        try:
+            value = self.secrets(ref)
+        except LookupError:
+            names = sorted(self.project.secrets)
+            close = difflib.get_close_matches(ref, names, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"the project has {', '.join(names) or 'none'}"
+            self.problems.append(
+                Problem(owner.where(path), format_path(path), f"secret '{ref}' not found; {hint}")
+            )
+            return ""
+        except ConfigError as error:
+            self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
+            return ""
+        except ExpressionError as error:
+            self.problems.append(Problem(owner.where(path), format_path(path), error.detail))
+            return ""
+        self.secret_file_values.add(value)
+        return value
 
     def _apply_sets(self, values: dict[str, Any]) -> None:
         """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
@@ -542,6 +573,7 @@ class _Renderer:
         `digest: resolve`, an Ecr account) happen only with `registry_lookups`; validation puts
         LATER where a lookup would answer."""
         from corral.artifacts import ArtifactError, resolve_source
+        from corral.artifacts.sources import ECR_ACCOUNT_LATER, ECR_ACCOUNT_STAND_IN
 
         artifacts = service.service_definition.spec.artifacts
         if artifacts is None or artifacts.primary is None:
@@ -556,7 +588,8 @@ class _Renderer:
         overrides = {k[len("artifact.") :]: v for k, v in self.sets.items() if k.startswith("artifact.")}
         spec.update({k: v for k, v in overrides.items() if k in ("tag", "imagePath", "digest")})
         options = self.options
-        lookups = options.registry_lookups and not (options.satisfiable or options.offline)
+        # plan asks registries too (satisfiable, with lookups): it shows what a run would deploy now
+        lookups = options.registry_lookups and not options.offline
         try:
             resolved = resolve_source(
                 self.project,
@@ -575,6 +608,9 @@ class _Renderer:
         except ArtifactError as error:
             self.problems.append(Problem(service.where(path), format_path(path), str(error)))
             return _artifact_stand_in(source.identifier, source.type, source.spec.connector_ref, spec)
+        if resolved.image.startswith(ECR_ACCOUNT_STAND_IN + "."):
+            at = (*path, "imagePath")
+            self.notes.append(Problem(service.where(at), format_path(at), ECR_ACCOUNT_LATER))
         return resolved.expression_values()
 
     def _variables(

@@ -63,6 +63,7 @@ class Entity(Model):
 
     identifier: Identifier
     name: str
+    account_identifier: str | None = None  # as Harness exports it; a Corral project is one scope
     org_identifier: str | None = None
     project_identifier: str | None = None
     description: str | None = None
