@@ -177,7 +177,11 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     break
                 time.sleep(0.005)
             if runner.poll() is not None:
-                return "BROKEN: the pipeline ended before the kill point", time.monotonic() - started
+                early = get_execution(execution_id, store=store)
+                return (
+                    f"BROKEN: the pipeline ended before the kill point: {early.status} ({early.error})",
+                    time.monotonic() - started,
+                )
             runner.send_signal(signal.SIGKILL)
             runner.wait()
             if killed_waiting:
