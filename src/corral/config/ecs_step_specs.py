@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .entities.common import is_expression
-from .traffic_shift_spec import traffic_shift_problems
+from .traffic_shift_spec import standalone_rule_problems, traffic_shift_problems
 
 RESIZE_STRATEGIES = ("ResizeNewFirst", "DownsizeOldFirst")
 INSTANCE_UNITS = ("Count", "Percentage")
@@ -148,12 +148,14 @@ def _instances(
 
 
 def execution_problems(execution: Any) -> list[tuple[str, str]]:
-    """ECS Scale steps of the execution phase name their `instances` (paths below `execution`)."""
+    """ECS Scale steps of the execution phase name their `instances` (paths below `execution`);
+    a Standalone traffic shift does not shift the prod rule of the stage's Create Service."""
+    steps = _steps(execution.steps, "steps")
     return [
         (f"{path}.spec.instances", "is required: a whole number")
-        for path, step, rollback in _steps(execution.steps, "steps")
+        for path, step, rollback in steps
         if step.type == "EcsScale" and not rollback and _unset(step.spec.get("instances"))
-    ]
+    ] + standalone_rule_problems([(path, step.type, step.spec) for path, step, _ in steps])
 
 
 def custom_stage_problems(execution: Any, *, has_infrastructure: bool) -> list[tuple[str, str]]:

@@ -101,6 +101,36 @@ def traffic_shift_problems(spec: Mapping[str, Any] | None, *, rendered: bool = F
     return problems
 
 
+def standalone_rule_problems(steps: list[tuple[Path, str, Mapping[str, Any]]]) -> Found:
+    """(path, message) for each Standalone shift of a stage's steps (path, type, spec) whose rule is
+    the prod rule its Create Service names: Harness fails such a step when it runs, since that rule
+    belongs to the Inherit shifts and ECS Blue Green Rollback. Rules given as expressions are
+    checked when the step runs."""
+    prod = {
+        str(spec.get("prodListenerRuleArn"))
+        for _, kind, spec in steps
+        if kind == "EcsBlueGreenCreateService"
+        and spec.get("prodListenerRuleArn")
+        and not is_expression(spec.get("prodListenerRuleArn"))
+    }
+    found: Found = []
+    for path, kind, spec in steps:
+        wrapper = spec.get(WRAPPER) if kind == "EcsBlueGreenTrafficShift" else None
+        if not isinstance(wrapper, Mapping) or wrapper.get("type") != STANDALONE:
+            continue
+        body = wrapper.get("spec")
+        rule = body.get("listenerRuleArn") if isinstance(body, Mapping) else None
+        if isinstance(rule, str) and rule in prod:
+            found.append(
+                (
+                    f"{path}.spec.{WRAPPER}.spec.listenerRuleArn",
+                    "is the prod listener rule of the stage's ECS Blue Green Create Service; a "
+                    "Standalone shift needs a rule of its own (type: Inherit shifts the prod rule)",
+                )
+            )
+    return found
+
+
 def _expressions(node: Any, path: str) -> Any:
     if isinstance(node, Mapping):
         for key, item in node.items():
