@@ -57,6 +57,7 @@ from .manifest_text import parse_manifest_text
 from .overrides import EffectiveService, Placed, effective_service
 from .problems import problems_from_validation, split_path
 from .project import Project
+from .provisioned_infrastructure import provisioned_infrastructure
 from .runtime_inputs import LATER, InputTable
 from .scope import scope_values
 from .secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
@@ -216,6 +217,10 @@ class RenderOptions:
     # fetched manifest files by store, shared by the renders of one validation run (each
     # file, repository or bucket is read once); None: always fetch
     fetched: dict[str, Any] | None = None
+    # a run's stage whose environment.provisioner ran: each provisioner's outputs by its
+    # identifier, which the infrastructure's <+provisioner.*> fields read. None (validate,
+    # plan): those fields stay as written
+    provisioners: Mapping[str, Mapping[str, Any]] | None = None
 
 
 @dataclass
@@ -347,6 +352,12 @@ class _Renderer:
         service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
         if self.problems:
             return self._outcome(None)
+        if self.options.provisioners is not None:  # <+provisioner.*>: provisioned_infrastructure.py
+            try:
+                infra = provisioned_infrastructure(infra, self.options.provisioners)  # type: ignore[arg-type]
+            except ConfigError as error:
+                self.problems += error.problems
+                return self._outcome(None)
         assert isinstance(service, Service) and isinstance(env, Environment)
         assert isinstance(infra, InfrastructureDefinition)
         effective = effective_service(

@@ -74,8 +74,8 @@ def step_queues(plan: PipelinePlan, raw: Mapping[str, Any]) -> dict[str, str]:
                 queues[element.key] = queue_for(selectors_at(raw, element.path))
 
     for stage in plan.all_stages:
-        walk(stage.steps)
-        walk(stage.rollback_steps)
+        for elements in stage.element_lists():
+            walk(elements)
     return queues
 
 

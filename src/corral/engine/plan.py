@@ -19,6 +19,7 @@ from corral.errors import ConfigError, Problem
 
 from .durations import parse_duration
 
+PROVISIONER = "provisioner"  # the key part of a stage's provisioner steps: `deploy/provisioner/infra`
 DEFAULT_STEP_TIMEOUT = 600.0  # Harness strategies default every step to 10m
 
 ERROR_TYPES = (
@@ -137,6 +138,13 @@ class StageNode:
     target: TargetRef | None = None
     description: str = ""  # <+stage.description>
     tags: Mapping[str, Any] = field(default_factory=dict, compare=False)  # <+stage.tags>
+    # `environment.provisioner`: run before the stage's target is prepared; rolled back last
+    provisioner_steps: tuple[Element, ...] = ()
+    provisioner_rollback_steps: tuple[Element, ...] = ()
+
+    def element_lists(self) -> tuple[tuple[Element, ...], ...]:
+        """Every list of steps the stage may run: provisioner, execution and their rollbacks."""
+        return (self.provisioner_steps, self.steps, self.rollback_steps, self.provisioner_rollback_steps)
 
 
 @dataclass(frozen=True)
@@ -215,6 +223,9 @@ class _Builder:
         stage_type = str(raw.get("type", "Custom"))
         spec = raw.get("spec") or {}
         execution = spec.get("execution") or {}
+        environment = spec.get("environment")
+        provisioner = environment.get("provisioner") if isinstance(environment, Mapping) else None
+        provisioner = provisioner if isinstance(provisioner, Mapping) else {}
         key = identifier
         node = StageNode(
             key=key,
@@ -236,6 +247,16 @@ class _Builder:
             target=self.target(spec, path),
             description=str(raw.get("description") or ""),
             tags=_tags(raw.get("tags")),
+            provisioner_steps=self.elements(
+                provisioner.get("steps") or [],
+                f"{path}.spec.environment.provisioner.steps",
+                f"{key}/{PROVISIONER}",
+            ),
+            provisioner_rollback_steps=self.elements(
+                provisioner.get("rollbackSteps") or [],
+                f"{path}.spec.environment.provisioner.rollbackSteps",
+                f"{key}/{PROVISIONER}/rollback",
+            ),
         )
         self.stages.append(node)
         return node
