@@ -223,7 +223,9 @@ def provisioner_spec_problem(step_type: str, spec: Any) -> tuple[str, str] | Non
     try:
         model.model_validate(spec)
     except ValidationError as error:
-        first = problems_from_validation(error, spec, root="spec", locate=lambda _: "", model=model)[0]
+        found = problems_from_validation(error, spec, root="spec", locate=lambda _: "", model=model)
+        # a misspelt field also makes the right one missing: name the misspelling
+        first = next((p for p in found if p.message.startswith("unknown field")), found[0])
         return first.path, first.message
     return None
 

@@ -18,6 +18,8 @@ Modules, from the outside in:
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
     step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
     ecs_steps.py      the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
+    cloudformation_steps.py  CreateStack, DeleteStack, RollbackStack -> corral.provisioners.cloudformation
+    shell_script_provision.py  ShellScriptProvision: a script's JSON ($PROVISIONER_OUTPUT_PATH) as outputs
 """
 
 from corral.engine.api import (
@@ -31,6 +33,7 @@ from corral.engine.api import (
     run_pipeline,
 )
 from corral.engine.builtin import register_generic_steps
+from corral.engine.cloudformation_steps import register_cloudformation_steps
 from corral.engine.ecs_steps import register_ecs_steps
 from corral.engine.embedded import EmbeddedExecutor, ExecutionBusy, ExecutorOptions
 from corral.engine.interpreter import Interpreter, RunInfo
@@ -50,6 +53,7 @@ from corral.engine.targets import set_account_resolver
 
 register_generic_steps()
 register_ecs_steps()
+register_cloudformation_steps()
 
 __all__ = [
     "EmbeddedExecutor",
