@@ -1,0 +1,250 @@
+"""Infrastructure provisioners end to end: a stage's `environment.provisioner` runs a CloudFormation
+CreateStack before the deployment, the infrastructure definition takes its cluster from the stack's
+outputs (`<+provisioner.ClusterName>`), and a failed deployment rolls back the service first, then
+the stack (RollbackStack), as Harness orders them.
+
+The sandbox gateway answers CloudFormation with moto for now; the templates here use only resource
+types moto creates (a CloudWatch Logs group), and the ECS cluster the outputs name is the demo's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corral.config import load_project
+from corral.demo import prepare_sandbox
+from corral.engine import run_pipeline
+from corral.engine.cloudformation_steps import set_stack_polling
+from corral.engine.ecs_steps import set_poll_policy
+from corral.provisioners.cloudformation import StackPolling
+from corral.sandbox import Sandbox
+from corral.store import Store
+
+from .conftest import CLUSTER, DEMO, FAST_POLLS, fast_options, use_sandbox_aws
+from .state import journal_order, services
+
+STACK = "demo-infra"
+TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  ClusterName:
+    Type: String
+Resources:
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub '/ecs/${ClusterName}'
+Outputs:
+  ClusterName:
+    Value: !Ref ClusterName
+  LogGroup:
+    Value: !Ref Logs
+"""
+INFRASTRUCTURE = """\
+environment:
+  name: Provisioned
+  identifier: provisioned
+  type: PreProduction
+---
+infrastructureDefinition:
+  name: From a stack
+  identifier: from_stack
+  environmentRef: provisioned
+  deploymentType: ECS
+  type: ECS
+  spec:
+    connectorRef: sandbox_aws
+    region: us-east-1
+    cluster: <+provisioner.ClusterName>
+    provisioner: demo_infra
+    networkConfiguration:
+      subnets:
+        - <+input>
+      securityGroups:
+        - <+input>
+      assignPublicIp: DISABLED
+"""
+
+
+def _pipeline() -> dict[str, Any]:
+    create = {
+        "name": "Create stack",
+        "identifier": "create_stack",
+        "type": "CreateStack",
+        "timeout": "5m",
+        "spec": {
+            "provisionerIdentifier": "demo_infra",
+            "configuration": {
+                "stackName": STACK,
+                "connectorRef": "sandbox_aws",
+                "region": "us-east-1",
+                "templateFile": {"type": "Inline", "spec": {"templateBody": TEMPLATE}},
+                "parameterOverrides": [{"name": "ClusterName", "type": "String", "value": CLUSTER}],
+                "tags": {"type": "Inline", "spec": {"content": '[{"key": "team", "value": "web"}]'}},
+                "capabilities": ["CAPABILITY_IAM"],
+            },
+        },
+    }
+    rollback = {
+        "name": "Rollback stack",
+        "identifier": "rollback_stack",
+        "type": "RollbackStack",
+        "timeout": "5m",
+        "spec": {"configuration": {"provisionerIdentifier": "demo_infra"}},
+    }
+    show = {
+        "name": "Show outputs",
+        "identifier": "show",
+        "type": "ShellScript",
+        "spec": {
+            "shell": "Bash",
+            "source": {
+                "type": "Inline",
+                "spec": {"script": 'LOGS="<+stage.spec.provisioner.steps.create_stack.output.LogGroup>"'},
+            },
+            "outputVariables": [{"name": "logs", "type": "String", "value": "LOGS"}],
+        },
+    }
+    deploy = {"name": "Deploy", "identifier": "EcsRollingDeploy", "type": "EcsRollingDeploy", "spec": {}}
+    undo = {"name": "Undo", "identifier": "EcsRollingRollback", "type": "EcsRollingRollback", "spec": {}}
+    return {
+        "pipeline": {
+            "name": "Provisioned",
+            "identifier": "provisioned",
+            "stages": [
+                {
+                    "stage": {
+                        "name": "Deploy",
+                        "identifier": "deploy",
+                        "type": "Deployment",
+                        "spec": {
+                            "deploymentType": "ECS",
+                            "service": {"serviceRef": "demo_web"},
+                            "environment": {
+                                "environmentRef": "provisioned",
+                                "provisioner": {
+                                    "steps": [{"step": create}],
+                                    "rollbackSteps": [{"step": rollback}],
+                                },
+                                "infrastructureDefinitions": [{"identifier": "from_stack"}],
+                            },
+                            "execution": {
+                                "steps": [{"step": show}, {"step": deploy}],
+                                "rollbackSteps": [{"step": undo}],
+                            },
+                        },
+                        "failureStrategies": [
+                            {"onFailure": {"errors": ["AllErrors"], "action": {"type": "StageRollback"}}}
+                        ],
+                    }
+                }
+            ],
+        }
+    }
+
+
+class Run:
+    def __init__(self, sandbox: Sandbox, root: Path, store: Store, prepared: dict[str, Any]) -> None:
+        self.sandbox, self.root, self.store, self.prepared = sandbox, root, store, prepared
+
+    def __call__(self, **inputs: Any) -> Any:
+        given = {
+            "subnets[0]": self.prepared["subnets[0]"],
+            "securityGroups[0]": self.prepared["securityGroups[0]"],
+        }
+        return run_pipeline(
+            load_project(self.root),
+            "provisioned",
+            inputs=given | inputs,
+            store=self.store,
+            options=fast_options(),
+        )
+
+
+@pytest.fixture
+def run(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    import yaml
+
+    root = tmp_path / "project"
+    shutil.copytree(DEMO, root)
+    (root / "environments" / "provisioned.yaml").write_text(INFRASTRUCTURE, encoding="utf-8")
+    (root / "pipelines" / "provisioned.yaml").write_text(yaml.safe_dump(_pipeline()), encoding="utf-8")
+    # moto's CloudFormation lives in this process and outlives each test's sandbox: start empty
+    sandbox.app.reset()
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)
+    set_poll_policy(FAST_POLLS)
+    set_stack_polling(StackPolling(first=0.05, growth=1.5, slowest=0.3))
+    store = Store.open(f"sqlite:///{tmp_path / 'corral.db'}")
+    try:
+        yield Run(sandbox, root, store, prepare_sandbox(sandbox.endpoint_url))
+    finally:
+        set_poll_policy(None)
+        set_stack_polling(None)
+        store.close()
+
+
+def _stack(sandbox: Sandbox) -> dict[str, Any] | None:
+    stacks = [
+        s for s in sandbox.client("cloudformation").list_stacks()["StackSummaries"] if s["StackName"] == STACK
+    ]
+    live = [s for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+    if not live:
+        return None
+    return sandbox.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+
+
+def test_the_stack_is_made_first_and_its_outputs_choose_the_cluster(run: Run) -> None:
+    execution = run(tag="1")
+    assert execution.status == "Success", execution.error
+    assert journal_order(run.store, execution.id) == ["create_stack", "show", "EcsRollingDeploy"]
+    assert execution.step("create_stack").outputs == {"ClusterName": CLUSTER, "LogGroup": f"/ecs/{CLUSTER}"}
+    assert execution.step("show").outputs == {"logs": f"/ecs/{CLUSTER}"}  # <+stage.spec.provisioner.steps...>
+    stack = _stack(run.sandbox)
+    assert stack is not None and stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Tags"] == [{"Key": "team", "Value": "web"}]
+    assert stack["Parameters"] == [{"ParameterKey": "ClusterName", "ParameterValue": CLUSTER}]
+    live = services(run.sandbox.client("ecs"))
+    assert list(live) == ["demo-web"] and live["demo-web"]["desiredCount"] == 2
+
+
+def test_a_failed_deployment_rolls_back_the_service_then_removes_the_new_stack(run: Run) -> None:
+    run.sandbox.admin.set_images({"image": "*:broken", "pullFailure": "manifest unknown"})
+    failed = run(tag="broken")
+    assert failed.status == "Failed"
+    assert journal_order(run.store, failed.id) == [
+        "create_stack",
+        "show",
+        "EcsRollingDeploy",
+        "EcsRollingRollback",  # the deployment's rollback first
+        "rollback_stack",  # then the provisioner's
+    ]
+    assert failed.step("rollback_stack").status == "Success"
+    assert failed.step("rollback_stack").outputs["result"] == "deleted"
+    assert _stack(run.sandbox) is None  # the stack this execution made is gone
+    assert services(run.sandbox.client("ecs")) == {}
+
+
+def test_a_failed_deployment_puts_an_existing_stack_back_as_it_was(run: Run) -> None:
+    cfn = run.sandbox.client("cloudformation")
+    cfn.create_stack(
+        StackName=STACK,
+        TemplateBody=TEMPLATE,
+        Parameters=[{"ParameterKey": "ClusterName", "ParameterValue": "before"}],
+        Tags=[{"Key": "team", "Value": "old"}],
+    )
+    before = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    run.sandbox.admin.set_images({"image": "*:broken", "pullFailure": "manifest unknown"})
+    failed = run(tag="broken")
+    assert failed.status == "Failed"
+    assert failed.step("create_stack").status == "Success"  # updated: ClusterName is the demo's
+    assert failed.step("create_stack").outputs["ClusterName"] == CLUSTER
+    assert failed.step("rollback_stack").outputs["result"] == "updated"
+    after = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    assert after["StackId"] == before["StackId"]
+    assert after["Parameters"] == [{"ParameterKey": "ClusterName", "ParameterValue": "before"}]
+    assert after["Tags"] == [{"Key": "team", "Value": "old"}]
+    assert {o["OutputKey"]: o["OutputValue"] for o in after["Outputs"]}["ClusterName"] == "before"
