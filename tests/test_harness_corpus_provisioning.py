@@ -52,6 +52,14 @@ def test_the_project_validates_as_written(project: Path) -> None:
     assert "infrastructureDefinition.spec.provisioner: String, required" in result.stdout
 
 
+def test_plan_says_a_provisioned_cluster_is_known_only_when_the_run_gets_there(project: Path) -> None:
+    inputs = ["--input", "provisioner=Shell_Script_Provision"]
+    inputs += ["--input", "variables[0].value=sg-1", "--input", "variables[1].value=subnet-1"]
+    result = corral_cli("plan", "AWSECSprovisioning", *inputs, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stage ecs: service - in cluster <+provisioner.cluster>: not known before the run" in result.stdout
+
+
 @pytest.mark.sandbox(speed=150)
 def test_the_provisioned_cluster_gets_the_deployment(sandbox: Sandbox, project: Path, tmp_path: Path) -> None:
     ecs = sandbox.client("ecs")
