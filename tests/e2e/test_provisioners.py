@@ -147,18 +147,77 @@ def _pipeline() -> dict[str, Any]:
     }
 
 
+SCRIPTED_INFRASTRUCTURE = """\
+environment:
+  name: Scripted
+  identifier: scripted
+  type: PreProduction
+---
+infrastructureDefinition:
+  name: From a script
+  identifier: from_script
+  environmentRef: scripted
+  deploymentType: ECS
+  type: ECS
+  spec:
+    connectorRef: sandbox_aws
+    region: <+provisioner.region>
+    cluster: <+provisioner.cluster>
+    provisioner: make
+    networkConfiguration:
+      subnets:
+        - <+input>
+      securityGroups:
+        - <+input>
+      assignPublicIp: DISABLED
+"""
+# what the provisioner script writes, by the run-time input `mode`
+SCRIPT = f"""case "<+pipeline.variables.mode>" in
+  ok) echo '{{"region": "us-east-1", "cluster": "{CLUSTER}"}}' > "$PROVISIONER_OUTPUT_PATH" ;;
+  no-cluster) echo '{{"region": "us-east-1"}}' > "$PROVISIONER_OUTPUT_PATH" ;;
+  *) echo "cannot provision"; exit 3 ;;
+esac
+"""
+
+
+def _scripted_pipeline() -> dict[str, Any]:
+    pipeline = _pipeline()["pipeline"]
+    stage = pipeline["stages"][0]["stage"]
+    make = {
+        "name": "Make",
+        "identifier": "make",
+        "type": "ShellScriptProvision",
+        "spec": {"source": {"type": "Inline", "spec": {"script": SCRIPT}}},
+    }
+    unmake = {
+        "name": "Unmake",
+        "identifier": "unmake",
+        "type": "ShellScript",
+        "spec": {"shell": "Bash", "source": {"type": "Inline", "spec": {"script": "echo undone"}}},
+    }
+    stage["spec"]["environment"] = {
+        "environmentRef": "scripted",
+        "infrastructureDefinitions": [{"identifier": "from_script"}],
+        "provisioner": {"steps": [{"step": make}], "rollbackSteps": [{"step": unmake}]},
+    }
+    steps = stage["spec"]["execution"]["steps"]
+    stage["spec"]["execution"]["steps"] = [s for s in steps if s["step"]["identifier"] != "show"]
+    variables = [{"name": "mode", "type": "String", "value": "<+input>"}]
+    return {"pipeline": {**pipeline, "identifier": "scripted", "variables": variables}}
+
+
 class Run:
     def __init__(self, sandbox: Sandbox, root: Path, store: Store, prepared: dict[str, Any]) -> None:
         self.sandbox, self.root, self.store, self.prepared = sandbox, root, store, prepared
 
-    def __call__(self, **inputs: Any) -> Any:
+    def __call__(self, pipeline: str = "provisioned", **inputs: Any) -> Any:
         given = {
             "subnets[0]": self.prepared["subnets[0]"],
             "securityGroups[0]": self.prepared["securityGroups[0]"],
         }
         return run_pipeline(
             load_project(self.root),
-            "provisioned",
+            pipeline,
             inputs=given | inputs,
             store=self.store,
             options=fast_options(),
@@ -173,6 +232,8 @@ def run(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     shutil.copytree(DEMO, root)
     (root / "environments" / "provisioned.yaml").write_text(INFRASTRUCTURE, encoding="utf-8")
     (root / "pipelines" / "provisioned.yaml").write_text(yaml.safe_dump(_pipeline()), encoding="utf-8")
+    (root / "environments" / "scripted.yaml").write_text(SCRIPTED_INFRASTRUCTURE, encoding="utf-8")
+    (root / "pipelines" / "scripted.yaml").write_text(yaml.safe_dump(_scripted_pipeline()), encoding="utf-8")
     # moto's CloudFormation lives in this process and outlives each test's sandbox: start empty
     sandbox.app.reset()
     use_sandbox_aws(sandbox.endpoint_url, monkeypatch)
@@ -248,3 +309,32 @@ def test_a_failed_deployment_puts_an_existing_stack_back_as_it_was(run: Run) -> 
     assert after["Parameters"] == [{"ParameterKey": "ClusterName", "ParameterValue": "before"}]
     assert after["Tags"] == [{"Key": "team", "Value": "old"}]
     assert {o["OutputKey"]: o["OutputValue"] for o in after["Outputs"]}["ClusterName"] == "before"
+
+
+def test_a_script_provisioner_chooses_region_and_cluster(run: Run) -> None:
+    execution = run("scripted", tag="1", mode="ok")
+    assert execution.status == "Success", execution.error
+    assert journal_order(run.store, execution.id) == ["make", "EcsRollingDeploy"]
+    assert list(services(run.sandbox.client("ecs"))) == ["demo-web"]
+
+
+def test_an_output_the_infrastructure_needs_and_the_script_did_not_give_stops_before_deploying(
+    run: Run,
+) -> None:
+    failed = run("scripted", tag="1", mode="no-cluster")
+    assert failed.status == "Failed"
+    error = failed.error or ""
+    assert "<+provisioner.cluster>: the provisioner 'make' gave no such output (its outputs: region)" in error
+    assert "infrastructureDefinition.spec.cluster" in error
+    # nothing was deployed; what the provisioner did is undone
+    assert journal_order(run.store, failed.id) == ["make", "unmake"]
+    assert services(run.sandbox.client("ecs")) == {}
+
+
+def test_a_failing_provisioner_skips_the_deployment_and_runs_the_provisioner_rollback(run: Run) -> None:
+    failed = run("scripted", tag="1", mode="broken")
+    assert failed.status == "Failed"
+    assert failed.step("make").status == "Failed"
+    assert "exited with code 3" in (failed.step("make").error or "")
+    assert journal_order(run.store, failed.id) == ["make", "unmake"]
+    assert services(run.sandbox.client("ecs")) == {}
