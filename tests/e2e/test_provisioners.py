@@ -70,6 +70,19 @@ infrastructureDefinition:
 """
 
 
+def _remote(pipeline: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline with the template and a parameters file in the Harness file store."""
+    stage = pipeline["pipeline"]["stages"][0]["stage"]
+    create = stage["spec"]["environment"]["provisioner"]["steps"][0]["step"]
+    config = create["spec"]["configuration"]
+    store = {"type": "Harness", "spec": {"files": ["account:/cfn/infra.yaml"]}}
+    config["templateFile"] = {"type": "Remote", "spec": {"store": store}}
+    params = {"type": "Harness", "spec": {"files": ["account:/cfn/params.json"]}}
+    config["parameters"] = [{"identifier": "common", "store": params}]
+    del config["parameterOverrides"]  # ClusterName comes from the file
+    return {"pipeline": {**pipeline["pipeline"], "identifier": "remote"}}
+
+
 def _pipeline() -> dict[str, Any]:
     create = {
         "name": "Create stack",
@@ -232,6 +245,11 @@ def run(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     shutil.copytree(DEMO, root)
     (root / "environments" / "provisioned.yaml").write_text(INFRASTRUCTURE, encoding="utf-8")
     (root / "pipelines" / "provisioned.yaml").write_text(yaml.safe_dump(_pipeline()), encoding="utf-8")
+    (root / "pipelines" / "remote.yaml").write_text(yaml.safe_dump(_remote(_pipeline())), encoding="utf-8")
+    (root / "files" / "account" / "cfn").mkdir(parents=True)
+    (root / "files" / "account" / "cfn" / "infra.yaml").write_text(TEMPLATE, encoding="utf-8")
+    params = f'[{{"ParameterKey": "ClusterName", "ParameterValue": "{CLUSTER}"}}]'
+    (root / "files" / "account" / "cfn" / "params.json").write_text(params, encoding="utf-8")
     (root / "environments" / "scripted.yaml").write_text(SCRIPTED_INFRASTRUCTURE, encoding="utf-8")
     (root / "pipelines" / "scripted.yaml").write_text(yaml.safe_dump(_scripted_pipeline()), encoding="utf-8")
     # moto's CloudFormation lives in this process and outlives each test's sandbox: start empty
@@ -338,3 +356,14 @@ def test_a_failing_provisioner_skips_the_deployment_and_runs_the_provisioner_rol
     assert "exited with code 3" in (failed.step("make").error or "")
     assert journal_order(run.store, failed.id) == ["make", "unmake"]
     assert services(run.sandbox.client("ecs")) == {}
+
+
+def test_a_template_and_parameters_file_from_the_file_store(run: Run) -> None:
+    execution = run("remote", tag="1")
+    assert execution.status == "Success", execution.error
+    stack = _stack(run.sandbox)
+    assert stack is not None and stack["StackStatus"] == "CREATE_COMPLETE"
+    # the parameters file gave ClusterName, and the infrastructure its cluster
+    assert stack["Parameters"] == [{"ParameterKey": "ClusterName", "ParameterValue": CLUSTER}]
+    body = run.sandbox.client("cloudformation").get_template(StackName=STACK)["TemplateBody"]
+    assert "AWS::Logs::LogGroup" in (body if isinstance(body, str) else str(body))
