@@ -12,10 +12,10 @@ import pytest
 from corral.aws.budget import RateBudget
 from corral.aws.clients import AwsSettings, Clients
 from corral.ecs.context import StepAborted, StepContext
-from corral.ecs.log import LogLine, StepLog
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
 from corral.errors import DeploymentError
+from corral.step_log import LogLine, StepLog
 
 from .support import FAILURES, EcsEnv, assert_same, cpu_policy, scalable_target, snapshot
 

@@ -28,7 +28,7 @@ from corral.cli.run_support import (
 
 if TYPE_CHECKING:
     from corral.config.project import Project
-    from corral.config.rendering import RenderedService
+    from corral.manifests.service_rendering import RenderedService
 
 # service fields compared (CreateService's that UpdateService can change, or that need a new service)
 SERVICE_FIELDS = (
@@ -170,8 +170,8 @@ def stage_plan(
     pending: list[Any] | None = None,
 ) -> StagePlan:
     """The stage's plan; its service's inputs that nothing gave are added to `pending`."""
-    from corral.config.rendering import RenderOptions, render_outcome
     from corral.errors import ConfigError
+    from corral.manifests.service_rendering import RenderOptions, render_outcome
 
     outcome = render_outcome(
         project,

@@ -18,11 +18,11 @@ from typing import Any
 
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import parse
+from corral.manifests.service_rendering import RenderOptions, render_outcome
 
 from .input_listing import InputLine, pipeline_input_lines, unique_lines
 from .input_sets import input_set_problems
 from .project import Project, read_project
-from .rendering import RenderOptions, render_outcome
 from .script_checks import script_problems
 from .targets import deployment_targets
 

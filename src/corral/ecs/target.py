@@ -1,6 +1,6 @@
 """What a deployment step deploys: the rendered requests of one service on one cluster.
 
-Built from `corral.config.rendering.RenderedService` in a pipeline (`EcsTarget.from_rendered`), or
+Built from `corral.manifests.service_rendering.RenderedService` in a pipeline (`EcsTarget.from_rendered`), or
 by hand through the Python API. Requests use the API's member names (as boto3 takes them);
 `service_definition` is a CreateService request without `cluster` and `taskDefinition`, which the
 step forces.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .autoscaling import Scaling
 
 if TYPE_CHECKING:
-    from corral.config.rendering import RenderedService
+    from corral.manifests.service_rendering import RenderedService
 
 
 @dataclass

@@ -28,7 +28,6 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from corral.aws.clients import Clients
 from corral.config.connections import aws_settings, git_remote
 from corral.config.entities.connector import AwsConnector, GitConnector, GithubConnector
 from corral.config.entities.stores import GitStore, HarnessStore
@@ -192,8 +191,7 @@ def _client(run: StepRun, connector_ref: str, region: str) -> Any:
         from corral.config.secrets import SecretResolver
 
         secrets = SecretResolver(run.project)
-    settings = aws_settings(connector, secrets, region=region).for_clients()
-    return Clients.shared(settings).client("cloudformation")
+    return cfn.client(aws_settings(connector, secrets, region=region).for_clients())
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:

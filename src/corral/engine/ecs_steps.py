@@ -28,13 +28,13 @@ from corral.aws.clients import AwsSettings, Clients
 from corral.aws.poller import PollPolicy
 from corral.config.connections import aws_settings
 from corral.config.entities.connector import AwsConnector
-from corral.config.rendering import RenderedService, with_secrets
 from corral.config.secrets import referenced_ids
 from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shift
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
+from corral.manifests.service_rendering import RenderedService, with_secrets
 
 from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 

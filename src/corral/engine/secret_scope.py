@@ -3,7 +3,7 @@ environments and infrastructure definitions, and the connectors these use name.
 
 A secret is named by `<+secrets.getValue("id")>` with a literal identifier, by a variable of
 type Secret, or by a connector's `...Ref`. A stage's manifests add the secrets they name once
-fetched (config.rendering widens the resolver). Anything else, such as an identifier computed
+fetched (manifests/service_rendering.py widens the resolver). Anything else, such as an identifier computed
 at run time, is out of scope, so a step cannot reach a secret its pipeline does not use.
 On a delegate, which has a step's spec but not the pipeline, the scope is what that spec names.
 """

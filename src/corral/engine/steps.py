@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from corral.ecs.log import StepLog
+from corral.step_log import StepLog
 
+from .messages import ABORTED, EXPIRED, FAILED, SUCCESS, StepOutcome
 from .step_process import StepProcesses
 
 if TYPE_CHECKING:
@@ -33,30 +34,7 @@ if TYPE_CHECKING:
     from .messages import RunStep
 
 NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
-SUCCESS = "Success"
-FAILED = "Failed"
-ABORTED = "Aborted"
-EXPIRED = "Expired"
 OUTCOME_STATUSES = (SUCCESS, FAILED, ABORTED, EXPIRED)
-
-
-@dataclass
-class StepOutcome:
-    """How a step ended. `outputs` are what `<+execution.steps.ID.output.NAME>` reads;
-    `failure_type` is matched against failure strategies' `errors` (Unknown, Timeout,
-    Verification, Connectivity, Authentication, Authorization, ...)."""
-
-    status: str = SUCCESS
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    failure_type: str = "Unknown"
-    checkpoint: dict[str, Any] | None = None
-
-    @classmethod
-    def failed(
-        cls, error: str, *, failure_type: str = "Unknown", outputs: dict[str, Any] | None = None
-    ) -> StepOutcome:
-        return cls(FAILED, dict(outputs or {}), error, failure_type)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from corral.config.entities.common import Entity
 from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
 from corral.config.provisioned_infrastructure import provisioned_infrastructure
-from corral.config.rendering import RenderedService, RenderOptions, render_outcome
 from corral.config.secrets import SecretResolver
 from corral.errors import ConfigError, Problem
 from corral.expressions.context import MASK
+from corral.manifests.service_rendering import RenderedService, RenderOptions, render_outcome
 
 from .messages import PrepareStage
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from corral.aws.clients import AwsSettings, Clients
 from corral.errors import CorralError
 
 IN_PROGRESS_SUFFIX = "_IN_PROGRESS"
@@ -92,6 +93,11 @@ class StackDone:
     outputs: dict[str, str]
     stack_id: str | None = None
     changed: bool = True
+
+
+def client(settings: AwsSettings) -> Any:
+    """The CloudFormation client for a connector's settings (one per process and settings)."""
+    return Clients.shared(settings).client("cloudformation")
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -31,6 +31,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from corral.config.entities.common import Entity, is_expression, is_runtime_input
+from corral.config.entities.environment import Environment
+from corral.config.entities.infrastructure import InfrastructureDefinition
+from corral.config.entities.service import SINGLE_MANIFEST_TYPES, Service
+from corral.config.entities.stores import InlineStore
+from corral.config.input_listing import InputLine, entity_input_lines
+from corral.config.overrides import EffectiveService, Placed, effective_service
+from corral.config.problems import problems_from_validation, split_path
+from corral.config.project import Project
+from corral.config.provisioned_infrastructure import provisioned_infrastructure
+from corral.config.runtime_inputs import LATER, InputTable
+from corral.config.scope import scope_values
+from corral.config.secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, container_name, render
 from corral.expressions.aliases import with_aliases
@@ -46,21 +59,8 @@ from corral.manifests.text_rendering import KEEP as TEXT_KEEP
 from corral.manifests.text_rendering import RenderedText, explain_parse_error, render_text
 from corral.manifests.validation import shape_check
 
-from .entities.common import Entity, is_expression, is_runtime_input
-from .entities.environment import Environment
-from .entities.infrastructure import InfrastructureDefinition
-from .entities.service import SINGLE_MANIFEST_TYPES, Service
-from .entities.stores import InlineStore
-from .input_listing import InputLine, entity_input_lines
-from .manifest_sources import RemoteSkipped, fetch_manifest_files
-from .manifest_text import parse_manifest_text
-from .overrides import EffectiveService, Placed, effective_service
-from .problems import problems_from_validation, split_path
-from .project import Project
-from .provisioned_infrastructure import provisioned_infrastructure
-from .runtime_inputs import LATER, InputTable
-from .scope import scope_values
-from .secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
+from .fetching import RemoteSkipped, fetch_manifest_files
+from .text_parsing import parse_manifest_text
 
 # roots of expressions only a running pipeline can answer: kept as written until then
 RUNTIME_ROOTS = frozenset(
