@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from corral.config import load_project
 from corral.demo import prepare_sandbox
@@ -239,8 +240,6 @@ class Run:
 
 @pytest.fixture
 def run(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    import yaml
-
     root = tmp_path / "project"
     shutil.copytree(DEMO, root)
     (root / "environments" / "provisioned.yaml").write_text(INFRASTRUCTURE, encoding="utf-8")
@@ -367,3 +366,40 @@ def test_a_template_and_parameters_file_from_the_file_store(run: Run) -> None:
     assert stack["Parameters"] == [{"ParameterKey": "ClusterName", "ParameterValue": CLUSTER}]
     body = run.sandbox.client("cloudformation").get_template(StackName=STACK)["TemplateBody"]
     assert "AWS::Logs::LogGroup" in (body if isinstance(body, str) else str(body))
+
+
+def test_ad_hoc_a_stack_from_an_s3_url_is_created_then_deleted_by_its_provisioner_identifier(
+    run: Run, tmp_path: Path
+) -> None:
+    s3 = run.sandbox.client("s3")
+    s3.create_bucket(Bucket="templates")
+    s3.put_object(Bucket="templates", Key="infra.yaml", Body=TEMPLATE.encode())
+    create = _pipeline()["pipeline"]["stages"][0]["stage"]["spec"]["environment"]["provisioner"]["steps"][0]
+    config = create["step"]["spec"]["configuration"]
+    config["templateFile"] = {
+        "type": "S3URL",
+        "spec": {"templateUrl": "https://templates.s3.amazonaws.com/infra.yaml"},
+    }
+    delete = {
+        "name": "Delete",
+        "identifier": "delete_stack",
+        "type": "DeleteStack",
+        "spec": {"provisionerIdentifier": "demo_infra", "configuration": {"type": "Inherited"}},
+    }
+    stage = {
+        "name": "Ad hoc",
+        "identifier": "adhoc",
+        "type": "Custom",
+        "spec": {"execution": {"steps": [create, {"step": delete}]}},
+    }
+    pipeline = {"pipeline": {"name": "Ad hoc", "identifier": "adhoc", "stages": [{"stage": stage}]}}
+    (run.root / "pipelines" / "adhoc.yaml").write_text(yaml.safe_dump(pipeline), encoding="utf-8")
+    store = Store.open(f"sqlite:///{tmp_path / 'adhoc.db'}")
+    try:
+        done = run_pipeline(load_project(run.root), "adhoc", store=store, options=fast_options())
+    finally:
+        store.close()
+    assert done.status == "Success", done.error
+    assert done.step("create_stack").outputs["ClusterName"] == CLUSTER
+    assert done.step("delete_stack").outputs == {"stackName": STACK, "deleted": True}
+    assert _stack(run.sandbox) is None
