@@ -189,6 +189,7 @@ infrastructureDefinition:
 SCRIPT = f"""case "<+pipeline.variables.mode>" in
   ok) echo '{{"region": "us-east-1", "cluster": "{CLUSTER}"}}' > "$PROVISIONER_OUTPUT_PATH" ;;
   no-cluster) echo '{{"region": "us-east-1"}}' > "$PROVISIONER_OUTPUT_PATH" ;;
+  expression) printf '{{"region": "us-east-1", "cluster": "%s+env.name>"}}' '<' > "$PROVISIONER_OUTPUT_PATH" ;;
   *) echo "cannot provision"; exit 3 ;;
 esac
 """
@@ -403,3 +404,12 @@ def test_ad_hoc_a_stack_from_an_s3_url_is_created_then_deleted_by_its_provisione
     assert done.step("create_stack").outputs["ClusterName"] == CLUSTER
     assert done.step("delete_stack").outputs == {"stackName": STACK, "deleted": True}
     assert _stack(run.sandbox) is None
+
+
+def test_an_output_holding_an_expression_is_refused_as_the_infrastructure_s_value(run: Run) -> None:
+    failed = run("scripted", tag="1", mode="expression")
+    assert failed.status == "Failed"
+    assert failed.step("make").outputs["cluster"] == "<+env.name>"  # as the script wrote it
+    assert "provisioner outputs are data, never expressions" in (failed.error or "")
+    assert journal_order(run.store, failed.id) == ["make", "unmake"]
+    assert services(run.sandbox.client("ecs")) == {}

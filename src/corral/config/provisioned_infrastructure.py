@@ -64,6 +64,18 @@ def provisioned_infrastructure(
             ("spec", "provisioner"),
             f"'{name}' is not a provisioner of this stage's environment.provisioner ({_known(provisioners)})",
         )
+    for parts, text in _strings(infra.raw, ()):
+        for match in _REFERENCE.finditer(text):
+            key = match[1].split(".", 1)[0].strip()
+            if any(_is_expression_text(v) for _, v in _strings(outputs.get(key), ())):
+                # what a script or a stack gave is data: never rendered again (a secret reference
+                # there would be filled in by the step that sends the request)
+                raise _problem(
+                    infra,
+                    parts[1:],
+                    f"<+provisioner.{match[1]}>: the provisioner '{name}' gave an expression; "
+                    "provisioner outputs are data, never expressions",
+                )
     ctx = ExpressionContext(values={ROOT: dict(outputs)}, keep=frozenset())
     try:
         raw = render(infra.raw, ctx, mode=Mode.KEEP, path="")
@@ -89,6 +101,10 @@ def provisioned_infrastructure(
         ) from None
     fresh.located(infra.file, infra.line, raw, infra.line_of)
     return fresh
+
+
+def _is_expression_text(value: str) -> bool:
+    return "<+" in value or "${" in value
 
 
 def _problem(infra: InfrastructureDefinition, parts: tuple[str | int, ...], message: str) -> ConfigError:
