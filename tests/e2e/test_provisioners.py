@@ -413,3 +413,28 @@ def test_an_output_holding_an_expression_is_refused_as_the_infrastructure_s_valu
     assert "provisioner outputs are data, never expressions" in (failed.error or "")
     assert journal_order(run.store, failed.id) == ["make", "unmake"]
     assert services(run.sandbox.client("ecs")) == {}
+
+
+@pytest.mark.parametrize("operation", ["DescribeStacks", "CreateStack", "DescribeStackEvents"])
+@pytest.mark.parametrize(
+    "fault", [{"kind": "throttle", "count": 3}, {"kind": "error", "status": 503, "count": 2}]
+)
+def test_passing_faults_on_each_cloudformation_call_are_retried(
+    run: Run, operation: str, fault: dict[str, Any]
+) -> None:
+    run.sandbox.admin.add_fault(service="cloudformation", operation=operation, **fault)
+    execution = run(tag="1")
+    assert execution.status == "Success", execution.error
+    stack = _stack(run.sandbox)
+    assert stack is not None and stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_a_create_stack_refused_by_cloudformation_fails_before_deploying(run: Run) -> None:
+    run.sandbox.admin.add_fault(kind="error", status=400, service="cloudformation", operation="CreateStack")
+    failed = run(tag="1")
+    assert failed.status == "Failed"
+    assert failed.step("create_stack").status == "Failed"
+    # nothing deployed; RollbackStack finds no stack to remove
+    assert journal_order(run.store, failed.id) == ["create_stack", "rollback_stack"]
+    assert failed.step("rollback_stack").outputs["result"] == "absent"
+    assert _stack(run.sandbox) is None and services(run.sandbox.client("ecs")) == {}
