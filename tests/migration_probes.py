@@ -130,6 +130,7 @@ class Project:
     )
     extra: list[dict[str, Any]] = field(default_factory=list)  # more YAML documents (extra.yaml)
     texts: dict[str, str] = field(default_factory=dict)  # manifest files given as text
+    settings: str = ""  # more of corral.yaml's `project:` (indented two spaces)
 
     @property
     def service(self) -> dict[str, Any]:
@@ -169,7 +170,7 @@ class Project:
 
     def write(self, root: Path) -> Path:
         root.mkdir(parents=True, exist_ok=True)
-        (root / "corral.yaml").write_text("project:\n  name: probe\n", encoding="utf-8")
+        (root / "corral.yaml").write_text("project:\n  name: probe\n" + self.settings, encoding="utf-8")
         for name, doc in self.docs.items():
             (root / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         if self.extra:
@@ -331,6 +332,33 @@ def _provisioned(steps: list[dict[str, Any]], rollback: list[dict[str, Any]] | N
     return change
 
 
+def _template(kind: str, identifier: str, spec: dict[str, Any], version: str = "1") -> dict[str, Any]:
+    body = {"name": identifier, "identifier": identifier, "versionLabel": version, "type": kind, "spec": spec}
+    return {"template": body}
+
+
+def _use(identifier: str, ref: str, version: str | None = "1", **link: Any) -> dict[str, Any]:
+    """A stage, step group or step body that uses a template."""
+    link = {"templateRef": ref, **({"versionLabel": version} if version else {}), **link}
+    return {"name": identifier, "identifier": identifier, "template": link}
+
+
+WAIT_TEMPLATE = {"type": "Wait", "timeout": "1m", "spec": {"duration": "<+input>"}}
+WAIT_INPUTS = {"templateInputs": {"type": "Wait", "spec": {"duration": "1s"}}}
+
+
+def _step_from_template(version: str | None = "1", **link: Any) -> Change:
+    """The probe pipeline's one step, from a Wait step template (`account.wait`)."""
+
+    def change(project: Project) -> None:
+        _pipeline("Wait", {"duration": "1s"})(project)
+        stage = project.extra[-1]["pipeline"]["stages"][0]["stage"]
+        stage["spec"]["execution"]["steps"] = [{"step": _use("s", "account.wait", version, **link)}]
+        project.extra.append(_template("Step", "wait", WAIT_TEMPLATE))
+
+    return change
+
+
 SCRIPT_PROVISION = {
     "identifier": "make",
     "type": "ShellScriptProvision",
@@ -368,6 +396,27 @@ DELETE_STACK = {
     "type": "DeleteStack",
     "spec": {"provisionerIdentifier": "vpc", "configuration": {"type": "Inherited"}},
 }
+
+
+def _template_kinds(project: Project) -> None:
+    """A pipeline from a Pipeline template, whose stage is a Stage template, whose step group is a
+    StepGroup template, whose step is a Step template."""
+    group = {"stageType": "Custom", "steps": [{"step": _use("w", "wait", **WAIT_INPUTS)}]}
+    stage = {"type": "Custom", "spec": {"execution": {"steps": [{"stepGroup": _use("g", "org.group")}]}}}
+    project.extra += [
+        _template("Step", "wait", WAIT_TEMPLATE),
+        _template("StepGroup", "group", group),
+        _template("Stage", "stage", stage),
+        _template("Pipeline", "golden", {"stages": [{"stage": _use("only", "stage")}]}),
+        {"pipeline": _use("from_template", "golden")},
+    ]
+
+
+def _stable_version(project: Project) -> None:
+    _step_from_template(None, **WAIT_INPUTS)(project)
+    other = _template("Step", "wait", {**WAIT_TEMPLATE, "timeout": "2m"}, version="2")
+    project.extra.append(other)
+    project.settings = "  templates:\n    stable: {wait: '2'}\n"
 
 
 def _task_definition_arn(project: Project) -> None:
@@ -434,6 +483,19 @@ POLICY = {
         "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
     },
 }
+SCHEDULED = {
+    "scalableDimension": "ecs:service:DesiredCount",
+    "serviceNamespace": "ecs",
+    "scheduledActionName": "night",
+    "schedule": "cron(0 22 ? * MON-FRI *)",
+    "timezone": "Europe/Paris",
+    "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 1},
+}
+SERVICE_CONNECT = {
+    "enabled": True,
+    "namespace": "apps",
+    "services": [{"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80}]}],
+}
 DIGEST = "sha256:" + "ab" * 32
 
 # One probe per row of the status table, keyed by the row's first cell (without backticks).
@@ -460,6 +522,13 @@ PROBES: dict[str, Probe] = {
     ),
     "EcsScalingPolicyDefinition": Probe(
         _manifest("EcsScalingPolicyDefinition", "policy.yaml", POLICY), shows='"PolicyName": "P1"'
+    ),
+    "EcsScheduledActionDefinition": Probe(
+        _both(
+            _manifest("EcsScalableTargetDefinition", "target.yaml", TARGET),
+            _manifest("EcsScheduledActionDefinition", "scheduled.yaml", SCHEDULED),
+        ),
+        shows='"ScheduledActionName": "night"',
     ),
     "ecsTaskDefinitionArn": Probe(_task_definition_arn),
     "store type Harness": Probe(lambda p: None, shows="files/account/web/service.yaml"),
@@ -718,6 +787,10 @@ PROBES: dict[str, Probe] = {
     "FirstGen ${serviceVariable.NAME}, ${DOCKER_IMAGE_NAME}": Probe(
         _image("${DOCKER_IMAGE_NAME}"), shows="nginx:1.27"
     ),
+    "serviceConnectConfiguration, vpcLatticeConfigurations": Probe(
+        lambda p: p.files["service.yaml"].__setitem__("serviceConnectConfiguration", SERVICE_CONNECT),
+        shows='"discoveryName": "web"',
+    ),
     "<+targetGroupArn>": Probe(
         lambda p: p.files["service.yaml"].__setitem__(
             "loadBalancers",
@@ -781,6 +854,7 @@ PROBES: dict[str, Probe] = {
     ),
     # ---- pipeline steps ----
     "EcsRollingDeploy, EcsRollingRollback": Probe(_pipeline("EcsRollingDeploy", {})),
+    "skipApplicationScaling": Probe(_pipeline("EcsRollingDeploy", {"skipApplicationScaling": True})),
     "EcsCanaryDeploy, EcsCanaryDelete": Probe(_pipeline("EcsCanaryDeploy", {})),
     "EcsBlueGreenCreateService, EcsBlueGreenSwapTargetGroups, EcsBlueGreenRollback": Probe(
         _pipeline(
@@ -831,5 +905,15 @@ PROBES: dict[str, Probe] = {
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(
         _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"
+    ),
+    # ---- templates ----
+    "template: documents (Step, StepGroup, Stage, Pipeline)": Probe(_template_kinds),
+    "templateRef, versionLabel, templateInputs": Probe(_step_from_template("1", **WAIT_INPUTS)),
+    "templateRef without versionLabel (Always use Stable)": Probe(_stable_version),
+    "templateVariables, templateOverrides, gitBranch (template link)": Probe(
+        _step_from_template("1", gitBranch="main"), names="gitBranch"
+    ),
+    "template type SecretManager, MonitoredService, ArtifactSource, CustomDeployment": Probe(
+        _extra(_template("SecretManager", "vault", {})), names="SecretManager"
     ),
 }

@@ -21,11 +21,11 @@ import yaml
 from corral.config import load_project
 from corral.demo import prepare_sandbox
 from corral.engine import run_pipeline
-from corral.engine.cloudformation_steps import set_stack_polling
-from corral.engine.ecs_steps import set_poll_policy
 from corral.provisioners.cloudformation import StackPolling
 from corral.sandbox import Sandbox
 from corral.store import Store
+from corral.wiring.cloudformation_steps import set_stack_polling
+from corral.wiring.ecs_steps import set_poll_policy
 
 from .conftest import DEMO, FAST_POLLS, fast_options, use_sandbox_aws
 from .state import journal_order

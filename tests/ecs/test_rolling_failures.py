@@ -146,7 +146,12 @@ def test_a_failed_first_deployment_is_rolled_back_by_deleting_the_service(env: E
 
     assert result.outputs == {"serviceName": "web", "serviceDeleted": True}
     state = snapshot(env, "web")
-    assert state == {"service": {"status": "INACTIVE"}, "scalableTargets": [], "scalingPolicies": []}
+    assert state == {
+        "service": {"status": "INACTIVE"},
+        "scalableTargets": [],
+        "scalingPolicies": [],
+        "scheduledActions": [],
+    }
 
 
 def test_dropped_connections_and_server_errors_on_changes_are_retried(env: EcsEnv) -> None:

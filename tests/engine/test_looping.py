@@ -181,7 +181,11 @@ def test_a_looped_stage_runs_per_iteration_with_stage_matrix_values(
     ("strategy", "path", "message"),
     [
         ({"matrix": {"a": []}}, "strategy.matrix.a", "non-empty list"),
-        ({"matrix": {"a": "<+steps.a.output.list>"}}, "strategy.matrix.a", "known only while the pipeline runs"),
+        (
+            {"matrix": {"a": "<+steps.a.output.list>"}},
+            "strategy.matrix.a",
+            "known only while the pipeline runs",
+        ),
         ({"matrix": {"a": [1], "exclude": [{"b": 1}]}}, "strategy.matrix.exclude[0].b", "not an axis"),
         ({"matrix": {"a": [1], "exclude": [{"a": 1}]}}, "strategy.matrix.exclude", "every combination"),
         ({"repeat": {"times": -1}}, "strategy.repeat.times", "at least 0"),

@@ -96,9 +96,9 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     from corral.config import load_project
     from corral.demo import pipeline_inputs, prepare_sandbox
     from corral.engine import EmbeddedExecutor, create_execution, get_execution, resume
-    from corral.engine.ecs_steps import set_poll_policy
     from corral.sandbox import Sandbox
     from corral.store import Store
+    from corral.wiring.ecs_steps import set_poll_policy
     from tests.e2e.approvals import approver
 
     started = time.monotonic()
@@ -240,8 +240,8 @@ def _run(pipeline: str, url: str, inputs: str) -> None:
     """The process that gets killed: create the execution, print its id, run it."""
     from corral.config import load_project
     from corral.engine import EmbeddedExecutor, create_execution
-    from corral.engine.ecs_steps import set_poll_policy
     from corral.store import Store
+    from corral.wiring.ecs_steps import set_poll_policy
 
     set_poll_policy(FAST_POLLS)
     project = load_project(DEMO)

@@ -39,7 +39,15 @@ from corral.ecs.canary import (
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
-from tests.ecs.support import FAILURES, EcsEnv, cpu_policy, differences, scalable_target, snapshot
+from tests.ecs.support import (
+    FAILURES,
+    EcsEnv,
+    cpu_policy,
+    differences,
+    scalable_target,
+    scheduled_action,
+    snapshot,
+)
 from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
 
 SPEED = 200.0
@@ -50,8 +58,13 @@ STRATEGIES = ("rolling", "canary", "bluegreen")
 ECS, AAS, ELB = "ecs", "application-autoscaling", "elasticloadbalancing"
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "rolling": [
+        (AAS, "DeleteScheduledAction"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "PutScheduledAction"),
+        (AAS, "RegisterScalableTarget"),
         (ECS, "DescribeServices"),
         (ECS, "DescribeTaskDefinition"),
         (ECS, "DescribeTasks"),
@@ -73,6 +86,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (AAS, "DeregisterScalableTarget"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
         (AAS, "PutScalingPolicy"),
         (AAS, "RegisterScalableTarget"),
         (ECS, "CreateService"),
@@ -219,7 +233,11 @@ def _runs_release(env: EcsEnv, name: str, image: str) -> list[str]:
 
 
 class RollingRun(Run):
-    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+    """The release changes the Service Connect alias and replaces the scheduled action."""
+
+    def target(
+        self, image: str, circuit_breaker: tuple[bool, bool] | None = None, release: bool = True
+    ) -> Any:
         return self.env.target(
             "web",
             image,
@@ -230,11 +248,17 @@ class RollingRun(Run):
             circuit_breaker=circuit_breaker or (False, False),
             scalable_targets=[scalable_target(1, 4)],
             scaling_policies=[cpu_policy()],
+            scheduled_actions=[scheduled_action("peak" if release else "night", "rate(6 hours)", 2, 4)],
+            serviceConnectConfiguration=_service_connect("web.v2" if release else "web.v1"),
         )
 
     def setup(self) -> None:
+        live = self.target("web:1", release=False)
         self.env.create_live_service(
-            self.target("web:1"), scalable_targets=[scalable_target(1, 4)], scaling_policies=[cpu_policy()]
+            live,
+            scalable_targets=[scalable_target(1, 4)],
+            scaling_policies=[cpu_policy()],
+            scheduled_actions=live.scheduled_actions,
         )
 
     def state(self) -> dict[str, Any]:
@@ -322,6 +346,16 @@ class BlueGreenRun(Run):
         if forwards(self.env, alb.listeners[0]) != {alb.groups[1]: 1}:
             problems.append(f"production forwards to {forwards(self.env, alb.listeners[0])}")
         return problems
+
+
+def _service_connect(alias: str) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-apps",
+        "services": [
+            {"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": alias}]}
+        ],
+    }
 
 
 RUNS: dict[str, Callable[..., Run]] = {"rolling": RollingRun, "canary": CanaryRun, "bluegreen": BlueGreenRun}

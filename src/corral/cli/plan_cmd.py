@@ -25,6 +25,7 @@ from corral.cli.run_support import (
     project_option,
     with_inputs,
 )
+from corral.ecs.service_requests import CONNECTIVITY, clear_connectivity, contains, live_view
 
 if TYPE_CHECKING:
     from corral.config.project import Project
@@ -44,6 +45,8 @@ SERVICE_FIELDS = (
     "enableExecuteCommand",
     "propagateTags",
     "schedulingStrategy",
+    "serviceConnectConfiguration",
+    "vpcLatticeConfigurations",
 )
 MASKED = "<secret>"
 
@@ -229,7 +232,11 @@ def stage_plan(
     wanted = {k: desired_service[k] for k in SERVICE_FIELDS if k in desired_service}
     if blue_green is not None:  # the green service registers in the stage listener's target group
         wanted = _with_stage_group(wanted, _stage_group_arn(clients.elbv2, blue_green))
-    result.diffs["service"] = diff("service", _shaped(live, wanted), wanted)
+    # Service Connect and VPC Lattice are read from the PRIMARY deployment; left out of the
+    # manifest while live, the deploy turns them off (service_requests.clear_connectivity)
+    viewed = live_view(live)
+    wanted = clear_connectivity(wanted, viewed)
+    result.diffs["service"] = diff("service", _shaped(viewed, wanted), _shown(wanted, viewed))
     result.diffs["auto scaling"] = _scaling_diff(clients, rendered, name)
     return result
 
@@ -256,8 +263,15 @@ def _shaped(live: Any, desired: Any) -> Any:
     return live
 
 
+def _shown(wanted: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """The planned side: a member switched off that is already off is not shown as a change."""
+    return {
+        k: v for k, v in wanted.items() if not (k in CONNECTIVITY and k not in live and contains(None, v))
+    }
+
+
 def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[str]:
-    if not rendered.scalable_targets and not rendered.scaling_policies:
+    if not rendered.scalable_targets and not rendered.scaling_policies and not rendered.scheduled_actions:
         return []
     resource = f"service/{rendered.cluster}/{name}"
     aas = clients.autoscaling
@@ -285,7 +299,41 @@ def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[st
             for i, p in enumerate({k: p[k] for k in keep_policy if k in p} for p in policies)
         ],
     }
+    if rendered.scheduled_actions:
+        scheduled = aas.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource)[
+            "ScheduledActions"
+        ]
+        desired["scheduled actions"] = sorted(
+            (_scheduled(m.request) for m in rendered.scheduled_actions),
+            key=lambda a: a["ScheduledActionName"],
+        )
+        live["scheduled actions"] = sorted(
+            (_scheduled(a) for a in scheduled), key=lambda a: a["ScheduledActionName"]
+        )
     return diff("auto scaling", live, desired)
+
+
+def _scheduled(action: dict[str, Any]) -> dict[str, Any]:
+    """A scheduled action as the plan compares it: what PutScheduledAction sets, times as text."""
+    keep = ("ScheduledActionName", "Schedule", "Timezone", "StartTime", "EndTime", "ScalableTargetAction")
+    out = {k: action[k] for k in keep if action.get(k) is not None}
+    for key in ("StartTime", "EndTime"):
+        if key in out:
+            out[key] = _utc_text(out[key])
+    return out
+
+
+def _utc_text(value: Any) -> str:
+    import datetime as dt
+
+    moment = (
+        value
+        if isinstance(value, dt.datetime)
+        else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _blue_green_spec(stage: Any) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from .input_sets import input_set_problems
 from .project import Project, read_project
 from .script_checks import script_problems
 from .targets import deployment_targets
+from .templates import template_problems
 
 
 @dataclass
@@ -68,6 +69,7 @@ def validate_project(root: Path | str, *, offline: bool = False) -> ValidationRe
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     problems += script_problems(project)
+    problems += template_problems(project)  # each template alone, and the stable versions named
     pipeline_inputs, default_problems = pipeline_input_lines(project)
     problems += default_problems
     inputs = list(pipeline_inputs)
@@ -100,6 +102,8 @@ def expression_syntax_problems(project: Project) -> list[Problem]:
         for parts, text in _strings(entity.raw, ()):
             if "<+" not in text and "${" not in text:
                 continue
+            if not entity.where(parts).startswith(f"{entity.file}:"):
+                continue  # written in a template the pipeline uses: checked there, once
             try:
                 parse(text)
             except ExpressionError as error:

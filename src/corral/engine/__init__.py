@@ -2,7 +2,7 @@
 
     execution = run_pipeline(project, "ecs_tutorial_rolling", inputs={"tag": "1.27"})
     resume(execution_id); abort(execution_id); approve(execution_id, comment="ok")
-    register("EcsRollingDeploy", run)      # a step type's implementation: run(StepRun) -> StepOutcome
+    register("MyStep", run)                # a step type's implementation: run(StepRun) -> StepOutcome
 
 Modules, from the outside in:
     api.py            run_pipeline, resume, abort, approve, intervene, get_execution
@@ -17,9 +17,9 @@ Modules, from the outside in:
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
     step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
-    ecs_steps.py      the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
-    cloudformation_steps.py  CreateStack, DeleteStack, RollbackStack -> corral.provisioners.cloudformation
     shell_script_provision.py  ShellScriptProvision: a script's JSON ($PROVISIONER_OUTPUT_PATH) as outputs
+    builtin.py        the generic step types, registered with the others by corral.wiring (loaded
+                      through the `corral.step_types` entry point when a step type is first looked up)
 """
 
 from corral.engine.api import (
@@ -32,9 +32,6 @@ from corral.engine.api import (
     resume,
     run_pipeline,
 )
-from corral.engine.builtin import register_generic_steps
-from corral.engine.cloudformation_steps import register_cloudformation_steps
-from corral.engine.ecs_steps import register_ecs_steps
 from corral.engine.embedded import EmbeddedExecutor, ExecutionBusy, ExecutorOptions
 from corral.engine.interpreter import Interpreter, RunInfo
 from corral.engine.plan import PipelinePlan, build_plan
@@ -50,10 +47,6 @@ from corral.engine.steps import (
     unregister,
 )
 from corral.engine.targets import set_account_resolver
-
-register_generic_steps()
-register_ecs_steps()
-register_cloudformation_steps()
 
 __all__ = [
     "EmbeddedExecutor",

@@ -16,6 +16,7 @@ code), so it has no implementation here.
 
 from __future__ import annotations
 
+import importlib.metadata
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -188,24 +189,43 @@ class StepRun:
 StepImpl = Callable[[StepRun], StepOutcome]
 
 _REGISTRY: dict[str, StepImpl] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
+_loaded = False
+# step families register themselves through this entry point group (corral.wiring for the
+# built-in ones): the engine names no family, and importing it loads none
+ENTRY_POINTS = "corral.step_types"
+
+
+def _load_step_types() -> None:
+    """Once, before the registry is first used: every `corral.step_types` entry point's function."""
+    global _loaded
+    with _LOCK:
+        if _loaded:
+            return
+        _loaded = True
+        for entry in sorted(importlib.metadata.entry_points(group=ENTRY_POINTS), key=lambda e: e.name):
+            entry.load()()
 
 
 def register(type_name: str, impl: StepImpl) -> None:
     """Make `impl` run every step of `type_name` (a later registration replaces an earlier one)."""
+    _load_step_types()
     with _LOCK:
         _REGISTRY[type_name] = impl
 
 
 def unregister(type_name: str) -> None:
+    _load_step_types()
     with _LOCK:
         _REGISTRY.pop(type_name, None)
 
 
 def implementation(type_name: str) -> StepImpl | None:
+    _load_step_types()
     return _REGISTRY.get(type_name)
 
 
 def registered_types() -> list[str]:
     """Every step type that can run, the interpreter's own (HarnessApproval) included."""
+    _load_step_types()
     return sorted({*_REGISTRY, "HarnessApproval"})

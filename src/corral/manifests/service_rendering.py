@@ -112,6 +112,7 @@ class RenderedService:
     service_definition: RenderedManifest | None = None
     scalable_targets: list[RenderedManifest] = field(default_factory=list)
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
+    scheduled_actions: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
     # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
@@ -127,6 +128,7 @@ class RenderedService:
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
         found = [m for m in singles if m is not None] + self.scalable_targets + self.scaling_policies
+        found += self.scheduled_actions
         return found + ([self.run_task_request] if self.run_task_request else [])
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,6 +148,7 @@ class RenderedService:
             "serviceDefinition": one(self.service_definition),
             "scalableTargets": [one(m) for m in self.scalable_targets],
             "scalingPolicies": [one(m) for m in self.scaling_policies],
+            "scheduledActions": [one(m) for m in self.scheduled_actions],
             "runTaskRequest": one(self.run_task_request),
         }
         if self.task_definition_arn:
@@ -395,6 +398,7 @@ class _Renderer:
         self._apply_infrastructure(rendered, infra)
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
+            self.problems += scheduled_action_problems(rendered)
         for manifest, path, original in self._restore:  # what is shown says: given at run time
             _set_at(manifest.request, split_path(path), original)
         rendered.used_secrets = set(ctx.used_secrets)
@@ -928,6 +932,22 @@ class _Renderer:
             self.problems += [p for p in problems if p not in self.problems]
 
 
+def scheduled_action_problems(rendered: RenderedService) -> list[Problem]:
+    """A scheduled action needs its scalable target: AWS refuses PutScheduledAction for a target
+    not registered, and Corral replaces a service's autoscaling with what the manifests say."""
+    dimensions = {m.request.get("ScalableDimension") for m in rendered.scalable_targets}
+    return [
+        Problem(
+            action.source,
+            "scalableDimension",
+            f"scheduled action {action.request.get('ScheduledActionName')} needs an "
+            f"EcsScalableTargetDefinition manifest for {action.request.get('ScalableDimension')} in the service",
+        )
+        for action in rendered.scheduled_actions
+        if action.request.get("ScalableDimension") not in dimensions
+    ]
+
+
 def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
     kind = ManifestKind(manifest.kind)
     if kind is ManifestKind.TASK_DEFINITION:
@@ -938,6 +958,8 @@ def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
         rendered.run_task_request = manifest
     elif kind is ManifestKind.SCALABLE_TARGET:
         rendered.scalable_targets.append(manifest)
+    elif kind is ManifestKind.SCHEDULED_ACTION:
+        rendered.scheduled_actions.append(manifest)
     else:
         rendered.scaling_policies.append(manifest)
 

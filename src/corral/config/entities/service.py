@@ -15,6 +15,7 @@ ManifestType = Literal[
     "EcsScalableTargetDefinition",
     "EcsScalingPolicyDefinition",
     "EcsRunTaskRequestDefinition",
+    "EcsScheduledActionDefinition",
 ]
 # these may appear at most once per service; scaling ones repeat
 SINGLE_MANIFEST_TYPES = ("EcsTaskDefinition", "EcsServiceDefinition", "EcsRunTaskRequestDefinition")

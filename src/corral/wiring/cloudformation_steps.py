@@ -1,7 +1,7 @@
 """The CloudFormation step types: Harness's CreateStack, DeleteStack and RollbackStack specs
 mapped onto corral.provisioners.cloudformation, with clients from the step's AWS connector.
 
-    register_cloudformation_steps()       # done by `import corral.engine`
+    register_cloudformation_steps()       # done by corral.wiring.register_step_types
 
 - CreateStack journals, before it changes anything, its Provisioner Identifier, the stack's
   name, connector, region and the stack as it was (template, parameters, tags, capabilities;
@@ -33,13 +33,12 @@ from corral.config.entities.connector import AwsConnector, GitConnector, GithubC
 from corral.config.entities.stores import GitStore, HarnessStore
 from corral.config.provisioner_specs import cloudformation_enum
 from corral.config.settings import STATE_DIR
+from corral.engine.steps import SUCCESS, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError
 from corral.manifests.file_store import FileStore
 from corral.manifests.manifest_file import ManifestFile
 from corral.provisioners import cloudformation as cfn
 from corral.provisioners.cloudformation import StackPolling, StackRequest, StackStopped, Watch
-
-from .steps import SUCCESS, StepOutcome, StepRun, register
 
 CREATE_STACK = "CreateStack"
 EXECUTION = "execution"

@@ -1,6 +1,6 @@
 """The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
 
-    register_ecs_steps()       # done by `import corral.engine`
+    register_ecs_steps()       # by corral.wiring.register_step_types, when the engine first looks
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
 (journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
@@ -33,10 +33,9 @@ from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shif
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
+from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderedService, with_secrets
-
-from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -259,10 +258,11 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment"})
+    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
+        skip_application_scaling=spec.boolean("skipApplicationScaling"),
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
