@@ -3,9 +3,8 @@ balancer, target groups and listeners, and whose Blue Green deployment goes onto
 deployment fails, and the Blue Green rollback then RollbackStack leave the account as before
 (no stack, no service).
 
-This needs the sandbox to serve CloudFormation in its own backends (a stack's cluster and load
-balancer are the ones ECS and ELBv2 answer for: branch cfn15). While CloudFormation is moto's, a
-stack's resources live in moto's backends, which ECS does not see: the test says so and skips.
+The sandbox serves CloudFormation in its own backends: a stack's cluster and load balancer are
+the ones ECS and ELBv2 answer for.
 """
 
 from __future__ import annotations
@@ -164,7 +163,7 @@ def _pipeline() -> dict[str, Any]:
 
 @pytest.fixture
 def project(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    sandbox.app.reset()  # moto's state outlives each test's sandbox
+    sandbox.app.reset()  # moto's services (EC2 here) live in this process and outlive each sandbox
     use_sandbox_aws(sandbox.endpoint_url, monkeypatch)
     set_poll_policy(FAST_POLLS)
     set_stack_polling(StackPolling(first=0.05, growth=1.5, slowest=0.3))
@@ -180,31 +179,9 @@ def project(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         set_stack_polling(None)
 
 
-def _stacks_reach_ecs(sandbox: Sandbox) -> bool:
-    """Whether a stack's ECS cluster is one ECS answers for (the sandbox's own CloudFormation)."""
-    cfn, ecs = sandbox.client("cloudformation"), sandbox.client("ecs")
-    body = f"Resources:\n  C:\n    Type: AWS::ECS::Cluster\n    Properties: {{ClusterName: probe-{STACK}}}\n"
-    cfn.create_stack(StackName="probe", TemplateBody=body)
-    cfn.get_waiter("stack_create_complete").wait(
-        StackName="probe", WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
-    found = [
-        c for c in ecs.describe_clusters(clusters=[f"probe-{STACK}"])["clusters"] if c["status"] == "ACTIVE"
-    ]
-    cfn.delete_stack(StackName="probe")
-    cfn.get_waiter("stack_delete_complete").wait(
-        StackName="probe", WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-    )
-    return bool(found)
-
-
 def test_a_failed_blue_green_onto_a_stack_s_load_balancer_leaves_no_stack_and_no_service(
     sandbox: Sandbox, project: Path, tmp_path: Path
 ) -> None:
-    if not _stacks_reach_ecs(sandbox):
-        pytest.skip(
-            "the sandbox's CloudFormation does not create resources in its own ECS yet (branch cfn15)"
-        )
     sandbox.admin.set_images({"image": "*:broken", "pullFailure": "manifest unknown"})
     store = Store.open(f"sqlite:///{tmp_path / 'corral.db'}")
     try:

@@ -3,8 +3,7 @@ CreateStack before the deployment, the infrastructure definition takes its clust
 outputs (`<+provisioner.ClusterName>`), and a failed deployment rolls back the service first, then
 the stack (RollbackStack), as Harness orders them.
 
-The sandbox gateway answers CloudFormation with moto for now; the templates here use only resource
-types moto creates (a CloudWatch Logs group), and the ECS cluster the outputs name is the demo's.
+The template makes a CloudWatch Logs group; the ECS cluster its outputs name is the demo's.
 """
 
 from __future__ import annotations
@@ -252,7 +251,8 @@ def run(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     (root / "files" / "account" / "cfn" / "params.json").write_text(params, encoding="utf-8")
     (root / "environments" / "scripted.yaml").write_text(SCRIPTED_INFRASTRUCTURE, encoding="utf-8")
     (root / "pipelines" / "scripted.yaml").write_text(yaml.safe_dump(_scripted_pipeline()), encoding="utf-8")
-    # moto's CloudFormation lives in this process and outlives each test's sandbox: start empty
+    # moto's services (CloudWatch Logs, which the stack's log group lands in) live in this process
+    # and outlive each test's sandbox: start empty
     sandbox.app.reset()
     use_sandbox_aws(sandbox.endpoint_url, monkeypatch)
     set_poll_policy(FAST_POLLS)
