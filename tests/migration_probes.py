@@ -315,6 +315,23 @@ def _pipeline(step_type: str, spec: dict[str, Any]) -> Change:
     )
 
 
+def _provisioned(steps: list[dict[str, Any]], rollback: list[dict[str, Any]] | None = None) -> Change:
+    """A pipeline whose stage runs `steps` as its environment.provisioner before deploying."""
+    pipeline = _pipeline("EcsRollingDeploy", {})
+
+    def change(project: Project) -> None:
+        pipeline(project)
+        environment = project.extra[-1]["pipeline"]["stages"][0]["stage"]["spec"]["environment"]
+        environment["provisioner"] = {
+            "steps": [{"step": {"name": s["identifier"], "timeout": "10m", **s}} for s in steps],
+            "rollbackSteps": [
+                {"step": {"name": s["identifier"], "timeout": "10m", **s}} for s in rollback or []
+            ],
+        }
+
+    return change
+
+
 def _template(kind: str, identifier: str, spec: dict[str, Any], version: str = "1") -> dict[str, Any]:
     body = {"name": identifier, "identifier": identifier, "versionLabel": version, "type": kind, "spec": spec}
     return {"template": body}
@@ -340,6 +357,45 @@ def _step_from_template(version: str | None = "1", **link: Any) -> Change:
         project.extra.append(_template("Step", "wait", WAIT_TEMPLATE))
 
     return change
+
+
+SCRIPT_PROVISION = {
+    "identifier": "make",
+    "type": "ShellScriptProvision",
+    "spec": {
+        "source": {
+            "type": "Inline",
+            "spec": {"script": 'echo \'{"cluster_name": "c1"}\' > "$PROVISIONER_OUTPUT_PATH"'},
+        },
+        "environmentVariables": [],
+    },
+}
+CREATE_STACK = {
+    "identifier": "create",
+    "type": "CreateStack",
+    "spec": {
+        "provisionerIdentifier": "vpc",
+        "configuration": {
+            "stackName": "vpc",
+            "connectorRef": "aws",
+            "region": "us-east-1",
+            "templateFile": {"type": "Inline", "spec": {"templateBody": "Resources: {}"}},
+            "parameterOverrides": [{"name": "Env", "type": "String", "value": "dev"}],
+            "capabilities": ["CAPABILITY_IAM"],
+            "skipOnStackStatuses": ["UPDATE_ROLLBACK_COMPLETE"],
+        },
+    },
+}
+ROLLBACK_STACK = {
+    "identifier": "undo",
+    "type": "RollbackStack",
+    "spec": {"configuration": {"provisionerIdentifier": "vpc"}},
+}
+DELETE_STACK = {
+    "identifier": "remove",
+    "type": "DeleteStack",
+    "spec": {"provisionerIdentifier": "vpc", "configuration": {"type": "Inherited"}},
+}
 
 
 def _template_kinds(project: Project) -> None:
@@ -595,7 +651,8 @@ PROBES: dict[str, Probe] = {
         _set("infra.spec.cluster", "<+input>.default(green)"), shows='"cluster": "green"'
     ),
     "provisioner (dynamic infrastructure)": Probe(
-        _set("infra.spec.provisioner", "<+input>"), names="provisioner"
+        _both(_set("infra.spec.provisioner", "make"), _provisioned([SCRIPT_PROVISION])),
+        shows='"cluster": "dev"',
     ),
     # ---- connectors ----
     "Aws ManualConfig (accessKey or accessKeyRef, secretKeyRef)": Probe(
@@ -811,8 +868,12 @@ PROBES: dict[str, Probe] = {
         _env_var("<+project.identifier>/<+org.identifier>/<+account.identifier>"),
         shows="probe/default/corral",  # corral.yaml's defaults (docs/configuration.md)
     ),
-    "<+provisioner.OUTPUT>": Probe(
-        _set("infra.spec.cluster", "<+provisioner.cluster_name>"),
+    "<+provisioner.OUTPUT>": Probe(  # resolved when the stage runs: render shows it as written
+        _both(
+            _set("infra.spec.provisioner", "make"),
+            _set("infra.spec.cluster", "<+provisioner.cluster_name>"),
+            _provisioned([SCRIPT_PROVISION]),
+        ),
         shows='"cluster": "<+provisioner.cluster_name>"',
     ),
     "string methods and operators": Probe(
@@ -881,6 +942,19 @@ PROBES: dict[str, Probe] = {
             "EcsScale",
             {"service": "backend", "cluster": "workers", "instanceUnit": "Count", "instances": 2},
         )
+    ),
+    "environment.provisioner (steps, rollbackSteps)": Probe(
+        _provisioned([SCRIPT_PROVISION], [{**SCRIPT_PROVISION, "identifier": "unmake"}])
+    ),
+    "ShellScriptProvision": Probe(_provisioned([SCRIPT_PROVISION])),
+    "CreateStack, DeleteStack, RollbackStack": Probe(
+        _provisioned([CREATE_STACK, DELETE_STACK], [ROLLBACK_STACK])
+    ),
+    "TerraformPlan, TerraformApply, TerraformDestroy, TerraformRollback": Probe(
+        _pipeline(
+            "TerraformApply", {"provisionerIdentifier": "tf", "configuration": {"type": "InheritFromPlan"}}
+        ),
+        names="not available in this build",
     ),
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(

@@ -64,6 +64,7 @@ class StagePlan:
     new: bool = False
     diffs: dict[str, list[str]] = field(default_factory=dict)  # part -> unified diff lines
     note: str | None = None
+    unknown: bool = False  # decided only when the run gets there (a provisioned infrastructure)
 
     @property
     def changed(self) -> bool:
@@ -142,6 +143,7 @@ def plan(
                     "cluster": p.cluster,
                     "new": p.new,
                     "changed": p.changed,
+                    "unknown": p.unknown,
                     "note": p.note,
                     "diff": {part: "\n".join(lines) for part, lines in p.diffs.items() if lines},
                 }
@@ -166,7 +168,9 @@ def print_plans(plans: list[StagePlan]) -> None:
         click.echo("no Deployment stage with a service: nothing to compare")
     for p in plans:
         head = f"stage {p.stage}: service {p.service or '-'} in cluster {p.cluster}"
-        if p.new:
+        if p.unknown:
+            click.echo(f"{head}: not known before the run")
+        elif p.new:
             click.echo(f"{head}: new service")
         elif not p.changed:
             click.echo(f"{head}: no changes")
@@ -220,6 +224,15 @@ def stage_plan(
     rendered = outcome.rendered
     if pending is not None:
         pending += outcome.pending
+    if "<+provisioner." in f"{rendered.cluster} {rendered.region}":
+        return StagePlan(
+            stage,
+            None,
+            rendered.cluster,
+            note="the infrastructure takes its cluster and region from the stage's provisioner, which "
+            "runs only with the pipeline: nothing live to compare",
+            unknown=True,
+        )
     if rendered.service_definition is None:
         what = "runs a task" if rendered.run_task_request is not None else "has no service definition"
         return StagePlan(stage, None, rendered.cluster, note=f"{what}: nothing live to compare")

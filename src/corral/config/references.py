@@ -20,6 +20,7 @@ from .entities.pipeline import DeploymentStage, EnvironmentConfig, Pipeline, Ste
 from .entities.service import ArtifactSource, ManifestEntry
 from .entities.stores import GitStore, S3Store
 from .problems import split_path
+from .provisioner_checks import check_provisioners
 
 if TYPE_CHECKING:
     from .project import Project
@@ -229,7 +230,15 @@ def pipeline_references(check: ReferenceChecker, pipeline: Pipeline) -> None:
                 )
         if spec.environment:
             _environment_references(check, pipeline, (*path, "spec", "environment"), spec.environment)
+            check_provisioners(check, pipeline, (*path, "spec", "environment"), spec.environment)
         step_ids: dict[str, Path] = {}
+        if spec.environment and spec.environment.provisioner:  # one namespace with the execution's
+            provisioner = spec.environment.provisioner
+            where = (*path, "spec", "environment", "provisioner")
+            _step_identifiers(check, pipeline, (*where, "steps"), provisioner.steps, step_ids)
+            _step_identifiers(
+                check, pipeline, (*where, "rollbackSteps"), provisioner.rollback_steps, step_ids
+            )
         _step_identifiers(
             check, pipeline, (*path, "spec", "execution", "steps"), spec.execution.steps, step_ids
         )

@@ -15,6 +15,8 @@ from .entities.common import is_runtime_input
 if TYPE_CHECKING:
     from .project import Project
 
+SCRIPT_STEPS = ("ShellScript", "ShellScriptProvision")  # their bodies take run-time values alike
+
 
 def script_problems(project: Project) -> list[Problem]:
     """ShellScript bodies that refuse any run-time value: a run-time input as the whole script,
@@ -52,7 +54,7 @@ def _scripts(
     if isinstance(node.get("stage"), dict):
         values = {**values, "stage": {"variables": _inputs_of(node["stage"])}}
     step = node.get("step")
-    if isinstance(step, dict) and step.get("type") == "ShellScript" and isinstance(step.get("spec"), dict):
+    if isinstance(step, dict) and step.get("type") in SCRIPT_STEPS and isinstance(step.get("spec"), dict):
         where = (*parts, "step", "spec", *SCRIPT_PATH)
         problem = _script_problem(script_of(step["spec"]), values)
         if problem:

@@ -17,6 +17,7 @@ Modules, from the outside in:
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
     step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
+    shell_script_provision.py  ShellScriptProvision: a script's JSON ($PROVISIONER_OUTPUT_PATH) as outputs
     builtin.py        the generic step types, registered with the others by corral.wiring (loaded
                       through the `corral.step_types` entry point when a step type is first looked up)
 """

@@ -349,8 +349,8 @@ def _check_step_types(plan: PipelinePlan, filled: PipelineInputs) -> None:
                 )
 
     for stage in plan.all_stages:
-        walk(stage.steps)
-        walk(stage.rollback_steps)
+        for elements in stage.element_lists():
+            walk(elements)
     if problems:
         raise ConfigError(problems)
 

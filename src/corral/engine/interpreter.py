@@ -46,6 +46,7 @@ from .messages import StepOutcome
 from .plan import (
     DEFAULT_STRATEGY,
     INTERVENTION_ACTIONS,
+    PROVISIONER,
     Action,
     Element,
     FailureStrategy,
@@ -61,6 +62,8 @@ from .plan import (
 from .runtime_values import render_step_spec, stage_entry, variable_values
 
 APPROVAL_TYPE = "HarnessApproval"
+EXECUTION_SECTION = "execution"  # <+stage.spec.execution.steps.ID>
+PROVISIONER_SECTION = PROVISIONER  # <+stage.spec.provisioner.steps.ID>
 DEFAULT_APPROVAL_TIMEOUT = 86400.0
 
 # How a part of the pipeline ended, as far as what comes after it is concerned.
@@ -123,6 +126,8 @@ class _StageRun:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> state, in start order
     started_groups: set[str] = field(default_factory=set)
     ran_steps: bool = False
+    provisioned: bool = False  # a step of `environment.provisioner` ran
+    section: str = EXECUTION_SECTION  # what the steps starting now belong to
     rolled_back: bool = False
     error: str | None = None
     version: int = 0  # changes whenever something expressions read about the stage changes
@@ -317,7 +322,10 @@ class Interpreter:
             run.version += 1
         except ExpressionError as error:
             return self._stage_failed(run, str(error))
-        if node.target is not None:
+        signal = None
+        if node.provisioner_steps:
+            signal = yield from self._provision(run)
+        if node.target is not None and signal is None:
             prepared = yield (
                 m.PrepareStage(
                     f"{node.key}/prepare",
@@ -325,10 +333,12 @@ class Interpreter:
                     node.target.service,
                     node.target.environment,
                     node.target.infrastructure,
+                    self._provisioner_outputs(run),
                 ),
                 False,
             )
             if not prepared.ok:
+                yield from self._rollback_stage(run)  # what the provisioner made, if it ran
                 return self._stage_failed(run, prepared.error or "the stage's service could not be prepared")
             run.target = prepared.target
             lock = (prepared.target or {}).get("lock")
@@ -339,6 +349,7 @@ class Interpreter:
                     True,
                 )
                 if not taken.ok:
+                    yield from self._rollback_stage(run)
                     if self.aborting:
                         self._set_stage(
                             run, m.ABORTED, "The pipeline was aborted while waiting for the service."
@@ -347,7 +358,8 @@ class Interpreter:
                     return self._stage_failed(run, taken.error or "the service is locked")
                 run.lock = lock
                 self._set_stage(run, m.RUNNING)
-        signal = yield from self._elements(run, node.steps, (), m.EXECUTION)
+        if signal is None:
+            signal = yield from self._elements(run, node.steps, (), m.EXECUTION)
         signal = _strongest([signal, run.stopping])
         if self.aborting and signal is None:
             signal = USER_ABORT
@@ -363,6 +375,30 @@ class Interpreter:
             self._pipeline_failed = True
             self._set_stage(run, m.FAILED, run.error)
         return signal
+
+    def _provision(self, run: _StageRun) -> Generator[Any, Any, str | None]:
+        """`environment.provisioner.steps`, before the target is prepared (it reads their outputs)."""
+        run.section = PROVISIONER_SECTION
+        signal = yield from self._elements(run, run.node.provisioner_steps, (), m.EXECUTION)
+        run.section = EXECUTION_SECTION
+        run.provisioned, run.ran_steps = run.ran_steps, False
+        signal = _strongest([signal, run.stopping])
+        return USER_ABORT if self.aborting and signal is None else signal
+
+    def _provisioner_outputs(self, run: _StageRun) -> dict[str, Any]:
+        """What each provisioner of the stage gave, by step identifier and, for a CloudFormation
+        step, by the Provisioner Identifier it journaled: what `<+provisioner.*>` reads."""
+        out: dict[str, Any] = {}
+        for state in run.steps.values():
+            if state["section"] != PROVISIONER_SECTION or state["status"] != m.SUCCESS:
+                continue
+            if state["phase"] != m.EXECUTION:
+                continue
+            out[state["identifier"]] = dict(state["outputs"])
+            named = (state["checkpoint"] or {}).get("provisionerIdentifier")
+            if named:
+                out[str(named)] = dict(state["outputs"])
+        return out
 
     def _stage_failed(self, run: _StageRun, error: str) -> str:
         self._pipeline_failed = True
@@ -384,15 +420,22 @@ class Interpreter:
     # -- rollback ------------------------------------------------------------------------
 
     def _rollback_stage(self, run: _StageRun) -> Generator[Any, Any, None]:
-        if not run.ran_steps:
+        """The deployment's rollback, then the provisioner's (as Harness orders them)."""
+        if run.rolled_back or not (run.ran_steps or run.provisioned):
             return
         run.rolled_back = True
-        yield from self._rollback_elements(run, run.node.steps)
-        yield from self._elements(run, run.node.rollback_steps, (), m.ROLLBACK)
+        if run.ran_steps:
+            yield from self._rollback_elements(run, run.node.steps)
+            yield from self._elements(run, run.node.rollback_steps, (), m.ROLLBACK)
+        if run.provisioned:
+            run.section = PROVISIONER_SECTION
+            yield from self._rollback_elements(run, run.node.provisioner_steps)
+            yield from self._elements(run, run.node.provisioner_rollback_steps, (), m.ROLLBACK)
+            run.section = EXECUTION_SECTION
 
     def _rollback_completed(self, run: _StageRun) -> Generator[Any, Any, None]:
         """PipelineRollback of a stage that had succeeded: take its lock again, roll it back."""
-        if not run.ran_steps:
+        if not (run.ran_steps or run.provisioned):
             return
         lock = (run.target or {}).get("lock")
         if lock:
@@ -684,7 +727,10 @@ class Interpreter:
         ]
 
     def _step_state(self, run: _StageRun, node: StepNode, phase: str) -> dict[str, Any]:
-        groups = [g for g in node.key.split("/")[1:-1] if g != "rollback"]
+        parts = node.key.split("/")[1:-1]
+        if run.section == PROVISIONER_SECTION:
+            parts = parts[1:]  # `deploy/provisioner/ID`: reached as <+stage.spec.provisioner.steps.ID>
+        groups = [g for g in parts if g != "rollback"]
         state = {
             "key": node.key,
             "identifier": node.identifier,
@@ -696,6 +742,7 @@ class Interpreter:
             "outputs": {},
             "checkpoint": None,
             "groups": [g for g in groups if not g.startswith("parallel")],
+            "section": run.section,
             "entry": None,
         }
         run.steps[node.key] = state

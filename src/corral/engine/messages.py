@@ -107,6 +107,8 @@ class PrepareStage:
     service: str | None
     environment: str
     infrastructure: str | None
+    # each provisioner's outputs, by its identifier: the infrastructure's <+provisioner.*>
+    provisioners: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

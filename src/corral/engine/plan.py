@@ -20,6 +20,7 @@ from corral.errors import ConfigError, Problem
 from .durations import parse_duration
 from .looping import Iteration, Loop, LoopError, expand, fill
 
+PROVISIONER = "provisioner"  # the key part of a stage's provisioner steps: `deploy/provisioner/infra`
 DEFAULT_STEP_TIMEOUT = 600.0  # Harness strategies default every step to 10m
 
 ERROR_TYPES = (
@@ -143,6 +144,13 @@ class StageNode:
     description: str = ""  # <+stage.description>
     tags: Mapping[str, Any] = field(default_factory=dict, compare=False)  # <+stage.tags>
     loops: tuple[Iteration, ...] = ()
+    # `environment.provisioner`: run before the stage's target is prepared; rolled back last
+    provisioner_steps: tuple[Element, ...] = ()
+    provisioner_rollback_steps: tuple[Element, ...] = ()
+
+    def element_lists(self) -> tuple[tuple[Element, ...], ...]:
+        """Every list of steps the stage may run: provisioner, execution and their rollbacks."""
+        return (self.provisioner_steps, self.steps, self.rollback_steps, self.provisioner_rollback_steps)
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,7 @@ class PipelinePlan:
         """Every step of every stage (looping iterations and rollback steps included), with its
         stage, in document order: what checks and views walk."""
         for stage in self.all_stages:
-            for step in walk_steps((*stage.steps, *stage.rollback_steps)):
+            for step in walk_steps(element for elements in stage.element_lists() for element in elements):
                 yield stage, step
 
 
@@ -273,6 +281,9 @@ class _Builder:
         stage_type = str(raw.get("type", "Custom"))
         spec = raw.get("spec") or {}
         execution = spec.get("execution") or {}
+        environment = spec.get("environment")
+        provisioner = environment.get("provisioner") if isinstance(environment, Mapping) else None
+        provisioner = provisioner if isinstance(provisioner, Mapping) else {}
         key = identifier
         node = StageNode(
             key=key,
@@ -296,6 +307,18 @@ class _Builder:
             description=str(raw.get("description") or ""),
             tags=_tags(raw.get("tags")),
             loops=loops,
+            provisioner_steps=self.elements(
+                provisioner.get("steps") or [],
+                f"{path}.spec.environment.provisioner.steps",
+                f"{key}/{PROVISIONER}",
+                loops,
+            ),
+            provisioner_rollback_steps=self.elements(
+                provisioner.get("rollbackSteps") or [],
+                f"{path}.spec.environment.provisioner.rollbackSteps",
+                f"{key}/{PROVISIONER}/rollback",
+                loops,
+            ),
         )
         self.stages.append(node)
         return node

@@ -4,6 +4,7 @@
     <+stage.name|identifier|variables.x>                         <+step.identifier>
     <+execution.steps.ID.output.x>   <+execution.steps.GROUP.steps.ID.output.x>   <+steps.ID.output.x>
     <+pipeline.stages.ID.spec.execution.steps.ID.output.x>       <+pipeline.stages.ID.status>
+    <+stage.spec.provisioner.steps.ID.output.x>   (a step of the stage's environment.provisioner)
     <+service.*> <+env.*> <+infra.*> <+artifact.*> <+serviceVariables.*>   (the stage's target)
 
 Steps inside groups are also reachable by their identifier alone (identifiers are unique in a
@@ -23,6 +24,10 @@ from corral.expressions.taint import runtime_text
 from .literal_inputs import protect
 
 SHELL_SCRIPT = "ShellScript"
+# steps whose script gets run-time values as environment variables, never as shell text
+SCRIPT_STEPS = frozenset({SHELL_SCRIPT, "ShellScriptProvision"})
+EXECUTION = "execution"  # the section of a stage a step belongs to (interpreter.py)
+PROVISIONER = "provisioner"
 
 # references the interpreter leaves for later: secrets (the executor), the Blue Green target
 # group (the ECS step), the response of an Http step (the step's own assertion and outputs)
@@ -67,7 +72,7 @@ def render_step_spec(
     """render_for_step, except that a ShellScript body gets run-time input values as
     references to environment variables, never as shell text (shell_quoting.py)."""
     script = script_of(spec)
-    if step_type != SHELL_SCRIPT or not isinstance(script, str):
+    if step_type not in SCRIPT_STEPS or not isinstance(script, str):
         return render_for_step(spec, values, path=path)
     rendered = render_for_step(with_script(spec, ""), values, path=path)
     ctx = ExpressionContext(values=values, keep=KEEP_FOR_LATER)
@@ -138,7 +143,9 @@ def steps_tree(steps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def stage_entry(stage: Mapping[str, Any]) -> dict[str, Any]:
-    steps = steps_tree(stage["steps"])
+    every = list(stage["steps"])
+    steps = steps_tree(s for s in every if s.get("section", EXECUTION) == EXECUTION)
+    provisioner = steps_tree(s for s in every if s.get("section") == PROVISIONER)
     return {
         "identifier": stage["identifier"],
         "name": stage["name"],
@@ -147,7 +154,7 @@ def stage_entry(stage: Mapping[str, Any]) -> dict[str, Any]:
         "tags": stage.get("tags", {}),
         "status": stage["status"],
         "variables": stage["variables"],
-        "spec": {"execution": {"steps": steps}},
+        "spec": {"execution": {"steps": steps}, "provisioner": {"steps": provisioner}},
     }
 
 

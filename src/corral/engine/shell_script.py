@@ -32,13 +32,9 @@ def run_shell_script(run: StepRun) -> StepOutcome:
     script = (source.get("spec") or {}).get("script") if isinstance(source, dict) else None
     if not isinstance(script, str):
         return StepOutcome.failed("spec.source.spec.script: expected the script's text")
-    env: dict[str, str] = {}
-    for index, variable in enumerate(spec.get("environmentVariables") or []):
-        if not isinstance(variable, dict) or "name" not in variable:
-            return StepOutcome.failed(f"spec.environmentVariables[{index}]: expected {{name, type, value}}")
-        value = variable.get("value")
-        env[str(variable["name"])] = "" if value is None else to_text(value)
-    env.update(runtime_environment(spec))  # the run-time values the script refers to
+    env = script_variables(spec)
+    if isinstance(env, StepOutcome):
+        return env
     outputs = _declared_outputs(spec.get("outputVariables") or [])
     run.log.section("Execute")
     # where and as whom the script runs (this process's user, or an isolated one): step_process.py
@@ -54,6 +50,18 @@ def run_shell_script(run: StepRun) -> StepOutcome:
         value = values.get(variable, "")
         result[name] = MASK if kind == "Secret" else value
     return StepOutcome(outputs=result)
+
+
+def script_variables(spec: dict[str, Any]) -> dict[str, str] | StepOutcome:
+    """The script's environment: its `environmentVariables` and the run-time values it refers to."""
+    env: dict[str, str] = {}
+    for index, variable in enumerate(spec.get("environmentVariables") or []):
+        if not isinstance(variable, dict) or "name" not in variable:
+            return StepOutcome.failed(f"spec.environmentVariables[{index}]: expected {{name, type, value}}")
+        value = variable.get("value")
+        env[str(variable["name"])] = "" if value is None else to_text(value)
+    env.update(runtime_environment(spec))  # the run-time values the script refers to
+    return env
 
 
 def _declared_outputs(items: list[Any]) -> list[tuple[str, str, str]]:

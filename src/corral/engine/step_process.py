@@ -55,7 +55,7 @@ OUTPUTS_LIMIT = 16 * MiB
 PROCESS_LIMIT = 4096  # processes an isolated step's user may have at once: a fork bomb stops there
 
 # Step types that run code the project supplies (what a refused server will not start)
-SCRIPT_STEP_TYPES = frozenset({"ShellScript"})
+SCRIPT_STEP_TYPES = frozenset({"ShellScript", "ShellScriptProvision"})
 
 # Variables of Corral's own that hold keys or tokens: a local script never sees them.
 PRIVATE_VARIABLES = ("CORRAL_SECRETS_KEY", "CORRAL_ADMIN_TOKEN", "CORRAL_TOKEN")

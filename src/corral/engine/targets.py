@@ -21,6 +21,7 @@ from typing import Any
 from corral.config.entities.common import Entity
 from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
+from corral.config.provisioned_infrastructure import provisioned_infrastructure
 from corral.config.secrets import SecretResolver
 from corral.errors import ConfigError, Problem
 from corral.expressions.context import MASK
@@ -60,6 +61,8 @@ def prepare_target(
     """The stage's target as plain data; ConfigError when the service does not render."""
     env = project.environments.get(command.environment)
     infra = project.infrastructures.get((command.environment, command.infrastructure or ""))
+    if infra is not None and command.provisioners:  # what expressions read: the mapped fields
+        infra = provisioned_infrastructure(infra, command.provisioners, strict=False)
     target: dict[str, Any] = {
         "service": command.service,
         "environment": command.environment,
@@ -101,7 +104,12 @@ def prepare_target(
         command.infrastructure or "",
         inputs=inputs,
         sets=sets,
-        options=RenderOptions(secrets=secrets, registry_lookups=True, secret_references=True),
+        options=RenderOptions(
+            secrets=secrets,
+            registry_lookups=True,
+            secret_references=True,
+            provisioners=command.provisioners if command.provisioners else None,
+        ),
     )
     if outcome.problems or outcome.rendered is None:
         raise ConfigError(outcome.problems or [Problem("", "", "nothing to render")])

@@ -41,6 +41,7 @@ from corral.config.input_listing import InputLine, entity_input_lines
 from corral.config.overrides import EffectiveService, Placed, effective_service
 from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
+from corral.config.provisioned_infrastructure import provisioned_infrastructure
 from corral.config.runtime_inputs import LATER, InputTable
 from corral.config.scope import scope_values
 from corral.config.secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
@@ -220,6 +221,10 @@ class RenderOptions:
     # fetched manifest files by store, shared by the renders of one validation run (each
     # file, repository or bucket is read once); None: always fetch
     fetched: dict[str, Any] | None = None
+    # a run's stage whose environment.provisioner ran: each provisioner's outputs by its
+    # identifier, which the infrastructure's <+provisioner.*> fields read. None (validate,
+    # plan): those fields stay as written
+    provisioners: Mapping[str, Mapping[str, Any]] | None = None
 
 
 @dataclass
@@ -352,6 +357,12 @@ class _Renderer:
         service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
         if self.problems:
             return self._outcome(None)
+        if self.options.provisioners is not None:  # <+provisioner.*>: provisioned_infrastructure.py
+            try:
+                infra = provisioned_infrastructure(infra, self.options.provisioners)  # type: ignore[arg-type]
+            except ConfigError as error:
+                self.problems += error.problems
+                return self._outcome(None)
         assert isinstance(service, Service) and isinstance(env, Environment)
         assert isinstance(infra, InfrastructureDefinition)
         effective = effective_service(

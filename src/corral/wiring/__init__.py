@@ -8,6 +8,7 @@ ECS, AWS and botocore, and a plugin can add its own step types the same way. Thi
 import both `engine/` and `ecs/`; neither of them imports it (the layer check in CI says so).
 
     ecs_steps.py    the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
+    cloudformation_steps.py  CreateStack, DeleteStack, RollbackStack -> corral.provisioners.cloudformation
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 def register_step_types() -> None:
     from corral.engine.builtin import register_generic_steps
 
+    from .cloudformation_steps import register_cloudformation_steps
     from .ecs_steps import register_ecs_steps
 
     register_generic_steps()
     register_ecs_steps()
+    register_cloudformation_steps()

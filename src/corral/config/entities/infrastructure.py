@@ -38,6 +38,9 @@ class EcsInfrastructureSpec(Model):
     launch_type: Literal["FARGATE", "EC2", "EXTERNAL"] | None = None
     network_configuration: NetworkConfiguration | None = None
     execution_role_arn: str | None = None
+    # the stage's provisioner (a ShellScriptProvision step's identifier or a CreateStack's
+    # provisionerIdentifier) whose outputs `<+provisioner.NAME>` in these fields read
+    provisioner: str | None = None
 
 
 class InfrastructureDefinition(Entity):

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from ..approvals import approval_spec_problem
 from ..ecs_step_specs import custom_stage_problems, ecs_step_spec_problems, execution_problems
+from ..provisioner_specs import PROVISIONER_STEP_TYPES, provisioner_spec_problem
 from .common import Entity, Identifier, Model, field_error
 
 STEP_TYPES = (
@@ -41,6 +42,8 @@ STEP_TYPES = (
     "Wait",
     "Verify",
     "Barrier",
+    # infrastructure provisioners (provisioner_specs.py)
+    *PROVISIONER_STEP_TYPES,
 )
 
 
@@ -63,6 +66,9 @@ class Step(Model):
 
     @model_validator(mode="after")
     def _known_type(self) -> Step:
+        problem = provisioner_spec_problem(self.type, self.spec)
+        if problem is not None:
+            raise field_error(*problem)
         if self.type not in STEP_TYPES:
             close = difflib.get_close_matches(self.type, STEP_TYPES, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"expected one of {', '.join(STEP_TYPES)}"
@@ -125,13 +131,21 @@ class InfrastructureRef(Model):
     inputs: dict[str, Any] | str | None = None
 
 
+class ProvisionerConfig(Model):
+    """`environment.provisioner`: steps that run before the deployment (their outputs are the
+    infrastructure definition's `<+provisioner.*>`), and the steps that undo them on failure."""
+
+    steps: list[StepElement] = Field(min_length=1)
+    rollback_steps: list[StepElement] = Field(default_factory=list)
+
+
 class EnvironmentConfig(Model):
     environment_ref: str
     deploy_to_all: bool | None = None
     infrastructure_definitions: list[InfrastructureRef] | str | None = None
     environment_inputs: dict[str, Any] | str | None = None
     service_override_inputs: dict[str, Any] | str | None = None
-    provisioner: dict[str, Any] | None = None
+    provisioner: ProvisionerConfig | None = None
 
 
 class DeploymentStageSpec(Model):
