@@ -83,6 +83,8 @@ def plan(
     from corral.config.input_listing import unique_lines
     from corral.engine import build_plan
     from corral.engine.inputs import pipeline_inputs
+    from corral.engine.pipeline_checks import step_problems
+    from corral.errors import ConfigError
 
     given, set_values = given_values(inputs, sets)
     project, pipeline_id = pipeline_project(project_dir, pipeline)
@@ -95,6 +97,9 @@ def plan(
         satisfiable=True,
     )
     pipeline_plan = build_plan(filled.raw, file=filled.pipeline.file)
+    problems = step_problems(pipeline_plan, filled.pipeline)
+    if problems:
+        raise ConfigError(problems)
     pending = list(filled.pending)
     plans = [
         stage_plan(

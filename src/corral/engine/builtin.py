@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .generic_step_specs import HttpSpec, ShellScriptSpec, VerifySpec, WaitSpec
 from .http_step import run_http
 from .shell_script import run_shell_script
 from .steps import register
@@ -10,7 +11,7 @@ from .wait_step import run_wait
 
 
 def register_generic_steps() -> None:
-    register("ShellScript", run_shell_script)
-    register("Http", run_http)
-    register("Wait", run_wait)
-    register("Verify", run_verify)
+    register("ShellScript", run_shell_script, spec=ShellScriptSpec)
+    register("Http", run_http, spec=HttpSpec)
+    register("Wait", run_wait, spec=WaitSpec)
+    register("Verify", run_verify, spec=VerifySpec)

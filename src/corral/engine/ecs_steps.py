@@ -36,6 +36,7 @@ from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 
+from .ecs_step_specs import ECS_SPECS
 from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 
 EXECUTION = "execution"
@@ -476,5 +477,6 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
 
 
 def register_ecs_steps() -> None:
+    """Each step type with its spec model (ecs_step_specs.py), checked before a run starts."""
     for type_name, impl in STEP_TYPES.items():
-        register(type_name, impl)
+        register(type_name, impl, spec=ECS_SPECS.get(type_name))

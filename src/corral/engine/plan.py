@@ -166,11 +166,17 @@ class PipelinePlan:
 
 def build_plan(raw: Mapping[str, Any], *, file: str = "") -> PipelinePlan:
     """The plan of a `pipeline:` mapping; ConfigError naming every bad field."""
+    plan, problems = plan_with_problems(raw, file=file)
+    if problems:
+        raise ConfigError(problems)
+    return plan
+
+
+def plan_with_problems(raw: Mapping[str, Any], *, file: str = "") -> tuple[PipelinePlan, list[Problem]]:
+    """The plan as far as it could be built (bad fields take their defaults), and its problems."""
     builder = _Builder(file)
     plan = builder.pipeline(raw)
-    if builder.problems:
-        raise ConfigError(builder.problems)
-    return plan
+    return plan, builder.problems
 
 
 class _Builder:
@@ -328,6 +334,8 @@ class _Builder:
     # -- pieces --------------------------------------------------------------------------
 
     def duration(self, value: Any, path: str) -> float | None:
+        if isinstance(value, str) and value.strip().startswith("<+input>"):
+            return None  # validate's and plan's stand-in: the run gives it a value
         try:
             return parse_duration(value)
         except ValueError as error:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from corral.config.secrets import SecretResolver
 
     from .messages import RunStep
+    from .step_specs import StepSpec
 
 NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
 SUCCESS = "Success"
@@ -210,18 +211,29 @@ class StepRun:
 StepImpl = Callable[[StepRun], StepOutcome]
 
 _REGISTRY: dict[str, StepImpl] = {}
+_SPECS: dict[str, type[StepSpec] | None] = {"HarnessApproval": None}  # checked when the pipeline loads
 _LOCK = threading.Lock()
 
 
-def register(type_name: str, impl: StepImpl) -> None:
-    """Make `impl` run every step of `type_name` (a later registration replaces an earlier one)."""
+def register(type_name: str, impl: StepImpl, *, spec: type[StepSpec] | None = None) -> None:
+    """Make `impl` run every step of `type_name` (a later registration replaces an earlier one).
+    spec: the model its `spec:` is checked against before a run starts (engine/step_specs.py);
+    without one, only the step type is checked before the run."""
     with _LOCK:
         _REGISTRY[type_name] = impl
+        _SPECS[type_name] = spec
 
 
 def unregister(type_name: str) -> None:
     with _LOCK:
         _REGISTRY.pop(type_name, None)
+        _SPECS.pop(type_name, None)
+
+
+def spec_models() -> dict[str, type[StepSpec] | None]:
+    """The spec model of every step type that can run (None: not checked before the run)."""
+    with _LOCK:
+        return dict(_SPECS)
 
 
 def implementation(type_name: str) -> StepImpl | None:
