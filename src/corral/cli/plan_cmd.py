@@ -172,14 +172,20 @@ def stage_plan(
 ) -> StagePlan:
     """The stage's plan; its service's inputs that nothing gave are added to `pending`."""
     from corral.config.rendering import RenderOptions, render_outcome
+    from corral.config.stage_inputs import fixed_inputs
     from corral.errors import ConfigError
 
+    fixed, problems = fixed_inputs(
+        project, target.inputs, target.service, target.environment, target.infrastructure or ""
+    )
+    if problems:
+        raise ConfigError(problems)
     outcome = render_outcome(
         project,
         target.service,
         target.environment,
         target.infrastructure or "",
-        inputs=inputs,
+        inputs={**inputs, **fixed},
         sets=sets,
         options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
     )

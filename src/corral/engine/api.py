@@ -25,6 +25,7 @@ from corral.config.project import Project, load_project
 from corral.config.rendering import RenderOptions, render_outcome
 from corral.config.scope import scope_values
 from corral.config.settings import find_project_root
+from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, CorralError, Problem
 from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 
@@ -319,12 +320,21 @@ def _check_services(
         if target is None or target.service is None:
             continue
         rendered += 1
+        fixed, fixed_problems = fixed_inputs(
+            project,
+            target.inputs,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            file=filled.pipeline.file,
+        )
+        problems += fixed_problems
         outcome = render_outcome(
             project,
             target.service,
             target.environment,
             target.infrastructure or "",
-            inputs=filled.service_inputs,
+            inputs={**filled.service_inputs, **fixed},
             sets=sets,
             # registries are asked once, when the stage starts (engine/targets.py)
             options=RenderOptions(secrets=stand_in, defer_lookups=True),

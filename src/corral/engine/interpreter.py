@@ -56,7 +56,7 @@ from .plan import (
     StepNode,
     When,
 )
-from .runtime_values import render_step_spec, stage_entry, variable_values
+from .runtime_values import render_for_step, render_step_spec, stage_entry, variable_values
 
 APPROVAL_TYPE = "HarnessApproval"
 DEFAULT_APPROVAL_TIMEOUT = 86400.0
@@ -315,6 +315,10 @@ class Interpreter:
         except ExpressionError as error:
             return self._stage_failed(run, str(error))
         if node.target is not None:
+            try:  # the stage inputs it fixes may read pipeline and stage variables
+                fixed = render_for_step(dict(node.target.inputs), self._values(run), path=f"{node.path}.spec")
+            except ExpressionError as error:
+                return self._stage_failed(run, str(error))
             prepared = yield (
                 m.PrepareStage(
                     f"{node.key}/prepare",
@@ -322,6 +326,7 @@ class Interpreter:
                     node.target.service,
                     node.target.environment,
                     node.target.infrastructure,
+                    fixed,
                 ),
                 False,
             )

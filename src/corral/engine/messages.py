@@ -67,6 +67,8 @@ class PrepareStage:
     service: str | None
     environment: str
     infrastructure: str | None
+    # the stage's fixed stage inputs (config/stage_inputs.py), expressions rendered
+    inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

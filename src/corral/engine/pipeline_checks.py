@@ -12,6 +12,7 @@ from __future__ import annotations
 from corral.config.entities.pipeline import Pipeline
 from corral.config.problems import split_path
 from corral.config.project import Project
+from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, Problem
 
 from .inputs import pipeline_inputs
@@ -37,7 +38,27 @@ def pipeline_problems(project: Project, pipeline_id: str) -> list[Problem]:
     except ConfigError as error:
         return error.problems
     plan, problems = plan_with_problems(filled.raw, file=filled.pipeline.file)
+    problems += stage_input_problems(project, plan, filled.pipeline)
     return [_located(problem, filled.pipeline) for problem in problems] + step_problems(plan, filled.pipeline)
+
+
+def stage_input_problems(project: Project, plan: PipelinePlan, pipeline: Pipeline) -> list[Problem]:
+    """The fixed serviceInputs, environmentInputs, ... of every stage name inputs its entities have."""
+    problems = []
+    for stage in plan.all_stages:
+        target = stage.target
+        if target is None or target.service is None or not target.inputs:
+            continue
+        _, found = fixed_inputs(
+            project,
+            target.inputs,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            file=pipeline.file,
+        )
+        problems += found
+    return problems
 
 
 def project_pipeline_problems(project: Project) -> list[Problem]:

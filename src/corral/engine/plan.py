@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from corral.config.stage_inputs import stage_fragments
 from corral.errors import ConfigError, Problem
 
 from .durations import parse_duration
@@ -120,6 +121,8 @@ class TargetRef:
     service: str | None
     environment: str
     infrastructure: str | None
+    # serviceInputs, environmentInputs, ... the stage fixes: {kind: {"at": path, "value": {...}}}
+    inputs: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -272,10 +275,12 @@ class _Builder:
                     f"{path}.spec.environment.infrastructureDefinitions",
                     "deploying to several infrastructures from one stage is not supported; use one stage per infrastructure",
                 )
+        earlier = {s.identifier: s.target.inputs for s in self.stages if s.target is not None}
         return TargetRef(
             service=str(service_ref) if service_ref else None,
             environment=str(environment["environmentRef"]),
             infrastructure=infra,
+            inputs=stage_fragments(spec, path, earlier),
         )
 
     def elements(self, items: Sequence[Any], path: str, parent: str) -> tuple[Element, ...]:

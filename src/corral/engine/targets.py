@@ -23,6 +23,7 @@ from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
 from corral.config.rendering import RenderedService, RenderOptions, render_outcome
 from corral.config.secrets import SecretResolver
+from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, Problem
 from corral.expressions.context import MASK
 
@@ -94,12 +95,17 @@ def prepare_target(
         }
     if command.service is None:
         return target
+    fixed, problems = fixed_inputs(
+        project, command.inputs, command.service, command.environment, command.infrastructure or ""
+    )
+    if problems:
+        raise ConfigError(problems)
     outcome = render_outcome(
         project,
         command.service,
         command.environment,
         command.infrastructure or "",
-        inputs=inputs,
+        inputs={**(inputs or {}), **fixed},
         sets=sets,
         options=RenderOptions(secrets=secrets, registry_lookups=True, secret_references=True),
     )
