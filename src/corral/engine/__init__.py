@@ -31,7 +31,7 @@ from corral.engine.api import (
     run_pipeline,
 )
 from corral.engine.builtin import register_generic_steps
-from corral.engine.ecs_steps import register_ecs_steps
+from corral.engine.ecs_step_specs import register_ecs_step_types
 from corral.engine.embedded import EmbeddedExecutor, ExecutionBusy, ExecutorOptions
 from corral.engine.interpreter import Interpreter, RunInfo
 from corral.engine.plan import PipelinePlan, build_plan
@@ -49,7 +49,7 @@ from corral.engine.steps import (
 from corral.engine.targets import set_account_resolver
 
 register_generic_steps()
-register_ecs_steps()
+register_ecs_step_types()  # ecs_steps.py (and botocore) load when an ECS step first runs
 
 __all__ = [
     "EmbeddedExecutor",

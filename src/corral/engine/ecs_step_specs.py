@@ -1,16 +1,26 @@
-"""The spec models of the ECS step types (engine/ecs_steps.py registers each with its
-implementation): the fields `Spec` reads there, with their types, checked before a run starts.
+"""The spec models of the ECS step types: the fields `Spec` reads in engine/ecs_steps.py, with
+their types, checked by `validate`, `plan` and the start of `run` (engine/step_specs.py).
 
-A step type added to ecs_steps.py adds its model here and to `ECS_SPECS`.
+A step type added to ecs_steps.py's STEP_TYPES adds its model here, in `ECS_SPECS`
+(tests/engine/test_step_specs.py checks that the two name the same types).
+
+`import corral.engine` registers every type in ECS_SPECS with its model and an implementation
+that imports ecs_steps.py (which loads botocore) when a step of the type first runs, so
+`corral validate` knows every step type without loading the AWS SDK; `register_ecs_steps()`
+in ecs_steps.py registers the same types with the implementations themselves.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import model_validator
 
 from .step_specs import StepSpec
+from .steps import register
+
+if TYPE_CHECKING:
+    from .steps import StepImpl, StepOutcome, StepRun
 
 
 class NoFields(StepSpec):
@@ -87,3 +97,17 @@ ECS_SPECS: dict[str, type[StepSpec]] = {
     "EcsRunTask": RunTaskSpec,
     "EcsScale": ScaleSpec,
 }
+
+
+def register_ecs_step_types() -> None:
+    for type_name, model in ECS_SPECS.items():
+        register(type_name, _when_run(type_name), spec=model)
+
+
+def _when_run(type_name: str) -> StepImpl:
+    def run(ctx: StepRun) -> StepOutcome:
+        from .ecs_steps import STEP_TYPES
+
+        return STEP_TYPES[type_name](ctx)
+
+    return run

@@ -1,6 +1,6 @@
 """The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
 
-    register_ecs_steps()       # done by `import corral.engine`
+    register_ecs_steps()       # `import corral.engine` registers them lazily (ecs_step_specs.py)
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
 (journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
