@@ -56,7 +56,13 @@ from .plan import (
     StepNode,
     When,
 )
-from .runtime_values import render_for_step, render_step_spec, stage_entry, variable_values
+from .runtime_values import (
+    mark_stage_inputs,
+    render_for_step,
+    render_step_spec,
+    stage_entry,
+    variable_values,
+)
 
 APPROVAL_TYPE = "HarnessApproval"
 DEFAULT_APPROVAL_TIMEOUT = 86400.0
@@ -789,7 +795,8 @@ class Interpreter:
             values["execution"] = stage["spec"]["execution"]
             values["steps"] = stage["spec"]["execution"]["steps"]
             if run.target is not None:
-                values.update(run.target.get("values") or {})
+                target_values = run.target.get("values") or {}
+                values.update(mark_stage_inputs(target_values, run.target.get("runtimeValues") or ()))
         if node is not None:
             values["step"] = {
                 "identifier": node.identifier,
