@@ -136,3 +136,27 @@ def test_entity_inputs_given_at_run_time_reach_a_script_as_data(tmp_path: Path) 
     result = corral("run", "asked", "--store", f"sqlite:///{tmp_path / 'c.db'}", *given, cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert "  [deploy/say] color=$(echo ran) size=`echo ran` tag=1.27" in result.output.splitlines()
+
+
+def test_deploy_to_all_takes_the_environments_one_infrastructure_and_refuses_several(tmp_path: Path) -> None:
+    stage = deploy({"serviceInputs": "<+input>"}, {"deployToAll": True})
+    del stage["stage"]["spec"]["environment"]["infrastructureDefinitions"]
+    project(tmp_path, pipeline("all", [stage]))
+    given = [
+        "--input",
+        "environment.variables[0].value=red",
+        "--input",
+        "serviceOverrides[0].variables[0].value=s",
+    ]
+    result = corral("run", "all", "--store", f"sqlite:///{tmp_path / 'c.db'}", *given, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "  [deploy/say] color=red size=s tag=1.25" in result.output.splitlines()
+
+    second = ENVIRONMENT.split("---\n", 1)[1].replace("identifier: fargate", "identifier: fargate_b")
+    (tmp_path / "second.yaml").write_text(second, encoding="utf-8")
+    refused = corral("validate", cwd=tmp_path)
+    assert refused.exit_code == 1
+    assert (
+        "pipeline.stages[0].stage.spec.environment.deployToAll: environment 'dev' has 2 infrastructures "
+        "(fargate, fargate_b); a Corral stage deploys to one" in refused.output
+    ), refused.output
