@@ -162,3 +162,22 @@ def test_deploy_to_all_takes_the_environments_one_infrastructure_and_refuses_sev
         "pipeline.stages[0].stage.spec.environment.deployToAll: environment 'dev' has 2 infrastructures "
         "(fargate, fargate_b); a Corral stage deploys to one" in refused.output
     ), refused.output
+
+
+def test_input_fields_inside_stage_inputs_are_asked_for_as_the_entities_own(tmp_path: Path) -> None:
+    """Harness writes `sources: <+input>` inside serviceInputs when the service's sources are
+    run-time inputs; a fixed field beside such ones still applies."""
+    primary = {"primaryArtifactRef": "<+input>", "sources": "<+input>"}
+    service = {
+        "serviceInputs": {"serviceDefinition": {"type": "ECS", "spec": {"artifacts": {"primary": primary}}}}
+    }
+    variables = [{"name": "color", "type": "String", "value": "<+input>"}]
+    overrides = {"variables": [{"name": "size", "type": "String", "value": "medium"}]}
+    stage = deploy(
+        service, {"environmentInputs": {"variables": variables}, "serviceOverrideInputs": overrides}
+    )
+    project(tmp_path, pipeline("nested", [stage]))
+    given = ["--input", "environment.variables[0].value=red", "--input", "tag=1.3"]
+    result = corral("run", "nested", "--store", f"sqlite:///{tmp_path / 'c.db'}", *given, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "  [deploy/say] color=red size=medium tag=1.3" in result.output.splitlines()

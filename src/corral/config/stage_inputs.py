@@ -59,6 +59,8 @@ FIELDS = {
     "serviceOverrides": "environment.serviceOverrideInputs",
     "infrastructure": "environment.infrastructureDefinitions[0].inputs",
 }
+# a list item left `<+input>` in a stage input (no expression: the stage renders its inputs)
+_ASK = {"askedAtRun": True}
 _HEADER = ("identifier", "type", "name", "environmentRef", "serviceRef", "deploymentType")
 
 
@@ -125,8 +127,17 @@ def stage_fragments(spec: Mapping[str, Any], path: str, earlier: Mapping[str, An
         values["infrastructure"] = infras[0].get("inputs")
     for kind, value in values.items():
         if isinstance(value, Mapping):
-            found[kind] = {"at": f"{path}.spec.{FIELDS[kind]}", "value": dict(value)}
+            found[kind] = {"at": f"{path}.spec.{FIELDS[kind]}", "value": _fixed_only(value)}
     return found
+
+
+def _fixed_only(value: Any) -> Any:
+    """value without its `<+input>` leaves: those are asked for as the entity's own inputs."""
+    if isinstance(value, Mapping):
+        return {k: _fixed_only(v) for k, v in value.items() if not is_runtime_input(v)}
+    if isinstance(value, list):  # an item keeps its place: later items match by position
+        return [_ASK if is_runtime_input(item) else _fixed_only(item) for item in value]
+    return value
 
 
 def fixed_inputs(
@@ -194,7 +205,7 @@ def _overlay(
     problems: list[Problem],
     file: str,
 ) -> None:
-    if is_runtime_input(given):
+    if is_runtime_input(given) or given == _ASK:
         return  # asked for as the entity's own input
     if is_runtime_input(base):
         found[format_path(path)] = given
