@@ -2,7 +2,7 @@
 
     execution = run_pipeline(project, "ecs_tutorial_rolling", inputs={"tag": "1.27"})
     resume(execution_id); abort(execution_id); approve(execution_id, comment="ok")
-    register("EcsRollingDeploy", run)      # a step type's implementation: run(StepRun) -> StepOutcome
+    register("EcsRollingDeploy", run, spec=RollingDeploySpec)   # implementation and spec model
 
 Modules, from the outside in:
     api.py            run_pipeline, resume, abort, approve, intervene, get_execution
@@ -15,6 +15,9 @@ Modules, from the outside in:
     embedded.py       runs commands in this process: threads, journal, leases, locks, approvals
     targets.py        a stage's service, environment and infrastructure; the service lock key
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
+    step_specs.py     what a step's spec may hold (StepSpec models), checked before a run starts;
+                      generic_step_specs.py, ecs_step_specs.py: the models; pipeline_checks.py:
+                      everything validate, plan and the start of run check in a pipeline
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
     step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
     ecs_steps.py      the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients

@@ -1,7 +1,10 @@
 """Step implementations by `type`, and what each one receives and returns.
 
     def run(ctx: StepRun) -> StepOutcome: ...
-    register("EcsRollingDeploy", run)          # the ECS adapter does this for its step types
+    register("EcsRollingDeploy", run, spec=RollingDeploySpec)   # spec: its StepSpec model (step_specs.py)
+
+A registered type is one this build can run; `corral validate`, `plan` and the start of `run`
+refuse any other, and check each step's `spec` against its type's model before anything runs.
 
 A step is the only place a pipeline touches the world, so it must be safe to run again: the
 process may die half way and the step is then re-run with `ctx.previous_checkpoint`, the
