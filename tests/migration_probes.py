@@ -130,6 +130,7 @@ class Project:
     )
     extra: list[dict[str, Any]] = field(default_factory=list)  # more YAML documents (extra.yaml)
     texts: dict[str, str] = field(default_factory=dict)  # manifest files given as text
+    settings: str = ""  # more of corral.yaml's `project:` (indented two spaces)
 
     @property
     def service(self) -> dict[str, Any]:
@@ -169,7 +170,7 @@ class Project:
 
     def write(self, root: Path) -> Path:
         root.mkdir(parents=True, exist_ok=True)
-        (root / "corral.yaml").write_text("project:\n  name: probe\n", encoding="utf-8")
+        (root / "corral.yaml").write_text("project:\n  name: probe\n" + self.settings, encoding="utf-8")
         for name, doc in self.docs.items():
             (root / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         if self.extra:
@@ -345,6 +346,54 @@ def _tag_inputs(tag: str) -> dict[str, Any]:
     return {"serviceDefinition": {"type": "ECS", "spec": {"artifacts": {"primary": {"sources": [source]}}}}}
 
 
+def _template(kind: str, identifier: str, spec: dict[str, Any], version: str = "1") -> dict[str, Any]:
+    body = {"name": identifier, "identifier": identifier, "versionLabel": version, "type": kind, "spec": spec}
+    return {"template": body}
+
+
+def _use(identifier: str, ref: str, version: str | None = "1", **link: Any) -> dict[str, Any]:
+    """A stage, step group or step body that uses a template."""
+    link = {"templateRef": ref, **({"versionLabel": version} if version else {}), **link}
+    return {"name": identifier, "identifier": identifier, "template": link}
+
+
+WAIT_TEMPLATE = {"type": "Wait", "timeout": "1m", "spec": {"duration": "<+input>"}}
+WAIT_INPUTS = {"templateInputs": {"type": "Wait", "spec": {"duration": "1s"}}}
+
+
+def _step_from_template(version: str | None = "1", **link: Any) -> Change:
+    """The probe pipeline's one step, from a Wait step template (`account.wait`)."""
+
+    def change(project: Project) -> None:
+        _pipeline("Wait", {"duration": "1s"})(project)
+        stage = project.extra[-1]["pipeline"]["stages"][0]["stage"]
+        stage["spec"]["execution"]["steps"] = [{"step": _use("s", "account.wait", version, **link)}]
+        project.extra.append(_template("Step", "wait", WAIT_TEMPLATE))
+
+    return change
+
+
+def _template_kinds(project: Project) -> None:
+    """A pipeline from a Pipeline template, whose stage is a Stage template, whose step group is a
+    StepGroup template, whose step is a Step template."""
+    group = {"stageType": "Custom", "steps": [{"step": _use("w", "wait", **WAIT_INPUTS)}]}
+    stage = {"type": "Custom", "spec": {"execution": {"steps": [{"stepGroup": _use("g", "org.group")}]}}}
+    project.extra += [
+        _template("Step", "wait", WAIT_TEMPLATE),
+        _template("StepGroup", "group", group),
+        _template("Stage", "stage", stage),
+        _template("Pipeline", "golden", {"stages": [{"stage": _use("only", "stage")}]}),
+        {"pipeline": _use("from_template", "golden")},
+    ]
+
+
+def _stable_version(project: Project) -> None:
+    _step_from_template(None, **WAIT_INPUTS)(project)
+    other = _template("Step", "wait", {**WAIT_TEMPLATE, "timeout": "2m"}, version="2")
+    project.extra.append(other)
+    project.settings = "  templates:\n    stable: {wait: '2'}\n"
+
+
 def _task_definition_arn(project: Project) -> None:
     project.spec["manifests"].pop(0)
     project.spec["ecsTaskDefinitionArn"] = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"
@@ -409,6 +458,19 @@ POLICY = {
         "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
     },
 }
+SCHEDULED = {
+    "scalableDimension": "ecs:service:DesiredCount",
+    "serviceNamespace": "ecs",
+    "scheduledActionName": "night",
+    "schedule": "cron(0 22 ? * MON-FRI *)",
+    "timezone": "Europe/Paris",
+    "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 1},
+}
+SERVICE_CONNECT = {
+    "enabled": True,
+    "namespace": "apps",
+    "services": [{"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80}]}],
+}
 DIGEST = "sha256:" + "ab" * 32
 
 # One probe per row of the status table, keyed by the row's first cell (without backticks).
@@ -418,7 +480,7 @@ PROBES: dict[str, Probe] = {
     "orgIdentifier, projectIdentifier": Probe(
         _both(_set("service.orgIdentifier", "default"), _set("service.projectIdentifier", "cd"))
     ),
-    "accountIdentifier": Probe(_set("service.accountIdentifier", "px7xd_BFRCi"), names="accountIdentifier"),
+    "accountIdentifier": Probe(_set("service.accountIdentifier", "px7xd_BFRCi")),
     "description, tags": Probe(_both(_set("env.description", "dev"), _set("env.tags", {"team": "a"}))),
     "account.x / org.x references": Probe(
         _set("infra.spec.connectorRef", "account.aws"), shows='"cluster": "dev"'
@@ -435,6 +497,13 @@ PROBES: dict[str, Probe] = {
     ),
     "EcsScalingPolicyDefinition": Probe(
         _manifest("EcsScalingPolicyDefinition", "policy.yaml", POLICY), shows='"PolicyName": "P1"'
+    ),
+    "EcsScheduledActionDefinition": Probe(
+        _both(
+            _manifest("EcsScalableTargetDefinition", "target.yaml", TARGET),
+            _manifest("EcsScheduledActionDefinition", "scheduled.yaml", SCHEDULED),
+        ),
+        shows='"ScheduledActionName": "night"',
     ),
     "ecsTaskDefinitionArn": Probe(_task_definition_arn),
     "store type Harness": Probe(lambda p: None, shows="files/account/web/service.yaml"),
@@ -474,6 +543,13 @@ PROBES: dict[str, Probe] = {
             _set("task.executionRoleArn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
         ),
         shows="123456789012.dkr.ecr.us-east-1.amazonaws.com/web:7",
+    ),
+    "Ecr without registryId": Probe(
+        _both(
+            _source("Ecr", {"connectorRef": "aws", "imagePath": "web", "region": "us-east-1", "tag": "7"}),
+            _set("task.executionRoleArn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+        ),
+        shows="aws_account_id.dkr.ecr.us-east-1.amazonaws.com/web:7",
     ),
     "artifact type Gcr, ArtifactoryRegistry, Nexus3Registry": Probe(
         _source("Gcr", {"connectorRef": "hub", "imagePath": "web", "tag": "7"}), names="type"
@@ -522,6 +598,24 @@ PROBES: dict[str, Probe] = {
         shows='"serviceName": "web2"',
     ),
     "overrides.configFiles": Probe(_set("env.overrides", {"configFiles": []}), names="configFiles"),
+    "secretFiles (config file store)": Probe(
+        _both(
+            _set(
+                "spec.configFiles",
+                [
+                    {
+                        "configFile": {
+                            "identifier": "cf",
+                            "spec": {"store": {"type": "Harness", "spec": {"secretFiles": ["token"]}}},
+                        }
+                    }
+                ],
+            ),
+            _env_var('<+configFile.getAsBase64("cf")>'),
+            _extra(SECRET),
+        ),
+        shows='"value": "**************"',  # the base64 of the secret's value, masked as a secret
+    ),
     # ---- infrastructure definition ----
     "type: ECS, spec.connectorRef, spec.region, spec.cluster": Probe(
         _set("infra.spec.cluster", "blue"), shows='"cluster": "blue"'
@@ -555,7 +649,6 @@ PROBES: dict[str, Probe] = {
             ),
             _extra(SECRET),
         ),
-        names="sessionTokenRef",
     ),
     "Aws InheritFromDelegate": Probe(lambda p: None),
     "Aws Irsa": Probe(_set("aws.spec.credential", {"type": "Irsa", "region": "us-east-1"}), names="Irsa"),
@@ -578,7 +671,10 @@ PROBES: dict[str, Probe] = {
             {"type": "FixedDelayBackoffStrategy", "spec": {"fixedBackoff": 0}},
         )
     ),
-    "proxy, ignoreTestConnection": Probe(_set("aws.spec.proxy", False), names="proxy"),
+    "ignoreTestConnection, proxy: false": Probe(
+        _both(_set("aws.spec.proxy", False), _set("aws.spec.ignoreTestConnection", False))
+    ),
+    "proxy: true": Probe(_set("aws.spec.proxy", True), names="proxy"),
     "delegateSelectors, executeOnDelegate": Probe(
         _both(_set("aws.spec.delegateSelectors", ["d"]), _set("aws.spec.executeOnDelegate", True))
     ),
@@ -692,6 +788,10 @@ PROBES: dict[str, Probe] = {
     "FirstGen ${serviceVariable.NAME}, ${DOCKER_IMAGE_NAME}": Probe(
         _image("${DOCKER_IMAGE_NAME}"), shows="nginx:1.27"
     ),
+    "serviceConnectConfiguration, vpcLatticeConfigurations": Probe(
+        lambda p: p.files["service.yaml"].__setitem__("serviceConnectConfiguration", SERVICE_CONNECT),
+        shows='"discoveryName": "web"',
+    ),
     "<+targetGroupArn>": Probe(
         lambda p: p.files["service.yaml"].__setitem__(
             "loadBalancers",
@@ -723,7 +823,7 @@ PROBES: dict[str, Probe] = {
         names="spec.sameAsAlreadyRunningInstance: unknown field",
     ),
     "<+primary.artifact.image>": Probe(
-        _image("<+primary.artifact.image>"), names="<+primary.artifact.image>"
+        _image("<+primary.artifact.image>"), shows="registry.hub.docker.com/library/nginx:1.27"
     ),
     "<+serviceVariables.NAME>": Probe(_env_var("port <+serviceVariables.port>"), shows="port 80"),
     "<+service.name>, <+service.identifier>": Probe(
@@ -752,6 +852,7 @@ PROBES: dict[str, Probe] = {
     ),
     # ---- pipeline steps ----
     "EcsRollingDeploy, EcsRollingRollback": Probe(_pipeline("EcsRollingDeploy", {})),
+    "skipApplicationScaling": Probe(_pipeline("EcsRollingDeploy", {"skipApplicationScaling": True})),
     "EcsCanaryDeploy, EcsCanaryDelete": Probe(_pipeline("EcsCanaryDeploy", {})),
     "EcsBlueGreenCreateService, EcsBlueGreenSwapTargetGroups, EcsBlueGreenRollback": Probe(
         _pipeline(
@@ -786,9 +887,16 @@ PROBES: dict[str, Probe] = {
     "StandAloneTrafficShiftRollback": Probe(
         _pipeline("StandAloneTrafficShiftRollback", {}), names="StandAloneTrafficShiftRollback"
     ),
+    "EcsServiceSetup, EcsUpgradeContainer, EcsBasicRollback": Probe(
+        _pipeline(
+            "EcsUpgradeContainer", {"newServiceInstanceCount": 50, "newServiceInstanceUnit": "Percentage"}
+        )
+    ),
     "EcsScale": Probe(
-        _pipeline("EcsScale", {"instanceSelection": {"type": "Count", "spec": {"count": 2}}}),
-        names="instanceSelection",
+        _pipeline(
+            "EcsScale",
+            {"service": "backend", "cluster": "workers", "instanceUnit": "Count", "instances": 2},
+        )
     ),
     "Barrier": Probe(_pipeline("Barrier", {"barrierRef": "b"}), names="Barrier has no implementation"),
     "serviceInputs, environmentInputs, serviceOverrideInputs: <+input>": Probe(
@@ -818,5 +926,15 @@ PROBES: dict[str, Probe] = {
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(
         _pipeline("K8sRollingDeploy", {}), names="K8sRollingDeploy"
+    ),
+    # ---- templates ----
+    "template: documents (Step, StepGroup, Stage, Pipeline)": Probe(_template_kinds),
+    "templateRef, versionLabel, templateInputs": Probe(_step_from_template("1", **WAIT_INPUTS)),
+    "templateRef without versionLabel (Always use Stable)": Probe(_stable_version),
+    "templateVariables, templateOverrides, gitBranch (template link)": Probe(
+        _step_from_template("1", gitBranch="main"), names="gitBranch"
+    ),
+    "template type SecretManager, MonitoredService, ArtifactSource, CustomDeployment": Probe(
+        _extra(_template("SecretManager", "vault", {})), names="SecretManager"
     ),
 }

@@ -31,6 +31,10 @@ READY_PENDING: tuple[str, ...] = (
     "runtime_inputs",
     "scope_builtins",
     "unquoted_expressions",
+    "primary_artifact_alias",
+    "ecr_without_registry_id",
+    "connector_extra_fields",
+    "env_config_files",
 )
 # what each pending folder adds that `corral render` shows: (service, environment, infrastructure)
 PENDING_PAIRS: dict[str, list[tuple[str, str, str]]] = {
@@ -55,6 +59,7 @@ PAIRS = [
     ("ecs_tutorial_json", "devEcs", "ecsDevCluster"),
     ("ecs_tutorial_json", "prodEcs", "ecsProdCluster"),
     ("ecs_bluegreen", "devEcs", "ecsDevCluster"),
+    ("ecs_scheduled", "devEcs", "ecsDevCluster"),
 ]
 IMAGE = "registry.hub.docker.com/library/nginx:perl"  # the tutorial's Docker Hub image, fixed tag
 
@@ -224,6 +229,41 @@ def test_the_tutorial_pipeline_deploys_the_service_on_the_sandbox(
     plan = corral_cli("plan", "ECS_Rolling", *inputs, cwd=project, env=aws)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "stage Deploy: service myapp in cluster staging: no changes" in plan.stdout.splitlines()
+
+
+@pytest.mark.sandbox(speed=150)
+def test_a_service_with_a_scheduled_action_deploys_and_the_action_runs(
+    sandbox: Sandbox, project: Path, tmp_path: Path
+) -> None:
+    """services/ecs_scheduled.yaml: its EcsScheduledActionDefinition is put on the service's
+    scalable target, and on the sandbox clock it sets the range and scales the service."""
+    ec2, ecs = sandbox.client("ec2"), sandbox.client("ecs")
+    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    group = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+    ecs.create_cluster(clusterName="staging")
+    aws = {
+        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    inputs = ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    result = corral_cli("run", "ECS_Rolling_Scheduled", *store, *inputs, "--json", cwd=project, env=aws)
+    assert json.loads(result.stdout)["status"] == "Success", result.stdout + result.stderr
+    scaling = sandbox.client("application-autoscaling")
+    [action] = scaling.describe_scheduled_actions(ServiceNamespace="ecs")["ScheduledActions"]
+    assert action["ResourceId"] == "service/staging/myapp"
+    assert (action["Schedule"], action["Timezone"]) == ("cron(0 8 ? * MON-FRI *)", "Europe/Paris")
+    assert action["ScalableTargetAction"] == {"MinCapacity": 2, "MaxCapacity": 3}
+    sandbox.admin.advance(8 * 24 * 3600)  # a week and a day: some weekday 08:00 in Paris has passed
+    [target] = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 3)
+    [service] = ecs.describe_services(cluster="staging", services=["myapp"])["services"]
+    assert service["desiredCount"] == 2
 
 
 def _default_network(sandbox: Sandbox) -> tuple[str, str]:

@@ -20,8 +20,8 @@ import pytest
 
 from corral.aws.poller import PollPolicy
 from corral.demo import prepare_sandbox
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
+from corral.wiring.ecs_steps import set_poll_policy
 from tests.server.helpers import ADMIN_TOKEN, Api, Live, live_server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import pytest
 
 from corral.aws.poller import PollPolicy
 from corral.demo import pipeline_inputs, prepare_sandbox
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
+from corral.wiring.ecs_steps import set_poll_policy
 
 
 @pytest.fixture

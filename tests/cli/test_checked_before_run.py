@@ -60,7 +60,7 @@ def demo_with(tmp_path: Path, text: str) -> Path:
 def test_a_bad_spec_in_the_third_stage_fails_validate_and_run_before_anything_is_created(
     sandbox: Sandbox, aws: list[str], tmp_path: Path
 ) -> None:
-    bad = step("scale", "EcsScale", {"instances": "many", "instanceUnit": "Count", "replicas": 2})
+    bad = step("canary", "EcsCanaryDeploy", {"instances": "many", "replicas": 2})
     root = demo_with(tmp_path, three_stages(bad))
     ecs = sandbox.client("ecs")
     families_before = ecs.list_task_definition_families()["families"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import CredentialRetrievalError
+from botocore.exceptions import ClientError, CredentialRetrievalError
 
 from corral.aws.clients import Clients
 from corral.config.connections import aws_settings
@@ -247,3 +247,83 @@ def test_a_server_refuses_oidc_tokens_from_its_own_environment_and_files(
         [problem] = answer["problems"]
         assert problem["path"] == f"connector.spec.credential.spec.{field}"
         assert f"corral server --allow-secret-manager {manager}" in problem["message"]
+
+
+TEMPORARY = (
+    "      type: ManualConfig\n      spec:\n        accessKeyRef: key_id\n        secretKeyRef: secret_key\n"
+    "        sessionTokenRef: session_token"
+)
+TEMPORARY_SECRETS = "".join(
+    f"---\nsecret: {{name: {name}, identifier: {name}, type: SecretText, spec: {{value: {variable}}}}}\n"
+    for name, variable in (
+        ("key_id", "DEPLOY_KEY_ID"),
+        ("secret_key", "DEPLOY_SECRET"),
+        ("session_token", "DEPLOY_TOKEN"),
+    )
+)
+
+
+def test_temporary_keys_with_their_session_token(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ManualConfig with sessionTokenRef (harnesscd-example-apps' aws-connector.yml): the keys
+    AssumeRole gave act as the role, and every request carries the session token, as AWS requires
+    of temporary credentials (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_use-resources.html)."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/ci-temporary-keys"  # not in IAM: anyone may assume it
+    given = sandbox.client("sts").assume_role(RoleArn=role, RoleSessionName="ci")["Credentials"]
+    monkeypatch.setenv("DEPLOY_KEY_ID", given["AccessKeyId"])
+    monkeypatch.setenv("DEPLOY_SECRET", given["SecretAccessKey"])
+    monkeypatch.setenv("DEPLOY_TOKEN", given["SessionToken"])
+    write_project(tmp_path, {"aws.yaml": _connector(sandbox, TEMPORARY) + TEMPORARY_SECRETS})
+    assert _identity(tmp_path) == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name(role)}/ci"
+
+    with _HeaderCapture() as capture:  # what goes on the wire: the token in X-Amz-Security-Token
+        connector = _connector(sandbox, TEMPORARY).replace(sandbox.endpoint_url, capture.url)
+        write_project(tmp_path, {"aws.yaml": connector + TEMPORARY_SECRETS})
+        with pytest.raises(ClientError):  # the capture refuses
+            _identity(tmp_path)
+    assert capture.headers and capture.headers[0].get("X-Amz-Security-Token") == given["SessionToken"]
+    assert given["AccessKeyId"] in capture.headers[0].get("Authorization", "")
+
+
+# an STS (query protocol) error response
+REFUSAL = (
+    "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>captured</Message>"
+    "</Error><RequestId>1</RequestId></ErrorResponse>"
+)
+
+
+class _HeaderCapture:
+    """A loopback HTTP listener that keeps each request's headers and refuses the request."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        headers: list[dict[str, str]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers.append(dict(self.headers.items()))
+                body = REFUSAL.encode()
+                self.send_response(403)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.headers = headers
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _HeaderCapture:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -215,7 +215,7 @@ def test_references_must_fit_the_type_and_one_document_per_target(tmp_path: Path
 
 def test_a_document_kind_corral_does_not_know_is_an_error_naming_it(tmp_path: Path) -> None:
     write_project(tmp_path, {
-        "template.yaml": "template:\n  name: Deploy\n  identifier: deploy\n  versionLabel: v1\n",
+        "user-group.yaml": "userGroup:\n  name: Deployers\n  identifier: deployers\n",
         "odd.yaml": "featureFlag:\n  identifier: x\n",
         "not-corral/task.yaml": TASK,  # a manifest outside files/: several top-level keys, not an entity
     })  # fmt: skip
@@ -224,8 +224,8 @@ def test_a_document_kind_corral_does_not_know_is_an_error_naming_it(tmp_path: Pa
         "odd.yaml:1: featureFlag: unknown kind 'featureFlag': Corral knows service,"
     )
     assert problems[1] == (
-        "template.yaml:1: template: unsupported kind 'template': Harness templates are not supported; "
-        "copy the template's steps or stage into the pipeline"
+        "user-group.yaml:1: userGroup: unsupported kind 'userGroup': user groups are not part of Corral "
+        "(approvals name their approvers directly)"
     )
     assert len(problems) == 2
 

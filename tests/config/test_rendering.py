@@ -10,8 +10,8 @@ from dulwich import porcelain
 from dulwich.repo import Repo
 
 from corral.config import load_project, render_service
-from corral.config.rendering import RenderedService
 from corral.errors import ConfigError
+from corral.manifests.service_rendering import RenderedService
 
 from .helpers import SERVICE_DEF, TASK, corral, service_yaml, write_project
 

@@ -33,9 +33,9 @@ from corral.delegate.step_activity import PAUSE_ENV
 from corral.delegate.temporal_runner import TemporalRunner
 from corral.demo import pipeline_inputs, prepare_sandbox
 from corral.engine import create_execution, get_execution, run_pipeline
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
+from corral.wiring.ecs_steps import set_poll_policy
 from tests.e2e.conftest import CLUSTER, DEMO, FAST_POLLS, fast_options, use_sandbox_aws
 from tests.e2e.state import listener_actions, services
 

@@ -27,9 +27,9 @@ from corral.engine import (
     get_execution,
     run_pipeline,
 )
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
+from corral.wiring.ecs_steps import set_poll_policy
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 CLUSTER = "corral-demo"

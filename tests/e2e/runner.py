@@ -13,8 +13,8 @@ from pathlib import Path
 from corral.aws.poller import PollPolicy
 from corral.config import load_project
 from corral.engine import EmbeddedExecutor, ExecutorOptions, create_execution
-from corral.engine.ecs_steps import set_poll_policy
 from corral.store import Store
+from corral.wiring.ecs_steps import set_poll_policy
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 # a dead runner's execution and service lock are taken over after `lease` seconds

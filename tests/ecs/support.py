@@ -98,6 +98,21 @@ def scalable_target(minimum: int = 1, maximum: int = 6) -> dict[str, Any]:
     }
 
 
+def scheduled_action(
+    name: str, schedule: str, minimum: int | None = None, maximum: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A PutScheduledAction request without ResourceId (the step fills it in)."""
+    action = {k: v for k, v in (("MinCapacity", minimum), ("MaxCapacity", maximum)) if v is not None}
+    return {
+        "ServiceNamespace": "ecs",
+        "ScalableDimension": "ecs:service:DesiredCount",
+        "ScheduledActionName": name,
+        "Schedule": schedule,
+        "ScalableTargetAction": action,
+        **extra,
+    }
+
+
 def cpu_policy(name: str = "cpu60", target_value: float = 60.0) -> dict[str, Any]:
     return {
         "PolicyName": name,
@@ -249,6 +264,7 @@ class EcsEnv:
         health_check: bool = False,
         scalable_targets: list[dict[str, Any]] | None = None,
         scaling_policies: list[dict[str, Any]] | None = None,
+        scheduled_actions: list[dict[str, Any]] | None = None,
         run_task_request: dict[str, Any] | None = None,
         **service: Any,
     ) -> EcsTarget:
@@ -259,6 +275,7 @@ class EcsEnv:
             task_definition=task_definition(family or name, image, health_check=health_check),
             scalable_targets=list(scalable_targets or []),
             scaling_policies=list(scaling_policies or []),
+            scheduled_actions=list(scheduled_actions or []),
             run_task_request=run_task_request,
         )
 
@@ -330,6 +347,7 @@ class EcsEnv:
         *,
         scalable_targets: list[dict[str, Any]] | None = None,
         scaling_policies: list[dict[str, Any]] | None = None,
+        scheduled_actions: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Register the target's task definition, create its service and wait until it is steady,
         then attach the given autoscaling: the state a deployment starts from."""
@@ -344,6 +362,8 @@ class EcsEnv:
             self.autoscaling.register_scalable_target(**{**scalable, "ResourceId": rid})
         for policy in scaling_policies or []:
             self.autoscaling.put_scaling_policy(**{**policy, "ResourceId": rid})
+        for action in scheduled_actions or []:
+            self.autoscaling.put_scheduled_action(**{**action, "ResourceId": rid})
         return service
 
     def describe(self, name: str) -> dict[str, Any] | None:
@@ -452,7 +472,18 @@ def snapshot(env: EcsEnv, name: str) -> dict[str, Any]:
         return {"service": {"status": "INACTIVE" if service else "MISSING"}, **_scaling(env, name)}
     state: dict[str, Any] = {"service": {k: service.get(k) for k in SERVICE_FIELDS}}
     state["deployments"] = [
-        {k: d.get(k) for k in ("status", "taskDefinition", "rolloutState", "desiredCount", "runningCount")}
+        {
+            k: d.get(k)
+            for k in (
+                "status",
+                "taskDefinition",
+                "rolloutState",
+                "desiredCount",
+                "runningCount",
+                "serviceConnectConfiguration",
+                "vpcLatticeConfigurations",
+            )
+        }
         for d in service["deployments"]
     ]
     state["tags"] = {t["key"]: t["value"] for t in service.get("tags") or []}
@@ -481,10 +512,24 @@ def _scaling(env: EcsEnv, name: str) -> dict[str, Any]:
         "TargetTrackingScalingPolicyConfiguration",
         "StepScalingPolicyConfiguration",
     )
+    scheduled = env.autoscaling.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=rid)[
+        "ScheduledActions"
+    ]
+    scheduled_keys = (
+        "ScheduledActionName",
+        "Schedule",
+        "Timezone",
+        "StartTime",
+        "EndTime",
+        "ScalableTargetAction",
+    )
     return {
         "scalableTargets": [{k: t.get(k) for k in target_keys} for t in targets],
         "scalingPolicies": sorted(
             ({k: p.get(k) for k in policy_keys} for p in policies), key=lambda p: p["PolicyName"]
+        ),
+        "scheduledActions": sorted(
+            ({k: a.get(k) for k in scheduled_keys} for a in scheduled), key=lambda a: a["ScheduledActionName"]
         ),
     }
 

@@ -14,9 +14,9 @@ from corral.ecs.canary import (
     canary_deploy,
     canary_rollback,
 )
-from corral.ecs.log import LogLine, StepLog
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.errors import DeploymentError
+from corral.step_log import LogLine, StepLog
 
 from .support import FAILURES, EcsEnv, assert_same, snapshot
 

@@ -12,10 +12,10 @@ import pytest
 from corral.aws.budget import RateBudget
 from corral.aws.clients import AwsSettings, Clients
 from corral.ecs.context import StepAborted, StepContext
-from corral.ecs.log import LogLine, StepLog
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
 from corral.errors import DeploymentError
+from corral.step_log import LogLine, StepLog
 
 from .support import FAILURES, EcsEnv, assert_same, cpu_policy, scalable_target, snapshot
 
@@ -146,7 +146,12 @@ def test_a_failed_first_deployment_is_rolled_back_by_deleting_the_service(env: E
 
     assert result.outputs == {"serviceName": "web", "serviceDeleted": True}
     state = snapshot(env, "web")
-    assert state == {"service": {"status": "INACTIVE"}, "scalableTargets": [], "scalingPolicies": []}
+    assert state == {
+        "service": {"status": "INACTIVE"},
+        "scalableTargets": [],
+        "scalingPolicies": [],
+        "scheduledActions": [],
+    }
 
 
 def test_dropped_connections_and_server_errors_on_changes_are_retried(env: EcsEnv) -> None:

@@ -32,5 +32,6 @@ def test_manifest_kinds_are_their_yaml_names() -> None:
         "EcsScalableTargetDefinition",
         "EcsScalingPolicyDefinition",
         "EcsRunTaskRequestDefinition",
+        "EcsScheduledActionDefinition",
     ]
     assert corral.manifests.ManifestKind("EcsTaskDefinition") == "EcsTaskDefinition"

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from corral.config import load_project
-from corral.config.rendering import RenderOptions, render_outcome
 from corral.expressions.masking import MASK
 from corral.expressions.taint import runtime_text
 from corral.manifests import ManifestFile
+from corral.manifests.service_rendering import RenderOptions, render_outcome
 from corral.manifests.text_rendering import KEEP, render_text
 from tests.config.helpers import service_yaml, write_project
 

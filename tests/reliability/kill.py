@@ -1,6 +1,6 @@
 """The runner killed at each step boundary: examples/sandbox-demo pipelines through the engine.
 
-The rolling, canary and blue green pipelines each release tag 2 over an uninterrupted release of
+The rolling, canary, blue green and basic pipelines each release tag 2 over an uninterrupted release of
 tag 1. The measured release runs in its own process (`python -m tests.reliability.kill RUN ...`,
 below), which is killed with SIGKILL when a step starts (`Running`; an approval step starts as
 `ApprovalWaiting`) or ends (`Success`); then `resume` continues the execution in this process.
@@ -11,7 +11,7 @@ The scenario passes when the execution ends in a finished deployment or, after i
 exactly the state from before. Finished: Success with tag 2 live (rolling and canary: only
 `demo-web`, running tag 2, no canary left; blue green: the prod listener forwards to the service
 running tag 2 with 2 tasks, tagged BLUE; the old one GREEN, downsized to 0, behind the stage
-listener). Restored:
+listener; basic: `demo-web__2` runs tag 2 with 2 tasks, `demo-web__1` tag 1 at 0). Restored:
 the services as before (blue green: the services and both listeners' routes).
 """
 
@@ -40,11 +40,17 @@ PIPELINES = {
     "demo_rolling": ("EcsRollingDeploy",),
     "demo_canary": ("EcsCanaryDeploy", "EcsCanaryDelete", "EcsRollingDeploy"),
     "demo_bluegreen": ("EcsBlueGreenCreateService", "approve_swap", "EcsBlueGreenSwapTargetGroups"),
+    "demo_basic": ("EcsServiceSetup", "EcsUpgradeContainer_50", "approve_phase", "EcsUpgradeContainer_100"),
 }
 # the pipeline whose tag 1 release comes before the measured one
-FIRST = {"demo_rolling": "demo_rolling", "demo_canary": "demo_rolling", "demo_bluegreen": "demo_bluegreen"}
+FIRST = {
+    "demo_rolling": "demo_rolling",
+    "demo_canary": "demo_rolling",
+    "demo_bluegreen": "demo_bluegreen",
+    "demo_basic": "demo_basic",
+}
 # a step's status once it has started, when not Running (an approval step waits for its decision)
-STARTED = {"approve_swap": "ApprovalWaiting"}
+STARTED = {"approve_swap": "ApprovalWaiting", "approve_phase": "ApprovalWaiting"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             KillPoint("demo_rolling", "EcsRollingDeploy", "Running"),
             KillPoint("demo_canary", "EcsCanaryDeploy", "Success"),
             KillPoint("demo_bluegreen", "approve_swap", "ApprovalWaiting"),
+            KillPoint("demo_basic", "EcsUpgradeContainer_100", "Running"),
         ]
     return points
 
@@ -96,9 +103,9 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     from corral.config import load_project
     from corral.demo import pipeline_inputs, prepare_sandbox
     from corral.engine import EmbeddedExecutor, create_execution, get_execution, resume
-    from corral.engine.ecs_steps import set_poll_policy
     from corral.sandbox import Sandbox
     from corral.store import Store
+    from corral.wiring.ecs_steps import set_poll_policy
     from tests.e2e.approvals import approver
 
     started = time.monotonic()
@@ -206,6 +213,10 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
     images = {
         name: image_of(ecs, service["taskDefinition"]).rsplit("/", 1)[-1] for name, service in live.items()
     }
+    if pipeline == "demo_basic":  # tag 2 in the second version with every task, the first at 0
+        counts = {name: (images[name], service["desiredCount"]) for name, service in live.items()}
+        wanted = {"demo-web__1": ("web:1", 0), "demo-web__2": ("web:2", 2)}
+        return [] if counts == wanted else [f"versions {counts}, not {wanted}"]
     if pipeline != "demo_bluegreen":
         if set(live) != {"demo-web"}:
             return [f"services {sorted(live)}"]
@@ -240,8 +251,8 @@ def _run(pipeline: str, url: str, inputs: str) -> None:
     """The process that gets killed: create the execution, print its id, run it."""
     from corral.config import load_project
     from corral.engine import EmbeddedExecutor, create_execution
-    from corral.engine.ecs_steps import set_poll_policy
     from corral.store import Store
+    from corral.wiring.ecs_steps import set_poll_policy
 
     set_poll_policy(FAST_POLLS)
     project = load_project(DEMO)

@@ -1,4 +1,4 @@
-"""The reliability matrix: rolling, canary and blue green deployments under injected faults.
+"""The reliability matrix: rolling, canary, blue green, basic and scale deployments under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -23,6 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from corral.ecs.basic import (
+    ServiceSetupOptions,
+    UpgradeContainerOptions,
+    basic_rollback,
+    service_setup,
+    upgrade_container,
+)
 from corral.ecs.bluegreen import (
     SwapTargetGroupsOptions,
     blue_green_create_service,
@@ -37,21 +44,35 @@ from corral.ecs.canary import (
     canary_rollback,
 )
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
+from corral.ecs.scale import ScaleOptions, scale, scale_rollback
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
-from tests.ecs.support import FAILURES, EcsEnv, cpu_policy, differences, scalable_target, snapshot
+from tests.ecs.support import (
+    FAILURES,
+    EcsEnv,
+    cpu_policy,
+    differences,
+    scalable_target,
+    scheduled_action,
+    snapshot,
+)
 from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
 
 SPEED = 200.0
-STRATEGIES = ("rolling", "canary", "bluegreen")
+STRATEGIES = ("rolling", "canary", "bluegreen", "basic", "scale")
 
 # What a clean run of each strategy's steps calls (service, operation); a test compares this with
 # the sandbox's call log, so a step that starts calling something new gets its faults here.
 ECS, AAS, ELB = "ecs", "application-autoscaling", "elasticloadbalancing"
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "rolling": [
+        (AAS, "DeleteScheduledAction"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "PutScheduledAction"),
+        (AAS, "RegisterScalableTarget"),
         (ECS, "DescribeServices"),
         (ECS, "DescribeTaskDefinition"),
         (ECS, "DescribeTasks"),
@@ -73,6 +94,7 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (AAS, "DeregisterScalableTarget"),
         (AAS, "DescribeScalableTargets"),
         (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
         (AAS, "PutScalingPolicy"),
         (AAS, "RegisterScalableTarget"),
         (ECS, "CreateService"),
@@ -88,6 +110,33 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (ELB, "DescribeTargetGroups"),
         (ELB, "DescribeTargetHealth"),
         (ELB, "ModifyListener"),
+    ],
+    "basic": [
+        (AAS, "DeleteScalingPolicy"),
+        (AAS, "DeregisterScalableTarget"),
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (AAS, "PutScalingPolicy"),
+        (AAS, "RegisterScalableTarget"),
+        (ECS, "CreateService"),
+        (ECS, "DeleteService"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListServices"),
+        (ECS, "ListTasks"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "UpdateService"),
+    ],
+    "scale": [
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListTasks"),
+        (ECS, "UpdateService"),
     ],
 }
 
@@ -145,6 +194,8 @@ FAST_OPERATIONS = {
     "rolling": ("ecs", "UpdateService"),
     "canary": ("ecs", "CreateService"),
     "bluegreen": ("elasticloadbalancing", "ModifyListener"),
+    "basic": ("ecs", "UpdateService"),
+    "scale": ("ecs", "UpdateService"),
 }
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
 
@@ -219,7 +270,11 @@ def _runs_release(env: EcsEnv, name: str, image: str) -> list[str]:
 
 
 class RollingRun(Run):
-    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+    """The release changes the Service Connect alias and replaces the scheduled action."""
+
+    def target(
+        self, image: str, circuit_breaker: tuple[bool, bool] | None = None, release: bool = True
+    ) -> Any:
         return self.env.target(
             "web",
             image,
@@ -230,11 +285,17 @@ class RollingRun(Run):
             circuit_breaker=circuit_breaker or (False, False),
             scalable_targets=[scalable_target(1, 4)],
             scaling_policies=[cpu_policy()],
+            scheduled_actions=[scheduled_action("peak" if release else "night", "rate(6 hours)", 2, 4)],
+            serviceConnectConfiguration=_service_connect("web.v2" if release else "web.v1"),
         )
 
     def setup(self) -> None:
+        live = self.target("web:1", release=False)
         self.env.create_live_service(
-            self.target("web:1"), scalable_targets=[scalable_target(1, 4)], scaling_policies=[cpu_policy()]
+            live,
+            scalable_targets=[scalable_target(1, 4)],
+            scaling_policies=[cpu_policy()],
+            scheduled_actions=live.scheduled_actions,
         )
 
     def state(self) -> dict[str, Any]:
@@ -324,7 +385,105 @@ class BlueGreenRun(Run):
         return problems
 
 
-RUNS: dict[str, Callable[..., Run]] = {"rolling": RollingRun, "canary": CanaryRun, "bluegreen": BlueGreenRun}
+class BasicRun(Run):
+    """ECS Service Setup, then two ECS Upgrade Container phases (50 %, 100 %), over a running
+    version with autoscaling and a stale version at 0."""
+
+    VERSIONS = ("web__1", "web__2", "web__3")
+
+    def target(self, image: str) -> Any:
+        extra = {"circuit_breaker": self.circuit_breaker} if self.circuit_breaker else {}
+        target = self.env.target(
+            "web", image, load_balancer=self.env.alb().groups[0], health_check=True, desired=4, **extra
+        )
+        return target
+
+    def setup(self) -> None:
+        stale = self.target("web:0")
+        stale.service_definition |= {"serviceName": "web__1", "desiredCount": 0}
+        self.env.create_live_service(stale)
+        live = self.target("web:1")
+        live.service_definition["serviceName"] = "web__2"
+        self.env.create_live_service(
+            live, scalable_targets=[scalable_target(1, 6)], scaling_policies=[cpu_policy()]
+        )
+
+    def state(self) -> dict[str, Any]:
+        found = {}
+        for name in self.VERSIONS:
+            state = snapshot(self.env, name)
+            if state["service"]["status"] == "INACTIVE":  # deleted: as good as never made
+                state["service"]["status"] = "MISSING"
+            found[name] = state
+        return found
+
+    def deploy(self) -> None:
+        target = self.target(self.image)
+        service_setup(self.context(), target, ServiceSetupOptions())
+        setup = self.journaled()
+        for percent in (50, 100):
+            upgrade_container(
+                self.context(), target, UpgradeContainerOptions(percent, "Percentage", setup=setup)
+            )
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            basic_rollback(self.context(), self.target(self.image), self.journaled())
+
+    def finished(self) -> list[str]:
+        state = self.state()
+        problems = _runs_release(self.env, "web__3", self.image)
+        if state["web__2"]["service"].get("desiredCount") != 0:
+            problems.append(f"the old version runs {state['web__2']['service'].get('desiredCount')} tasks")
+        if not state["web__3"]["scalableTargets"]:
+            problems.append("the autoscaling did not move to the new version")
+        return problems
+
+
+class ScaleRun(Run):
+    """ECS Scale of a running service with autoscaling, from 2 tasks to 4 (new tasks run `image`)."""
+
+    def target(self) -> Any:
+        return self.env.target("web", self.image, load_balancer=self.env.alb().groups[0], health_check=True)
+
+    def setup(self) -> None:
+        self.env.create_live_service(
+            self.target(), scalable_targets=[scalable_target(1, 6)], scaling_policies=[cpu_policy()]
+        )
+
+    def state(self) -> dict[str, Any]:
+        return snapshot(self.env, "web")
+
+    def deploy(self) -> None:
+        scale(self.context(), self.target(), ScaleOptions(instances=4))
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            scale_rollback(self.context(), self.target(), self.journaled())
+
+    def finished(self) -> list[str]:
+        service = self.env.describe("web") or {}
+        running = (service.get("desiredCount"), service.get("runningCount"))
+        return [] if running == (4, 4) else [f"web runs {running[1]} of {running[0]} tasks, not 4"]
+
+
+def _service_connect(alias: str) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-apps",
+        "services": [
+            {"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": alias}]}
+        ],
+    }
+
+
+RUNS: dict[str, Callable[..., Run]] = {
+    "rolling": RollingRun,
+    "canary": CanaryRun,
+    "bluegreen": BlueGreenRun,
+    "basic": BasicRun,
+    "scale": ScaleRun,
+}
 
 
 def run_scenario(scenario: Scenario) -> Outcome:

@@ -10,7 +10,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from corral.sandbox import Sandbox
-from corral.sandbox import ecs as ecs_emulation
 from corral.sandbox.client import SandboxAdminError
 from corral.sandbox.core.world import DEFAULT_ACCOUNT
 
@@ -65,17 +64,8 @@ def the_target(aas: Any, resource_id: str = "service/apps/web") -> dict[str, Any
 
 @pytest.fixture
 def ecs_service(sandbox: Sandbox) -> None:
-    """An ECS service `service/apps/web` when the ECS emulation can create one.
-
-    Until then the autoscaling backend cannot ask ECS and accepts any ECS resource id.
-    """
-    if not ECS_EMULATED:
-        return
+    """An ECS service `service/apps/web` (autoscaling asks ECS that the service exists)."""
     create_ecs_service(sandbox, "apps", "web", desired=2)
-
-
-ECS_EMULATED = hasattr(ecs_emulation.Backend, "find_service") and "CreateService" in ecs_emulation.OPERATIONS
-needs_ecs = pytest.mark.skipif(not ECS_EMULATED, reason="the ECS emulation has not landed yet")
 
 
 def create_ecs_service(sandbox: Sandbox, cluster: str, name: str, *, desired: int) -> Any:
@@ -166,9 +156,8 @@ def test_other_namespaces_are_accepted_without_checks(aas: Any) -> None:
 
 def test_describe_targets_filters_and_pages(sandbox: Sandbox, aas: Any) -> None:
     names = ["a", "b", "c"]
-    if ECS_EMULATED:
-        for name in names:
-            create_ecs_service(sandbox, "apps", name, desired=1)
+    for name in names:
+        create_ecs_service(sandbox, "apps", name, desired=1)
     for name in names:
         register(aas, f"service/apps/{name}")
     chosen = aas.describe_scalable_targets(
@@ -338,9 +327,8 @@ def test_policy_errors(aas: Any, ecs_service: None) -> None:
 
 
 def test_describe_and_delete_policies(aas: Any, sandbox: Sandbox) -> None:
-    if ECS_EMULATED:
-        create_ecs_service(sandbox, "apps", "web", desired=1)
-        create_ecs_service(sandbox, "apps", "api", desired=1)
+    create_ecs_service(sandbox, "apps", "web", desired=1)
+    create_ecs_service(sandbox, "apps", "api", desired=1)
     register(aas, "service/apps/web")
     register(aas, "service/apps/api")
     put_policy(aas, "cpu", "service/apps/web")
@@ -402,7 +390,6 @@ def desired_count(sandbox: Sandbox, cluster: str = "apps", service: str = "web")
     return described["services"][0]["desiredCount"]
 
 
-@needs_ecs
 def test_register_on_a_missing_ecs_service_fails(sandbox: Sandbox, aas: Any) -> None:
     with pytest.raises(ClientError) as missing:
         register(aas, "service/apps/ghost")
@@ -410,7 +397,6 @@ def test_register_on_a_missing_ecs_service_fails(sandbox: Sandbox, aas: Any) -> 
     assert missing.value.response["Error"]["Message"] == "ECS service doesn't exist: service/apps/ghost"
 
 
-@needs_ecs
 def test_simulated_scaling_sets_the_desired_count_within_bounds(sandbox: Sandbox, aas: Any) -> None:
     create_ecs_service(sandbox, "apps", "web", desired=2)
     register(aas, MinCapacity=1, MaxCapacity=4)
@@ -435,7 +421,6 @@ def test_simulated_scaling_sets_the_desired_count_within_bounds(sandbox: Sandbox
     assert with_not_scaled[0]["NotScaledReasons"][0]["Code"] == "AlreadyAtMaxCapacity"
 
 
-@needs_ecs
 def test_changing_min_capacity_scales_the_service_into_range(sandbox: Sandbox, aas: Any) -> None:
     create_ecs_service(sandbox, "apps", "web", desired=1)
     register(aas, MinCapacity=3, MaxCapacity=6)
@@ -444,7 +429,6 @@ def test_changing_min_capacity_scales_the_service_into_range(sandbox: Sandbox, a
     assert activity["Cause"] == "minimum capacity was set to 3"
 
 
-@needs_ecs
 def test_scale_in_is_refused_during_a_deployment_and_when_suspended(sandbox: Sandbox, aas: Any) -> None:
     ecs = create_ecs_service(sandbox, "apps", "web", desired=3)
     register(aas, MinCapacity=1, MaxCapacity=6, SuspendedState={"DynamicScalingInSuspended": True})

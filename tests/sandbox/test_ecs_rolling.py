@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from corral.sandbox import Sandbox
-from corral.sandbox import elbv2 as elbv2_emulation
 
 from .helpers import wait_until
 from .test_ecs_support import (
@@ -24,11 +23,6 @@ from .test_ecs_support import (
     messages,
     task_ids,
     wait_completed,
-)
-
-needs_elb = pytest.mark.skipif(
-    not hasattr(elbv2_emulation.Backend, "register_service_target"),
-    reason="the ELBv2 emulation has not landed yet",
 )
 
 
@@ -87,7 +81,6 @@ def in_order(events: list[str], fragments: list[str]) -> list[int]:
     return found
 
 
-@needs_elb
 @pytest.mark.sandbox(speed=20, throttling=False)
 def test_rolling_update_behind_an_alb_keeps_its_bounds(sandbox: Sandbox) -> None:
     ecs = sandbox.client("ecs")
@@ -165,7 +158,6 @@ def test_rolling_update_behind_an_alb_keeps_its_bounds(sandbox: Sandbox) -> None
     assert len(record["steadyAt"]) == 2
 
 
-@needs_elb
 @pytest.mark.sandbox(speed=50)
 def test_targets_failing_elb_health_checks_are_replaced(sandbox: Sandbox) -> None:
     sandbox.admin.set_images({"image": "web:unhealthy", "elbHealth": "fail", "elbStatusCode": 503})
@@ -191,7 +183,6 @@ def test_targets_failing_elb_health_checks_are_replaced(sandbox: Sandbox) -> Non
     assert stopped[0]["stopCode"] == "ServiceSchedulerInitiated"
 
 
-@needs_elb
 @pytest.mark.sandbox(speed=50)
 def test_grace_period_ignores_failing_health_checks_of_new_tasks(sandbox: Sandbox) -> None:
     sandbox.admin.set_images({"image": "web:slow", "healthyAfter": 60})

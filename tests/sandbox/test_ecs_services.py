@@ -407,3 +407,53 @@ def test_subnets_must_exist_and_public_ip_defaults_to_disabled(sandbox: Sandbox)
         networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
     )["service"]
     assert created["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+
+
+SERVICE_CONNECT = {
+    "enabled": True,
+    "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-apps",
+    "services": [
+        {"portName": "http", "discoveryName": "web", "clientAliases": [{"port": 80, "dnsName": "web"}]}
+    ],
+}
+LATTICE = [
+    {
+        "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+        "targetGroupArn": "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0",
+        "portName": "http",
+    }
+]
+
+
+def test_service_connect_and_vpc_lattice_are_reported_on_the_deployments(ecs: Any) -> None:
+    definition = fargate_definition(ecs, "web", "web:1")
+    fargate_service(
+        ecs,
+        "apps",
+        "web",
+        definition,
+        1,
+        serviceConnectConfiguration=SERVICE_CONNECT,
+        vpcLatticeConfigurations=LATTICE,
+    )
+    (primary,) = describe(ecs, "apps", "web")["deployments"]
+    assert primary["serviceConnectConfiguration"] == SERVICE_CONNECT
+    assert primary["vpcLatticeConfigurations"] == LATTICE
+    # a task definition change keeps them (left out of UpdateService, they stay as they are)
+    ecs.update_service(cluster="apps", service="web", taskDefinition=fargate_definition(ecs, "web", "web:2"))
+    newest = describe(ecs, "apps", "web")["deployments"][0]
+    assert (newest["serviceConnectConfiguration"], newest["vpcLatticeConfigurations"]) == (
+        SERVICE_CONNECT,
+        LATTICE,
+    )
+    # turning Service Connect off and removing VPC Lattice each start a deployment that has them so
+    ecs.update_service(
+        cluster="apps",
+        service="web",
+        serviceConnectConfiguration={"enabled": False},
+        vpcLatticeConfigurations=[],
+    )
+    deployments = describe(ecs, "apps", "web")["deployments"]
+    assert deployments[0]["serviceConnectConfiguration"] == {"enabled": False}
+    assert "vpcLatticeConfigurations" not in deployments[0]
+    assert deployments[1]["serviceConnectConfiguration"] == SERVICE_CONNECT

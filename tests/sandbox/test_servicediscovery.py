@@ -10,7 +10,6 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from corral.sandbox import Sandbox
-from corral.sandbox import ecs as ecs_emulation
 from corral.sandbox.core.world import DEFAULT_ACCOUNT
 
 from .helpers import wait_until
@@ -438,10 +437,7 @@ def test_state_survives_pickling(sandbox: Sandbox, sd: Any) -> None:
 
 # ---------------------------------------------------------------------- ECS services with serviceRegistries
 
-ECS_EMULATED = hasattr(ecs_emulation.Backend, "find_service") and "CreateService" in ecs_emulation.OPERATIONS
 
-
-@pytest.mark.skipif(not ECS_EMULATED, reason="the ECS emulation has not landed yet")
 def test_ecs_tasks_are_registered_and_deregistered(sandbox: Sandbox, sd: Any) -> None:
     registry = dns_service(sd, private_namespace(sd), HealthCheckCustomConfig={"FailureThreshold": 1})
     ecs = sandbox.client("ecs")

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from corral.aws.poller import PollPolicy
-from corral.engine.ecs_steps import set_poll_policy
 from corral.sandbox import Sandbox
 from corral.store import Store
+from corral.wiring.ecs_steps import set_poll_policy
 from tests.server.helpers import live_server
 
 from .ecslock_helpers import CLUSTER, PIPELINE, SERVICE, SLOW_START, World, eventually

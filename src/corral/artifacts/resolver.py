@@ -8,7 +8,8 @@ A source (`spec.artifacts.primary.sources[]`, `type: DockerRegistry | Ecr`) says
 
     connectorRef   a DockerRegistry connector; for Ecr an Aws connector
     imagePath      the repository in the connector's registry (library/nginx); for Ecr the
-                   repository name (with region and registryId) or its full URI
+                   repository name (with region, and registryId or else the account of the
+                   connector's credentials, as Harness) or its full URI
     tag            a fixed tag, or <+input>: no registry call at all (air-gapped runs work)
     tagRegex       instead of tag: the newest tag the regular expression finds a match in
     digest         sha256:...   deploy exactly that image: image is repo@sha256:..., no call
@@ -44,6 +45,7 @@ from .sources import (
     SpecProblem,
     docker_location,
     ecr_location,
+    ecr_stand_in_base,
     open_repository,
 )
 
@@ -273,15 +275,11 @@ class _Resolution:
     def _image_base(self) -> str:
         try:
             if self.spec.type == "Ecr":
-                known = ecr_location(self.spec).image_base
-                if known is not None:
-                    return known
-                message = (
-                    "the account of this ECR repository is unknown without a call to ECR; give registryId "
-                    "or the full repository URI in imagePath"
-                )
-                if self._no_lookup("imagePath", message):
-                    return self.spec.image_path
+                location = ecr_location(self.spec)
+                if location.image_base is not None:
+                    return location.image_base
+                if self.offline:  # the connector's account: ECR names it when the stage starts
+                    return ecr_stand_in_base(location)
                 return self._repository_or_problem().image_base
             host, repository = docker_location(self.project, self.spec)
         except SpecProblem as problem:

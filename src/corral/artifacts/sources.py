@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from corral.config.entities.connector import (
     AwsConnector,
     DockerRegistryConnector,
-    ManualConfigCredential,
     UsernamePasswordAuth,
 )
 from corral.config.project import Project
@@ -210,30 +209,42 @@ def ecr_location(spec: SourceSpec) -> EcrLocation:
     return EcrLocation(repository, spec.region, spec.registry_id, base)
 
 
+# AWS's documentation writes an ECR image's unknown account this way
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-push-ecr-image.html)
+ECR_ACCOUNT_STAND_IN = "aws_account_id"
+ECR_ACCOUNT_LATER = (
+    "no registryId: the repository is in the AWS account of the connector's credentials, which ECR "
+    f"names when the stage starts (as Harness does); '{ECR_ACCOUNT_STAND_IN}' stands for it here"
+)
+
+
+def ecr_stand_in_base(location: EcrLocation) -> str:
+    """The image base of a repository in the connector's own account, before ECR is asked which
+    account that is (validate, render): `aws_account_id.dkr.ecr.REGION.amazonaws.com/REPO`."""
+    return f"{ecr_host(ECR_ACCOUNT_STAND_IN, location.region)}/{location.repository}"
+
+
 def open_ecr(project: Project, spec: SourceSpec, secrets: SecretLookup) -> _EcrRepository:
-    from corral.aws import AwsSettings, Clients
+    """The repository through the connector's credentials, whichever kind (keys with a session
+    token, the default chain, Irsa, OIDC, a cross-account role): the same settings as its steps."""
+    from corral.aws import Clients
+    from corral.config.connections import aws_settings
 
     connector = project.connector(spec.connector_ref)
     if not isinstance(connector, AwsConnector):
         raise SpecProblem("connectorRef", _wrong_connector(spec, connector, "Aws"))
     where = ecr_location(spec)
-    credential = connector.spec.credential
-    access_key = secret_key = None
-    if isinstance(credential, ManualConfigCredential):
-        given = credential.spec
-        access_key = given.access_key if given.access_key is not None else secrets(given.access_key_ref or "")
-        secret_key = secrets(given.secret_key_ref)
-    cross = credential.cross_account_access
-    settings = AwsSettings(
-        region=where.region,
-        endpoint_url=connector.spec.endpoint_url,
-        access_key_id=access_key,
-        secret_access_key=secret_key,
-        role_arn=cross.cross_account_role_arn if cross else None,
-        external_id=cross.external_id if cross else None,
-    )
-    client = Clients.shared(settings).ecr
+    settings = aws_settings(connector, _SecretValues(project, secrets), region=where.region)
+    client = Clients.shared(settings.for_clients()).ecr
     return _EcrRepository(client, where.repository, registry_id=where.registry_id, base=where.image_base)
+
+
+@dataclass(frozen=True)
+class _SecretValues:
+    """What aws_settings reads of a secret resolver: the project and a secret's value."""
+
+    project: Project
+    value: SecretLookup
 
 
 def open_repository(

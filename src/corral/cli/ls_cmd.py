@@ -25,6 +25,7 @@ KIND_NAMES = {
     "trigger": "trigger",
     "override": "overrides",
     "serviceoverride": "serviceOverrides",
+    "template": "template",
 }
 
 
@@ -37,7 +38,7 @@ KIND_NAMES = {
 @friendly_errors
 def ls(kind: str | None, project_dir: str | None, output_format: str) -> None:
     """List entities (services, environments, infrastructures, connectors, secrets,
-    pipelines, input sets), or only those of KIND."""
+    pipelines, input sets, templates), or only those of KIND."""
     from corral.config.project import read_project
     from corral.config.settings import project_root
 
@@ -87,6 +88,8 @@ def _detail(kind: str, entity: Any) -> str:
         return f"{len(entity.all_stages())} stages"
     if kind == "inputSet":
         return f"pipeline={entity.pipeline.identifier}"
+    if kind == "template":
+        return f"{entity.type} versionLabel={entity.version_label}"
     if kind in ("overrides", "serviceOverrides"):
         env, service, infra = entity.target()
         where = " ".join(f"{k}={v}" for k, v in (("env", env), ("service", service), ("infra", infra)) if v)

@@ -25,10 +25,11 @@ from corral.cli.run_support import (
     project_option,
     with_inputs,
 )
+from corral.ecs.service_requests import CONNECTIVITY, clear_connectivity, contains, live_view
 
 if TYPE_CHECKING:
     from corral.config.project import Project
-    from corral.config.rendering import RenderedService
+    from corral.manifests.service_rendering import RenderedService
 
 # service fields compared (CreateService's that UpdateService can change, or that need a new service)
 SERVICE_FIELDS = (
@@ -44,6 +45,8 @@ SERVICE_FIELDS = (
     "enableExecuteCommand",
     "propagateTags",
     "schedulingStrategy",
+    "serviceConnectConfiguration",
+    "vpcLatticeConfigurations",
 )
 MASKED = "<secret>"
 
@@ -101,6 +104,7 @@ def plan(
     if problems:
         raise ConfigError(problems)
     pending = list(filled.pending)
+    unknown: list[set[str]] = []
     plans = [
         stage_plan(
             project,
@@ -110,10 +114,22 @@ def plan(
             _blue_green_spec(stage),
             sets=set_values,
             pending=pending,
+            unknown_inputs=unknown,
         )
         for stage in pipeline_plan.all_stages
         if stage.target is not None and stage.target.service
     ]
+    # as `corral run`: a service input is an error only when no stage's service has it
+    nowhere = set.intersection(*unknown) if unknown and len(unknown) == len(plans) else set()
+    if nowhere:
+        from corral.errors import ConfigError, Problem
+
+        raise ConfigError(
+            [
+                Problem("--input", key, "no stage's service has a runtime input at this path")
+                for key in sorted(nowhere)
+            ]
+        )
     if json_output:
         echo_json(
             [
@@ -169,26 +185,40 @@ def stage_plan(
     *,
     sets: dict[str, Any] | None = None,
     pending: list[Any] | None = None,
+    unknown_inputs: list[set[str]] | None = None,
 ) -> StagePlan:
-    """The stage's plan; its service's inputs that nothing gave are added to `pending`."""
-    from corral.config.rendering import RenderOptions, render_outcome
+    """The stage's plan; its service's inputs that nothing gave are added to `pending`. With
+    `unknown_inputs`, given inputs this stage's service does not have are noted there and left
+    out (another stage's service may have them); without it they are errors."""
     from corral.config.stage_inputs import fixed_inputs
     from corral.errors import ConfigError
+    from corral.manifests.service_rendering import RenderOptions, render_outcome
 
     fixed, problems = fixed_inputs(
         project, target.inputs, target.service, target.environment, target.infrastructure or ""
     )
     if problems:
         raise ConfigError(problems)
-    outcome = render_outcome(
-        project,
-        target.service,
-        target.environment,
-        target.infrastructure or "",
-        inputs={**inputs, **fixed},
-        sets=sets,
-        options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED),
-    )
+
+    def render(given: dict[str, Any]) -> Any:
+        return render_outcome(
+            project,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            inputs={**given, **fixed},
+            sets=sets,
+            # registry lookups: the image a run would deploy now (tagRegex, digest: resolve, an Ecr account)
+            options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED, registry_lookups=True),
+        )
+
+    outcome = render(inputs)
+    unknown = {p.path for p in outcome.problems if p.file == "--input"}
+    if unknown and unknown_inputs is not None:
+        unknown_inputs.append(unknown)
+        outcome = render({key: value for key, value in inputs.items() if key not in unknown})
+    elif unknown_inputs is not None:
+        unknown_inputs.append(set())
     if outcome.problems or outcome.rendered is None:
         raise ConfigError(outcome.problems)
     rendered = outcome.rendered
@@ -227,7 +257,11 @@ def stage_plan(
     wanted = {k: desired_service[k] for k in SERVICE_FIELDS if k in desired_service}
     if blue_green is not None:  # the green service registers in the stage listener's target group
         wanted = _with_stage_group(wanted, _stage_group_arn(clients.elbv2, blue_green))
-    result.diffs["service"] = diff("service", _shaped(live, wanted), wanted)
+    # Service Connect and VPC Lattice are read from the PRIMARY deployment; left out of the
+    # manifest while live, the deploy turns them off (service_requests.clear_connectivity)
+    viewed = live_view(live)
+    wanted = clear_connectivity(wanted, viewed)
+    result.diffs["service"] = diff("service", _shaped(viewed, wanted), _shown(wanted, viewed))
     result.diffs["auto scaling"] = _scaling_diff(clients, rendered, name)
     return result
 
@@ -254,8 +288,15 @@ def _shaped(live: Any, desired: Any) -> Any:
     return live
 
 
+def _shown(wanted: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """The planned side: a member switched off that is already off is not shown as a change."""
+    return {
+        k: v for k, v in wanted.items() if not (k in CONNECTIVITY and k not in live and contains(None, v))
+    }
+
+
 def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[str]:
-    if not rendered.scalable_targets and not rendered.scaling_policies:
+    if not rendered.scalable_targets and not rendered.scaling_policies and not rendered.scheduled_actions:
         return []
     resource = f"service/{rendered.cluster}/{name}"
     aas = clients.autoscaling
@@ -283,7 +324,41 @@ def _scaling_diff(clients: Any, rendered: RenderedService, name: str) -> list[st
             for i, p in enumerate({k: p[k] for k in keep_policy if k in p} for p in policies)
         ],
     }
+    if rendered.scheduled_actions:
+        scheduled = aas.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=resource)[
+            "ScheduledActions"
+        ]
+        desired["scheduled actions"] = sorted(
+            (_scheduled(m.request) for m in rendered.scheduled_actions),
+            key=lambda a: a["ScheduledActionName"],
+        )
+        live["scheduled actions"] = sorted(
+            (_scheduled(a) for a in scheduled), key=lambda a: a["ScheduledActionName"]
+        )
     return diff("auto scaling", live, desired)
+
+
+def _scheduled(action: dict[str, Any]) -> dict[str, Any]:
+    """A scheduled action as the plan compares it: what PutScheduledAction sets, times as text."""
+    keep = ("ScheduledActionName", "Schedule", "Timezone", "StartTime", "EndTime", "ScalableTargetAction")
+    out = {k: action[k] for k in keep if action.get(k) is not None}
+    for key in ("StartTime", "EndTime"):
+        if key in out:
+            out[key] = _utc_text(out[key])
+    return out
+
+
+def _utc_text(value: Any) -> str:
+    import datetime as dt
+
+    moment = (
+        value
+        if isinstance(value, dt.datetime)
+        else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _blue_green_spec(stage: Any) -> dict[str, Any] | None:

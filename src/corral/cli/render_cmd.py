@@ -45,12 +45,12 @@ def render(
     from pathlib import Path
 
     from corral.config.project import blocking_problems, read_project
-    from corral.config.rendering import RenderOptions, render_outcome
     from corral.config.runtime_inputs import read_inputs_file
     from corral.config.settings import project_root
     from corral.engine.inputs import EXPRESSION_FOR_SERVICE
     from corral.engine.literal_inputs import has_expression_text
     from corral.errors import ConfigError, Problem
+    from corral.manifests.service_rendering import RenderOptions, render_outcome
 
     try:
         given, set_values = given_values(inputs, sets)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @click.option(
     "--strict",
     is_flag=True,
-    help="Treat warnings (unknown manifest fields, which are not sent to AWS) as problems.",
+    help="Treat warnings (unknown manifest fields, which are not sent to AWS; ignored Harness fields) as problems.",
 )
 @friendly_errors
 def validate(project_dir: str | None, offline: bool, strict: bool) -> None:
@@ -27,10 +27,12 @@ def validate(project_dir: str | None, offline: bool, strict: bool) -> None:
     rendered on every infrastructure. Prints one problem per line (file: path: message),
     then `info:` lines (describe output pasted as a manifest: what was left out) and
     `warning:` lines (unknown manifest fields: not sent to AWS; secrets exported from Harness
-    without their value, once each; problems with --strict).
+    without their value, once each; Harness fields Corral cannot honour, such as an AWS
+    connector's `proxy: true`; problems with --strict).
     Runtime inputs (<+input>) are not problems: stand-ins (a default, the first allowed value,
     or a value of the field's type) keep everything around them checked, and each input a
     run will ask for is listed."""
+    from corral.config.ignored_fields import ignored_field_warnings
     from corral.config.secrets import secrets_without_value
     from corral.config.settings import project_root
     from corral.config.validation import validate_project
@@ -40,7 +42,11 @@ def validate(project_dir: str | None, offline: bool, strict: bool) -> None:
         project_root(project_dir), offline=offline, pipeline_checks=project_pipeline_problems
     )
     # validation reads no secret values, so a secret without one is a warning here; a run needs it
-    report.warnings = [*secrets_without_value(report.project), *report.warnings]
+    report.warnings = [
+        *secrets_without_value(report.project),
+        *ignored_field_warnings(report.project),
+        *report.warnings,
+    ]
     if strict:
         report.problems += report.warnings
         report.warnings = []

@@ -13,8 +13,8 @@ Modules:
     overrides.py     service < environment < infrastructure < runtime
     runtime_inputs.py, input_sets.py   <+input> fields and the values given for them
     secrets.py       env / file / encrypted (Fernet) secret values
-    connections.py, manifest_sources.py   connectors -> clients; fetching manifests
-    rendering.py     render_service: manifests -> validated ECS requests
+    connections.py   connectors -> clients (manifests/fetching.py reads the stores)
+    (rendering a service into validated ECS requests lives in manifests/service_rendering.py)
     targets.py       which infrastructures a service can be deployed to
     validation.py    validate_project: everything above over the whole project
 """
@@ -31,11 +31,11 @@ if TYPE_CHECKING:
     from corral.config.entities.service import Service
     from corral.config.overrides import EffectiveService, effective_service
     from corral.config.project import Project, load_project, read_project
-    from corral.config.rendering import RenderedManifest, RenderedService, render_service
     from corral.config.secrets import SecretResolver, decrypt, encrypt
     from corral.config.settings import ProjectSettings, find_project_root
     from corral.config.targets import deployment_targets
     from corral.config.validation import ValidationReport, validate_project
+    from corral.manifests.service_rendering import RenderedManifest, RenderedService, render_service
 
 
 # name -> module; imported on first use, so `corral ls` does not pay for rendering's imports
@@ -49,8 +49,8 @@ _EXPORTS = {
     "Pipeline": "corral.config.entities.pipeline",
     "Project": "corral.config.project",
     "ProjectSettings": "corral.config.settings",
-    "RenderedManifest": "corral.config.rendering",
-    "RenderedService": "corral.config.rendering",
+    "RenderedManifest": "corral.manifests.service_rendering",
+    "RenderedService": "corral.manifests.service_rendering",
     "Secret": "corral.config.entities.secret",
     "SecretResolver": "corral.config.secrets",
     "Service": "corral.config.entities.service",
@@ -63,7 +63,7 @@ _EXPORTS = {
     "find_project_root": "corral.config.settings",
     "load_project": "corral.config.project",
     "read_project": "corral.config.project",
-    "render_service": "corral.config.rendering",
+    "render_service": "corral.manifests.service_rendering",
     "validate_project": "corral.config.validation",
 }
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from corral.errors import ConfigError, Problem, format_path
@@ -48,6 +48,8 @@ class AwsSettings:
     role_arn: str | None
     external_id: str | None
     ecs_events_queue_url: str | None = None  # this Region's queue of ECS events, if the connector has one
+    # with temporary access keys (ManualConfig sessionTokenRef)
+    session_token: str | None = field(default=None, repr=False)
     web_identity_role_arn: str | None = None
     web_identity_token_file: str | None = None
     web_identity_token_env: str | None = None
@@ -63,6 +65,7 @@ class AwsSettings:
             endpoint_url=self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None,
             access_key_id=self.access_key_id,
             secret_access_key=self.secret_access_key,
+            session_token=self.session_token,
             profile=None if self.access_key_id else os.environ.get("AWS_PROFILE") or None,
             role_arn=self.role_arn,
             external_id=self.external_id,
@@ -87,14 +90,21 @@ class AwsSettings:
         )
 
 
-def aws_settings(
-    connector: AwsConnector, secrets: SecretResolver, *, region: str | None = None
-) -> AwsSettings:
+class SecretValues(Protocol):
+    """What reading a connector's credentials needs of a secret resolver (SecretResolver has it)."""
+
+    @property
+    def project(self) -> Project: ...
+
+    def value(self, ref: str) -> str: ...
+
+
+def aws_settings(connector: AwsConnector, secrets: SecretValues, *, region: str | None = None) -> AwsSettings:
     """Settings for a client in `region` (else the connector's test region, else us-east-1).
     ConfigError naming the connector's file and path when its credential cannot be used here
     (a secret without a value, no web identity in this process, a token source refused)."""
     credential = connector.spec.credential
-    access_key = secret_key = None
+    access_key = secret_key = session_token = None
     web = WebIdentity(None, None, None)
     if isinstance(credential, ManualConfigCredential):
         spec = credential.spec
@@ -102,6 +112,8 @@ def aws_settings(
             spec.access_key if spec.access_key is not None else secrets.value(spec.access_key_ref or "")
         )
         secret_key = secrets.value(spec.secret_key_ref)
+        if spec.session_token_ref:
+            session_token = secrets.value(spec.session_token_ref)
     elif isinstance(credential, IrsaCredential):
         web = irsa_identity(connector)
     elif isinstance(credential, OidcCredential):
@@ -120,6 +132,7 @@ def aws_settings(
         web_identity_token_file=web.token_file,
         web_identity_token_env=web.token_env,
         source=f"{connector.where()}: connector '{connector.identifier}'",
+        session_token=session_token,
     )
 
 
@@ -199,12 +212,12 @@ def refused_token_source(project: Project, connector: AwsConnector) -> Problem |
         return None
     allowed = project.settings.project.secrets.managers
     spec = credential.spec
-    for field, manager, what, value in (
+    for member, manager, what, value in (
         ("webIdentityTokenEnv", "env", "environment", spec.web_identity_token_env),
         ("webIdentityTokenFile", "file", "files", spec.web_identity_token_file),
     ):
         if value is not None and allowed is not None and manager not in allowed:
-            return _credential_problem(connector, ("spec", field), _refused(manager, what)).problems[0]
+            return _credential_problem(connector, ("spec", member), _refused(manager, what)).problems[0]
     return None
 
 

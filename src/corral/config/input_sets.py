@@ -23,6 +23,7 @@ from .entities.pipeline import InputSet, Pipeline
 from .problems import problems_from_validation
 from .references import ReferenceChecker, pipeline_references
 from .stage_inputs import with_choices
+from .templates import unwrap_template_inputs
 from .variable_types import type_problem, variable_types
 
 if TYPE_CHECKING:
@@ -43,7 +44,10 @@ def input_set_problems(project: Project) -> list[Problem]:
 
 def check_input_set(project: Project, pipeline: Pipeline, input_set: InputSet) -> list[Problem]:
     merger = _Merger(input_set)
-    merged = merger.merge(pipeline.raw["pipeline"], input_set.raw["inputSet"]["pipeline"], ("pipeline",))
+    # values under `template: templateInputs:` (Harness's input set of a templated pipeline) stand
+    # where the template's fields do in the resolved pipeline
+    written = unwrap_template_inputs(input_set.raw["inputSet"]["pipeline"])
+    merged = merger.merge(pipeline.raw["pipeline"], written, ("pipeline",))
     try:
         document = {"pipeline": pipeline.raw["pipeline"]}
         # serviceInputs: <+input> and the like need no value here (the entities' inputs do)

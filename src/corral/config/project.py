@@ -28,9 +28,11 @@ from .entities.overrides import OVERRIDE_TYPES, OverrideDocument, OverridesV2, S
 from .entities.pipeline import InputSet, Pipeline
 from .entities.secret import Secret
 from .entities.service import Service
+from .entities.template import Template
 from .entities.trigger import Trigger
 from .problems import pick_model, problems_from_validation
 from .settings import FILES_DIR, SETTINGS_FILE, STATE_DIR, ProjectSettings
+from .templates import resolve_pipeline, uses_templates
 from .yaml_source import Document, read_yaml
 
 KINDS: dict[str, Any] = {
@@ -44,11 +46,11 @@ KINDS: dict[str, Any] = {
     "trigger": Trigger,
     "overrides": OverridesV2,
     "serviceOverrides": ServiceOverridesDocument,
+    "template": Template,
 }
 # Harness YAML kinds a Harness export holds that Corral has no use for: named, so a document
 # of one is refused with what it is rather than as a typo
 HARNESS_KINDS_NOT_SUPPORTED = {
-    "template": "Harness templates are not supported; copy the template's steps or stage into the pipeline",
     "monitoredService": "monitored services (Service Reliability Management) are not part of Corral",
     "userGroup": "user groups are not part of Corral (approvals name their approvers directly)",
     "variable": "account/org/project variables are not supported; use environment or service variables",
@@ -83,6 +85,8 @@ class Project:
     # input set identifiers are unique per pipeline: (pipeline identifier, identifier)
     input_sets: dict[tuple[str, str], InputSet] = field(default_factory=dict)
     triggers: dict[str, Trigger] = field(default_factory=dict)
+    # template versions: (identifier, versionLabel); uses are resolved as pipelines load (templates.py)
+    templates: dict[tuple[str, str], Template] = field(default_factory=dict)
     # `overrides:` and `serviceOverrides:` documents, in file order
     override_documents: list[OverrideDocument] = field(default_factory=list)
     files_scanned: int = 0
@@ -120,6 +124,7 @@ class Project:
             "pipeline": self.pipelines,
             "inputSet": self.input_sets,
             "trigger": self.triggers,
+            "template": self.templates,
         }
         for kind, table in tables.items():
             for entity in table.values():
@@ -195,9 +200,13 @@ def read_project(root: Path | str) -> tuple[Project, list[Problem]]:
         raise ConfigError([Problem(str(root), "", "project folder not found")])
     settings, problems = read_settings(root)
     project = Project(root=root, settings=settings)
+    documents: list[Document] = []
     for path in project_files(root, settings.project.ignore):
-        problems += _read_file(project, root, path)
+        problems += _read_file(root, path, documents)
         project.files_scanned += 1
+    # templates first: a pipeline in any file may use a template from any other
+    for document in sorted(documents, key=lambda d: not _is_template(d.data)):
+        problems += _read_document(project, document)
     problems += reference_problems(project, owners=project.pipeline_owned)
     return project, problems
 
@@ -226,17 +235,19 @@ def _locator(document: Document, strip: int = 0) -> Any:
     return locate
 
 
-def _read_file(project: Project, root: Path, path: Path) -> list[Problem]:
+def _is_template(data: object) -> bool:
+    return isinstance(data, dict) and "template" in data
+
+
+def _read_file(root: Path, path: Path, documents: list[Document]) -> list[Problem]:
     rel = path.relative_to(root).as_posix()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         return [Problem(rel, "", f"cannot read the file: {error}")]
     parsed = read_yaml(rel, text)
-    problems = list(parsed.problems)
-    for document in parsed.documents:
-        problems += _read_document(project, document)
-    return problems
+    documents += parsed.documents
+    return list(parsed.problems)
 
 
 def _adapter(kind: str) -> TypeAdapter[Any]:
@@ -267,15 +278,23 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
         return problems
     kind = known[0]
     body = data[kind]
+    origins = None
+    if kind == "pipeline" and uses_templates(body):
+        body, origins, template_problems = resolve_pipeline(project, document, body)
+        if template_problems:
+            _broken(project, body)
+            return problems + _owned(project, kind, body, template_problems)
     try:
         entity = _adapter(kind).validate_python(body)
     except ValidationError as error:
-        if isinstance(body, dict) and isinstance(body.get("identifier"), str):
-            project.broken.add(body["identifier"])
+        _broken(project, body)
         model = _model_for(kind, body)
         found = problems_from_validation(error, body, root=kind, locate=_locator(document), model=model)
+        found = origins.translate(found) if origins else found
         return problems + _owned(project, kind, body, found)
     entity.located(document.file, document.line_of((kind,)), {kind: body}, document.line_of)
+    if origins is not None:
+        entity.written_at(origins.where, {kind: data[kind]})
     return problems + _owned(project, kind, body, _register(project, kind, entity))
 
 
@@ -300,6 +319,11 @@ def _pipeline_of(kind: str, body: Any) -> str | None:
     else:
         return None
     return str(value) if value is not None else ""
+
+
+def _broken(project: Project, body: object) -> None:
+    if isinstance(body, dict) and isinstance(body.get("identifier"), str):
+        project.broken.add(body["identifier"])
 
 
 def _unknown_kind(document: Document, key: object) -> Problem:
@@ -365,12 +389,15 @@ def _register(project: Project, kind: str, entity: Any) -> list[Problem]:
         table = project.triggers
     elif kind in ("overrides", "serviceOverrides"):
         return _register_overrides(project, entity)
+    elif kind == "template":
+        table, key = project.templates, (entity.identifier, entity.version_label)
     else:
         table, key = project.input_sets, (entity.pipeline.identifier, entity.identifier)
     if key in table:
         first = table[key]
         scope = f" in environment '{key[0]}'" if kind == "infrastructureDefinition" else ""
         scope = f" for pipeline '{key[0]}'" if kind == "inputSet" else scope
+        scope = f" with versionLabel '{key[1]}'" if kind == "template" else scope
         return [
             Problem(
                 entity.where((kind, "identifier")),

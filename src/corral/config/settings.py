@@ -12,6 +12,8 @@ project:
   description: ...                       # <+project.description>; tags: <+project.tags>
   org: {identifier: default, name: default, description: ""}     # <+org.*> (scope.py)
   account: {identifier: corral, name: Corral, companyName: Corral} # <+account.*>
+  templates:
+    stable: {deploy_stage: "2"}          # the stable version of a template with several (templates.py)
   notifications:                         # see corral.notify
     - type: slack                        # or webhook (generic JSON)
       url: <+secrets.getValue("slack_hook")>
@@ -23,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .entities.common import Identifier, Model
 
@@ -75,6 +77,23 @@ class OrgSettings(Model):
     description: str = ""
 
 
+class TemplateSettings(Model):
+    """Which version of a template a use without `versionLabel` takes ("always use stable").
+    Harness keeps this outside the template's YAML, as a setting of the template."""
+
+    stable: dict[str, str] = Field(default_factory=dict)  # template identifier -> versionLabel
+
+    @field_validator("stable", mode="before")
+    @classmethod
+    def _labels_as_text(cls, value: object) -> object:
+        # `v1: 2` in YAML is a number; a versionLabel is text
+        if isinstance(value, dict):
+            return {
+                key: str(label) if isinstance(label, int | float) else label for key, label in value.items()
+            }
+        return value
+
+
 class ProjectSettingsBody(Model):
     name: str = "corral"
     identifier: Identifier | None = None  # <+project.identifier>; default: the name made an identifier
@@ -88,6 +107,7 @@ class ProjectSettingsBody(Model):
     ignore: list[str] = Field(default_factory=list)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     notifications: list[NotificationSettings] = Field(default_factory=list)
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)
 
 
 class ProjectSettings(Model):

@@ -18,13 +18,14 @@ from typing import Any
 
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import parse
+from corral.manifests.service_rendering import RenderOptions, render_outcome
 
 from .input_listing import InputLine, pipeline_input_lines, unique_lines
 from .input_sets import input_set_problems
 from .project import Project, read_project
-from .rendering import RenderOptions, render_outcome
 from .script_checks import script_problems
 from .targets import deployment_targets
+from .templates import template_problems
 
 
 @dataclass
@@ -77,6 +78,7 @@ def validate_project(
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     problems += script_problems(project)
+    problems += template_problems(project)  # each template alone, and the stable versions named
     pipeline_inputs, default_problems = pipeline_input_lines(project)
     problems += default_problems
     inputs = list(pipeline_inputs)
@@ -109,6 +111,8 @@ def expression_syntax_problems(project: Project) -> list[Problem]:
         for parts, text in _strings(entity.raw, ()):
             if "<+" not in text and "${" not in text:
                 continue
+            if not entity.where(parts).startswith(f"{entity.file}:"):
+                continue  # written in a template the pipeline uses: checked there, once
             try:
                 parse(text)
             except ExpressionError as error:

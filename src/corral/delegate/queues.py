@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from corral.engine.plan import Element, GroupNode, ParallelNode, PipelinePlan, StepNode
+from corral.engine.plan import PipelinePlan
 
 PREFIX = "corral-steps-"
 DEFAULT_TAG = "default"
@@ -62,20 +62,8 @@ def queues_for_delegate(tags: Iterable[str]) -> list[str]:
 def step_queues(plan: PipelinePlan, raw: Mapping[str, Any]) -> dict[str, str]:
     """step key -> task queue, for every step of the plan (pure: runs inside the workflow)."""
     queues: dict[str, str] = {}
-
-    def walk(elements: tuple[Element, ...]) -> None:
-        for element in elements:
-            if isinstance(element, GroupNode):
-                walk(element.steps)
-                walk(element.rollback_steps)
-            elif isinstance(element, ParallelNode):
-                walk(element.branches)
-            elif isinstance(element, StepNode):
-                queues[element.key] = queue_for(selectors_at(raw, element.path))
-
-    for stage in plan.all_stages:
-        walk(stage.steps)
-        walk(stage.rollback_steps)
+    for _, step in plan.steps():
+        queues[step.key] = queue_for(selectors_at(raw, step.path))
     return queues
 
 

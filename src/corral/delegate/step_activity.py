@@ -40,7 +40,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
-from corral.ecs.log import LogLine, StepLog
 from corral.engine import messages as m
 from corral.engine.literal_inputs import reveal
 from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
@@ -57,6 +56,7 @@ from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.masking import mask_text
 from corral.expressions.shell_quoting import RUNTIME_VALUES
+from corral.step_log import LogLine, StepLog
 
 from .live_logs import LiveLog, Send
 

@@ -82,9 +82,9 @@ def run_demo(
     from corral.aws.poller import PollPolicy
     from corral.config.project import load_project
     from corral.demo.prepare import pipeline_inputs, prepare_sandbox
-    from corral.engine.ecs_steps import set_poll_policy
     from corral.sandbox import Sandbox
     from corral.store import Store
+    from corral.wiring.ecs_steps import set_poll_policy
 
     if not (DEMO_PROJECT / "corral.yaml").is_file():
         raise RuntimeError(f"the demo project is not at {DEMO_PROJECT}; install Corral from its repository")

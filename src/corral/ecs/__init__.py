@@ -13,7 +13,6 @@ deploy step's `rollback_data` and work from it alone, even in a new process):
 Shared:
 
     context.py          StepContext: clients, log, deadline, abort, checkpoint, call scope
-    log.py              StepLog: sectioned, timestamped lines a person can follow
     target.py           EcsTarget: the rendered requests of one service on one cluster
     result.py           StepResult: outputs and rollback data
     task_definitions.py register a task definition, or reuse the latest revision when equal

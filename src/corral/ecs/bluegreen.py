@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
+from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 
 from . import autoscaling, task_definitions
 from .autoscaling import Scaling
@@ -45,7 +46,6 @@ from .listeners import (
     target_group_port,
     with_forward,
 )
-from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .service_requests import clear_removed, create_request, request_from_live, update_request
 from .services import (

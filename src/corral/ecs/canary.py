@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import DeploymentError
+from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 
 from . import services
 from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
-from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .service_requests import create_request
 from .steady_state import wait_for_steady_state

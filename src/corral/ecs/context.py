@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from corral.errors import DeploymentError
-
-from .log import StepLog
+from corral.step_log import StepLog
 
 if TYPE_CHECKING:
     from corral.aws.clients import Clients

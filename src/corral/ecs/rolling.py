@@ -8,8 +8,10 @@ the deployment we made is COMPLETED → make autoscaling what the manifests say 
 live autoscaling stays) → list the instances.
 
 Rollback: the service as it was (task definition, deployment configuration, load balancers,
-network, registries, tags, autoscaling; desired count as saved, or the larger live one when
-autoscaling may have grown it), or, after a first deployment, no service at all.
+network, registries, Service Connect, VPC Lattice, tags, autoscaling with its scheduled actions;
+desired count as saved, or the larger live one when autoscaling may have grown it), or, after a
+first deployment, no service at all. `skipApplicationScaling` leaves Application Auto Scaling alone
+in both.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import DeploymentError
+from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 
 from . import autoscaling, services
 from .context import StepContext
 from .foreign_deployments import busy_message, wait_turn
 from .instances import service_instances
-from .log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .service_requests import clear_removed, create_request, differs, update_request
 from .snapshot import ServiceSnapshot, capture_service
@@ -38,6 +40,8 @@ CREATE_ONLY_CHECKED = ("launchType", "schedulingStrategy")
 class RollingDeployOptions:
     same_as_already_running_instances: bool = False  # keep the live desired count, not the manifest's
     force_new_deployment: bool = False
+    # Harness's skipApplicationScaling: no Application Auto Scaling call, in the deploy and its rollback
+    skip_application_scaling: bool = False
 
 
 TURNS = 3  # how many times a deployment someone else starts over ours is waited for before failing
@@ -67,8 +71,11 @@ def _deploy(
 ) -> StepResult:
     """`live`: the service's description from the look for foreign deployments, captured as is."""
     cluster, name = target.cluster, target.service_name
-    snapshot = capture_service(ctx, cluster, name, live)
+    skip = options.skip_application_scaling
+    snapshot = capture_service(ctx, cluster, name, live, with_scaling=not skip)
     rollback_data = snapshot.to_dict()
+    if skip:
+        rollback_data["scalingSkipped"] = True
     ctx.checkpoint(rollback_data)
 
     ctx.log.section(DEPLOY)
@@ -100,7 +107,11 @@ def _deploy(
         overtaking_raises=True,
     )
     ctx.log.section(DEPLOY)
-    if service.get("schedulingStrategy") != "DAEMON":
+    if skip:
+        ctx.log.info(
+            "Skipping application auto scaling (skipApplicationScaling): its manifests are not applied"
+        )
+    elif service.get("schedulingStrategy") != "DAEMON":
         autoscaling.replace(ctx, target.scaling, cluster, name)
     elif not target.scaling.empty():
         ctx.log.warn(
@@ -199,13 +210,15 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     """Put the service back as the deploy step found it; works from `rollback_data` alone."""
     snapshot = ServiceSnapshot.from_dict(rollback_data)
     cluster, name = snapshot.cluster, snapshot.service_name
+    scaling = not rollback_data.get("scalingSkipped")
     ctx.adopt(rollback_data)
     with ctx.calls():
         ctx.log.section(ROLLBACK)
         if not snapshot.exists:
             ctx.log.info(f"Service {name} did not exist before the deployment; deleting it")
             deleted = services.delete_service(ctx, cluster, name)
-            autoscaling.restore(ctx, autoscaling.Scaling(), cluster, name)
+            if scaling:
+                autoscaling.restore(ctx, autoscaling.Scaling(), cluster, name)
             ctx.log.info("Rollback Successful.")
             return StepResult(outputs={"serviceName": name, "serviceDeleted": deleted})
         assert snapshot.request is not None
@@ -222,7 +235,7 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
             deployment_id=deployment_id,
             task_definition_arn=snapshot.request["taskDefinition"],
         )
-        if service.get("schedulingStrategy") != "DAEMON":
+        if scaling and service.get("schedulingStrategy") != "DAEMON":
             autoscaling.restore(ctx, snapshot.scaling, cluster, name)
         ctx.log.info("Rollback Successful.")
     return StepResult(

@@ -21,10 +21,10 @@ from typing import Any
 
 from corral.aws.pagination import chunked, describe_tasks, list_task_arns
 from corral.errors import DeploymentError
+from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, WAIT_FOR_STEADY_STATE
 
 from .context import StepAborted, StepContext, StepTimedOut
 from .instances import task_summary
-from .log import DEPLOY, PREPARE_ROLLBACK_DATA, WAIT_FOR_STEADY_STATE
 from .result import StepResult
 from .target import EcsTarget
 from .task_definitions import for_target

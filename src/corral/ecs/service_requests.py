@@ -81,10 +81,32 @@ _LIVE_FIELDS = (
 )
 
 
+# Service Connect and VPC Lattice: CreateService and UpdateService take them, but DescribeServices
+# reports them only on the service's deployments (the ECS API Reference's Deployment shape has
+# serviceConnectConfiguration and vpcLatticeConfigurations, its Service shape neither).
+CONNECTIVITY = ("serviceConnectConfiguration", "vpcLatticeConfigurations")
+
+
+def live_view(service: dict[str, Any]) -> dict[str, Any]:
+    """The described service with the PRIMARY deployment's Service Connect and VPC Lattice
+    settings lifted beside the other request members (absent when off or none)."""
+    view = {k: v for k, v in service.items() if k not in CONNECTIVITY}
+    primary = next((d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), None)
+    if primary is None:
+        return view
+    connect = primary.get("serviceConnectConfiguration")
+    if isinstance(connect, dict) and connect.get("enabled"):
+        view["serviceConnectConfiguration"] = connect
+    if primary.get("vpcLatticeConfigurations"):
+        view["vpcLatticeConfigurations"] = primary["vpcLatticeConfigurations"]
+    return view
+
+
 def request_from_live(service: dict[str, Any], *, cluster: str) -> dict[str, Any]:
     """Rebuild the CreateService request that would recreate this live service as it is now."""
     request: dict[str, Any] = {"cluster": cluster}
-    for key in _LIVE_FIELDS:
+    service = live_view(service)
+    for key in (*_LIVE_FIELDS, *CONNECTIVITY):
         value = service.get(key)
         if value not in (None, [], {}):
             request[key] = value
@@ -107,11 +129,22 @@ CLEARABLE = ("loadBalancers", "serviceRegistries", "placementConstraints", "plac
 
 def clear_removed(update: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
     """Send [] for list members the live service has and the request leaves out, so that the
-    service ends up as the request says (a load balancer removed from the manifest goes away)."""
+    service ends up as the request says (a load balancer removed from the manifest goes away);
+    likewise Service Connect is turned off (`enabled: false`) and VPC Lattice removed ([])."""
     for key in CLEARABLE:
         if key not in update and live.get(key):
             update[key] = []
-    return update
+    return clear_connectivity(update, live)
+
+
+def clear_connectivity(request: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """Service Connect and VPC Lattice that the live service has and `request` leaves out: off."""
+    view = live_view(live)
+    if "serviceConnectConfiguration" not in request and "serviceConnectConfiguration" in view:
+        request["serviceConnectConfiguration"] = {"enabled": False}
+    if "vpcLatticeConfigurations" not in request and "vpcLatticeConfigurations" in view:
+        request["vpcLatticeConfigurations"] = []
+    return request
 
 
 def _is_default(value: Any) -> bool:
@@ -144,6 +177,7 @@ def contains(live: Any, wanted: Any) -> bool:
 def differs(live: dict[str, Any], update: dict[str, Any]) -> list[str]:
     """The members of an UpdateService request whose value differs from the live service."""
     changed = []
+    live = live_view(live)
     for key, value in update.items():
         if key in ("cluster", "service", "forceNewDeployment"):
             continue

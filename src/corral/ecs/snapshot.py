@@ -55,10 +55,16 @@ _DESCRIBE = object()  # capture_service: no description given, describe the serv
 
 
 def capture_service(
-    ctx: StepContext, cluster: str, name: str, live: dict[str, Any] | object | None = _DESCRIBE
+    ctx: StepContext,
+    cluster: str,
+    name: str,
+    live: dict[str, Any] | object | None = _DESCRIBE,
+    *,
+    with_scaling: bool = True,
 ) -> ServiceSnapshot:
     """The service as it is now; `live`: its description just read (None: MISSING), which saves
-    a DescribeServices call."""
+    a DescribeServices call. `with_scaling` False: no Application Auto Scaling call is made
+    (skipApplicationScaling) and the snapshot holds no autoscaling."""
     if live is _DESCRIBE:
         live = describe_service(ctx, cluster, name)
     assert live is None or isinstance(live, dict)
@@ -66,10 +72,15 @@ def capture_service(
         status = "MISSING" if live is None else live["status"]
         ctx.log.info(f"Service {name} is {status} in cluster {cluster}: this is its first deployment")
         return ServiceSnapshot(cluster, name, exists=False, status=status, live=live)
-    scaling = autoscaling.capture(ctx, cluster, name)
+    scaling = autoscaling.capture(ctx, cluster, name) if with_scaling else Scaling()
     ctx.log.info(
         f"Captured service {name}: task definition {live['taskDefinition']}, desired count {live['desiredCount']}, "
-        f"{len(scaling.targets)} scalable target(s), {len(scaling.policies)} scaling policy(ies)"
+        + (
+            f"{len(scaling.targets)} scalable target(s), {len(scaling.policies)} scaling policy(ies), "
+            f"{len(scaling.scheduled or [])} scheduled action(s)"
+            if with_scaling
+            else "auto scaling not read (skipApplicationScaling)"
+        )
     )
     return ServiceSnapshot(
         cluster, name, True, request_from_live(live, cluster=cluster), scaling, "ACTIVE", live=live

@@ -1,6 +1,6 @@
 """What a deployment step deploys: the rendered requests of one service on one cluster.
 
-Built from `corral.config.rendering.RenderedService` in a pipeline (`EcsTarget.from_rendered`), or
+Built from `corral.manifests.service_rendering.RenderedService` in a pipeline (`EcsTarget.from_rendered`), or
 by hand through the Python API. Requests use the API's member names (as boto3 takes them);
 `service_definition` is a CreateService request without `cluster` and `taskDefinition`, which the
 step forces.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .autoscaling import Scaling
 
 if TYPE_CHECKING:
-    from corral.config.rendering import RenderedService
+    from corral.manifests.service_rendering import RenderedService
 
 
 @dataclass
@@ -28,6 +28,7 @@ class EcsTarget:
     )
     scalable_targets: list[dict[str, Any]] = field(default_factory=list)
     scaling_policies: list[dict[str, Any]] = field(default_factory=list)
+    scheduled_actions: list[dict[str, Any]] = field(default_factory=list)  # PutScheduledAction requests
     run_task_request: dict[str, Any] | None = None
     sources: dict[str, str] = field(default_factory=dict)  # manifest kind -> file it came from
 
@@ -39,7 +40,11 @@ class EcsTarget:
 
     @property
     def scaling(self) -> Scaling:
-        return Scaling(copy.deepcopy(self.scalable_targets), copy.deepcopy(self.scaling_policies))
+        return Scaling(
+            copy.deepcopy(self.scalable_targets),
+            copy.deepcopy(self.scaling_policies),
+            copy.deepcopy(self.scheduled_actions),
+        )
 
     @classmethod
     def from_rendered(cls, rendered: RenderedService) -> EcsTarget:
@@ -54,6 +59,7 @@ class EcsTarget:
             task_definition_arn=rendered.task_definition_arn,
             scalable_targets=[copy.deepcopy(m.request) for m in rendered.scalable_targets],
             scaling_policies=[copy.deepcopy(m.request) for m in rendered.scaling_policies],
+            scheduled_actions=[copy.deepcopy(m.request) for m in rendered.scheduled_actions],
             run_task_request=request(rendered.run_task_request),
             sources=sources,
         )

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
+from corral.step_log import ROLLBACK
 
 from .bluegreen import (
     BLUE,
@@ -42,7 +43,6 @@ from .bluegreen import (
 )
 from .context import StepContext
 from .listeners import ListenerRule, RuleRouter, Weights, describe_weights, forward_weights
-from .log import ROLLBACK
 from .result import StepResult
 from .target import EcsTarget
 

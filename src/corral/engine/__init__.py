@@ -2,7 +2,7 @@
 
     execution = run_pipeline(project, "ecs_tutorial_rolling", inputs={"tag": "1.27"})
     resume(execution_id); abort(execution_id); approve(execution_id, comment="ok")
-    register("EcsRollingDeploy", run, spec=RollingDeploySpec)   # implementation and spec model
+    register("MyStep", run, spec=MyStepSpec)   # a step type's implementation and spec model
 
 Modules, from the outside in:
     api.py            run_pipeline, resume, abort, approve, intervene, get_execution
@@ -16,11 +16,12 @@ Modules, from the outside in:
     targets.py        a stage's service, environment and infrastructure; the service lock key
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
     step_specs.py     what a step's spec may hold (StepSpec models), checked before a run starts;
-                      generic_step_specs.py, ecs_step_specs.py: the models; pipeline_checks.py:
+                      generic_step_specs.py (and wiring/ecs_step_types.py): the models; pipeline_checks.py:
                       everything validate, plan and the start of run check in a pipeline
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
     step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
-    ecs_steps.py      the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
+    builtin.py        the generic step types, registered with the others by corral.wiring (loaded
+                      through the `corral.step_types` entry point when a step type is first looked up)
 """
 
 from corral.engine.api import (
@@ -33,8 +34,6 @@ from corral.engine.api import (
     resume,
     run_pipeline,
 )
-from corral.engine.builtin import register_generic_steps
-from corral.engine.ecs_step_specs import register_ecs_step_types
 from corral.engine.embedded import EmbeddedExecutor, ExecutionBusy, ExecutorOptions
 from corral.engine.interpreter import Interpreter, RunInfo
 from corral.engine.plan import PipelinePlan, build_plan
@@ -50,9 +49,6 @@ from corral.engine.steps import (
     unregister,
 )
 from corral.engine.targets import set_account_resolver
-
-register_generic_steps()
-register_ecs_step_types()  # ecs_steps.py (and botocore) load when an ECS step first runs
 
 __all__ = [
     "EmbeddedExecutor",

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from corral.config.project import Project, load_project
-from corral.config.rendering import RenderOptions, render_outcome
 from corral.config.scope import scope_values
 from corral.config.settings import find_project_root
 from corral.config.stage_inputs import fixed_inputs
-from corral.errors import ConfigError, CorralError, Problem
+from corral.errors import ConfigError, CorralError, ExpressionError, Problem
+from corral.manifests.service_rendering import RenderOptions, render_outcome
 from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 
 from .approvals import VoteOutcome, cast_vote
@@ -105,7 +105,8 @@ def create_execution(
         input_sets=input_sets,
         project_inputs=project_inputs,
     )
-    plan = build_plan(filled.raw, file=filled.pipeline.file)
+    raw = _with_strategy_lists(project, filled)
+    plan = build_plan(raw, file=filled.pipeline.file)
     problems = step_problems(plan, filled.pipeline)
     if problems:
         raise ConfigError(problems)
@@ -117,7 +118,7 @@ def create_execution(
         pipeline_id=pipeline_id,
         pipeline_name=plan.name,
         snapshot={
-            "pipeline": filled.raw,
+            "pipeline": raw,
             "file": filled.pipeline.file,
             "startTs": int(time.time() * 1000),
             "triggeredBy": triggered_by,
@@ -131,6 +132,34 @@ def create_execution(
             **({NO_WAIT: True} if no_wait else {}),
         },
     )
+
+
+def _with_strategy_lists(project: Project, filled: PipelineInputs) -> dict[str, Any]:
+    """The pipeline with its looping strategies' expressions replaced by their values, from what
+    the start knows (pipeline variables, scope, run-time inputs): the snapshot keeps plain lists."""
+    from .looping import LoopError, resolve_lists
+    from .runtime_values import render_for_step, variable_values
+
+    raw = filled.raw
+    base = {
+        **scope_values(project.settings),
+        "pipeline": {"identifier": raw.get("identifier", ""), "name": raw.get("name", "")},
+    }
+
+    def evaluate(text: str, where: str) -> Any:
+        variables = variable_values(raw.get("variables") or [], base, "pipeline.variables")
+        values = {**base, "pipeline": {**base["pipeline"], "variables": variables}}
+        try:
+            return render_for_step(text, values, path=where)
+        except ExpressionError as error:
+            raise LoopError(
+                where, f"{error}; a looping strategy may read only what the start knows"
+            ) from None
+
+    try:
+        return resolve_lists(raw, evaluate)
+    except LoopError as error:
+        raise ConfigError([Problem(filled.pipeline.file, error.path, error.message)]) from None
 
 
 def _check_secret_managers(project: Project, filled: PipelineInputs) -> None:

@@ -29,11 +29,11 @@ from typing import Any
 
 from corral.config.project import Project
 from corral.config.secrets import SecretResolver
-from corral.ecs.log import LogLine, StepLog
 from corral.errors import CorralError, ExpressionError
 from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.masking import mask_text
 from corral.expressions.shell_quoting import RUNTIME_VALUES
+from corral.step_log import LogLine, StepLog
 from corral.store import Store, Write
 
 from . import messages as m

@@ -29,6 +29,7 @@ from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
 from corral.config.stage_inputs import infrastructure_list, is_fragment_input, with_choices
+from corral.config.templates import unwrap_template_inputs as _as_resolved
 from corral.config.variable_types import type_problem, variable_types
 from corral.config.yaml_source import load_text
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
@@ -88,7 +89,13 @@ def pipeline_inputs(
             )
             continue
         given.update(
-            _overlay(raw, input_set.raw["inputSet"]["pipeline"], ("pipeline",), input_set.where(), problems)
+            _overlay(
+                raw,
+                _as_resolved(input_set.raw["inputSet"]["pipeline"]),
+                ("pipeline",),
+                input_set.where(),
+                problems,
+            )
         )
     if inputs_file is not None:
         given.update(_from_file(raw, Path(inputs_file), problems))
@@ -281,7 +288,7 @@ def _from_file(raw: Mapping[str, Any], path: Path, problems: list[Problem]) -> d
     if "inputSet" in data and isinstance(data["inputSet"], dict):
         data = {"pipeline": data["inputSet"].get("pipeline") or {}}
     if set(data) == {"pipeline"} and isinstance(data["pipeline"], dict):
-        return _overlay(raw, data["pipeline"], ("pipeline",), str(path), problems)
+        return _overlay(raw, _as_resolved(data["pipeline"]), ("pipeline",), str(path), problems)
     return {str(k): v for k, v in data.items()}
 
 

@@ -41,6 +41,8 @@ from corral.errors import ExpressionError
 
 from . import messages as m
 from .conditions import evaluate_condition
+from .looping import Iteration, loop_values
+from .messages import StepOutcome
 from .plan import (
     DEFAULT_STRATEGY,
     INTERVENTION_ACTIONS,
@@ -101,6 +103,7 @@ class RunInfo:
 @dataclass(frozen=True)
 class _Fork:
     branches: tuple[Generator[Any, Any, Any], ...]
+    limit: int = 0  # a looping strategy's maxConcurrency: the rest wait for a branch to end
 
 
 @dataclass
@@ -110,15 +113,7 @@ class _Task:
     index: int = 0
     waiting: int = 0
     results: list[Any] = field(default_factory=list)
-
-
-@dataclass
-class _Outcome:
-    status: str
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    failure_type: str = "Unknown"
-    checkpoint: dict[str, Any] | None = None
+    queued: list[tuple[int, Generator[Any, Any, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -226,7 +221,10 @@ class Interpreter:
                     continue
                 task.waiting = len(yielded.branches)
                 task.results = [None] * len(yielded.branches)
-                for index, branch in enumerate(yielded.branches):
+                branches = list(enumerate(yielded.branches))
+                if yielded.limit:
+                    branches, task.queued = branches[: yielded.limit], branches[yielded.limit :]
+                for index, branch in branches:
                     self._advance(_Task(branch, task, index), None)
                 return
             command, cancellable = yielded
@@ -242,7 +240,10 @@ class Interpreter:
             return
         parent.results[task.index] = result
         parent.waiting -= 1
-        if parent.waiting == 0:
+        if parent.queued:  # a branch ended: the next waiting one starts
+            index, branch = parent.queued.pop(0)
+            self._advance(_Task(branch, parent, index), None)
+        elif parent.waiting == 0:
             self._advance(parent, parent.results)
 
     def _position(self, key: str) -> int:
@@ -285,7 +286,9 @@ class Interpreter:
 
     def _stage_element(self, element: StageElement) -> Generator[Any, Any, str | None]:
         if isinstance(element, ParallelStages):
-            signals = yield _Fork(tuple(self._stage(stage) for stage in element.stages))
+            signals = yield _Fork(
+                tuple(self._stage(stage) for stage in element.stages), element.max_concurrency
+            )
             return _strongest(list(signals))
         signal = yield from self._stage(element)
         return signal
@@ -425,9 +428,11 @@ class Interpreter:
             if isinstance(element, GroupNode) and element.key in run.started_groups:
                 yield from self._rollback_elements(run, element.steps)
                 yield from self._elements(run, element.rollback_steps, (), m.ROLLBACK)
+            elif isinstance(element, ParallelNode) and element.loop and element.max_concurrency == 1:
+                yield from self._rollback_elements(run, element.branches)  # ran in turn: undone in turn
             elif isinstance(element, ParallelNode):
                 branches = tuple(self._rollback_elements(run, (b,)) for b in element.branches)
-                yield _Fork(branches)
+                yield _Fork(branches, element.max_concurrency)
 
     # -- elements ------------------------------------------------------------------------
 
@@ -458,6 +463,12 @@ class Interpreter:
         chain: tuple[tuple[FailureStrategy, ...], ...],
         phase: str,
     ) -> Generator[Any, Any, str | None]:
+        if isinstance(element, ParallelNode) and element.loop:
+            # iterations: one that starts after another failed sees the stage stopping, as the
+            # next element of a sequence would
+            iterations = tuple(self._elements(run, (b,), chain, phase) for b in element.branches)
+            signals = yield _Fork(iterations, element.max_concurrency)
+            return _strongest(list(signals))
         if isinstance(element, ParallelNode):
             signals = yield _Fork(tuple(self._element(run, b, chain, phase) for b in element.branches))
             return _strongest(list(signals))
@@ -477,7 +488,7 @@ class Interpreter:
         status = "Failure" if run.stopping or phase == m.ROLLBACK else "Success"
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
         try:
-            runs = self._when(when, status, lambda: self._values(run))
+            runs = self._when(when, status, lambda: self._values(run, loops=node.loops))
         except ExpressionError as error:
             self._group_update(run, node, phase, m.FAILED, f"when.condition: {error}")
             return None if phase == m.ROLLBACK else self._resolve_without_step(run, node, chain)
@@ -533,13 +544,13 @@ class Interpreter:
         state = self._step_state(run, node, phase)
         status = "Failure" if run.stopping or phase == m.ROLLBACK else "Success"
         when = node.when if node.when is not None or phase == m.EXECUTION else When(status="All")
-        outcome: _Outcome | None = None
+        outcome: StepOutcome | None = None
         try:
             if not self._when(when, status, lambda: self._values(run, node, 1)):
                 self._set_step(run, node, state, m.SKIPPED)
                 return None
         except ExpressionError as error:
-            outcome = _Outcome(m.FAILED, error=f"when.condition: {error}")
+            outcome = StepOutcome(m.FAILED, error=f"when.condition: {error}")
         run.ran_steps = True
         attempt = 1
         retries = 0
@@ -626,13 +637,13 @@ class Interpreter:
 
     def _attempt(
         self, run: _StageRun, node: StepNode, state: dict[str, Any], attempt: int, phase: str
-    ) -> Generator[Any, Any, _Outcome]:
+    ) -> Generator[Any, Any, StepOutcome]:
         state["attempt"] = attempt
         values = self._values(run, node, attempt)
         try:
             spec = render_step_spec(node.type, dict(node.spec), values, path=f"{node.path}.spec")
         except ExpressionError as error:
-            return _Outcome(m.FAILED, error=str(error))
+            return StepOutcome(m.FAILED, error=str(error))
         command_id = f"{node.key}#{attempt}"
         if node.type == APPROVAL_TYPE:
             self._set_step(run, node, state, m.APPROVAL_WAITING)
@@ -668,7 +679,7 @@ class Interpreter:
             ),
             phase == m.EXECUTION,
         )
-        return _Outcome(
+        return StepOutcome(
             finished.status,
             dict(finished.outputs),
             finished.error,
@@ -707,7 +718,7 @@ class Interpreter:
         node: StepNode,
         state: dict[str, Any],
         status: str,
-        outcome: _Outcome | None = None,
+        outcome: StepOutcome | None = None,
     ) -> None:
         state["status"] = status
         state["entry"] = None
@@ -770,7 +781,11 @@ class Interpreter:
     # -- what expressions see ------------------------------------------------------------
 
     def _values(
-        self, run: _StageRun | None, node: StepNode | None = None, attempt: int = 1
+        self,
+        run: _StageRun | None,
+        node: StepNode | None = None,
+        attempt: int = 1,
+        loops: tuple[Iteration, ...] | None = None,
     ) -> dict[str, Any]:
         stages = {r.node.identifier: self._stage_entry(r) for r in self._stages.values()}
         values: dict[str, Any] = {
@@ -804,6 +819,19 @@ class Interpreter:
                 "type": node.type,
                 "retryCount": attempt - 1,
             }
+        if loops is None:
+            loops = node.loops if node is not None else run.node.loops if run is not None else ()
+        if loops:  # <+matrix.*>, <+repeat.item>, <+strategy.*> of the iterations it runs in
+            values.update(loop_values(loops))
+            if "step" in values:
+                values["step"]["identifierPostFix"] = loops[-1].postfix
+        if run is not None and run.node.loops:  # <+stage.matrix.KEY>: the stage's own iteration
+            own = run.node.loops[-1]
+            values["stage"] = {
+                **values["stage"],
+                "matrix": dict(own.matrix),
+                "identifierPostFix": own.postfix,
+            }
         return values
 
     def _stage_entry(self, run: _StageRun) -> dict[str, Any]:
@@ -826,7 +854,7 @@ class Interpreter:
         return run.entry
 
 
-def _approval_outcome(decided: m.ApprovalDecided) -> _Outcome:
+def _approval_outcome(decided: m.ApprovalDecided) -> StepOutcome:
     outputs = {
         "approvalStatus": decided.status,
         "comment": decided.comment or "",
@@ -835,12 +863,12 @@ def _approval_outcome(decided: m.ApprovalDecided) -> _Outcome:
         "approvalActivities": list(decided.activities),
     }
     if decided.status == "Approved":
-        return _Outcome(m.SUCCESS, outputs)
+        return StepOutcome(m.SUCCESS, outputs)
     if decided.status == "Rejected":
         message = f"Rejected by {decided.by or 'an approver'}" + (
             f": {decided.comment}" if decided.comment else ""
         )
-        return _Outcome(m.APPROVAL_REJECTED, outputs, message, "ApprovalRejection")
+        return StepOutcome(m.APPROVAL_REJECTED, outputs, message, "ApprovalRejection")
     if decided.status == "Expired":
-        return _Outcome(m.EXPIRED, outputs, "Nobody approved before the step timed out.", "Timeout")
-    return _Outcome(m.ABORTED, outputs, "The pipeline was aborted while waiting for approval.", "Unknown")
+        return StepOutcome(m.EXPIRED, outputs, "Nobody approved before the step timed out.", "Timeout")
+    return StepOutcome(m.ABORTED, outputs, "The pipeline was aborted while waiting for approval.", "Unknown")

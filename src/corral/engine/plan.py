@@ -11,14 +11,15 @@ for messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from corral.config.stage_inputs import stage_fragments
 from corral.errors import ConfigError, Problem
 
 from .durations import parse_duration
+from .looping import Iteration, Loop, LoopError, expand, fill
 
 DEFAULT_STEP_TIMEOUT = 600.0  # Harness strategies default every step to 10m
 
@@ -90,6 +91,7 @@ class StepNode:
     timeout: float
     strategies: tuple[FailureStrategy, ...] = ()
     when: When | None = None
+    loops: tuple[Iteration, ...] = ()  # the looping strategy iterations it runs in, outermost first
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class GroupNode:
     rollback_steps: tuple[Element, ...] = ()
     strategies: tuple[FailureStrategy, ...] = ()
     when: When | None = None
+    loops: tuple[Iteration, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ class ParallelNode:
     key: str
     path: str
     branches: tuple[Element, ...]
+    max_concurrency: int = 0  # a looping strategy's maxConcurrency; 0: every branch at once
+    loop: bool = False  # the iterations of one looped step or step group
 
 
 Element = StepNode | GroupNode | ParallelNode
@@ -140,6 +145,7 @@ class StageNode:
     target: TargetRef | None = None
     description: str = ""  # <+stage.description>
     tags: Mapping[str, Any] = field(default_factory=dict, compare=False)  # <+stage.tags>
+    loops: tuple[Iteration, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ class ParallelStages:
     key: str
     path: str
     stages: tuple[StageNode, ...]
+    max_concurrency: int = 0
 
 
 StageElement = StageNode | ParallelStages
@@ -166,6 +173,25 @@ class PipelinePlan:
     def stage(self, identifier: str) -> StageNode | None:
         return next((s for s in self.all_stages if s.identifier == identifier), None)
 
+    def steps(self) -> Iterator[tuple[StageNode, StepNode]]:
+        """Every step of every stage (looping iterations and rollback steps included), with its
+        stage, in document order: what checks and views walk."""
+        for stage in self.all_stages:
+            for step in walk_steps((*stage.steps, *stage.rollback_steps)):
+                yield stage, step
+
+
+def walk_steps(elements: Iterable[Element]) -> Iterator[StepNode]:
+    """The steps in elements, depth first in document order; a group's rollback steps after its steps."""
+    for element in elements:
+        if isinstance(element, ParallelNode):
+            yield from walk_steps(element.branches)
+        elif isinstance(element, GroupNode):
+            yield from walk_steps(element.steps)
+            yield from walk_steps(element.rollback_steps)
+        else:
+            yield element
+
 
 def build_plan(raw: Mapping[str, Any], *, file: str = "") -> PipelinePlan:
     """The plan of a `pipeline:` mapping; ConfigError naming every bad field."""
@@ -179,7 +205,8 @@ def plan_with_problems(raw: Mapping[str, Any], *, file: str = "") -> tuple[Pipel
     """The plan as far as it could be built (bad fields take their defaults), and its problems."""
     builder = _Builder(file)
     plan = builder.pipeline(raw)
-    return plan, builder.problems
+    # a looped stage reports its problems once, not once per iteration
+    return plan, list(dict.fromkeys(builder.problems))
 
 
 class _Builder:
@@ -215,12 +242,44 @@ class _Builder:
             branches = [
                 self.stage_element(x, f"{path}.parallel[{i}]") for i, x in enumerate(item["parallel"] or [])
             ]
-            stages = tuple(b for b in branches if isinstance(b, StageNode))
-            return ParallelStages(key="|".join(s.key for s in stages), path=path, stages=stages)
-        return self.stage(item.get("stage") or {}, f"{path}.stage")
+            stages: list[StageNode] = []
+            for index, branch in enumerate(branches):
+                if isinstance(branch, ParallelStages):  # a looped stage inside parallel: its iterations
+                    if branch.max_concurrency:
+                        self.report(
+                            f"{path}.parallel[{index}].stage.strategy",
+                            "maxConcurrency on a looped stage inside `parallel:` is not supported; "
+                            "move the stage out of `parallel:` or drop maxConcurrency",
+                        )
+                    stages.extend(branch.stages)
+                elif isinstance(branch, StageNode):
+                    stages.append(branch)
+            return ParallelStages(key="|".join(s.key for s in stages), path=path, stages=tuple(stages))
+        raw = item.get("stage") or {}
+        here = f"{path}.stage"
+        if isinstance(raw, Mapping) and raw.get("strategy") is not None:
+            loop = self.loop(raw["strategy"], f"{here}.strategy")
+            if loop is None:
+                return self.stage(raw, here)
+            looped = tuple(self.stage(raw, here, replace(it, level="stage")) for it in loop.iterations)
+            return ParallelStages(
+                key="|".join(s.key for s in looped),
+                path=here,
+                stages=looped,
+                max_concurrency=loop.max_concurrency,
+            )
+        return self.stage(raw, here)
 
-    def stage(self, raw: Mapping[str, Any], path: str) -> StageNode:
-        identifier = str(raw.get("identifier", ""))
+    def loop(self, raw: Any, path: str) -> Loop | None:
+        try:
+            return expand(raw)
+        except LoopError as error:
+            self.report(f"{path}.{error.path}" if error.path else path, error.message)
+            return None
+
+    def stage(self, raw: Mapping[str, Any], path: str, iteration: Iteration | None = None) -> StageNode:
+        loops = (iteration,) if iteration is not None else ()
+        identifier = str(raw.get("identifier", "")) + (iteration.postfix if iteration else "")
         stage_type = str(raw.get("type", "Custom"))
         spec = raw.get("spec") or {}
         execution = spec.get("execution") or {}
@@ -229,27 +288,31 @@ class _Builder:
             key=key,
             path=path,
             identifier=identifier,
-            name=str(raw.get("name", identifier)),
+            name=str(raw.get("name", identifier)) + (iteration.postfix if iteration else ""),
             type=stage_type,
-            steps=self.elements(execution.get("steps") or [], f"{path}.spec.execution.steps", key),
+            steps=self.elements(execution.get("steps") or [], f"{path}.spec.execution.steps", key, loops),
             rollback_steps=self.elements(
                 execution.get("rollbackSteps") or [],
                 f"{path}.spec.execution.rollbackSteps",
                 f"{key}/rollback",
+                loops,
             ),
             strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
             when=self.when(raw.get("when"), f"{path}.when", stage=True),
             variables=tuple(
                 self.variables(raw.get("variables") or spec.get("variables"), f"{path}.variables")
             ),
-            target=self.target(spec, path),
+            target=self.target(spec, path, iteration),
             description=str(raw.get("description") or ""),
             tags=_tags(raw.get("tags")),
+            loops=loops,
         )
         self.stages.append(node)
         return node
 
-    def target(self, spec: Mapping[str, Any], path: str) -> TargetRef | None:
+    def target(
+        self, spec: Mapping[str, Any], path: str, iteration: Iteration | None = None
+    ) -> TargetRef | None:
         environment = spec.get("environment")
         if not isinstance(environment, Mapping) or not environment.get("environmentRef"):
             return None
@@ -276,50 +339,91 @@ class _Builder:
                     "deploying to several infrastructures from one stage is not supported; use one stage per infrastructure",
                 )
         earlier = {s.identifier: s.target.inputs for s in self.stages if s.target is not None}
+
+        def ref(value: Any) -> str:  # a looped stage may pick its service or place by iteration
+            if iteration is None:
+                return str(value)
+            try:
+                return fill(str(value), iteration)
+            except LoopError as error:
+                self.report(f"{path}.spec", error.message)
+                return str(value)
+
         return TargetRef(
-            service=str(service_ref) if service_ref else None,
-            environment=str(environment["environmentRef"]),
-            infrastructure=infra,
+            service=ref(service_ref) if service_ref else None,
+            environment=ref(environment["environmentRef"]),
+            infrastructure=ref(infra) if infra else None,
             inputs=stage_fragments(spec, path, earlier),
         )
 
-    def elements(self, items: Sequence[Any], path: str, parent: str) -> tuple[Element, ...]:
+    def elements(
+        self, items: Sequence[Any], path: str, parent: str, loops: tuple[Iteration, ...] = ()
+    ) -> tuple[Element, ...]:
         out: list[Element] = []
         for index, item in enumerate(items):
-            element = self.element(item, f"{path}[{index}]", parent)
+            element = self.element(item, f"{path}[{index}]", parent, loops)
             if element is not None:
                 out.append(element)
         return tuple(out)
 
-    def element(self, item: Any, path: str, parent: str) -> Element | None:
+    def element(self, item: Any, path: str, parent: str, loops: tuple[Iteration, ...] = ()) -> Element | None:
         if not isinstance(item, Mapping):
             self.report(path, "expected `step:`, `stepGroup:` or `parallel:`")
             return None
         if "parallel" in item:
-            branches = self.elements(item["parallel"] or [], f"{path}.parallel", parent)
+            branches = self.elements(item["parallel"] or [], f"{path}.parallel", parent, loops)
             return ParallelNode(key=f"{parent}/parallel", path=f"{path}.parallel", branches=branches)
-        if "stepGroup" in item:
-            return self.group(item["stepGroup"] or {}, f"{path}.stepGroup", parent)
-        return self.step(item.get("step") or {}, f"{path}.step", parent)
+        kind = "stepGroup" if "stepGroup" in item else "step"
+        raw = item.get(kind) or {}
+        here = f"{path}.{kind}"
+        build = self.group if kind == "stepGroup" else self.step
+        if isinstance(raw, Mapping) and raw.get("strategy") is not None:
+            loop = self.loop(raw["strategy"], f"{here}.strategy")
+            if loop is not None:
+                level = [replace(it, level=kind) for it in loop.iterations]
+                branches = tuple(build(raw, here, parent, (*loops, it), it.postfix) for it in level)
+                return ParallelNode(
+                    key=f"{parent}/{raw.get('identifier', '')}",
+                    path=here,
+                    branches=branches,
+                    max_concurrency=loop.max_concurrency,
+                    loop=True,
+                )
+        return build(raw, here, parent, loops, "")
 
-    def group(self, raw: Mapping[str, Any], path: str, parent: str) -> GroupNode:
-        identifier = str(raw.get("identifier", ""))
+    def group(
+        self,
+        raw: Mapping[str, Any],
+        path: str,
+        parent: str,
+        loops: tuple[Iteration, ...] = (),
+        postfix: str = "",
+    ) -> GroupNode:
+        identifier = str(raw.get("identifier", "")) + postfix
         key = f"{parent}/{identifier}"
         return GroupNode(
             key=key,
             path=path,
             identifier=identifier,
-            name=str(raw.get("name", identifier)),
-            steps=self.elements(raw.get("steps") or [], f"{path}.steps", key),
+            name=str(raw.get("name", identifier)) + postfix,
+            steps=self.elements(raw.get("steps") or [], f"{path}.steps", key, loops),
             rollback_steps=self.elements(
-                raw.get("rollbackSteps") or [], f"{path}.rollbackSteps", f"{key}/rollback"
+                raw.get("rollbackSteps") or [], f"{path}.rollbackSteps", f"{key}/rollback", loops
             ),
             strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
             when=self.when(raw.get("when"), f"{path}.when"),
+            loops=loops,
         )
 
-    def step(self, raw: Mapping[str, Any], path: str, parent: str) -> StepNode:
-        identifier = str(raw.get("identifier", ""))
+    def step(
+        self,
+        raw: Mapping[str, Any],
+        path: str,
+        parent: str,
+        loops: tuple[Iteration, ...] = (),
+        postfix: str = "",
+    ) -> StepNode:
+        identifier = str(raw.get("identifier", "")) + postfix
         timeout = DEFAULT_STEP_TIMEOUT
         if raw.get("timeout") is not None:
             timeout = self.duration(raw["timeout"], f"{path}.timeout") or DEFAULT_STEP_TIMEOUT
@@ -328,12 +432,13 @@ class _Builder:
             key=f"{parent}/{identifier}",
             path=path,
             identifier=identifier,
-            name=str(raw.get("name", identifier)),
+            name=str(raw.get("name", identifier)) + postfix,
             type=str(raw.get("type", "")),
             spec=dict(spec) if isinstance(spec, Mapping) else {},
             timeout=timeout,
             strategies=self.strategies(raw.get("failureStrategies"), f"{path}.failureStrategies"),
             when=self.when(raw.get("when"), f"{path}.when"),
+            loops=loops,
         )
 
     # -- pieces --------------------------------------------------------------------------

@@ -3,7 +3,7 @@ environments and infrastructure definitions, and the connectors these use name.
 
 A secret is named by `<+secrets.getValue("id")>` with a literal identifier, by a variable of
 type Secret, or by a connector's `...Ref`. A stage's manifests add the secrets they name once
-fetched (config.rendering widens the resolver). Anything else, such as an identifier computed
+fetched (manifests/service_rendering.py widens the resolver). Anything else, such as an identifier computed
 at run time, is out of scope, so a step cannot reach a secret its pipeline does not use.
 On a delegate, which has a step's spec but not the pipeline, the scope is what that spec names.
 """
@@ -108,6 +108,11 @@ def _scan(value: Any, found: set[str], connectors: set[str]) -> None:
             and IDENTIFIER_RE.match(strip_scope(secret))
         ):
             found.add(strip_scope(secret))
+        files = value.get("secretFiles")  # a config file store's secret files name secrets too
+        if isinstance(files, list):
+            found.update(
+                strip_scope(f) for f in files if isinstance(f, str) and IDENTIFIER_RE.match(strip_scope(f))
+            )
         ref = value.get("connectorRef")
         if isinstance(ref, str) and "<+" not in ref:
             connectors.add(strip_scope(ref))

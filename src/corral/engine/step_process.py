@@ -39,7 +39,7 @@ from corral.errors import CorralError
 from .step_users import StepUser, end_processes, step_user
 
 if TYPE_CHECKING:
-    from .plan import Element, PipelinePlan
+    from .plan import PipelinePlan
     from .steps import StepRun
 
 LOCAL = "local"
@@ -93,24 +93,7 @@ class ProcessResult:
 def script_steps(plan: PipelinePlan) -> list[str]:
     """The paths (`pipeline.stages[0].stage.spec.execution.steps[1]`) of the plan's steps that run
     code the project supplies, rollback steps included."""
-    from .plan import GroupNode, ParallelNode
-
-    found: list[str] = []
-
-    def walk(elements: tuple[Element, ...]) -> None:
-        for element in elements:
-            if isinstance(element, ParallelNode):
-                walk(element.branches)
-            elif isinstance(element, GroupNode):
-                walk(element.steps)
-                walk(element.rollback_steps)
-            elif element.type in SCRIPT_STEP_TYPES:
-                found.append(element.path)
-
-    for stage in plan.all_stages:
-        walk(stage.steps)
-        walk(stage.rollback_steps)
-    return found
+    return [step.path for _, step in plan.steps() if step.type in SCRIPT_STEP_TYPES]
 
 
 def run_step_process(run: StepRun, *, script: str, variables: Mapping[str, str]) -> ProcessResult:

@@ -19,14 +19,16 @@ code), so it has no implementation here.
 
 from __future__ import annotations
 
+import importlib.metadata
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from corral.ecs.log import StepLog
+from corral.step_log import StepLog
 
+from .messages import ABORTED, EXPIRED, FAILED, SUCCESS, StepOutcome
 from .step_process import StepProcesses
 
 if TYPE_CHECKING:
@@ -37,30 +39,7 @@ if TYPE_CHECKING:
     from .step_specs import StepSpec
 
 NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
-SUCCESS = "Success"
-FAILED = "Failed"
-ABORTED = "Aborted"
-EXPIRED = "Expired"
 OUTCOME_STATUSES = (SUCCESS, FAILED, ABORTED, EXPIRED)
-
-
-@dataclass
-class StepOutcome:
-    """How a step ended. `outputs` are what `<+execution.steps.ID.output.NAME>` reads;
-    `failure_type` is matched against failure strategies' `errors` (Unknown, Timeout,
-    Verification, Connectivity, Authentication, Authorization, ...)."""
-
-    status: str = SUCCESS
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    failure_type: str = "Unknown"
-    checkpoint: dict[str, Any] | None = None
-
-    @classmethod
-    def failed(
-        cls, error: str, *, failure_type: str = "Unknown", outputs: dict[str, Any] | None = None
-    ) -> StepOutcome:
-        return cls(FAILED, dict(outputs or {}), error, failure_type)
 
 
 @dataclass(frozen=True)
@@ -215,19 +194,36 @@ StepImpl = Callable[[StepRun], StepOutcome]
 
 _REGISTRY: dict[str, StepImpl] = {}
 _SPECS: dict[str, type[StepSpec] | None] = {"HarnessApproval": None}  # checked when the pipeline loads
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
+_loaded = False
+# step families register themselves through this entry point group (corral.wiring for the
+# built-in ones): the engine names no family, and importing it loads none
+ENTRY_POINTS = "corral.step_types"
+
+
+def _load_step_types() -> None:
+    """Once, before the registry is first used: every `corral.step_types` entry point's function."""
+    global _loaded
+    with _LOCK:
+        if _loaded:
+            return
+        _loaded = True
+        for entry in sorted(importlib.metadata.entry_points(group=ENTRY_POINTS), key=lambda e: e.name):
+            entry.load()()
 
 
 def register(type_name: str, impl: StepImpl, *, spec: type[StepSpec] | None = None) -> None:
     """Make `impl` run every step of `type_name` (a later registration replaces an earlier one).
     spec: the model its `spec:` is checked against before a run starts (engine/step_specs.py);
     without one, only the step type is checked before the run."""
+    _load_step_types()
     with _LOCK:
         _REGISTRY[type_name] = impl
         _SPECS[type_name] = spec
 
 
 def unregister(type_name: str) -> None:
+    _load_step_types()
     with _LOCK:
         _REGISTRY.pop(type_name, None)
         _SPECS.pop(type_name, None)
@@ -235,14 +231,17 @@ def unregister(type_name: str) -> None:
 
 def spec_models() -> dict[str, type[StepSpec] | None]:
     """The spec model of every step type that can run (None: not checked before the run)."""
+    _load_step_types()
     with _LOCK:
         return dict(_SPECS)
 
 
 def implementation(type_name: str) -> StepImpl | None:
+    _load_step_types()
     return _REGISTRY.get(type_name)
 
 
 def registered_types() -> list[str]:
     """Every step type that can run, the interpreter's own (HarnessApproval) included."""
+    _load_step_types()
     return sorted({*_REGISTRY, "HarnessApproval"})

@@ -22,13 +22,13 @@ from typing import Any
 from corral.config.entities.common import Entity, is_runtime_input
 from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
-from corral.config.rendering import RenderedService, RenderOptions, render_outcome
 from corral.config.runtime_inputs import LATER, InputTable
 from corral.config.secrets import SecretResolver
 from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, ExpressionError, Problem
 from corral.expressions import find_inputs
 from corral.expressions.context import MASK
+from corral.manifests.service_rendering import RenderedService, RenderOptions, render_outcome
 
 from .messages import PrepareStage
 

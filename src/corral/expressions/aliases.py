@@ -1,6 +1,7 @@
 """Names that mean the same thing in the reference system, as prefix rewrites of the context.
 
     <+artifact.X>              == <+artifacts.primary.X>      (image, tag, imagePath, digest, metadata.*)
+    <+primary.artifact.X>      == <+artifacts.primary.X>      (the spelling of Harness's ECS tutorial)
     <+serviceVariables.NAME>   == <+service.variables.NAME>
     <+execution.steps.S.output.x> == <+stage.spec.execution.steps.S.output.x>
 
@@ -19,6 +20,8 @@ from typing import Any
 
 ALIASES: tuple[tuple[str, str], ...] = (
     ("artifact", "artifacts.primary"),
+    # Harness's ECS deployment tutorial writes the task definition's image this way
+    ("primary.artifact", "artifacts.primary"),
     ("serviceVariables", "service.variables"),
     ("execution", "stage.spec.execution"),
 )

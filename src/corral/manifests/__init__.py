@@ -8,6 +8,11 @@ and the ECS rules, and convert them into boto3 requests.
     request = to_api(ManifestKind.TASK_DEFINITION, doc)
     problems += check_ecs_rules(request, service_request, source_task=..., source_service=...)
 
+A stage's service as a whole (every manifest of it, for one environment and infrastructure,
+with overrides, expressions, secrets and run-time inputs) is rendered by service_rendering.py,
+once when the stage starts and with stand-ins for `corral validate`, `render` and `plan`;
+fetching.py reads a manifest's files from its store, text_parsing.py parses rendered text.
+
 The names are imported on first use: the Git store pulls in dulwich and the S3 store
 botocore, which `corral validate` on a project without such stores never needs.
 """

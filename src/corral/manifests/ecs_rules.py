@@ -34,7 +34,8 @@ AWSVPC_NEEDS_NETWORK = "Network Configuration must be provided when networkMode 
 AWSLOGS_NEEDS_ROLE = (
     "Fargate requires task definition to have execution role ARN to support log driver awslogs."
 )
-_PRIVATE_ECR = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+# an account id, or `aws_account_id`: the connector's account before ECR names it (validate, render)
+_PRIVATE_ECR = re.compile(r"^(\d{12}|aws_account_id)\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The five ECS manifest kinds and the AWS request each one is written in.
+"""The six ECS manifest kinds and the AWS request each one is written in.
 
 A manifest is the request document of one AWS call, written as the seeds write it
 (camelCase keys, JSON or YAML). Corral fills some required members at deploy time, so a
@@ -11,6 +11,8 @@ manifest may leave them out:
   EcsScalingPolicyDefinition (PutScalingPolicy): `resourceId`
   (`service/<cluster>/<service>`); `serviceNamespace` defaults to `ecs` and
   `scalableDimension` to `ecs:service:DesiredCount` when left out.
+- EcsScheduledActionDefinition (application-autoscaling PutScheduledAction): the same three,
+  filled the same way (Harness's manifest type of 2026, named in its release notes).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ManifestKind(StrEnum):
     SCALABLE_TARGET = "EcsScalableTargetDefinition"
     SCALING_POLICY = "EcsScalingPolicyDefinition"
     RUN_TASK_REQUEST = "EcsRunTaskRequestDefinition"
+    SCHEDULED_ACTION = "EcsScheduledActionDefinition"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,12 @@ SPECS: Mapping[ManifestKind, KindSpec] = {
     ManifestKind.SCALING_POLICY: KindSpec(
         "application-autoscaling",
         "PutScalingPolicy",
+        filled_at_deploy=_AUTOSCALING_FILLED,
+        defaults=_AUTOSCALING_DEFAULTS,
+    ),
+    ManifestKind.SCHEDULED_ACTION: KindSpec(
+        "application-autoscaling",
+        "PutScheduledAction",
         filled_at_deploy=_AUTOSCALING_FILLED,
         defaults=_AUTOSCALING_DEFAULTS,
     ),

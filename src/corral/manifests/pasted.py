@@ -56,6 +56,11 @@ DESCRIBE: dict[ManifestKind, DescribeCall] = {
     ManifestKind.SCALING_POLICY: DescribeCall(
         "aws application-autoscaling describe-scaling-policies", "DescribeScalingPolicies", "ScalingPolicies"
     ),
+    ManifestKind.SCHEDULED_ACTION: DescribeCall(
+        "aws application-autoscaling describe-scheduled-actions",
+        "DescribeScheduledActions",
+        "ScheduledActions",
+    ),
 }
 # Output members beside the item that are the request's own (describe-task-definition --include TAGS).
 _SIBLINGS_KEPT = {"tags"}

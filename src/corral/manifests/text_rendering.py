@@ -223,7 +223,7 @@ def _written(spot: Spot, text: str, evaluate: Evaluate, rendered: RenderedText, 
     except ExpressionError:
         value = KEEP  # reported with its path once parsed
     if value is KEEP and spot.source.startswith("${"):
-        return as_written  # a placeholder without a value is reported as one (config/rendering.py)
+        return as_written  # a placeholder without a value is reported as one (manifests/service_rendering.py)
     if value is KEEP or _holds_expression(value):
         return _kept(spot, text)
     runtime = is_runtime(value)

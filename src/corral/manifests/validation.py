@@ -14,6 +14,7 @@ The one expression allowed to stay is `<+targetGroupArn>` as a service definitio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,8 @@ def shape_check(kind: ManifestKind | str, doc: Any, *, source: str) -> ShapeWalk
     converted = walker.walk(input_shape(spec.service, spec.operation), doc)
     if member is ManifestKind.SCALABLE_TARGET and isinstance(converted, dict):
         walker.problems += _capacity_order(converted, doc, source)
+    if member is ManifestKind.SCHEDULED_ACTION and isinstance(converted, dict) and isinstance(doc, dict):
+        walker.problems += _scheduled_action(converted, doc, source)
     return walker
 
 
@@ -120,10 +123,38 @@ def _placeholder_rule(kind: ManifestKind) -> Callable[[Path, str], bool]:
     return allow
 
 
-def _capacity_order(request: dict[str, Any], doc: dict[str, Any], source: str) -> list[Problem]:
+def _capacity_order(
+    request: dict[str, Any], doc: dict[str, Any], source: str, *, prefix: str = ""
+) -> list[Problem]:
     low, high = request.get("MinCapacity"), request.get("MaxCapacity")
     if isinstance(low, int) and isinstance(high, int) and low > high:
         key = next(k for k in doc if isinstance(k, str) and lower_first(k) == "minCapacity")
         message = f"must not be greater than maxCapacity ({high}), got {low}"
-        return [Problem(file=source, path=key, message=message)]
+        return [Problem(file=source, path=prefix + key, message=message)]
     return []
+
+
+# PutScheduledAction's Schedule, as the Application Auto Scaling API Reference lists its formats
+_SCHEDULE = re.compile(
+    r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)"
+    r"|rate\(\d+ (minute|hour|day)s?\)"
+    r"|cron\(\S+( \S+){5}\))$"
+)
+
+
+def _scheduled_action(request: dict[str, Any], doc: dict[str, Any], source: str) -> list[Problem]:
+    """What AWS refuses that the shape does not say: a schedule of none of the three formats and a
+    scalableTargetAction whose minimum is above its maximum."""
+    problems: list[Problem] = []
+    keys = {lower_first(k): k for k in doc if isinstance(k, str)}
+    schedule = request.get("Schedule")
+    if isinstance(schedule, str) and not _SCHEDULE.match(schedule.strip()):
+        message = (
+            "expected at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(minutes hours day-of-month month "
+            f"day-of-week year), got {schedule!r}"
+        )
+        problems.append(Problem(file=source, path=keys["schedule"], message=message))
+    action, raw = request.get("ScalableTargetAction"), doc.get(keys.get("scalableTargetAction", ""))
+    if isinstance(action, dict) and isinstance(raw, dict):
+        problems += _capacity_order(action, raw, source, prefix=keys["scalableTargetAction"] + ".")
+    return problems

@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .admin import AdminApp
 from .core.calls import CallLog
 from .core.faults import Faults
+from .core.internal_clients import InternalClients
 from .core.throttling import Throttle
 from .core.world import World
 from .gateway import Gateway
@@ -45,11 +46,14 @@ class SandboxApp:
         config_file: Path | None = None,
     ) -> None:
         self.state_file = state_file
+        _configure_moto()
         self.world = self._load_world(speed)
         self.calls = CallLog()
         self.faults = Faults()
         self.throttle = Throttle(enabled=throttling)
         self.gateway = Gateway(self)
+        self.internal_clients = InternalClients(self.gateway)
+        self.world.internal = self.internal_clients
         self.admin = AdminApp(self)
         self._dirty = False
         if config_file is not None:
@@ -101,6 +105,7 @@ class SandboxApp:
             speed = self.world.clock.speed
             self.world.timers.stop()
             self.world = World(speed=speed)
+            self.world.internal = self.internal_clients
             self.world.timers.start()
         self.calls.clear()
         self.faults.remove()
@@ -108,6 +113,15 @@ class SandboxApp:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
+
+
+def _configure_moto() -> None:
+    """AWS managed policies exist in every account ("AWS managed policies", IAM User Guide):
+    moto loads them only when asked, and ECS templates attach them (the task execution role's
+    AmazonECSTaskExecutionRolePolicy). Set before the first IAM call creates moto's IAM backend."""
+    from moto.core.config import default_user_config
+
+    default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -54,6 +54,9 @@ class Refused(ConfigError):
 
 
 IDENTIFIER_RULE = "expected letters, digits, '_' or '$', not starting with a digit, at most 128"
+# a template's versionLabel names its file on the server: Harness's label rule without / & or spaces
+VERSION_LABEL_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,63}$")
+VERSION_LABEL_RULE = "expected letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64"
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,11 @@ class ProjectFiles:
     def entity(
         self, name: str, kind: str, identifier: str, scope: str | None = None
     ) -> tuple[EntityInfo, dict[str, Any]]:
-        """An entity and its document as written (a corral secret's value replaced)."""
+        """An entity and its document as written (a corral secret's value replaced; a pipeline's
+        template uses as written, not resolved)."""
         project = self.load(name)
         entity = _find(project, kind, identifier, scope)
-        data = dict(entity.raw)
+        data = dict(entity.written)
         if kind == "secret":
             data = _redacted(data)
         return _info(kind, entity), data
@@ -474,9 +478,10 @@ def parse_documents(text: str, file: str = "yaml") -> list[Document]:
             refused.append(Problem(where, f"{kind}.identifier", f"{_shown(identifier)}: {IDENTIFIER_RULE}"))
             continue
         scope_path, scope = _scope_of(kind, body)
-        if scope and not IDENTIFIER_RE.match(strip_scope(scope)):
+        if scope and not _scope_name_ok(kind, scope):
             # the scope names the file (infrastructureDefinition/<env>.<id>.yaml): an identifier only
-            refused.append(Problem(where, f"{kind}.{scope_path}", f"{_shown(scope)}: {IDENTIFIER_RULE}"))
+            rule = VERSION_LABEL_RULE if kind == "template" else IDENTIFIER_RULE
+            refused.append(Problem(where, f"{kind}.{scope_path}", f"{_shown(scope)}: {rule}"))
             continue
         documents.append(Document(kind, identifier, scope, data))
     if refused:
@@ -493,7 +498,17 @@ def _scope_of(kind: str, body: dict[str, Any]) -> tuple[str, str | None]:
     if kind == "inputSet":
         pipeline = body.get("pipeline")
         return "pipeline.identifier", _text(pipeline.get("identifier")) if isinstance(pipeline, dict) else ""
+    if kind == "template":  # several versions of one template side by side
+        return "versionLabel", _text(body.get("versionLabel"))
     return "", None
+
+
+def _scope_name_ok(kind: str, scope: str) -> bool:
+    """The scope names the file (infrastructureDefinition/<env>.<id>.yaml,
+    template/<id>_<versionLabel>.yaml): an identifier, or for a template a plain version label."""
+    if kind == "template":
+        return VERSION_LABEL_RE.match(scope) is not None
+    return IDENTIFIER_RE.match(strip_scope(scope)) is not None
 
 
 def _text(value: object) -> str:
@@ -535,11 +550,13 @@ def _repository_path_problem(relative: str) -> Problem | None:
 
 
 def _file_of(kind: str, identifier: str, scope: str | None) -> str:
-    if not IDENTIFIER_RE.match(identifier) or (scope and not IDENTIFIER_RE.match(strip_scope(scope))):
+    if not IDENTIFIER_RE.match(identifier) or (scope and not _scope_name_ok(kind, scope)):
         raise Refused([Problem(kind, "identifier", f"{_shown(identifier)}: {IDENTIFIER_RULE}")])
     if kind == "secret":
         return f"{SERVER_SECRETS_DIR}/{identifier}.yaml"
     stem = f"{strip_scope(scope)}.{identifier}" if scope else identifier
+    if kind == "template" and scope:
+        stem = f"{identifier}_{scope}"  # Harness's own file name for a template version
     return f"{kind}/{stem}.yaml"
 
 
@@ -595,6 +612,8 @@ def _entity_scope(kind: str, entity: Any) -> str | None:
         return str(entity.environment_ref)
     if kind == "inputSet":
         return str(entity.pipeline.identifier)
+    if kind == "template":
+        return str(entity.version_label)
     return None
 
 

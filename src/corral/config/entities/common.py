@@ -63,6 +63,7 @@ class Entity(Model):
 
     identifier: Identifier
     name: str
+    account_identifier: str | None = None  # as Harness exports it; a Corral project is one scope
     org_identifier: str | None = None
     project_identifier: str | None = None
     description: str | None = None
@@ -74,6 +75,10 @@ class Entity(Model):
     _line: int = PrivateAttr(default=0)
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
     _line_of: Any = PrivateAttr(default=None)
+    # for a pipeline that uses templates: path -> `file:line` where that part was written
+    # (the pipeline's file or a template's), see corral.config.templates
+    _where_of: Any = PrivateAttr(default=None)
+    _written: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -103,8 +108,22 @@ class Entity(Model):
         """The line of a YAML path (starting with the kind key) in this entity's file."""
         return int(self._line_of(path)) if self._line_of is not None else self._line
 
+    @property
+    def written(self) -> dict[str, Any]:
+        """The document as its file holds it: for a pipeline that uses templates, with the uses
+        (`raw` is what they resolve to)."""
+        return self._written if self._written is not None else self._raw
+
+    def written_at(self, where_of: Any, written: dict[str, Any]) -> None:
+        """Parts of this entity were written elsewhere (templates): where_of(path) says where;
+        written is the document as its own file holds it."""
+        self._where_of = where_of
+        self._written = written
+
     def where(self, path: tuple[str | int, ...] = ()) -> str:
         """`file:line` of a path in this entity, for a Problem."""
+        if path and self._where_of is not None:
+            return str(self._where_of(path))
         return f"{self._file}:{self.line_of(path) if path else self._line}"
 
 

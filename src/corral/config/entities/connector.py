@@ -18,6 +18,7 @@ class ManualConfigSpec(Model):
     access_key: str | None = None
     access_key_ref: str | None = None
     secret_key_ref: str
+    session_token_ref: str | None = None  # temporary credentials: the session token's secret
 
     @model_validator(mode="after")
     def _one_access_key(self) -> ManualConfigSpec:
@@ -104,6 +105,10 @@ class AwsConnectorSpec(Model):
     # Corral extension: Region -> URL of an SQS queue an EventBridge rule fills with that Region's
     # ECS events (`corral connector ecs-events`); steps then notice a finished deployment from events
     ecs_event_queues: dict[str, str] = Field(default_factory=dict)
+    # Harness's own machinery: whether it tests the connector when saving it, and whether its
+    # calls go through a proxy it configures (Corral's go through the process's HTTPS_PROXY)
+    ignore_test_connection: bool | None = None
+    proxy: bool | None = None
 
 
 class AwsConnector(Entity):
@@ -251,6 +256,8 @@ def connector_secret_refs(connector: AnyConnector) -> list[tuple[str, str]]:
         refs.append(("credential.spec.secretKeyRef", spec.secret_key_ref))
         if spec.access_key_ref:
             refs.append(("credential.spec.accessKeyRef", spec.access_key_ref))
+        if spec.session_token_ref:
+            refs.append(("credential.spec.sessionTokenRef", spec.session_token_ref))
     elif isinstance(connector, DockerRegistryConnector) and isinstance(
         connector.spec.auth, UsernamePasswordAuth
     ):

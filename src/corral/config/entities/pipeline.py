@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from ..approvals import approval_spec_problem
+from ..ecs_step_specs import custom_stage_problems, ecs_step_spec_problems, execution_problems
 from .common import Entity, Identifier, Model, field_error
 
 STEP_TYPES = (
@@ -69,6 +70,8 @@ class Step(Model):
             problem = approval_spec_problem(self.spec)
             if problem is not None:
                 raise field_error(*problem)
+        for problem in ecs_step_spec_problems(self.type, self.spec)[:1]:
+            raise field_error(*problem)
         return self
 
 
@@ -101,6 +104,13 @@ class StepElement(Model):
 class Execution(Model):
     steps: list[StepElement] = Field(min_length=1)
     rollback_steps: list[StepElement] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ecs_scale_counts(self) -> Execution:
+        problems = execution_problems(self)
+        if problems:
+            raise field_error(*problems[0])
+        return self
 
 
 class ServiceConfig(Model):
@@ -152,6 +162,13 @@ class DeploymentStage(_StageBase):
 class CustomStageSpec(Model):
     execution: Execution
     environment: EnvironmentConfig | None = None
+
+    @model_validator(mode="after")
+    def _ecs_scale_targets(self) -> CustomStageSpec:
+        problems = custom_stage_problems(self.execution, has_infrastructure=self.environment is not None)
+        if problems:
+            raise field_error(*problems[0])
+        return self
 
 
 class CustomStage(_StageBase):

@@ -15,6 +15,7 @@ ManifestType = Literal[
     "EcsScalableTargetDefinition",
     "EcsScalingPolicyDefinition",
     "EcsRunTaskRequestDefinition",
+    "EcsScheduledActionDefinition",
 ]
 # these may appear at most once per service; scaling ones repeat
 SINGLE_MANIFEST_TYPES = ("EcsTaskDefinition", "EcsServiceDefinition", "EcsRunTaskRequestDefinition")
@@ -37,7 +38,15 @@ class ManifestEntry(Model):
 
 
 class ConfigFileStoreSpec(Model):
-    files: list[str] = Field(min_length=1)
+    files: list[str] = Field(default_factory=list)
+    # Harness's encrypted files; in Corral `secret:` identifiers, whose value is the file's text
+    secret_files: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_file(self) -> ConfigFileStoreSpec:
+        if not self.files and not self.secret_files:
+            raise field_error("files", "give at least one file (files) or secret file (secretFiles)")
+        return self
 
 
 class ConfigFileStore(Model):

@@ -1,4 +1,5 @@
-"""Emulated Application Auto Scaling: scalable targets, scaling policies, activities, tags.
+"""Emulated Application Auto Scaling: scalable targets, scaling policies, scheduled actions
+(run on the sandbox clock, see docs/sandbox.md), activities, tags.
 
 ECS services are scaled through the ECS contract; the admin API's `simulate_scaling` plays
 the part of a policy's alarm (see docs/sandbox-internals.md).

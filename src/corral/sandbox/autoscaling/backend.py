@@ -16,6 +16,7 @@ from . import activities, alarms
 from .activities import NotScaledReason, ScalingActivity
 from .exceptions import ObjectNotFoundException, ResourceNotFoundException, ValidationException
 from .policies import ScalingPolicy, check_policy, policy_arn
+from .scheduled_actions import ScheduledAction, action_arn, checked
 from .targets import (
     ECS,
     ECS_DESIRED_COUNT,
@@ -35,6 +36,7 @@ class Backend(_Base):
         self.targets: dict[TargetKey, ScalableTarget] = {}
         self.policies: dict[tuple[TargetKey, str], ScalingPolicy] = {}
         self.activities: list[ScalingActivity] = []  # oldest first
+        self.scheduled: dict[tuple[TargetKey, str], ScheduledAction] = {}
 
     # ------------------------------------------------------------------ ECS
 
@@ -100,15 +102,19 @@ class Backend(_Base):
         self._enforce_bounds(target, min_changed=min_changed or is_new, max_changed=max_changed or is_new)
         return target
 
-    def _enforce_bounds(self, target: ScalableTarget, *, min_changed: bool, max_changed: bool) -> None:
+    def _enforce_bounds(
+        self, target: ScalableTarget, *, min_changed: bool, max_changed: bool, cause: str | None = None
+    ) -> None:
         service = self._ecs_service(target.key)
         if service is None:
             return
         current = int(service.desired_count)
         if current < target.min_capacity and min_changed:
-            self._apply(target, target.min_capacity, f"minimum capacity was set to {target.min_capacity}")
+            why = cause or f"minimum capacity was set to {target.min_capacity}"
+            self._apply(target, target.min_capacity, why)
         elif current > target.max_capacity and max_changed:
-            self._apply(target, target.max_capacity, f"maximum capacity was set to {target.max_capacity}")
+            why = cause or f"maximum capacity was set to {target.max_capacity}"
+            self._apply(target, target.max_capacity, why)
 
     def get_target(self, key: TargetKey) -> ScalableTarget:
         found = self.targets.get(key)
@@ -128,10 +134,12 @@ class Backend(_Base):
         ]
 
     def deregister_target(self, key: TargetKey) -> None:
-        """Removes the target with its scaling policies and their alarms."""
+        """Removes the target with its scaling policies (and their alarms) and scheduled actions."""
         self.get_target(key)
         for policy_key in [pk for pk in self.policies if pk[0] == key]:
             self._drop_policy(policy_key)
+        for action_key in [ak for ak in self.scheduled if ak[0] == key]:
+            self._drop_action(action_key)
         del self.targets[key]
 
     def target_by_arn(self, arn: str) -> ScalableTarget:
@@ -186,6 +194,92 @@ class Backend(_Base):
     def _drop_policy(self, policy_key: tuple[TargetKey, str]) -> None:
         policy = self.policies.pop(policy_key)
         alarms.delete_alarms([alarm.name for alarm in policy.alarms], self.account_id, self.region_name)
+
+    # ------------------------------------------------------------------ scheduled actions
+
+    def put_scheduled_action(self, key: TargetKey, name: str, params: dict[str, Any]) -> ScheduledAction:
+        """Create the action, or update the one with this name (its timer with it): members left
+        out keep their values, except StartTime and EndTime, which are deleted (AWS's words)."""
+        check_key(key)
+        self.get_target(key)  # an unregistered target is refused, as AWS does
+        old = self.scheduled.get((key, name))
+        if old is not None:
+            params = {**old.kept(), **params}
+        schedule, start, end, low, high = checked(params)
+        now = self.now()
+        every = schedule.every or 0.0
+        action = ScheduledAction(
+            key=key,
+            name=name,
+            arn=old.arn
+            if old
+            else action_arn(self.region_name, self.account_id, key, name, str(uuid.uuid4())),
+            schedule=schedule,
+            timezone=params.get("Timezone"),
+            start=start,
+            end=end,
+            min_capacity=low,
+            max_capacity=high,
+            created=old.created if old else now,
+            first_rate_run=start if start is not None else now + every,
+        )
+        if old is not None and old.timer is not None:
+            old.timer.cancel()
+        self.scheduled[(key, name)] = action
+        self._arm(action, now)
+        return action
+
+    def describe_scheduled_actions(
+        self, namespace: str, names: list[str] | None, resource_id: str | None, dimension: str | None
+    ) -> list[ScheduledAction]:
+        return [
+            action
+            for (key, name), action in self.scheduled.items()
+            if key.namespace == namespace
+            and (not names or name in names)
+            and (resource_id is None or key.resource_id == resource_id)
+            and (dimension is None or key.dimension == dimension)
+        ]
+
+    def delete_scheduled_action(self, key: TargetKey, name: str) -> None:
+        if (key, name) not in self.scheduled:
+            raise ObjectNotFoundException(
+                f"No scheduled action found for {key.describe()}, scheduled action name: {name}"
+            )
+        self._drop_action((key, name))
+
+    def _drop_action(self, action_key: tuple[TargetKey, str]) -> None:
+        action = self.scheduled.pop(action_key)
+        if action.timer is not None:
+            action.timer.cancel()
+
+    def _arm(self, action: ScheduledAction, after: float) -> None:
+        when = action.next_run(after)
+        action.timer = None if when is None else self.world.timers.call_at(when, self._run_action, action)
+
+    def _run_action(self, action: ScheduledAction) -> None:
+        """The timer of a scheduled action: set the target's range, scale into it, arm the next run."""
+        if self.scheduled.get((action.key, action.name)) is not action:
+            return  # replaced or deleted since
+        due = self.world.timers.due_time()
+        target = self.targets.get(action.key)
+        if target is not None and not target.suspended.scheduled_scaling:
+            low = target.min_capacity if action.min_capacity is None else action.min_capacity
+            high = target.max_capacity if action.max_capacity is None else action.max_capacity
+            # a new bound that crosses the other one moves it too (the action's own bounds win)
+            if action.max_capacity is None:
+                high = max(high, low)
+            if action.min_capacity is None:
+                low = min(low, high)
+            min_changed, max_changed = low != target.min_capacity, high != target.max_capacity
+            target.min_capacity, target.max_capacity = low, high
+            self._enforce_bounds(
+                target,
+                min_changed=min_changed or action.min_capacity is not None,
+                max_changed=max_changed or action.max_capacity is not None,
+                cause=f"scheduled action name {action.name} was triggered",
+            )
+        self._arm(action, due)
 
     # ------------------------------------------------------------------ scaling activities
 

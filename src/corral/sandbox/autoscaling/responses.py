@@ -64,6 +64,27 @@ def delete_scaling_policy(backend: Backend, params: Params) -> Result:
     return {}
 
 
+def put_scheduled_action(backend: Backend, params: Params) -> Result:
+    backend.put_scheduled_action(_key(params), params["ScheduledActionName"], params)
+    return {}
+
+
+def describe_scheduled_actions(backend: Backend, params: Params) -> Result:
+    found = backend.describe_scheduled_actions(
+        params["ServiceNamespace"],
+        params.get("ScheduledActionNames"),
+        params.get("ResourceId"),
+        params.get("ScalableDimension"),
+    )
+    items, token = page(found, params.get("NextToken"), params.get("MaxResults"))
+    return {"ScheduledActions": [action.to_api() for action in items], "NextToken": token}
+
+
+def delete_scheduled_action(backend: Backend, params: Params) -> Result:
+    backend.delete_scheduled_action(_key(params), params["ScheduledActionName"])
+    return {}
+
+
 def describe_scaling_activities(backend: Backend, params: Params) -> Result:
     found = backend.describe_activities(
         params["ServiceNamespace"],
@@ -99,6 +120,9 @@ OPERATIONS: dict[str, Callable[[Backend, Params], Result]] = {
     "DescribeScalingPolicies": describe_scaling_policies,
     "DeleteScalingPolicy": delete_scaling_policy,
     "DescribeScalingActivities": describe_scaling_activities,
+    "PutScheduledAction": put_scheduled_action,
+    "DescribeScheduledActions": describe_scheduled_actions,
+    "DeleteScheduledAction": delete_scheduled_action,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,

@@ -18,6 +18,7 @@ class Call:
     region: str
     outcome: str  # "ok" or the error code answered
     duration_ms: float
+    via: str = ""  # the sandbox service that made this call for a user (CloudFormation), else ""
 
 
 class CallLog:

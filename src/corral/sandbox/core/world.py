@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from .clock import Clock
 from .images import ImageBehaviours
+from .internal_clients import InternalClients
 from .timers import Timers
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -24,6 +25,7 @@ EMULATED_SERVICES: dict[str, str] = {
     "elasticloadbalancing": "corral.sandbox.elbv2",
     "application-autoscaling": "corral.sandbox.autoscaling",
     "servicediscovery": "corral.sandbox.servicediscovery",
+    "cloudformation": "corral.sandbox.cloudformation",
 }
 
 
@@ -95,6 +97,14 @@ class World:
         self.timers = Timers(self.clock, self.lock)
         self.images = ImageBehaviours()
         self.regions: dict[tuple[str, str], RegionState] = {}
+        # boto3 clients answered in-process (CloudFormation's calls); set by the SandboxApp
+        self.internal: InternalClients | None = None
+
+    def aws_client(self, via: str, service: str, region: str) -> Any:
+        """A boto3 client whose calls the sandbox answers as if a user had made them."""
+        if self.internal is None:
+            raise RuntimeError("this sandbox world has no internal clients (no SandboxApp)")
+        return self.internal.client(via, service, region)
 
     def region(self, account_id: str, name: str) -> RegionState:
         key = (account_id, name)
@@ -117,3 +127,4 @@ class World:
         self.timers.lock = self.lock
         self.images = state["images"]
         self.regions = state["regions"]
+        self.internal = None

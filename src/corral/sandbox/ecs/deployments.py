@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ class Deployment:
     network_configuration: dict[str, Any] | None
     load_balancers: list[LoadBalancer]
     registries: list[ServiceRegistry]
+    service_connect: dict[str, Any] | None = None
+    vpc_lattice: list[dict[str, Any]] | None = None
     status: str = PRIMARY
     rollout_state: str = IN_PROGRESS
     rollout_state_reason: str = ""
@@ -73,6 +76,7 @@ def new_deployment(
         service.network_configuration = template.network_configuration
         service.load_balancers = list(template.load_balancers)
         service.registries = list(template.registries)
+        service.service_connect, service.vpc_lattice = template.service_connect, template.vpc_lattice
     deployment = Deployment(
         id=ids.deployment_id(),
         task_definition=definition,
@@ -84,6 +88,8 @@ def new_deployment(
         network_configuration=service.network_configuration,
         load_balancers=list(service.load_balancers),
         registries=list(service.registries),
+        service_connect=copy.deepcopy(service.service_connect),
+        vpc_lattice=copy.deepcopy(service.vpc_lattice),
         rollout_state_reason=reason,
     )
     for older in service.deployments:

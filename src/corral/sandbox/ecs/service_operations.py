@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AwsError
@@ -81,6 +82,8 @@ def create_service(backend: Backend, params: dict[str, Any]) -> Service:
         propagate_tags=tagging.check_propagate(params.get("propagateTags")),
         enable_execute_command=bool(params.get("enableExecuteCommand")),
         tags=tagging.from_api(params.get("tags")),
+        service_connect=copy.deepcopy(params.get("serviceConnectConfiguration")),
+        vpc_lattice=copy.deepcopy(params.get("vpcLatticeConfigurations")),
     )
     cluster.services[name] = service
     deployments.new_deployment(service, definition)
@@ -121,7 +124,13 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
     if params.get("serviceRegistries") is not None:
         regs = registries(backend, params["serviceRegistries"], definition)
     propagate = tagging.check_propagate(params.get("propagateTags", service.propagate_tags))
+    # left out, they stay as they are; given, each "triggers a new service deployment" (UpdateService
+    # in the ECS API Reference); an empty vpcLatticeConfigurations list removes VPC Lattice
+    connect = params.get("serviceConnectConfiguration", service.service_connect)
+    lattice = params.get("vpcLatticeConfigurations", service.vpc_lattice)
     changes = {
+        "serviceConnectConfiguration": "serviceConnectConfiguration" in params,
+        "vpcLatticeConfigurations": "vpcLatticeConfigurations" in params,
         "taskDefinition": definition is not service.task_definition,
         "deploymentConfiguration": config != service.deployment_configuration,
         "networkConfiguration": network != service.network_configuration,
@@ -143,6 +152,7 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
     service.deployment_configuration = config
     service.network_configuration = network
     service.load_balancers, service.registries = lbs, regs
+    service.service_connect, service.vpc_lattice = copy.deepcopy(connect), copy.deepcopy(lattice or None)
     service.placement_constraints = params.get("placementConstraints", service.placement_constraints)
     service.placement_strategy = params.get("placementStrategy", service.placement_strategy)
     service.platform_version = params.get("platformVersion", service.platform_version)

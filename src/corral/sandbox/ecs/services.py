@@ -101,6 +101,9 @@ class Service:
     propagate_tags: str = "NONE"
     enable_execute_command: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    # recorded as requested; AWS reports them on the service's deployments, not on the service
+    service_connect: dict[str, Any] | None = None
+    vpc_lattice: list[dict[str, Any]] | None = None
     status: str = ACTIVE
     deployments: list[Deployment] = field(default_factory=list)  # PRIMARY first
     events: ServiceEvents = field(default_factory=ServiceEvents, repr=False)

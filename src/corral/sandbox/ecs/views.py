@@ -182,6 +182,11 @@ def deployment(s: Service, d: Deployment) -> dict[str, Any]:
         "rolloutState": d.rollout_state,
         "rolloutStateReason": d.rollout_state_reason,
     }
+    # the ECS API Reference's Deployment carries these (the Service shape has no such members)
+    if d.service_connect is not None:
+        out["serviceConnectConfiguration"] = copy.deepcopy(d.service_connect)
+    if d.vpc_lattice:
+        out["vpcLatticeConfigurations"] = copy.deepcopy(d.vpc_lattice)
     _launch_fields(out, s.launch_type, d.capacity_provider_strategy, d.launch_type, d.platform_version)
     return out
 

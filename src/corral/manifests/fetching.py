@@ -11,21 +11,20 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from corral.config.connections import aws_settings, git_remote
+from corral.config.entities.connector import AwsConnector, GitConnector, GithubConnector
+from corral.config.entities.stores import GitStore as GitStoreConfig
+from corral.config.entities.stores import HarnessStore, InlineStore
+from corral.config.entities.stores import S3Store as S3StoreConfig
+from corral.config.overrides import Placed
+from corral.config.settings import STATE_DIR
 from corral.errors import ConfigError, Problem, format_path
 from corral.manifests.file_store import FileStore
 from corral.manifests.manifest_file import ManifestFile
 
-from .connections import aws_settings, git_remote
-from .entities.connector import AwsConnector, GitConnector, GithubConnector
-from .entities.stores import GitStore as GitStoreConfig
-from .entities.stores import HarnessStore, InlineStore
-from .entities.stores import S3Store as S3StoreConfig
-from .overrides import Placed
-from .settings import STATE_DIR
-
 if TYPE_CHECKING:
-    from .project import Project
-    from .secrets import SecretResolver
+    from corral.config.project import Project
+    from corral.config.secrets import SecretResolver
 
 
 class RemoteSkipped(Exception):

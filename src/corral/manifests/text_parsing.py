@@ -12,9 +12,9 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from corral.manifests import ManifestFile, parse_manifest
-
-from .yaml_source import read_yaml
+from corral.config.yaml_source import read_yaml
+from corral.manifests.manifest_file import ManifestFile
+from corral.manifests.parsing import parse_manifest
 
 
 def parse_manifest_text(source: str, text: str) -> Any:

@@ -1,6 +1,7 @@
 """The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
 
-    register_ecs_steps()       # `import corral.engine` registers them lazily (ecs_step_specs.py)
+    register_ecs_steps()       # the implementations themselves (corral.wiring registers them
+                               # lazily from ecs_step_types.py, with their spec models)
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
 (journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
@@ -27,17 +28,19 @@ from typing import Any
 from corral.aws.clients import AwsSettings, Clients
 from corral.aws.poller import PollPolicy
 from corral.config.connections import aws_settings
+from corral.config.ecs_step_specs import FIELDS as ECS_SPEC_FIELDS
+from corral.config.ecs_step_specs import ecs_step_spec_problems
 from corral.config.entities.connector import AwsConnector
-from corral.config.rendering import RenderedService, with_secrets
 from corral.config.secrets import referenced_ids
-from corral.ecs import bluegreen, canary, rolling, run_task, scale, traffic_shift
+from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale, traffic_shift
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
+from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
+from corral.manifests.service_rendering import RenderedService, with_secrets
 
-from .ecs_step_specs import ECS_SPECS
-from .steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
+from .ecs_step_types import ECS_SPECS
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -260,16 +263,18 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment"})
+    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
+        skip_application_scaling=spec.boolean("skipApplicationScaling"),
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
 
 def run_rolling_rollback(run: StepRun) -> StepOutcome:
     Spec(run, set())
+    _undo_scales(run)  # the stage's ECS Scale steps first
     return _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
 
 
@@ -444,21 +449,121 @@ def _same_file(name: str, source: str) -> bool:
     return source.endswith(tail) or tail.endswith(source.split(":", 1)[-1].lstrip("/"))
 
 
+def _checked_spec(run: StepRun) -> Spec:
+    """The rendered spec, checked as `corral validate` checks it (config/ecs_step_specs.py)."""
+    spec = Spec(run, set(ECS_SPEC_FIELDS[run.type]))
+    problems = ecs_step_spec_problems(run.type, spec.data)
+    if problems:
+        raise ConfigError([Problem(spec.where, path, message) for path, message in problems])
+    return spec
+
+
+def _aws_clients(run: StepRun, connector_ref: str, region: str, cluster: str) -> Clients:
+    """Clients for a connector a step names itself (ECS Scale's `connectorRef`)."""
+    assert run.project is not None
+    connector = run.project.connector(connector_ref)
+    if not isinstance(connector, AwsConnector):
+        raise CorralError(f"step {run.identifier} ({run.type}): {connector_ref} is not an AWS connector")
+    if run.secrets is None:
+        from corral.config.secrets import SecretResolver
+
+        settings = aws_settings(connector, SecretResolver(run.project), region=region or None)
+    else:
+        settings = aws_settings(connector, run.secrets, region=region or None)
+    clients = Clients.shared(settings.for_clients())
+    if _poll_policy is not None:
+        from corral.aws.poller import ServicePoller
+
+        ServicePoller.for_cluster(clients, cluster, policy=_poll_policy)
+    return clients
+
+
 def run_scale(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"instances", "instanceUnit", "skipSteadyStateCheck", "serviceName"})
-    instances = spec.integer("instances")
-    if instances is None:
-        raise spec.problem("instances", "is required")
-    unit = spec.text("instanceUnit", "Count")
-    if unit not in ("Count", "Percentage"):
-        raise spec.problem("instanceUnit", f"expected Count or Percentage, got {unit!r}")
+    """ECS Scale: `service`, `cluster`, `connectorRef`, `region` default to the stage's service and
+    infrastructure; outside a Deployment stage the spec names them."""
+    spec = _checked_spec(run)
+    if spec.integer("instances") is None:
+        if run.phase == EXECUTION:
+            raise spec.problem("instances", "is required: a whole number")
+        run.log.section("Rollback")  # no count given: the stage's ECS Scale steps are undone
+        return StepOutcome(SUCCESS, {"scaledBack": _undo_scales(run)})
+    stage = run.target
+    where = {
+        "service": spec.text("service") or spec.text("serviceName") or (stage and stage.service_name) or "",
+        "cluster": spec.text("cluster") or (stage and stage.cluster) or "",
+        "connectorRef": spec.text("connectorRef") or (stage and stage.connector_ref) or "",
+        "region": spec.text("region") or (stage and stage.region) or "",
+    }
+    missing = [name for name in ("service", "cluster", "connectorRef") if not where[name]]
+    if missing:
+        message = "is required outside a Deployment stage (no infrastructure to take it from)"
+        raise ConfigError([Problem(spec.where, f"spec.{name}", message) for name in missing])
     options = scale.ScaleOptions(
-        instances=instances,
-        instance_unit="Percentage" if unit == "Percentage" else "Count",
+        instances=spec.integer("instances") or 0,
+        instance_unit=_unit(spec, "instanceUnit"),
         skip_steady_state_check=spec.boolean("skipSteadyStateCheck"),
-        service_name=spec.text("serviceName") or None,
+        service_name=where["service"],
+        connector_ref=where["connectorRef"],
+        region=where["region"],
     )
-    return _deploy(run, scale.scale, options, keep_first=True)
+    clients = _aws_clients(run, where["connectorRef"], where["region"], where["cluster"])
+    ctx = step_context(run, clients, keep_first=True)
+    result = scale.scale(ctx, EcsTarget(cluster=where["cluster"]), options)
+    return outcome(run, result, keep_first=True)
+
+
+def _undo_scales(run: StepRun) -> list[str]:
+    """The stage's ECS Scale steps, latest first: each service back to the count it had before."""
+    undone = []
+    for prior in reversed(run.prior_steps):
+        if prior.phase != EXECUTION or prior.type != "EcsScale" or not prior.checkpoint:
+            continue
+        data = dict(prior.checkpoint)
+        if data.get("connectorRef"):
+            clients = _aws_clients(run, data["connectorRef"], data.get("region", ""), data["cluster"])
+        else:  # journaled by an older Corral: the stage's infrastructure
+            clients = stage_target(run)[1]
+        scale.scale_rollback(step_context(run, clients), EcsTarget(cluster=data["cluster"]), data)
+        undone.append(prior.identifier)
+    return undone
+
+
+def run_service_setup(run: StepRun) -> StepOutcome:
+    spec = _checked_spec(run)
+    down_first = spec.text("resizeStrategy") == basic.DOWNSIZE_OLD_FIRST
+    options = basic.ServiceSetupOptions(
+        resize_strategy=basic.DOWNSIZE_OLD_FIRST if down_first else basic.RESIZE_NEW_FIRST,
+        same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
+        previous=run.previous_checkpoint or None,  # a re-run finishes the first attempt's version
+    )
+    return _deploy(run, basic.service_setup, options, keep_first=True)
+
+
+def run_upgrade_container(run: StepRun) -> StepOutcome:
+    spec = _checked_spec(run)
+    old_count = spec.integer("downsizeOldServiceInstanceCount")
+    options = basic.UpgradeContainerOptions(
+        new_service_instance_count=spec.integer("newServiceInstanceCount") or 0,
+        new_service_instance_unit=_unit(spec, "newServiceInstanceUnit"),
+        downsize_old_service_instance_count=old_count,
+        downsize_old_service_instance_unit=_unit(spec, "downsizeOldServiceInstanceUnit")
+        if old_count is not None
+        else None,
+        setup=_setup(run, "EcsServiceSetup"),
+    )
+    return _deploy(run, basic.upgrade_container, options)
+
+
+def _unit(spec: Spec, name: str) -> basic.InstanceUnit:
+    return "Percentage" if spec.text(name) == "Percentage" else "Count"
+
+
+def run_basic_rollback(run: StepRun) -> StepOutcome:
+    """Undo the stage's ECS Scale steps, then ECS Service Setup and its Upgrade Containers."""
+    _checked_spec(run)
+    scaled_back = _undo_scales(run)
+    result = _undo(run, ("EcsServiceSetup",), "ECS Service Setup", basic.basic_rollback)
+    return StepOutcome(result.status, {**result.outputs, "scaledBack": scaled_back})
 
 
 STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
@@ -473,6 +578,9 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
     "EcsBlueGreenTrafficShiftRollback": run_traffic_shift_rollback,
     "EcsRunTask": run_run_task,
     "EcsScale": run_scale,
+    "EcsServiceSetup": run_service_setup,
+    "EcsUpgradeContainer": run_upgrade_container,
+    "EcsBasicRollback": run_basic_rollback,
 }
 
 

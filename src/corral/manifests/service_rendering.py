@@ -23,6 +23,7 @@ written.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -31,6 +32,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from corral.config.entities.common import Entity, is_expression, is_runtime_input
+from corral.config.entities.environment import Environment
+from corral.config.entities.infrastructure import InfrastructureDefinition
+from corral.config.entities.service import SINGLE_MANIFEST_TYPES, Service
+from corral.config.entities.stores import InlineStore
+from corral.config.input_listing import InputLine, entity_input_lines
+from corral.config.overrides import EffectiveService, Placed, effective_service
+from corral.config.problems import problems_from_validation, split_path
+from corral.config.project import Project
+from corral.config.runtime_inputs import LATER, InputTable
+from corral.config.scope import scope_values
+from corral.config.secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, container_name, render
 from corral.expressions.aliases import with_aliases
@@ -46,20 +59,8 @@ from corral.manifests.text_rendering import KEEP as TEXT_KEEP
 from corral.manifests.text_rendering import RenderedText, explain_parse_error, render_text
 from corral.manifests.validation import shape_check
 
-from .entities.common import Entity, is_expression, is_runtime_input
-from .entities.environment import Environment
-from .entities.infrastructure import InfrastructureDefinition
-from .entities.service import SINGLE_MANIFEST_TYPES, Service
-from .entities.stores import InlineStore
-from .input_listing import InputLine, entity_input_lines
-from .manifest_sources import RemoteSkipped, fetch_manifest_files
-from .manifest_text import parse_manifest_text
-from .overrides import EffectiveService, Placed, effective_service
-from .problems import problems_from_validation, split_path
-from .project import Project
-from .runtime_inputs import LATER, InputTable
-from .scope import scope_values
-from .secrets import SecretProblem, SecretResolver, missing_value_cause, referenced_ids
+from .fetching import RemoteSkipped, fetch_manifest_files
+from .text_parsing import parse_manifest_text
 
 # roots of expressions only a running pipeline can answer: kept as written until then
 RUNTIME_ROOTS = frozenset(
@@ -111,6 +112,7 @@ class RenderedService:
     service_definition: RenderedManifest | None = None
     scalable_targets: list[RenderedManifest] = field(default_factory=list)
     scaling_policies: list[RenderedManifest] = field(default_factory=list)
+    scheduled_actions: list[RenderedManifest] = field(default_factory=list)
     run_task_request: RenderedManifest | None = None
     used_secrets: set[str] = field(default_factory=set, repr=False)
     # unknown manifest fields (not sent to AWS) and the info lines of pasted describe output
@@ -126,6 +128,7 @@ class RenderedService:
     def manifests(self) -> list[RenderedManifest]:
         singles = [self.task_definition, self.service_definition]
         found = [m for m in singles if m is not None] + self.scalable_targets + self.scaling_policies
+        found += self.scheduled_actions
         return found + ([self.run_task_request] if self.run_task_request else [])
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +148,7 @@ class RenderedService:
             "serviceDefinition": one(self.service_definition),
             "scalableTargets": [one(m) for m in self.scalable_targets],
             "scalingPolicies": [one(m) for m in self.scaling_policies],
+            "scheduledActions": [one(m) for m in self.scheduled_actions],
             "runTaskRequest": one(self.run_task_request),
         }
         if self.task_definition_arn:
@@ -320,6 +324,7 @@ class _Renderer:
         self.given_paths: set[str] = set()
         self.firstgen_style = False
         self.texts: dict[str, RenderedText] = {}  # manifest text as rendered, by source
+        self.secret_file_values: set[str] = set()  # config files' secret texts, masked with the secrets
 
     # -- the steps, in order ------------------------------------------------------------
 
@@ -384,6 +389,7 @@ class _Renderer:
         self._apply_infrastructure(rendered, infra)
         if not self.remote_skipped:  # with manifests missing, the cross-manifest rules cannot be judged
             self._check_ecs_rules(rendered, infra)
+            self.problems += scheduled_action_problems(rendered)
         for manifest, path, original in self._restore:  # what is shown says: given at run time
             _set_at(manifest.request, split_path(path), original)
         rendered.used_secrets = set(ctx.used_secrets)
@@ -497,7 +503,9 @@ class _Renderer:
             firstgen["CONTAINER_NAME"] = container_name(without_registry(artifact["image"]))
         if infra.spec.execution_role_arn:
             firstgen["EXECUTION_ROLE"] = infra.spec.execution_role_arn
-        return ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+        made = ExpressionContext(values=values, secrets=self.secrets, firstgen=firstgen, keep=KEPT)
+        made.used_secrets.update(self.secret_file_values)
+        return made
 
     def _config_files(self, effective: EffectiveService) -> dict[str, str]:
         """The text of each config file, for <+configFile.getAsString("id")> (getAsBase64)."""
@@ -505,16 +513,43 @@ class _Renderer:
 
         texts: dict[str, str] = {}
         for identifier, placed in effective.config_files.items():
+            store = placed.item.spec.store.spec
             path = (*placed.path, "spec", "store", "spec", "files")
             try:
-                files = FileStore(self.project.files_root).fetch(placed.item.spec.store.spec.files)
+                files = FileStore(self.project.files_root).fetch(store.files) if store.files else []
             except ConfigError as error:
                 self.problems += [
                     Problem(placed.owner.where(path), format_path(path), p.message) for p in error.problems
                 ]
                 continue
-            texts[identifier] = "".join(file.text for file in files)
+            secret_path = (*placed.path, "spec", "store", "spec", "secretFiles")
+            secret_texts = [
+                self._secret_file(ref, placed.owner, (*secret_path, i))
+                for i, ref in enumerate(store.secret_files)
+            ]
+            texts[identifier] = "".join(file.text for file in files) + "".join(secret_texts)
         return texts
+
+    def _secret_file(self, ref: str, owner: Entity, path: tuple[str | int, ...]) -> str:
+        """A secret file's text: the value of the `secret:` it names (masked like any secret)."""
+        try:
+            value = self.secrets(ref)
+        except LookupError:
+            names = sorted(self.project.secrets)
+            close = difflib.get_close_matches(ref, names, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"the project has {', '.join(names) or 'none'}"
+            self.problems.append(
+                Problem(owner.where(path), format_path(path), f"secret '{ref}' not found; {hint}")
+            )
+            return ""
+        except ConfigError as error:
+            self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
+            return ""
+        except ExpressionError as error:
+            self.problems.append(Problem(owner.where(path), format_path(path), error.detail))
+            return ""
+        self.secret_file_values.add(value)
+        return value
 
     def _apply_sets(self, values: dict[str, Any]) -> None:
         """`--set a.b=value`: the value `<+a.b>` reads (variables were handled as overrides)."""
@@ -538,6 +573,7 @@ class _Renderer:
         `digest: resolve`, an Ecr account) happen only with `registry_lookups`; validation puts
         LATER where a lookup would answer."""
         from corral.artifacts import ArtifactError, resolve_source
+        from corral.artifacts.sources import ECR_ACCOUNT_LATER, ECR_ACCOUNT_STAND_IN
 
         artifacts = service.service_definition.spec.artifacts
         if artifacts is None or artifacts.primary is None:
@@ -552,7 +588,8 @@ class _Renderer:
         overrides = {k[len("artifact.") :]: v for k, v in self.sets.items() if k.startswith("artifact.")}
         spec.update({k: v for k, v in overrides.items() if k in ("tag", "imagePath", "digest")})
         options = self.options
-        lookups = options.registry_lookups and not (options.satisfiable or options.offline)
+        # plan asks registries too (satisfiable, with lookups): it shows what a run would deploy now
+        lookups = options.registry_lookups and not options.offline
         try:
             resolved = resolve_source(
                 self.project,
@@ -571,6 +608,9 @@ class _Renderer:
         except ArtifactError as error:
             self.problems.append(Problem(service.where(path), format_path(path), str(error)))
             return _artifact_stand_in(source.identifier, source.type, source.spec.connector_ref, spec)
+        if resolved.image.startswith(ECR_ACCOUNT_STAND_IN + "."):
+            at = (*path, "imagePath")
+            self.notes.append(Problem(service.where(at), format_path(at), ECR_ACCOUNT_LATER))
         return resolved.expression_values()
 
     def _variables(
@@ -917,6 +957,22 @@ class _Renderer:
             self.problems += [p for p in problems if p not in self.problems]
 
 
+def scheduled_action_problems(rendered: RenderedService) -> list[Problem]:
+    """A scheduled action needs its scalable target: AWS refuses PutScheduledAction for a target
+    not registered, and Corral replaces a service's autoscaling with what the manifests say."""
+    dimensions = {m.request.get("ScalableDimension") for m in rendered.scalable_targets}
+    return [
+        Problem(
+            action.source,
+            "scalableDimension",
+            f"scheduled action {action.request.get('ScheduledActionName')} needs an "
+            f"EcsScalableTargetDefinition manifest for {action.request.get('ScalableDimension')} in the service",
+        )
+        for action in rendered.scheduled_actions
+        if action.request.get("ScalableDimension") not in dimensions
+    ]
+
+
 def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
     kind = ManifestKind(manifest.kind)
     if kind is ManifestKind.TASK_DEFINITION:
@@ -927,6 +983,8 @@ def _place(rendered: RenderedService, manifest: RenderedManifest) -> None:
         rendered.run_task_request = manifest
     elif kind is ManifestKind.SCALABLE_TARGET:
         rendered.scalable_targets.append(manifest)
+    elif kind is ManifestKind.SCHEDULED_ACTION:
+        rendered.scheduled_actions.append(manifest)
     else:
         rendered.scaling_policies.append(manifest)
 

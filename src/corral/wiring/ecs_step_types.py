@@ -1,26 +1,27 @@
-"""The spec models of the ECS step types: the fields `Spec` reads in engine/ecs_steps.py, with
-their types, checked by `validate`, `plan` and the start of `run` (engine/step_specs.py).
+"""The ECS step types and their spec models: the fields `Spec` reads in ecs_steps.py, with their
+types, checked by `validate`, `plan` and the start of `run` (engine/step_specs.py).
 
-A step type added to ecs_steps.py's STEP_TYPES adds its model here, in `ECS_SPECS`
-(tests/engine/test_step_specs.py checks that the two name the same types).
+A step type added to ecs_steps.py's STEP_TYPES adds its model here, in `ECS_SPECS` (None: its
+spec is checked by config/ecs_step_specs.py when the pipeline loads); tests/engine/
+test_step_specs.py checks that the two name the same types.
 
-`import corral.engine` registers every type in ECS_SPECS with its model and an implementation
-that imports ecs_steps.py (which loads botocore) when a step of the type first runs, so
-`corral validate` knows every step type without loading the AWS SDK; `register_ecs_steps()`
-in ecs_steps.py registers the same types with the implementations themselves.
+`register_ecs_step_types()` (called by corral.wiring) registers every type in ECS_SPECS with its
+model and an implementation that imports ecs_steps.py (which loads botocore) when a step of the
+type first runs, so `corral validate` knows every step type without loading the AWS SDK;
+`register_ecs_steps()` in ecs_steps.py registers the same types with the implementations.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import model_validator
 
-from .step_specs import StepSpec
-from .steps import register
+from corral.engine.step_specs import StepSpec
+from corral.engine.steps import register
 
 if TYPE_CHECKING:
-    from .steps import StepImpl, StepOutcome, StepRun
+    from corral.engine.steps import StepImpl, StepOutcome, StepRun
 
 
 class NoFields(StepSpec):
@@ -30,6 +31,7 @@ class NoFields(StepSpec):
 class RollingDeploySpec(StepSpec):
     same_as_already_running_instances: bool = False
     force_new_deployment: bool = False
+    skip_application_scaling: bool = False
 
 
 class CanaryDeploySpec(StepSpec):
@@ -77,14 +79,7 @@ class RunTaskSpec(StepSpec):
     wait_for_exit: bool = False
 
 
-class ScaleSpec(StepSpec):
-    instances: int
-    instance_unit: Literal["Count", "Percentage"] = "Count"
-    skip_steady_state_check: bool = False
-    service_name: str | None = None
-
-
-ECS_SPECS: dict[str, type[StepSpec]] = {
+ECS_SPECS: dict[str, type[StepSpec] | None] = {
     "EcsRollingDeploy": RollingDeploySpec,
     "EcsRollingRollback": NoFields,
     "EcsCanaryDeploy": CanaryDeploySpec,
@@ -95,7 +90,11 @@ ECS_SPECS: dict[str, type[StepSpec]] = {
     "EcsBlueGreenTrafficShift": TrafficShiftSpec,
     "EcsBlueGreenTrafficShiftRollback": NoFields,
     "EcsRunTask": RunTaskSpec,
-    "EcsScale": ScaleSpec,
+    # checked field by field when the pipeline loads (config/ecs_step_specs.py)
+    "EcsScale": None,
+    "EcsServiceSetup": None,
+    "EcsUpgradeContainer": None,
+    "EcsBasicRollback": None,
 }
 
 
