@@ -12,8 +12,9 @@ last data it passed to `ctx.checkpoint(...)` (journaled at once), so it can look
 creates. It should return promptly once `ctx.abort` is set (abort or timeout) and may raise
 a CorralError (its message is the step's error) instead of returning a failed outcome.
 
-The generic steps (ShellScript, Http, Wait, Verify) register themselves on import of
-corral.engine; HarnessApproval is handled by the interpreter (it waits for a person, not for
+The generic steps (ShellScript, Http, Wait, Verify) and the ECS steps register through
+corral.wiring (the `corral.step_types` entry point), loaded when a step type is first looked up;
+HarnessApproval is handled by the interpreter (it waits for a person, not for
 code), so it has no implementation here.
 """
 

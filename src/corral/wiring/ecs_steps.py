@@ -585,6 +585,6 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
 
 
 def register_ecs_steps() -> None:
-    """Each step type with its spec model (ecs_step_specs.py), checked before a run starts."""
+    """Each step type with its spec model (ecs_step_types.py), checked before a run starts."""
     for type_name, impl in STEP_TYPES.items():
         register(type_name, impl, spec=ECS_SPECS.get(type_name))
