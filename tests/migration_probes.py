@@ -332,6 +332,37 @@ def _provisioned(steps: list[dict[str, Any]], rollback: list[dict[str, Any]] | N
     return change
 
 
+def _stage(
+    service: dict[str, Any], environment: dict[str, Any], *, second: dict[str, Any] | None = None
+) -> Change:
+    """A pipeline whose Deployment stage (two, with `second` as the second's service) has these
+    service and environment fields over the base ones (a None value removes a field)."""
+
+    def stage(identifier: str, service_fields: dict[str, Any]) -> dict[str, Any]:
+        env = {"environmentRef": "dev", "infrastructureDefinitions": [{"identifier": "ecs"}], **environment}
+        step = {"step": {"name": "w", "identifier": "w", "type": "Wait", "spec": {"duration": "1s"}}}
+        spec = {
+            "deploymentType": "ECS",
+            "service": service_fields,
+            "environment": {key: value for key, value in env.items() if value is not None},
+            "execution": {"steps": [step]},
+        }
+        return {"stage": {"name": identifier, "identifier": identifier, "type": "Deployment", "spec": spec}}
+
+    stages = [stage("d", service)] + ([stage("again", second)] if second is not None else [])
+    return _extra({"pipeline": {"name": "p", "identifier": "p", "stages": stages}})
+
+
+def _runtime_tag_and_cluster(project: Project) -> None:
+    project.spec["artifacts"]["primary"]["sources"][0]["spec"]["tag"] = "<+input>"
+    project.infra["spec"]["cluster"] = "<+input>"
+
+
+def _tag_inputs(tag: str) -> dict[str, Any]:
+    source = {"identifier": "app", "type": "DockerRegistry", "spec": {"tag": tag}}
+    return {"serviceDefinition": {"type": "ECS", "spec": {"artifacts": {"primary": {"sources": [source]}}}}}
+
+
 def _template(kind: str, identifier: str, spec: dict[str, Any], version: str = "1") -> dict[str, Any]:
     body = {"name": identifier, "identifier": identifier, "versionLabel": version, "type": kind, "spec": spec}
     return {"template": body}
@@ -845,7 +876,8 @@ PROBES: dict[str, Probe] = {
         shows='"desiredCount": 3',
     ),
     "unknown fields in a step's spec": Probe(
-        _pipeline("EcsRollingDeploy", {"sameAsAlreadyRunningInstance": True})
+        _pipeline("EcsRollingDeploy", {"sameAsAlreadyRunningInstance": True}),
+        names="spec.sameAsAlreadyRunningInstance: unknown field",
     ),
     "<+primary.artifact.image>": Probe(
         _image("<+primary.artifact.image>"), shows="registry.hub.docker.com/library/nginx:1.27"
@@ -910,7 +942,8 @@ PROBES: dict[str, Probe] = {
                     },
                 }
             },
-        )
+        ),
+        names="ecsTrafficShiftWrapper",
     ),
     "StandAloneTrafficShiftRollback": Probe(_pipeline("StandAloneTrafficShiftRollback", {})),
     "ecsTrafficShiftWrapper weight outside 0-100": Probe(
@@ -955,6 +988,31 @@ PROBES: dict[str, Probe] = {
             "TerraformApply", {"provisionerIdentifier": "tf", "configuration": {"type": "InheritFromPlan"}}
         ),
         names="not available in this build",
+    ),
+    "Barrier": Probe(_pipeline("Barrier", {"barrierRef": "b"}), names="Barrier has no implementation"),
+    "serviceInputs, environmentInputs, serviceOverrideInputs: <+input>": Probe(
+        _stage(
+            {"serviceRef": "web", "serviceInputs": "<+input>"},
+            {"environmentInputs": "<+input>", "serviceOverrideInputs": "<+input>"},
+        )
+    ),
+    "serviceInputs, environmentInputs, serviceOverrideInputs, infrastructureDefinitions[].inputs with values": Probe(
+        _stage(
+            {"serviceRef": "web", "serviceInputs": _tag_inputs("1.28")},
+            {"infrastructureDefinitions": [{"identifier": "ecs", "inputs": {"spec": {"cluster": "blue"}}}]},
+        ),
+        setup=_runtime_tag_and_cluster,
+        render_args=("--input", "tag=1.28", "--input", "cluster=blue"),  # render takes no pipeline
+    ),
+    "serviceRef, environmentRef, infrastructureDefinitions: <+input>": Probe(
+        _stage(
+            {"serviceRef": "<+input>"},
+            {"environmentRef": "<+input>", "infrastructureDefinitions": "<+input>"},
+        )
+    ),
+    "useFromStage": Probe(_stage({"serviceRef": "web"}, {}, second={"useFromStage": {"stage": "d"}})),
+    "deployToAll: true": Probe(
+        _stage({"serviceRef": "web"}, {"deployToAll": True, "infrastructureDefinitions": None})
     ),
     "strategy (matrix, repeat, parallelism)": Probe(_matrix),
     "K8sRollingDeploy (other deployment types)": Probe(

@@ -265,3 +265,58 @@ def test_a_service_with_a_scheduled_action_deploys_and_the_action_runs(
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 3)
     [service] = ecs.describe_services(cluster="staging", services=["myapp"])["services"]
     assert service["desiredCount"] == 2
+
+
+def _default_network(sandbox: Sandbox) -> tuple[str, str]:
+    """(a subnet, the default security group) of the sandbox's default VPC."""
+    ec2 = sandbox.client("ec2")
+    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    group = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+    return subnet, group
+
+
+@pytest.mark.sandbox(speed=150)
+def test_the_stage_input_pipelines_plan_and_deploy_on_the_sandbox(
+    sandbox: Sandbox, project: Path, tmp_path: Path
+) -> None:
+    """ecs_rolling_chosen_at_run.yaml (service, environment, infrastructure chosen at run time) and
+    ecs_rolling_fixed_inputs.yaml (serviceInputs fixed from pipeline variables, useFromStage)."""
+    subnet, group = _default_network(sandbox)
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="staging")  # ecsDevCluster's cluster
+    aws = {
+        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    chosen = ["--input", "serviceRef=ecs_tutorial", "--input", "environmentRef=devEcs"]
+    chosen += ["--input", "infrastructureDefinitions=ecsDevCluster"]
+    chosen += ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
+    planned = corral_cli("plan", "ECS_Rolling_Chosen_At_Run", *chosen, cwd=project, env=aws)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "stage Deploy: service myapp in cluster staging: new service" in planned.stdout
+    result = corral_cli("run", "ECS_Rolling_Chosen_At_Run", *store, *chosen, "--json", cwd=project, env=aws)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["status"] == "Success"
+
+    ecs.delete_service(cluster="staging", service="myapp", force=True)  # the next one starts afresh
+    fixed = ["--input", f"ecsSecurityGroup={group}", "--input", f"ecsSubnet={subnet}"]
+    planned = corral_cli("plan", "ECS_Rolling_Fixed_Inputs", *fixed, cwd=project, env=aws)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    result = corral_cli("run", "ECS_Rolling_Fixed_Inputs", *store, *fixed, "--json", cwd=project, env=aws)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "Success"
+    assert [s["key"] for s in out["steps"] if s["status"] == "Success"] == [
+        "Deploy/EcsRollingDeploy",
+        "Redeploy/EcsRollingDeploy",
+    ]
+    [service] = ecs.describe_services(cluster="staging", services=["myapp"])["services"]
+    # the subnet came from the pipeline variable through the stage's serviceInputs
+    assert service["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == [subnet]
+    assert service["status"] == "ACTIVE" and service["runningCount"] == service["desiredCount"] == 1

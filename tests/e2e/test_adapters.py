@@ -9,8 +9,11 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from corral.config import load_project
 from corral.engine import get_execution, run_pipeline
+from corral.errors import ConfigError
 
 from .conftest import DEMO, Demo, fast_options
 from .state import services
@@ -28,23 +31,23 @@ def _variant(demo: Demo, tmp_path: Path, old: str, new: str) -> Path:
     return root
 
 
-def test_an_unknown_spec_field_fails_the_step_naming_it(demo: Demo, tmp_path: Path) -> None:
+def test_an_unknown_spec_field_is_refused_before_the_run_naming_it(demo: Demo, tmp_path: Path) -> None:
     root = _variant(
         demo,
         tmp_path,
         "forceNewDeployment: false",
         "forceNewDeployment: false\n                    surge: 50",
     )
-    execution = run_pipeline(
-        load_project(root),
-        "demo_rolling",
-        inputs=demo.inputs("demo_rolling"),
-        store=demo.store,
-        options=fast_options(),
-    )
-    assert execution.status == "Failed"
-    error = execution.step("EcsRollingDeploy").error or ""
-    assert "EcsRollingDeploy" in error and "spec.surge" in error and "sameAsAlreadyRunningInstances" in error
+    with pytest.raises(ConfigError) as refused:
+        run_pipeline(
+            load_project(root),
+            "demo_rolling",
+            inputs=demo.inputs("demo_rolling"),
+            store=demo.store,
+            options=fast_options(),
+        )
+    error = str(refused.value)
+    assert "step.spec.surge: unknown field" in error and "sameAsAlreadyRunningInstances" in error
     assert services(demo.client("ecs")) == {}
 
 

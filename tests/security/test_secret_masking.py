@@ -310,7 +310,7 @@ def test_a_webhook_body_never_shows_a_form(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("CORRAL_TEST_TOKEN", SECRET)
     monkeypatch.setenv("CORRAL_TEST_PEM", PEM)
     steps = _steps()
-    steps.insert(3, shell("tail", 'echo "$PEM"; echo "$UPPER"; exit 3', spec={}))
+    steps.insert(3, shell_step("tail", 'echo "$PEM"; echo "$UPPER"; exit 3'))
     steps[3]["step"]["spec"]["environmentVariables"] = [
         {"name": "PEM", "type": "Secret", "value": '<+secrets.getValue("pem")>'},
         {"name": "UPPER", "type": "String", "value": DERIVED["UPPER"][0]},

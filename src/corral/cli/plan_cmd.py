@@ -92,6 +92,8 @@ def plan(
     from corral.config.input_listing import unique_lines
     from corral.engine import build_plan
     from corral.engine.inputs import pipeline_inputs
+    from corral.engine.pipeline_checks import step_problems
+    from corral.errors import ConfigError
 
     given, set_values = given_values(inputs, sets)
     project, pipeline_id = pipeline_project(project_dir, pipeline)
@@ -104,6 +106,9 @@ def plan(
         satisfiable=True,
     )
     pipeline_plan = build_plan(filled.raw, file=filled.pipeline.file)
+    problems = step_problems(pipeline_plan, filled.pipeline)
+    if problems:
+        raise ConfigError(problems)
     pending = list(filled.pending)
     for stage in pipeline_plan.all_stages:
         if stage.target is not None and stage.target.service:
@@ -197,8 +202,15 @@ def stage_plan(
     """The stage's plan; its service's inputs that nothing gave are added to `pending`. With
     `unknown_inputs`, given inputs this stage's service does not have are noted there and left
     out (another stage's service may have them); without it they are errors."""
+    from corral.config.stage_inputs import fixed_inputs
     from corral.errors import ConfigError
     from corral.manifests.service_rendering import RenderOptions, render_outcome
+
+    fixed, problems = fixed_inputs(
+        project, target.inputs, target.service, target.environment, target.infrastructure or ""
+    )
+    if problems:
+        raise ConfigError(problems)
 
     def render(given: dict[str, Any]) -> Any:
         return render_outcome(
@@ -206,7 +218,7 @@ def stage_plan(
             target.service,
             target.environment,
             target.infrastructure or "",
-            inputs=given,
+            inputs={**given, **fixed},
             sets=sets,
             # registry lookups: the image a run would deploy now (tagRegex, digest: resolve, an Ecr account)
             options=RenderOptions(satisfiable=True, secrets=lambda ref: MASKED, registry_lookups=True),

@@ -44,7 +44,7 @@ def render(
     identifier, file and line), applied in Harness's order of precedence."""
     from pathlib import Path
 
-    from corral.config.project import read_project
+    from corral.config.project import blocking_problems, read_project
     from corral.config.runtime_inputs import read_inputs_file
     from corral.config.settings import project_root
     from corral.engine.inputs import EXPRESSION_FOR_SERVICE
@@ -73,6 +73,7 @@ def render(
             sys.exit(EXIT_USAGE)
         given = {**from_file, **given}
     project, problems = read_project(project_root(project_dir))
+    problems = blocking_problems(project, problems, pipeline=None)  # pipelines are not rendered
     if problems:
         print_problems(problems)
         click.echo(f"{len(problems)} problem(s) in the project; fix them first (corral validate)", err=True)

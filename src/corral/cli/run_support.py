@@ -179,7 +179,7 @@ def open_store(project_dir: str | None, store_url: str | None) -> Store:
 
 def pipeline_project(project_dir: str | None, pipeline: str) -> tuple[Project, str]:
     """The project and the pipeline's identifier; PIPELINE is an identifier or a YAML file's path."""
-    from corral.config.project import load_project
+    from corral.config.project import blocking_problems, load_project, read_project
     from corral.config.settings import find_project_root, project_root
     from corral.errors import ConfigError, Problem
 
@@ -190,9 +190,9 @@ def pipeline_project(project_dir: str | None, pipeline: str) -> tuple[Project, s
         root = upwards if upwards is not None else project_root(None)
     else:
         root = project_root(project_dir)
-    project = load_project(root)
-    if not as_file:
-        return project, pipeline
+    if not as_file:  # another pipeline's problems do not stop this one
+        return load_project(root, pipeline=pipeline), pipeline
+    project, problems = read_project(root)
     resolved = path.resolve()
     found = [
         identifier
@@ -200,11 +200,18 @@ def pipeline_project(project_dir: str | None, pipeline: str) -> tuple[Project, s
         if (root / entity.file).resolve() == resolved
     ]
     if len(found) == 1:
+        mine = blocking_problems(project, problems, pipeline=found[0])
+        if mine:
+            raise ConfigError(mine)
         return project, found[0]
     if found:
         message = f"the file holds several pipelines ({', '.join(sorted(found))}); name one by its identifier"
     else:
         message = f"no pipeline of the project at {root} is in this file"
+        rel = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else None
+        in_file = [p for p in problems if p.file.split(":", 1)[0] == rel]
+        if in_file:  # it holds a pipeline that did not load: say why
+            raise ConfigError(in_file)
     raise ConfigError([Problem(pipeline, "pipeline", message)])
 
 

@@ -36,8 +36,11 @@ def validate(project_dir: str | None, offline: bool, strict: bool) -> None:
     from corral.config.secrets import secrets_without_value
     from corral.config.settings import project_root
     from corral.config.validation import validate_project
+    from corral.engine.pipeline_checks import project_pipeline_problems
 
-    report = validate_project(project_root(project_dir), offline=offline)
+    report = validate_project(
+        project_root(project_dir), offline=offline, pipeline_checks=project_pipeline_problems
+    )
     # validation reads no secret values, so a secret without one is a warning here; a run needs it
     report.warnings = [
         *secrets_without_value(report.project),

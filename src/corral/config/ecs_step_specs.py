@@ -41,6 +41,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# every ECS step type whose spec is checked here when the pipeline loads (the others have a
+# spec model in corral/wiring/ecs_step_types.py)
+CHECKED_AT_LOAD = frozenset({*FIELDS, "EcsBlueGreenTrafficShift"})
+
 
 def ecs_step_spec_problems(step_type: str, spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(path inside the step, what was expected) of everything wrong in the spec of one of these

@@ -83,12 +83,15 @@ def variable_kind(raw: Any, path: str) -> tuple[str, str] | None:
 
 def pipeline_input_lines(project: Project) -> tuple[list[InputLine], list[Problem]]:
     """Every runtime input of every pipeline, and a problem for each default its own options refuse."""
+    from .stage_inputs import with_choices
+
     lines: list[InputLine] = []
     problems: list[Problem] = []
     for pipeline in project.pipelines.values():
         document = {"pipeline": pipeline.raw["pipeline"]}
         try:
-            specs = find_inputs(document)
+            # serviceInputs: <+input> and the like are the entities' inputs, listed with them
+            specs = with_choices(project, document, find_inputs(document))
         except ExpressionError:
             continue  # reported with the pipeline's expressions
         for spec in specs:

@@ -22,6 +22,7 @@ from .entities.common import is_runtime_input
 from .entities.pipeline import InputSet, Pipeline
 from .problems import problems_from_validation
 from .references import ReferenceChecker, pipeline_references
+from .stage_inputs import with_choices
 from .templates import unwrap_template_inputs
 from .variable_types import type_problem, variable_types
 
@@ -48,7 +49,9 @@ def check_input_set(project: Project, pipeline: Pipeline, input_set: InputSet) -
     written = unwrap_template_inputs(input_set.raw["inputSet"]["pipeline"])
     merged = merger.merge(pipeline.raw["pipeline"], written, ("pipeline",))
     try:
-        specs = find_inputs({"pipeline": pipeline.raw["pipeline"]})
+        document = {"pipeline": pipeline.raw["pipeline"]}
+        # serviceInputs: <+input> and the like need no value here (the entities' inputs do)
+        specs = with_choices(project, document, find_inputs(document))
     except ExpressionError:
         return merger.problems  # the pipeline's own problem is reported with the pipeline
     for spec in specs:

@@ -34,10 +34,14 @@ def problems_from_validation(
     root: str,
     locate: Locator,
     model: type[BaseModel] | None = None,
+    keep: Callable[[Any], bool] | None = None,
 ) -> list[Problem]:
-    """One Problem per pydantic error; `root` is the document's top-level key."""
+    """One Problem per pydantic error; `root` is the document's top-level key. keep: which
+    pydantic errors count (the others are judged later)."""
     found: dict[tuple[str | int, ...], list[str]] = {}
     for item in error.errors(include_url=False):
+        if keep is not None and not keep(item):
+            continue
         parts, message = _explain(item, data, model)
         found.setdefault((root, *parts) if root else parts, []).append(message)
     return [Problem(locate(path), format_path(path), _joined(messages)) for path, messages in found.items()]

@@ -92,6 +92,8 @@ class Project:
     files_scanned: int = 0
     # identifiers of entities that did not load: references to them are not reported again
     broken: set[str] = field(default_factory=set)
+    # problems of one pipeline (its document, input sets, triggers): the pipeline's identifier
+    pipeline_owned: dict[Problem, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -171,12 +173,22 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, p.rstrip("/") + "/*") for p in patterns)
 
 
-def load_project(root: Path | str) -> Project:
-    """The project at root; raises ConfigError listing every problem found."""
+def load_project(root: Path | str, *, pipeline: str | None = None, entities_only: bool = False) -> Project:
+    """The project at root; raises ConfigError listing every problem found. pipeline: only
+    that pipeline's problems count among the pipelines' (plan and run of one pipeline);
+    entities_only: none of the pipelines' do (render of a service)."""
     project, problems = read_project(root)
+    if pipeline is not None or entities_only:
+        problems = blocking_problems(project, problems, pipeline=pipeline)
     if problems:
         raise ConfigError(problems)
     return project
+
+
+def blocking_problems(project: Project, problems: list[Problem], *, pipeline: str | None) -> list[Problem]:
+    """problems without those of pipelines other than `pipeline` (all pipelines' when None):
+    one broken pipeline does not stop the render or run of another."""
+    return [p for p in problems if project.pipeline_owned.get(p, pipeline) == pipeline]
 
 
 def read_project(root: Path | str) -> tuple[Project, list[Problem]]:
@@ -195,7 +207,7 @@ def read_project(root: Path | str) -> tuple[Project, list[Problem]]:
     # templates first: a pipeline in any file may use a template from any other
     for document in sorted(documents, key=lambda d: not _is_template(d.data)):
         problems += _read_document(project, document)
-    problems += reference_problems(project)
+    problems += reference_problems(project, owners=project.pipeline_owned)
     return project, problems
 
 
@@ -271,18 +283,42 @@ def _read_document(project: Project, document: Document) -> list[Problem]:
         body, origins, template_problems = resolve_pipeline(project, document, body)
         if template_problems:
             _broken(project, body)
-            return problems + template_problems
+            return problems + _owned(project, kind, body, template_problems)
     try:
         entity = _adapter(kind).validate_python(body)
     except ValidationError as error:
         _broken(project, body)
         model = _model_for(kind, body)
         found = problems_from_validation(error, body, root=kind, locate=_locator(document), model=model)
-        return problems + (origins.translate(found) if origins else found)
+        found = origins.translate(found) if origins else found
+        return problems + _owned(project, kind, body, found)
     entity.located(document.file, document.line_of((kind,)), {kind: body}, document.line_of)
     if origins is not None:
         entity.written_at(origins.where, {kind: data[kind]})
-    return problems + _register(project, kind, entity)
+    return problems + _owned(project, kind, body, _register(project, kind, entity))
+
+
+def _owned(project: Project, kind: str, body: Any, problems: list[Problem]) -> list[Problem]:
+    """Mark the problems of a pipeline's own documents with its identifier."""
+    owner = _pipeline_of(kind, body)
+    if owner is not None:
+        project.pipeline_owned.update(dict.fromkeys(problems, owner))
+    return problems
+
+
+def _pipeline_of(kind: str, body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    if kind == "pipeline":
+        value = body.get("identifier")
+    elif kind == "inputSet":
+        pipeline = body.get("pipeline")
+        value = pipeline.get("identifier") if isinstance(pipeline, dict) else None
+    elif kind == "trigger":
+        value = body.get("pipelineIdentifier")
+    else:
+        return None
+    return str(value) if value is not None else ""
 
 
 def _broken(project: Project, body: object) -> None:

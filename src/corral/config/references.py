@@ -147,9 +147,15 @@ def _runtime_inputs(value: object, path: Path) -> list[Path]:
     return []
 
 
-def reference_problems(project: Project) -> list[Problem]:
-    """Every reference that names nothing, or names the wrong kind of connector."""
+def reference_problems(project: Project, *, owners: dict[Problem, str] | None = None) -> list[Problem]:
+    """Every reference that names nothing, or names the wrong kind of connector. owners: the
+    problems of a pipeline, its input sets and triggers are marked there with its identifier."""
     check = ReferenceChecker(project)
+    owners = {} if owners is None else owners
+
+    def owned_by(pipeline_id: str, since: int) -> None:
+        owners.update(dict.fromkeys(check.problems[since:], pipeline_id))
+
     for service in project.services.values():
         spec = service.service_definition.spec
         base: Path = ("service", "serviceDefinition", "spec")
@@ -178,14 +184,19 @@ def reference_problems(project: Project) -> list[Problem]:
         for where, ref in _connector_secret_refs(connector):
             check.secret(connector, ("connector", "spec", *split_path(where)), ref)
     for pipeline in project.pipelines.values():
+        since = len(check.problems)
         pipeline_references(check, pipeline)
+        owned_by(pipeline.identifier, since)
     for input_set in project.input_sets.values():
         ref = input_set.pipeline.identifier
         if ref not in project.pipelines:
+            since = len(check.problems)
             check.missing(
                 input_set, ("inputSet", "pipeline", "identifier"), "pipeline", ref, project.pipelines
             )
+            owned_by(ref, since)
     for trigger in project.triggers.values():
+        since = len(check.problems)
         if trigger.pipeline_identifier not in project.pipelines:
             path: Path = ("trigger", "pipelineIdentifier")
             check.missing(trigger, path, "pipeline", trigger.pipeline_identifier, project.pipelines)
@@ -196,6 +207,7 @@ def reference_problems(project: Project) -> list[Problem]:
             path = ("trigger", "source", "spec", "spec", "connectorRef")
             ref = trigger.source.spec.spec.connector_ref
             check.missing(trigger, path, "connector", ref, project.connectors)
+        owned_by(trigger.pipeline_identifier, since)
     return check.problems
 
 

@@ -11,7 +11,7 @@ checked against the entities they name.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,11 +61,20 @@ class ValidationReport:
         return text
 
 
-def validate_project(root: Path | str, *, offline: bool = False) -> ValidationReport:
-    """Every problem in the project; never raises ConfigError for project content."""
+def validate_project(
+    root: Path | str,
+    *,
+    offline: bool = False,
+    pipeline_checks: Callable[[Project], list[Problem]] | None = None,
+) -> ValidationReport:
+    """Every problem in the project; never raises ConfigError for project content.
+    pipeline_checks: what the engine checks in every pipeline (its plan, every step's spec;
+    engine/pipeline_checks.py), given by the caller so that config/ needs no engine."""
     started = time.perf_counter()
     project, problems = read_project(root)
     report = ValidationReport(project)
+    if pipeline_checks is not None:
+        problems += pipeline_checks(project)
     problems += expression_syntax_problems(project)
     problems += input_set_problems(project)
     problems += script_problems(project)

@@ -2,7 +2,7 @@
 
     execution = run_pipeline(project, "ecs_tutorial_rolling", inputs={"tag": "1.27"})
     resume(execution_id); abort(execution_id); approve(execution_id, comment="ok")
-    register("MyStep", run)                # a step type's implementation: run(StepRun) -> StepOutcome
+    register("MyStep", run, spec=MyStepSpec)   # a step type's implementation and spec model
 
 Modules, from the outside in:
     api.py            run_pipeline, resume, abort, approve, intervene, get_execution
@@ -15,6 +15,9 @@ Modules, from the outside in:
     embedded.py       runs commands in this process: threads, journal, leases, locks, approvals
     targets.py        a stage's service, environment and infrastructure; the service lock key
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
+    step_specs.py     what a step's spec may hold (StepSpec models), checked before a run starts;
+                      generic_step_specs.py (and wiring/ecs_step_types.py): the models; pipeline_checks.py:
+                      everything validate, plan and the start of run check in a pipeline
     shell_script.py, http_step.py, wait_step.py, verify.py (+ analysis.py): the generic steps
     step_process.py   where a script's process runs: here, isolated (step_users.py: OS users), or refused
     shell_script_provision.py  ShellScriptProvision: a script's JSON ($PROVISIONER_OUTPUT_PATH) as outputs

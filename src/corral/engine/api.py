@@ -7,8 +7,8 @@
     approve(execution_id, approve=False, comment="not today")
 
 Everything a run needs is checked before the execution is created: the pipeline's runtime
-inputs, the step types, and that each Deployment stage's service renders (manifests fetched and
-validated, with stand-ins for secrets and for what a registry lookup would answer). A problem
+inputs, every step's spec against its type's model (engine/step_specs.py), and that each
+Deployment stage's service renders (manifests fetched and validated, with stand-ins for secrets and for what a registry lookup would answer). A problem
 there is a ConfigError naming the file and path. The rendering a stage deploys is made once,
 when the stage starts (engine/targets.py), and journaled with it.
 """
@@ -24,6 +24,7 @@ from typing import Any
 from corral.config.project import Project, load_project
 from corral.config.scope import scope_values
 from corral.config.settings import find_project_root
+from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderOptions, render_outcome
 from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
@@ -31,9 +32,10 @@ from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 from .approvals import VoteOutcome, cast_vote
 from .embedded import EmbeddedExecutor, ExecutorOptions
 from .inputs import PipelineInputs, pipeline_inputs
-from .plan import Element, GroupNode, ParallelNode, PipelinePlan, build_plan
+from .pipeline_checks import step_problems
+from .plan import PipelinePlan, build_plan
 from .secret_scope import run_secret_scope
-from .steps import NO_WAIT, registered_types
+from .steps import NO_WAIT
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def create_execution(
     )
     raw = _with_strategy_lists(project, filled)
     plan = build_plan(raw, file=filled.pipeline.file)
-    _check_step_types(plan, filled)
+    problems = step_problems(plan, filled.pipeline)
+    if problems:
+        raise ConfigError(problems)
     _check_secret_managers(project, filled)
     _check_services(project, plan, filled, sets or {})
     return store.create_execution(
@@ -327,34 +331,6 @@ def _default_store(project: Project | Path | str | None) -> Store:
     return Store.for_project(root)
 
 
-def _check_step_types(plan: PipelinePlan, filled: PipelineInputs) -> None:
-    known = set(registered_types())
-    problems = []
-
-    def walk(elements: tuple[Element, ...]) -> None:
-        for element in elements:
-            if isinstance(element, GroupNode):
-                walk(element.steps)
-                walk(element.rollback_steps)
-            elif isinstance(element, ParallelNode):
-                walk(element.branches)
-            elif element.type not in known:
-                problems.append(
-                    Problem(
-                        filled.pipeline.file,
-                        f"{element.path}.type",
-                        f"step type {element.type} cannot run yet: no implementation is registered "
-                        f"(registered: {', '.join(sorted(known))})",
-                    )
-                )
-
-    for stage in plan.all_stages:
-        for elements in stage.element_lists():
-            walk(elements)
-    if problems:
-        raise ConfigError(problems)
-
-
 def _check_services(
     project: Project, plan: PipelinePlan, filled: PipelineInputs, sets: Mapping[str, Any]
 ) -> None:
@@ -373,12 +349,21 @@ def _check_services(
         if target is None or target.service is None:
             continue
         rendered += 1
+        fixed, fixed_problems = fixed_inputs(
+            project,
+            target.inputs,
+            target.service,
+            target.environment,
+            target.infrastructure or "",
+            file=filled.pipeline.file,
+        )
+        problems += fixed_problems
         outcome = render_outcome(
             project,
             target.service,
             target.environment,
             target.infrastructure or "",
-            inputs=filled.service_inputs,
+            inputs={**filled.service_inputs, **fixed},
             sets=sets,
             # registries are asked once, when the stage starts (engine/targets.py)
             options=RenderOptions(secrets=stand_in, defer_lookups=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .generic_step_specs import HttpSpec, ShellScriptSpec, VerifySpec, WaitSpec
 from .http_step import run_http
 from .shell_script import run_shell_script
 from .shell_script_provision import run_shell_script_provision
@@ -11,8 +12,9 @@ from .wait_step import run_wait
 
 
 def register_generic_steps() -> None:
-    register("ShellScript", run_shell_script)
+    register("ShellScript", run_shell_script, spec=ShellScriptSpec)
+    # checked field by field when the pipeline loads (config/provisioner_specs.py)
     register("ShellScriptProvision", run_shell_script_provision)
-    register("Http", run_http)
-    register("Wait", run_wait)
-    register("Verify", run_verify)
+    register("Http", run_http, spec=HttpSpec)
+    register("Wait", run_wait, spec=WaitSpec)
+    register("Verify", run_verify, spec=VerifySpec)

@@ -13,6 +13,7 @@ ConfigError naming the file and path of the field, before the execution exists.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +22,24 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from corral.config.entities.common import is_runtime_input
+from corral.config.entities.common import is_runtime_input, strip_scope
 from corral.config.entities.pipeline import Pipeline
 from corral.config.input_listing import InputLine, input_line, variable_kind
 from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
+from corral.config.stage_inputs import (
+    infrastructure_identifier,
+    infrastructure_list,
+    is_fragment_input,
+    with_choices,
+)
 from corral.config.templates import unwrap_template_inputs as _as_resolved
 from corral.config.variable_types import type_problem, variable_types
 from corral.config.yaml_source import load_text
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.inputs import check_input_value
 
 from .literal_inputs import has_expression_text, protect
 
@@ -98,16 +106,31 @@ def pipeline_inputs(
         given.update(_from_file(raw, Path(inputs_file), problems))
     given.update(project_inputs or {})
     given.update(inputs or {})
+    raw = _stage_inputs_given(copy.deepcopy(raw), given, set(inputs or {}))
+    problems += _deploy_to_all(project, raw, pipeline)
 
     table = InputTable()
     table.add(
         {"pipeline": raw}, prefix="", where=pipeline.file, locate=lambda p: pipeline.where(split_path(p))
     )
+    # serviceInputs: <+input> and the like ask for the entity's own inputs; refs offer choices
+    table.specs = {
+        spec.path: spec for spec in with_choices(project, {"pipeline": raw}, list(table.specs.values()))
+    }
     names = _variable_inputs(raw)
     given = {names.get(key, key): value for key, value in given.items()}
     runtime = {names.get(key, key) for key in inputs or {}}
     mine = {key: value for key, value in given.items() if table.match(key) is not None}
     table.assign(mine, satisfiable=satisfiable)
+    for path in sorted({p for key in mine if (p := table.match(key)) is not None}):
+        try:  # also the choices with_choices added (no expression holds them)
+            check_input_value(table.specs[path], infrastructure_identifier(table.values[path]))
+        except ExpressionError as error:
+            message = error.detail.removeprefix(path + ": ")
+            problems.append(Problem(table.where.get(path, pipeline.file), path, message))
+    for path, value in table.values.items():
+        if path.endswith(".spec.environment.infrastructureDefinitions"):
+            table.values[path] = infrastructure_list(value)
     problems += table.problems
     if problems:
         raise ConfigError(problems)
@@ -149,6 +172,56 @@ def pipeline_inputs(
     others = {key: value for key, value in given.items() if key not in mine}
     # the run marks these values again (expressions/taint.py): never shell code in a script
     return PipelineInputs(checked, filled["pipeline"], dict(table.values), others, sorted(literal), pending)
+
+
+def _stage_inputs_given(raw: dict[str, Any], given: dict[str, Any], runtime: set[str]) -> dict[str, Any]:
+    """raw with the serviceInputs, environmentInputs, ... an input set (or inputs file) gives
+    for a stage written in (taken out of given): they fill the entity's inputs as if the
+    pipeline had them. Values given at run time stay data."""
+    fragments = {
+        key: given.pop(key)
+        for key in list(given)
+        if key.startswith("pipeline.") and is_fragment_input(key) and isinstance(given[key], dict)
+    }
+    document = {"pipeline": raw}
+    for key, value in fragments.items():
+        try:
+            _set(document, split_path(key), protect(value) if key in runtime else value)
+        except (KeyError, IndexError, TypeError):
+            given[key] = value  # names nothing: reported as an unknown input
+    return document["pipeline"]
+
+
+def _deploy_to_all(project: Project, raw: dict[str, Any], pipeline: Pipeline) -> list[Problem]:
+    """`deployToAll: true` without infrastructures: the environment's only infrastructure is
+    written in; with several, a stage deploys to one (Corral has no multi-infrastructure stage)."""
+    problems = []
+    for index, item in enumerate(raw.get("stages") or []):
+        body = item.get("stage") if isinstance(item, dict) else None
+        environment = ((body or {}).get("spec") or {}).get("environment")
+        if not isinstance(environment, dict) or environment.get("deployToAll") is not True:
+            continue
+        env_ref = environment.get("environmentRef")
+        if (
+            not isinstance(env_ref, str)
+            or "<+" in env_ref
+            or isinstance(environment.get("infrastructureDefinitions"), list)
+        ):
+            continue
+        infras = sorted(i.identifier for i in project.infrastructures_of(strip_scope(env_ref)))
+        if len(infras) == 1:
+            environment["infrastructureDefinitions"] = [{"identifier": infras[0]}]
+            continue
+        path = f"pipeline.stages[{index}].stage.spec.environment.deployToAll"
+        problems.append(
+            Problem(
+                pipeline.where(split_path(path)),
+                path,
+                f"environment '{env_ref}' has {len(infras)} infrastructures ({', '.join(infras) or 'none'}); "
+                "a Corral stage deploys to one: name it in infrastructureDefinitions, one stage per infrastructure",
+            )
+        )
+    return problems
 
 
 EXPRESSION_FOR_SERVICE = (

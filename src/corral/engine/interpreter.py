@@ -59,7 +59,13 @@ from .plan import (
     StepNode,
     When,
 )
-from .runtime_values import render_step_spec, stage_entry, variable_values
+from .runtime_values import (
+    mark_stage_inputs,
+    render_for_step,
+    render_step_spec,
+    stage_entry,
+    variable_values,
+)
 
 APPROVAL_TYPE = "HarnessApproval"
 EXECUTION_SECTION = "execution"  # <+stage.spec.execution.steps.ID>
@@ -326,6 +332,11 @@ class Interpreter:
         if node.provisioner_steps:
             signal = yield from self._provision(run)
         if node.target is not None and signal is None:
+            try:  # the stage inputs it fixes may read pipeline and stage variables
+                fixed = render_for_step(dict(node.target.inputs), self._values(run), path=f"{node.path}.spec")
+            except ExpressionError as error:
+                yield from self._rollback_stage(run)  # what the provisioner made, if it ran
+                return self._stage_failed(run, str(error))
             prepared = yield (
                 m.PrepareStage(
                     f"{node.key}/prepare",
@@ -334,6 +345,7 @@ class Interpreter:
                     node.target.environment,
                     node.target.infrastructure,
                     self._provisioner_outputs(run),
+                    fixed,
                 ),
                 False,
             )
@@ -846,7 +858,8 @@ class Interpreter:
             values["execution"] = stage["spec"]["execution"]
             values["steps"] = stage["spec"]["execution"]["steps"]
             if run.target is not None:
-                values.update(run.target.get("values") or {})
+                target_values = run.target.get("values") or {}
+                values.update(mark_stage_inputs(target_values, run.target.get("runtimeValues") or ()))
         if node is not None:
             values["step"] = {
                 "identifier": node.identifier,

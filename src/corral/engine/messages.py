@@ -109,6 +109,8 @@ class PrepareStage:
     infrastructure: str | None
     # each provisioner's outputs, by its identifier: the infrastructure's <+provisioner.*>
     provisioners: dict[str, Any] = field(default_factory=dict, repr=False)
+    # the stage's fixed stage inputs (config/stage_inputs.py), expressions rendered
+    inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

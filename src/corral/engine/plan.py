@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from corral.config.stage_inputs import stage_fragments
 from corral.errors import ConfigError, Problem
 
 from .durations import parse_duration
@@ -126,6 +127,8 @@ class TargetRef:
     service: str | None
     environment: str
     infrastructure: str | None
+    # serviceInputs, environmentInputs, ... the stage fixes: {kind: {"at": path, "value": {...}}}
+    inputs: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -200,11 +203,18 @@ def walk_steps(elements: Iterable[Element]) -> Iterator[StepNode]:
 
 def build_plan(raw: Mapping[str, Any], *, file: str = "") -> PipelinePlan:
     """The plan of a `pipeline:` mapping; ConfigError naming every bad field."""
+    plan, problems = plan_with_problems(raw, file=file)
+    if problems:
+        raise ConfigError(problems)
+    return plan
+
+
+def plan_with_problems(raw: Mapping[str, Any], *, file: str = "") -> tuple[PipelinePlan, list[Problem]]:
+    """The plan as far as it could be built (bad fields take their defaults), and its problems."""
     builder = _Builder(file)
     plan = builder.pipeline(raw)
-    if builder.problems:  # a looped stage reports its problems once, not once per iteration
-        raise ConfigError(list(dict.fromkeys(builder.problems)))
-    return plan
+    # a looped stage reports its problems once, not once per iteration
+    return plan, list(dict.fromkeys(builder.problems))
 
 
 class _Builder:
@@ -351,6 +361,7 @@ class _Builder:
                     f"{path}.spec.environment.infrastructureDefinitions",
                     "deploying to several infrastructures from one stage is not supported; use one stage per infrastructure",
                 )
+        earlier = {s.identifier: s.target.inputs for s in self.stages if s.target is not None}
 
         def ref(value: Any) -> str:  # a looped stage may pick its service or place by iteration
             if iteration is None:
@@ -365,6 +376,7 @@ class _Builder:
             service=ref(service_ref) if service_ref else None,
             environment=ref(environment["environmentRef"]),
             infrastructure=ref(infra) if infra else None,
+            inputs=stage_fragments(spec, path, earlier),
         )
 
     def elements(
@@ -455,6 +467,8 @@ class _Builder:
     # -- pieces --------------------------------------------------------------------------
 
     def duration(self, value: Any, path: str) -> float | None:
+        if isinstance(value, str) and value.strip().startswith("<+input>"):
+            return None  # validate's and plan's stand-in: the run gives it a value
         try:
             return parse_duration(value)
         except ValueError as error:

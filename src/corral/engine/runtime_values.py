@@ -54,6 +54,18 @@ def mark_runtime_inputs(pipeline: Mapping[str, Any], paths: Iterable[str]) -> di
     return marked
 
 
+def mark_stage_inputs(values: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """A stage target's values (`env`, `serviceVariables`, `artifacts`) with those that came
+    from an entity's run-time input marked (the target's `runtimeValues`, dotted paths): a
+    ShellScript gets them as data, never as shell text, like the pipeline's own inputs."""
+    from corral.config.problems import split_path
+
+    marked: dict[str, Any] = dict(values)
+    for path in paths:
+        marked = _marked_at(marked, split_path(path))
+    return marked
+
+
 def _marked_at(node: Any, parts: tuple[str | int, ...]) -> Any:
     """A copy of node along parts, the value at the end marked as a run-time input."""
     if not parts:

@@ -1,7 +1,10 @@
 """Step implementations by `type`, and what each one receives and returns.
 
     def run(ctx: StepRun) -> StepOutcome: ...
-    register("EcsRollingDeploy", run)          # the ECS adapter does this for its step types
+    register("EcsRollingDeploy", run, spec=RollingDeploySpec)   # spec: its StepSpec model (step_specs.py)
+
+A registered type is one this build can run; `corral validate`, `plan` and the start of `run`
+refuse any other, and check each step's `spec` against its type's model before anything runs.
 
 A step is the only place a pipeline touches the world, so it must be safe to run again: the
 process may die half way and the step is then re-run with `ctx.previous_checkpoint`, the
@@ -9,8 +12,9 @@ last data it passed to `ctx.checkpoint(...)` (journaled at once), so it can look
 creates. It should return promptly once `ctx.abort` is set (abort or timeout) and may raise
 a CorralError (its message is the step's error) instead of returning a failed outcome.
 
-The generic steps (ShellScript, Http, Wait, Verify) register themselves on import of
-corral.engine; HarnessApproval is handled by the interpreter (it waits for a person, not for
+The generic steps (ShellScript, Http, Wait, Verify) and the ECS steps register through
+corral.wiring (the `corral.step_types` entry point), loaded when a step type is first looked up;
+HarnessApproval is handled by the interpreter (it waits for a person, not for
 code), so it has no implementation here.
 """
 
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     from corral.config.secrets import SecretResolver
 
     from .messages import RunStep
+    from .step_specs import StepSpec
 
 NO_WAIT = "noWait"  # the execution's inputs hold it when it was started with --no-wait / noWait
 OUTCOME_STATUSES = (SUCCESS, FAILED, ABORTED, EXPIRED)
@@ -189,6 +194,7 @@ class StepRun:
 StepImpl = Callable[[StepRun], StepOutcome]
 
 _REGISTRY: dict[str, StepImpl] = {}
+_SPECS: dict[str, type[StepSpec] | None] = {"HarnessApproval": None}  # checked when the pipeline loads
 _LOCK = threading.RLock()
 _loaded = False
 # step families register themselves through this entry point group (corral.wiring for the
@@ -207,17 +213,28 @@ def _load_step_types() -> None:
             entry.load()()
 
 
-def register(type_name: str, impl: StepImpl) -> None:
-    """Make `impl` run every step of `type_name` (a later registration replaces an earlier one)."""
+def register(type_name: str, impl: StepImpl, *, spec: type[StepSpec] | None = None) -> None:
+    """Make `impl` run every step of `type_name` (a later registration replaces an earlier one).
+    spec: the model its `spec:` is checked against before a run starts (engine/step_specs.py);
+    without one, only the step type is checked before the run."""
     _load_step_types()
     with _LOCK:
         _REGISTRY[type_name] = impl
+        _SPECS[type_name] = spec
 
 
 def unregister(type_name: str) -> None:
     _load_step_types()
     with _LOCK:
         _REGISTRY.pop(type_name, None)
+        _SPECS.pop(type_name, None)
+
+
+def spec_models() -> dict[str, type[StepSpec] | None]:
+    """The spec model of every step type that can run (None: not checked before the run)."""
+    _load_step_types()
+    with _LOCK:
+        return dict(_SPECS)
 
 
 def implementation(type_name: str) -> StepImpl | None:

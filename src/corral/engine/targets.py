@@ -15,15 +15,19 @@ references (each was checked now), filled in by the step that sends them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from corral.config.entities.common import Entity
+from corral.config.entities.common import Entity, is_runtime_input
 from corral.config.entities.connector import AwsConnector
 from corral.config.project import Project
 from corral.config.provisioned_infrastructure import provisioned_infrastructure
+from corral.config.runtime_inputs import LATER, InputTable
 from corral.config.secrets import SecretResolver
-from corral.errors import ConfigError, Problem
+from corral.config.stage_inputs import fixed_inputs
+from corral.errors import ConfigError, ExpressionError, Problem
+from corral.expressions import find_inputs
 from corral.expressions.context import MASK
 from corral.manifests.service_rendering import RenderedService, RenderOptions, render_outcome
 
@@ -70,12 +74,22 @@ def prepare_target(
         "values": {},
     }
     values = target["values"]
+    fixed, problems = fixed_inputs(
+        project, command.inputs, command.service or "", command.environment, command.infrastructure or ""
+    )
+    if problems:
+        raise ConfigError(problems)
+    inputs = {**(inputs or {}), **fixed}
+    runtime: list[str] = []  # values that came from a run-time input: data in a script
+    target["runtimeValues"] = runtime
     if env is not None:
+        given = _input_values(env, inputs, "environment.variables")
         values["env"] = _header(env) | {
             "type": env.type,
             "envIdentifier": env.identifier,
-            "variables": _variables(env.variables),
+            "variables": _variables(env.variables, given),
         }
+        runtime += [f"env.variables.{env.variables[index].name}" for index in sorted(given)]
     if infra is not None:
         spec = infra.spec
         values["infra"] = _header(infra) | {
@@ -118,8 +132,21 @@ def prepare_target(
     service = project.services[command.service]
     values["service"] = _header(service) | {"type": "ECS", "gitOpsEnabled": False}
     values["serviceVariables"] = _service_variables(rendered, service)
+    documents = [
+        service,
+        env,
+        infra,
+        *project.overrides_for(service.identifier, command.environment, command.infrastructure or ""),
+    ]
+    runtime += [
+        f"serviceVariables.{name}"
+        for name in sorted(_input_variable_names(documents))
+        if name in values["serviceVariables"]
+    ]
     if rendered.image:
         values["artifacts"] = {"primary": rendered.artifact or _artifact(rendered.image)}
+        if _artifact_from_input(service):
+            runtime += [f"artifacts.primary.{key}" for key in values["artifacts"]["primary"]]
     service_name = None
     if rendered.service_definition is not None:
         service_name = rendered.service_definition.request.get("serviceName")
@@ -148,10 +175,53 @@ def _header(entity: Entity) -> dict[str, Any]:
     }
 
 
-def _variables(variables: list[Any]) -> dict[str, Any]:
+def _input_variable_names(documents: list[Any]) -> set[str]:
+    """Names of the `{name, value: <+input>}` variables (and overrides of them) in documents."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "name" in node and is_runtime_input(node.get("value")):
+                names.add(str(node["name"]))
+            for item in node.values():
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for document in documents:
+        if document is not None:
+            walk(document.raw)
+    return names
+
+
+def _artifact_from_input(service: Any) -> bool:
+    """True when the primary artifact (its source, tag, path or digest) is a run-time input."""
+    raw = service.raw["service"].get("serviceDefinition", {}).get("spec", {}).get("artifacts")
+    try:
+        return bool(find_inputs(raw))
+    except ExpressionError:
+        return True
+
+
+def _input_values(entity: Entity, inputs: Mapping[str, Any], under: str) -> dict[int, Any]:
+    """The run's values (else defaults) for the entity's `<+input>` variables, by position:
+    `<+env.variables.NAME>` reads what the run gave, as the render did."""
+    table = InputTable()
+    table.add(entity.raw, prefix="", where=entity.file)
+    table.assign({k: v for k, v in inputs.items() if table.match(k) is not None}, satisfiable=True)
+    found = {}
+    for path, value in table.values.items():
+        match = re.fullmatch(re.escape(under) + r"\[(\d+)\]\.value", path)
+        if match and value != LATER:
+            found[int(match.group(1))] = value
+    return found
+
+
+def _variables(variables: list[Any], given: Mapping[int, Any] | None = None) -> dict[str, Any]:
     out = {}
-    for variable in variables:
-        value = variable.typed_value()
+    for index, variable in enumerate(variables):
+        value = (given or {}).get(index, variable.typed_value())
         if variable.type == "Secret" and isinstance(value, str) and "<+" not in value:
             value = f'<+secrets.getValue("{value}")>'
         out[variable.name] = value

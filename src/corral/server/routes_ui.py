@@ -76,7 +76,7 @@ def run_form(
     raw = found.raw["pipeline"]
     rows: list[dict[str, Any]] = []
     try:
-        rows += _inputs({"pipeline": raw}, "pipeline", None, None, None)
+        rows += _inputs({"pipeline": raw}, "pipeline", None, None, None, project=loaded)
         for stage_name, service, environment, infra in _deployments(raw):
             connector = region = None
             infra_entity = loaded.infrastructures.get((environment, infra)) if environment else None
@@ -178,12 +178,24 @@ def _ref(value: Any) -> str | None:
 
 
 def _inputs(
-    document: dict[str, Any], source: str, stage: str | None, connector: str | None, region: str | None
+    document: dict[str, Any],
+    source: str,
+    stage: str | None,
+    connector: str | None,
+    region: str | None,
+    *,
+    project: Project | None = None,
 ) -> list[dict[str, Any]]:
+    """project (the pipeline's): serviceInputs: <+input> and the like are left to the entities'
+    own fields, and serviceRef / environmentRef / infrastructureDefinitions offer the project's."""
+    from corral.config.stage_inputs import with_choices
     from corral.expressions import find_inputs
 
+    specs = find_inputs(document)
+    if project is not None:
+        specs = with_choices(project, document, specs)
     rows = []
-    for spec in find_inputs(document):
+    for spec in specs:
         stage_of = stage
         if source == "pipeline":
             match = re.search(r"stages\[\d+\]\.stage\b", spec.path)

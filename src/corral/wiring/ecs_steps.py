@@ -1,6 +1,7 @@
 """The ECS step types in pipelines: each maps a Harness step `spec` onto its step's options.
 
-    register_ecs_steps()       # by corral.wiring.register_step_types, when the engine first looks
+    register_ecs_steps()       # the implementations themselves (corral.wiring registers them
+                               # lazily from ecs_step_types.py, with their spec models)
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
 (journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
@@ -42,6 +43,8 @@ from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderedService, with_secrets
+
+from .ecs_step_types import ECS_SPECS
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -595,5 +598,6 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
 
 
 def register_ecs_steps() -> None:
+    """Each step type with its spec model (ecs_step_types.py), checked before a run starts."""
     for type_name, impl in STEP_TYPES.items():
-        register(type_name, impl)
+        register(type_name, impl, spec=ECS_SPECS.get(type_name))
