@@ -23,9 +23,9 @@ from corral.config.secrets import SecretResolver
 from corral.engine import messages as m
 from corral.engine.approvals import activities
 from corral.engine.embedded import apply_update
-from corral.engine.targets import prepare_target
 from corral.errors import CorralError
 from corral.store import Store, Write
+from corral.wiring.stage_targets import prepare_target
 
 _UPDATE_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (m.StepUpdate, m.StageUpdate, m.PipelineUpdate)

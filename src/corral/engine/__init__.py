@@ -49,7 +49,6 @@ from corral.engine.steps import (
     registered_types,
     unregister,
 )
-from corral.engine.targets import set_account_resolver
 
 __all__ = [
     "EmbeddedExecutor",
@@ -75,6 +74,5 @@ __all__ = [
     "registered_types",
     "resume",
     "run_pipeline",
-    "set_account_resolver",
     "unregister",
 ]

@@ -10,7 +10,7 @@ Everything a run needs is checked before the execution is created: the pipeline'
 inputs, every step's spec against its type's model (engine/step_specs.py), and that each
 Deployment stage's service renders (manifests fetched and validated, with stand-ins for secrets and for what a registry lookup would answer). A problem
 there is a ConfigError naming the file and path. The rendering a stage deploys is made once,
-when the stage starts (engine/targets.py), and journaled with it.
+when the stage starts (wiring/stage_targets.py), and journaled with it.
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def _check_services(
             target.infrastructure or "",
             inputs={**filled.service_inputs, **fixed},
             sets=sets,
-            # registries are asked once, when the stage starts (engine/targets.py)
+            # registries are asked once, when the stage starts (wiring/stage_targets.py)
             options=RenderOptions(secrets=stand_in, defer_lookups=True),
         )
         for problem in outcome.problems:

@@ -44,8 +44,7 @@ from .plan import build_plan
 from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
 from .secret_scope import run_secret_scope
 from .step_process import StepProcesses
-from .steps import ABORTED, EXPIRED, FAILED, NO_WAIT, StepOutcome, StepRun, implementation
-from .targets import prepare_target
+from .steps import ABORTED, EXPIRED, FAILED, NO_WAIT, StepOutcome, StepRun, implementation, stage_preparer
 
 UpdateSink = Callable[[str, m.Update], None]  # (execution id, update)
 LogSink = Callable[[str, str, LogLine], None]  # (execution id, step key, line)
@@ -297,7 +296,7 @@ class EmbeddedExecutor:
 
     def _prepare(self, command: m.PrepareStage, cancel: threading.Event) -> m.Event:
         try:
-            target = prepare_target(
+            target = stage_preparer()(
                 self.project,
                 command,
                 inputs=self._inputs.get("service") or {},

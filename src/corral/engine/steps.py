@@ -213,6 +213,26 @@ def _load_step_types() -> None:
             entry.load()()
 
 
+# Prepares a Deployment stage's target (render its service, the lock key); the step families'
+# wiring registers it (corral.wiring.stage_targets.prepare_target), as it registers step types
+StagePreparer = Callable[..., dict[str, Any]]
+_stage_preparer: list[StagePreparer] = []
+
+
+def register_stage_preparer(preparer: StagePreparer) -> None:
+    _load_step_types()
+    with _LOCK:
+        _stage_preparer[:] = [preparer]
+
+
+def stage_preparer() -> StagePreparer:
+    """What prepares a stage's target: `preparer(project, PrepareStage, inputs=, sets=, secrets=)`."""
+    _load_step_types()
+    if not _stage_preparer:
+        raise RuntimeError("no stage preparer is registered (corral.wiring was not loaded)")
+    return _stage_preparer[0]
+
+
 def register(type_name: str, impl: StepImpl, *, spec: type[StepSpec] | None = None) -> None:
     """Make `impl` run every step of `type_name` (a later registration replaces an earlier one).
     spec: the model its `spec:` is checked against before a run starts (engine/step_specs.py);

@@ -13,7 +13,7 @@ definitions. Every problem is collected; ConfigError lists them all.
 
 One function for every caller: `corral validate`, `render`, `plan` and the check before a run
 give stand-ins (RenderOptions.satisfiable, defer_lookups, a secret stand-in); a stage that
-starts renders for real, once (engine/targets.py: registry lookups, secret_references), and
+starts renders for real, once (wiring/stage_targets.py: registry lookups, secret_references), and
 journals `RenderedService.to_journal()`; its steps read `from_journal` + `with_secrets`.
 
 Expressions that only a running pipeline can answer (`<+pipeline.*>`, `<+stage.*>`,

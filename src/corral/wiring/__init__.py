@@ -10,6 +10,7 @@ import both `engine/` and `ecs/`; neither of them imports it (the layer check in
     ecs_steps.py    the ECS step types: Harness spec fields -> corral.ecs options, rendered target, clients
     cloudformation_steps.py  CreateStack, DeleteStack, RollbackStack -> corral.provisioners.cloudformation
     ecs_step_types.py  their names and spec models, registered without loading ecs_steps.py
+    stage_targets.py  a Deployment stage's target when it starts: its service rendered once, the lock key
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ if TYPE_CHECKING:
 
 def register_step_types() -> None:
     from corral.engine.builtin import register_generic_steps
-    from corral.engine.steps import register
+    from corral.engine.steps import register, register_stage_preparer
 
     from .ecs_step_types import register_ecs_step_types
+    from .stage_targets import prepare_target
 
     register_generic_steps()
+    register_stage_preparer(prepare_target)
     # each ECS type with its spec model; ecs_steps.py (and botocore) load when one first runs
     register_ecs_step_types()
     # checked field by field when the pipeline loads (config/provisioner_specs.py); the adapter

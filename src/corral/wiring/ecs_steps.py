@@ -4,7 +4,7 @@
                                # lazily from ecs_step_types.py, with their spec models)
 
 For every step, the adapter reads the stage's service as the stage rendered it when it started
-(journaled with the stage: `rendered` of the target, engine/targets.py), fills in its secrets
+(journaled with the stage: `rendered` of the target, wiring/stage_targets.py), fills in its secrets
 from the run, builds `Clients` from the
 infrastructure's AWS connector (its endpoint, else `AWS_ENDPOINT_URL`; its keys, else the
 default credential chain; its assume-role), and gives the step a `StepContext` whose deadline,

@@ -26,12 +26,11 @@ from corral.config.provisioned_infrastructure import provisioned_infrastructure
 from corral.config.runtime_inputs import LATER, InputTable
 from corral.config.secrets import SecretResolver
 from corral.config.stage_inputs import fixed_inputs
+from corral.engine.messages import PrepareStage
 from corral.errors import ConfigError, ExpressionError, Problem
 from corral.expressions import find_inputs
 from corral.expressions.context import MASK
 from corral.manifests.service_rendering import RenderedService, RenderOptions, render_outcome
-
-from .messages import PrepareStage
 
 # (project, connector identifier, region) -> the account part of a lock key. The default is
 # the connector's endpoint (the sandbox) or its identifier; an adapter that can ask STS for
