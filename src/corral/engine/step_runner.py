@@ -62,7 +62,6 @@ def run_step(
     """Run the step to its end, its time out or its abort; `where` names this place in the
     error for a step type it does not implement."""
     mask = secret_masker(secrets)
-    latest = [previous_checkpoint]  # a step that ends without a checkpoint keeps the last one
     impl = implementation(command.type)
     if impl is None:
         failed = StepOutcome.failed(f"no implementation of step type {command.type} {where}")
@@ -71,6 +70,7 @@ def run_step(
         spec = spec_with_secrets(command.spec, secrets)
     except ExpressionError as error:
         return _finished(command, StepOutcome.failed(str(error)), mask, previous_checkpoint)
+    latest = [previous_checkpoint]
 
     def durable(data: dict[str, Any]) -> None:
         checkpoint(data)
@@ -138,6 +138,8 @@ def _call(
 def _finished(
     command: m.RunStep, outcome: StepOutcome, mask: Callable[[str], str], latest: dict[str, Any] | None
 ) -> m.StepFinished:
+    """A step that ends without a checkpoint of its own keeps the latest one (even a step that
+    never started: its last attempt's rollback data is all the rollback has)."""
     return m.StepFinished(
         command.id,
         outcome.status,
