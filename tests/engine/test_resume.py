@@ -190,3 +190,27 @@ def test_an_abort_journaled_before_the_crash_still_holds(tmp_path: Path, store: 
     assert execution.status == "Aborted"
     assert finished_steps(store, record.id) == ["s/slow#1", "s/rollback/undo#1"]
     assert execution.step("slow").status == "Aborted"
+
+
+def test_a_rerun_step_that_fails_before_it_runs_keeps_its_rollback_data(
+    tmp_path: Path, store: Store, probe: Probe
+) -> None:
+    """The dead process checkpointed the step's rollback data (and may have made its change);
+    on resume the step cannot even start (its secret is gone): the rollback still gets it."""
+    secret = (
+        "secret:\n  name: Token\n  identifier: token\n  type: SecretText\n"
+        "  spec:\n    secretManagerIdentifier: file\n    valueType: Reference\n    value: token.txt\n"
+    )
+    deploy = probe_step("deploy", token='<+secrets.getValue("token")>')
+    doc = pipeline("p", [stage("s", [deploy], [probe_step("undo")])])
+    project = write_project(tmp_path, doc, extra={"secret.yaml": secret, "token.txt": "s3cr3t-value\n"})
+    record = create_execution(project, "p", store=store)
+    store.append_event(
+        record.id, "checkpoint", {"data": {"previousTaskDefinition": "td:1"}}, step_key="s/deploy"
+    )
+    (tmp_path / "token.txt").unlink()
+    execution = resume(record.id, store=store, options=fast())
+    assert execution.step("deploy").status == "Failed"
+    assert [run.identifier for run in probe.calls] == ["undo"]  # deploy never ran again
+    found = probe.calls[0].prior(identifier="deploy")
+    assert found is not None and found.checkpoint == {"previousTaskDefinition": "td:1"}

@@ -2,8 +2,9 @@
 
     queues.py          task queue names from delegate selectors (`corral-steps-prod`)
     workflow.py        PipelineWorkflow: the engine's Interpreter as one generic Temporal workflow
-    step_activity.py   run_step: a step as an activity on a delegate (heartbeats, checkpoints
-                       recorded in the workflow before the step goes on)
+    step_activity.py   run_step: a step as an activity on a delegate (engine/step_runner.py,
+                       with heartbeats, checkpoints recorded in the workflow before the step
+                       goes on, cancellation)
     live_logs.py       LiveLog: a running step's log lines on their way to the Corral store
     control.py         activities that need the Corral store and project (journal, stage
                        preparation, locks, approval requests), on the control queue

@@ -1,6 +1,7 @@
 """A pipeline step as a Temporal activity, run by a delegate.
 
-The step runs in its own thread; the activity heartbeats while it runs. Attempts are the
+The step is run by the engine's step runner (engine/step_runner.py, as in the embedded
+executor) in a thread of its own; the activity heartbeats while it runs. Attempts are the
 workflow's: each carries the step's deadline (its time started when it was queued) and its
 latest checkpoint, so when a delegate dies the next attempt, on another delegate, goes on from
 there (a Wait waits only for what is left, an ECS step looks before it creates).
@@ -28,7 +29,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -41,21 +41,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from corral.config.project import Project, load_project
 from corral.config.secrets import SecretResolver
 from corral.engine import messages as m
-from corral.engine.literal_inputs import reveal
-from corral.engine.runtime_values import KEEP_FOR_LATER, has_expression, masked
+from corral.engine import step_runner
 from corral.engine.secret_scope import step_secret_scope
-from corral.engine.steps import (
-    ABORTED,
-    EXPIRED,
-    FAILED,
-    StepOutcome,
-    StepRun,
-    implementation,
-)
-from corral.errors import CorralError, ExpressionError
-from corral.expressions import ExpressionContext, Mode, render
-from corral.expressions.masking import mask_text
-from corral.expressions.shell_quoting import RUNTIME_VALUES
+from corral.errors import CorralError
 from corral.step_log import LogLine, StepLog
 
 from .live_logs import LiveLog, Send
@@ -100,10 +88,8 @@ class StepActivities:
         info = activity.info()
         command = m.RunStep(**{**request["command"], "prior_steps": tuple(request["command"]["prior_steps"])})
         attempt = int(request.get("attempt") or info.attempt)
-        state: dict[str, Any] = {
-            "checkpoint": request.get("checkpoint"),
-            "deadline": float(request.get("deadline") or time.time() + command.timeout),
-        }
+        previous = request.get("checkpoint")
+        deadline = float(request.get("deadline") or time.time() + command.timeout)
         live = LiveLog(self.send_logs, request["executionId"], batch_prefix=f"{command.id}:{attempt}")
         project = self._project(request.get("projectRoot"))
         secrets = (
@@ -111,113 +97,76 @@ class StepActivities:
             if project is not None
             else None
         )
-        masker = _masker(secrets)
-        log = StepLog(sink=lambda line: live.add(_line(command.step_key, line)), mask=masker)
+        log = StepLog(
+            sink=lambda line: live.add(_line(command.step_key, line)), mask=step_runner.secret_masker(secrets)
+        )
         log.section("Delegate")
         log.info(
             f"Running on delegate {self.name} (attempt {attempt})"
-            + (", from the last checkpoint" if state["checkpoint"] is not None else "")
+            + (", from the last checkpoint" if previous is not None else "")
         )
+        abort = threading.Event()
+        checkpoint = _durable_checkpoint(command, attempt, deadline, abort)
         live.start()
         try:
-            outcome = await self._outcome(request, command, attempt, state, log, secrets, masker)
+            finished = await self._heartbeating(
+                lambda: step_runner.run_step(
+                    command,
+                    execution_id=request["executionId"],
+                    log=log,
+                    abort=abort,
+                    seconds_left=deadline - time.time(),
+                    checkpoint=checkpoint,
+                    previous_checkpoint=previous,
+                    project=project,
+                    secrets=secrets,
+                    inputs=request.get("inputs") or {},
+                    stop_grace=STOP_GRACE,
+                    where=f"on delegate {self.name}",
+                    start=_paused_first(command.step_key),
+                ),
+                abort,
+            )
         finally:
             lines = await live.close()
         if live.failure is not None and lines:
             lines.append(_note(command.step_key, f"Log lines sent with the result: {live.failure}"))
-        return _result(command, outcome, state, lines, masker)
+        return {"event": m.to_json(finished), "logs": lines}
 
-    async def _outcome(
-        self,
-        request: dict[str, Any],
-        command: m.RunStep,
-        attempt: int,
-        state: dict[str, Any],
-        log: StepLog,
-        secrets: SecretResolver | None,
-        masker: Callable[[str], str],
-    ) -> StepOutcome:
-        impl = implementation(command.type)
-        if impl is None:
-            return StepOutcome.failed(
-                f"no implementation of step type {command.type} on delegate {self.name}"
-            )
-        try:
-            spec = _with_secrets(command.spec, secrets)
-        except ExpressionError as error:
-            return StepOutcome.failed(str(error))
-        abort = threading.Event()
-        run = StepRun.for_command(
-            command,
-            execution_id=request["executionId"],
-            spec=spec,
-            log=log,
-            deadline=time.monotonic() + (state["deadline"] - time.time()),
-            abort=abort,
-            checkpoint=_durable_checkpoint(command, attempt, state, abort),
-            previous_checkpoint=state["checkpoint"],
-            project=self._project(request.get("projectRoot")),
-            secrets=secrets,
-            mask=masker,
-            inputs=request.get("inputs") or {},
-        )
-        return await self._call(impl, run, state)
-
-    async def _call(
-        self, impl: Callable[[StepRun], StepOutcome], run: StepRun, state: dict[str, Any]
-    ) -> StepOutcome:
+    async def _heartbeating(
+        self, run: Callable[[], m.StepFinished], abort: threading.Event
+    ) -> m.StepFinished:
+        """`run` (the shared step runner) in a thread of its own, while the activity heartbeats;
+        a cancellation (an abort, or a shutdown) sets `abort` and waits for the step to stop."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[StepOutcome] = loop.create_future()
+        done: asyncio.Future[m.StepFinished] = loop.create_future()
 
         def target() -> None:
             try:
-                _pause_at("start", run.key)
-                outcome = impl(run)
-                if not isinstance(outcome, StepOutcome):
-                    outcome = StepOutcome.failed(f"step type {run.type} returned no outcome")
-            except CorralError as error:
-                outcome = run.stopped_outcome() if run.abort.is_set() else StepOutcome.failed(str(error))
-            except Exception as error:
-                run.log.error(traceback.format_exc())
-                outcome = StepOutcome.failed(f"{run.type} failed unexpectedly: {error}")
-            loop.call_soon_threadsafe(_settle, done, outcome)
+                finished = run()
+            except BaseException as error:  # the activity fails with it, as the step would have
+                loop.call_soon_threadsafe(_settle, done, error)
+                return
+            loop.call_soon_threadsafe(_settle, done, finished)
 
         # a thread of its own: steps wait for long, and the default pool is small
-        threading.Thread(target=target, name=f"corral-step-{run.key}", daemon=True).start()
+        threading.Thread(target=target, name=f"corral-run-{id(done):x}", daemon=True).start()
         shut_down = False
         try:
             while not done.done():
                 activity.heartbeat()
-                wait = max(0.0, min(self.heartbeat_every, run.remaining()))
-                await asyncio.wait([done], timeout=wait)
-                if not done.done() and run.remaining() <= 0:
-                    run.timed_out.set()
-                    run.abort.set()
-                    break
+                await asyncio.wait([done], timeout=self.heartbeat_every)
         except asyncio.CancelledError:  # an abort (the workflow cancelled it), or a shutdown
             shut_down = activity.is_worker_shutdown()
-            run.abort.set()
-        if not done.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(done), STOP_GRACE)
-            except TimeoutError:
-                run.log.warn(f"The step did not stop within {STOP_GRACE:g}s; leaving it behind")
+            abort.set()
+        finished = await asyncio.shield(done)  # the runner gives the step its grace to stop
         if shut_down:  # the attempt fails, and the workflow starts another on a live delegate
             raise ApplicationError(f"delegate {self.name} was shut down while running the step")
-        if not done.done():
-            return run.stopped_outcome()
-        outcome = done.result()
-        if run.timed_out.is_set() and outcome.status != m.SUCCESS:
-            return StepOutcome(EXPIRED, outcome.outputs, "The step timed out.", "Timeout", outcome.checkpoint)
-        if run.abort.is_set() and outcome.status == FAILED:
-            return StepOutcome(
-                ABORTED, outcome.outputs, "The step was aborted.", "Unknown", outcome.checkpoint
-            )
-        return outcome
+        return finished
 
 
 def _durable_checkpoint(
-    command: m.RunStep, attempt: int, state: dict[str, Any], abort: threading.Event
+    command: m.RunStep, attempt: int, deadline: float, abort: threading.Event
 ) -> Callable[[dict[str, Any]], None]:
     """`run.checkpoint` for a step on this delegate: called from the step's thread, it returns
     once the checkpoint is in the workflow's history, trying again while Temporal cannot be
@@ -236,13 +185,12 @@ def _durable_checkpoint(
             signal = workflow.signal(CHECKPOINT_SIGNAL, saved, rpc_timeout=timedelta(seconds=SIGNAL_PATIENCE))
             try:
                 asyncio.run_coroutine_threadsafe(signal, loop).result(SIGNAL_PATIENCE + 1)
-                state["checkpoint"] = data
                 made[0] += 1
                 _pause_at(f"checkpoint:{made[0]}", command.step_key)
                 return
             except Exception as error:
                 gone = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
-                if gone or abort.is_set() or time.time() + wait >= state["deadline"]:
+                if gone or abort.is_set() or time.time() + wait >= deadline:
                     raise CorralError(
                         f"the step's checkpoint (its rollback data) could not be recorded in Temporal: "
                         f"{error}; the step stops before the change it protects"
@@ -271,27 +219,26 @@ def _note(step_key: str, message: str) -> dict[str, Any]:
     }
 
 
-def _settle(future: asyncio.Future[StepOutcome], outcome: StepOutcome) -> None:
-    if not future.done():
-        future.set_result(outcome)
+def _paused_first(step_key: str) -> Callable[[Callable[[], None]], None]:
+    """How the runner starts a step's thread here: tests may pause it before the step's code."""
+
+    def start(target: Callable[[], None]) -> None:
+        def paused_first() -> None:
+            _pause_at("start", step_key)
+            target()
+
+        threading.Thread(target=paused_first, name=f"corral-step-{step_key}", daemon=True).start()
+
+    return start
 
 
-def _result(
-    command: m.RunStep,
-    outcome: StepOutcome,
-    state: dict[str, Any],
-    lines: list[dict[str, Any]],
-    masker: Callable[[str], str],
-) -> dict[str, Any]:
-    event = m.StepFinished(
-        command.id,
-        outcome.status,
-        masked(dict(outcome.outputs), masker),
-        masker(outcome.error) if outcome.error else None,
-        outcome.failure_type,
-        outcome.checkpoint if outcome.checkpoint is not None else state["checkpoint"],
-    )
-    return {"event": m.to_json(event), "logs": lines}
+def _settle(future: asyncio.Future[m.StepFinished], result: m.StepFinished | BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
 
 
 def _line(step_key: str, line: LogLine) -> dict[str, Any]:
@@ -302,26 +249,3 @@ def _line(step_key: str, line: LogLine) -> dict[str, Any]:
         "level": line.level,
         "message": line.message,
     }
-
-
-def _with_secrets(spec: dict[str, Any], secrets: SecretResolver | None) -> dict[str, Any]:
-    """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs);
-    the values a ShellScript body refers to (shell_quoting.py) are never rendered."""
-    held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
-    body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
-    if has_expression(body):
-        if secrets is None:
-            raise ExpressionError("spec: secrets can only be read on a delegate that has the project's files")
-        ctx = ExpressionContext(values={}, secrets=secrets, keep=KEEP_FOR_LATER - {"secrets"})
-        body = render(body, ctx, mode=Mode.FAIL, path="spec")
-    rendered: dict[str, Any] = reveal({**body, **held})
-    return rendered
-
-
-def _masker(secrets: SecretResolver | None) -> Callable[[str], str]:
-    def mask(text: str) -> str:
-        if secrets is None:
-            return text
-        return mask_text(text, secrets.masked_values())
-
-    return mask

@@ -13,6 +13,8 @@ Modules, from the outside in:
     runtime_values.py what <+pipeline.*>, <+stage.*>, <+execution.steps.*> ... read
     conditions.py     `when` conditions and assertions
     embedded.py       runs commands in this process: threads, journal, leases, locks, approvals
+    step_runner.py    one run of a step (secrets, masking, timeout, grace to stop), shared by
+                      embedded.py and the delegate's activity
     targets.py        a stage's service, environment and infrastructure; the service lock key
     steps.py          the step registry, StepRun (what a step gets), StepOutcome (what it returns)
     step_specs.py     what a step's spec may hold (StepSpec models), checked before a run starts;

@@ -29,22 +29,19 @@ from typing import Any
 
 from corral.config.project import Project
 from corral.config.secrets import SecretResolver
-from corral.errors import CorralError, ExpressionError
-from corral.expressions import ExpressionContext, Mode, render
-from corral.expressions.masking import mask_text
-from corral.expressions.shell_quoting import RUNTIME_VALUES
+from corral.errors import CorralError
 from corral.step_log import LogLine, StepLog
 from corral.store import Store, Write
 
 from . import messages as m
 from .approvals import activities
 from .interpreter import Interpreter, RunInfo
-from .literal_inputs import reveal
 from .plan import build_plan
-from .runtime_values import KEEP_FOR_LATER, has_expression, mark_runtime_inputs, masked, masked_event
+from .runtime_values import mark_runtime_inputs, masked_event
 from .secret_scope import run_secret_scope
 from .step_process import StepProcesses
-from .steps import ABORTED, EXPIRED, FAILED, NO_WAIT, StepOutcome, StepRun, implementation, stage_preparer
+from .step_runner import run_step, secret_masker
+from .steps import FAILED, NO_WAIT, stage_preparer
 
 UpdateSink = Callable[[str, m.Update], None]  # (execution id, update)
 LogSink = Callable[[str, str, LogLine], None]  # (execution id, step key, line)
@@ -405,21 +402,7 @@ class EmbeddedExecutor:
     # -- steps -----------------------------------------------------------------------------
 
     def _run_step(self, command: m.RunStep, cancel: threading.Event) -> m.Event:
-        impl = implementation(command.type)
-        if impl is None:
-            return m.StepFinished(
-                command.id, FAILED, error=f"no implementation of step type {command.type} in this Corral"
-            )
-        masker = self._masker()
-        try:
-            spec = self._with_secrets(command.spec)
-        except ExpressionError as error:
-            return m.StepFinished(command.id, FAILED, error=masker(str(error)))
-        previous = self._checkpoints.get(command.step_key)
-        latest: list[dict[str, Any] | None] = [previous]
-
         def checkpoint(data: dict[str, Any]) -> None:
-            latest[0] = data
             self._checkpoints[command.step_key] = data
             self.store.append_event(
                 self.execution_id,
@@ -429,89 +412,25 @@ class EmbeddedExecutor:
                 step_key=command.step_key,
             )
 
-        log = StepLog(sink=lambda line: self._log_line(command.step_key, line), mask=masker)
-        run = StepRun.for_command(
+        return run_step(
             command,
             execution_id=self.execution_id,
-            spec=spec,
-            log=log,
-            deadline=time.monotonic() + command.timeout,
+            log=StepLog(sink=lambda line: self._log_line(command.step_key, line), mask=self._masker()),
             abort=cancel,
+            seconds_left=command.timeout,
             checkpoint=checkpoint,
-            previous_checkpoint=previous,
+            previous_checkpoint=self._checkpoints.get(command.step_key),
             project=self.project,
             secrets=self.secrets,
-            mask=masker,
             inputs=self._inputs,
-            no_wait=self._no_wait(),
+            stop_grace=self.options.stop_grace,
             processes=self.options.step_processes,
+            no_wait=self._no_wait(),
+            start=self._workers.submit,
         )
-        outcome = self._call(impl, run)
-        return m.StepFinished(
-            command.id,
-            outcome.status,
-            masked(dict(outcome.outputs), masker),
-            masker(outcome.error) if outcome.error else None,
-            outcome.failure_type,
-            outcome.checkpoint if outcome.checkpoint is not None else latest[0],
-        )
-
-    def _call(self, impl: Callable[[StepRun], StepOutcome], run: StepRun) -> StepOutcome:
-        """Run the step in its own thread; enforce its timeout and a grace period to stop."""
-        result: list[StepOutcome] = []
-        done = threading.Event()
-
-        def target() -> None:
-            try:
-                outcome = impl(run)
-                if not isinstance(outcome, StepOutcome):
-                    outcome = StepOutcome.failed(f"step type {run.type} returned no outcome")
-            except CorralError as error:
-                outcome = run.stopped_outcome() if run.abort.is_set() else StepOutcome.failed(str(error))
-            except Exception as error:
-                run.log.error(traceback.format_exc())
-                outcome = StepOutcome.failed(f"{run.type} failed unexpectedly: {error}")
-            result.append(outcome)
-            done.set()
-
-        self._workers.submit(target)
-        while not done.wait(min(0.05, max(0.0, run.remaining()))):
-            if run.abort.is_set():
-                break
-            if run.remaining() <= 0:
-                run.timed_out.set()
-                run.abort.set()
-                break
-        if not done.wait(self.options.stop_grace):
-            run.log.warn(f"The step did not stop within {self.options.stop_grace:g}s; leaving it behind")
-            return run.stopped_outcome()
-        outcome = result[0]
-        if run.timed_out.is_set() and outcome.status != m.SUCCESS:
-            return StepOutcome(EXPIRED, outcome.outputs, "The step timed out.", "Timeout", outcome.checkpoint)
-        if run.abort.is_set() and outcome.status == FAILED:
-            return StepOutcome(
-                ABORTED, outcome.outputs, "The step was aborted.", "Unknown", outcome.checkpoint
-            )
-        return outcome
-
-    def _with_secrets(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """The step's final spec: secrets filled in, run-time input values as typed (literal_inputs);
-        the values a ShellScript body refers to (shell_quoting.py) are never rendered."""
-        held = {k: v for k, v in spec.items() if k == RUNTIME_VALUES}
-        body = {k: v for k, v in spec.items() if k != RUNTIME_VALUES}
-        if has_expression(body):
-            ctx = ExpressionContext(values={}, secrets=self.secrets, keep=KEEP_FOR_LATER - {"secrets"})
-            body = render(body, ctx, mode=Mode.FAIL, path="spec")
-        rendered: dict[str, Any] = reveal({**body, **held})
-        return rendered
 
     def _masker(self) -> Callable[[str], str]:
-        resolver = self.secrets
-
-        def mask(text: str) -> str:
-            return mask_text(text, resolver.masked_values())
-
-        return mask
+        return secret_masker(self.secrets)
 
     # -- logs and the background thread ----------------------------------------------------
 
