@@ -387,18 +387,9 @@ def _utc_text(value: Any) -> str:
 
 def _steps_of(stage: Any) -> list[Any]:
     """Every step of the stage's execution, in order (step groups and parallel branches opened)."""
-    from corral.engine.plan import GroupNode, ParallelNode
+    from corral.engine.plan import walk_steps
 
-    pending, steps = list(stage.steps), []
-    while pending:
-        element = pending.pop(0)
-        if isinstance(element, GroupNode):
-            pending[:0] = list(element.steps)
-        elif isinstance(element, ParallelNode):
-            pending[:0] = list(element.branches)
-        else:
-            steps.append(element)
-    return steps
+    return list(walk_steps(stage.steps, rollback=False))
 
 
 def _check_traffic_shifts(
@@ -473,17 +464,11 @@ def _clients_for_stage(project: Project, stage: Any, inputs: dict[str, Any], set
 
 def _blue_green_spec(stage: Any) -> dict[str, Any] | None:
     """The spec of the stage's EcsBlueGreenCreateService step, if it has one."""
-    from corral.engine.plan import GroupNode, ParallelNode
+    from corral.engine.plan import walk_steps
 
-    pending = list(stage.steps)
-    while pending:
-        element = pending.pop(0)
-        if isinstance(element, GroupNode):
-            pending.extend(element.steps)
-        elif isinstance(element, ParallelNode):
-            pending.extend(element.branches)
-        elif element.type == "EcsBlueGreenCreateService":
-            return dict(element.spec)
+    for step in walk_steps(stage.steps, rollback=False):
+        if step.type == "EcsBlueGreenCreateService":
+            return dict(step.spec)
     return None
 
 

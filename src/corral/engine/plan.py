@@ -189,14 +189,16 @@ class PipelinePlan:
                 yield stage, step
 
 
-def walk_steps(elements: Iterable[Element]) -> Iterator[StepNode]:
-    """The steps in elements, depth first in document order; a group's rollback steps after its steps."""
+def walk_steps(elements: Iterable[Element], *, rollback: bool = True) -> Iterator[StepNode]:
+    """The steps in elements, depth first in document order; a group's rollback steps after its
+    steps (unless `rollback` is False). The one walk over the tree that checks and views use."""
     for element in elements:
         if isinstance(element, ParallelNode):
-            yield from walk_steps(element.branches)
+            yield from walk_steps(element.branches, rollback=rollback)
         elif isinstance(element, GroupNode):
-            yield from walk_steps(element.steps)
-            yield from walk_steps(element.rollback_steps)
+            yield from walk_steps(element.steps, rollback=rollback)
+            if rollback:
+                yield from walk_steps(element.rollback_steps)
         else:
             yield element
 

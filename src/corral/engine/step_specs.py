@@ -32,7 +32,7 @@ from corral.expressions.scan import find_expressions
 
 from .durations import parse_duration
 from .literal_inputs import has_expression_text
-from .plan import Element, GroupNode, ParallelNode, PipelinePlan, StageNode, StepNode
+from .plan import PipelinePlan, StageNode, StepNode, walk_steps
 
 # `type:` names of Harness steps Corral has no implementation of (a hint, not a check)
 HARNESS_ONLY = ("Barrier", "Queue", "Email", "JiraApproval", "ServiceNowApproval", "CustomApproval")
@@ -87,18 +87,7 @@ def check_steps(
 
 
 def _steps(stage: StageNode) -> Iterator[StepNode]:
-    def walk(elements: tuple[Element, ...]) -> Iterator[StepNode]:
-        for element in elements:
-            if isinstance(element, GroupNode):
-                yield from walk(element.steps)
-                yield from walk(element.rollback_steps)
-            elif isinstance(element, ParallelNode):
-                yield from walk(element.branches)
-            else:
-                yield element
-
-    yield from walk(stage.steps)
-    yield from walk(stage.rollback_steps)
+    return walk_steps(element for elements in stage.element_lists() for element in elements)
 
 
 def _no_implementation(step: StepNode, where: str, implemented: frozenset[str] | set[str]) -> Problem:
