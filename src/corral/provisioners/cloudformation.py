@@ -71,6 +71,10 @@ class StackRequest:
     tags: list[dict[str, str]] = field(default_factory=list)  # Key, Value
     role_arn: str | None = None
     skip_on_statuses: tuple[str, ...] = ()
+    # UpdateStack leaves a stack's tags alone when Tags is left out and removes them when it is
+    # empty (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html):
+    # Rollback Stack sends the tags from before even when there were none
+    exact_tags: bool = False
 
     def api_arguments(self) -> dict[str, Any]:
         out: dict[str, Any] = {"StackName": self.stack_name, "Parameters": self.parameters}
@@ -80,7 +84,7 @@ class StackRequest:
             out["TemplateBody"] = self.template_body or ""
         if self.capabilities:
             out["Capabilities"] = self.capabilities
-        if self.tags:
+        if self.tags or self.exact_tags:
             out["Tags"] = self.tags
         if self.role_arn:
             out["RoleARN"] = self.role_arn
@@ -197,6 +201,7 @@ def restore(cfn: Any, stack_name: str, before: dict[str, Any] | None, watch: Wat
         capabilities=list(before["capabilities"]),
         tags=list(before["tags"]),
         role_arn=before.get("roleArn"),
+        exact_tags=True,
     )
     done = create_or_update(cfn, request, watch)
     return "updated" if done.changed else "unchanged"
