@@ -13,8 +13,13 @@ exactly the state from before. Finished: Success with tag 2 live (rolling and ca
 running tag 2 with 2 tasks, tagged BLUE; the old one GREEN, downsized to 0, behind the stage
 listener; basic: `demo-web__2` runs tag 2 with 2 tasks, `demo-web__1` tag 1 at 0; traffic shift:
 all of the prod rule's traffic reaches the tag 2 service, tagged BLUE, the old one GREEN and
-downsized to 0). Restored: the services as before (blue green: the services and both listeners'
-routes; traffic shift: the prod rule's weights).
+downsized to 0; provisioned: as rolling, and the stack updated to release 2, not made again).
+Restored: the services as before (blue green: the services and both listeners' routes; traffic
+shift: the prod rule's weights; provisioned: the stack, same id, parameters, outputs, log group).
+
+The provisioning pipeline (provisioned_demo.py) runs twice: `demo_provisioned` releases tag 2 and
+must finish; `demo_provisioned_failing` releases an image that cannot be pulled, so it is killed
+in the stage's rollback steps too and must end restored.
 """
 
 from __future__ import annotations
@@ -51,7 +56,12 @@ PIPELINES = {
     "demo_trafficshift": ("EcsBlueGreenCreateService", "shift_half", "shift_all"),
     # provisioned.py: CreateStack (updates the stack the first release made), then a rolling deploy
     "demo_provisioned": ("create_stack", "EcsRollingDeploy"),
+    # the same pipeline with a release whose image cannot be pulled: the stage rolls back the
+    # service, then the stack (Rollback Stack updates it back to release 1)
+    "demo_provisioned_failing": ("create_stack", "EcsRollingDeploy", "EcsRollingRollback", "rollback_stack"),
 }
+PROVISIONED = ("demo_provisioned", "demo_provisioned_failing")
+BROKEN_IMAGE = {"image": "*:broken", "pullFailure": "manifest unknown"}
 # the pipeline whose tag 1 release comes before the measured one
 FIRST = {
     "demo_rolling": "demo_rolling",
@@ -60,6 +70,7 @@ FIRST = {
     "demo_basic": "demo_basic",
     "demo_trafficshift": "demo_trafficshift",
     "demo_provisioned": "demo_provisioned",
+    "demo_provisioned_failing": "demo_provisioned",
 }
 # inputs of the measured release besides the first's: after the first traffic shift the prod rule
 # forwards to both target groups, so the stage one is inferred (the one production does not reach)
@@ -94,6 +105,7 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             KillPoint("demo_basic", "EcsUpgradeContainer_100", "Running"),
             KillPoint("demo_trafficshift", "shift_all", "Running"),
             KillPoint("demo_provisioned", "create_stack", "Running"),
+            KillPoint("demo_provisioned_failing", "rollback_stack", "Running"),
         ]
     return points
 
@@ -131,7 +143,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     stop = threading.Event()
     approvers: list[threading.Thread] = []
     with Sandbox(speed=SPEED) as sandbox, tempfile.TemporaryDirectory() as tmp:
-        if point.pipeline == provisioned_demo.PIPELINE:
+        if point.pipeline in PROVISIONED:
             sandbox.app.reset()  # moto's CloudWatch Logs (the stack's log group) outlives a sandbox
         os.environ.update(_environment(sandbox.endpoint_url))
         set_poll_policy(FAST_POLLS)
@@ -155,6 +167,8 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             if first.status != "Success":
                 return f"BROKEN: the first deployment failed: {first.error}", time.monotonic() - started
             before = _state(sandbox, prepared, point.pipeline)
+            if point.pipeline == "demo_provisioned_failing":
+                sandbox.admin.set_images(BROKEN_IMAGE)
 
             runner = subprocess.Popen(
                 [
@@ -162,7 +176,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     "-m",
                     "tests.reliability.kill",
                     "RUN",
-                    point.pipeline,
+                    FIRST[point.pipeline] if point.pipeline in PROVISIONED else point.pipeline,
                     url,
                     json.dumps(
                         {
@@ -205,6 +219,8 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             after = _state(sandbox, prepared, point.pipeline)
             if ended.status == "Success":
                 problems = _unfinished(sandbox, prepared, point.pipeline, after)
+                if point.pipeline in PROVISIONED:
+                    problems += provisioned_demo.made_again(before["stack"], after["stack"])
                 outcome = "finished" if not problems else "BROKEN: finished with " + "; ".join(problems)
             elif after == before:
                 outcome = "restored"
@@ -226,13 +242,15 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
 
 
 def _project_root(pipeline: str, tmp: Path) -> Path:
-    if pipeline == provisioned_demo.PIPELINE:
+    if pipeline in PROVISIONED:
         return provisioned_demo.make_project(DEMO, tmp / "project")
     return DEMO
 
 
 def _release(pipeline: str, tag: str) -> dict[str, str]:
     """The inputs naming a release: the image tag (and the provisioned pipeline's `release`)."""
+    if pipeline == "demo_provisioned_failing":
+        return {"tag": "broken", "release": tag}
     return {"tag": tag, **({"release": tag} if pipeline == provisioned_demo.PIPELINE else {})}
 
 
@@ -249,7 +267,7 @@ def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, A
     if pipeline == "demo_trafficshift":  # the prod rule's weights, exactly
         [actions] = listener_actions(sandbox.client("elbv2"), prepared["prodListener"])
         state["routes"] = [forward_weights(actions)]
-    if pipeline == provisioned_demo.PIPELINE:
+    if pipeline in PROVISIONED:
         state["stack"] = provisioned_demo.stack_state(sandbox)
     return state
 
@@ -265,7 +283,7 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
     }
     if pipeline == "demo_trafficshift":
         return _unshifted(prepared, state, images)
-    if pipeline == provisioned_demo.PIPELINE:  # as rolling, and the stack at release 2
+    if pipeline in PROVISIONED:  # as rolling, and the stack at release 2
         problems = provisioned_demo.unreleased(state["stack"])
         if set(live) != {"demo-web"} or not images["demo-web"].endswith(":2"):
             problems.append(f"services {images}, not demo-web on tag 2")

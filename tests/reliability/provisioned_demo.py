@@ -151,6 +151,7 @@ def stack_state(sandbox: Any) -> dict[str, Any]:
     status = stack["StackStatus"]
     return {
         "stack": {
+            "id": stack["StackId"],  # made again (not updated), it would have another
             "status": "COMPLETE" if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE") else status,
             "parameters": sorted((p["ParameterKey"], p["ParameterValue"]) for p in stack["Parameters"]),
             "outputs": {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []},
@@ -161,8 +162,10 @@ def stack_state(sandbox: Any) -> dict[str, Any]:
 
 def unreleased(state: dict[str, Any]) -> list[str]:
     """How the stack differs from release 2 (nothing: [])."""
+    stack = state["stack"]
     wanted = {
         "stack": {
+            "id": stack["id"] if isinstance(stack, dict) else "an id",
             "status": "COMPLETE",
             "parameters": [("ClusterName", CLUSTER), ("Release", "2")],
             "outputs": {"ClusterName": CLUSTER, "Release": "2"},
@@ -170,3 +173,9 @@ def unreleased(state: dict[str, Any]) -> list[str]:
         "logGroups": {f"/ecs/{CLUSTER}": 14},
     }
     return [] if state == wanted else [f"the stack is {state}, not {wanted}"]
+
+
+def made_again(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """A stack the release should have updated but deleted and created again (nothing: [])."""
+    ids = [s["stack"]["id"] if isinstance(s["stack"], dict) else None for s in (before, after)]
+    return [] if ids[0] == ids[1] else [f"the stack was made again: {ids[0]} -> {ids[1]}"]
