@@ -77,13 +77,15 @@ FIRST = {
 SECOND: dict[str, dict[str, str]] = {"demo_trafficshift": {"stageTargetGroupArn": ""}}
 # a step's status once it has started, when not Running (an approval step waits for its decision)
 STARTED = {"approve_swap": "ApprovalWaiting", "approve_phase": "ApprovalWaiting"}
+# a step's status once it has ended, when not Success (the failing release's deploy fails)
+ENDED = {("demo_provisioned_failing", "EcsRollingDeploy"): "Failed"}
 
 
 @dataclass(frozen=True)
 class KillPoint:
     pipeline: str
     step: str
-    status: str  # "Running" (or an approval's "ApprovalWaiting"): killed as the step starts; "Success": as it ends
+    status: str  # "Running" (or an approval's "ApprovalWaiting"): killed as the step starts; "Success" (or "Failed"): as it ends
 
     @property
     def id(self) -> str:
@@ -95,7 +97,7 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
         KillPoint(pipeline, step, status)
         for pipeline, steps in PIPELINES.items()
         for step in steps
-        for status in (STARTED.get(step, "Running"), "Success")
+        for status in (STARTED.get(step, "Running"), ENDED.get((pipeline, step), "Success"))
     ]
     if fast:  # one of each kind: a kill inside a step, one between two steps, one in an approval's wait
         return [

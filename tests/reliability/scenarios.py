@@ -1,5 +1,5 @@
-"""The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments
-under injected faults.
+"""The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments,
+and CloudFormation provisioning before a rolling deployment, under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -14,6 +14,12 @@ Faults: for each operation a clean run of the strategy calls (`OPERATIONS`, chec
 sandbox's call log by a test), a throttle storm, 5xx answers, added latency, dropped connections
 and drop_after (the change made, the answer lost); plus releases whose tasks fail in each way ECS
 tasks fail (`corral_failures()`, image behaviours).
+
+Provisioning (`provision`, `provision_rollback`; stacks in stacks.py): the Create Stack steps'
+operations under each fault, then the deployment's; and, with a release that always fails, the
+Rollback Stack steps' operations (UpdateStack back, DeleteStack of the new stack) under each fault
+while the rollback runs. "Restored" includes each stack's template, parameters, tags and outputs
+and the resources CloudFormation made.
 """
 
 from __future__ import annotations
