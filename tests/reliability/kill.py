@@ -13,8 +13,13 @@ exactly the state from before. Finished: Success with tag 2 live (rolling and ca
 running tag 2 with 2 tasks, tagged BLUE; the old one GREEN, downsized to 0, behind the stage
 listener; basic: `demo-web__2` runs tag 2 with 2 tasks, `demo-web__1` tag 1 at 0; traffic shift:
 all of the prod rule's traffic reaches the tag 2 service, tagged BLUE, the old one GREEN and
-downsized to 0). Restored: the services as before (blue green: the services and both listeners'
-routes; traffic shift: the prod rule's weights).
+downsized to 0; provisioned: as rolling, and the stack updated to release 2, not made again).
+Restored: the services as before (blue green: the services and both listeners' routes; traffic
+shift: the prod rule's weights; provisioned: the stack, same id, parameters, outputs, log group).
+
+The provisioning pipeline (provisioned_demo.py) runs twice: `demo_provisioned` releases tag 2 and
+must finish; `demo_provisioned_failing` releases an image that cannot be pulled, so it is killed
+in the stage's rollback steps too and must end restored.
 """
 
 from __future__ import annotations
@@ -33,9 +38,13 @@ from typing import Any
 
 from corral.aws.poller import PollPolicy
 from corral.ecs.listeners import forward_weights
+from corral.provisioners.cloudformation import StackPolling
+
+from . import provisioned_demo
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 FAST_POLLS = PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05, round_window=30.0)
+FAST_STACKS = StackPolling(first=0.05, growth=1.5, slowest=0.3)
 SPEED = 50.0
 
 # pipeline -> its steps in the order they run (each a kill point when it starts and when it ends)
@@ -45,7 +54,14 @@ PIPELINES = {
     "demo_bluegreen": ("EcsBlueGreenCreateService", "approve_swap", "EcsBlueGreenSwapTargetGroups"),
     "demo_basic": ("EcsServiceSetup", "EcsUpgradeContainer_50", "approve_phase", "EcsUpgradeContainer_100"),
     "demo_trafficshift": ("EcsBlueGreenCreateService", "shift_half", "shift_all"),
+    # provisioned.py: CreateStack (updates the stack the first release made), then a rolling deploy
+    "demo_provisioned": ("create_stack", "EcsRollingDeploy"),
+    # the same pipeline with a release whose image cannot be pulled: the stage rolls back the
+    # service, then the stack (Rollback Stack updates it back to release 1)
+    "demo_provisioned_failing": ("create_stack", "EcsRollingDeploy", "EcsRollingRollback", "rollback_stack"),
 }
+PROVISIONED = ("demo_provisioned", "demo_provisioned_failing")
+BROKEN_IMAGE = {"image": "*:broken", "pullFailure": "manifest unknown"}
 # the pipeline whose tag 1 release comes before the measured one
 FIRST = {
     "demo_rolling": "demo_rolling",
@@ -53,19 +69,23 @@ FIRST = {
     "demo_bluegreen": "demo_bluegreen",
     "demo_basic": "demo_basic",
     "demo_trafficshift": "demo_trafficshift",
+    "demo_provisioned": "demo_provisioned",
+    "demo_provisioned_failing": "demo_provisioned",
 }
 # inputs of the measured release besides the first's: after the first traffic shift the prod rule
 # forwards to both target groups, so the stage one is inferred (the one production does not reach)
 SECOND: dict[str, dict[str, str]] = {"demo_trafficshift": {"stageTargetGroupArn": ""}}
 # a step's status once it has started, when not Running (an approval step waits for its decision)
 STARTED = {"approve_swap": "ApprovalWaiting", "approve_phase": "ApprovalWaiting"}
+# a step's status once it has ended, when not Success (the failing release's deploy fails)
+ENDED = {("demo_provisioned_failing", "EcsRollingDeploy"): "Failed"}
 
 
 @dataclass(frozen=True)
 class KillPoint:
     pipeline: str
     step: str
-    status: str  # "Running" (or an approval's "ApprovalWaiting"): killed as the step starts; "Success": as it ends
+    status: str  # "Running" (or an approval's "ApprovalWaiting"): killed as the step starts; "Success" (or "Failed"): as it ends
 
     @property
     def id(self) -> str:
@@ -77,7 +97,7 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
         KillPoint(pipeline, step, status)
         for pipeline, steps in PIPELINES.items()
         for step in steps
-        for status in (STARTED.get(step, "Running"), "Success")
+        for status in (STARTED.get(step, "Running"), ENDED.get((pipeline, step), "Success"))
     ]
     if fast:  # one of each kind: a kill inside a step, one between two steps, one in an approval's wait
         return [
@@ -86,6 +106,8 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             KillPoint("demo_bluegreen", "approve_swap", "ApprovalWaiting"),
             KillPoint("demo_basic", "EcsUpgradeContainer_100", "Running"),
             KillPoint("demo_trafficshift", "shift_all", "Running"),
+            KillPoint("demo_provisioned", "create_stack", "Running"),
+            KillPoint("demo_provisioned_failing", "rollback_stack", "Running"),
         ]
     return points
 
@@ -114,6 +136,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     from corral.engine import EmbeddedExecutor, create_execution, get_execution, resume
     from corral.sandbox import Sandbox
     from corral.store import Store
+    from corral.wiring.cloudformation_steps import set_stack_polling
     from corral.wiring.ecs_steps import set_poll_policy
     from tests.e2e.approvals import approver
 
@@ -122,19 +145,23 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     stop = threading.Event()
     approvers: list[threading.Thread] = []
     with Sandbox(speed=SPEED) as sandbox, tempfile.TemporaryDirectory() as tmp:
+        if point.pipeline in PROVISIONED:
+            sandbox.app.reset()  # moto's CloudWatch Logs (the stack's log group) outlives a sandbox
         os.environ.update(_environment(sandbox.endpoint_url))
         set_poll_policy(FAST_POLLS)
+        set_stack_polling(FAST_STACKS)
         url = f"sqlite:///{Path(tmp) / 'corral.db'}"
         store = Store.open(url)
         try:
-            project = load_project(DEMO)
+            root = _project_root(point.pipeline, Path(tmp))
+            project = load_project(root)
             prepared = prepare_sandbox(sandbox.endpoint_url)
             first_pipeline = FIRST[point.pipeline]
             record = create_execution(
                 project,
                 first_pipeline,
                 store=store,
-                inputs={**pipeline_inputs(prepared, first_pipeline), "tag": "1"},
+                inputs={**pipeline_inputs(prepared, first_pipeline), **_release(first_pipeline, "1")},
             )
             approvers.append(approver(store, record.id, stop))
             EmbeddedExecutor(store, project, _options()).run(record.id)
@@ -142,6 +169,8 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             if first.status != "Success":
                 return f"BROKEN: the first deployment failed: {first.error}", time.monotonic() - started
             before = _state(sandbox, prepared, point.pipeline)
+            if point.pipeline == "demo_provisioned_failing":
+                sandbox.admin.set_images(BROKEN_IMAGE)
 
             runner = subprocess.Popen(
                 [
@@ -149,15 +178,16 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     "-m",
                     "tests.reliability.kill",
                     "RUN",
-                    point.pipeline,
+                    FIRST[point.pipeline] if point.pipeline in PROVISIONED else point.pipeline,
                     url,
                     json.dumps(
                         {
                             **pipeline_inputs(prepared, point.pipeline),
-                            "tag": "2",
+                            **_release(point.pipeline, "2"),
                             **SECOND.get(point.pipeline, {}),
                         }
                     ),
+                    str(root),
                 ],
                 cwd=Path(__file__).resolve().parents[2],
                 stdout=subprocess.PIPE,
@@ -191,6 +221,8 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             after = _state(sandbox, prepared, point.pipeline)
             if ended.status == "Success":
                 problems = _unfinished(sandbox, prepared, point.pipeline, after)
+                if point.pipeline in PROVISIONED:
+                    problems += provisioned_demo.made_again(before["stack"], after["stack"])
                 outcome = "finished" if not problems else "BROKEN: finished with " + "; ".join(problems)
             elif after == before:
                 outcome = "restored"
@@ -202,12 +234,26 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
             for thread in approvers:
                 thread.join()
             set_poll_policy(None)
+            set_stack_polling(None)
             store.close()
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _project_root(pipeline: str, tmp: Path) -> Path:
+    if pipeline in PROVISIONED:
+        return provisioned_demo.make_project(DEMO, tmp / "project")
+    return DEMO
+
+
+def _release(pipeline: str, tag: str) -> dict[str, str]:
+    """The inputs naming a release: the image tag (and the provisioned pipeline's `release`)."""
+    if pipeline == "demo_provisioned_failing":
+        return {"tag": "broken", "release": tag}
+    return {"tag": tag, **({"release": tag} if pipeline == provisioned_demo.PIPELINE else {})}
 
 
 def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, Any]:
@@ -223,6 +269,8 @@ def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, A
     if pipeline == "demo_trafficshift":  # the prod rule's weights, exactly
         [actions] = listener_actions(sandbox.client("elbv2"), prepared["prodListener"])
         state["routes"] = [forward_weights(actions)]
+    if pipeline in PROVISIONED:
+        state["stack"] = provisioned_demo.stack_state(sandbox)
     return state
 
 
@@ -237,6 +285,11 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
     }
     if pipeline == "demo_trafficshift":
         return _unshifted(prepared, state, images)
+    if pipeline in PROVISIONED:  # as rolling, and the stack at release 2
+        problems = provisioned_demo.unreleased(state["stack"])
+        if set(live) != {"demo-web"} or not images["demo-web"].endswith(":2"):
+            problems.append(f"services {images}, not demo-web on tag 2")
+        return problems
     if pipeline == "demo_basic":  # tag 2 in the second version with every task, the first at 0
         counts = {name: (images[name], service["desiredCount"]) for name, service in live.items()}
         wanted = {"demo-web__1": ("web:1", 0), "demo-web__2": ("web:2", 2)}
@@ -292,15 +345,17 @@ def _blue_green(service: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run(pipeline: str, url: str, inputs: str) -> None:
+def _run(pipeline: str, url: str, inputs: str, root: str) -> None:
     """The process that gets killed: create the execution, print its id, run it."""
     from corral.config import load_project
     from corral.engine import EmbeddedExecutor, create_execution
     from corral.store import Store
+    from corral.wiring.cloudformation_steps import set_stack_polling
     from corral.wiring.ecs_steps import set_poll_policy
 
     set_poll_policy(FAST_POLLS)
-    project = load_project(DEMO)
+    set_stack_polling(FAST_STACKS)
+    project = load_project(Path(root))
     store = Store.open(url)
     record = create_execution(project, pipeline, store=store, inputs=json.loads(inputs))
     print(record.id, flush=True)
@@ -309,4 +364,4 @@ def _run(pipeline: str, url: str, inputs: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "RUN":
-        _run(*sys.argv[2:5])
+        _run(*sys.argv[2:6])

@@ -1,5 +1,5 @@
-"""The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments
-under injected faults.
+"""The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments,
+and CloudFormation provisioning before a rolling deployment, under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -14,6 +14,12 @@ Faults: for each operation a clean run of the strategy calls (`OPERATIONS`, chec
 sandbox's call log by a test), a throttle storm, 5xx answers, added latency, dropped connections
 and drop_after (the change made, the answer lost); plus releases whose tasks fail in each way ECS
 tasks fail (`corral_failures()`, image behaviours).
+
+Provisioning (`provision`, `provision_rollback`; stacks in stacks.py): the Create Stack steps'
+operations under each fault, then the deployment's; and, with a release that always fails, the
+Rollback Stack steps' operations (UpdateStack back, DeleteStack of the new stack) under each fault
+while the rollback runs. "Restored" includes each stack's template, parameters, tags and outputs
+and the resources CloudFormation made.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ from corral.ecs.canary import (
 from corral.ecs.listeners import forward_weights
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.scale import ScaleOptions, scale, scale_rollback
-from corral.errors import DeploymentError
+from corral.errors import CorralError, DeploymentError
+from corral.provisioners import cloudformation as cfn
 from corral.sandbox import Sandbox
 from tests.ecs.support import (
     FAILURES,
@@ -66,12 +73,28 @@ from tests.ecs.support import (
 )
 from tests.ecs.test_bluegreen_support import bg_state, bg_target, create_options, forwards, live_service
 
+from . import stacks
+
 SPEED = 200.0
-STRATEGIES = ("rolling", "canary", "bluegreen", "bg_inherit", "bg_standalone", "basic", "scale")
+STRATEGIES = (
+    "rolling",
+    "canary",
+    "bluegreen",
+    "bg_inherit",
+    "bg_standalone",
+    "basic",
+    "scale",
+    "provision",
+    "provision_rollback",
+)
+# strategies whose release always fails: the faults hit the rollback (its operations are in
+# OPERATIONS), and a clean run ends restored
+ROLLBACK_FAULTS = ("provision_rollback",)
+CLEAN_OUTCOME = {"provision_rollback": "restored"}
 
 # What a clean run of each strategy's steps calls (service, operation); a test compares this with
 # the sandbox's call log, so a step that starts calling something new gets its faults here.
-ECS, AAS, ELB = "ecs", "application-autoscaling", "elasticloadbalancing"
+ECS, AAS, ELB, CFN = "ecs", "application-autoscaling", "elasticloadbalancing", "cloudformation"
 OPERATIONS: dict[str, list[tuple[str, str]]] = {
     "rolling": [
         (AAS, "DeleteScheduledAction"),
@@ -191,6 +214,31 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (ECS, "ListTasks"),
         (ECS, "UpdateService"),
     ],
+    # Create Stack of an existing stack (updated) and of a new one, then a rolling deploy
+    "provision": [
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (CFN, "CreateStack"),
+        (CFN, "DescribeStackEvents"),
+        (CFN, "DescribeStacks"),
+        (CFN, "GetTemplate"),
+        (CFN, "UpdateStack"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListTasks"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "UpdateService"),
+    ],
+    # the release fails; Rolling Rollback, then Rollback Stack of both stacks (only the stack
+    # operations get faults here: the rolling rollback's are the rolling strategy's)
+    "provision_rollback": [
+        (CFN, "DeleteStack"),
+        (CFN, "DescribeStackEvents"),
+        (CFN, "DescribeStacks"),
+        (CFN, "UpdateStack"),
+    ],
 }
 
 FAULTS: dict[str, dict[str, Any]] = {
@@ -236,8 +284,9 @@ def matrix(operations: dict[str, list[tuple[str, str]]] | None = None) -> list[S
             for name, fault in FAULTS.items():
                 spec = {**fault, "service": service, "operation": operation}
                 found.append(Scenario(strategy, f"{name} on {service}:{operation}", fault=spec))
-        for failure in FAILURES:
-            found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
+        if strategy not in ROLLBACK_FAULTS:
+            for failure in FAILURES:
+                found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
     return found
 
 
@@ -253,12 +302,22 @@ FAST_OPERATIONS = {
     "scale": ("ecs", "UpdateService"),
 }
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
+# the provisioning strategies' fast subset: the change made and its answer lost, once each way
+FAST_PICKS = {
+    "provision": ("drop_after", (CFN, "UpdateStack")),
+    "provision_rollback": ("drop_after", (CFN, "DeleteStack")),
+}
 
 
 def fast_matrix() -> list[Scenario]:
     found = []
     for strategy in STRATEGIES:
         found.append(Scenario(strategy, "clean"))
+        if strategy in FAST_PICKS:
+            name, (service, operation) = FAST_PICKS[strategy]
+            spec = {**FAULTS[name], "service": service, "operation": operation}
+            found.append(Scenario(strategy, f"{name} on {service}:{operation}", fault=spec))
+            continue
         service, operation = FAST_OPERATIONS[strategy]
         for name, fault in FAULTS.items():
             spec = {**fault, "service": service, "operation": operation}
@@ -611,6 +670,63 @@ class ScaleRun(Run):
         return [] if running == (4, 4) else [f"web runs {running[1]} of {running[0]} tasks, not 4"]
 
 
+class ProvisionRun(Run):
+    """Create Stack of `web-shared` (it exists: updated) and of `web-release` (new), then ECS
+    Rolling Deploy; rollback: Rolling Rollback, then Rollback Stack of each stack, newest first.
+    Each Create Stack journals the stack as it was before changing it, as the step does."""
+
+    faults_in_rollback = False
+
+    def target(self, image: str) -> Any:
+        extra = {"circuit_breaker": self.circuit_breaker} if self.circuit_breaker else {}
+        return self.env.target(
+            "web", image, load_balancer=self.env.alb().groups[0], health_check=True, **extra
+        )
+
+    def setup(self) -> None:
+        self.env.create_live_service(self.target("web:1"))
+        stacks.create_shared(self.env.sandbox.client("cloudformation"))
+        self.stacks: list[dict[str, Any]] = []
+
+    def state(self) -> dict[str, Any]:
+        return {"web": snapshot(self.env, "web"), "stacks": stacks.stack_state(self.env.sandbox)}
+
+    def watch(self) -> cfn.Watch:
+        return cfn.Watch(info=lambda _: None, stopped=lambda: False, polling=stacks.POLLING)
+
+    def deploy(self) -> None:
+        client = self.env.clients.client("cloudformation")
+        for request in stacks.release_requests(self.env.vpc_id):
+            before = cfn.existing_stack(client, request.stack_name)
+            self.stacks.append(json.loads(json.dumps({"stackName": request.stack_name, "before": before})))
+            try:
+                cfn.create_or_update(client, request, self.watch())
+            except CorralError as exc:  # the step fails; the stage rolls back
+                raise DeploymentError(str(exc)) from exc
+        rolling_deploy(self.context(), self.target(self.image), RollingDeployOptions())
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            rolling_rollback(self.context(), self.target(self.image), self.journaled())
+        client = self.env.clients.client("cloudformation")
+        for record in reversed(self.stacks):
+            cfn.restore(client, record["stackName"], record["before"], self.watch())
+
+    def finished(self) -> list[str]:
+        return _runs_release(self.env, "web", self.image) + stacks.released(self.state()["stacks"])
+
+
+class ProvisionRollbackRun(ProvisionRun):
+    """As ProvisionRun, with a release whose containers fail their health checks: the deployment
+    always fails and the faults hit the rollback."""
+
+    faults_in_rollback = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.env.admin.set_images({"image": "web:2", **FAILURES["container health check fails"].image})
+
+
 def _service_connect(alias: str) -> dict[str, Any]:
     return {
         "enabled": True,
@@ -629,12 +745,16 @@ RUNS: dict[str, Callable[..., Run]] = {
     "bg_standalone": StandaloneShiftRun,
     "basic": BasicRun,
     "scale": ScaleRun,
+    "provision": ProvisionRun,
+    "provision_rollback": ProvisionRollbackRun,
 }
 
 
 def run_scenario(scenario: Scenario) -> Outcome:
     started = time.monotonic()
     with Sandbox(speed=SPEED) as sandbox:
+        if scenario.strategy.startswith("provision"):  # moto's CloudWatch Logs outlives a sandbox
+            sandbox.app.reset()
         env = EcsEnv.create(sandbox)
         run = RUNS[scenario.strategy](env)
         run.setup()
@@ -645,7 +765,8 @@ def run_scenario(scenario: Scenario) -> Outcome:
             failure = FAILURES[scenario.failure]
             env.admin.set_images({"image": "web:2", **failure.image})
             run.circuit_breaker, run.timeout = failure.circuit_breaker, failure.timeout
-        if scenario.fault is not None:
+        in_rollback = bool(getattr(run, "faults_in_rollback", False))
+        if scenario.fault is not None and not in_rollback:
             env.admin.add_fault(**scenario.fault)
         seq = env.admin.last_call()
         try:
@@ -655,20 +776,31 @@ def run_scenario(scenario: Scenario) -> Outcome:
             deployed_error = exc
         except Exception as exc:  # anything but a DeploymentError reaches the user as a traceback
             return Outcome(scenario, f"BROKEN: {type(exc).__name__}: {exc}", time.monotonic() - started)
-        calls = sorted({(c["service"], c["operation"]) for c in env.admin.calls(seq)})
+        calls = _calls(env, seq)
         if deployed_error is None:
             problems = run.finished()
             outcome = "finished" if not problems else "BROKEN: finished with " + "; ".join(problems)
             return Outcome(scenario, outcome, time.monotonic() - started, calls)
         env.admin.clear_faults()
         run.timeout = 60.0
+        if in_rollback and scenario.fault is not None:
+            env.admin.add_fault(**scenario.fault)
+        seq = env.admin.last_call()
         try:
             run.rollback()
         except Exception as exc:
             return Outcome(scenario, f"BROKEN: rollback failed: {exc}", time.monotonic() - started, calls)
+        if in_rollback:  # what the matrix covers is the rollback's stack operations
+            calls = [c for c in _calls(env, seq) if c[0] == CFN]
+        env.admin.clear_faults()
         found = differences(before, _settled(run))
         outcome = "restored" if not found else "BROKEN: not restored: " + "; ".join(found[:5])
         return Outcome(scenario, outcome, time.monotonic() - started, calls)
+
+
+def _calls(env: EcsEnv, seq: int) -> list[tuple[str, str]]:
+    """The operations the steps called since `seq` (not those CloudFormation made for a stack)."""
+    return sorted({(c["service"], c["operation"]) for c in env.admin.calls(seq) if not c.get("via")})
 
 
 def _settled(run: Run, timeout: float = 10.0) -> dict[str, Any]:

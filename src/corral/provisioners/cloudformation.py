@@ -19,13 +19,15 @@ success. The stack events are logged as they come.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from corral.aws.clients import AwsSettings, Clients
 from corral.errors import CorralError
@@ -41,6 +43,40 @@ class StackFailed(CorralError):
 
 class StackStopped(CorralError):
     """The step was aborted or ran out of time while the stack operation went on."""
+
+
+class StackCallFailed(CorralError):
+    """CloudFormation refused a call, or could not be reached, after Corral's retries."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _aws_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """AWS's errors as one line naming the operation (a step's failure, not a traceback)."""
+
+    @functools.wraps(function)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            operation = getattr(error, "operation_name", "call")
+            raise StackCallFailed(
+                f"AWS CloudFormation {operation} failed: {details.get('Code', 'Error')}: {details.get('Message', '')}"
+            ) from None
+        except BotoCoreError as error:
+            raise StackCallFailed(f"AWS CloudFormation could not be reached: {error}") from None
+
+    return wrapped
+
+
+def _token() -> str:
+    """A ClientRequestToken: Corral's retry of a request whose answer was lost repeats it, and
+    CloudFormation recognises the retry instead of refusing it (the stack already exists, or is
+    being updated) (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html)."""
+    return f"corral-{uuid.uuid4().hex}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +107,10 @@ class StackRequest:
     tags: list[dict[str, str]] = field(default_factory=list)  # Key, Value
     role_arn: str | None = None
     skip_on_statuses: tuple[str, ...] = ()
+    # UpdateStack leaves a stack's tags alone when Tags is left out and removes them when it is
+    # empty (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html):
+    # Rollback Stack sends the tags from before even when there were none
+    exact_tags: bool = False
 
     def api_arguments(self) -> dict[str, Any]:
         out: dict[str, Any] = {"StackName": self.stack_name, "Parameters": self.parameters}
@@ -80,7 +120,7 @@ class StackRequest:
             out["TemplateBody"] = self.template_body or ""
         if self.capabilities:
             out["Capabilities"] = self.capabilities
-        if self.tags:
+        if self.tags or self.exact_tags:
             out["Tags"] = self.tags
         if self.role_arn:
             out["RoleARN"] = self.role_arn
@@ -114,6 +154,7 @@ def describe(cfn: Any, stack_name: str) -> dict[str, Any] | None:
     return stacks[0] if stacks else None
 
 
+@_aws_errors
 def existing_stack(cfn: Any, stack_name: str) -> dict[str, Any] | None:
     """What Rollback Stack needs to put the stack back as it is now: its template, parameters,
     tags and capabilities. None when there is no stack (or only a failed first create)."""
@@ -140,6 +181,7 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 # -- Create Stack ----------------------------------------------------------------------------
 
 
+@_aws_errors
 def create_or_update(cfn: Any, request: StackRequest, watch: Watch) -> StackDone:
     """Create the stack, or update it when it exists; wait for CloudFormation to finish."""
     stack = describe(cfn, request.stack_name)
@@ -153,12 +195,12 @@ def create_or_update(cfn: Any, request: StackRequest, watch: Watch) -> StackDone
         stack = None
     if stack is None:
         watch.info(f"Creating stack {request.stack_name}")
-        stack_id = cfn.create_stack(**request.api_arguments())["StackId"]
+        stack_id = cfn.create_stack(**request.api_arguments(), ClientRequestToken=_token())["StackId"]
         return _finish(cfn, stack_id, "create", request, watch, earlier=set())
     earlier = _event_ids(cfn, stack["StackId"])
     watch.info(f"Updating stack {request.stack_name} ({stack['StackStatus']})")
     try:
-        stack_id = cfn.update_stack(**request.api_arguments())["StackId"]
+        stack_id = cfn.update_stack(**request.api_arguments(), ClientRequestToken=_token())["StackId"]
     except ClientError as error:
         if NO_UPDATES in str(error):
             watch.info(f"Stack {request.stack_name}: no changes to make")
@@ -182,6 +224,7 @@ def _finish(
 # -- Rollback Stack and Delete Stack ---------------------------------------------------------
 
 
+@_aws_errors
 def restore(cfn: Any, stack_name: str, before: dict[str, Any] | None, watch: Watch) -> str:
     """The stack as `existing_stack` saw it before Create Stack: updated back, or deleted when
     Create Stack made it. Returns what was done."""
@@ -197,11 +240,13 @@ def restore(cfn: Any, stack_name: str, before: dict[str, Any] | None, watch: Wat
         capabilities=list(before["capabilities"]),
         tags=list(before["tags"]),
         role_arn=before.get("roleArn"),
+        exact_tags=True,
     )
     done = create_or_update(cfn, request, watch)
     return "updated" if done.changed else "unchanged"
 
 
+@_aws_errors
 def delete(cfn: Any, stack_name: str, watch: Watch, *, role_arn: str | None = None) -> bool:
     """Delete the stack and wait until it is gone; False when there was none."""
     stack = describe(cfn, stack_name)
