@@ -74,7 +74,7 @@ def test_create_service_brings_up_green_behind_the_stage_listener_and_swap_makes
         "greenServiceName": "web__2",
         "blueServiceName": "web__1",
     }
-    assert created.rollback_data == env.checkpoint  # journaled as JSON, before anything changed
+    assert created.checkpoint == env.checkpoint  # journaled as JSON, before anything changed
     assert env.checkpoints[0]["blue"]["request"]["desiredCount"] == 2
     assert env.checkpoints[0]["greenAction"] is None  # the first checkpoint precedes any change
     log = ctx.log.text()
@@ -93,7 +93,7 @@ def test_create_service_brings_up_green_behind_the_stage_listener_and_swap_makes
     assert old is not None and old["status"] == "ACTIVE" and old["desiredCount"] == 0  # kept, not deleted
     assert autoscaling_of(env, "web__2") == ([(2, 4)], ["cpu60"])
     assert autoscaling_of(env, "web__1") == ([], [])  # autoscaling ends on the production service only
-    assert swapped.rollback_data["swapStarted"] is True
+    assert swapped.checkpoint["swapStarted"] is True
     assert "Modifying ELB Prod Listener" in swap_ctx.log.text()
 
 

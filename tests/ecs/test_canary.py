@@ -57,7 +57,7 @@ def test_canary_deploy_runs_one_task_of_the_release_beside_the_service(env: EcsE
     assert len(result.outputs["instances"]) == 1
     marks = {"ecsDeployments": {"started": [result.outputs["deploymentId"]], "starting": [ANY]}}
     assert (
-        result.rollback_data
+        result.checkpoint
         == env.checkpoint
         == {"cluster": env.cluster, "canaryServiceName": "webCanary", **marks}
     )
@@ -131,7 +131,7 @@ def test_the_default_canary_pipeline_and_its_rollback(env: EcsEnv) -> None:
     assert rolled.outputs["taskDefinitionArn"] == canary.outputs["taskDefinitionArn"]
     assert len(env.revisions("web")) == 2
     # rollback: Canary Delete, then Rolling Rollback
-    canary_rollback(env.context(), release, canary.rollback_data)
+    canary_rollback(env.context(), release, canary.checkpoint)
     rolling_rollback(env.context(), release, rolling_data)
     assert_same(before, snapshot(env, "web"))
 

@@ -57,7 +57,7 @@ def test_first_deployment_creates_the_service_with_load_balancer_registry_tags_a
     assert instance["containers"][0]["name"] == "app" and instance["startedAt"]
     json.dumps(result.outputs)  # outputs are journaled as JSON
 
-    assert result.rollback_data == env.checkpoint and env.checkpoint["exists"] is False
+    assert result.checkpoint == env.checkpoint and env.checkpoint["exists"] is False
     log = ctx.log.text()
     for line in (
         "Creating Task Definition with family web",

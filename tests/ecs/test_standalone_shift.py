@@ -65,9 +65,9 @@ def test_two_shifts_of_one_rule_and_the_rollback_restores_it_as_before_the_first
         env.context(), target, options(env, rule, [(alb.groups[1], 100)], env.checkpoint)
     )
     assert weights(env, rule) == {alb.groups[1]: 1}  # one target group: all of the rule's traffic
-    assert len(second.rollback_data["standaloneRules"]) == 1  # the capture before the first change
+    assert len(second.checkpoint["standaloneRules"]) == 1  # the capture before the first change
 
-    standalone_traffic_shift_rollback(env.context(), target, second.rollback_data)
+    standalone_traffic_shift_rollback(env.context(), target, second.checkpoint)
     assert_same(before, bg_state(env, alb))
 
 
@@ -100,13 +100,13 @@ def test_the_prod_rule_of_create_service_is_refused(env: EcsEnv) -> None:
         stage_target_group_arn=alb.groups[1],
     )  # fmt: skip
     created = blue_green_create_service(env.context(), target, create)
-    prod_rule = created.rollback_data["prodRule"]["ruleArn"]
+    prod_rule = created.checkpoint["prodRule"]["ruleArn"]
 
     with pytest.raises(ConfigError, match="is the prod listener rule of ECS Blue Green Create Service"):
         standalone_traffic_shift(
             env.context(),
             target,
-            options(env, prod_rule, [(alb.groups[1], 50), (alb.groups[0], 50)], created.rollback_data),
+            options(env, prod_rule, [(alb.groups[1], 50), (alb.groups[0], 50)], created.checkpoint),
         )
     assert weights(env, prod_rule) == {alb.groups[0]: 1, alb.groups[1]: 0}
-    blue_green_rollback(env.context(), target, created.rollback_data)
+    blue_green_rollback(env.context(), target, created.checkpoint)

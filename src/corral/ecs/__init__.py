@@ -1,7 +1,7 @@
 """ECS deployment steps: one module per step family, plus what they share.
 
-Steps (each `fn(ctx: StepContext, target: EcsTarget, options) -> StepResult`; rollbacks take the
-deploy step's `rollback_data` and work from it alone, even in a new process):
+Steps (each `fn(ctx: StepContext, target: EcsTarget, options) -> StepOutcome`; rollbacks take the
+deploy step's rollback data (its outcome's `checkpoint`) and work from it alone, even in a new process):
 
     rolling.py          ECS Rolling Deploy, ECS Rolling Rollback
     canary.py           ECS Canary Deploy, ECS Canary Delete (and the canary rollback)
@@ -15,7 +15,7 @@ Shared:
 
     context.py          StepContext: clients, log, deadline, abort, checkpoint, call scope
     target.py           EcsTarget: the rendered requests of one service on one cluster
-    result.py           StepResult: outputs and rollback data
+    (each step returns a corral.step_outcome.StepOutcome: outputs, and its rollback data as checkpoint)
     task_definitions.py register a task definition, or reuse the latest revision when equal
     service_requests.py CreateService / UpdateService requests from manifests and from a live service
     services.py         create, update, delete and wait for services; tags

@@ -33,13 +33,13 @@ from typing import Any, Final, Literal
 
 from corral.errors import DeploymentError
 from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
+from corral.step_outcome import StepOutcome
 
 from . import autoscaling, services
 from .autoscaling import Scaling
 from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
-from .result import StepResult
 from .rolling import rolling_rollback
 from .scale import set_desired_count, wait_until_resized
 from .service_requests import create_request
@@ -139,7 +139,7 @@ def phase_counts(options: UpgradeContainerOptions, new_target: int, old_count: i
 # ---------------------------------------------------------------- ECS Service Setup
 
 
-def service_setup(ctx: StepContext, target: EcsTarget, options: ServiceSetupOptions) -> StepResult:
+def service_setup(ctx: StepContext, target: EcsTarget, options: ServiceSetupOptions) -> StepOutcome:
     cluster = target.cluster
     _require_replica(target)
     with ctx.calls():
@@ -168,7 +168,7 @@ def service_setup(ctx: StepContext, target: EcsTarget, options: ServiceSetupOpti
         )
         old = (data.get("oldService") or {}).get("serviceName")
         ctx.log.info(f"Service setup complete: {new} at 0 tasks" + (f", {old} still running" if old else ""))
-    return StepResult(
+    return StepOutcome(
         outputs={
             "newService": new,
             "oldService": old or "",
@@ -178,7 +178,7 @@ def service_setup(ctx: StepContext, target: EcsTarget, options: ServiceSetupOpti
             "newServiceThresholdInstanceCount": data["newServiceThresholdInstanceCount"],
             "isFirstDeployment": old is None,
         },
-        rollback_data=data,
+        checkpoint=data,
     )
 
 
@@ -293,7 +293,7 @@ def _create_new_version(
 # ---------------------------------------------------------------- ECS Upgrade Container
 
 
-def upgrade_container(ctx: StepContext, target: EcsTarget, options: UpgradeContainerOptions) -> StepResult:
+def upgrade_container(ctx: StepContext, target: EcsTarget, options: UpgradeContainerOptions) -> StepOutcome:
     setup = options.setup
     if not setup.get("newServiceName"):
         raise DeploymentError(
@@ -320,7 +320,7 @@ def upgrade_container(ctx: StepContext, target: EcsTarget, options: UpgradeConta
             _downsize_old(ctx, cluster, old, old_wanted)
         instances = service_instances(ctx, cluster, new)
         ctx.log.info("Upgrade Container complete")
-    return StepResult(
+    return StepOutcome(
         outputs={
             "newService": new,
             "oldService": old or "",
@@ -368,7 +368,7 @@ def _resize(ctx: StepContext, cluster: str, name: str, count: int) -> None:
 # ---------------------------------------------------------------- ECS Basic Rollback
 
 
-def basic_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
+def basic_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepOutcome:
     """Every version back as Service Setup found it, the new one deleted; from `rollback_data` alone."""
     ctx.adopt(rollback_data)
     cluster, new = rollback_data["cluster"], rollback_data["newServiceName"]
@@ -386,4 +386,6 @@ def basic_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str,
         deleted = services.delete_service(ctx, cluster, new)
         ctx.log.info(f"Deleted the new version {new}" if deleted else f"No service {new} to delete")
         ctx.log.info("Rollback Successful.")
-    return StepResult(outputs={"newService": new, "newServiceDeleted": deleted, "restoredServices": restored})
+    return StepOutcome(
+        outputs={"newService": new, "newServiceDeleted": deleted, "restoredServices": restored}
+    )

@@ -19,12 +19,12 @@ from typing import Any
 
 from corral.errors import DeploymentError
 from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
+from corral.step_outcome import StepOutcome
 
 from . import services
 from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
-from .result import StepResult
 from .service_requests import create_request
 from .steady_state import wait_for_steady_state
 from .target import EcsTarget
@@ -47,7 +47,7 @@ def canary_service_name(service_name: str) -> str:
     return f"{service_name}{CANARY_SUFFIX}"
 
 
-def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOptions) -> StepResult:
+def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOptions) -> StepOutcome:
     cluster, name = target.cluster, canary_service_name(target.service_name)
     with ctx.calls():
         ctx.log.section(PREPARE_ROLLBACK_DATA)
@@ -77,7 +77,7 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
         )
         instances = service_instances(ctx, cluster, name)
         ctx.log.info("Deployment Successful.")
-    return StepResult(
+    return StepOutcome(
         outputs={
             "serviceName": name,
             "canaryServiceName": name,
@@ -87,7 +87,7 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
             "desiredCount": service.get("desiredCount"),
             "instances": instances,
         },
-        rollback_data=rollback_data,
+        checkpoint=rollback_data,
     )
 
 
@@ -111,20 +111,20 @@ def canary_request(
     return request
 
 
-def canary_delete(ctx: StepContext, target: EcsTarget, options: CanaryDeleteOptions) -> StepResult:
+def canary_delete(ctx: StepContext, target: EcsTarget, options: CanaryDeleteOptions) -> StepOutcome:
     return _delete(ctx, target.cluster, canary_service_name(target.service_name), DEPLOY)
 
 
-def canary_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
+def canary_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepOutcome:
     """Canary Deploy's rollback: delete the canary it made; works from `rollback_data` alone."""
     ctx.adopt(rollback_data)
     return _delete(ctx, rollback_data["cluster"], rollback_data["canaryServiceName"], ROLLBACK)
 
 
-def _delete(ctx: StepContext, cluster: str, name: str, section: str) -> StepResult:
+def _delete(ctx: StepContext, cluster: str, name: str, section: str) -> StepOutcome:
     with ctx.calls():
         ctx.log.section(section)
         wait_turn(ctx, cluster, name, may_refuse=section != ROLLBACK)
         deleted = services.delete_service(ctx, cluster, name)
         ctx.log.info(f"Canary service {name} deleted" if deleted else f"No canary service {name} to delete")
-    return StepResult(outputs={"canaryDeleted": deleted, "canaryServiceName": name})
+    return StepOutcome(outputs={"canaryDeleted": deleted, "canaryServiceName": name})

@@ -21,12 +21,12 @@ from typing import Any
 
 from corral.errors import DeploymentError
 from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
+from corral.step_outcome import StepOutcome
 
 from . import autoscaling, services
 from .context import StepContext
 from .foreign_deployments import busy_message, wait_turn
 from .instances import service_instances
-from .result import StepResult
 from .service_requests import clear_removed, create_request, differs, update_request
 from .snapshot import ServiceSnapshot, capture_service
 from .steady_state import DeploymentOvertaken, wait_for_steady_state
@@ -47,7 +47,7 @@ class RollingDeployOptions:
 TURNS = 3  # how many times a deployment someone else starts over ours is waited for before failing
 
 
-def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOptions) -> StepResult:
+def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOptions) -> StepOutcome:
     cluster, name = target.cluster, target.service_name
     with ctx.calls():
         for turn in range(1, TURNS + 1):
@@ -68,7 +68,7 @@ def rolling_deploy(ctx: StepContext, target: EcsTarget, options: RollingDeployOp
 
 def _deploy(
     ctx: StepContext, target: EcsTarget, options: RollingDeployOptions, live: dict[str, Any] | None
-) -> StepResult:
+) -> StepOutcome:
     """`live`: the service's description from the look for foreign deployments, captured as is."""
     cluster, name = target.cluster, target.service_name
     skip = options.skip_application_scaling
@@ -121,7 +121,7 @@ def _deploy(
     verb = "Updated" if snapshot.exists else "Created"
     ctx.log.info(f"{verb} Service {name} with Arn {service['serviceArn']}")
     ctx.log.info("Deployment Successful.")
-    return StepResult(
+    return StepOutcome(
         outputs={
             "serviceName": name,
             "serviceArn": service["serviceArn"],
@@ -131,7 +131,7 @@ def _deploy(
             "isNewServiceCreated": not snapshot.exists,
             "instances": instances,
         },
-        rollback_data=rollback_data,
+        checkpoint=rollback_data,
     )
 
 
@@ -206,7 +206,7 @@ def _warn_create_only(ctx: StepContext, create: dict[str, Any], live: dict[str, 
 # ---------------------------------------------------------------- rollback
 
 
-def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
+def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepOutcome:
     """Put the service back as the deploy step found it; works from `rollback_data` alone."""
     snapshot = ServiceSnapshot.from_dict(rollback_data)
     cluster, name = snapshot.cluster, snapshot.service_name
@@ -220,7 +220,7 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
             if scaling:
                 autoscaling.restore(ctx, autoscaling.Scaling(), cluster, name)
             ctx.log.info("Rollback Successful.")
-            return StepResult(outputs={"serviceName": name, "serviceDeleted": deleted})
+            return StepOutcome(outputs={"serviceName": name, "serviceDeleted": deleted})
         assert snapshot.request is not None
         live = wait_turn(ctx, cluster, name, may_refuse=False)
         if live is None or live["status"] != "ACTIVE":
@@ -238,7 +238,7 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
         if scaling and service.get("schedulingStrategy") != "DAEMON":
             autoscaling.restore(ctx, snapshot.scaling, cluster, name)
         ctx.log.info("Rollback Successful.")
-    return StepResult(
+    return StepOutcome(
         outputs={
             "serviceName": name,
             "taskDefinitionArn": snapshot.request["taskDefinition"],

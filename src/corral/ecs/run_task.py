@@ -22,10 +22,10 @@ from typing import Any
 from corral.aws.pagination import chunked, describe_tasks, list_task_arns
 from corral.errors import DeploymentError
 from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, WAIT_FOR_STEADY_STATE
+from corral.step_outcome import StepOutcome
 
 from .context import StepAborted, StepContext, StepTimedOut
 from .instances import task_summary
-from .result import StepResult
 from .target import EcsTarget
 from .task_definitions import for_target
 
@@ -41,7 +41,7 @@ class RunTaskOptions:
     adopt_started: bool = False
 
 
-def run_task(ctx: StepContext, target: EcsTarget, options: RunTaskOptions) -> StepResult:
+def run_task(ctx: StepContext, target: EcsTarget, options: RunTaskOptions) -> StepOutcome:
     cluster = target.cluster
     started_by = (target.run_task_request or {}).get("startedBy") or f"corral-{uuid.uuid4().hex[:24]}"
     with ctx.calls():
@@ -63,7 +63,7 @@ def run_task(ctx: StepContext, target: EcsTarget, options: RunTaskOptions) -> St
         else:
             tasks = wait_for_tasks(ctx, cluster, tasks, essentials, until_stopped=options.wait_for_exit)
         ctx.log.info("Deployment Successful.")
-    return StepResult(
+    return StepOutcome(
         outputs={
             "taskDefinitionArn": task_definition_arn,
             "startedBy": started_by,
@@ -71,7 +71,7 @@ def run_task(ctx: StepContext, target: EcsTarget, options: RunTaskOptions) -> St
             "instances": [task_summary(t) for t in tasks],
             "exitCodes": exit_codes(tasks),
         },
-        rollback_data=rollback_data,
+        checkpoint=rollback_data,
     )
 
 

@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 from corral.errors import DeploymentError
 from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, ROLLBACK, WAIT_FOR_STEADY_STATE
+from corral.step_outcome import StepOutcome
 
 from . import autoscaling, services
 from .context import StepAborted, StepContext, StepTimedOut
 from .foreign_deployments import wait_turn
 from .instances import service_instances
-from .result import StepResult
 from .steady_state import event_lines, failure_threshold, recent_events, stopped_task_reasons
 from .target import EcsTarget
 
@@ -36,7 +36,7 @@ class ScaleOptions:
     region: str = ""
 
 
-def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepResult:
+def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepOutcome:
     cluster, name = target.cluster, options.service_name or target.service_name
     with ctx.calls():
         ctx.log.section(PREPARE_ROLLBACK_DATA)
@@ -60,7 +60,7 @@ def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepRes
             wait_until_resized(ctx, cluster, name, live, desired)
         instances = service_instances(ctx, cluster, name)
         ctx.log.info("Deployment Successful.")
-    return StepResult(
+    return StepOutcome(
         outputs={
             "serviceName": name,
             "taskDefinitionArn": live["taskDefinition"],
@@ -68,7 +68,7 @@ def scale(ctx: StepContext, target: EcsTarget, options: ScaleOptions) -> StepRes
             "previousDesiredCount": previous,
             "instances": instances,
         },
-        rollback_data=rollback_data,
+        checkpoint=rollback_data,
     )
 
 
@@ -94,7 +94,7 @@ def set_desired_count(ctx: StepContext, live: dict[str, Any], desired: int) -> s
     return services.primary_deployment_id(answer["service"])
 
 
-def scale_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
+def scale_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepOutcome:
     """Set the desired count the service had before the Scale step; works from `rollback_data` alone."""
     cluster, name = rollback_data["cluster"], rollback_data["serviceName"]
     ctx.adopt(rollback_data)
@@ -106,7 +106,7 @@ def scale_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str,
         # the failures of the scale being undone do not count against the rollback
         wait_until_resized(ctx, cluster, name, live, wanted, count_failures=False)
         ctx.log.info("Rollback Successful.")
-    return StepResult(outputs={"serviceName": name, "desiredCount": rollback_data["desiredCount"]})
+    return StepOutcome(outputs={"serviceName": name, "desiredCount": rollback_data["desiredCount"]})
 
 
 def _scalable_service(cluster: str, name: str, live: dict[str, Any] | None) -> dict[str, Any]:

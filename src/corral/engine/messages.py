@@ -15,30 +15,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-# -- statuses, in Harness's words ------------------------------------------------------
+from corral.step_outcome import Status, StepOutcome
 
+__all__ = ["Status", "StepOutcome"]  # the engine's names for them; the rest below
 
-class Status(StrEnum):
-    """A pipeline's, stage's or step's status. A StrEnum: the journal, the store, the API and
-    Temporal's payloads carry the plain word, and a word read back compares equal."""
-
-    RUNNING = "Running"
-    SUCCESS = "Success"
-    FAILED = "Failed"
-    ABORTED = "Aborted"
-    EXPIRED = "Expired"
-    SKIPPED = "Skipped"
-    IGNORE_FAILED = "IgnoreFailed"
-    APPROVAL_REJECTED = "ApprovalRejected"
-    APPROVAL_WAITING = "ApprovalWaiting"
-    INTERVENTION_WAITING = "InterventionWaiting"
-    RETRYING = "Retrying"
-    WAITING = "Waiting"  # for a lock on the ECS service
-    QUEUED = "Queued"
-
+# -- statuses, in Harness's words (corral/step_outcome.py) -----------------------------
 
 RUNNING = Status.RUNNING
 SUCCESS = Status.SUCCESS
@@ -57,25 +40,6 @@ FINISHED = frozenset({SUCCESS, FAILED, ABORTED, EXPIRED, SKIPPED, IGNORE_FAILED,
 
 EXECUTION = "execution"
 ROLLBACK = "rollback"
-
-
-@dataclass
-class StepOutcome:
-    """How a step ended. `outputs` are what `<+execution.steps.ID.output.NAME>` reads;
-    `failure_type` is matched against failure strategies' `errors` (Unknown, Timeout,
-    Verification, Connectivity, Authentication, Authorization, ...)."""
-
-    status: str = SUCCESS
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    failure_type: str = "Unknown"
-    checkpoint: dict[str, Any] | None = None
-
-    @classmethod
-    def failed(
-        cls, error: str, *, failure_type: str = "Unknown", outputs: dict[str, Any] | None = None
-    ) -> StepOutcome:
-        return cls(FAILED, dict(outputs or {}), error, failure_type)
 
 
 # -- commands ---------------------------------------------------------------------------

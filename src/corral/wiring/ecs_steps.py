@@ -38,7 +38,6 @@ from corral.config.secrets import referenced_ids
 from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
-from corral.ecs.result import StepResult
 from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
@@ -49,8 +48,8 @@ from .ecs_step_types import ECS_SPECS
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
 
-Deploy = Callable[[StepContext, EcsTarget, Any], StepResult]
-Rollback = Callable[[StepContext, EcsTarget, dict[str, Any]], StepResult]
+Deploy = Callable[[StepContext, EcsTarget, Any], StepOutcome]
+Rollback = Callable[[StepContext, EcsTarget, dict[str, Any]], StepOutcome]
 
 _poll_policy: PollPolicy | None = None
 
@@ -226,8 +225,8 @@ def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def outcome(run: StepRun, result: StepResult, *, keep_first: bool = False) -> StepOutcome:
-    data = _kept(run, result.rollback_data) if keep_first else result.rollback_data
+def outcome(run: StepRun, result: StepOutcome, *, keep_first: bool = False) -> StepOutcome:
+    data = _kept(run, result.checkpoint or {}) if keep_first else result.checkpoint
     return StepOutcome(SUCCESS, dict(result.outputs), checkpoint=data or None)
 
 

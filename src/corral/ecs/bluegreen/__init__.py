@@ -14,8 +14,8 @@ preview.py          what `corral plan` shows and checks of a Blue Green stage (r
 
 setup = blue_green_create_service(ctx, target, BlueGreenCreateServiceOptions(
     load_balancer="web", prod_listener=prod_arn, stage_listener=stage_arn))
-swap = blue_green_swap_target_groups(ctx, target, SwapTargetGroupsOptions(setup=setup.rollback_data))
-blue_green_rollback(ctx, target, swap.rollback_data)   # the data of the last Blue Green step that ran
+swap = blue_green_swap_target_groups(ctx, target, SwapTargetGroupsOptions(setup=setup.checkpoint))
+blue_green_rollback(ctx, target, swap.checkpoint)   # the data of the last Blue Green step that ran
 """
 
 from .create_service import BlueGreenCreateServiceOptions, blue_green_create_service, green_request

@@ -22,11 +22,11 @@ from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
 from corral.step_log import DEPLOY, PREPARE_ROLLBACK_DATA, WAIT_FOR_STEADY_STATE
+from corral.step_outcome import StepOutcome
 
 from .. import autoscaling, task_definitions
 from ..context import StepContext
 from ..listeners import ListenerRule, RuleRouter, live_groups, target_group_port
-from ..result import StepResult
 from ..service_requests import clear_removed, create_request, request_from_live, update_request
 from ..services import (
     create_service,
@@ -57,7 +57,7 @@ class BlueGreenCreateServiceOptions(Listeners):
 
 def blue_green_create_service(
     ctx: StepContext, target: EcsTarget, options: BlueGreenCreateServiceOptions
-) -> StepResult:
+) -> StepOutcome:
     """Resolve target groups, find BLUE (repairing half states), refuse what would eat the live
     service, capture rollback data, then (re)create the stage service tagged GREEN and wait."""
     cluster = target.cluster
@@ -106,8 +106,8 @@ def blue_green_create_service(
             ctx.log.info("Autoscaling is attached to the new service in the swap step")
         else:
             autoscaling.replace(ctx, target.scaling, cluster, plan.green)
-    return StepResult(
-        outputs=_outputs(options, plan, prod_rule, stage_rule, created), rollback_data=state.to_journal(ctx)
+    return StepOutcome(
+        outputs=_outputs(options, plan, prod_rule, stage_rule, created), checkpoint=state.to_journal(ctx)
     )
 
 

@@ -1,6 +1,6 @@
 """ECS Blue Green Rollback: everything back as Create Service found it.
 
-    blue_green_rollback(ctx, target, last.rollback_data)   # the data of the last Blue Green step that ran
+    blue_green_rollback(ctx, target, last.checkpoint)   # the data of the last Blue Green step that ran
 
 In order: wait (never refuse) while a deployment this execution did not start is in flight; the
 old BLUE service back to its count (recreated if gone) with its autoscaling and tags; the prod and
@@ -16,11 +16,11 @@ from typing import Any
 
 from corral.errors import DeploymentError
 from corral.step_log import ROLLBACK
+from corral.step_outcome import StepOutcome
 
 from .. import autoscaling
 from ..context import StepAborted, StepContext, StepTimedOut
 from ..listeners import ListenerRule, RuleRouter, describe_weights, forward_weights, live_groups
-from ..result import StepResult
 from ..service_requests import clear_removed, update_request
 from ..services import (
     create_service,
@@ -39,13 +39,13 @@ from .layout import is_active
 from .state import BlueGreenState
 
 
-def blue_green_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepResult:
+def blue_green_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]) -> StepOutcome:
     """Old BLUE back to its count (recreated if gone) with its autoscaling, listeners back to the
     captured actions, tags back, and the green service removed or returned to its prior state."""
     ctx.log.section(ROLLBACK)
     if not BlueGreenState.in_journal(rollback_data):
         ctx.log.info("No ECS Blue Green Create Service ran: nothing to roll back")
-        return StepResult(outputs={"rollbackSkipped": True})
+        return StepOutcome(outputs={"rollbackSkipped": True})
     state = BlueGreenState.from_journal(rollback_data)
     ctx.adopt(rollback_data)
     with ctx.calls():
@@ -53,7 +53,7 @@ def blue_green_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict
         restore_blue(ctx, state)
         restore_routes(ctx, state)
         _restore_green(ctx, state)
-    return StepResult(outputs={"rollbackSkipped": False, "serviceName": state.blue_service_name})
+    return StepOutcome(outputs={"rollbackSkipped": False, "serviceName": state.blue_service_name})
 
 
 def restore_blue(ctx: StepContext, state: BlueGreenState) -> None:

@@ -2,8 +2,8 @@
 
     shift = standalone_traffic_shift(ctx, target, StandaloneShiftOptions(
         load_balancer="web", listener=listener_arn, listener_rule_arn=dev_rule,
-        forward_config=[(stage_tg, 70), (prod_tg, 30)], setup=previous.rollback_data))
-    standalone_traffic_shift_rollback(ctx, target, shift.rollback_data)
+        forward_config=[(stage_tg, 70), (prod_tg, 30)], setup=previous.checkpoint))
+    standalone_traffic_shift_rollback(ctx, target, shift.checkpoint)
 
 Harness's `ecsTrafficShiftWrapper: {type: Standalone, spec: {loadBalancer, listener,
 listenerRuleArn, forwardConfig: [{targetGroupArn, weight}]}}`: the step sets the forward of a
@@ -26,11 +26,11 @@ from typing import Any
 
 from corral.errors import ConfigError, Problem
 from corral.step_log import ROLLBACK
+from corral.step_outcome import StepOutcome
 
 from ..context import OWN_DEPLOYMENTS, StepContext
 from ..listeners import HasClients, ListenerRule, RuleRouter, describe_weights, resolve_rule, rule_actions
 from ..listeners import forward_weights as weights_of
-from ..result import StepResult
 from ..target import EcsTarget
 from .rollback import restore_rule
 from .state import BlueGreenState, CapturedRule, captured_rules
@@ -51,7 +51,7 @@ class StandaloneShiftOptions:
 
 def standalone_traffic_shift(
     ctx: StepContext, target: EcsTarget, options: StandaloneShiftOptions
-) -> StepResult:
+) -> StepOutcome:
     ctx.adopt(options.setup)
     ctx.log.section(STANDALONE_TRAFFIC_SHIFT)
     with ctx.calls():
@@ -74,7 +74,7 @@ def standalone_traffic_shift(
         ctx.check()
         weights = RuleRouter(ctx, rule).set_weights(dict(options.forward_config))
         ctx.log.info(f"The {rule.describe()} forwards to {describe_weights(weights)}")
-    return StepResult(outputs={"weights": weights, "listenerRuleArn": rule.rule_arn}, rollback_data=data)
+    return StepOutcome(outputs={"weights": weights, "listenerRuleArn": rule.rule_arn}, checkpoint=data)
 
 
 def standalone_rule(reader: HasClients, options: StandaloneShiftOptions) -> ListenerRule:
@@ -130,14 +130,14 @@ def _journal(ctx: StepContext, setup: dict[str, Any], captured: list[CapturedRul
 
 def standalone_traffic_shift_rollback(
     ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]
-) -> StepResult:
+) -> StepOutcome:
     """Every listener rule a Standalone shift of the stage changed, back to its captured actions."""
     ctx.log.section(ROLLBACK)
     captured = captured_rules(rollback_data)
     if not captured:
         ctx.log.info("No Standalone ECS Blue Green Traffic Shift ran: nothing to roll back")
-        return StepResult(outputs={"rollbackSkipped": True})
+        return StepOutcome(outputs={"rollbackSkipped": True})
     with ctx.calls():
         for item in captured:
             restore_rule(ctx, item.rule, item.actions, item.rule.describe())  # read back and checked
-    return StepResult(outputs={"rollbackSkipped": False, "rules": [c.rule.rule_arn for c in captured]})
+    return StepOutcome(outputs={"rollbackSkipped": False, "rules": [c.rule.rule_arn for c in captured]})

@@ -1,6 +1,6 @@
 """ECS Blue Green Swap Target Groups: production traffic to the new service, all at once.
 
-    swap = blue_green_swap_target_groups(ctx, target, SwapTargetGroupsOptions(setup=setup.rollback_data))
+    swap = blue_green_swap_target_groups(ctx, target, SwapTargetGroupsOptions(setup=setup.checkpoint))
 
 In the order the docs describe: the prod listener forwards to the stage target group, the stage
 listener to the old prod one; then the cut-over: the new service is tagged BLUE and the old one
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import DeploymentError
+from corral.step_outcome import StepOutcome
 
 from ..context import StepContext
 from ..listeners import RuleRouter
-from ..result import StepResult
 from ..target import EcsTarget
 from .cutover import check_green_ready, finish_cutover, wait_turns
 from .state import BlueGreenState
@@ -34,7 +34,7 @@ class SwapTargetGroupsOptions:
 
 def blue_green_swap_target_groups(
     ctx: StepContext, target: EcsTarget, options: SwapTargetGroupsOptions
-) -> StepResult:
+) -> StepOutcome:
     """Point prod at the stage target group and stage at the old prod one, retag, move autoscaling
     to the new BLUE service and downsize the old one."""
     setup = BlueGreenState.require(options.setup, "ECS Blue Green Swap Target")
@@ -65,4 +65,4 @@ def blue_green_swap_target_groups(
             do_not_downsize=options.do_not_downsize_old_service,
             delay=options.downsize_old_service_delay_in_secs,
         )
-    return StepResult(outputs={"trafficShifted": True}, rollback_data=state.to_journal(ctx))
+    return StepOutcome(outputs={"trafficShifted": True}, checkpoint=state.to_journal(ctx))

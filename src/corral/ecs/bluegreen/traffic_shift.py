@@ -3,7 +3,7 @@
     setup = blue_green_create_service(ctx, target, BlueGreenCreateServiceOptions(
         load_balancer="web", prod_listener=arn, is_traffic_shift=True, stage_target_group_arn=tg))
     shift = blue_green_traffic_shift(ctx, target, TrafficShiftOptions(
-        weight_percentage=25, setup=setup.rollback_data))
+        weight_percentage=25, setup=setup.checkpoint))
 
 Harness's `ecsTrafficShiftWrapper: {type: Inherit, spec: {weightPercentage: N}}`: the load
 balancer, listener and rule are the ones Create Service used (its data is `setup`).
@@ -29,10 +29,10 @@ from typing import Any
 
 from corral.errors import ConfigError, DeploymentError, Problem
 from corral.step_log import ROLLBACK
+from corral.step_outcome import StepOutcome
 
 from ..context import StepContext
 from ..listeners import RuleRouter, Weights, describe_weights, forward_weights
-from ..result import StepResult
 from ..target import EcsTarget
 from .cutover import check_green_ready, finish_cutover, pause, set_version_tag, wait_turns
 from .layout import BLUE, GREEN
@@ -75,7 +75,9 @@ def shift_plan(options: TrafficShiftOptions) -> list[int]:
     return plan
 
 
-def blue_green_traffic_shift(ctx: StepContext, target: EcsTarget, options: TrafficShiftOptions) -> StepResult:
+def blue_green_traffic_shift(
+    ctx: StepContext, target: EcsTarget, options: TrafficShiftOptions
+) -> StepOutcome:
     plan = shift_plan(options)
     setup = BlueGreenState.require(options.setup, "ECS Blue Green Traffic Shift")
     state = setup.but(traffic_shift_started=True)
@@ -102,8 +104,8 @@ def blue_green_traffic_shift(ctx: StepContext, target: EcsTarget, options: Traff
         shifted = plan[-1] == 100
         if shifted:
             _cut_over(ctx, state, options)
-    return StepResult(
-        outputs={"trafficShifted": shifted, "weights": weights}, rollback_data=state.to_journal(ctx)
+    return StepOutcome(
+        outputs={"trafficShifted": shifted, "weights": weights}, checkpoint=state.to_journal(ctx)
     )
 
 
@@ -132,13 +134,13 @@ def _cut_over(ctx: StepContext, state: BlueGreenState, options: TrafficShiftOpti
 
 def blue_green_traffic_shift_rollback(
     ctx: StepContext, target: EcsTarget, rollback_data: dict[str, Any]
-) -> StepResult:
+) -> StepOutcome:
     """Corral's EcsBlueGreenTrafficShiftRollback: old service back up if it was downsized, the
     listeners' original action lists, tags back."""
     ctx.log.section(ROLLBACK)
     if not BlueGreenState.in_journal(rollback_data) or not rollback_data.get("trafficShiftStarted"):
         ctx.log.info("No ECS Blue Green Traffic Shift ran: nothing to roll back")
-        return StepResult(outputs={"rollbackSkipped": True})
+        return StepOutcome(outputs={"rollbackSkipped": True})
     state = BlueGreenState.from_journal(rollback_data)
     ctx.adopt(rollback_data)
     with ctx.calls():
@@ -153,4 +155,4 @@ def blue_green_traffic_shift_rollback(
             raise DeploymentError(
                 f"The production rule forwards to {describe_weights(weights)} after rollback"
             )
-    return StepResult(outputs={"rollbackSkipped": False, "weights": weights})
+    return StepOutcome(outputs={"rollbackSkipped": False, "weights": weights})
