@@ -16,13 +16,14 @@ does not have, is one problem naming the infrastructure definition's file and fi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import ExpressionContext, Mode, render
+from corral.expressions.scan import string_leaves
 
 from .entities.common import is_expression
 from .entities.infrastructure import InfrastructureDefinition
@@ -34,7 +35,7 @@ KIND = "infrastructureDefinition"
 
 
 def reads_provisioner(infra: InfrastructureDefinition) -> bool:
-    return any(_REFERENCE.search(text) for _, text in _strings(infra.raw, ()))
+    return any(_REFERENCE.search(text) for _, text in string_leaves(infra.raw, ()))
 
 
 def provisioned_infrastructure(
@@ -64,10 +65,10 @@ def provisioned_infrastructure(
             ("spec", "provisioner"),
             f"'{name}' is not a provisioner of this stage's environment.provisioner ({_known(provisioners)})",
         )
-    for parts, text in _strings(infra.raw, ()):
+    for parts, text in string_leaves(infra.raw, ()):
         for match in _REFERENCE.finditer(text):
             key = match[1].split(".", 1)[0].strip()
-            if any(_is_expression_text(v) for _, v in _strings(outputs.get(key), ())):
+            if any(_is_expression_text(v) for _, v in string_leaves(outputs.get(key), ())):
                 # what a script or a stack gave is data: never rendered again (a secret reference
                 # there would be filled in by the step that sends the request)
                 raise _problem(
@@ -81,7 +82,7 @@ def provisioned_infrastructure(
         raw = render(infra.raw, ctx, mode=Mode.KEEP, path="")
     except ExpressionError as error:
         raise ConfigError([Problem(infra.where(), KIND, str(error))]) from None
-    for parts, text in _strings(raw, ()):
+    for parts, text in string_leaves(raw, ()):
         missing = _REFERENCE.search(text)
         if missing:
             given = ", ".join(sorted(outputs)) or "none"
@@ -114,14 +115,3 @@ def _problem(infra: InfrastructureDefinition, parts: tuple[str | int, ...], mess
 
 def _known(provisioners: Mapping[str, Any]) -> str:
     return f"its provisioners: {', '.join(sorted(provisioners))}" if provisioners else "the stage has none"
-
-
-def _strings(value: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(value, str):
-        yield parts, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*parts, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*parts, index))

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
+from corral.config.list_items import matching_index
 from corral.errors import ExpressionError, Problem, format_path
 from corral.expressions import find_inputs
 from corral.expressions.inputs import check_input_value
@@ -346,7 +347,7 @@ class Resolver:
         if isinstance(base, list) and isinstance(given, list):
             out_list = list(base)
             for position, item in enumerate(given):
-                index = _find(base, item, position)
+                index = matching_index(base, item, position)
                 if index is None:
                     self._problem(
                         source, (*gpath, position), f"matches nothing in template {_named(template)}"
@@ -416,28 +417,6 @@ def _size(value: Any) -> int:
 
 def _named(template: Template) -> str:
     return f"'{template.identifier}' version '{template.version_label}'"
-
-
-def _identity(item: Any) -> tuple[str, Any] | None:
-    """How a list item of templateInputs names its counterpart: wrapper identifier, identifier, name."""
-    if isinstance(item, dict):
-        for wrapper in (*WRAPPERS, "parallel"):
-            inner = item.get(wrapper)
-            if isinstance(inner, dict) and "identifier" in inner:
-                return wrapper, inner["identifier"]
-            if wrapper == "parallel" and isinstance(inner, list) and inner:
-                return "parallel", _identity(inner[0])
-        for key in ("identifier", "name"):
-            if key in item:
-                return key, item[key]
-    return None
-
-
-def _find(base: list[Any], item: Any, position: int) -> int | None:
-    wanted = _identity(item)
-    if wanted is None:
-        return position if position < len(base) else None
-    return next((i for i, candidate in enumerate(base) if _identity(candidate) == wanted), None)
 
 
 # -- validate: every template alone ------------------------------------------------------------

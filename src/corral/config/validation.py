@@ -11,13 +11,13 @@ checked against the entities they name.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import parse
+from corral.expressions.scan import string_leaves
 from corral.manifests.service_rendering import RenderOptions, render_outcome
 
 from .input_listing import InputLine, pipeline_input_lines, unique_lines
@@ -108,7 +108,7 @@ def expression_syntax_problems(project: Project) -> list[Problem]:
     (pipelines are interpreted later, at run time)."""
     problems: list[Problem] = []
     for _kind, entity in project.entities():
-        for parts, text in _strings(entity.raw, ()):
+        for parts, text in string_leaves(entity.raw, ()):
             if "<+" not in text and "${" not in text:
                 continue
             if not entity.where(parts).startswith(f"{entity.file}:"):
@@ -122,17 +122,6 @@ def expression_syntax_problems(project: Project) -> list[Problem]:
                     message += f" in '{error.expression}'"
                 problems.append(Problem(entity.where(parts), where, message))
     return problems
-
-
-def _strings(value: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(value, str):
-        yield parts, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*parts, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*parts, index))
 
 
 def check_project(root: Path | str, *, offline: bool = False) -> ValidationReport:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from corral.config.entities.common import is_runtime_input, strip_scope
 from corral.config.entities.pipeline import Pipeline
 from corral.config.input_listing import InputLine, input_line, variable_kind
+from corral.config.list_items import matching_index
 from corral.config.problems import problems_from_validation, split_path
 from corral.config.project import Project
 from corral.config.runtime_inputs import InputTable
@@ -42,8 +43,6 @@ from corral.expressions import ExpressionContext, Mode, render
 from corral.expressions.inputs import check_input_value
 
 from .literal_inputs import has_expression_text, protect
-
-_WRAPPERS = ("stage", "step", "stepGroup")
 
 
 @dataclass
@@ -318,7 +317,7 @@ def _overlay(
             found.update(_overlay(base[key], value, (*path, key), where, problems))
     elif isinstance(overlay, list) and isinstance(base, list):
         for position, item in enumerate(overlay):
-            index = _find(base, item, position)
+            index = matching_index(base, item, position)
             if index is None:
                 problems.append(
                     Problem(where, format_path((*path, position)), "matches nothing in the pipeline")
@@ -334,24 +333,3 @@ def _overlay(
             )
         )
     return found
-
-
-def _identity(item: Any) -> tuple[str, Any] | None:
-    if isinstance(item, dict):
-        for wrapper in _WRAPPERS:
-            inner = item.get(wrapper)
-            if isinstance(inner, dict) and "identifier" in inner:
-                return wrapper, inner["identifier"]
-        if isinstance(item.get("parallel"), list) and item["parallel"]:
-            return "parallel", _identity(item["parallel"][0])
-        for key in ("identifier", "name"):
-            if key in item:
-                return key, item[key]
-    return None
-
-
-def _find(base: list[Any], item: Any, position: int) -> int | None:
-    wanted = _identity(item)
-    if wanted is None:
-        return position if position < len(base) else None
-    return next((i for i, candidate in enumerate(base) if _identity(candidate) == wanted), None)

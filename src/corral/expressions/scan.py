@@ -17,7 +17,7 @@ PathParts = tuple[str | int, ...]
 def find_inputs(value: Any, *, path: str = "") -> list[InputSpec]:
     """Every <+input> in value (nested dicts, lists, strings), in document order, with its path."""
     specs = []
-    for parts, text in _strings(value, (path,) if path else (), keys=False):
+    for parts, text in string_leaves(value, (path,) if path else (), keys=False):
         if "<+" not in text:
             continue
         where = format_path(parts)
@@ -34,14 +34,16 @@ def find_inputs(value: Any, *, path: str = "") -> list[InputSpec]:
 def find_expressions(value: Any, *, path: str = "") -> list[tuple[str, str]]:
     """(path, text) of every top-level <+...>, <+input> and FirstGen ${...} in value."""
     found = []
-    for parts, text in _strings(value, (path,) if path else (), keys=True):
+    for parts, text in string_leaves(value, (path,) if path else (), keys=True):
         if "<+" in text or "${" in text:
             where = format_path(parts)
             found += [(where, expression) for expression in parse_at(text, where).expressions()]
     return found
 
 
-def _strings(value: Any, parts: PathParts, *, keys: bool) -> Iterator[tuple[PathParts, str]]:
+def string_leaves(
+    value: Any, parts: PathParts = (), *, keys: bool = False
+) -> Iterator[tuple[PathParts, str]]:
     """(path parts, string) for every string in value; a key's path is its entry's."""
     if isinstance(value, str):
         yield parts, value
@@ -50,7 +52,7 @@ def _strings(value: Any, parts: PathParts, *, keys: bool) -> Iterator[tuple[Path
             entry = (*parts, key if isinstance(key, str) else str(key))
             if keys and isinstance(key, str):
                 yield entry, key
-            yield from _strings(item, entry, keys=keys)
+            yield from string_leaves(item, entry, keys=keys)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _strings(item, (*parts, index), keys=keys)
+            yield from string_leaves(item, (*parts, index), keys=keys)
