@@ -77,8 +77,7 @@ def corral_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subp
     )
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def corpus_copy(tmp_path: Path) -> Path:
     """The corpus project with the ready pending folders laid over it, in a scratch folder (so
     nothing Corral writes, such as `.corral/`, lands in the repository)."""
     root = tmp_path / "ecs_tutorial"
@@ -86,6 +85,21 @@ def project(tmp_path: Path) -> Path:
     for name in READY_PENDING:
         shutil.copytree(CORPUS / "pending" / name, root, dirs_exist_ok=True)
     return root
+
+
+def sandbox_aws(sandbox: Sandbox) -> dict[str, str]:
+    """The environment of a `corral` process whose connectors inherit credentials: the sandbox."""
+    return {
+        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return corpus_copy(tmp_path)
 
 
 def _notes_for(path: Path) -> Path | None:
@@ -193,19 +207,10 @@ def test_each_service_renders_on_each_infrastructure(
 def test_the_tutorial_pipeline_deploys_the_service_on_the_sandbox(
     sandbox: Sandbox, project: Path, tmp_path: Path
 ) -> None:
-    ec2, ecs = sandbox.client("ec2"), sandbox.client("ecs")
-    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
-    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
-    )["SecurityGroups"][0]["GroupId"]
+    ecs = sandbox.client("ecs")
+    subnet, group = default_network(sandbox)
     ecs.create_cluster(clusterName="staging")  # the infrastructure definition's cluster
-    aws = {  # the awsEcs connector inherits the credentials of the process it runs in
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    aws = sandbox_aws(sandbox)  # the awsEcs connector inherits the credentials of the process it runs in
     # the service variables securityGroup and subnet are run-time inputs with defaults
     inputs = ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
     store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
@@ -238,19 +243,10 @@ def test_a_service_with_a_scheduled_action_deploys_and_the_action_runs(
 ) -> None:
     """services/ecs_scheduled.yaml: its EcsScheduledActionDefinition is put on the service's
     scalable target, and on the sandbox clock it sets the range and scales the service."""
-    ec2, ecs = sandbox.client("ec2"), sandbox.client("ecs")
-    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
-    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
-    )["SecurityGroups"][0]["GroupId"]
+    ecs = sandbox.client("ecs")
+    subnet, group = default_network(sandbox)
     ecs.create_cluster(clusterName="staging")
-    aws = {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    aws = sandbox_aws(sandbox)
     inputs = ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
     store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
     result = corral_cli("run", "ECS_Rolling_Scheduled", *store, *inputs, "--json", cwd=project, env=aws)
@@ -267,7 +263,7 @@ def test_a_service_with_a_scheduled_action_deploys_and_the_action_runs(
     assert service["desiredCount"] == 2
 
 
-def _default_network(sandbox: Sandbox) -> tuple[str, str]:
+def default_network(sandbox: Sandbox) -> tuple[str, str]:
     """(a subnet, the default security group) of the sandbox's default VPC."""
     ec2 = sandbox.client("ec2")
     vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
@@ -284,15 +280,10 @@ def test_the_stage_input_pipelines_plan_and_deploy_on_the_sandbox(
 ) -> None:
     """ecs_rolling_chosen_at_run.yaml (service, environment, infrastructure chosen at run time) and
     ecs_rolling_fixed_inputs.yaml (serviceInputs fixed from pipeline variables, useFromStage)."""
-    subnet, group = _default_network(sandbox)
+    subnet, group = default_network(sandbox)
     ecs = sandbox.client("ecs")
     ecs.create_cluster(clusterName="staging")  # ecsDevCluster's cluster
-    aws = {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    aws = sandbox_aws(sandbox)
     store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
     chosen = ["--input", "serviceRef=ecs_tutorial", "--input", "environmentRef=devEcs"]
     chosen += ["--input", "infrastructureDefinitions=ecsDevCluster"]

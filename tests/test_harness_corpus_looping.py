@@ -8,13 +8,18 @@ each iteration's service to its own cluster on the sandbox through `corral` as i
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from corral.sandbox import Sandbox
-from tests.test_harness_corpus import CORPUS, IMAGE, PROJECT, READY_PENDING, corral_cli
+from tests.test_harness_corpus import (
+    IMAGE,
+    corpus_copy,
+    corral_cli,
+    default_network,
+    sandbox_aws,
+)
 
 PIPELINE = "ECS_Matrix_Rollout"
 # (service, environment, infrastructure) left after the three `exclude` rules, in matrix order
@@ -27,31 +32,18 @@ ITERATIONS = [
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "ecs_tutorial"
-    shutil.copytree(PROJECT, root)
-    for name in READY_PENDING:
-        shutil.copytree(CORPUS / "pending" / name, root, dirs_exist_ok=True)
-    return root
+    return corpus_copy(tmp_path)
 
 
 @pytest.mark.sandbox(speed=150)
 def test_the_matrix_rollout_deploys_each_iteration_in_turn(
     sandbox: Sandbox, project: Path, tmp_path: Path
 ) -> None:
-    ec2, ecs = sandbox.client("ec2"), sandbox.client("ecs")
-    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
-    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
-    )["SecurityGroups"][0]["GroupId"]
+    ecs = sandbox.client("ecs")
+    subnet, group = default_network(sandbox)
     for cluster in ("staging", "uat"):  # the two infrastructure definitions' clusters
         ecs.create_cluster(clusterName=cluster)
-    aws = {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    aws = sandbox_aws(sandbox)
     inputs = ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
     store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
 

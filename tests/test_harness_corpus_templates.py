@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from corral.sandbox import Sandbox
-from tests.test_harness_corpus import CORPUS, IMAGE, PROJECT, READY_PENDING, corral_cli
+from tests.test_harness_corpus import (
+    IMAGE,
+    corpus_copy,
+    corral_cli,
+    default_network,
+    sandbox_aws,
+)
 
 PIPELINES = ("ECS_Rolling_Stage_Template", "ECS_Golden")
 CONDITION = "pipeline.stages[0].stage.spec.execution.steps[1].stepGroup.when.condition"
@@ -22,13 +28,7 @@ STAGE_CONDITION = "pipeline.stages[0].stage.when.condition"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    import shutil
-
-    root = tmp_path / "ecs_tutorial"
-    shutil.copytree(PROJECT, root)
-    for name in READY_PENDING:
-        shutil.copytree(CORPUS / "pending" / name, root, dirs_exist_ok=True)
-    return root
+    return corpus_copy(tmp_path)
 
 
 def test_the_templates_and_their_uses_validate(project: Path) -> None:
@@ -46,19 +46,10 @@ def test_the_templates_and_their_uses_validate(project: Path) -> None:
 def test_each_pipeline_of_templates_plans_and_deploys_on_the_sandbox(
     sandbox: Sandbox, project: Path, tmp_path: Path
 ) -> None:
-    ec2, ecs = sandbox.client("ec2"), sandbox.client("ecs")
-    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
-    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
-    )["SecurityGroups"][0]["GroupId"]
+    ecs = sandbox.client("ecs")
+    subnet, group = default_network(sandbox)
     ecs.create_cluster(clusterName="staging")  # the infrastructure definition's cluster
-    aws = {
-        "AWS_ENDPOINT_URL": sandbox.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    aws = sandbox_aws(sandbox)
     inputs = ["--input", f"variables[0].value={group}", "--input", f"variables[1].value={subnet}"]
     store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
     notices = {

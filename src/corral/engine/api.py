@@ -146,10 +146,13 @@ def _with_strategy_lists(project: Project, filled: PipelineInputs) -> dict[str, 
         "pipeline": {"identifier": raw.get("identifier", ""), "name": raw.get("name", "")},
     }
 
+    values: dict[str, Any] = {}  # made once, at the first expression (most pipelines have none)
+
     def evaluate(text: str, where: str) -> Any:
-        variables = variable_values(raw.get("variables") or [], base, "pipeline.variables")
-        values = {**base, "pipeline": {**base["pipeline"], "variables": variables}}
         try:
+            if not values:
+                variables = variable_values(raw.get("variables") or [], base, "pipeline.variables")
+                values.update(base, pipeline={**base["pipeline"], "variables": variables})
             return render_for_step(text, values, path=where)
         except ExpressionError as error:
             raise LoopError(
