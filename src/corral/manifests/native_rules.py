@@ -119,7 +119,7 @@ def _strategy_settings(service: dict[str, Any], config: dict[str, Any]) -> Itera
 
 def _traffic(service: dict[str, Any], config: dict[str, Any]) -> Iterator[tuple[Path, str]]:
     strategy = config.get("strategy")
-    if strategy not in ("LINEAR", "CANARY") or _shifts_traffic(service):
+    if strategy not in ("LINEAR", "CANARY") or shifts_traffic(service):
         return
     yield (
         ["deploymentConfiguration", "strategy"],
@@ -247,7 +247,8 @@ def _percent(settings: dict[str, Any], key: str, low: float, at: Path) -> Iterat
         yield [*at, key], f"expected a multiple of 0.1 from {low} to 100.0; got {value}"
 
 
-def _shifts_traffic(service: dict[str, Any]) -> bool:
+def shifts_traffic(service: dict[str, Any]) -> bool:
+    """The service has something ECS can shift traffic on: ELB, Service Connect or VPC Lattice."""
     connect = service.get("serviceConnectConfiguration")
     return bool(
         service.get("loadBalancers")

@@ -1,0 +1,79 @@
+"""What the native strategy rules accept (the bad-input cases native_* show what they refuse)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from corral.manifests import check_ecs_rules
+from corral.manifests.native_rules import native_strategy_problems
+
+from .test_native_phases import PAUSE_AFTER_TEST, service
+
+
+def problems(definition: dict[str, Any]) -> list[str]:
+    return [str(p) for p in native_strategy_problems(definition, "service.yaml")]
+
+
+def test_a_complete_native_service_passes_every_ecs_rule() -> None:
+    lambda_hook = {
+        "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke:live",
+        "roleArn": "arn:aws:iam::123456789012:role/hooks",
+        "lifecycleStages": ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"],
+    }
+    for strategy, extra in (
+        ("BLUE_GREEN", {}),
+        ("LINEAR", {"linearConfiguration": {"stepPercent": 3.3, "stepBakeTimeInMinutes": 1440}}),
+        ("CANARY", {"canaryConfiguration": {"canaryPercent": 0.1, "canaryBakeTimeInMinutes": 0}}),
+    ):
+        definition = service(
+            strategy, bakeTimeInMinutes=0, lifecycleHooks=[PAUSE_AFTER_TEST, lambda_hook], **extra
+        )
+        assert check_ecs_rules(None, definition, source_task="task.yaml", source_service="service.yaml") == []
+
+
+def test_rolling_services_are_left_as_they_were() -> None:
+    assert problems({"deploymentController": {"type": "CODE_DEPLOY"}, "deploymentConfiguration": {}}) == []
+    assert problems({"deploymentConfiguration": {"strategy": "ROLLING", "maximumPercent": 200}}) == []
+
+
+def test_the_controller_may_be_left_out() -> None:
+    definition = service("BLUE_GREEN")
+    del definition["deploymentController"]
+    assert problems(definition) == []
+
+
+def test_headless_blue_green_and_service_connect_linear_are_allowed() -> None:
+    headless = service("BLUE_GREEN")
+    del headless["loadBalancers"]
+    assert problems(headless) == []
+    connect = service("LINEAR")
+    del connect["loadBalancers"]
+    connect["serviceConnectConfiguration"] = {"enabled": True, "namespace": "corral"}
+    assert problems(connect) == []
+    connect["serviceConnectConfiguration"]["enabled"] = False
+    assert len(problems(connect)) == 1
+
+
+def test_network_load_balancer_listeners_on_one_load_balancer() -> None:
+    definition = service("LINEAR")
+    listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/web/50dc6c495c0c9188"
+    advanced = definition["loadBalancers"][0]["advancedConfiguration"]
+    advanced.update(
+        productionListenerRule=f"{listener}/f2f7dc8efc522ab2", testListenerRule=f"{listener}/a2f7dc8efc522ab3"
+    )
+    assert problems(definition) == []
+    advanced["testListenerRule"] = advanced["testListenerRule"].replace("net/web/50dc", "net/web/60dc")
+    assert problems(definition) == [
+        "service.yaml: loadBalancers[0].advancedConfiguration.testListenerRule: the test listener rule is on load "
+        "balancer net/web/60dc6c495c0c9188, the production listener rule on net/web/50dc6c495c0c9188: both must "
+        "be on the same load balancer"
+    ]
+
+
+def test_values_still_expressions_are_not_judged() -> None:
+    definition = service("<+serviceVariables.strategy>", linearConfiguration={"stepPercent": 10})
+    definition["deploymentController"] = {"type": "<+serviceVariables.controller>"}
+    advanced = definition["loadBalancers"][0]["advancedConfiguration"]
+    advanced["testListenerRule"] = "<+serviceVariables.testRule>"
+    assert problems(copy.deepcopy(definition)) == []
