@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from corral.cli.render_cmd import native_deployment
 from corral.cli.run_support import (
     EXIT_SUCCESS,
     echo_json,
@@ -34,6 +35,7 @@ from corral.ecs.service_requests import CONNECTIVITY, clear_connectivity, contai
 
 if TYPE_CHECKING:
     from corral.config.project import Project
+    from corral.manifests.native_phases import DeploymentPhases
     from corral.manifests.service_rendering import RenderedService
 
 # service fields compared (CreateService's that UpdateService can change, or that need a new service)
@@ -65,6 +67,7 @@ class StagePlan:
     diffs: dict[str, list[str]] = field(default_factory=dict)  # part -> unified diff lines
     note: str | None = None
     unknown: bool = False  # decided only when the run gets there (a provisioned infrastructure)
+    native: DeploymentPhases | None = None  # the phases of ECS's own strategy, if the service has one
 
     @property
     def changed(self) -> bool:
@@ -150,6 +153,7 @@ def plan(
                     "changed": p.changed,
                     "unknown": p.unknown,
                     "note": p.note,
+                    "nativeDeployment": p.native.to_dict() if p.native else None,
                     "diff": {part: "\n".join(lines) for part, lines in p.diffs.items() if lines},
                 }
                 for p in plans
@@ -183,9 +187,20 @@ def print_plans(plans: list[StagePlan]) -> None:
             click.echo(f"{head}:")
         if p.note:
             click.echo(f"  {p.note}")
+        if p.native:
+            print_native(p.native)
         for lines in p.diffs.values():
             for line in lines:
                 click.echo(_colour(line))
+
+
+def print_native(native: DeploymentPhases) -> None:
+    """The phases of ECS's own strategy and the estimate, with what it assumes."""
+    click.echo(f"  ECS {native.strategy} deployment: {native.line()}")
+    for note in native.notes:
+        click.echo(f"  {note}")
+    click.echo(f"  estimate: {native.estimate_line()}")
+    click.echo(f"  (assumes {'; '.join(native.estimate.assumes)})")
 
 
 def stage_plan(
@@ -250,7 +265,7 @@ def stage_plan(
         return StagePlan(stage, None, rendered.cluster, note=f"{what}: nothing live to compare")
     desired_service = rendered.service_definition.request
     name = str(desired_service.get("serviceName", ""))
-    result = StagePlan(stage, name, rendered.cluster)
+    result = StagePlan(stage, name, rendered.cluster, native=native_deployment(rendered))
     clients = _clients(project, rendered)
     stage_group = None
     if blue_green is not None:

@@ -81,7 +81,8 @@ class DeploymentPhases:
                 if not shown or shown[-1] != "…":
                     shown.append("…")
                 continue
-            shown.append(phase.text)
+            later_step = phase.step > 1 and phase.text.startswith("production ")
+            shown.append(phase.text.removeprefix("production ") if later_step else phase.text)
         return " → ".join(shown)
 
     def estimate_line(self) -> str:
@@ -183,8 +184,7 @@ def _production(strategy: str, config: dict[str, Any], hooks: _Hooks) -> list[Ph
     for step, weight in enumerate(weights, start=1):
         if step == 1:  # shown once, said to run at every step (counted so in the estimate)
             phases += hooks.at("PRE_PRODUCTION_TRAFFIC_SHIFT", "before every step" if several else "", step=1)
-        text = f"production {weight:g}%" if step == 1 else f"{weight:g}%"
-        phases.append(Phase("PRODUCTION_TRAFFIC_SHIFT", text, step=step))
+        phases.append(Phase("PRODUCTION_TRAFFIC_SHIFT", f"production {weight:g}%", step=step))
         if step == 1:
             phases += hooks.at("PRODUCTION_TRAFFIC_SHIFT", "at every step" if several else "", step=1)
         if step < len(weights):  # no step bake after 100%
