@@ -122,7 +122,11 @@ def test_plan_shows_the_phases_and_the_estimate(sandbox: Sandbox, aws: list[str]
     assert "stage deploy: service demo-web in cluster corral-demo: new service" in lines
     assert f"  ECS LINEAR deployment: {PHASES}" in lines
     assert f"  estimate: {ESTIMATE}" in lines
-    assert any(line.startswith("  (assumes tasks start in about 1 min;") for line in lines)
+    [assumes] = [line for line in lines if line.startswith("  (assumes ")]
+    assert "tasks start in about 1 min; targets pass the target group's default health checks" in assumes
+    # docs/configuration.md shows this very plan
+    documented = (DEMO.parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines()
+    assert {f"  ECS LINEAR deployment: {PHASES}", f"  estimate: {ESTIMATE}", assumes} <= set(documented)
 
     as_json = corral("plan", "demo_rolling", "--project", str(project), *aws, "--input", "tag=1", "--json")
     assert as_json.exit_code == 0, as_json.output

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 from typing import Any
 
-from corral.manifests import check_ecs_rules
+import yaml
+
+from corral.manifests import ManifestKind, check_ecs_rules, check_manifest, to_api
+from corral.manifests.native_phases import deployment_phases
 from corral.manifests.native_rules import native_strategy_problems
 
 from .test_native_phases import PAUSE_AFTER_TEST, service
+
+YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 
 
 def problems(definition: dict[str, Any]) -> list[str]:
@@ -77,3 +84,33 @@ def test_values_still_expressions_are_not_judged() -> None:
     advanced = definition["loadBalancers"][0]["advancedConfiguration"]
     advanced["testListenerRule"] = "<+serviceVariables.testRule>"
     assert problems(copy.deepcopy(definition)) == []
+
+
+def test_the_documented_examples_pass_the_rules() -> None:
+    """docs/configuration.md's example per strategy validates: shape, ECS rules, phases."""
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = text.split("#### ECS's own deployment strategies", 1)[1].split("\n### ", 1)[0]
+    blue_green, linear, canary = (yaml.safe_load(block) for block in YAML_BLOCK.findall(section)[:3])
+    linear = {**linear, "serviceName": "web", "loadBalancers": blue_green["loadBalancers"]}
+    canary = {**canary, "serviceName": "web"}
+    for definition, strategy in ((blue_green, "BLUE_GREEN"), (linear, "LINEAR"), (canary, "CANARY")):
+        checked = check_manifest(ManifestKind.SERVICE_DEFINITION, definition, source="docs")
+        assert checked.problems == [] and checked.warnings == [], strategy
+        request = to_api(ManifestKind.SERVICE_DEFINITION, definition)
+        assert check_ecs_rules(None, request, source_task="task", source_service="docs") == [], strategy
+        phases = deployment_phases(request)
+        assert phases is not None and phases.strategy == strategy
+
+
+def test_fields_newer_than_the_installed_botocore_are_warned_about_not_sent() -> None:
+    """thresholdConfiguration is not in botocore 1.43's model: a warning, left out of the request."""
+    definition = service("BLUE_GREEN")
+    breaker = {"enable": True, "rollback": True, "thresholdConfiguration": {"type": "COUNT", "value": 3}}
+    definition["deploymentConfiguration"]["deploymentCircuitBreaker"] = breaker
+    checked = check_manifest(ManifestKind.SERVICE_DEFINITION, definition, source="service.yaml")
+    assert checked.problems == []
+    assert [w.path for w in checked.warnings] == [
+        "deploymentConfiguration.deploymentCircuitBreaker.thresholdConfiguration"
+    ]
+    request = to_api(ManifestKind.SERVICE_DEFINITION, definition)
+    assert "thresholdConfiguration" not in request["deploymentConfiguration"]["deploymentCircuitBreaker"]

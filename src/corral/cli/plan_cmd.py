@@ -9,7 +9,8 @@ code ECS Blue Green Create Service runs (corral.ecs.bluegreen.preview), and comp
 A traffic shift step's weights and a Standalone shift's rule and `forwardConfig` target groups
 are checked as the step would check them; each problem names the file and path. Only the fields
 the manifests set are compared, so defaults AWS fills in do not show as changes. A service that
-does not exist yet is "new service".
+does not exist yet is "new service". A service definition with an ECS-native strategy
+(BLUE_GREEN, LINEAR, CANARY) also gets its phases and a duration estimate (manifests/native_phases.py).
 """
 
 from __future__ import annotations
