@@ -9,8 +9,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import boto3  # type: ignore[import-untyped]
 import yaml
 
+from corral.demo import prepare_sandbox
 from corral.sandbox import Sandbox
 
 from .helpers import corral
@@ -114,8 +116,36 @@ def test_render_shows_the_phases_and_the_estimate(tmp_path: Path) -> None:
     assert "nativeDeployment" not in json.loads(rolling.output), rolling.output
 
 
+def live_load_balancer(sandbox: Sandbox) -> dict[str, Any]:
+    """The demo's load balancer with a production rule (prod listener -> prod target group) and a
+    test rule (stage listener -> stage target group), as ECS blue/green wants them."""
+    prepared = prepare_sandbox(sandbox.endpoint_url)
+    elb = boto3.client("elbv2", endpoint_url=sandbox.endpoint_url, region_name="us-east-1")
+    rules = {}
+    for name, listener, group in (
+        ("production", prepared["prodListener"], prepared["prodTargetGroupArn"]),
+        ("test", prepared["stageListener"], prepared["stageTargetGroupArn"]),
+    ):
+        rules[name] = elb.create_rule(
+            ListenerArn=listener,
+            Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+            Actions=[{"Type": "forward", "TargetGroupArn": group}],
+        )["Rules"][0]["RuleArn"]
+    return {
+        **LOAD_BALANCER,
+        "targetGroupArn": prepared["prodTargetGroupArn"],
+        "advancedConfiguration": {
+            **LOAD_BALANCER["advancedConfiguration"],
+            "alternateTargetGroupArn": prepared["stageTargetGroupArn"],
+            "productionListenerRule": rules["production"],
+            "testListenerRule": rules["test"],
+        },
+    }
+
+
 def test_plan_shows_the_phases_and_the_estimate(sandbox: Sandbox, aws: list[str], tmp_path: Path) -> None:
-    project = native_demo(tmp_path, LINEAR, loadBalancers=[LOAD_BALANCER])
+    project = native_demo(tmp_path, LINEAR, loadBalancers=[live_load_balancer(sandbox)])
     planned = corral("plan", "demo_rolling", "--project", str(project), *aws, "--input", "tag=1")
     assert planned.exit_code == 0, planned.output
     lines = planned.output.splitlines()
@@ -135,3 +165,37 @@ def test_plan_shows_the_phases_and_the_estimate(sandbox: Sandbox, aws: list[str]
 
     rolling = corral("plan", "demo_rolling", "--project", str(DEMO), *aws, "--input", "tag=1", "--json")
     assert json.loads(rolling.output)[0]["nativeDeployment"] is None
+
+
+def test_plan_checks_the_rules_and_target_groups_with_aws(
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
+) -> None:
+    balancer = live_load_balancer(sandbox)
+    advanced = balancer["advancedConfiguration"]
+    elb = boto3.client("elbv2", endpoint_url=sandbox.endpoint_url, region_name="us-east-1")
+    ec2 = boto3.client("ec2", endpoint_url=sandbox.endpoint_url, region_name="us-east-1")
+    vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == vpc][:2]
+    other = elb.create_load_balancer(Name="other", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elsewhere = elb.create_target_group(
+        Name="elsewhere", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(
+        LoadBalancerArn=other,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": elsewhere}],
+    )
+    gone = advanced["testListenerRule"][:-4] + "0000"
+    advanced.update(alternateTargetGroupArn=elsewhere, testListenerRule=gone)
+    project = native_demo(tmp_path, LINEAR, loadBalancers=[balancer])
+    planned = corral("plan", "demo_rolling", "--project", str(project), *aws, "--input", "tag=1")
+    assert planned.exit_code == 2, planned.output  # invalid input, as for every plan problem
+    where = "files/account/web/CreateServiceRequest.yaml: loadBalancers[0].advancedConfiguration"
+    assert f"{where}.testListenerRule: no such listener rule in the account ({gone})" in planned.output
+    production_lb = advanced["productionListenerRule"].replace(":listener-rule/", ":loadbalancer/")
+    production_lb = production_lb.rsplit("/", 2)[0]
+    assert (
+        f"{where}.alternateTargetGroupArn: target group elsewhere is on load balancer {other}, "
+        f"not on {production_lb} where the listener rules are"
+    ) in planned.output

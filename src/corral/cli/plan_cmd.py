@@ -268,6 +268,13 @@ def stage_plan(
     name = str(desired_service.get("serviceName", ""))
     result = StagePlan(stage, name, rendered.cluster, native=native_deployment(rendered))
     clients = _clients(project, rendered)
+    if result.native is not None:  # ECS's own strategy: its rules and target groups, as AWS has them
+        from corral.manifests.native_live_checks import native_load_balancer_problems
+
+        source = rendered.service_definition.source
+        found = native_load_balancer_problems(clients.elbv2, desired_service, source)
+        if found:
+            raise ConfigError(found)
     stage_group = None
     if blue_green is not None:
         from corral.ecs.bluegreen.preview import preview

@@ -41,7 +41,7 @@ MAX_BAKE_MINUTES = 1440
 PAUSE_NOT_AT = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 # arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/LISTENER/RULE (ALB)
 # or ...:listener/net/NAME/ID/LISTENER (NLB): the load balancer is the part after the kind
-_LISTENER_ARN = re.compile(
+LISTENER_ARN = re.compile(
     r"^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):(\d{12}):"
     r"(listener-rule|listener)/((app|net)/[^/]+/[^/]+)/[^/]+(/[^/]+)?$"
 )
@@ -171,7 +171,7 @@ def _advanced(balancer: dict[str, Any], advanced: dict[str, Any], at: Path) -> I
         value = advanced.get(key)
         if not _is_arn(value):
             continue
-        found = _LISTENER_ARN.match(value)
+        found = LISTENER_ARN.match(value)
         if found is None:
             yield (
                 [*at, key],
