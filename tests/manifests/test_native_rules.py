@@ -114,3 +114,53 @@ def test_fields_newer_than_the_installed_botocore_are_warned_about_not_sent() ->
     ]
     request = to_api(ManifestKind.SERVICE_DEFINITION, definition)
     assert "thresholdConfiguration" not in request["deploymentConfiguration"]["deploymentCircuitBreaker"]
+
+
+# every member the rules and the phases read, as CreateService's request names it
+READ_MEMBERS = [
+    "deploymentController.type",
+    "deploymentConfiguration.strategy",
+    "deploymentConfiguration.bakeTimeInMinutes",
+    "deploymentConfiguration.linearConfiguration.stepPercent",
+    "deploymentConfiguration.linearConfiguration.stepBakeTimeInMinutes",
+    "deploymentConfiguration.canaryConfiguration.canaryPercent",
+    "deploymentConfiguration.canaryConfiguration.canaryBakeTimeInMinutes",
+    "deploymentConfiguration.lifecycleHooks.targetType",
+    "deploymentConfiguration.lifecycleHooks.hookTargetArn",
+    "deploymentConfiguration.lifecycleHooks.roleArn",
+    "deploymentConfiguration.lifecycleHooks.lifecycleStages",
+    "deploymentConfiguration.lifecycleHooks.timeoutConfiguration.timeoutInMinutes",
+    "deploymentConfiguration.lifecycleHooks.timeoutConfiguration.action",
+    "loadBalancers.targetGroupArn",
+    "loadBalancers.advancedConfiguration.alternateTargetGroupArn",
+    "loadBalancers.advancedConfiguration.productionListenerRule",
+    "loadBalancers.advancedConfiguration.testListenerRule",
+    "loadBalancers.advancedConfiguration.roleArn",
+    "serviceConnectConfiguration.enabled",
+    "serviceConnectConfiguration.services.clientAliases.testTrafficRules",
+    "vpcLatticeConfigurations",
+    "desiredCount",
+]
+
+
+def test_every_member_read_is_in_botocores_ecs_model() -> None:
+    from corral.manifests.shapes import input_shape
+
+    for dotted in READ_MEMBERS:
+        shape = input_shape("ecs", "CreateService")
+        for name in dotted.split("."):
+            while shape.type_name == "list":
+                shape = shape.member
+            assert name in shape.members, dotted
+            shape = shape.members[name]
+    hook = input_shape("ecs", "CreateService").members["deploymentConfiguration"].members["lifecycleHooks"]
+    assert hook.member.members["lifecycleStages"].member.enum == [
+        "RECONCILE_SERVICE",
+        "PRE_SCALE_UP",
+        "POST_SCALE_UP",
+        "TEST_TRAFFIC_SHIFT",
+        "POST_TEST_TRAFFIC_SHIFT",
+        "PRE_PRODUCTION_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+    ]
