@@ -41,16 +41,16 @@ def _balancer_problems(
     for key in ("productionListenerRule", "testListenerRule"):
         arn = advanced.get(key)
         match = LISTENER_ARN.match(arn) if isinstance(arn, str) else None
-        if match is None:
+        if not isinstance(arn, str) or match is None:
             continue  # not an ARN yet, or not one of these: native_rules.py says so
         missing = _missing(elbv2, arn, rule=match.group(3) == "listener-rule")
         if missing:
             found.append((["advancedConfiguration", key], missing))
         load_balancer = load_balancer or _load_balancer_arn(arn)
-    groups = (
+    groups: list[tuple[list[str | int], str, dict[str, Any]]] = [
         ([], "targetGroupArn", balancer),
         (["advancedConfiguration"], "alternateTargetGroupArn", advanced),
-    )
+    ]
     for prefix, key, holder in groups:
         arn = holder.get(key)
         if not isinstance(arn, str) or not arn.startswith("arn:"):

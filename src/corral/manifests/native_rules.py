@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from corral.errors import Problem, format_path
 
@@ -257,11 +257,11 @@ def shifts_traffic(service: dict[str, Any]) -> bool:
     )
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _is_arn(value: Any) -> bool:
+def _is_arn(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith("arn:")
 
 
