@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import yaml
 
 from corral.demo import prepare_sandbox
@@ -120,7 +119,7 @@ def live_load_balancer(sandbox: Sandbox) -> dict[str, Any]:
     """The demo's load balancer with a production rule (prod listener -> prod target group) and a
     test rule (stage listener -> stage target group), as ECS blue/green wants them."""
     prepared = prepare_sandbox(sandbox.endpoint_url)
-    elb = boto3.client("elbv2", endpoint_url=sandbox.endpoint_url, region_name="us-east-1")
+    elb = sandbox.client("elbv2")
     rules = {}
     for name, listener, group in (
         ("production", prepared["prodListener"], prepared["prodTargetGroupArn"]),
@@ -172,8 +171,8 @@ def test_plan_checks_the_rules_and_target_groups_with_aws(
 ) -> None:
     balancer = live_load_balancer(sandbox)
     advanced = balancer["advancedConfiguration"]
-    elb = boto3.client("elbv2", endpoint_url=sandbox.endpoint_url, region_name="us-east-1")
-    ec2 = boto3.client("ec2", endpoint_url=sandbox.endpoint_url, region_name="us-east-1")
+    elb = sandbox.client("elbv2")
+    ec2 = sandbox.client("ec2")
     vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == vpc][:2]
     other = elb.create_load_balancer(Name="other", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
