@@ -170,3 +170,19 @@ def test_service_connect_test_traffic_by_header() -> None:
 )
 def test_minutes_text(minutes: float, text: str) -> None:
     assert minutes_text(minutes) == text
+
+
+def test_alarms_and_the_circuit_breaker_are_noted() -> None:
+    phases = deployment_phases(
+        service(
+            "CANARY",
+            alarms={"alarmNames": ["web-5xx", "web-latency"], "enable": True, "rollback": True},
+            deploymentCircuitBreaker={"enable": True, "rollback": False},
+        )
+    )
+    assert phases is not None
+    assert phases.notes == (
+        "alarms web-5xx, web-latency: the deployment rolls back if one goes to ALARM",
+        "circuit breaker: the deployment fails when new tasks keep failing",
+    )
+    assert phases.to_dict()["notes"] == list(phases.notes)

@@ -143,12 +143,9 @@ def deployment_phases(service: dict[str, Any], task: dict[str, Any] | None = Non
     ]
     if bake is None:
         assumes.append("bakeTimeInMinutes is not set: counted as 0")
-    notes = (
-        ()
-        if shifts_traffic(service)
-        else ("no load balancer, Service Connect or VPC Lattice: ECS shifts no traffic",)
+    return DeploymentPhases(
+        strategy, tuple(phases), _estimate(phases, health, assumes), _notes(service, config)
     )
-    return DeploymentPhases(strategy, tuple(phases), _estimate(phases, health, assumes), notes)
 
 
 def minutes_text(minutes: float) -> str:
@@ -157,6 +154,26 @@ def minutes_text(minutes: float) -> str:
         return f"{minutes:g} min" if minutes == int(minutes) else f"{minutes:.1f} min"
     hours, rest = divmod(round(minutes), 60)
     return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+def _notes(service: dict[str, Any], config: dict[str, Any]) -> tuple[str, ...]:
+    """What else decides the deployment: no traffic to shift, alarms, the circuit breaker."""
+    notes = (
+        []
+        if shifts_traffic(service)
+        else ["no load balancer, Service Connect or VPC Lattice: ECS shifts no traffic"]
+    )
+    alarms = config.get("alarms") or {}
+    if alarms.get("enable") and alarms.get("alarmNames"):
+        outcome = "rolls back" if alarms.get("rollback") else "fails"
+        notes.append(
+            f"alarms {', '.join(map(str, alarms['alarmNames']))}: the deployment {outcome} if one goes to ALARM"
+        )
+    breaker = config.get("deploymentCircuitBreaker") or {}
+    if breaker.get("enable"):
+        outcome = "rolls back" if breaker.get("rollback") else "fails"
+        notes.append(f"circuit breaker: the deployment {outcome} when new tasks keep failing")
+    return tuple(notes)
 
 
 # -- production traffic ---------------------------------------------------------------------------
