@@ -92,7 +92,9 @@ def plan(
 ) -> None:
     """Show, for each Deployment stage of PIPELINE, the difference between what would be deployed
     and what is live. Changes nothing. Runtime inputs given no value are no error: they show as
-    <+input> (or their default) and are listed at the end, as the run will ask for them."""
+    <+input> (or their default) and are listed at the end, as the run will ask for them. A
+    service definition with an ECS-native strategy (BLUE_GREEN, LINEAR, CANARY) also shows its
+    phases and an estimate of the deployment's duration."""
     from corral.config.input_listing import unique_lines
     from corral.engine import build_plan
     from corral.engine.inputs import pipeline_inputs
