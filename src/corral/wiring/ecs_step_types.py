@@ -13,7 +13,7 @@ type first runs, so `corral validate` knows every step type without loading the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import model_validator
 
@@ -79,6 +79,39 @@ class RunTaskSpec(StepSpec):
     wait_for_exit: bool = False
 
 
+# a lifecycle stage of ECS's service deployments, SUCCESSFUL or PAUSED (at a PAUSE hook);
+# the same list as corral.ecs.native.steering.WAIT_UNTIL (a test pins them together)
+WaitUntil = Literal[
+    "SUCCESSFUL",
+    "PAUSED",
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
+
+
+class ServiceDeploymentSpec(StepSpec):
+    """Rollback and Stop: the deployment the stage's EcsRollingDeploy started, or the one named."""
+
+    service_deployment_arn: str | None = None
+
+
+class ServiceDeploymentWaitSpec(ServiceDeploymentSpec):
+    wait_until: WaitUntil = "SUCCESSFUL"
+
+
+class ServiceDeploymentContinueSpec(ServiceDeploymentSpec):
+    hook_id: str | None = None
+    wait_until: WaitUntil | None = None  # none: return once ECS has taken the CONTINUE
+
+
 ECS_SPECS: dict[str, type[StepSpec] | None] = {
     "EcsRollingDeploy": RollingDeploySpec,
     "EcsRollingRollback": NoFields,
@@ -97,6 +130,11 @@ ECS_SPECS: dict[str, type[StepSpec] | None] = {
     "EcsServiceSetup": None,
     "EcsUpgradeContainer": None,
     "EcsBasicRollback": None,
+    # ECS-native deployments (deployment controller ECS): ecs/native/steering.py
+    "EcsServiceDeploymentWait": ServiceDeploymentWaitSpec,
+    "EcsServiceDeploymentContinue": ServiceDeploymentContinueSpec,
+    "EcsServiceDeploymentRollback": ServiceDeploymentSpec,
+    "EcsServiceDeploymentStop": ServiceDeploymentSpec,
 }
 
 

@@ -38,9 +38,10 @@ from corral.config.secrets import referenced_ids
 from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
+from corral.ecs.native import steering
 from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
-from corral.errors import ConfigError, CorralError, ExpressionError, Problem
+from corral.errors import ConfigError, CorralError, DeploymentError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderedService, with_secrets
 
 from .ecs_step_types import ECS_SPECS
@@ -276,9 +277,28 @@ def run_rolling_deploy(run: StepRun) -> StepOutcome:
 
 
 def run_rolling_rollback(run: StepRun) -> StepOutcome:
+    """The stage's ECS Scale steps first; then an ECS-native deployment the stage's Rolling Deploy
+    left unfinished (paused at a hook, baking, shifting traffic) is rolled back through ECS, and
+    the rolling rollback puts back what ECS's rollback does not (autoscaling, tags, counts)."""
     Spec(run, set())
-    _undo_scales(run)  # the stage's ECS Scale steps first
-    return _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
+    _undo_scales(run)
+    native = _roll_back_native(run)
+    result = _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
+    if native is None:
+        return result
+    return StepOutcome(result.status, {**result.outputs, "serviceDeploymentRollback": native})
+
+
+def _roll_back_native(run: StepRun) -> str | None:
+    prior = latest(run, "EcsRollingDeploy")
+    arn = _started_deployment(prior) if prior is not None else None
+    if arn is None:
+        return None
+    ctx = step_context(run, stage_target(run)[1])
+    ctx.adopt(dict(prior.checkpoint or {}) if prior is not None else None)
+    run.log.section("Rollback")
+    with ctx.calls():
+        return steering.roll_back_unfinished(ctx, arn)
 
 
 def run_canary_deploy(run: StepRun) -> StepOutcome:
@@ -577,6 +597,92 @@ def run_basic_rollback(run: StepRun) -> StepOutcome:
     return StepOutcome(result.status, {**result.outputs, "scaledBack": scaled_back})
 
 
+# ---------------------------------------------------------------- ECS-native deployments
+
+
+def _started_deployment(prior: PriorStep) -> str | None:
+    """The service deployment ARN a Rolling Deploy journaled (its outputs, else its checkpoint:
+    a step that failed or was killed while following it has no outputs)."""
+    for data in (prior.outputs, prior.checkpoint or {}):
+        arn = data.get("serviceDeploymentArn")
+        if arn:
+            return str(arn)
+    return None
+
+
+def _native_target(run: StepRun, known: set[str]) -> tuple[Spec, StepContext, str]:
+    """The spec, a context on the stage's infrastructure, and the deployment to act on: the
+    spec's `serviceDeploymentArn`, else the one the stage's latest EcsRollingDeploy started."""
+    spec = Spec(run, {"serviceDeploymentArn", *known})
+    arn = spec.text("serviceDeploymentArn")
+    if not arn:
+        prior = latest(run, "EcsRollingDeploy")
+        arn = (_started_deployment(prior) if prior is not None else None) or ""
+    if not arn:
+        raise spec.problem(
+            "serviceDeploymentArn",
+            "is required: no EcsRollingDeploy before this step in the stage started an ECS service "
+            "deployment (the service needs deploymentController ECS)",
+        )
+    try:
+        where = steering.DeploymentArn.parse(arn)
+    except DeploymentError as error:
+        raise spec.problem("serviceDeploymentArn", str(error)) from None
+    clients = stage_target(run)[1]
+    if where.region != clients.region:
+        raise spec.problem(
+            "serviceDeploymentArn",
+            f"is in {where.region}, but the stage's infrastructure is in {clients.region}",
+        )
+    return spec, step_context(run, clients), arn
+
+
+def _until(spec: Spec, default: str | None) -> str | None:
+    until = spec.text("waitUntil") or default
+    if until is not None and until not in steering.WAIT_UNTIL:
+        raise spec.problem("waitUntil", f"expected one of {', '.join(steering.WAIT_UNTIL)}, got {until!r}")
+    return until
+
+
+def run_service_deployment_wait(run: StepRun) -> StepOutcome:
+    spec, ctx, arn = _native_target(run, {"waitUntil"})
+    until = _until(spec, steering.SUCCESSFUL)
+    assert until is not None
+    with ctx.calls():
+        deployment = steering.wait(ctx, arn, until)
+    return StepOutcome(SUCCESS, steering.outputs(deployment))
+
+
+def run_service_deployment_continue(run: StepRun) -> StepOutcome:
+    spec, ctx, arn = _native_target(run, {"hookId", "waitUntil"})
+    until = _until(spec, None)
+    already = (run.previous_checkpoint or {}).get("continuedHookIds") or []
+    with ctx.calls():
+        hooks, deployment = steering.continue_and_wait(
+            ctx, arn, hook_id=spec.text("hookId") or None, already=already, until=until
+        )
+    return StepOutcome(SUCCESS, {**steering.outputs(deployment), "continuedHookIds": hooks})
+
+
+def run_service_deployment_rollback(run: StepRun) -> StepOutcome:
+    """In a stage's rollback steps a deployment that already ended is left as it is."""
+    _spec, ctx, arn = _native_target(run, set())
+    with ctx.calls():
+        if run.phase != EXECUTION:
+            move = steering.roll_back_unfinished(ctx, arn)
+            deployment = steering.describe(ctx, arn)
+        else:
+            move, deployment = steering.roll_back(ctx, arn)
+    return StepOutcome(SUCCESS, {**steering.outputs(deployment), "rollbackMove": move})
+
+
+def run_service_deployment_stop(run: StepRun) -> StepOutcome:
+    _spec, ctx, arn = _native_target(run, set())
+    with ctx.calls():
+        deployment = steering.stop(ctx, arn)
+    return StepOutcome(SUCCESS, steering.outputs(deployment))
+
+
 STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
     "EcsRollingDeploy": run_rolling_deploy,
     "EcsRollingRollback": run_rolling_rollback,
@@ -593,6 +699,10 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
     "EcsServiceSetup": run_service_setup,
     "EcsUpgradeContainer": run_upgrade_container,
     "EcsBasicRollback": run_basic_rollback,
+    "EcsServiceDeploymentWait": run_service_deployment_wait,
+    "EcsServiceDeploymentContinue": run_service_deployment_continue,
+    "EcsServiceDeploymentRollback": run_service_deployment_rollback,
+    "EcsServiceDeploymentStop": run_service_deployment_stop,
 }
 
 
