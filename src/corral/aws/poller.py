@@ -50,7 +50,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .budget import BudgetTimeout
 from .events import NUDGE_DELAY, SAFETY_INTERVAL, EcsEventFeed, ServiceEvent
-from .pagination import DESCRIBE_SERVICES_CHUNK, DESCRIBE_TASKS_CHUNK, chunked
+from .pagination import (
+    DESCRIBE_SERVICE_DEPLOYMENTS_CHUNK,
+    DESCRIBE_SERVICES_CHUNK,
+    DESCRIBE_TASKS_CHUNK,
+    chunked,
+)
 from .retry import Aborted, call_scope, is_retryable_error
 
 if TYPE_CHECKING:
@@ -480,6 +485,29 @@ class TaskPoller(ClusterPoller):
             description.get("version"),
             containers,
         )
+
+
+class ServiceDeploymentPoller(ClusterPoller):
+    """Batches DescribeServiceDeployments (20 ARNs a call, ECS's limit) for every service deployment
+    watched on one cluster; ECS gives this API its own token bucket (`ecs_limits`)."""
+
+    kind = "service deployment"
+    chunk_size = DESCRIBE_SERVICE_DEPLOYMENTS_CHUNK
+
+    def _describe(self, identifiers: list[str]) -> dict[str, Description]:
+        answer = self._clients.ecs.describe_service_deployments(serviceDeploymentArns=identifiers)
+        found: dict[str, Description] = {}
+        for deployment in answer.get("serviceDeployments", []):
+            if deployment.get("serviceDeploymentArn") in identifiers:
+                found[deployment["serviceDeploymentArn"]] = deployment
+        for failure in answer.get("failures", []):
+            for identifier in _failed(identifiers, failure, found):
+                found[identifier] = _missing("status", failure) | {"failure": failure}
+        return found
+
+    def _signature(self, description: Description) -> Any:
+        # everything a waiter reports as it changes; `updatedAt` alone is no news
+        return {k: v for k, v in description.items() if k != "updatedAt"}
 
 
 def cluster_name(cluster: str | None) -> str:
