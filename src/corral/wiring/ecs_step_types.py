@@ -80,7 +80,7 @@ class RunTaskSpec(StepSpec):
 
 
 # a lifecycle stage of ECS's service deployments, SUCCESSFUL or PAUSED (at a PAUSE hook);
-# the same list as corral.ecs.native.steering.WAIT_UNTIL (a test pins them together)
+# the same list as corral.ecs.native.judge.WAIT_UNTIL (a test pins them together)
 WaitUntil = Literal[
     "SUCCESSFUL",
     "PAUSED",

@@ -39,6 +39,8 @@ from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, tra
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.native import steering
+from corral.ecs.native.follow import deployment_outputs
+from corral.ecs.native.judge import WAIT_UNTIL
 from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, DeploymentError, ExpressionError, Problem
@@ -639,8 +641,8 @@ def _native_target(run: StepRun, known: set[str]) -> tuple[Spec, StepContext, st
 
 def _until(spec: Spec, default: str | None) -> str | None:
     until = spec.text("waitUntil") or default
-    if until is not None and until not in steering.WAIT_UNTIL:
-        raise spec.problem("waitUntil", f"expected one of {', '.join(steering.WAIT_UNTIL)}, got {until!r}")
+    if until is not None and until not in WAIT_UNTIL:
+        raise spec.problem("waitUntil", f"expected one of {', '.join(WAIT_UNTIL)}, got {until!r}")
     return until
 
 
@@ -650,7 +652,7 @@ def run_service_deployment_wait(run: StepRun) -> StepOutcome:
     assert until is not None
     with ctx.calls():
         deployment = steering.wait(ctx, arn, until)
-    return StepOutcome(SUCCESS, steering.outputs(deployment))
+    return StepOutcome(SUCCESS, deployment_outputs(deployment))
 
 
 def run_service_deployment_continue(run: StepRun) -> StepOutcome:
@@ -661,7 +663,7 @@ def run_service_deployment_continue(run: StepRun) -> StepOutcome:
         hooks, deployment = steering.continue_and_wait(
             ctx, arn, hook_id=spec.text("hookId") or None, already=already, until=until
         )
-    return StepOutcome(SUCCESS, {**steering.outputs(deployment), "continuedHookIds": hooks})
+    return StepOutcome(SUCCESS, {**deployment_outputs(deployment), "continuedHookIds": hooks})
 
 
 def run_service_deployment_rollback(run: StepRun) -> StepOutcome:
@@ -673,14 +675,14 @@ def run_service_deployment_rollback(run: StepRun) -> StepOutcome:
             deployment = steering.describe(ctx, arn)
         else:
             move, deployment = steering.roll_back(ctx, arn)
-    return StepOutcome(SUCCESS, {**steering.outputs(deployment), "rollbackMove": move})
+    return StepOutcome(SUCCESS, {**deployment_outputs(deployment), "rollbackMove": move})
 
 
 def run_service_deployment_stop(run: StepRun) -> StepOutcome:
     _spec, ctx, arn = _native_target(run, set())
     with ctx.calls():
         deployment = steering.stop(ctx, arn)
-    return StepOutcome(SUCCESS, steering.outputs(deployment))
+    return StepOutcome(SUCCESS, deployment_outputs(deployment))
 
 
 STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {

@@ -18,37 +18,23 @@ Callers make the calls inside `with ctx.calls():`; waiting goes through follow.p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import DeploymentError
 
 from ..context import StepContext
+from .follow import ServiceDeploymentFailed, wait_for_service_deployment
+from .judge import SUCCESSFUL, WAIT_UNTIL, paused_hooks
 
-LIFECYCLE_STAGES = (
-    "RECONCILE_SERVICE",
-    "PRE_SCALE_UP",
-    "SCALE_UP",
-    "POST_SCALE_UP",
-    "TEST_TRAFFIC_SHIFT",
-    "POST_TEST_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT",
-    "POST_PRODUCTION_TRAFFIC_SHIFT",
-    "BAKE_TIME",
-    "CLEAN_UP",
-)
-SUCCESSFUL = "SUCCESSFUL"
-PAUSED = "PAUSED"
 ROLLBACK_SUCCESSFUL = "ROLLBACK_SUCCESSFUL"
 STOPPED = "STOPPED"
-WAIT_UNTIL = (SUCCESSFUL, PAUSED, *LIFECYCLE_STAGES)  # what a step's `waitUntil` may name
 
 # statuses from which StopServiceDeployment is accepted (the Developer Guide's list)
 STOPPABLE = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
 ROLLING_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
 ENDED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
-AWAITING_ACTION = "AWAITING_ACTION"
 
 CONTINUE_ROLLBACK = "ContinueServiceDeployment ROLLBACK"
 STOP_ROLLBACK = "StopServiceDeployment ROLLBACK"
@@ -86,21 +72,12 @@ class DeploymentArn:
 # ---------------------------------------------------------------- what ECS says (pure)
 
 
-def paused_hook_ids(deployment: Mapping[str, Any]) -> list[str]:
-    """The hooks the deployment waits on for a ContinueServiceDeployment."""
-    return [
-        str(hook["hookId"])
-        for hook in deployment.get("lifecycleHookDetails") or []
-        if hook.get("status") == AWAITING_ACTION and hook.get("hookId")
-    ]
-
-
-def summary(deployment: Mapping[str, Any]) -> str:
+def summary(deployment: dict[str, Any]) -> str:
     """One line: status, stage and reason, as a person reads them in the console."""
     text = f"{deployment.get('status', '?')}"
     if deployment.get("lifecycleStage"):
         text += f" at {deployment['lifecycleStage']}"
-    paused = paused_hook_ids(deployment)
+    paused = list(paused_hooks(deployment))
     if paused:
         text += f", paused at hook {', '.join(paused)}"
     if deployment.get("statusReason"):
@@ -108,23 +85,13 @@ def summary(deployment: Mapping[str, Any]) -> str:
     return text
 
 
-def outputs(deployment: Mapping[str, Any]) -> dict[str, Any]:
-    """The outputs every steering step gives (`<+execution.steps.ID.output.NAME>`)."""
-    return {
-        "serviceDeploymentArn": deployment.get("serviceDeploymentArn"),
-        "status": deployment.get("status"),
-        "lifecycleStage": deployment.get("lifecycleStage"),
-        "pausedHookIds": paused_hook_ids(deployment),
-    }
-
-
 def hooks_to_continue(
-    deployment: Mapping[str, Any], hook_id: str | None, already: Iterable[str] = ()
+    deployment: dict[str, Any], hook_id: str | None, already: Iterable[str] = ()
 ) -> list[str]:
     """The hooks a Continue acts on: `hook_id`, else every hook awaiting action. `already`: hooks
     an earlier attempt continued; ECS moved them on, so none left to continue is not an error."""
     arn = deployment.get("serviceDeploymentArn")
-    paused = paused_hook_ids(deployment)
+    paused = list(paused_hooks(deployment))
     done = set(already)
     if hook_id:
         if hook_id in paused:
@@ -148,14 +115,14 @@ def hooks_to_continue(
     )
 
 
-def rollback_move(deployment: Mapping[str, Any]) -> str:
+def rollback_move(deployment: dict[str, Any]) -> str:
     """How to roll a deployment back: through its paused hook, by stopping it, or by waiting for
     the rollback already under way. A deployment that ended cannot be rolled back through ECS."""
     status = str(deployment.get("status"))
     if status in ROLLING_BACK:
         return ALREADY_ROLLING_BACK
     if status in ("PENDING", "IN_PROGRESS"):
-        return CONTINUE_ROLLBACK if paused_hook_ids(deployment) else STOP_ROLLBACK
+        return CONTINUE_ROLLBACK if list(paused_hooks(deployment)) else STOP_ROLLBACK
     raise DeploymentError(
         f"Service deployment {deployment.get('serviceDeploymentArn')} cannot be rolled back through "
         f"ECS: it is {summary(deployment)}"
@@ -167,7 +134,7 @@ def rollback_move(deployment: Mapping[str, Any]) -> str:
     )
 
 
-def is_unfinished(deployment: Mapping[str, Any]) -> bool:
+def is_unfinished(deployment: dict[str, Any]) -> bool:
     return str(deployment.get("status")) not in ENDED
 
 
@@ -208,7 +175,7 @@ def start_rollback(ctx: StepContext, arn: str) -> str:
     move = rollback_move(deployment)
     ctx.log.info(f"Service deployment {arn} is {summary(deployment)}")
     if move == CONTINUE_ROLLBACK:
-        for hook in paused_hook_ids(deployment)[:1]:  # one ROLLBACK ends the deployment
+        for hook in list(paused_hooks(deployment))[:1]:  # one ROLLBACK ends the deployment
             ctx.log.info(f"Rolling back service deployment {arn} at lifecycle hook {hook}")
             ctx.clients.ecs.continue_service_deployment(
                 serviceDeploymentArn=arn, hookId=hook, action="ROLLBACK"
@@ -262,14 +229,19 @@ def list_deployments(
 
 
 def wait(ctx: StepContext, arn: str, until: str) -> dict[str, Any]:
-    """Follow the deployment until `until` (WAIT_UNTIL, or ROLLBACK_SUCCESSFUL / STOPPED); the
-    deployment as ECS then describes it."""
-    from .follow import wait_for_service_deployment
-
+    """Follow the deployment (follow.py) until `until`: a WAIT_UNTIL point, or the end of a
+    rollback (ROLLBACK_SUCCESSFUL) or stop (STOPPED) this step asked for; its last description.
+    ECS's rollback or stop fails the wait unless it is the end asked for."""
     cluster = DeploymentArn.parse(arn).cluster
-    ctx.log.info(f"Waiting until service deployment {arn} is {until}")
-    wait_for_service_deployment(ctx, cluster, arn, until=until)
-    return describe(ctx, arn)
+    if until in WAIT_UNTIL:
+        return wait_for_service_deployment(ctx, cluster, arn, until=until)
+    try:
+        wait_for_service_deployment(ctx, cluster, arn)
+    except ServiceDeploymentFailed as ended:
+        if ended.deployment is not None and ended.deployment.get("status") == until:
+            return ended.deployment
+        raise
+    raise DeploymentError(f"Service deployment {arn} succeeded instead of ending {until}")
 
 
 def continue_and_wait(
