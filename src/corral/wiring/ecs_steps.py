@@ -58,7 +58,8 @@ _poll_policy: PollPolicy | None = None
 
 
 def set_poll_policy(policy: PollPolicy | None) -> None:
-    """How often the shared pollers describe services and tasks (tests and demos shorten it)."""
+    """How often the shared pollers describe services, tasks and service deployments (tests and
+    demos shorten it)."""
     global _poll_policy
     _poll_policy = policy
 
@@ -142,10 +143,10 @@ def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
         run.log.warn(f"warning: {warning}")
     clients = Clients.shared(_settings(run, rendered))
     if _poll_policy is not None:
-        from corral.aws.poller import ServicePoller, TaskPoller
+        from corral.aws.poller import ServiceDeploymentPoller, ServicePoller, TaskPoller
 
-        ServicePoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
-        TaskPoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
+        for poller in (ServicePoller, TaskPoller, ServiceDeploymentPoller):
+            poller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
     return EcsTarget.from_rendered(rendered), clients
 
 
@@ -505,9 +506,10 @@ def _aws_clients(run: StepRun, connector_ref: str, region: str, cluster: str) ->
         settings = aws_settings(connector, run.secrets, region=region or None)
     clients = Clients.shared(settings.for_clients())
     if _poll_policy is not None:
-        from corral.aws.poller import ServicePoller
+        from corral.aws.poller import ServiceDeploymentPoller, ServicePoller
 
         ServicePoller.for_cluster(clients, cluster, policy=_poll_policy)
+        ServiceDeploymentPoller.for_cluster(clients, cluster, policy=_poll_policy)
     return clients
 
 
