@@ -38,12 +38,13 @@ from corral.config.secrets import referenced_ids
 from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
+from corral.ecs.native.judge import SUCCESSFUL
 from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderedService, with_secrets
 
-from .ecs_step_types import ECS_SPECS
+from .ecs_step_types import ECS_SPECS, wait_until_problem
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -267,11 +268,18 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
+    spec = Spec(
+        run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling", "waitUntil"}
+    )
+    wait_until = spec.text("waitUntil", SUCCESSFUL) or SUCCESSFUL
+    problem = wait_until_problem(wait_until)
+    if problem is not None:  # rendered now: an expression at validate time is checked here
+        raise spec.problem("waitUntil", problem)
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
         skip_application_scaling=spec.boolean("skipApplicationScaling"),
+        wait_until=wait_until,
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
