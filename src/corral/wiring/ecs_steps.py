@@ -40,13 +40,13 @@ from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.native import steering
 from corral.ecs.native.follow import deployment_outputs
-from corral.ecs.native.judge import WAIT_UNTIL
+from corral.ecs.native.judge import SUCCESSFUL
 from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, DeploymentError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderedService, with_secrets
 
-from .ecs_step_types import ECS_SPECS
+from .ecs_step_types import ECS_SPECS, wait_until_problem
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -270,11 +270,18 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
+    spec = Spec(
+        run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling", "waitUntil"}
+    )
+    wait_until = spec.text("waitUntil", SUCCESSFUL) or SUCCESSFUL
+    problem = wait_until_problem(wait_until)
+    if problem is not None:  # rendered now: an expression at validate time is checked here
+        raise spec.problem("waitUntil", problem)
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
         skip_application_scaling=spec.boolean("skipApplicationScaling"),
+        wait_until=wait_until,
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
@@ -643,14 +650,15 @@ def _native_target(run: StepRun, known: set[str]) -> tuple[Spec, StepContext, st
 
 def _until(spec: Spec, default: str | None) -> str | None:
     until = spec.text("waitUntil") or default
-    if until is not None and until not in WAIT_UNTIL:
-        raise spec.problem("waitUntil", f"expected one of {', '.join(WAIT_UNTIL)}, got {until!r}")
+    problem = wait_until_problem(until) if until is not None else None
+    if problem is not None:
+        raise spec.problem("waitUntil", problem)
     return until
 
 
 def run_service_deployment_wait(run: StepRun) -> StepOutcome:
     spec, ctx, arn = _native_target(run, {"waitUntil"})
-    until = _until(spec, steering.SUCCESSFUL)
+    until = _until(spec, SUCCESSFUL)
     assert until is not None
     with ctx.calls():
         deployment = steering.wait(ctx, arn, until)
