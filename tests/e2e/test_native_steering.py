@@ -1,0 +1,380 @@
+"""Pipelines steer ECS's own blue/green deployment on the sandbox: a PAUSE hook after test traffic,
+checks and an approval while ECS waits, then continue, roll back or stop; and the stage's rollback
+rolls an unfinished native deployment back through ECS. `corral deployments` does the same from a
+terminal (run as a separate process).
+
+The project is examples/sandbox-demo with one more service, `native-web`: deployment controller
+ECS, strategy BLUE_GREEN, a PAUSE hook at POST_TEST_TRAFFIC_SHIFT, the demo's two target groups as
+blue and green behind a production rule (prod listener) and a test rule (stage listener).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corral.config import load_project
+from corral.demo import prepare_sandbox
+from corral.engine import Execution, approve
+from corral.sandbox import Sandbox
+from corral.store import Store
+from corral.wiring.ecs_steps import set_poll_policy
+
+from .conftest import CLUSTER, DEMO, FAST_POLLS, Demo, aws_environment, use_sandbox_aws
+from .state import image_of
+
+SERVICE = "native-web"
+
+SERVICE_YAML = """service:
+  name: Native web
+  identifier: native_web
+  serviceDefinition:
+    type: ECS
+    spec:
+      manifests:
+        - manifest:
+            identifier: task_def
+            type: EcsTaskDefinition
+            spec:
+              store: {type: Harness, spec: {files: ["account:/web/RegisterTaskDefinitionRequest.yaml"]}}
+        - manifest:
+            identifier: service_def
+            type: EcsServiceDefinition
+            spec:
+              store: {type: Harness, spec: {files: ["account:/native/CreateServiceRequest.yaml"]}}
+      artifacts:
+        primary:
+          primaryArtifactRef: app
+          sources:
+            - identifier: app
+              type: DockerRegistry
+              spec:
+                connectorRef: demo_registry
+                imagePath: demo/web
+                tag: <+input>.default("1")
+"""
+
+# a BLUE_GREEN service whose deployments pause once test traffic reaches green
+SERVICE_REQUEST = """serviceName: native-web
+launchType: FARGATE
+desiredCount: 2
+deploymentController:
+  type: ECS
+deploymentConfiguration:
+  strategy: BLUE_GREEN
+  bakeTimeInMinutes: 1
+  maximumPercent: 200
+  minimumHealthyPercent: 100
+  lifecycleHooks:
+    - targetType: PAUSE
+      lifecycleStages: [POST_TEST_TRAFFIC_SHIFT]
+      timeoutConfiguration: {{timeoutInMinutes: 600, action: ROLLBACK}}
+loadBalancers:
+  - targetGroupArn: {blue}
+    containerName: app
+    containerPort: 80
+    advancedConfiguration:
+      alternateTargetGroupArn: {green}
+      productionListenerRule: {production_rule}
+      testListenerRule: {test_rule}
+      roleArn: {role}
+"""
+
+
+def step(identifier: str, type_: str, spec: dict[str, Any], timeout: str = "2m") -> dict[str, Any]:
+    return {
+        "step": {
+            "name": identifier,
+            "identifier": identifier,
+            "type": type_,
+            "timeout": timeout,
+            "spec": spec,
+        }
+    }
+
+
+def pipeline(identifier: str, steps: list[dict[str, Any]]) -> str:
+    stage = {
+        "stage": {
+            "name": "Release",
+            "identifier": "release",
+            "type": "Deployment",
+            "spec": {
+                "deploymentType": "ECS",
+                "service": {"serviceRef": "native_web"},
+                "environment": {
+                    "environmentRef": "sandbox",
+                    "infrastructureDefinitions": [{"identifier": "sandbox"}],
+                },
+                "execution": {
+                    "steps": steps,
+                    "rollbackSteps": [step("EcsRollingRollback", "EcsRollingRollback", {})],
+                },
+            },
+            "failureStrategies": [
+                {"onFailure": {"errors": ["AllErrors"], "action": {"type": "StageRollback"}}}
+            ],
+        }
+    }
+    return json.dumps({"pipeline": {"name": identifier, "identifier": identifier, "stages": [stage]}})
+
+
+PAUSED_DEPLOY = step("deploy", "EcsRollingDeploy", {"waitUntil": "PAUSED"})
+PIPELINES = {
+    "native_first": [step("deploy", "EcsRollingDeploy", {})],
+    "native_pause": [PAUSED_DEPLOY],
+    # the flow of the docs: pause, check the test listener, approve, continue to production
+    "native_release": [
+        PAUSED_DEPLOY,
+        step(
+            "check",
+            "ShellScript",
+            {
+                "shell": "Bash",
+                "source": {
+                    "type": "Inline",
+                    "spec": {"script": "echo checking the test listener; exit <+pipeline.variables.check>"},
+                },
+            },
+        ),
+        step("approve", "HarnessApproval", {"approvalMessage": "Test traffic is on green. Go on?"}, "10m"),
+        step("go_on", "EcsServiceDeploymentContinue", {"waitUntil": "SUCCESSFUL"}),
+    ],
+    "native_wait_rollback": [
+        PAUSED_DEPLOY,
+        step("paused", "EcsServiceDeploymentWait", {"waitUntil": "PAUSED"}),
+        step("back", "EcsServiceDeploymentRollback", {}),
+    ],
+    "native_stop": [PAUSED_DEPLOY, step("stop", "EcsServiceDeploymentStop", {})],
+}
+
+
+@pytest.fixture
+def native(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Demo]:
+    """The demo project with the native service, its rules made in the sandbox."""
+    use_sandbox_aws(sandbox.endpoint_url, monkeypatch)
+    set_poll_policy(FAST_POLLS)
+    prepared = prepare_sandbox(sandbox.endpoint_url)
+    project = tmp_path / "project"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".corral"))
+    rules = _rules(sandbox.client("elbv2"), prepared)
+    (project / "services" / "native.yaml").write_text(SERVICE_YAML, encoding="utf-8")
+    request = SERVICE_REQUEST.format(role=prepared["taskRoleArn"], **rules)
+    (project / "files" / "account" / "native").mkdir()
+    (project / "files" / "account" / "native" / "CreateServiceRequest.yaml").write_text(
+        request, encoding="utf-8"
+    )
+    for identifier, steps in PIPELINES.items():
+        text = pipeline(identifier, steps)
+        if identifier == "native_release":
+            text = text[:-2] + ', "variables": [{"name": "check", "type": "String", "value": "<+input>"}]}}'
+        (project / "pipelines" / f"{identifier}.yaml").write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'corral.db'}"
+    store = Store.open(url)
+    try:
+        yield Demo(sandbox, load_project(project), store, prepared, url)
+    finally:
+        set_poll_policy(None)
+        store.close()
+
+
+def _rules(elb: Any, prepared: dict[str, Any]) -> dict[str, str]:
+    blue, green = prepared["prodTargetGroupArn"], prepared["stageTargetGroupArn"]
+    forward = {
+        "Type": "forward",
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]
+        },
+    }
+    made = {}
+    for name, listener in (
+        ("production_rule", prepared["prodListener"]),
+        ("test_rule", prepared["stageListener"]),
+    ):
+        rule = elb.create_rule(
+            ListenerArn=listener,
+            Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+            Actions=[forward],
+        )
+        made[name] = rule["Rules"][0]["RuleArn"]
+    return {"blue": blue, "green": green, **made}
+
+
+# ---------------------------------------------------------------- what the tests compare
+
+
+def weights(elb: Any, rule_arn: str) -> dict[str, int]:
+    rule = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]
+    forward = next(a for a in rule["Actions"] if a["Type"] == "forward")
+    return {g["TargetGroupArn"]: g.get("Weight", 1) for g in forward["ForwardConfig"]["TargetGroups"]}
+
+
+def live(demo: Demo) -> dict[str, Any]:
+    """The service and the traffic: what a failed or aborted release must leave exactly as it was."""
+    ecs, elb = demo.client("ecs"), demo.client("elbv2")
+    service = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    rules = sorted(
+        r["RuleArn"]
+        for listener in (demo.prepared["prodListener"], demo.prepared["stageListener"])
+        for r in elb.describe_rules(ListenerArn=listener)["Rules"]
+        if not r["IsDefault"]
+    )
+    return {
+        "image": image_of(ecs, service["taskDefinition"]),
+        "desiredCount": service["desiredCount"],
+        "runningCount": service["runningCount"],
+        "deployments": [(d["status"], d["taskDefinition"]) for d in service["deployments"]],
+        "loadBalancers": service["loadBalancers"],
+        "weights": [weights(elb, arn) for arn in rules],
+    }
+
+
+def release(demo: Demo, pipeline_id: str, tag: str, **inputs: Any) -> Execution:
+    return demo.run(pipeline_id, tag=tag, **inputs)
+
+
+def first_release(demo: Demo) -> dict[str, Any]:
+    execution = release(demo, "native_first", "1")
+    assert execution.status == "Success", execution.error
+    state = live(demo)
+    assert state["image"].endswith("demo/web:1") and state["runningCount"] == 2
+    return state
+
+
+def described(demo: Demo, arn: str) -> dict[str, Any]:
+    found: dict[str, Any] = demo.client("ecs").describe_service_deployments(serviceDeploymentArns=[arn])[
+        "serviceDeployments"
+    ][0]
+    return found
+
+
+# ---------------------------------------------------------------- the pipelines
+
+
+def test_a_paused_deployment_is_checked_approved_and_continued_to_successful(native: Demo) -> None:
+    first_release(native)
+    started = native.start("native_release", tag="2", check="0")
+    started.wait_waiting("approval")
+    paused = started.store.steps(started.id)
+    deploy = next(s for s in paused if s.identifier == "deploy")
+    arn = deploy.outputs["serviceDeploymentArn"]
+    assert deploy.outputs["status"] == "IN_PROGRESS"
+    assert deploy.outputs["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT" and deploy.outputs["pausedHookIds"]
+    state = live(native)  # while paused: test traffic on green, production still on blue
+    blue, green = native.prepared["prodTargetGroupArn"], native.prepared["stageTargetGroupArn"]
+    assert sorted((w[blue], w[green]) for w in state["weights"]) == [(0, 100), (100, 0)]
+    approve(started.id, store=started.store, comment="test traffic looks good")
+    execution = started.result()
+    assert execution.status == "Success", execution.error
+    go_on = execution.step("go_on").outputs
+    assert go_on["status"] == "SUCCESSFUL" and go_on["serviceDeploymentArn"] == arn
+    assert go_on["continuedHookIds"] == deploy.outputs["pausedHookIds"]
+    assert described(native, arn)["status"] == "SUCCESSFUL"
+    after = live(native)
+    assert after["image"].endswith("demo/web:2") and after["runningCount"] == 2
+
+
+def test_a_failing_check_while_paused_rolls_the_deployment_back_through_ecs(native: Demo) -> None:
+    before = first_release(native)
+    execution = release(native, "native_release", "2", check="1")
+    assert execution.status == "Failed"
+    assert execution.step("check").status == "Failed"
+    rollback = execution.step("EcsRollingRollback")
+    assert rollback.status == "Success", rollback.error
+    assert rollback.outputs["serviceDeploymentRollback"] == "ContinueServiceDeployment ROLLBACK"
+    arn = execution.step("deploy").outputs["serviceDeploymentArn"]
+    assert described(native, arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert live(native) == before
+
+
+def test_wait_then_rollback_steps_end_rollback_successful_and_the_service_as_before(native: Demo) -> None:
+    before = first_release(native)
+    execution = release(native, "native_wait_rollback", "2")
+    assert execution.status == "Success", execution.error
+    assert execution.step("paused").outputs["pausedHookIds"]
+    back = execution.step("back").outputs
+    assert back["status"] == "ROLLBACK_SUCCESSFUL"
+    assert back["rollbackMove"] == "ContinueServiceDeployment ROLLBACK"
+    assert live(native) == before
+
+
+def test_the_stop_step_stops_the_deployment_where_it_is(native: Demo) -> None:
+    first_release(native)
+    execution = release(native, "native_stop", "2")
+    assert execution.status == "Success", execution.error
+    stop = execution.step("stop").outputs
+    assert stop["status"] in ("STOP_REQUESTED", "STOPPED")
+
+
+# ---------------------------------------------------------------- corral deployments
+
+
+def corral(demo: Demo, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= aws_environment(demo.sandbox.endpoint_url)
+    return subprocess.run(
+        [sys.executable, "-m", "corral.cli", "deployments", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def paused_release(demo: Demo) -> str:
+    execution = release(demo, "native_pause", "2")
+    assert execution.status == "Success", execution.error
+    return str(execution.step("deploy").outputs["serviceDeploymentArn"])
+
+
+def test_the_cli_lists_a_paused_deployment_and_continues_it(native: Demo) -> None:
+    first_release(native)
+    arn = paused_release(native)
+    listed = corral(native, "list", SERVICE, "--cluster", CLUSTER, "--json")
+    assert listed.returncode == 0, listed.stderr
+    newest = json.loads(listed.stdout)[0]
+    assert newest["serviceDeploymentArn"] == arn and newest["status"] == "IN_PROGRESS"
+    text = corral(native, "list", SERVICE, "--cluster", CLUSTER, "--status", "IN_PROGRESS")
+    assert text.returncode == 0 and arn in text.stdout and "paused at hook" in text.stdout
+    continued = corral(native, "continue", arn, "--wait-until", "SUCCESSFUL")
+    assert continued.returncode == 0, continued.stderr
+    assert (
+        continued.stdout.strip().endswith(f"{arn}: SUCCESSFUL at CLEAN_UP")
+        or "SUCCESSFUL" in continued.stdout
+    )
+    assert live(native)["image"].endswith("demo/web:2")
+    again = corral(native, "continue", arn)
+    assert again.returncode == 1
+    assert (
+        f"corral: Service deployment {arn} is not paused at a lifecycle hook: it is SUCCESSFUL"
+        in again.stderr
+    )
+
+
+def test_the_cli_rolls_a_paused_deployment_back(native: Demo) -> None:
+    before = first_release(native)
+    arn = paused_release(native)
+    rolled = corral(native, "rollback", arn)
+    assert rolled.returncode == 0, rolled.stderr
+    assert f"{arn}: ROLLBACK_SUCCESSFUL" in rolled.stdout
+    assert described(native, arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert live(native) == before
+    twice = corral(native, "rollback", arn)
+    assert twice.returncode == 1 and "cannot be rolled back through ECS" in twice.stderr
+
+
+def test_the_cli_stops_a_deployment(native: Demo) -> None:
+    first_release(native)
+    arn = paused_release(native)
+    stopped = corral(native, "stop", arn)
+    assert stopped.returncode == 0, stopped.stderr
+    assert described(native, arn)["status"] in ("STOP_REQUESTED", "STOPPED")
