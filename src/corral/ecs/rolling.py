@@ -251,7 +251,14 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
         started = Started.from_answer(ctx, answer, task_definition_arn=task_definition_arn, since=since)
         deployment_id = started.deployment_id
         ctx.check()
-        service, _ = wait_for_deployment(ctx, cluster, name, started, task_definition_arn=task_definition_arn)
+        if started.native and answer is live:
+            # no UpdateService sent: the service runs as saved, put back by ECS's own rollback (the
+            # stage rollback's, through ECS); that rolled-back service deployment is not ours to judge
+            service = live
+        else:
+            service, _ = wait_for_deployment(
+                ctx, cluster, name, started, task_definition_arn=task_definition_arn
+            )
         if scaling and service.get("schedulingStrategy") != "DAEMON":
             autoscaling.restore(ctx, snapshot.scaling, cluster, name)
         ctx.log.info("Rollback Successful.")
