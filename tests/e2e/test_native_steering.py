@@ -34,8 +34,8 @@ from .state import image_of
 SERVICE = "native-web"
 
 SERVICE_YAML = """service:
-  name: Native web
-  identifier: native_web
+  name: {name}
+  identifier: {identifier}
   serviceDefinition:
     type: ECS
     spec:
@@ -44,12 +44,12 @@ SERVICE_YAML = """service:
             identifier: task_def
             type: EcsTaskDefinition
             spec:
-              store: {type: Harness, spec: {files: ["account:/web/RegisterTaskDefinitionRequest.yaml"]}}
+              store: {{type: Harness, spec: {{files: ["account:/web/RegisterTaskDefinitionRequest.yaml"]}}}}
         - manifest:
             identifier: service_def
             type: EcsServiceDefinition
             spec:
-              store: {type: Harness, spec: {files: ["account:/native/CreateServiceRequest.yaml"]}}
+              store: {{type: Harness, spec: {{files: ["account:/native/{identifier}.yaml"]}}}}
       artifacts:
         primary:
           primaryArtifactRef: app
@@ -62,21 +62,21 @@ SERVICE_YAML = """service:
                 tag: <+input>.default("1")
 """
 
-# a BLUE_GREEN service whose deployments pause once test traffic reaches green
-SERVICE_REQUEST = """serviceName: native-web
+# BLUE_GREEN services: native_web's deployments pause once test traffic reaches green;
+# native_bake's have no hook and bake for 10 hours (4 minutes at the sandbox's speed)
+PAUSE_HOOK = "[{targetType: PAUSE, lifecycleStages: [POST_TEST_TRAFFIC_SHIFT], timeoutConfiguration: {timeoutInMinutes: 600, action: ROLLBACK}}]"
+SERVICES = {"native_web": ("native-web", 1, PAUSE_HOOK), "native_bake": ("native-bake", 600, "[]")}
+SERVICE_REQUEST = """serviceName: {name}
 launchType: FARGATE
 desiredCount: 2
 deploymentController:
   type: ECS
 deploymentConfiguration:
   strategy: BLUE_GREEN
-  bakeTimeInMinutes: 1
+  bakeTimeInMinutes: {bake}
   maximumPercent: 200
   minimumHealthyPercent: 100
-  lifecycleHooks:
-    - targetType: PAUSE
-      lifecycleStages: [POST_TEST_TRAFFIC_SHIFT]
-      timeoutConfiguration: {{timeoutInMinutes: 600, action: ROLLBACK}}
+  lifecycleHooks: {hooks}
 loadBalancers:
   - targetGroupArn: {blue}
     containerName: app
@@ -101,7 +101,7 @@ def step(identifier: str, type_: str, spec: dict[str, Any], timeout: str = "2m")
     }
 
 
-def pipeline(identifier: str, steps: list[dict[str, Any]]) -> str:
+def pipeline(identifier: str, steps: list[dict[str, Any]], service: str = "native_web") -> str:
     stage = {
         "stage": {
             "name": "Release",
@@ -109,7 +109,7 @@ def pipeline(identifier: str, steps: list[dict[str, Any]]) -> str:
             "type": "Deployment",
             "spec": {
                 "deploymentType": "ECS",
-                "service": {"serviceRef": "native_web"},
+                "service": {"serviceRef": service},
                 "environment": {
                     "environmentRef": "sandbox",
                     "infrastructureDefinitions": [{"identifier": "sandbox"}],
@@ -154,6 +154,16 @@ PIPELINES = {
         step("back", "EcsServiceDeploymentRollback", {}),
     ],
     "native_stop": [PAUSED_DEPLOY, step("stop", "EcsServiceDeploymentStop", {})],
+    "native_bake_first": [step("deploy", "EcsRollingDeploy", {})],
+    # ECS is baking, not paused, when the check fails: the stage rollback stops it with a rollback
+    "native_bake_release": [
+        step("deploy", "EcsRollingDeploy", {"waitUntil": "BAKE_TIME"}, "10m"),
+        step(
+            "check",
+            "ShellScript",
+            {"shell": "Bash", "source": {"type": "Inline", "spec": {"script": "exit 1"}}},
+        ),
+    ],
 }
 
 
@@ -166,14 +176,18 @@ def native(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     project = tmp_path / "project"
     shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".corral"))
     rules = _rules(sandbox.client("elbv2"), prepared)
-    (project / "services" / "native.yaml").write_text(SERVICE_YAML, encoding="utf-8")
-    request = SERVICE_REQUEST.format(role=prepared["taskRoleArn"], **rules)
     (project / "files" / "account" / "native").mkdir()
-    (project / "files" / "account" / "native" / "CreateServiceRequest.yaml").write_text(
-        request, encoding="utf-8"
-    )
+    for identifier, (name, bake, hooks) in SERVICES.items():
+        service = SERVICE_YAML.format(name=name, identifier=identifier)
+        (project / "services" / f"{identifier}.yaml").write_text(service, encoding="utf-8")
+        request = SERVICE_REQUEST.format(
+            name=name, bake=bake, hooks=hooks, role=prepared["taskRoleArn"], **rules
+        )
+        (project / "files" / "account" / "native" / f"{identifier}.yaml").write_text(
+            request, encoding="utf-8"
+        )
     for identifier, steps in PIPELINES.items():
-        text = pipeline(identifier, steps)
+        text = pipeline(identifier, steps, "native_bake" if "bake" in identifier else "native_web")
         if identifier == "native_release":
             text = text[:-2] + ', "variables": [{"name": "check", "type": "String", "value": "<+input>"}]}}'
         (project / "pipelines" / f"{identifier}.yaml").write_text(text, encoding="utf-8")
@@ -218,10 +232,10 @@ def weights(elb: Any, rule_arn: str) -> dict[str, int]:
     return {g["TargetGroupArn"]: g.get("Weight", 1) for g in forward["ForwardConfig"]["TargetGroups"]}
 
 
-def live(demo: Demo) -> dict[str, Any]:
+def live(demo: Demo, name: str = SERVICE) -> dict[str, Any]:
     """The service and the traffic: what a failed or aborted release must leave exactly as it was."""
     ecs, elb = demo.client("ecs"), demo.client("elbv2")
-    service = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+    service = ecs.describe_services(cluster=CLUSTER, services=[name])["services"][0]
     rules = sorted(
         r["RuleArn"]
         for listener in (demo.prepared["prodListener"], demo.prepared["stageListener"])
@@ -307,12 +321,35 @@ def test_wait_then_rollback_steps_end_rollback_successful_and_the_service_as_bef
     assert live(native) == before
 
 
-def test_the_stop_step_stops_the_deployment_where_it_is(native: Demo) -> None:
-    first_release(native)
+def test_a_check_failing_while_ecs_bakes_stops_the_deployment_with_a_rollback(native: Demo) -> None:
+    first = native.run("native_bake_first", tag="1")
+    assert first.status == "Success", first.error
+    before = live(native, "native-bake")
+    execution = native.run("native_bake_release", tag="2")
+    assert execution.status == "Failed"
+    assert execution.step("deploy").outputs["lifecycleStage"] == "BAKE_TIME"
+    rollback = execution.step("EcsRollingRollback")
+    assert rollback.status == "Success", rollback.error
+    assert rollback.outputs["serviceDeploymentRollback"] == "StopServiceDeployment ROLLBACK"
+    arn = execution.step("deploy").outputs["serviceDeploymentArn"]
+    assert described(native, arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert live(native, "native-bake") == before
+
+
+def test_a_stop_ecs_refuses_fails_the_step_in_one_line_and_the_stage_restores_the_service(
+    native: Demo,
+) -> None:
+    """ECS documents ROLLBACK as the stop type it takes; the sandbox refuses ABORT for BLUE_GREEN."""
+    before = first_release(native)
     execution = release(native, "native_stop", "2")
-    assert execution.status == "Success", execution.error
-    stop = execution.step("stop").outputs
-    assert stop["status"] in ("STOP_REQUESTED", "STOPPED")
+    assert execution.status == "Failed"
+    error = execution.step("stop").error or ""
+    assert error.startswith("AWS StopServiceDeployment failed: InvalidParameterException:"), error
+    assert "\n" not in error
+    assert execution.step("EcsRollingRollback").outputs["serviceDeploymentRollback"] == (
+        "ContinueServiceDeployment ROLLBACK"
+    )
+    assert live(native) == before
 
 
 # ---------------------------------------------------------------- corral deployments
@@ -372,9 +409,10 @@ def test_the_cli_rolls_a_paused_deployment_back(native: Demo) -> None:
     assert twice.returncode == 1 and "cannot be rolled back through ECS" in twice.stderr
 
 
-def test_the_cli_stops_a_deployment(native: Demo) -> None:
+def test_the_cli_stop_says_what_ecs_answered(native: Demo) -> None:
     first_release(native)
     arn = paused_release(native)
     stopped = corral(native, "stop", arn)
-    assert stopped.returncode == 0, stopped.stderr
-    assert described(native, arn)["status"] in ("STOP_REQUESTED", "STOPPED")
+    assert stopped.returncode == 1
+    assert stopped.stderr.startswith("corral: AWS StopServiceDeployment failed: InvalidParameterException:")
+    assert described(native, arn)["status"] == "IN_PROGRESS"  # still paused, as ECS left it
