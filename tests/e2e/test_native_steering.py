@@ -10,20 +10,27 @@ blue and green behind a production rule (prod listener) and a test rule (stage l
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from corral.aws.clients import AwsSettings, Clients
 from corral.config import load_project
 from corral.demo import prepare_sandbox
+from corral.ecs.context import StepContext
+from corral.ecs.native import steering
 from corral.engine import Execution, approve
+from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
 from corral.store import Store
 from corral.wiring.ecs_steps import set_poll_policy
@@ -102,6 +109,7 @@ def step(identifier: str, type_: str, spec: dict[str, Any], timeout: str = "2m")
 
 
 def pipeline(identifier: str, steps: list[dict[str, Any]], service: str = "native_web") -> str:
+    """The pipeline's JSON (YAML's subset); a `<+pipeline.variables.NAME>` in a step is a run-time input."""
     stage = {
         "stage": {
             "name": "Release",
@@ -124,7 +132,10 @@ def pipeline(identifier: str, steps: list[dict[str, Any]], service: str = "nativ
             ],
         }
     }
-    return json.dumps({"pipeline": {"name": identifier, "identifier": identifier, "stages": [stage]}})
+    names = sorted(set(re.findall(r"<\+pipeline\.variables\.(\w+)>", json.dumps(steps))))
+    variables = [{"name": name, "type": "String", "value": "<+input>"} for name in names]
+    body = {"name": identifier, "identifier": identifier, "stages": [stage], "variables": variables}
+    return json.dumps({"pipeline": body})
 
 
 PAUSED_DEPLOY = step("deploy", "EcsRollingDeploy", {"waitUntil": "PAUSED"})
@@ -154,6 +165,29 @@ PIPELINES = {
         step("back", "EcsServiceDeploymentRollback", {}),
     ],
     "native_stop": [PAUSED_DEPLOY, step("stop", "EcsServiceDeploymentStop", {})],
+    "native_verify": [
+        PAUSED_DEPLOY,
+        step(
+            "verify",
+            "Verify",
+            {
+                "duration": "2s",
+                "interval": "200ms",
+                "failureLimit": 1,
+                "checks": [
+                    {
+                        "name": "test listener",
+                        "type": "Http",
+                        "spec": {"url": "<+pipeline.variables.url>", "expectedStatus": [200]},
+                    }
+                ],
+            },
+        ),
+        step("approve", "HarnessApproval", {"approvalMessage": "Go on?"}, "10m"),
+        step("go_on", "EcsServiceDeploymentContinue", {"waitUntil": "SUCCESSFUL"}),
+    ],
+    # the deploy step's time runs out while ECS waits at the PAUSE hook (as when its runner dies)
+    "native_timeout": [step("deploy", "EcsRollingDeploy", {}, "5s")],
     "native_bake_first": [step("deploy", "EcsRollingDeploy", {})],
     # ECS is baking, not paused, when the check fails: the stage rollback stops it with a rollback
     "native_bake_release": [
@@ -188,8 +222,6 @@ def native(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         )
     for identifier, steps in PIPELINES.items():
         text = pipeline(identifier, steps, "native_bake" if "bake" in identifier else "native_web")
-        if identifier == "native_release":
-            text = text[:-2] + ', "variables": [{"name": "check", "type": "String", "value": "<+input>"}]}}'
         (project / "pipelines" / f"{identifier}.yaml").write_text(text, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'corral.db'}"
     store = Store.open(url)
@@ -310,6 +342,50 @@ def test_a_failing_check_while_paused_rolls_the_deployment_back_through_ecs(nati
     assert live(native) == before
 
 
+class _Unhealthy(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_verify_seeing_errors_on_the_test_listener_rolls_the_deployment_back(native: Demo) -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Unhealthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        before = first_release(native)
+        execution = release(native, "native_verify", "2", url=f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert execution.status == "Failed"
+    assert execution.step("verify").status == "Failed"
+    assert execution.step("EcsRollingRollback").status == "Success"
+    assert described(native, execution.step("deploy").outputs["serviceDeploymentArn"])["status"] == (
+        "ROLLBACK_SUCCESSFUL"
+    )
+    assert live(native) == before
+
+
+def test_a_deploy_step_out_of_time_while_ecs_pauses_is_rolled_back_through_ecs(native: Demo) -> None:
+    """The step failed, so it has no outputs: the stage rollback finds the deployment in its
+    rollback data."""
+    before = first_release(native)
+    execution = release(native, "native_timeout", "2")
+    assert execution.status == "Failed"
+    assert execution.step("deploy").status == "Expired"
+    rollback = execution.step("EcsRollingRollback")
+    assert rollback.status == "Success", rollback.error
+    # paused by then, or still on its way to the hook
+    assert rollback.outputs["serviceDeploymentRollback"] in (
+        "ContinueServiceDeployment ROLLBACK",
+        "StopServiceDeployment ROLLBACK",
+    )
+    assert live(native) == before
+
+
 def test_wait_then_rollback_steps_end_rollback_successful_and_the_service_as_before(native: Demo) -> None:
     before = first_release(native)
     execution = release(native, "native_wait_rollback", "2")
@@ -416,3 +492,25 @@ def test_the_cli_stop_says_what_ecs_answered(native: Demo) -> None:
     assert stopped.returncode == 1
     assert stopped.stderr.startswith("corral: AWS StopServiceDeployment failed: InvalidParameterException:")
     assert described(native, arn)["status"] == "IN_PROGRESS"  # still paused, as ECS left it
+
+
+def test_a_continue_repeated_after_a_crash_neither_fails_nor_continues_twice(native: Demo) -> None:
+    """A Continue step re-run after its process died: the hooks its first attempt journaled as
+    continued are recognised; only a fresh Continue on a deployment no longer paused is refused."""
+    first_release(native)
+    arn = paused_release(native)
+    settings = AwsSettings(
+        region="us-east-1",
+        endpoint_url=native.sandbox.endpoint_url,
+        access_key_id="testing",
+        secret_access_key="testing",
+    )
+    journaled: list[dict[str, Any]] = []
+    ctx = StepContext.with_timeout(Clients(settings), 60.0, checkpoint=journaled.append)
+    with ctx.calls():
+        hooks = steering.continue_deployment(ctx, arn)
+    assert hooks and journaled == [{"serviceDeploymentArn": arn, "continuedHookIds": hooks}]
+    with ctx.calls():
+        assert steering.continue_deployment(ctx, arn, already=hooks) == []
+        with pytest.raises(DeploymentError, match="is not paused at a lifecycle hook"):
+            steering.continue_deployment(ctx, arn)
