@@ -49,8 +49,15 @@ def _error(message: str, kind: str, request_id: str, trace: list[str] | None = N
     return {"errorMessage": message, "errorType": kind, "requestId": request_id, "stackTrace": trace or []}
 
 
+TASK_ROOT = "/var/task"  # where Lambda puts a function's code: stack traces name it so
+
+
 def _user_frames(tb: TracebackType | None) -> list[str]:
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
     frames = [frame for frame in traceback.extract_tb(tb) if frame.filename != __file__]
+    for frame in frames:
+        if task_root and frame.filename.startswith(task_root + os.sep):
+            frame.filename = TASK_ROOT + frame.filename[len(task_root) :]
     return traceback.format_list(frames)
 
 

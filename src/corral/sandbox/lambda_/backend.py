@@ -74,10 +74,9 @@ class Backend(BaseBackend):
         name = parts["name"]
         qualifier = qualifier or parts.get("qualifier")
         arn = self.function_arn(name) + (f":{qualifier}" if qualifier else "")
-        if parts.get("account", self.account_id) != self.account_id:
-            raise function_not_found(arn)
-        if parts.get("region", self.region_name) != self.region_name:
-            raise function_not_found(arn)
+        elsewhere = (parts.get("account") or self.account_id, parts.get("region") or self.region_name)
+        if elsewhere != (self.account_id, self.region_name):  # another account's or Region's function
+            raise function_not_found(reference)
         found = self.functions.get(name)
         if found is None or qualifier not in (None, LATEST):
             raise function_not_found(arn)
