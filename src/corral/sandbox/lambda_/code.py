@@ -28,7 +28,9 @@ def check_zip(data: bytes, operation: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > UNZIPPED_LIMIT:
-                raise InvalidParameterValueException(f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes")
+                raise InvalidParameterValueException(
+                    f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes"
+                )
             broken = archive.testzip()  # every member's CRC, as unzipping would check it
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise _unzip_failed() from exc
