@@ -4,15 +4,21 @@
 
 runs the function as Invoke with RequestResponse would and returns its JSON answer, or raises
 FunctionError when the function does not exist, raised, timed out, exited, or answered anything
-but a JSON object. It runs the code while the caller holds the world lock (ECS calls it from a
-timer): hooks are expected to be quick, and a behaviour (core/function_behaviours.py) answers at
-once without running any code.
+but a JSON object. A behaviour (core/function_behaviours.py) answers at once without running code.
+
+ECS calls it from a timer, holding the world lock. While the code runs (up to its Timeout, in real
+seconds) the lock is released, so the sandbox keeps answering requests, including the function's
+own AWS calls back to the sandbox (which would otherwise wait for the lock until the time-out);
+it is taken back, as deep as the caller held it, before this returns. So, as on AWS, other
+changes may have happened while the hook ran: the caller re-reads what it depends on.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +113,21 @@ def _json_or_text(data: bytes) -> Any:
         return data.decode(errors="replace")
 
 
+@contextmanager
+def _released(world: World) -> Iterator[None]:
+    """The world lock released for the block, if this thread holds it (RLock's own save/restore,
+    which threading.Condition uses: the hold count is restored exactly)."""
+    lock: Any = world.lock
+    if not lock._is_owned():
+        yield
+        return
+    saved = lock._release_save()
+    try:
+        yield
+    finally:
+        lock._acquire_restore(saved)
+
+
 def invoke_function(
     world: World, account_id: str, region: str, function_arn: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
@@ -118,7 +139,8 @@ def invoke_function(
         except ResourceNotFoundException as missing:
             raise FunctionError(missing.message) from None
     event = json.dumps(payload).encode()
-    outcome = execute(prepared, event)
+    with _released(world):
+        outcome = execute(prepared, event)
     with world.lock:
         record(backend, prepared, event, outcome, "ecs")
     if outcome.function_error is not None:
