@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from corral.ecs.native.follow import ServiceDeploymentFailed, wait_for_service_deployment
-from corral.ecs.rolling import RollingDeployOptions, rolling_deploy
+from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
 
+from ..sandbox.helpers import python_zip
 from .support import EcsEnv
 
 pytestmark = pytest.mark.sandbox(speed=200)
@@ -71,6 +72,7 @@ class Native:
         hooks: list[dict[str, Any]] | None = None,
         bake_minutes: int = 1,
         circuit_breaker: tuple[bool, bool] | None = None,
+        **configuration: Any,
     ) -> EcsTarget:
         """Service `web` (task definition family `web` running `image`) with a native strategy."""
         alb = self.env.alb()
@@ -80,7 +82,7 @@ class Native:
         assert target.service_definition is not None and target.task_definition is not None
         target.task_definition["containerDefinitions"][0]["image"] = image
         target.service_definition["deploymentConfiguration"].update(
-            strategy=strategy, bakeTimeInMinutes=bake_minutes, lifecycleHooks=hooks or []
+            strategy=strategy, bakeTimeInMinutes=bake_minutes, lifecycleHooks=hooks or [], **configuration
         )
         target.service_definition["loadBalancers"][0]["advancedConfiguration"] = {
             "alternateTargetGroupArn": alb.groups[1],
@@ -253,3 +255,96 @@ def test_a_circuit_breaker_rollback_fails_the_step_with_ecs_reason(native: Nativ
     service = native.env.describe("web")
     assert service is not None and service["taskDefinition"] == before["taskDefinition"]
     assert native.production_weights() == (100, 0)
+
+
+def test_a_failing_lambda_hook_fails_the_step_naming_the_hook_and_blue_serves_as_before(
+    native: Native,
+) -> None:
+    function = native.env.sandbox.client("lambda").create_function(
+        FunctionName="smoke",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": python_zip("def handler(event, context):\n    return {'hookStatus': 'FAILED'}\n")},
+    )["FunctionArn"]
+    hook = {
+        "targetType": "AWS_LAMBDA",
+        "hookTargetArn": function,
+        "roleArn": ROLE,
+        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+    }
+    before = native.live()
+
+    with pytest.raises(ServiceDeploymentFailed) as raised:
+        rolling_deploy(native.env.context(), native.release(hooks=[hook]), RollingDeployOptions())
+
+    deployment = native.deployment(native.env.checkpoint["serviceDeploymentArn"])
+    assert deployment["status"] == "ROLLBACK_SUCCESSFUL"
+    (detail,) = deployment["lifecycleHookDetails"]
+    assert f"lifecycle hook {detail['hookId']} (AWS_LAMBDA {function}) failed" in str(raised.value)
+    service = native.env.describe("web")
+    assert service is not None and service["taskDefinition"] == before["taskDefinition"]
+    assert native.production_weights() == (100, 0)
+
+
+def test_an_alarm_in_alarm_during_bake_fails_the_wait_naming_the_alarm(native: Native) -> None:
+    cloudwatch = native.env.sandbox.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="web-5xx",
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="web-5xx", StateValue="OK", StateReason="quiet")
+    alarms = {"alarms": {"alarmNames": ["web-5xx"], "enable": True, "rollback": True}}
+    native.live(bake_minutes=600, **alarms)
+    baking = rolling_deploy(
+        native.env.context(),
+        native.release(bake_minutes=600, **alarms),
+        RollingDeployOptions(wait_until="BAKE_TIME"),
+    )
+    arn = baking.outputs["serviceDeploymentArn"]
+
+    cloudwatch.set_alarm_state(AlarmName="web-5xx", StateValue="ALARM", StateReason="5xx above 10")
+    with pytest.raises(ServiceDeploymentFailed) as raised:
+        wait_for_service_deployment(native.env.context(), native.env.cluster, arn)
+
+    assert native.deployment(arn)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert "CloudWatch alarm web-5xx went into ALARM" in str(raised.value)
+    assert native.production_weights() == (100, 0)
+
+
+def test_a_linear_release_is_followed_to_successful(native: Native) -> None:
+    native.live()
+    linear = {"linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}}
+
+    result = rolling_deploy(
+        native.env.context(),
+        native.release(strategy="LINEAR", bake_minutes=0, **linear),
+        RollingDeployOptions(),
+    )
+
+    assert result.outputs["status"] == "SUCCESSFUL"
+    assert native.deployment(result.outputs["serviceDeploymentArn"])["status"] == "SUCCESSFUL"
+    assert native.production_weights() == (0, 100)
+
+
+def test_the_rolling_rollback_of_a_native_service_follows_its_own_service_deployment(native: Native) -> None:
+    before = native.live()
+    deployed = rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
+    ctx = native.env.context()
+
+    result = rolling_rollback(ctx, native.env.target("web", "web:1"), deployed.checkpoint)
+
+    arn = result.outputs["serviceDeploymentArn"]
+    assert arn != deployed.outputs["serviceDeploymentArn"]
+    deployment = native.deployment(arn)
+    assert deployment["status"] == "SUCCESSFUL"
+    service = native.env.describe("web")
+    assert service is not None and service["taskDefinition"] == before["taskDefinition"]
+    assert native.production_weights() == (100, 0), "production back on the first target group"
+    assert f"Waiting for service deployment {arn.rsplit('/', 1)[-1]} to succeed" in ctx.log.text()
