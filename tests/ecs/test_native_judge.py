@@ -27,11 +27,25 @@ T0 = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
 
 
 def _validated(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer fits botocore's output shape: members, types and (ParamValidator skips them) enums."""
     model = botocore.session.get_session().get_service_model("ecs")
     shape = model.operation_model("DescribeServiceDeployments").output_shape
     report = ParamValidator().validate(answer, shape)
     assert not report.has_errors(), report.generate_report()
+    _check_enums(shape, answer, "answer")
     return answer
+
+
+def _check_enums(shape: Any, value: Any, path: str) -> None:
+    if shape.type_name == "string" and shape.enum:
+        assert value in shape.enum, f"{path}: {value!r} is not one of {shape.enum}"
+    elif shape.type_name == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                _check_enums(member, value[name], f"{path}.{name}")
+    elif shape.type_name == "list":
+        for index, item in enumerate(value):
+            _check_enums(shape.member, item, f"{path}[{index}]")
 
 
 def answer(**deployment: Any) -> dict[str, Any]:
