@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from corral.ecs.native.follow import ServiceDeploymentFailed, wait_for_service_deployment
+from corral.ecs.native.started import service_deployment_arn
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
 
@@ -348,3 +349,25 @@ def test_the_rolling_rollback_of_a_native_service_follows_its_own_service_deploy
     assert service is not None and service["taskDefinition"] == before["taskDefinition"]
     assert native.production_weights() == (100, 0), "production back on the first target group"
     assert f"Waiting for service deployment {arn.rsplit('/', 1)[-1]} to succeed" in ctx.log.text()
+
+
+def test_without_current_service_deployment_the_listed_one_of_the_task_definition_is_followed(
+    native: Native,
+) -> None:
+    first = native.live()
+    released = rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
+    service = native.env.describe("web")
+    assert service is not None
+    answer_without = {k: v for k, v in service.items() if k != "currentServiceDeployment"}
+    ctx = native.env.context()
+
+    with ctx.calls():
+        newest = service_deployment_arn(ctx, answer_without, task_definition_arn=service["taskDefinition"])
+        creation = service_deployment_arn(ctx, answer_without, task_definition_arn=first["taskDefinition"])
+        unknown = service_deployment_arn(
+            ctx, answer_without, task_definition_arn=first["taskDefinition"] + "0"
+        )
+
+    assert newest == released.outputs["serviceDeploymentArn"]
+    assert creation == first["currentServiceDeployment"] != newest
+    assert unknown is None
