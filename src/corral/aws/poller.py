@@ -34,7 +34,9 @@ together share one round. A round's calls are retried for `round_window` seconds
 that outlast that are logged and the next round tries again.
 
 `TaskPoller` does the same for standalone tasks (Run Task): DescribeTasks, 100 tasks a call,
-missing tasks described as `{"lastStatus": "MISSING"}`.
+missing tasks described as `{"lastStatus": "MISSING"}`. `ServiceDeploymentPoller` does it for
+service deployments (ECS's own strategies): DescribeServiceDeployments, 20 ARNs a call, its own
+token bucket; an ARN ECS does not know is `{"status": "MISSING", "failure": <ECS's entry>}`.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from corral.errors import DeploymentError
 
 from ..context import StepAborted, StepContext, StepTimedOut
 from .judge import PAUSED, SUCCESSFUL, WAIT_UNTIL, Verdict, judge, paused_hooks, short_id
+from .progress import bake_clock_key
 
 
 class ServiceDeploymentFailed(DeploymentError):
@@ -61,8 +62,8 @@ class _Follower:
         else:  # the poller's MISSING stand-in, with ECS's failure entry
             answer = {"failures": [description.get("failure") or {"arn": self.arn, "reason": "MISSING"}]}
         now = dt.datetime.now(dt.UTC)
-        stage = (description.get("lifecycleStage"), description.get("targetServiceRevision"))
-        if stage != self._stage:  # the bake clock starts when the stage or the weights change
+        stage = bake_clock_key(description)
+        if stage != self._stage:
             self._stage, self._stage_since = stage, now
         verdict = judge(
             answer,

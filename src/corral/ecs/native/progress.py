@@ -18,6 +18,11 @@ STEP_BAKE = {
 }
 
 
+def bake_clock_key(deployment: dict[str, Any]) -> tuple[Any, ...]:
+    """What starts a bake clock when it changes: the stage, or the traffic weights within it."""
+    return (deployment.get("lifecycleStage"), _weights(deployment))
+
+
 def deployment_state(deployment: dict[str, Any]) -> tuple[Any, ...]:
     """What the progress line shows, without the bake time left (which changes every second)."""
     target = deployment.get("targetServiceRevision") or {}

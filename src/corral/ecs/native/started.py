@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from corral.errors import DeploymentError
+
 from ..context import StepContext
 
 NATIVE_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
@@ -63,3 +65,16 @@ def _runs(ctx: StepContext, summary: dict[str, Any], task_definition_arn: str) -
         return False
     answer = ctx.clients.ecs.describe_service_revisions(serviceRevisionArns=[revision])
     return any(r.get("taskDefinition") == task_definition_arn for r in answer.get("serviceRevisions", []))
+
+
+def refuse_native_strategy(service_definition: dict[str, Any] | None, name: str, step: str) -> None:
+    """Steps that make services of their own and move traffic or counts themselves (canary, the
+    Basic phases, Harness's Blue Green) cannot run a service ECS deploys with a native strategy:
+    each copy would hand ECS the same listener rules. Refused before any change."""
+    strategy = native_strategy(service_definition or {})
+    if strategy is not None:
+        raise DeploymentError(
+            f"Service {name} deploys with ECS's {strategy} strategy (deploymentConfiguration.strategy), "
+            f"which shifts traffic itself; {step} makes services of its own and cannot use it. "
+            "Deploy it with ECS Rolling Deploy, or set the strategy to ROLLING."
+        )

@@ -5,8 +5,8 @@
   ContinueServiceDeployment says CONTINUE or ROLLBACK, or until `timeoutConfiguration`'s
   `timeoutInMinutes` pass (`expiresAt`), when its `action` is taken (status TIMED_OUT).
 - AWS_LAMBDA ("Lambda hooks for Amazon ECS service deployments"): ECS invokes the function with
-  the stage's payload (serviceArn, targetServiceRevisionArn, testTrafficWeights,
-  productionTrafficWeights, plus hookDetails); it answers `hookStatus` SUCCEEDED (go on), FAILED
+  the stage's payload (`executionDetails`: serviceArn, targetServiceRevisionArn, testTrafficWeights,
+  productionTrafficWeights; plus hookDetails); it answers `hookStatus` SUCCEEDED (go on), FAILED
   (roll back) or IN_PROGRESS (called again after `callBackDelay` seconds, default 30, with the
   `hookDetails` it returned). No valid hookStatus, or a function error, rolls back.
 """

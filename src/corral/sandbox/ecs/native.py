@@ -309,6 +309,8 @@ class NativeRun:
         self._later(self.now(), "_invoke_hook", run.hook_id)
 
     def _payload(self, run: hooks.HookRun) -> dict[str, Any]:
+        """ECS's hook event: the deployment's state in `executionDetails` (service, target revision,
+        test and production weights per revision), the hook's run and stage, and its hookDetails."""
         blue = self.record.sources[0].arn if self.record.sources else None
         target = self.record.target.arn
 
@@ -319,10 +321,15 @@ class NativeRun:
             return out
 
         payload: dict[str, Any] = {
-            "serviceArn": self.service.arn,
-            "targetServiceRevisionArn": target,
-            "testTrafficWeights": split(self.test),
-            "productionTrafficWeights": split(self.production),
+            "executionDetails": {
+                "serviceArn": self.service.arn,
+                "targetServiceRevisionArn": target,
+                "testTrafficWeights": split(self.test),
+                "productionTrafficWeights": split(self.production),
+            },
+            "executionId": run.hook_id,
+            "lifecycleStage": run.stage,
+            "resourceArn": self.record.arn,
         }
         details = run.answer_details if run.answer_details is not None else run.hook_details
         if details is not None:
@@ -337,6 +344,14 @@ class NativeRun:
         answer = hooks.invoke_lambda(
             backend.world, backend.account_id, backend.region_name, run.target_arn or "", self._payload(run)
         )
+        # the world lock was released while the function ran: the deployment may have moved on
+        if (
+            generation != self.generation
+            or self.current_hook is not run
+            or self.rolling_back
+            or self.finished
+        ):
+            return
         if isinstance(answer, Exception):
             run.status = hooks.FAILED
             self.roll_back(f"Lifecycle hook {run.target_arn} failed: {answer}")
