@@ -375,7 +375,8 @@ def test_a_deploy_step_out_of_time_while_ecs_pauses_is_rolled_back_through_ecs(n
     before = first_release(native)
     execution = release(native, "native_timeout", "2")
     assert execution.status == "Failed"
-    assert execution.step("deploy").status == "Expired"
+    # the step's own wait or the engine's timeout notices first: either ends it
+    assert execution.step("deploy").status in ("Expired", "Failed")
     rollback = execution.step("EcsRollingRollback")
     assert rollback.status == "Success", rollback.error
     # paused by then, or still on its way to the hook
