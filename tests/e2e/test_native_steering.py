@@ -108,7 +108,12 @@ def step(identifier: str, type_: str, spec: dict[str, Any], timeout: str = "2m")
     }
 
 
-def pipeline(identifier: str, steps: list[dict[str, Any]], service: str = "native_web") -> str:
+def pipeline(
+    identifier: str,
+    steps: list[dict[str, Any]],
+    service: str = "native_web",
+    rollback: list[dict[str, Any]] | None = None,
+) -> str:
     """The pipeline's JSON (YAML's subset); a `<+pipeline.variables.NAME>` in a step is a run-time input."""
     stage = {
         "stage": {
@@ -124,7 +129,7 @@ def pipeline(identifier: str, steps: list[dict[str, Any]], service: str = "nativ
                 },
                 "execution": {
                     "steps": steps,
-                    "rollbackSteps": [step("EcsRollingRollback", "EcsRollingRollback", {})],
+                    "rollbackSteps": rollback or [step("EcsRollingRollback", "EcsRollingRollback", {})],
                 },
             },
             "failureStrategies": [
@@ -161,7 +166,14 @@ PIPELINES = {
     ],
     "native_wait_rollback": [
         PAUSED_DEPLOY,
-        step("paused", "EcsServiceDeploymentWait", {"waitUntil": "PAUSED"}),
+        step(
+            "paused",
+            "EcsServiceDeploymentWait",
+            {
+                "waitUntil": "PAUSED",
+                "serviceDeploymentArn": "<+execution.steps.deploy.output.serviceDeploymentArn>",
+            },
+        ),
         step("back", "EcsServiceDeploymentRollback", {}),
     ],
     "native_stop": [PAUSED_DEPLOY, step("stop", "EcsServiceDeploymentStop", {})],
@@ -188,6 +200,7 @@ PIPELINES = {
     ],
     # the deploy step's time runs out while ECS waits at the PAUSE hook (as when its runner dies)
     "native_timeout": [step("deploy", "EcsRollingDeploy", {}, "5s")],
+    "native_no_deploy": [step("go_on", "EcsServiceDeploymentContinue", {})],
     "native_bake_first": [step("deploy", "EcsRollingDeploy", {})],
     # ECS is baking, not paused, when the check fails: the stage rollback stops it with a rollback
     "native_bake_release": [
@@ -223,6 +236,10 @@ def native(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for identifier, steps in PIPELINES.items():
         text = pipeline(identifier, steps, "native_bake" if "bake" in identifier else "native_web")
         (project / "pipelines" / f"{identifier}.yaml").write_text(text, encoding="utf-8")
+    # the same release, undone by Corral's step for ECS's rollback alone
+    back = [step("back", "EcsServiceDeploymentRollback", {})]
+    text = pipeline("native_release_ecs_back", PIPELINES["native_release"], rollback=back)
+    (project / "pipelines" / "native_release_ecs_back.yaml").write_text(text, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'corral.db'}"
     store = Store.open(url)
     try:
@@ -396,6 +413,24 @@ def test_wait_then_rollback_steps_end_rollback_successful_and_the_service_as_bef
     assert back["status"] == "ROLLBACK_SUCCESSFUL"
     assert back["rollbackMove"] == "ContinueServiceDeployment ROLLBACK"
     assert live(native) == before
+
+
+def test_the_rollback_step_in_rollback_steps_rolls_the_paused_deployment_back(native: Demo) -> None:
+    before = first_release(native)
+    execution = release(native, "native_release_ecs_back", "2", check="1")
+    assert execution.status == "Failed"
+    back = execution.step("back")
+    assert back.status == "Success", back.error
+    assert back.outputs["status"] == "ROLLBACK_SUCCESSFUL"
+    assert back.outputs["rollbackMove"] == "ContinueServiceDeployment ROLLBACK"
+    assert live(native) == before
+
+
+def test_a_steering_step_with_no_deployment_to_act_on_says_what_to_give(native: Demo) -> None:
+    execution = release(native, "native_no_deploy", "1")
+    assert execution.status == "Failed"
+    error = execution.step("go_on").error or ""
+    assert "spec.serviceDeploymentArn: is required: no EcsRollingDeploy before this step" in error, error
 
 
 def test_a_check_failing_while_ecs_bakes_stops_the_deployment_with_a_rollback(native: Demo) -> None:
