@@ -13,6 +13,7 @@ The actions are those of the pipeline steps (corral.ecs.native.steering), with t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from typing import Any
@@ -233,7 +234,7 @@ def _line(deployment: dict[str, Any]) -> str:
     from corral.ecs.native.steering import summary
 
     created = deployment.get("createdAt")
-    when = created.strftime("%Y-%m-%d %H:%M:%S") if hasattr(created, "strftime") else str(created or "")
+    when = created.strftime("%Y-%m-%d %H:%M:%S") if isinstance(created, dt.datetime) else str(created or "")
     target = (deployment.get("targetServiceRevision") or {}).get("arn", "")
     revision = target.rsplit("/", 1)[-1] if target else "?"
     return f"{deployment.get('serviceDeploymentArn')}  {when}  revision {revision}  {summary(deployment)}"
