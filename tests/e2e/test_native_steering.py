@@ -200,6 +200,17 @@ PIPELINES = {
     ],
     # the deploy step's time runs out while ECS waits at the PAUSE hook (as when its runner dies)
     "native_timeout": [step("deploy", "EcsRollingDeploy", {}, "5s")],
+    # ECS finished the deployment before a later step failed: the rolling rollback deploys the old
+    # revision again, a native deployment of its own that pauses at the same hook
+    "native_after": [
+        PAUSED_DEPLOY,
+        step("go_on", "EcsServiceDeploymentContinue", {"waitUntil": "SUCCESSFUL"}),
+        step(
+            "smoke",
+            "ShellScript",
+            {"shell": "Bash", "source": {"type": "Inline", "spec": {"script": "exit 1"}}},
+        ),
+    ],
     "native_no_deploy": [step("go_on", "EcsServiceDeploymentContinue", {})],
     "native_bake_first": [step("deploy", "EcsRollingDeploy", {})],
     # ECS is baking, not paused, when the check fails: the stage rollback stops it with a rollback
@@ -299,6 +310,12 @@ def live(demo: Demo, name: str = SERVICE) -> dict[str, Any]:
         "loadBalancers": service["loadBalancers"],
         "weights": [weights(elb, arn) for arn in rules],
     }
+
+
+def step_log(demo: Demo, execution: Execution, identifier: str) -> list[str]:
+    return [
+        line.message for line in demo.store.logs(execution.id) if line.step_key.endswith(f"/{identifier}")
+    ]
 
 
 def release(demo: Demo, pipeline_id: str, tag: str, **inputs: Any) -> Execution:
@@ -424,6 +441,23 @@ def test_the_rollback_step_in_rollback_steps_rolls_the_paused_deployment_back(na
     assert back.outputs["status"] == "ROLLBACK_SUCCESSFUL"
     assert back.outputs["rollbackMove"] == "ContinueServiceDeployment ROLLBACK"
     assert live(native) == before
+
+
+def test_a_step_failing_after_ecs_finished_is_undone_by_the_rolling_rollback(native: Demo) -> None:
+    before = first_release(native)
+    execution = release(native, "native_after", "2")
+    assert execution.status == "Failed"
+    assert execution.step("go_on").outputs["status"] == "SUCCESSFUL"
+    rollback = execution.step("EcsRollingRollback")
+    assert rollback.status == "Success", rollback.error
+    assert "serviceDeploymentRollback" not in rollback.outputs  # nothing left for ECS to roll back
+    after = live(native)  # the old revision again, by a deployment of its own (blue and green swapped)
+    for key in ("image", "desiredCount", "runningCount", "deployments"):
+        assert after[key] == before[key], key
+    assert any(
+        "a rollback does not wait for checks" in line
+        for line in step_log(native, execution, "EcsRollingRollback")
+    )
 
 
 def test_a_steering_step_with_no_deployment_to_act_on_says_what_to_give(native: Demo) -> None:

@@ -23,6 +23,7 @@ from .context import StepContext
 from .native.follow import wait_for_service_deployment
 from .native.judge import SUCCESSFUL
 from .native.started import native_strategy, service_deployment_arn
+from .native.steering import follow_past_pauses
 from .steady_state import wait_for_steady_state
 
 ROLLING = "ROLLING"
@@ -80,8 +81,10 @@ def wait_for_deployment(
     until: str = SUCCESSFUL,
     just_started: bool = False,
     overtaking_raises: bool = False,
+    continue_pauses: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """(the service once the wait is over, the service deployment when it was followed)."""
+    """(the service once the wait is over, the service deployment when it was followed).
+    `continue_pauses`: a rollback's deployment goes on past its PAUSE hooks (native/steering.py)."""
     if not started.native:
         service = wait_for_steady_state(
             ctx,
@@ -98,7 +101,10 @@ def wait_for_deployment(
             f"Service {name} deploys with the {started.strategy} strategy, but ECS named no service "
             "deployment for it (no currentServiceDeployment, none in ListServiceDeployments)"
         )
-    deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
+    if continue_pauses:
+        deployment = follow_past_pauses(ctx, cluster, started.service_deployment_arn)
+    else:
+        deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
     service = services.describe_service(ctx, cluster, name)
     if service is None:
         raise DeploymentError(f"Service {name} is gone while its deployment was followed")

@@ -257,7 +257,7 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
             service = live
         else:
             service, _ = wait_for_deployment(
-                ctx, cluster, name, started, task_definition_arn=task_definition_arn
+                ctx, cluster, name, started, task_definition_arn=task_definition_arn, continue_pauses=True
             )
         if scaling and service.get("schedulingStrategy") != "DAEMON":
             autoscaling.restore(ctx, snapshot.scaling, cluster, name)

@@ -26,7 +26,7 @@ from corral.errors import DeploymentError
 
 from ..context import StepContext
 from .follow import ServiceDeploymentFailed, wait_for_service_deployment
-from .judge import SUCCESSFUL, WAIT_UNTIL, paused_hooks
+from .judge import PAUSED, SUCCESSFUL, WAIT_UNTIL, paused_hooks, short_id
 
 ROLLBACK_SUCCESSFUL = "ROLLBACK_SUCCESSFUL"
 STOPPED = "STOPPED"
@@ -272,3 +272,22 @@ def roll_back_unfinished(ctx: StepContext, arn: str) -> str | None:
         wait(ctx, arn, STOPPED)
         return None
     return roll_back(ctx, arn)[0]
+
+
+def follow_past_pauses(ctx: StepContext, cluster: str, arn: str) -> dict[str, Any]:
+    """Follow a deployment Corral's rollback started until SUCCESSFUL, continuing each PAUSE hook
+    it stops at: the hooks gate new releases; a rollback that waited for a person would leave the
+    service half way between two revisions."""
+    while True:
+        deployment = wait_for_service_deployment(ctx, cluster, arn, until=PAUSED)
+        hooks = list(paused_hooks(deployment))
+        if deployment.get("status") == SUCCESSFUL or not hooks:
+            return deployment
+        for hook in hooks:
+            ctx.log.warn(
+                f"The rollback's service deployment {short_id(arn)} paused at hook {hook} "
+                f"({deployment.get('lifecycleStage')}); continuing it: a rollback does not wait for checks"
+            )
+            ctx.clients.ecs.continue_service_deployment(
+                serviceDeploymentArn=arn, hookId=hook, action="CONTINUE"
+            )
