@@ -96,3 +96,19 @@ def test_a_steering_step_with_a_wrong_wait_until_or_an_unknown_field_is_refused_
     assert "got 'DONE'" in found[1].message
     later = step("w", "EcsServiceDeploymentWait", {"waitUntil": "<+pipeline.variables.until>"})
     assert problems([later], variables=[{"name": "until", "type": "String", "value": "PAUSED"}]) == []
+
+
+def test_a_rollbacks_deployment_knows_whether_a_pause_hook_is_still_ahead() -> None:
+    hooks = [
+        {"targetType": "AWS_LAMBDA", "lifecycleStages": ["POST_PRODUCTION_TRAFFIC_SHIFT"]},
+        {
+            "targetType": "PAUSE",
+            "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT"],
+        },
+    ]
+    configured = {"deploymentConfiguration": {"lifecycleHooks": hooks}}
+    assert steering.pauses_ahead(configured, None)
+    assert steering.pauses_ahead(configured, "POST_TEST_TRAFFIC_SHIFT")
+    # paused in PRODUCTION_TRAFFIC_SHIFT: at its PRE_ hook, the last PAUSE
+    assert not steering.pauses_ahead(configured, "PRODUCTION_TRAFFIC_SHIFT")
+    assert not steering.pauses_ahead({"deploymentConfiguration": {"lifecycleHooks": hooks[:1]}}, None)

@@ -274,20 +274,51 @@ def roll_back_unfinished(ctx: StepContext, arn: str) -> str | None:
     return roll_back(ctx, arn)[0]
 
 
+# the stages a hook can run at, in ECS's order; PAUSE hooks may not use TEST_TRAFFIC_SHIFT or
+# PRODUCTION_TRAFFIC_SHIFT, so a deployment paused in stage PRODUCTION_TRAFFIC_SHIFT waits on a
+# PRE_PRODUCTION_TRAFFIC_SHIFT hook
+HOOK_STAGES = (
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+)
+
+
+def pauses_ahead(deployment: dict[str, Any], paused_in: str | None) -> bool:
+    """Whether a PAUSE hook of the deployment's configuration runs after stage `paused_in` (None:
+    from the start)."""
+    stage = "PRE_PRODUCTION_TRAFFIC_SHIFT" if paused_in == "PRODUCTION_TRAFFIC_SHIFT" else paused_in
+    after = HOOK_STAGES.index(stage) if stage in HOOK_STAGES else -1
+    hooks = (deployment.get("deploymentConfiguration") or {}).get("lifecycleHooks") or []
+    return any(
+        hook.get("targetType") == "PAUSE" and stage_ in HOOK_STAGES and HOOK_STAGES.index(stage_) > after
+        for hook in hooks
+        for stage_ in hook.get("lifecycleStages") or []
+    )
+
+
 def follow_past_pauses(ctx: StepContext, cluster: str, arn: str) -> dict[str, Any]:
     """Follow a deployment Corral's rollback started until SUCCESSFUL, continuing each PAUSE hook
     it stops at: the hooks gate new releases; a rollback that waited for a person would leave the
     service half way between two revisions."""
-    while True:
+    paused_in = None
+    while pauses_ahead(describe(ctx, arn), paused_in):
         deployment = wait_for_service_deployment(ctx, cluster, arn, until=PAUSED)
         hooks = list(paused_hooks(deployment))
         if deployment.get("status") == SUCCESSFUL or not hooks:
             return deployment
+        paused_in = deployment.get("lifecycleStage")
         for hook in hooks:
             ctx.log.warn(
-                f"The rollback's service deployment {short_id(arn)} paused at hook {hook} "
-                f"({deployment.get('lifecycleStage')}); continuing it: a rollback does not wait for checks"
+                f"The rollback's service deployment {short_id(arn)} paused at hook {hook} ({paused_in}); "
+                "continuing it: a rollback does not wait for checks"
             )
             ctx.clients.ecs.continue_service_deployment(
                 serviceDeploymentArn=arn, hookId=hook, action="CONTINUE"
             )
+    return wait_for_service_deployment(ctx, cluster, arn)
