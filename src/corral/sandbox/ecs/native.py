@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import events, hooks, launch
+from . import events, events_bridge, hooks, launch
 from . import service_deployments as sds
 from .deployments import ACTIVE, FAILED, PRIMARY
 from .exceptions import InvalidParameterException
@@ -431,6 +431,8 @@ class NativeRun:
         green.rollout_state = FAILED
         green.rollout_state_reason = reason
         green.updated_at = now
+        # green's rolloutState turned FAILED: reported as the circuit breaker's failures are
+        events_bridge.deployment_state_change(service, green, events_bridge.DEPLOYMENT_FAILED, now)
         blue = next((d for d in self.blue if d in service.deployments), None)
         if blue is not None:
             service.deployments.remove(blue)
