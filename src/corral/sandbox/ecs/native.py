@@ -261,9 +261,11 @@ class NativeRun:
             self.index += 1
             self._later(now, "_resume")
         if self.cleaning:
-            old = [t for d in service.deployments[1:] for t in d.live_tasks()]
-            if old:
-                service.stop_tasks(old, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True)
+            blue_tasks = [t for d in service.deployments[1:] for t in d.live_tasks()]
+            if blue_tasks:
+                service.stop_tasks(
+                    blue_tasks, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True
+                )
             for deployment in service.deployments[1:]:
                 deployment.desired_count = 0
             if not any(d.unstopped_tasks() for d in service.deployments[1:]):
