@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from corral.sandbox import Sandbox
 
 from .helpers import wait_until
+from .test_ecs_events import subscribe, unsubscribe
 from .test_ecs_native_support import (
     BlueGreenAlb,
     assert_output_shape,
@@ -68,6 +69,14 @@ def test_blue_green_shifts_test_then_production_traffic_bakes_and_cleans_up(sand
     green, arn = deploy(ecs, "web:2")
 
     baking = wait_deployment(ecs, arn, "IN_PROGRESS", stage="BAKE_TIME")
+    described = ecs.describe_services(cluster="apps", services=["web"])
+    assert_output_shape(ecs, "DescribeServices", described)
+    assert described["services"][0]["deploymentConfiguration"]["bakeTimeInMinutes"] == 10
+    assert (
+        described["services"][0]["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"]
+        == alb.green
+    )
+    assert len(described["services"][0]["currentServiceRevisions"]) == 2, "blue and green both run"
     assert rule_weights(alb, alb.production_rule) == {"blue": 0, "green": 100}
     assert rule_weights(alb, alb.test_rule) == {"blue": 0, "green": 100}
     assert len(target_ips(alb, alb.green)) == 2, "green's tasks registered in the alternate target group"
@@ -345,3 +354,70 @@ def test_a_paused_deployment_survives_a_sandbox_restart_with_a_state_file(tmp_pa
         wait_completed(ecs, "apps", "web", green)
         moved = BlueGreenAlb(second.client("elbv2"), alb.blue, alb.green, alb.production_rule, alb.test_rule)
         assert rule_weights(moved, alb.production_rule) == {"blue": 0, "green": 100}
+
+
+@pytest.mark.sandbox(speed=50, throttling=False)
+def test_blue_green_deployments_report_on_eventbridge(sandbox: Sandbox) -> None:
+    queue, rule = subscribe(sandbox, {"source": ["aws.ecs"], "detail-type": ["ECS Deployment State Change"]})
+    try:
+        ecs, _, _ = blue_service(sandbox, bakeTimeInMinutes=0)
+        _, good = deploy(ecs, "web:2")
+        wait_deployment(ecs, good, "SUCCESSFUL")
+        green_id = describe(ecs, "apps", "web")["deployments"][0]["id"]
+        completed = wait_until(
+            lambda: [
+                e
+                for e in queue.named("SERVICE_DEPLOYMENT_COMPLETED")
+                if e["detail"]["deploymentId"] == green_id
+            ],
+            message="the COMPLETED event of green",
+        )
+        assert completed[0]["detail"]["eventType"] == "INFO"
+
+        _, bad = deploy(ecs, "web:3")
+        ecs.stop_service_deployment(serviceDeploymentArn=bad, stopType="ROLLBACK")
+        wait_deployment(ecs, bad, "ROLLBACK_SUCCESSFUL")
+        failed = wait_until(lambda: queue.named("SERVICE_DEPLOYMENT_FAILED"), message="the FAILED event")
+        assert failed[0]["detail"]["eventType"] == "ERROR"
+        assert failed[0]["detail"]["reason"] == describe_deployment(ecs, bad)["rollback"]["reason"]
+    finally:
+        unsubscribe(sandbox, rule)
+
+
+def test_the_listener_rules_must_be_on_the_target_groups_load_balancer(sandbox: Sandbox) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    alb = blue_green_alb(sandbox)
+    ec2 = sandbox.client("ec2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    other_lb = alb.elb.create_load_balancer(Name="other", Subnets=subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+    vpc_id = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
+    other_group = alb.elb.create_target_group(
+        Name="web-other", Protocol="HTTP", Port=80, VpcId=vpc_id, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    listener = alb.elb.create_listener(
+        LoadBalancerArn=other_lb,
+        Port=80,
+        Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": other_group}],
+    )["Listeners"][0]["ListenerArn"]
+    elsewhere = alb.elb.describe_rules(ListenerArn=listener)["Rules"][0]["RuleArn"]  # its default rule
+    definition = fargate_definition(ecs, "web", "web:1")
+    with pytest.raises(ClientError) as refused:
+        ecs.create_service(
+            cluster="apps",
+            serviceName="web",
+            taskDefinition=definition,
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration=network(ecs),
+            deploymentConfiguration={"strategy": "BLUE_GREEN"},
+            loadBalancers=lb_with(alb, testListenerRule=elsewhere),
+        )
+    code, message = error_of(refused)
+    assert code == "InvalidParameterException"
+    assert (
+        f"the rule {elsewhere} and the target group {alb.blue} must be on the same load balancer" in message
+    )
