@@ -99,7 +99,7 @@ def wait_for_deployment(
             "deployment for it (no currentServiceDeployment, none in ListServiceDeployments)"
         )
     deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
-    service = services.describe_service(ctx, cluster, name)
-    if service is None:
+    described = services.describe_service(ctx, cluster, name)
+    if described is None:
         raise DeploymentError(f"Service {name} is gone while its deployment was followed")
-    return service, deployment
+    return described, deployment
