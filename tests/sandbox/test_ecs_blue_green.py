@@ -3,6 +3,7 @@ rollbacks and the checks CreateService/UpdateService make."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -317,3 +318,30 @@ def test_a_native_strategy_needs_advanced_configuration(sandbox: Sandbox) -> Non
             loadBalancers=[{"targetGroupArn": alb.blue, "containerName": "app", "containerPort": 80}],
         )
     assert "needs loadBalancers[].advancedConfiguration" in error_of(refused)[1]
+
+
+def test_a_paused_deployment_survives_a_sandbox_restart_with_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.state"
+    pause = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+    with Sandbox(speed=50, state_file=state) as first:
+        ecs, alb, _ = blue_service(first, bakeTimeInMinutes=5, lifecycleHooks=[pause])
+        green, arn = deploy(ecs, "web:2")
+        wait_until(
+            lambda: (
+                (describe_deployment(ecs, arn).get("lifecycleHookDetails") or [{}])[-1].get("status")
+                == "AWAITING_ACTION"
+            ),
+            message="the PAUSE hook",
+        )
+    with Sandbox(speed=50, state_file=state) as second:
+        ecs = second.client("ecs")
+        paused = describe_deployment(ecs, arn)
+        assert (paused["status"], paused["lifecycleStage"]) == ("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT")
+        hook = paused["lifecycleHookDetails"][0]
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+        wait_deployment(ecs, arn, "IN_PROGRESS", stage="BAKE_TIME")
+        second.admin.advance(5 * 60)
+        wait_deployment(ecs, arn, "SUCCESSFUL")
+        wait_completed(ecs, "apps", "web", green)
+        moved = BlueGreenAlb(second.client("elbv2"), alb.blue, alb.green, alb.production_rule, alb.test_rule)
+        assert rule_weights(moved, alb.production_rule) == {"blue": 0, "green": 100}

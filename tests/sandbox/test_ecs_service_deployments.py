@@ -198,3 +198,40 @@ def test_stop_service_deployment_abort_leaves_the_tasks_as_they_are(sandbox: San
     old = service["deployments"][1]
     assert old["runningCount"] == 2, "the old tasks keep serving"
     assert service["deployments"][0]["rolloutState"] == "FAILED"
+
+
+@pytest.mark.sandbox(speed=20)
+def test_alarm_in_alarm_rolls_a_rolling_deployment_back(sandbox: Sandbox) -> None:
+    cloudwatch = sandbox.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="nsb-rolling-errors",
+        Namespace="AWS/ECS",
+        MetricName="CPUUtilization",
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=90.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    ecs, first = started_service(sandbox)
+    sandbox.admin.set_images({"image": "web:slow", "startDelay": 600})
+    slow = fargate_definition(ecs, "web", "web:slow")
+    current = ecs.update_service(
+        cluster="apps",
+        service="web",
+        taskDefinition=slow,
+        deploymentConfiguration={
+            "alarms": {"alarmNames": ["nsb-rolling-errors"], "enable": True, "rollback": True}
+        },
+    )["service"]["currentServiceDeployment"]
+    assert describe_deployment(ecs, current)["alarms"]["status"] == "MONITORING"
+    cloudwatch.set_alarm_state(AlarmName="nsb-rolling-errors", StateValue="ALARM", StateReason="errors")
+    sandbox.admin.advance(60)
+    done = wait_deployment(ecs, current, "ROLLBACK_SUCCESSFUL")
+    assert done["alarms"] == {
+        "status": "TRIGGERED",
+        "alarmNames": ["nsb-rolling-errors"],
+        "triggeredAlarmNames": ["nsb-rolling-errors"],
+    }
+    assert done["rollback"]["reason"] == "CloudWatch alarm(s) in ALARM state: nsb-rolling-errors."
+    wait_completed(ecs, "apps", "web", first)

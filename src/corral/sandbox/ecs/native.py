@@ -42,7 +42,7 @@ LINEAR = "LINEAR"
 CANARY = "CANARY"
 LINEAR_DEFAULTS = {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}
 CANARY_DEFAULTS = {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}
-ALARM_CHECK_SECONDS = 60.0  # alarms have no push to ECS here: looked at this often while waiting
+ALARM_CHECK_SECONDS = sds.ALARM_CHECK_SECONDS  # looked at this often while a wait lasts
 
 PRE_PRODUCTION_TRAFFIC_SHIFT = "PRE_PRODUCTION_TRAFFIC_SHIFT"
 
@@ -403,23 +403,13 @@ class NativeRun:
     # ------------------------------------------------------------------ alarms
 
     def _alarm_rollback(self) -> bool:
-        config = self.record.configuration.get("alarms") or {}
-        names = list(config.get("alarmNames") or [])
-        if not config.get("enable") or not names:
-            return False
-        try:
-            from corral.sandbox import alarms
-        except ImportError:  # the CloudWatch alarm lookup is not part of this sandbox build
-            return False
-        backend = self.service.backend
-        states = alarms.alarm_states(backend.world, backend.account_id, backend.region_name, names)
-        triggered = [n for n in names if states.get(n) == "ALARM"]
+        triggered = self.record.alarms_in_alarm()
         if not triggered:
             return False
         self.record.triggered_alarms = triggered
-        if not config.get("rollback"):
+        if not (self.record.configuration.get("alarms") or {}).get("rollback"):
             return False
-        self.roll_back(f"CloudWatch alarm(s) in ALARM state: {', '.join(triggered)}.")
+        self.roll_back(sds.alarm_reason(triggered))
         return True
 
     # ------------------------------------------------------------------ ending

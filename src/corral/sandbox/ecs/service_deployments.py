@@ -50,6 +50,7 @@ POST_PRODUCTION_TRAFFIC_SHIFT = "POST_PRODUCTION_TRAFFIC_SHIFT"
 BAKE_TIME = "BAKE_TIME"
 CLEAN_UP = "CLEAN_UP"
 
+ALARM_CHECK_SECONDS = 60.0
 SUPERSEDED = "ECS stopped the service deployment because a newer service deployment started."
 ROLLBACK_BY_USER = "Service deployment rolled back because of a StopServiceDeployment request."
 
@@ -164,6 +165,49 @@ class ServiceDeployment:
         if status == STOPPED:
             self.stopped_at = self.finished_at = now
         self.touch(now)
+
+    # ------------------------------------------------------------------ alarms
+
+    def alarms_in_alarm(self) -> list[str]:
+        """The deployment's alarms (deploymentConfiguration.alarms, enabled) now in ALARM."""
+        config = self.configuration.get("alarms") or {}
+        names = list(config.get("alarmNames") or [])
+        if not config.get("enable") or not names:
+            return []
+        try:
+            from corral.sandbox import alarms
+        except ImportError:  # the CloudWatch alarm lookup is not part of this sandbox build
+            return []
+        backend = self.service.backend
+        states = alarms.alarm_states(backend.world, backend.account_id, backend.region_name, names)
+        return [n for n in names if states.get(n) == "ALARM"]
+
+    def watch_alarms(self) -> None:
+        """A rolling deployment with alarms: looked at every ALARM_CHECK_SECONDS while it runs
+        (CloudWatch pushes nothing to the sandbox's ECS); one in ALARM rolls back when `rollback`."""
+        if self.status != IN_PROGRESS or self.run is not None:
+            return
+        triggered = self.alarms_in_alarm()
+        service = self.service
+        if not triggered:
+            service.backend.world.timers.call_later(ALARM_CHECK_SECONDS, self.watch_alarms)
+            return
+        self.triggered_alarms = triggered
+        self.touch(service.now())
+        target = service.last_completed
+        rollback = (self.configuration.get("alarms") or {}).get("rollback")
+        if not rollback or target is None or target is self.deployment or target.revision is None:
+            return
+        from .deployments import roll_back_to
+
+        roll_back_to(
+            service,
+            target,
+            reason=f"ECS deployment alarms: rolling back to deploymentId {target.id}.",
+            record_reason=alarm_reason(triggered),
+            at=service.now(),
+        )
+        service.request_evaluation()
 
     # ------------------------------------------------------------------ API shapes
 
@@ -326,7 +370,13 @@ def start(service: Service, deployment: Deployment) -> ServiceDeployment:
     deployment.service_deployment = record
     service.service_deployments.insert(0, record)
     backend.service_deployments[arn] = record
+    if (record.configuration.get("alarms") or {}).get("enable"):
+        backend.world.timers.call_later(ALARM_CHECK_SECONDS, record.watch_alarms)
     return record
+
+
+def alarm_reason(names: list[str]) -> str:
+    return f"CloudWatch alarm(s) in ALARM state: {', '.join(names)}."
 
 
 def current_revisions(service: Service) -> list[dict[str, Any]]:
