@@ -20,10 +20,10 @@ from corral.errors import DeploymentError
 
 from . import services
 from .context import StepContext
-from .native.follow import wait_for_service_deployment
+from .native.follow import ServiceDeploymentFailed, wait_for_service_deployment
 from .native.judge import SUCCESSFUL
 from .native.started import native_strategy, service_deployment_arn
-from .steady_state import wait_for_steady_state
+from .steady_state import stopped_task_reasons, wait_for_steady_state
 
 ROLLING = "ROLLING"
 
@@ -98,8 +98,24 @@ def wait_for_deployment(
             f"Service {name} deploys with the {started.strategy} strategy, but ECS named no service "
             "deployment for it (no currentServiceDeployment, none in ListServiceDeployments)"
         )
-    deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
+    try:
+        deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
+    except ServiceDeploymentFailed as failed:
+        raise _with_task_reasons(ctx, cluster, started, failed) from failed
     described = services.describe_service(ctx, cluster, name)
     if described is None:
         raise DeploymentError(f"Service {name} is gone while its deployment was followed")
     return described, deployment
+
+
+def _with_task_reasons(
+    ctx: StepContext, cluster: str, started: Started, failed: ServiceDeploymentFailed
+) -> ServiceDeploymentFailed:
+    """When ECS's circuit breaker gave up on the new tasks, why they stopped (container, exit code)."""
+    breaker = (failed.deployment or {}).get("deploymentCircuitBreaker") or {}
+    if breaker.get("status") != "TRIGGERED":
+        return failed
+    reasons = stopped_task_reasons(ctx, cluster, started.deployment_id)
+    if not reasons:
+        return failed
+    return ServiceDeploymentFailed(str(failed) + "".join(f"\n  {r}" for r in reasons), failed.deployment)
