@@ -9,15 +9,18 @@ and the load balancer, not from the step's own answers.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from corral.ecs.context import StepAborted, StepTimedOut
 from corral.ecs.native.follow import ServiceDeploymentFailed, wait_for_service_deployment
 from corral.ecs.native.started import service_deployment_arn
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
+from corral.step_log import LogLine, StepLog
 
 from ..sandbox.helpers import python_zip
 from .support import EcsEnv
@@ -372,3 +375,27 @@ def test_without_current_service_deployment_the_listed_one_of_the_task_definitio
     assert newest == released.outputs["serviceDeploymentArn"]
     assert creation == first["currentServiceDeployment"] != newest
     assert unknown is None
+
+
+def test_a_wait_on_a_paused_deployment_ends_on_abort_and_on_the_step_timeout(native: Native) -> None:
+    native.live(hooks=[CHECK_HOOK])
+    paused = rolling_deploy(
+        native.env.context(), native.release(hooks=[CHECK_HOOK]), RollingDeployOptions(wait_until="PAUSED")
+    )
+    arn = paused.outputs["serviceDeploymentArn"]
+    abort = threading.Event()
+
+    def on_line(line: LogLine) -> None:  # a person aborts once the log says the deployment waits
+        if "waiting for ContinueServiceDeployment" in line.message:
+            abort.set()
+
+    with pytest.raises(StepAborted):
+        wait_for_service_deployment(
+            native.env.context(abort=abort, log=StepLog(sink=on_line)), native.env.cluster, arn
+        )
+    with pytest.raises(StepTimedOut) as timed_out:
+        wait_for_service_deployment(native.env.context(timeout=1.0), native.env.cluster, arn)
+
+    assert "Timed out waiting for service deployment" in str(timed_out.value)
+    assert "waiting for ContinueServiceDeployment" in str(timed_out.value)
+    assert native.deployment(arn)["status"] == "IN_PROGRESS", "a wait that ends changes nothing in ECS"
