@@ -399,3 +399,26 @@ def test_a_wait_on_a_paused_deployment_ends_on_abort_and_on_the_step_timeout(nat
     assert "Timed out waiting for service deployment" in str(timed_out.value)
     assert "waiting for ContinueServiceDeployment" in str(timed_out.value)
     assert native.deployment(arn)["status"] == "IN_PROGRESS", "a wait that ends changes nothing in ECS"
+
+
+def test_a_re_run_while_ecs_pauses_finds_its_own_deployment_and_starts_no_other(native: Native) -> None:
+    native.live(hooks=[CHECK_HOOK])
+    release = native.release(hooks=[CHECK_HOOK])
+    first = rolling_deploy(native.env.context(), release, RollingDeployOptions(wait_until="PAUSED"))
+    listed = native.env.ecs.list_service_deployments(cluster=native.env.cluster, service="web")[
+        "serviceDeployments"
+    ]
+    ctx = native.env.context()
+    ctx.adopt(first.checkpoint)  # as the pipeline's re-run after a crash knows its first attempt's
+
+    again = rolling_deploy(ctx, release, RollingDeployOptions(wait_until="PAUSED"))
+
+    assert again.outputs["serviceDeploymentArn"] == first.outputs["serviceDeploymentArn"]
+    assert again.outputs["pausedHookIds"] == first.outputs["pausedHookIds"]
+    assert (
+        native.env.ecs.list_service_deployments(cluster=native.env.cluster, service="web")[
+            "serviceDeployments"
+        ]
+        == listed
+    )
+    assert "no update needed" in ctx.log.text()
