@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from corral.sandbox import Sandbox
 
 from .helpers import wait_until
+from .test_ecs_events import subscribe, unsubscribe
 from .test_ecs_native_support import (
     BlueGreenAlb,
     assert_output_shape,
@@ -345,3 +346,31 @@ def test_a_paused_deployment_survives_a_sandbox_restart_with_a_state_file(tmp_pa
         wait_completed(ecs, "apps", "web", green)
         moved = BlueGreenAlb(second.client("elbv2"), alb.blue, alb.green, alb.production_rule, alb.test_rule)
         assert rule_weights(moved, alb.production_rule) == {"blue": 0, "green": 100}
+
+
+@pytest.mark.sandbox(speed=50, throttling=False)
+def test_blue_green_deployments_report_on_eventbridge(sandbox: Sandbox) -> None:
+    queue, rule = subscribe(sandbox, {"source": ["aws.ecs"], "detail-type": ["ECS Deployment State Change"]})
+    try:
+        ecs, _, _ = blue_service(sandbox, bakeTimeInMinutes=0)
+        _, good = deploy(ecs, "web:2")
+        wait_deployment(ecs, good, "SUCCESSFUL")
+        green_id = describe(ecs, "apps", "web")["deployments"][0]["id"]
+        completed = wait_until(
+            lambda: [
+                e
+                for e in queue.named("SERVICE_DEPLOYMENT_COMPLETED")
+                if e["detail"]["deploymentId"] == green_id
+            ],
+            message="the COMPLETED event of green",
+        )
+        assert completed[0]["detail"]["eventType"] == "INFO"
+
+        _, bad = deploy(ecs, "web:3")
+        ecs.stop_service_deployment(serviceDeploymentArn=bad, stopType="ROLLBACK")
+        wait_deployment(ecs, bad, "ROLLBACK_SUCCESSFUL")
+        failed = wait_until(lambda: queue.named("SERVICE_DEPLOYMENT_FAILED"), message="the FAILED event")
+        assert failed[0]["detail"]["eventType"] == "ERROR"
+        assert failed[0]["detail"]["reason"] == describe_deployment(ecs, bad)["rollback"]["reason"]
+    finally:
+        unsubscribe(sandbox, rule)

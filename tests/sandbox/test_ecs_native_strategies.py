@@ -12,6 +12,7 @@ from corral.sandbox import Sandbox
 
 from .helpers import python_zip, wait_until
 from .test_ecs_blue_green import assert_restored, blue_service, deploy, running_ids
+from .test_ecs_events import subscribe, unsubscribe
 from .test_ecs_native_support import describe_deployment, rule_weights, wait_deployment
 from .test_ecs_support import wait_completed
 
@@ -191,3 +192,100 @@ def test_alarm_in_alarm_during_bake_rolls_back(sandbox: Sandbox) -> None:
     assert done["alarms"]["triggeredAlarmNames"] == ["nsb-5xx"]
     assert "nsb-5xx" in done["rollback"]["reason"]
     assert_restored(ecs, alb, blue, blue_tasks)
+
+
+# ---------------------------------------------------------------------- PAUSE hooks: defaults, parallel, per step
+
+
+def awaiting_hooks(ecs: Any, arn: str, count: int) -> list[dict[str, Any]]:
+    def found() -> list[dict[str, Any]] | None:
+        hooks = describe_deployment(ecs, arn).get("lifecycleHookDetails") or []
+        waiting = [h for h in hooks if h["status"] == "AWAITING_ACTION"]
+        return waiting if len(waiting) == count else None
+
+    return wait_until(found, message=f"{count} hook(s) awaiting action")
+
+
+def test_pause_hook_without_timeout_waits_a_day_then_rolls_back(sandbox: Sandbox) -> None:
+    pause = {"targetType": "PAUSE", "lifecycleStages": ["PRE_SCALE_UP"]}
+    ecs, alb, blue = blue_service(sandbox, bakeTimeInMinutes=0, lifecycleHooks=[pause])
+    blue_tasks = running_ids(ecs, blue)
+    _, arn = deploy(ecs, "web:2")
+    (hook,) = awaiting_hooks(ecs, arn, 1)
+    assert hook["hookId"].startswith("ecs-pause-")
+    assert hook["timeoutAction"] == "ROLLBACK"
+    started = describe_deployment(ecs, arn)["createdAt"]
+    assert 86400 - 60 <= (hook["expiresAt"] - started).total_seconds() <= 86400 + 60
+    sandbox.admin.advance(86400)
+    done = wait_deployment(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert done["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+    assert_restored(ecs, alb, blue, blue_tasks)
+
+
+def test_hooks_of_one_stage_run_together_and_all_must_pass(sandbox: Sandbox) -> None:
+    gate = lambda_hook(sandbox, "nsb-parallel", "def handler(e, c):\n    return {}\n", "POST_SCALE_UP")
+    sandbox.admin.set_functions({"function": "nsb-parallel", "hookStatus": "SUCCEEDED"})
+    pause = {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}
+    ecs, _, _ = blue_service(sandbox, bakeTimeInMinutes=0, lifecycleHooks=[gate, pause])
+    green, arn = deploy(ecs, "web:2")
+    (waiting,) = awaiting_hooks(ecs, arn, 1)
+    lambda_done = wait_until(
+        lambda: [
+            h for h in describe_deployment(ecs, arn)["lifecycleHookDetails"] if h["status"] == "SUCCEEDED"
+        ],
+        message="the Lambda hook to succeed",
+    )
+    assert lambda_done[0]["targetType"] == "AWS_LAMBDA"
+    assert describe_deployment(ecs, arn)["lifecycleStage"] == "POST_SCALE_UP", "the PAUSE hook holds it"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=waiting["hookId"], action="CONTINUE")
+    wait_deployment(ecs, arn, "SUCCESSFUL")
+    wait_completed(ecs, "apps", "web", green)
+
+
+def test_linear_pauses_before_each_production_step(sandbox: Sandbox) -> None:
+    pause = {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}
+    ecs, alb, _ = blue_service(
+        sandbox,
+        strategy="LINEAR",
+        bakeTimeInMinutes=0,
+        lifecycleHooks=[pause],
+        linearConfiguration={"stepPercent": 50.0, "stepBakeTimeInMinutes": 0},
+    )
+    _, arn = deploy(ecs, "web:2")
+    (first,) = awaiting_hooks(ecs, arn, 1)
+    assert rule_weights(alb, alb.production_rule) == {"blue": 1, "green": 0}
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=first["hookId"], action="CONTINUE")
+    (second,) = awaiting_hooks(ecs, arn, 1)
+    assert second["hookId"] != first["hookId"]
+    assert rule_weights(alb, alb.production_rule) == {"blue": 50, "green": 50}
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=second["hookId"], action="CONTINUE")
+    done = wait_deployment(ecs, arn, "SUCCESSFUL")
+    assert [h["status"] for h in done["lifecycleHookDetails"]] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+@pytest.mark.sandbox(speed=50, throttling=False)
+def test_hook_state_changes_are_sent_to_eventbridge(sandbox: Sandbox) -> None:
+    queue, rule = subscribe(sandbox, {"source": ["aws.ecs"], "detail-type": ["ECS Hook State Change"]})
+    try:
+        pause = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+        ecs, _, _ = blue_service(sandbox, bakeTimeInMinutes=0, lifecycleHooks=[pause])
+        _, arn = deploy(ecs, "web:2")
+        (hook,) = awaiting_hooks(ecs, arn, 1)
+        (awaiting,) = wait_until(lambda: queue.named("HOOK_AWAITING_ACTION"), message="HOOK_AWAITING_ACTION")
+        assert awaiting["resources"] == [arn]
+        detail = awaiting["detail"]
+        assert (detail["eventType"], detail["hookId"], detail["hookType"]) == (
+            "INFO",
+            hook["hookId"],
+            "PAUSE",
+        )
+        assert (detail["lifecycleStage"], detail["serviceDeploymentArn"]) == ("POST_TEST_TRAFFIC_SHIFT", arn)
+        assert detail["serviceArn"].endswith(":service/apps/web") and detail["clusterArn"].endswith(
+            ":cluster/apps"
+        )
+        assert detail["expiresAt"].endswith("Z") and detail["updatedAt"].endswith("Z")
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"], action="CONTINUE")
+        (succeeded,) = wait_until(lambda: queue.named("HOOK_SUCCEEDED"), message="HOOK_SUCCEEDED")
+        assert succeeded["detail"]["hookId"] == hook["hookId"]
+    finally:
+        unsubscribe(sandbox, rule)

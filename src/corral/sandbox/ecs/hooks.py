@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,9 @@ TIMED_OUT = "TIMED_OUT"
 CONTINUE = "CONTINUE"
 ROLLBACK = "ROLLBACK"
 DEFAULT_CALLBACK_DELAY = 30.0
+# a PAUSE hook without timeoutConfiguration: 1,440 minutes, then ROLLBACK ("Pause hooks for Amazon
+# ECS service deployments", ECS Developer Guide)
+DEFAULT_PAUSE_TIMEOUT_MINUTES = 1440
 HOOK_STATUSES = (SUCCEEDED, FAILED, IN_PROGRESS)
 
 
@@ -52,24 +56,29 @@ class HookRun:
     @classmethod
     def from_config(cls, stage: str, hook: dict[str, Any], now: float) -> HookRun:
         timeout = hook.get("timeoutConfiguration") or {}
+        kind = hook.get("targetType") or AWS_LAMBDA
         run = cls(
             stage=stage,
-            target_type=hook.get("targetType") or AWS_LAMBDA,
+            target_type=kind,
             target_arn=hook.get("hookTargetArn"),
             hook_details=copy.deepcopy(hook.get("hookDetails")),
             timeout_minutes=timeout.get("timeoutInMinutes"),
             timeout_action=timeout.get("action"),
             started_at=now,
         )
-        if run.target_type == PAUSE:
+        if kind == PAUSE:
+            # ECS's PAUSE hook ids read "ecs-pause-<43 characters>"
+            run.hook_id = "ecs-pause-" + secrets.token_urlsafe(32)[:43]
             run.status = AWAITING_ACTION
-            if run.timeout_minutes is not None:
-                run.expires_at = now + run.timeout_minutes * 60.0
+            run.timeout_minutes = run.timeout_minutes or DEFAULT_PAUSE_TIMEOUT_MINUTES
+            run.timeout_action = run.timeout_action or ROLLBACK
+            run.expires_at = now + run.timeout_minutes * 60.0
         return run
 
     @property
-    def waiting(self) -> bool:
-        return self.status in (AWAITING_ACTION, IN_PROGRESS)
+    def passed(self) -> bool:
+        """Done, and the deployment may go on."""
+        return self.status == SUCCEEDED or (self.status == TIMED_OUT and self.timeout_action == CONTINUE)
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"hookId": self.hook_id, "targetType": self.target_type, "status": self.status}

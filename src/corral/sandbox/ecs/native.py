@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import events, hooks, launch
+from . import events, events_bridge, hooks, launch
 from . import service_deployments as sds
 from .deployments import ACTIVE, FAILED, PRIMARY
 from .exceptions import InvalidParameterException
@@ -61,8 +61,8 @@ class TrafficPair:
 @dataclass
 class Step:
     stage: str
-    kind: str  # hook, scale, test, weight, wait, clean
-    hook: dict[str, Any] | None = None
+    kind: str  # hooks, scale, test, weight, wait, clean
+    hooks: list[dict[str, Any]] = field(default_factory=list)  # all of a stage's hooks: run in parallel
     hook_stage: str | None = None
     value: float = 0.0
 
@@ -100,19 +100,20 @@ def plan(strategy: str, config: dict[str, Any], has_test_rule: bool) -> list[Ste
     configured = config.get("lifecycleHooks") or []
 
     def hook_steps(stage: str, hook_stage: str) -> list[Step]:
-        return [
-            Step(stage, "hook", hook=h, hook_stage=hook_stage)
-            for h in configured
-            if hook_stage in (h.get("lifecycleStages") or [])
-        ]
+        """The hooks of one stage run in parallel; the deployment goes on once all have succeeded
+        ("Multiple hooks at the same stage", pause-lifecycle-hooks in the ECS Developer Guide)."""
+        chosen = [h for h in configured if hook_stage in (h.get("lifecycleStages") or [])]
+        return [Step(stage, "hooks", hooks=chosen, hook_stage=hook_stage)] if chosen else []
 
     steps: list[Step] = [*hook_steps(sds.PRE_SCALE_UP, sds.PRE_SCALE_UP), Step(sds.SCALE_UP, "scale")]
     steps += hook_steps(sds.POST_SCALE_UP, sds.POST_SCALE_UP)
     steps.append(Step(sds.TEST_TRAFFIC_SHIFT, "test", value=100.0 if has_test_rule else 0.0))
     steps += hook_steps(sds.TEST_TRAFFIC_SHIFT, sds.TEST_TRAFFIC_SHIFT)
     steps += hook_steps(sds.POST_TEST_TRAFFIC_SHIFT, sds.POST_TEST_TRAFFIC_SHIFT)
-    steps += hook_steps(sds.PRODUCTION_TRAFFIC_SHIFT, PRE_PRODUCTION_TRAFFIC_SHIFT)
     for percent, wait in production_steps(strategy, config):
+        # LINEAR and CANARY run the PRE_PRODUCTION_TRAFFIC_SHIFT hooks before each step, each time
+        # with a new hookId ("Pause hooks with linear and canary deployments")
+        steps += hook_steps(sds.PRODUCTION_TRAFFIC_SHIFT, PRE_PRODUCTION_TRAFFIC_SHIFT)
         steps.append(Step(sds.PRODUCTION_TRAFFIC_SHIFT, "weight", value=percent))
         if wait > 0:
             steps.append(Step(sds.PRODUCTION_TRAFFIC_SHIFT, "wait", value=wait))
@@ -140,7 +141,7 @@ class NativeRun:
     test: float = 0.0  # green's share of test traffic
     generation: int = 0  # bumped when a run moves on: older timers find it changed and do nothing
     wait_until: float = 0.0
-    current_hook: hooks.HookRun | None = field(default=None, repr=False)
+    current_hooks: list[hooks.HookRun] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ helpers
 
@@ -183,8 +184,8 @@ class NativeRun:
                 return
             step = self.steps[self.index]
             self._stage(step.stage)
-            if step.kind == "hook":
-                self._start_hook(step)
+            if step.kind == "hooks":
+                self._start_hooks(step)
                 return
             if step.kind == "scale":
                 self.scaling = True
@@ -207,7 +208,7 @@ class NativeRun:
     def _next(self) -> None:
         self.generation += 1
         self.index += 1
-        self.current_hook = None
+        self.current_hooks = []
         self.proceed()
 
     def _waited(self, generation: int) -> None:
@@ -260,9 +261,11 @@ class NativeRun:
             self.index += 1
             self._later(now, "_resume")
         if self.cleaning:
-            old = [t for d in service.deployments[1:] for t in d.live_tasks()]
-            if old:
-                service.stop_tasks(old, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True)
+            blue_tasks = [t for d in service.deployments[1:] for t in d.live_tasks()]
+            if blue_tasks:
+                service.stop_tasks(
+                    blue_tasks, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True
+                )
             for deployment in service.deployments[1:]:
                 deployment.desired_count = 0
             if not any(d.unstopped_tasks() for d in service.deployments[1:]):
@@ -295,18 +298,38 @@ class NativeRun:
 
     # ------------------------------------------------------------------ hooks
 
-    def _start_hook(self, step: Step) -> None:
-        assert step.hook is not None and step.hook_stage is not None
+    def _start_hooks(self, step: Step) -> None:
+        assert step.hook_stage is not None
         self.generation += 1
-        run = hooks.HookRun.from_config(step.hook_stage, step.hook, self.now())
-        self.record.hooks.append(run)
+        now = self.now()
+        self.current_hooks = [hooks.HookRun.from_config(step.hook_stage, h, now) for h in step.hooks]
+        self.record.hooks.extend(self.current_hooks)
+        self.record.touch(now)
+        for run in self.current_hooks:
+            self._hook_event(run)
+            if run.target_type == hooks.PAUSE:
+                if run.expires_at is not None:
+                    self._later(run.expires_at, "_hook_timed_out", run.hook_id)
+            else:
+                self._later(now, "_invoke_hook", run.hook_id)
+
+    def _hook(self, generation: int, hook_id: str) -> hooks.HookRun | None:
+        """The hook of the step now running, while nothing has moved the run on."""
+        if generation != self.generation or self.rolling_back or self.finished:
+            return None
+        return next((h for h in self.current_hooks if h.hook_id == hook_id), None)
+
+    def _hook_ended(self, run: hooks.HookRun, status: str, *, go_on: bool, reason: str = "") -> None:
+        run.status = status
         self.record.touch(self.now())
-        self.current_hook = run
-        if run.target_type == hooks.PAUSE:
-            if run.expires_at is not None:
-                self._later(run.expires_at, "_hook_timed_out", run.hook_id)
-            return
-        self._later(self.now(), "_invoke_hook", run.hook_id)
+        self._hook_event(run)
+        if not go_on:
+            self.roll_back(reason)
+        elif all(h.passed for h in self.current_hooks):
+            self._next()
+
+    def _hook_event(self, run: hooks.HookRun) -> None:
+        events_bridge.hook_state_change(self.record, run, self.now())
 
     def _payload(self, run: hooks.HookRun) -> dict[str, Any]:
         """ECS's hook event: the deployment's state in `executionDetails` (service, target revision,
@@ -337,68 +360,53 @@ class NativeRun:
         return payload
 
     def _invoke_hook(self, generation: int, hook_id: str) -> None:
-        run = self.current_hook
-        if generation != self.generation or run is None or run.hook_id != hook_id or self.rolling_back:
+        run = self._hook(generation, hook_id)
+        if run is None or run.status != hooks.IN_PROGRESS:
             return
         backend = self.service.backend
         answer = hooks.invoke_lambda(
             backend.world, backend.account_id, backend.region_name, run.target_arn or "", self._payload(run)
         )
         # the world lock was released while the function ran: the deployment may have moved on
-        if (
-            generation != self.generation
-            or self.current_hook is not run
-            or self.rolling_back
-            or self.finished
-        ):
+        if self._hook(generation, hook_id) is not run or run.status != hooks.IN_PROGRESS:
             return
+        name = run.target_arn
         if isinstance(answer, Exception):
-            run.status = hooks.FAILED
-            self.roll_back(f"Lifecycle hook {run.target_arn} failed: {answer}")
+            self._hook_ended(run, hooks.FAILED, go_on=False, reason=f"Lifecycle hook {name} failed: {answer}")
             return
         status, delay, details = hooks.read_answer(answer)
         if status is None:
-            run.status = hooks.FAILED
-            self.roll_back(f"Lifecycle hook {run.target_arn} did not return a valid hookStatus.")
+            reason = f"Lifecycle hook {name} did not return a valid hookStatus."
+            self._hook_ended(run, hooks.FAILED, go_on=False, reason=reason)
         elif status == hooks.SUCCEEDED:
-            run.status = hooks.SUCCEEDED
-            self.record.touch(self.now())
-            self._next()
+            self._hook_ended(run, hooks.SUCCEEDED, go_on=True)
         elif status == hooks.FAILED:
-            run.status = hooks.FAILED
-            self.roll_back(f"Lifecycle hook {run.target_arn} returned hookStatus FAILED.")
+            reason = f"Lifecycle hook {name} returned hookStatus FAILED."
+            self._hook_ended(run, hooks.FAILED, go_on=False, reason=reason)
         else:
             if details is not None:
                 run.answer_details = details
             self._later(self.now() + delay, "_invoke_hook", run.hook_id)
 
     def continue_hook(self, hook_id: str, action: str) -> None:
-        """ContinueServiceDeployment on the PAUSE hook now awaiting action."""
-        run = self.current_hook
-        if run is None or run.hook_id != hook_id or run.status != hooks.AWAITING_ACTION or self.rolling_back:
+        """ContinueServiceDeployment on a PAUSE hook now awaiting action."""
+        run = self._hook(self.generation, hook_id)
+        if run is None or run.status != hooks.AWAITING_ACTION:
             raise InvalidParameterException(
                 f"The lifecycle hook {hook_id} is not awaiting action in this service deployment."
             )
         if action == hooks.ROLLBACK:
-            run.status = hooks.FAILED
-            self.roll_back("Service deployment rolled back because of a ContinueServiceDeployment request.")
-            return
-        run.status = hooks.SUCCEEDED
-        self.record.touch(self.now())
-        self._next()
+            reason = "Service deployment rolled back because of a ContinueServiceDeployment request."
+            self._hook_ended(run, hooks.FAILED, go_on=False, reason=reason)
+        else:
+            self._hook_ended(run, hooks.SUCCEEDED, go_on=True)
 
     def _hook_timed_out(self, generation: int, hook_id: str) -> None:
-        run = self.current_hook
-        if generation != self.generation or run is None or run.hook_id != hook_id:
+        run = self._hook(generation, hook_id)
+        if run is None or run.status != hooks.AWAITING_ACTION:
             return
-        if run.status != hooks.AWAITING_ACTION or self.rolling_back:
-            return
-        run.status = hooks.TIMED_OUT
-        if (run.timeout_action or hooks.ROLLBACK) == hooks.CONTINUE:
-            self.record.touch(self.now())
-            self._next()
-        else:
-            self.roll_back(f"The lifecycle hook {hook_id} timed out.")
+        go_on = run.timeout_action == hooks.CONTINUE
+        self._hook_ended(run, hooks.TIMED_OUT, go_on=go_on, reason=f"The lifecycle hook {hook_id} timed out.")
 
     # ------------------------------------------------------------------ alarms
 
@@ -431,6 +439,8 @@ class NativeRun:
         green.rollout_state = FAILED
         green.rollout_state_reason = reason
         green.updated_at = now
+        # green's rolloutState turned FAILED: reported as the circuit breaker's failures are
+        events_bridge.deployment_state_change(service, green, events_bridge.DEPLOYMENT_FAILED, now)
         blue = next((d for d in self.blue if d in service.deployments), None)
         if blue is not None:
             service.deployments.remove(blue)

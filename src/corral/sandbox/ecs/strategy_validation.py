@@ -1,8 +1,9 @@
 """CreateService / UpdateService checks for `strategy`, its configurations, hooks and advancedConfiguration.
 
 The ranges are the ECS API Reference's (DeploymentConfiguration, LinearConfiguration,
-CanaryConfiguration, DeploymentLifecycleHook, AdvancedConfiguration); the PAUSE rule is the
-Developer Guide's ("PAUSE hooks can't be used at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT").
+CanaryConfiguration, DeploymentLifecycleHook, AdvancedConfiguration); the PAUSE rules are the
+Developer Guide's ("Pause hooks for Amazon ECS service deployments": not at TEST_TRAFFIC_SHIFT or
+PRODUCTION_TRAFFIC_SHIFT; at most 10 pause and 10 Lambda hooks per service).
 Messages say what was expected; where AWS's exact wording is not published the sandbox's own words
 are used (docs/sandbox.md).
 """
@@ -33,6 +34,7 @@ HOOK_STAGES = (
 NO_PAUSE_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 MAX_BAKE_MINUTES = 1440
 MAX_HOOK_TIMEOUT_MINUTES = 20160  # 14 days
+MAX_HOOKS_PER_KIND = 10  # "a maximum of 10 pause hooks and 10 Lambda hooks per service"
 
 
 def advanced_configuration(raw: dict[str, Any] | None) -> AdvancedConfiguration | None:
@@ -83,6 +85,13 @@ def check(
         )
     for index, hook in enumerate(config.lifecycle_hooks or []):
         _check_hook(index, hook, native=config.native)
+    for kind in ("PAUSE", "AWS_LAMBDA"):
+        count = sum(1 for h in config.lifecycle_hooks or [] if (h.get("targetType") or "AWS_LAMBDA") == kind)
+        if count > MAX_HOOKS_PER_KIND:
+            raise InvalidParameterException(
+                f"deploymentConfiguration.lifecycleHooks: at most {MAX_HOOKS_PER_KIND} {kind} hooks per service; "
+                f"got {count}."
+            )
     if config.native:
         for lb in load_balancers:
             _check_advanced(backend, strategy, lb)
