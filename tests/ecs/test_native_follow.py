@@ -20,6 +20,7 @@ from corral.ecs.native.follow import ServiceDeploymentFailed, wait_for_service_d
 from corral.ecs.native.started import service_deployment_arn
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
+from corral.errors import DeploymentError
 from corral.step_log import LogLine, StepLog
 
 from ..sandbox.helpers import python_zip
@@ -422,3 +423,32 @@ def test_a_re_run_while_ecs_pauses_finds_its_own_deployment_and_starts_no_other(
         == listed
     )
     assert "no update needed" in ctx.log.text()
+
+
+def test_throttled_failing_and_dropped_describe_calls_are_retried_while_following(native: Native) -> None:
+    native.live()
+    for kind, extra in (("throttle", {}), ("error", {"status": 503}), ("drop", {})):
+        native.env.admin.add_fault(
+            kind, service="ecs", operation="DescribeServiceDeployments", count=2, **extra
+        )
+
+    result = rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
+
+    assert result.outputs["status"] == "SUCCESSFUL"
+    assert native.production_weights() == (0, 100)
+
+
+def test_a_refused_describe_fails_the_step_naming_the_call_and_ecs_error(native: Native) -> None:
+    native.live()
+    native.env.admin.add_fault(
+        "error",
+        service="ecs",
+        operation="DescribeServiceDeployments",
+        status=400,
+        code="AccessDeniedException",
+    )
+
+    with pytest.raises(DeploymentError) as raised:
+        rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
+
+    assert "DescribeServiceDeployments failed: AccessDeniedException" in str(raised.value)
