@@ -452,3 +452,17 @@ def test_a_refused_describe_fails_the_step_naming_the_call_and_ecs_error(native:
         rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
 
     assert "DescribeServiceDeployments failed: AccessDeniedException" in str(raised.value)
+
+
+def test_a_step_waiting_for_another_paused_native_deployment_says_where_it_is(native: Native) -> None:
+    native.live(hooks=[CHECK_HOOK])
+    release = native.release(hooks=[CHECK_HOOK])
+    rolling_deploy(native.env.context(), release, RollingDeployOptions(wait_until="PAUSED"))
+    other = native.env.context(timeout=1.0)  # another execution: it did not start that deployment
+
+    with pytest.raises(StepTimedOut):
+        rolling_deploy(other, release, RollingDeployOptions())
+
+    log = other.log.text()
+    assert "has a deployment in progress that this execution did not start" in log
+    assert "Waiting: Service deployment" in log and "waiting for ContinueServiceDeployment" in log
