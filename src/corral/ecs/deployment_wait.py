@@ -3,7 +3,7 @@
     started = Started.from_answer(ctx, service, task_definition_arn=arn, since=asked_at)
     service, deployment = wait_for_deployment(ctx, cluster, name, started, task_definition_arn=arn)
 
-The way of waiting is picked from `WAITS`, keyed by the service's deployment strategy: a native
+The way of waiting is picked by the deployment strategy ECS answered for the service: a native
 strategy (BLUE_GREEN, LINEAR, CANARY) is followed through its service deployment (native/follow.py:
 SUCCESSFUL, or the step's `until`), a rolling service keeps the steady-state rules
 (steady_state.py). Either way the service deployment ARN, when ECS names one, is in the step's
