@@ -69,6 +69,14 @@ def test_blue_green_shifts_test_then_production_traffic_bakes_and_cleans_up(sand
     green, arn = deploy(ecs, "web:2")
 
     baking = wait_deployment(ecs, arn, "IN_PROGRESS", stage="BAKE_TIME")
+    described = ecs.describe_services(cluster="apps", services=["web"])
+    assert_output_shape(ecs, "DescribeServices", described)
+    assert described["services"][0]["deploymentConfiguration"]["bakeTimeInMinutes"] == 10
+    assert (
+        described["services"][0]["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"]
+        == alb.green
+    )
+    assert len(described["services"][0]["currentServiceRevisions"]) == 2, "blue and green both run"
     assert rule_weights(alb, alb.production_rule) == {"blue": 0, "green": 100}
     assert rule_weights(alb, alb.test_rule) == {"blue": 0, "green": 100}
     assert len(target_ips(alb, alb.green)) == 2, "green's tasks registered in the alternate target group"

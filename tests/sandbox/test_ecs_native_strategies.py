@@ -289,3 +289,21 @@ def test_hook_state_changes_are_sent_to_eventbridge(sandbox: Sandbox) -> None:
         assert succeeded["detail"]["hookId"] == hook["hookId"]
     finally:
         unsubscribe(sandbox, rule)
+
+
+def test_deleting_the_service_ends_its_native_deployment(sandbox: Sandbox) -> None:
+    hook = lambda_hook(sandbox, "nsb-deleted", "def handler(e, c):\n    return {}\n", "POST_SCALE_UP")
+    sandbox.admin.set_functions({"function": "nsb-deleted", "inProgressTimes": 100, "callBackDelay": 60})
+    ecs, _, _ = blue_service(sandbox, bakeTimeInMinutes=0, lifecycleHooks=[hook])
+    deploy(ecs, "web:2")
+    wait_until(lambda: sandbox.admin.invocations("nsb-deleted"), message="the first hook call")
+    ecs.delete_service(cluster="apps", service="web", force=True)
+    calls = len(sandbox.admin.invocations("nsb-deleted"))
+    sandbox.admin.advance(600)
+    wait_until(
+        lambda: (
+            ecs.describe_services(cluster="apps", services=["web"])["services"][0]["status"] == "INACTIVE"
+        ),
+        message="the service to go INACTIVE",
+    )
+    assert len(sandbox.admin.invocations("nsb-deleted")) == calls, "no hook is called for a deleted service"

@@ -161,7 +161,7 @@ def native_service(
     **configuration: Any,
 ) -> dict[str, Any]:
     """A Fargate service behind `alb` with the given strategy (its first deployment simply starts)."""
-    return ecs.create_service(
+    created = ecs.create_service(
         cluster="apps",
         serviceName="web",
         taskDefinition=definition,
@@ -183,4 +183,6 @@ def native_service(
                 },
             }
         ],
-    )["service"]
+    )
+    assert_output_shape(ecs, "CreateService", created)
+    return created["service"]

@@ -177,9 +177,15 @@ class NativeRun:
         if generation == self.generation:
             self.proceed()
 
+    def _gone(self) -> bool:
+        """The service was deleted: the run ends where it is, no hook is called any more."""
+        if self.service.status != "ACTIVE" and not self.finished:
+            self.abandon()
+        return self.finished
+
     def proceed(self) -> None:
         """Carry out steps until one has to wait (tasks, a hook, a bake time, blue stopping)."""
-        while not self.finished and not self.rolling_back and self.index < len(self.steps):
+        while not self._gone() and not self.rolling_back and self.index < len(self.steps):
             if self._alarm_rollback():
                 return
             step = self.steps[self.index]
@@ -212,7 +218,7 @@ class NativeRun:
         self.proceed()
 
     def _waited(self, generation: int) -> None:
-        if generation != self.generation or self.rolling_back or self.finished:
+        if generation != self.generation or self.rolling_back or self._gone():
             return
         if self._alarm_rollback():
             return
@@ -315,7 +321,7 @@ class NativeRun:
 
     def _hook(self, generation: int, hook_id: str) -> hooks.HookRun | None:
         """The hook of the step now running, while nothing has moved the run on."""
-        if generation != self.generation or self.rolling_back or self.finished:
+        if generation != self.generation or self.rolling_back or self._gone():
             return None
         return next((h for h in self.current_hooks if h.hook_id == hook_id), None)
 
