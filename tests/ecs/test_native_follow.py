@@ -132,7 +132,7 @@ def test_a_rolling_service_records_its_service_deployment_and_keeps_the_steady_s
     env.create_live_service(env.target("web", "web:1"))
     ctx = env.context()
 
-    result = rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions())
+    result = rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions(wait_until="PAUSED"))
 
     service = env.describe("web")
     assert service is not None
@@ -143,6 +143,7 @@ def test_a_rolling_service_records_its_service_deployment_and_keeps_the_steady_s
     assert "Waiting for Service web to reach steady state" in ctx.log.text()
     assert "Waiting for service deployment" not in ctx.log.text()
     assert "lifecycleStage" not in result.outputs
+    assert "waitUntil PAUSED applies to ECS's own strategies; service web deploys ROLLING" in ctx.log.text()
 
 
 def test_a_blue_green_release_is_followed_to_successful(native: Native) -> None:

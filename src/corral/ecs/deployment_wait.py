@@ -83,6 +83,11 @@ def wait_for_deployment(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(the service once the wait is over, the service deployment when it was followed)."""
     if not started.native:
+        if until != SUCCESSFUL:
+            ctx.log.warn(
+                f"waitUntil {until} applies to ECS's own strategies; service {name} deploys ROLLING, "
+                "so the step waits for its steady state"
+            )
         service = wait_for_steady_state(
             ctx,
             cluster,
