@@ -5,6 +5,7 @@ and with `waitUntil: PAUSED` hands the paused deployment on in its outputs."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,10 @@ import yaml
 
 from corral.config import load_project
 from corral.engine import Execution, run_pipeline
+from corral.engine.steps import StepRun
+from corral.step_log import StepLog
+from corral.step_outcome import StepOutcome
+from corral.wiring.ecs_steps import outcome
 
 from ..ecs.support import wait_until
 from .conftest import CLUSTER, DEMO, Demo, fast_options
@@ -140,3 +145,37 @@ def test_a_pipeline_follows_a_blue_green_service_deployment_and_hands_on_a_pause
 
     wait_until(finished, timeout=30, message="the continued deployment to succeed")
     assert production_weights(demo, rules[0]) == blue_green_before[::-1]
+
+
+def test_a_re_run_journals_the_service_deployment_it_follows_over_the_first_attempts() -> None:
+    """Rollback data of a re-run keeps the first attempt's view of the service (the state before),
+    but the service deployment is the one this attempt follows, when it knows one yet."""
+    first = {"exists": True, "desiredCount": 2, "serviceDeploymentArn": "arn:first"}
+    run = StepRun(
+        execution_id="e",
+        stage="deploy",
+        identifier="deploy",
+        name="Deploy",
+        type="EcsRollingDeploy",
+        key="k",
+        attempt=2,
+        phase="execution",
+        spec={},
+        target=None,
+        log=StepLog(),
+        deadline=0.0,
+        abort=threading.Event(),
+        checkpoint=lambda data: None,
+        previous_checkpoint=first,
+    )
+
+    followed = outcome(
+        run,
+        StepOutcome(outputs={}, checkpoint={"exists": True, "serviceDeploymentArn": "arn:again"}),
+        keep_first=True,
+    )
+    not_yet = outcome(run, StepOutcome(outputs={}, checkpoint={"exists": True}), keep_first=True)
+
+    assert followed.checkpoint is not None and followed.checkpoint["serviceDeploymentArn"] == "arn:again"
+    assert not_yet.checkpoint is not None and not_yet.checkpoint["serviceDeploymentArn"] == "arn:first"
+    assert followed.checkpoint["desiredCount"] == 2, "the first attempt's view of the service is kept"

@@ -9,15 +9,19 @@ and the load balancer, not from the step's own answers.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from corral.ecs.context import StepAborted, StepTimedOut
 from corral.ecs.native.follow import ServiceDeploymentFailed, wait_for_service_deployment
 from corral.ecs.native.started import service_deployment_arn
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.ecs.target import EcsTarget
+from corral.errors import DeploymentError
+from corral.step_log import LogLine, StepLog
 
 from ..sandbox.helpers import python_zip
 from .support import EcsEnv
@@ -128,7 +132,7 @@ def test_a_rolling_service_records_its_service_deployment_and_keeps_the_steady_s
     env.create_live_service(env.target("web", "web:1"))
     ctx = env.context()
 
-    result = rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions())
+    result = rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions(wait_until="PAUSED"))
 
     service = env.describe("web")
     assert service is not None
@@ -139,6 +143,7 @@ def test_a_rolling_service_records_its_service_deployment_and_keeps_the_steady_s
     assert "Waiting for Service web to reach steady state" in ctx.log.text()
     assert "Waiting for service deployment" not in ctx.log.text()
     assert "lifecycleStage" not in result.outputs
+    assert "waitUntil PAUSED applies to ECS's own strategies; service web deploys ROLLING" in ctx.log.text()
 
 
 def test_a_blue_green_release_is_followed_to_successful(native: Native) -> None:
@@ -252,6 +257,7 @@ def test_a_circuit_breaker_rollback_fails_the_step_with_ecs_reason(native: Nativ
     assert breaker["status"] == "TRIGGERED"
     message = str(raised.value)
     assert f"the deployment circuit breaker triggered ({breaker['failureCount']} failed tasks" in message
+    assert "Essential container in task exited (container app exit code 1)" in message, "why tasks stopped"
     assert "Deployment Successful." not in ctx.log.text()
     service = native.env.describe("web")
     assert service is not None and service["taskDefinition"] == before["taskDefinition"]
@@ -371,3 +377,93 @@ def test_without_current_service_deployment_the_listed_one_of_the_task_definitio
     assert newest == released.outputs["serviceDeploymentArn"]
     assert creation == first["currentServiceDeployment"] != newest
     assert unknown is None
+
+
+def test_a_wait_on_a_paused_deployment_ends_on_abort_and_on_the_step_timeout(native: Native) -> None:
+    native.live(hooks=[CHECK_HOOK])
+    paused = rolling_deploy(
+        native.env.context(), native.release(hooks=[CHECK_HOOK]), RollingDeployOptions(wait_until="PAUSED")
+    )
+    arn = paused.outputs["serviceDeploymentArn"]
+    abort = threading.Event()
+
+    def on_line(line: LogLine) -> None:  # a person aborts once the log says the deployment waits
+        if "waiting for ContinueServiceDeployment" in line.message:
+            abort.set()
+
+    with pytest.raises(StepAborted):
+        wait_for_service_deployment(
+            native.env.context(abort=abort, log=StepLog(sink=on_line)), native.env.cluster, arn
+        )
+    with pytest.raises(StepTimedOut) as timed_out:
+        wait_for_service_deployment(native.env.context(timeout=1.0), native.env.cluster, arn)
+
+    assert "Timed out waiting for service deployment" in str(timed_out.value)
+    assert "waiting for ContinueServiceDeployment" in str(timed_out.value)
+    assert native.deployment(arn)["status"] == "IN_PROGRESS", "a wait that ends changes nothing in ECS"
+
+
+def test_a_re_run_while_ecs_pauses_finds_its_own_deployment_and_starts_no_other(native: Native) -> None:
+    native.live(hooks=[CHECK_HOOK])
+    release = native.release(hooks=[CHECK_HOOK])
+    first = rolling_deploy(native.env.context(), release, RollingDeployOptions(wait_until="PAUSED"))
+    listed = native.env.ecs.list_service_deployments(cluster=native.env.cluster, service="web")[
+        "serviceDeployments"
+    ]
+    ctx = native.env.context()
+    ctx.adopt(first.checkpoint)  # as the pipeline's re-run after a crash knows its first attempt's
+
+    again = rolling_deploy(ctx, release, RollingDeployOptions(wait_until="PAUSED"))
+
+    assert again.outputs["serviceDeploymentArn"] == first.outputs["serviceDeploymentArn"]
+    assert again.outputs["pausedHookIds"] == first.outputs["pausedHookIds"]
+    assert (
+        native.env.ecs.list_service_deployments(cluster=native.env.cluster, service="web")[
+            "serviceDeployments"
+        ]
+        == listed
+    )
+    assert "no update needed" in ctx.log.text()
+
+
+def test_throttled_failing_and_dropped_describe_calls_are_retried_while_following(native: Native) -> None:
+    native.live()
+    for kind, extra in (("throttle", {}), ("error", {"status": 503}), ("drop", {})):
+        native.env.admin.add_fault(
+            kind, service="ecs", operation="DescribeServiceDeployments", count=2, **extra
+        )
+
+    result = rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
+
+    assert result.outputs["status"] == "SUCCESSFUL"
+    assert native.production_weights() == (0, 100)
+
+
+def test_a_refused_describe_fails_the_step_naming_the_call_and_ecs_error(native: Native) -> None:
+    native.live()
+    native.env.admin.add_fault(
+        "error",
+        service="ecs",
+        operation="DescribeServiceDeployments",
+        status=400,
+        code="AccessDeniedException",
+    )
+
+    with pytest.raises(DeploymentError) as raised:
+        rolling_deploy(native.env.context(), native.release(), RollingDeployOptions())
+
+    assert "DescribeServiceDeployments failed: AccessDeniedException" in str(raised.value)
+
+
+def test_a_step_waiting_for_another_paused_native_deployment_says_where_it_is(native: Native) -> None:
+    native.live(hooks=[CHECK_HOOK])
+    release = native.release(hooks=[CHECK_HOOK])
+    rolling_deploy(native.env.context(), release, RollingDeployOptions(wait_until="PAUSED"))
+    other = native.env.context(timeout=1.0)  # another execution: it did not start that deployment
+
+    with pytest.raises(StepTimedOut):
+        rolling_deploy(other, release, RollingDeployOptions())
+
+    log = other.log.text()
+    assert "has a deployment in progress that this execution did not start" in log
+    assert "Waiting: Service deployment" in log and "waiting for ContinueServiceDeployment" in log

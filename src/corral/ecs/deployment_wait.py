@@ -3,7 +3,7 @@
     started = Started.from_answer(ctx, service, task_definition_arn=arn, since=asked_at)
     service, deployment = wait_for_deployment(ctx, cluster, name, started, task_definition_arn=arn)
 
-The way of waiting is picked from `WAITS`, keyed by the service's deployment strategy: a native
+The way of waiting is picked by the deployment strategy ECS answered for the service: a native
 strategy (BLUE_GREEN, LINEAR, CANARY) is followed through its service deployment (native/follow.py:
 SUCCESSFUL, or the step's `until`), a rolling service keeps the steady-state rules
 (steady_state.py). Either way the service deployment ARN, when ECS names one, is in the step's
@@ -20,11 +20,11 @@ from corral.errors import DeploymentError
 
 from . import services
 from .context import StepContext
-from .native.follow import wait_for_service_deployment
+from .native.follow import ServiceDeploymentFailed, wait_for_service_deployment
 from .native.judge import SUCCESSFUL
 from .native.started import native_strategy, service_deployment_arn
 from .native.steering import follow_past_pauses
-from .steady_state import wait_for_steady_state
+from .steady_state import stopped_task_reasons, wait_for_steady_state
 
 ROLLING = "ROLLING"
 
@@ -86,6 +86,11 @@ def wait_for_deployment(
     """(the service once the wait is over, the service deployment when it was followed).
     `continue_pauses`: a rollback's deployment goes on past its PAUSE hooks (native/steering.py)."""
     if not started.native:
+        if until != SUCCESSFUL:
+            ctx.log.warn(
+                f"waitUntil {until} applies to ECS's own strategies; service {name} deploys ROLLING, "
+                "so the step waits for its steady state"
+            )
         service = wait_for_steady_state(
             ctx,
             cluster,
@@ -101,11 +106,27 @@ def wait_for_deployment(
             f"Service {name} deploys with the {started.strategy} strategy, but ECS named no service "
             "deployment for it (no currentServiceDeployment, none in ListServiceDeployments)"
         )
-    if continue_pauses:
-        deployment = follow_past_pauses(ctx, cluster, started.service_deployment_arn)
-    else:
-        deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
-    service = services.describe_service(ctx, cluster, name)
-    if service is None:
+    try:
+        if continue_pauses:
+            deployment = follow_past_pauses(ctx, cluster, started.service_deployment_arn)
+        else:
+            deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
+    except ServiceDeploymentFailed as failed:
+        raise _with_task_reasons(ctx, cluster, started, failed) from failed
+    described = services.describe_service(ctx, cluster, name)
+    if described is None:
         raise DeploymentError(f"Service {name} is gone while its deployment was followed")
-    return service, deployment
+    return described, deployment
+
+
+def _with_task_reasons(
+    ctx: StepContext, cluster: str, started: Started, failed: ServiceDeploymentFailed
+) -> ServiceDeploymentFailed:
+    """When ECS's circuit breaker gave up on the new tasks, why they stopped (container, exit code)."""
+    breaker = (failed.deployment or {}).get("deploymentCircuitBreaker") or {}
+    if breaker.get("status") != "TRIGGERED":
+        return failed
+    reasons = stopped_task_reasons(ctx, cluster, started.deployment_id)
+    if not reasons:
+        return failed
+    return ServiceDeploymentFailed(str(failed) + "".join(f"\n  {r}" for r in reasons), failed.deployment)

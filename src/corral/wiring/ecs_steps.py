@@ -222,6 +222,8 @@ def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
         return data
     kept = {key: value for key, value in previous.items() if value is not None}
     kept.pop("deployedDesiredCount", None)  # what this attempt set, not what was there before
+    if data.get("serviceDeploymentArn"):  # the service deployment this attempt follows wins
+        kept.pop("serviceDeploymentArn", None)
     own = OwnDeployments.merged(previous.get(OWN_DEPLOYMENTS), data.get(OWN_DEPLOYMENTS))
     merged = {**data, **kept}
     if own.started or own.starting:  # both attempts' deployments are this execution's

@@ -24,7 +24,7 @@ NATIVE_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
 
 def uses_ecs_controller(service: dict[str, Any]) -> bool:
     """ECS is the default controller when `deploymentController` is absent."""
-    return (service.get("deploymentController") or {}).get("type", "ECS") == "ECS"
+    return bool((service.get("deploymentController") or {}).get("type", "ECS") == "ECS")
 
 
 def native_strategy(service: dict[str, Any]) -> str | None:
