@@ -110,7 +110,9 @@ def wait_for_deployment(
         if continue_pauses:
             deployment = follow_past_pauses(ctx, cluster, started.service_deployment_arn)
         else:
-            deployment = wait_for_service_deployment(ctx, cluster, started.service_deployment_arn, until=until)
+            deployment = wait_for_service_deployment(
+                ctx, cluster, started.service_deployment_arn, until=until
+            )
     except ServiceDeploymentFailed as failed:
         raise _with_task_reasons(ctx, cluster, started, failed) from failed
     described = services.describe_service(ctx, cluster, name)
