@@ -29,7 +29,7 @@ from corral.config import load_project
 from corral.demo import prepare_sandbox
 from corral.ecs.context import StepContext
 from corral.ecs.native import steering
-from corral.engine import Execution, approve
+from corral.engine import Execution, abort, approve
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
 from corral.store import Store
@@ -383,6 +383,19 @@ class _Unhealthy(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+def test_aborting_the_execution_while_ecs_pauses_rolls_the_deployment_back(native: Demo) -> None:
+    before = first_release(native)
+    started = native.start("native_release", tag="2", check="0")
+    started.wait_waiting("approval")
+    abort(started.id, store=started.store)
+    execution = started.result()
+    assert execution.status == "Aborted"
+    rollback = execution.step("EcsRollingRollback")
+    assert rollback.status == "Success", rollback.error
+    assert rollback.outputs["serviceDeploymentRollback"] == "ContinueServiceDeployment ROLLBACK"
+    assert live(native) == before
 
 
 def test_a_verify_seeing_errors_on_the_test_listener_rolls_the_deployment_back(native: Demo) -> None:
