@@ -15,9 +15,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,15 +31,17 @@ from corral.config import load_project
 from corral.demo import prepare_sandbox
 from corral.ecs.context import StepContext
 from corral.ecs.native import steering
-from corral.engine import Execution, abort, approve
+from corral.engine import Execution, abort, approve, get_execution
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
 from corral.store import Store
 from corral.wiring.ecs_steps import set_poll_policy
 
+from .approvals import approver, waiting_for_approval
 from .conftest import CLUSTER, DEMO, FAST_POLLS, Demo, aws_environment, use_sandbox_aws
 from .state import image_of
 
+ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "native-web"
 
 SERVICE_YAML = """service:
@@ -597,3 +601,62 @@ def test_a_continue_repeated_after_a_crash_neither_fails_nor_continues_twice(nat
         assert steering.continue_deployment(ctx, arn, already=hooks) == []
         with pytest.raises(DeploymentError, match="is not paused at a lifecycle hook"):
             steering.continue_deployment(ctx, arn)
+
+
+# ---------------------------------------------------------------- the runner killed while ECS pauses
+
+
+def _checkpoint(store: Store, execution_id: str, identifier: str) -> dict[str, Any]:
+    found = next((s for s in store.steps(execution_id) if s.identifier == identifier), None)
+    return (store.latest_checkpoint(execution_id, found.key) or {}) if found is not None else {}
+
+
+KILL_POINTS = {
+    # ECS waits at the PAUSE hook, the pipeline at the approval
+    "approval-waiting": waiting_for_approval,
+    # the Continue step journaled the hook it continues: sent, or about to be
+    "continue-sent": lambda store, eid: bool(_checkpoint(store, eid, "go_on").get("continuedHookIds")),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_the_runner_killed_while_ecs_pauses_then_resumed_ends_as_an_uninterrupted_run(
+    native: Demo, point: str
+) -> None:
+    first_release(native)
+    env = {
+        **os.environ,
+        **aws_environment(native.sandbox.endpoint_url),
+        "CORRAL_E2E_PROJECT": str(native.project.root),
+    }
+    inputs = native.inputs("native_release", tag="2", check="0")
+
+    def runner(*args: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "tests.e2e.runner", *args]
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+
+    first = runner("run", native.store_url, "native_release", json.dumps(inputs))
+    assert first.stdout is not None
+    execution_id = first.stdout.readline().strip()
+    stop = threading.Event()
+    approving = None if point == "approval-waiting" else approver(native.store, execution_id, stop)
+    deadline = time.monotonic() + 60
+    while not KILL_POINTS[point](native.store, execution_id):
+        assert first.poll() is None, f"the runner ended before {point}"
+        assert time.monotonic() < deadline, f"never reached {point}"
+        time.sleep(0.01)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    approving = approving or approver(native.store, execution_id, stop)
+    resumed = runner("resume", native.store_url, execution_id)
+    try:
+        assert resumed.wait(120) == 0
+    finally:
+        stop.set()
+        approving.join()
+    execution = get_execution(execution_id, store=native.store)
+    assert execution.status == "Success", execution.error
+    arn = execution.step("deploy").outputs["serviceDeploymentArn"]
+    assert described(native, arn)["status"] == "SUCCESSFUL"
+    after = live(native)
+    assert after["image"].endswith("demo/web:2") and after["runningCount"] == 2
