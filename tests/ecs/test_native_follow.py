@@ -258,6 +258,7 @@ def test_a_circuit_breaker_rollback_fails_the_step_with_ecs_reason(native: Nativ
     message = str(raised.value)
     assert f"the deployment circuit breaker triggered ({breaker['failureCount']} failed tasks" in message
     assert "Essential container in task exited (container app exit code 1)" in message, "why tasks stopped"
+    assert "\nRecent events:\n" in message
     assert "Deployment Successful." not in ctx.log.text()
     service = native.env.describe("web")
     assert service is not None and service["taskDefinition"] == before["taskDefinition"]
