@@ -382,3 +382,42 @@ def test_blue_green_deployments_report_on_eventbridge(sandbox: Sandbox) -> None:
         assert failed[0]["detail"]["reason"] == describe_deployment(ecs, bad)["rollback"]["reason"]
     finally:
         unsubscribe(sandbox, rule)
+
+
+def test_the_listener_rules_must_be_on_the_target_groups_load_balancer(sandbox: Sandbox) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    alb = blue_green_alb(sandbox)
+    ec2 = sandbox.client("ec2")
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    other_lb = alb.elb.create_load_balancer(Name="other", Subnets=subnets)["LoadBalancers"][0][
+        "LoadBalancerArn"
+    ]
+    vpc_id = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
+    other_group = alb.elb.create_target_group(
+        Name="web-other", Protocol="HTTP", Port=80, VpcId=vpc_id, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    listener = alb.elb.create_listener(
+        LoadBalancerArn=other_lb,
+        Port=80,
+        Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": other_group}],
+    )["Listeners"][0]["ListenerArn"]
+    elsewhere = alb.elb.describe_rules(ListenerArn=listener)["Rules"][0]["RuleArn"]  # its default rule
+    definition = fargate_definition(ecs, "web", "web:1")
+    with pytest.raises(ClientError) as refused:
+        ecs.create_service(
+            cluster="apps",
+            serviceName="web",
+            taskDefinition=definition,
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration=network(ecs),
+            deploymentConfiguration={"strategy": "BLUE_GREEN"},
+            loadBalancers=lb_with(alb, testListenerRule=elsewhere),
+        )
+    code, message = error_of(refused)
+    assert code == "InvalidParameterException"
+    assert (
+        f"the rule {elsewhere} and the target group {alb.blue} must be on the same load balancer" in message
+    )

@@ -155,6 +155,7 @@ def test_circuit_breaker_rollback_shows_on_the_service_deployment(sandbox: Sandb
     rolled = wait_deployment(ecs, current, "ROLLBACK_SUCCESSFUL", timeout=60)
     assert rolled["rollback"]["serviceRevisionArn"] == first["targetServiceRevision"]["arn"]
     assert rolled["rollback"]["reason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert rolled["statusReason"] == rolled["rollback"]["reason"]
     assert rolled["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
     assert rolled["deploymentCircuitBreaker"]["failureCount"] >= 3
     service = wait_completed(ecs, "apps", "web", good)

@@ -198,5 +198,5 @@ def roll_back_to(
         }
         record.rollback_deployment = deployment
         deployment.service_deployment = record
-        record.set_status(sds.ROLLBACK_IN_PROGRESS, at)
+        record.set_status(sds.ROLLBACK_IN_PROGRESS, at, record_reason)
     return deployment

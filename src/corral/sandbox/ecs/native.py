@@ -30,6 +30,7 @@ from . import events, events_bridge, hooks, launch
 from . import service_deployments as sds
 from .deployments import ACTIVE, FAILED, PRIMARY
 from .exceptions import InvalidParameterException
+from .services import ACTIVE as SERVICE_ACTIVE
 from .tasks import SERVICE_SCHEDULER_INITIATED
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class NativeRun:
 
     def _gone(self) -> bool:
         """The service was deleted: the run ends where it is, no hook is called any more."""
-        if self.service.status != "ACTIVE" and not self.finished:
+        if self.service.status != SERVICE_ACTIVE and not self.finished:
             self.abandon()
         return self.finished
 
