@@ -468,3 +468,14 @@ def test_a_step_waiting_for_another_paused_native_deployment_says_where_it_is(na
     log = other.log.text()
     assert "has a deployment in progress that this execution did not start" in log
     assert "Waiting: Service deployment" in log and "waiting for ContinueServiceDeployment" in log
+
+
+def test_wait_until_paused_without_a_pause_hook_ends_with_the_deployment_and_says_so(native: Native) -> None:
+    native.live()
+    ctx = native.env.context()
+
+    result = rolling_deploy(ctx, native.release(), RollingDeployOptions(wait_until="PAUSED"))
+
+    assert result.outputs["status"] == "SUCCESSFUL" and result.outputs["pausedHookIds"] == []
+    assert "finished without pausing: no PAUSE hook waited" in ctx.log.text()
+    assert "Deployment Successful." in ctx.log.text()
