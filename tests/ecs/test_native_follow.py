@@ -258,6 +258,7 @@ def test_a_circuit_breaker_rollback_fails_the_step_with_ecs_reason(native: Nativ
     message = str(raised.value)
     assert f"the deployment circuit breaker triggered ({breaker['failureCount']} failed tasks" in message
     assert "Essential container in task exited (container app exit code 1)" in message, "why tasks stopped"
+    assert "\nRecent events:\n" in message
     assert "Deployment Successful." not in ctx.log.text()
     service = native.env.describe("web")
     assert service is not None and service["taskDefinition"] == before["taskDefinition"]
@@ -467,3 +468,14 @@ def test_a_step_waiting_for_another_paused_native_deployment_says_where_it_is(na
     log = other.log.text()
     assert "has a deployment in progress that this execution did not start" in log
     assert "Waiting: Service deployment" in log and "waiting for ContinueServiceDeployment" in log
+
+
+def test_wait_until_paused_without_a_pause_hook_ends_with_the_deployment_and_says_so(native: Native) -> None:
+    native.live()
+    ctx = native.env.context()
+
+    result = rolling_deploy(ctx, native.release(), RollingDeployOptions(wait_until="PAUSED"))
+
+    assert result.outputs["status"] == "SUCCESSFUL" and result.outputs["pausedHookIds"] == []
+    assert "finished without pausing: no PAUSE hook waited" in ctx.log.text()
+    assert "Deployment Successful." in ctx.log.text()

@@ -24,7 +24,7 @@ from .native.follow import ServiceDeploymentFailed, wait_for_service_deployment
 from .native.judge import SUCCESSFUL
 from .native.started import native_strategy, service_deployment_arn
 from .native.steering import follow_past_pauses
-from .steady_state import stopped_task_reasons, wait_for_steady_state
+from .steady_state import recent_events, stopped_task_reasons, wait_for_steady_state
 
 ROLLING = "ROLLING"
 
@@ -114,21 +114,23 @@ def wait_for_deployment(
                 ctx, cluster, started.service_deployment_arn, until=until
             )
     except ServiceDeploymentFailed as failed:
-        raise _with_task_reasons(ctx, cluster, started, failed) from failed
+        raise _explained(ctx, cluster, name, started, failed) from failed
     described = services.describe_service(ctx, cluster, name)
     if described is None:
         raise DeploymentError(f"Service {name} is gone while its deployment was followed")
     return described, deployment
 
 
-def _with_task_reasons(
-    ctx: StepContext, cluster: str, started: Started, failed: ServiceDeploymentFailed
+def _explained(
+    ctx: StepContext, cluster: str, name: str, started: Started, failed: ServiceDeploymentFailed
 ) -> ServiceDeploymentFailed:
-    """When ECS's circuit breaker gave up on the new tasks, why they stopped (container, exit code)."""
+    """ECS's reason, then (as for rolling failures) why the new tasks stopped when the circuit
+    breaker gave up on them (container, exit code), and the service's recent events."""
+    text = str(failed)
     breaker = (failed.deployment or {}).get("deploymentCircuitBreaker") or {}
-    if breaker.get("status") != "TRIGGERED":
-        return failed
-    reasons = stopped_task_reasons(ctx, cluster, started.deployment_id)
-    if not reasons:
-        return failed
-    return ServiceDeploymentFailed(str(failed) + "".join(f"\n  {r}" for r in reasons), failed.deployment)
+    if breaker.get("status") == "TRIGGERED":
+        text += "".join(f"\n  {r}" for r in stopped_task_reasons(ctx, cluster, started.deployment_id))
+    service = services.describe_service(ctx, cluster, name)
+    if service is not None and service.get("events"):
+        text += f"\nRecent events:\n{recent_events(service)}"
+    return ServiceDeploymentFailed(text, failed.deployment)
