@@ -543,8 +543,11 @@ def test_the_cli_lists_a_paused_deployment_and_continues_it(native: Demo) -> Non
     assert listed.returncode == 0, listed.stderr
     newest = json.loads(listed.stdout)[0]
     assert newest["serviceDeploymentArn"] == arn and newest["status"] == "IN_PROGRESS"
-    text = corral(native, "list", SERVICE, "--cluster", CLUSTER, "--status", "IN_PROGRESS")
-    assert text.returncode == 0 and arn in text.stdout and "paused at hook" in text.stdout
+    # through the project's AWS connector this time (the demo's inherits the AWS settings)
+    project = ("--connector", "sandbox_aws", "--project", str(native.project.root))
+    text = corral(native, "list", SERVICE, "--cluster", CLUSTER, "--status", "IN_PROGRESS", *project)
+    assert text.returncode == 0, text.stderr
+    assert arn in text.stdout and "paused at hook" in text.stdout
     continued = corral(native, "continue", arn, "--wait-until", "SUCCESSFUL")
     assert continued.returncode == 0, continued.stderr
     assert (
