@@ -304,10 +304,10 @@ def run_rolling_rollback(run: StepRun) -> StepOutcome:
 def _roll_back_native(run: StepRun) -> str | None:
     prior = latest(run, "EcsRollingDeploy")
     arn = _started_deployment(prior) if prior is not None else None
-    if arn is None:
+    if prior is None or arn is None:
         return None
     ctx = step_context(run, stage_target(run)[1])
-    ctx.adopt(dict(prior.checkpoint or {}) if prior is not None else None)
+    ctx.adopt(dict(prior.checkpoint or {}))
     run.log.section("Rollback")
     with ctx.calls():
         return steering.roll_back_unfinished(ctx, arn)
