@@ -39,9 +39,10 @@ from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, tra
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
 from corral.ecs.target import EcsTarget
+from corral.engine.literal_inputs import reveal
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
-from corral.manifests.service_rendering import RenderedService, with_secrets
+from corral.manifests.service_rendering import RenderedService, with_run_values, with_secrets
 
 from .ecs_step_types import ECS_SPECS
 
@@ -168,9 +169,14 @@ def _render(run: StepRun) -> RenderedService:
         secrets = run.secrets
         secrets.allow(set().union(*(referenced_ids(m.request_text()) for m in rendered.manifests())))
     try:
-        return with_secrets(rendered, secrets)
+        # the run's values first: a value typed at run time stays inert (literal_inputs) through
+        # the secrets pass and is revealed, as typed, once the requests are final
+        rendered = with_secrets(with_run_values(rendered, run.values), secrets)
     except ExpressionError as error:
         raise CorralError(f"the stage's manifests: {error}") from None
+    for manifest in rendered.manifests():
+        manifest.request = reveal(manifest.request)
+    return rendered
 
 
 def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:
