@@ -79,10 +79,20 @@ def scenario_runs(name: str, *, service_exists: bool) -> list[Run]:
         )
         return [*before, broken]
     if name == "native":
-        title = "Native blue green: ECS pauses with test traffic on demo/web:{tag}; check, approval, continue"
         return [
-            Run(title.format(tag=tag), "demo_native", {"tag": tag}, approve=True, check=True)
-            for tag in ("1", "2")
+            Run(
+                "Native blue green: ECS creates demo-native (a first revision: nothing to pause)",
+                "demo_native",
+                {"tag": "1"},
+                check=True,
+            ),
+            Run(
+                "Native blue green: ECS pauses with test traffic on demo/web:2; check, approval, continue",
+                "demo_native",
+                {"tag": "2"},
+                approve=True,
+                check=True,
+            ),
         ]
     if name == "linear":
         return [
