@@ -121,7 +121,7 @@ def run_demo(
     with (
         tempfile.TemporaryDirectory(prefix="corral-demo-") as folder,
         Sandbox(speed=speed) as sandbox,
-        _check_endpoint() as check_url,
+        check_endpoint() as check_url,
     ):
         say = echo or _printer()
         say(f"Sandbox AWS on {sandbox.endpoint_url} (speed {speed:g}x); project {DEMO_PROJECT}")
@@ -200,7 +200,7 @@ def _approve_when_asked(store: Any, execution_id: str, view: Any) -> None:
 
 
 @contextmanager
-def _check_endpoint() -> Iterator[str]:
+def check_endpoint() -> Iterator[str]:
     """A loopback HTTP endpoint answering 200: the demo's stand-in for the new revision's health
     page behind the test listener (the sandbox simulates tasks; it serves no HTTP traffic)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
