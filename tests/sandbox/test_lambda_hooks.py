@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -173,3 +174,13 @@ def test_bad_behaviours_are_refused(sandbox: Sandbox, rule: dict[str, Any], mess
     with pytest.raises(SandboxAdminError, match=message):
         sandbox.admin.set_functions(rule)
     assert sandbox.admin.functions() == []
+
+
+def test_behaviours_come_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "sandbox.yaml"
+    config.write_text('functions:\n  - function: "hook-*"\n    hookStatus: FAILED\n')
+    with Sandbox(speed=50, config_file=config) as configured:
+        arn = deploy(
+            configured, "def handler(e, c):\n    return {'hookStatus': 'SUCCEEDED'}\n", name="hook-a"
+        )
+        assert from_ecs(configured, arn) == {"hookStatus": "FAILED"}
