@@ -4,6 +4,7 @@ Lambda makes on them (Lambda API Reference, CreateFunction and "Lambda quotas").
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import zipfile
 from typing import Any
@@ -219,3 +220,33 @@ def test_functions_and_behaviours_survive_the_state_snapshot(sandbox: Sandbox) -
     rule = restored.functions.for_function("hook")
     assert rule is not None and rule.hook_status == "FAILED"
     assert restored.functions.count_answer(rule, function.arn) == 1, "the answers already given are kept"
+
+
+def test_role_in_iam_must_trust_lambda(sandbox: Sandbox) -> None:
+    iam, lam = sandbox.client("iam"), sandbox.client("lambda")
+
+    def role(name: str, service: str) -> str:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+        arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        return arn
+
+    for_tasks = role("lam-ecs-tasks", "ecs-tasks.amazonaws.com")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as excinfo:
+        create(lam, Role=for_tasks)
+    assert error_of(excinfo)[1] == "The role defined for the function cannot be assumed by Lambda."
+    assert lam.list_functions()["Functions"] == []
+    assert create(lam, Role=role("lam-hooks", "lambda.amazonaws.com"))["Role"].endswith("role/lam-hooks")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_function_configuration(FunctionName="hook", Role=for_tasks)
+    assert lam.get_function(FunctionName="hook")["Configuration"]["Role"].endswith("role/lam-hooks")
+
+
+def test_reset_forgets_functions_and_behaviours(sandbox: Sandbox) -> None:
+    create(sandbox.client("lambda"))
+    sandbox.admin.set_functions({"function": "hook"})
+    sandbox.admin.reset()
+    assert sandbox.client("lambda").list_functions()["Functions"] == []
+    assert sandbox.admin.functions() == []

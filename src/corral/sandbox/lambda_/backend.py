@@ -18,6 +18,7 @@ from .exceptions import (
     function_not_found,
 )
 from .functions import LATEST, Function
+from .roles import check_assumable
 from .runner import Code
 
 # a full or partial function ARN, or a name, each with an optional qualifier
@@ -105,6 +106,7 @@ class Backend(BaseBackend):
         variables = checks.check_environment(params.get("Environment"))
         if name in self.functions:
             raise ResourceConflictException(f"Function already exist: {name}")
+        check_assumable(self.account_id, role)
         function = Function(
             name=name,
             arn=self.function_arn(name),
@@ -139,6 +141,8 @@ class Backend(BaseBackend):
         _check_revision(function, params)
         # check everything before changing anything
         role = checks.check_role(params["Role"]) if "Role" in params else function.role
+        if "Role" in params:
+            check_assumable(self.account_id, role)
         runtime = checks.check_runtime(params["Runtime"]) if "Runtime" in params else function.runtime
         handler = checks.check_handler(params["Handler"]) if "Handler" in params else function.handler
         timeout = checks.check_timeout(params["Timeout"]) if "Timeout" in params else function.timeout
