@@ -7,6 +7,7 @@ import io
 import json
 import pickle
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,3 +251,15 @@ def test_reset_forgets_functions_and_behaviours(sandbox: Sandbox) -> None:
     sandbox.admin.reset()
     assert sandbox.client("lambda").list_functions()["Functions"] == []
     assert sandbox.admin.functions() == []
+
+
+def test_functions_are_kept_in_the_state_file_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.state"
+    with Sandbox(speed=50, state_file=state) as first:
+        create(first.client("lambda"))
+        first.admin.set_functions({"function": "other-*", "hookStatus": "FAILED"})
+    with Sandbox(speed=50, state_file=state) as second:
+        lam = second.client("lambda")
+        assert json.loads(lam.invoke(FunctionName="hook")["Payload"].read()) == {"hookStatus": "SUCCEEDED"}
+        assert [rule["function"] for rule in second.admin.functions()] == ["other-*"]
+        assert second.world.endpoint_url == second.endpoint_url, "functions call the sandbox that now runs"
