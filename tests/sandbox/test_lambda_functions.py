@@ -152,9 +152,9 @@ def test_delete_removes_the_function(sandbox: Sandbox) -> None:
             "Could not unzip uploaded file",
         ),
         (
-            {"Code": {"S3Bucket": "code-bucket", "S3Key": "hook.zip"}},
+            {"Code": {"S3Bucket": "lam-no-such-bucket", "S3Key": "hook.zip"}},
             "InvalidParameterValueException",
-            "Code.ZipFile only",
+            "Error occurred while GetObject. S3 Error Code: NoSuchBucket.",
         ),
     ],
 )
@@ -263,3 +263,18 @@ def test_functions_are_kept_in_the_state_file_across_restarts(tmp_path: Path) ->
         assert json.loads(lam.invoke(FunctionName="hook")["Payload"].read()) == {"hookStatus": "SUCCEEDED"}
         assert [rule["function"] for rule in second.admin.functions()] == ["other-*"]
         assert second.world.endpoint_url == second.endpoint_url, "functions call the sandbox that now runs"
+
+
+def test_code_can_come_from_the_sandboxs_s3(sandbox: Sandbox) -> None:
+    s3, lam = sandbox.client("s3"), sandbox.client("lambda")
+    s3.create_bucket(Bucket="lam-code")
+    s3.put_object(Bucket="lam-code", Key="hook.zip", Body=python_zip(HANDLER_SOURCE))
+    created = create(lam, Code={"S3Bucket": "lam-code", "S3Key": "hook.zip"})
+    assert created["CodeSize"] == len(python_zip(HANDLER_SOURCE))
+    assert json.loads(lam.invoke(FunctionName="hook")["Payload"].read()) == {"hookStatus": "SUCCEEDED"}
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="S3 Error Code: NoSuchKey"):
+        lam.update_function_code(FunctionName="hook", S3Bucket="lam-code", S3Key="missing.zip")
+    s3.put_object(Bucket="lam-code", Key="broken.zip", Body=b"plain text")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="Could not unzip"):
+        lam.update_function_code(FunctionName="hook", S3Bucket="lam-code", S3Key="broken.zip")
+    assert lam.get_function(FunctionName="hook")["Configuration"]["CodeSha256"] == created["CodeSha256"]
