@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ def test_created_function_is_described_as_lambda_does(sandbox: Sandbox) -> None:
     assert lam.get_function(FunctionName="hook", Qualifier="$LATEST")["Configuration"]["Version"] == "$LATEST"
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["hook"]
     assert lam.get_waiter("function_active_v2").wait(FunctionName="hook") is None
+    with urllib.request.urlopen(got["Code"]["Location"], timeout=10) as download:
+        assert download.read() == python_zip(HANDLER_SOURCE), "Code.Location serves the package"
 
 
 def test_list_functions_pages_with_markers(sandbox: Sandbox) -> None:
