@@ -89,10 +89,12 @@ def invoke(backend: Backend, params: Params) -> Result:
             json.loads(event)
         except ValueError as exc:
             raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+    if kind == "DryRun":  # checks the function is there; runs nothing, counts no behaviour answer
+        with backend.world.lock:
+            backend.find(params["FunctionName"], params.get("Qualifier"))
+        return {"StatusCode": 204}
     with backend.world.lock:
         prepared = prepare(backend, params["FunctionName"], params.get("Qualifier"))
-    if kind == "DryRun":
-        return {"StatusCode": 204}
     outcome = execute(prepared, event)
     with backend.world.lock:
         record(backend, prepared, event, outcome, "api")
