@@ -146,7 +146,7 @@ def test_behaviour_answer_and_timeout(sandbox: Sandbox) -> None:
     )
     assert from_ecs(sandbox, arn) == {"hookStatus": "SUCCEEDED", "hookDetails": {"n": 1}}
     sandbox.admin.set_functions({"function": "hook", "timeout": True})
-    with pytest.raises(FunctionError, match=r"Sandbox\.Timedout"):
+    with pytest.raises(FunctionError, match=r"Sandbox\.Timedout: .* Task timed out after 3\.00 seconds"):
         from_ecs(sandbox, arn)
     sandbox.admin.clear_functions()
     assert sandbox.admin.functions() == []
