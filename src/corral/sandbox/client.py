@@ -66,10 +66,12 @@ class SandboxAdmin:
 
     def set_functions(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
         """Lambda function behaviours, e.g. `{"function": "hook-*", "hookStatus": "FAILED"}`."""
-        return self._call("POST", "/functions", list(rules))["functions"]
+        answer: list[dict[str, Any]] = self._call("POST", "/functions", list(rules))["functions"]
+        return answer
 
     def functions(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/functions")["functions"]
+        answer: list[dict[str, Any]] = self._call("GET", "/functions")["functions"]
+        return answer
 
     def clear_functions(self) -> None:
         self._call("DELETE", "/functions")
@@ -77,7 +79,8 @@ class SandboxAdmin:
     def invocations(self, function: str | None = None) -> list[dict[str, Any]]:
         """Lambda invocations, oldest first: functionName, sandboxTime, event, functionError, answer, via."""
         query = "" if function is None else "?" + urllib.parse.urlencode({"function": function})
-        return self._call("GET", "/lambda/invocations" + query)["invocations"]
+        answer: list[dict[str, Any]] = self._call("GET", "/lambda/invocations" + query)["invocations"]
+        return answer
 
     def advance(self, seconds: float) -> float:
         return self._call("POST", "/clock", {"advance": seconds})["sandboxTime"]
