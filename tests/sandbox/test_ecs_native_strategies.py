@@ -307,3 +307,24 @@ def test_deleting_the_service_ends_its_native_deployment(sandbox: Sandbox) -> No
         message="the service to go INACTIVE",
     )
     assert len(sandbox.admin.invocations("nsb-deleted")) == calls, "no hook is called for a deleted service"
+
+
+def test_lambda_hook_that_stays_in_progress_times_out(sandbox: Sandbox) -> None:
+    hook = lambda_hook(
+        sandbox,
+        "nsb-slow",
+        "def handler(e, c):\n    return {}\n",
+        "POST_SCALE_UP",
+        timeoutConfiguration={"timeoutInMinutes": 5, "action": "ROLLBACK"},
+    )
+    sandbox.admin.set_functions({"function": "nsb-slow", "inProgressTimes": 1000, "callBackDelay": 30})
+    ecs, alb, blue = blue_service(sandbox, bakeTimeInMinutes=0, lifecycleHooks=[hook])
+    blue_tasks = running_ids(ecs, blue)
+    _, arn = deploy(ecs, "web:2")
+    wait_until(lambda: sandbox.admin.invocations("nsb-slow"), message="the first hook call")
+    (detail,) = describe_deployment(ecs, arn)["lifecycleHookDetails"]
+    assert (detail["status"], detail["timeoutAction"]) == ("IN_PROGRESS", "ROLLBACK")
+    sandbox.admin.advance(5 * 60)
+    done = wait_deployment(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert done["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+    assert_restored(ecs, alb, blue, blue_tasks)
