@@ -224,7 +224,9 @@ class ServiceDeployment:
         return {
             "status": status,
             "failureCount": self.deployment.failed_tasks,
-            "threshold": failure_threshold(self.deployment.desired_count),
+            "threshold": failure_threshold(
+                self.deployment.desired_count, config.get("thresholdConfiguration")
+            ),
         }
 
     def _alarms(self) -> dict[str, Any]:

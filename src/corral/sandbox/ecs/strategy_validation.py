@@ -83,6 +83,7 @@ def check(
             0,
             MAX_BAKE_MINUTES,
         )
+    _check_threshold(config.breaker_threshold)
     for index, hook in enumerate(config.lifecycle_hooks or []):
         _check_hook(index, hook, native=config.native)
     for kind in ("PAUSE", "AWS_LAMBDA"):
@@ -95,6 +96,19 @@ def check(
     if config.native:
         for lb in load_balancers:
             _check_advanced(backend, strategy, lb)
+
+
+def _check_threshold(threshold: dict[str, Any] | None) -> None:
+    if threshold is None:
+        return
+    where = "deploymentCircuitBreaker.thresholdConfiguration"
+    kind, value = threshold.get("type"), threshold.get("value")
+    if kind not in ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT"):
+        raise InvalidParameterException(
+            f"{where}.type must be COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT; got {kind}."
+        )
+    if value is None or value < 1:
+        raise InvalidParameterException(f"{where}.value must be a positive integer; got {value}.")
 
 
 def _range(name: str, value: float | None, low: float, high: float) -> None:
