@@ -294,3 +294,51 @@ def test_circuit_breaker_threshold_type_is_checked(sandbox: Sandbox) -> None:
         "InvalidParameterException",
         "deploymentCircuitBreaker.thresholdConfiguration.value must be a positive integer; got 0.",
     )
+
+
+def test_early_success_criteria_finish_the_service_deployment_before_the_roll(sandbox: Sandbox) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    first = fargate_definition(ecs, "web", "web:1")
+    fargate_service(ecs, "apps", "web", first, 4)
+    wait_completed(ecs, "apps", "web", first)
+    second = fargate_definition(ecs, "web", "web:2")
+    current = ecs.update_service(
+        cluster="apps",
+        service="web",
+        taskDefinition=second,
+        deploymentConfiguration={
+            "minimumHealthyPercent": 50,
+            "maximumPercent": 100,  # two tasks replaced at a time: the roll takes two rounds
+            "earlySuccessCriteria": {
+                "enable": True,
+                "healthyPercent": 50,
+                "sourceServiceRevisionCleanup": "DEFERRED",
+            },
+        },
+    )["service"]["currentServiceDeployment"]
+    done = wait_deployment(ecs, current, "SUCCESSFUL")
+    service = wait_completed(ecs, "apps", "web", second)
+    assert service["deploymentConfiguration"]["earlySuccessCriteria"]["healthyPercent"] == 50
+    completed = next(e for e in service["events"] if e["message"].endswith("deployment completed."))
+    assert done["finishedAt"] < completed["createdAt"], "successful at half the tasks, before the roll ended"
+
+
+def test_early_success_criteria_are_checked(sandbox: Sandbox) -> None:
+    ecs, _ = started_service(sandbox)
+    with pytest.raises(ClientError) as refused:
+        ecs.update_service(
+            cluster="apps",
+            service="web",
+            deploymentConfiguration={
+                "minimumHealthyPercent": 100,
+                "earlySuccessCriteria": {
+                    "enable": True,
+                    "healthyPercent": 50,
+                    "sourceServiceRevisionCleanup": "BLOCKING",
+                },
+            },
+        )
+    assert error_of(refused)[1] == (
+        "deploymentConfiguration.earlySuccessCriteria.healthyPercent (50) must be at least minimumHealthyPercent (100)."
+    )

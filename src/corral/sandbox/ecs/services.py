@@ -53,6 +53,7 @@ class DeploymentConfiguration:
     canary: dict[str, Any] | None = None
     breaker_threshold: dict[str, Any] | None = None  # thresholdConfiguration {type, value}
     reset_on_healthy_task: bool | None = None  # None: ECS's default, true
+    early_success: dict[str, Any] | None = None  # earlySuccessCriteria (ROLLING only)
 
     @property
     def native(self) -> bool:
@@ -84,6 +85,7 @@ class DeploymentConfiguration:
             reset_on_healthy_task=breaker.get("resetOnHealthyTask")
             if breaker
             else base.reset_on_healthy_task,
+            early_success=copy.deepcopy(raw.get("earlySuccessCriteria", base.early_success)),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -107,6 +109,8 @@ class DeploymentConfiguration:
             out["bakeTimeInMinutes"] = self.bake_time_minutes
         if self.lifecycle_hooks:
             out["lifecycleHooks"] = copy.deepcopy(self.lifecycle_hooks)
+        if self.early_success is not None:
+            out["earlySuccessCriteria"] = copy.deepcopy(self.early_success)
         if self.linear is not None:
             out["linearConfiguration"] = copy.deepcopy(self.linear)
         if self.canary is not None:
