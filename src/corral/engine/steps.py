@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from corral.step_log import StepLog
 
-from .messages import ABORTED, EXPIRED, FAILED, SUCCESS, StepOutcome
+# re-exported (`X as X`): a step's author imports what a step returns from here
+from .messages import ABORTED as ABORTED
+from .messages import EXPIRED as EXPIRED
+from .messages import FAILED as FAILED
+from .messages import SUCCESS as SUCCESS
+from .messages import StepOutcome as StepOutcome
 from .step_process import StepProcesses
 
 if TYPE_CHECKING:
