@@ -297,7 +297,7 @@ def _session_with(fetch: Any, *, method: str) -> Any:
 
     credentials = DeferredRefreshableCredentials(refresh_using=fetch, method=method)
 
-    class Fetched(CredentialProvider):  # type: ignore[misc]
+    class Fetched(CredentialProvider):
         METHOD = CANONICAL_NAME = f"corral-{method}"
 
         def load(self) -> Any:

@@ -25,7 +25,7 @@ def request_members(operation: str) -> frozenset[str]:
         with _MEMBERS_LOCK:
             found = _MEMBERS.get(operation)
             if found is None:
-                from botocore.model import ServiceModel  # type: ignore[import-untyped]
+                from botocore.model import ServiceModel
 
                 from corral.aws.clients import shared_loader
 

@@ -185,7 +185,7 @@ def _parse_template(text: str, *, firstgen: bool, base: int) -> Template:
 
 def _run(tokens: list[Token], start: str, text: str, *, base: int) -> Any:
     try:
-        return _PARSER.parse(tokens, start=start)  # type: ignore[arg-type]
+        return _PARSER.parse(tokens, start=start)
     except UnexpectedToken as exc:
         at_end = exc.token.type == "$END"
         position = base + len(text) if at_end else exc.token.start_pos

@@ -359,7 +359,7 @@ class _Renderer:
             return self._outcome(None)
         if self.options.provisioners is not None:  # <+provisioner.*>: provisioned_infrastructure.py
             try:
-                infra = provisioned_infrastructure(infra, self.options.provisioners)  # type: ignore[arg-type]
+                infra = provisioned_infrastructure(infra, self.options.provisioners)
             except ConfigError as error:
                 self.problems += error.problems
                 return self._outcome(None)

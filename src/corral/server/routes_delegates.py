@@ -116,4 +116,4 @@ def _batches(request: Request) -> _Batches:
         batches = getattr(request.app.state, "delegate_log_batches", None)
         if batches is None:
             batches = request.app.state.delegate_log_batches = _Batches()
-        return batches  # type: ignore[no-any-return]
+        return batches
