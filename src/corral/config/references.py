@@ -32,7 +32,7 @@ _STORE_CONNECTORS: dict[type, tuple[type, ...]] = {
     S3Store: (AwsConnector,),
 }
 _ARTIFACT_CONNECTORS = {"DockerRegistry": (DockerRegistryConnector,), "Ecr": (AwsConnector,)}
-_CONNECTOR_TYPE_NAMES = {
+_CONNECTOR_TYPE_NAMES: dict[type, str] = {
     AwsConnector: "Aws",
     DockerRegistryConnector: "DockerRegistry",
     GitConnector: "Git",
@@ -246,10 +246,10 @@ def pipeline_references(check: ReferenceChecker, pipeline: Pipeline) -> None:
         step_ids: dict[str, Path] = {}
         if spec.environment and spec.environment.provisioner:  # one namespace with the execution's
             provisioner = spec.environment.provisioner
-            where = (*path, "spec", "environment", "provisioner")
-            _step_identifiers(check, pipeline, (*where, "steps"), provisioner.steps, step_ids)
+            at = (*path, "spec", "environment", "provisioner")
+            _step_identifiers(check, pipeline, (*at, "steps"), provisioner.steps, step_ids)
             _step_identifiers(
-                check, pipeline, (*where, "rollbackSteps"), provisioner.rollback_steps, step_ids
+                check, pipeline, (*at, "rollbackSteps"), provisioner.rollback_steps, step_ids
             )
         _step_identifiers(
             check, pipeline, (*path, "spec", "execution", "steps"), spec.execution.steps, step_ids

@@ -30,7 +30,8 @@ def request_members(operation: str) -> frozenset[str]:
                 from corral.aws.clients import shared_loader
 
                 model = ServiceModel(shared_loader().load_service_model("ecs", "service-2"), "ecs")
-                found = _MEMBERS[operation] = frozenset(model.operation_model(operation).input_shape.members)
+                shape = model.operation_model(operation).input_shape
+                found = _MEMBERS[operation] = frozenset(shape.members if shape is not None else ())
     return found
 
 

@@ -298,7 +298,7 @@ class Interpreter:
         signal = yield from self._stage(element)
         return signal
 
-    def _set_pipeline(self, status: str, error: str | None = None) -> None:
+    def _set_pipeline(self, status: m.Status, error: str | None = None) -> None:
         self.status = status
         self.error = error
         if status not in (m.RUNNING, m.QUEUED):

@@ -99,7 +99,7 @@ def run_create_stack(run: StepRun) -> StepOutcome:
 
 def run_rollback_stack(run: StepRun) -> StepOutcome:
     spec = run.spec
-    configuration = spec.get("configuration") if isinstance(spec.get("configuration"), Mapping) else {}
+    configuration = given if isinstance(given := spec.get("configuration"), Mapping) else {}
     provisioner = str(configuration.get("provisionerIdentifier") or spec.get("provisionerIdentifier") or "")
     record = _created_by(run, provisioner)
     run.log.section("Rollback Stack")
@@ -120,7 +120,7 @@ def run_rollback_stack(run: StepRun) -> StepOutcome:
 def run_delete_stack(run: StepRun) -> StepOutcome:
     spec = run.spec
     config = _mapping(spec.get("configuration"), "spec.configuration")
-    inner = config.get("spec") if isinstance(config.get("spec"), Mapping) else {}
+    inner = given if isinstance(given := config.get("spec"), Mapping) else {}
     run.log.section("Delete Stack")
     if config.get("type") == "Inline":
         stack_name = _text(inner, "stackName", "spec.configuration.spec")
@@ -263,7 +263,7 @@ def _parameter_file(file: ManifestFile) -> dict[str, str]:
 
 def _template(run: StepRun, template: Mapping[str, Any], request: StackRequest) -> None:
     kind = template.get("type")
-    spec = template.get("spec") if isinstance(template.get("spec"), Mapping) else {}
+    spec = given if isinstance(given := template.get("spec"), Mapping) else {}
     at = "spec.configuration.templateFile.spec"
     if kind == "Inline":
         request.template_body = _text(spec, "templateBody", at)
@@ -280,7 +280,7 @@ def _template(run: StepRun, template: Mapping[str, Any], request: StackRequest) 
         )
 
 
-_STORE = TypeAdapter(HarnessStore | GitStore)
+_STORE: TypeAdapter[HarnessStore | GitStore] = TypeAdapter(HarnessStore | GitStore)
 
 
 def _store_files(run: StepRun, raw: Any, at: str) -> list[ManifestFile]:
