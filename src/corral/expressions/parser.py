@@ -51,6 +51,8 @@ class _TokenFeed(Lexer):
     def __init__(self, lexer_conf: Any) -> None:
         pass
 
+    # lark calls a custom lexer's lex(text) (lark's CustomLexerWrapper); its Lexer ABC declares
+    # the (lexer_state, parser_state) form lark uses internally
     def lex(self, data: Any) -> Iterator[Token]:  # type: ignore[override]
         return iter(data)
 

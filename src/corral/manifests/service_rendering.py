@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from corral.config.entities.common import Entity, is_expression, is_runtime_input
+from corral.config.entities.common import Document, Entity, is_expression, is_runtime_input
 from corral.config.entities.environment import Environment
 from corral.config.entities.infrastructure import InfrastructureDefinition
 from corral.config.entities.service import SINGLE_MANIFEST_TYPES, Service
@@ -547,7 +547,7 @@ class _Renderer:
             texts[identifier] = "".join(file.text for file in files) + "".join(secret_texts)
         return texts
 
-    def _secret_file(self, ref: str, owner: Entity, path: tuple[str | int, ...]) -> str:
+    def _secret_file(self, ref: str, owner: Document, path: tuple[str | int, ...]) -> str:
         """A secret file's text: the value of the `secret:` it names (masked like any secret)."""
         try:
             value = self.secrets(ref)
@@ -635,7 +635,7 @@ class _Renderer:
         variables: Mapping[str, Any],
         ctx: ExpressionContext,
         path_of: Callable[[int], tuple[str | int, ...]] | None,
-        owner: Entity,
+        owner: Document,
         *,
         placed: Mapping[str, Placed] | None = None,
     ) -> dict[str, Any]:
@@ -652,7 +652,7 @@ class _Renderer:
                 out[name] = value
         return out
 
-    def _secret(self, ref: str, owner: Entity, path: tuple[str | int, ...], ctx: ExpressionContext) -> Any:
+    def _secret(self, ref: str, owner: Document, path: tuple[str | int, ...], ctx: ExpressionContext) -> Any:
         try:
             value = self.secrets(ref)
         except ConfigError as error:
@@ -668,7 +668,7 @@ class _Renderer:
         return SECRET_STAND_IN
 
     def _render_value(
-        self, value: Any, ctx: ExpressionContext, owner: Entity, path: tuple[str | int, ...]
+        self, value: Any, ctx: ExpressionContext, owner: Document, path: tuple[str | int, ...]
     ) -> Any:
         try:
             rendered, errors = render_leaves(
