@@ -28,6 +28,18 @@ SUCCESS = Status.SUCCESS
 FAILED = Status.FAILED
 ABORTED = Status.ABORTED
 EXPIRED = Status.EXPIRED
+SKIPPED = Status.SKIPPED
+IGNORE_FAILED = Status.IGNORE_FAILED
+APPROVAL_REJECTED = Status.APPROVAL_REJECTED
+APPROVAL_WAITING = Status.APPROVAL_WAITING
+INTERVENTION_WAITING = Status.INTERVENTION_WAITING
+RETRYING = Status.RETRYING
+WAITING = Status.WAITING
+QUEUED = Status.QUEUED
+FINISHED = frozenset({SUCCESS, FAILED, ABORTED, EXPIRED, SKIPPED, IGNORE_FAILED, APPROVAL_REJECTED})
+
+EXECUTION = "execution"
+ROLLBACK = "rollback"
 
 
 # -- a Deployment stage's target ---------------------------------------------------------
@@ -58,20 +70,6 @@ class PreparedTarget(TypedDict, total=False):
     serviceName: str | None
     image: str | None
     lock: StageLock
-
-
-SKIPPED = Status.SKIPPED
-IGNORE_FAILED = Status.IGNORE_FAILED
-APPROVAL_REJECTED = Status.APPROVAL_REJECTED
-APPROVAL_WAITING = Status.APPROVAL_WAITING
-INTERVENTION_WAITING = Status.INTERVENTION_WAITING
-RETRYING = Status.RETRYING
-WAITING = Status.WAITING
-QUEUED = Status.QUEUED
-FINISHED = frozenset({SUCCESS, FAILED, ABORTED, EXPIRED, SKIPPED, IGNORE_FAILED, APPROVAL_REJECTED})
-
-EXECUTION = "execution"
-ROLLBACK = "rollback"
 
 
 # -- commands ---------------------------------------------------------------------------
