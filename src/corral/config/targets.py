@@ -10,6 +10,7 @@ anywhere: it is checked against every infrastructure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from corral.errors import ExpressionError
@@ -43,7 +44,7 @@ def deployment_targets(project: Project) -> dict[str, list[Target]]:
     }
 
 
-def _services(project: Project, stage: DeploymentStage, by_id: dict[str, object]) -> set[str]:
+def _services(project: Project, stage: DeploymentStage, by_id: Mapping[str, object]) -> set[str]:
     config = stage.spec.service
     if config is None:
         return set()
