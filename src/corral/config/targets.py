@@ -43,6 +43,17 @@ def deployment_targets(project: Project) -> dict[str, list[Target]]:
     }
 
 
+def stage_targets(
+    project: Project, stage: DeploymentStage, by_id: dict[str, object]
+) -> set[tuple[str, str, str]]:
+    """The (service, environment, infrastructure) triples a Deployment stage can deploy;
+    `by_id`: the pipeline's stages by identifier (for `useFromStage`)."""
+    if stage.spec.environment is None:
+        return set()
+    pairs = _pairs(project, stage)
+    return {(service, env, infra) for service in _services(project, stage, by_id) for env, infra in pairs}
+
+
 def _services(project: Project, stage: DeploymentStage, by_id: dict[str, object]) -> set[str]:
     config = stage.spec.service
     if config is None:

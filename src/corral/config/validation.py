@@ -5,7 +5,8 @@ with runtime inputs treated as satisfiable (a default or an allowed value when t
 one; otherwise a stand-in of the field's type, so the manifest around it is still checked,
 and nothing is reported about the field itself) and secret values not read (only their
 existence is checked). The report lists every runtime input a run will ask for. Pipelines and input sets are
-checked against the entities they name.
+checked against the entities they name, and a stage's steps against the strategy of the services
+it deploys as rendered (native_stage_steps.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from pathlib import Path
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import parse
 from corral.expressions.scan import string_leaves
-from corral.manifests.service_rendering import RenderOptions, render_outcome
+from corral.manifests.native_rules import native_strategy
+from corral.manifests.service_rendering import RenderedService, RenderOptions, render_outcome
 
 from .input_listing import InputLine, pipeline_input_lines, unique_lines
 from .input_sets import input_set_problems
+from .native_stage_steps import NativeService, Triple, native_stage_step_problems
 from .project import Project, read_project
 from .script_checks import script_problems
 from .targets import deployment_targets
@@ -85,6 +88,7 @@ def validate_project(
     warnings: list[Problem] = []
     notes: list[Problem] = []
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
+    native: dict[Triple, NativeService] = {}
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:
             outcome = render_outcome(project, service_id, env_id, infra_id, options=options)
@@ -95,6 +99,9 @@ def validate_project(
             inputs += outcome.inputs
             warnings += outcome.warnings
             notes += outcome.notes
+            if (found := _native_service(outcome.rendered)) is not None:
+                native[(service_id, env_id, infra_id)] = found
+    problems += native_stage_step_problems(project, native)
     report.inputs = unique_lines(inputs)
     report.problems = _unique(problems)
     report.warnings = _unique(warnings)
@@ -130,6 +137,13 @@ def check_project(root: Path | str, *, offline: bool = False) -> ValidationRepor
     if report.problems:
         raise ConfigError(report.problems)
     return report
+
+
+def _native_service(rendered: RenderedService | None) -> NativeService | None:
+    """The strategy of a rendered service definition ECS deploys with its own strategy."""
+    definition = rendered.service_definition if rendered else None
+    strategy = native_strategy(definition.request) if definition else None
+    return NativeService(strategy, definition.source) if definition and strategy else None
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -101,6 +101,15 @@ def strategy_of(service: dict[str, Any]) -> str:
     return strategy if isinstance(strategy, str) and strategy else "ROLLING"
 
 
+def native_strategy(service: dict[str, Any]) -> str | None:
+    """BLUE_GREEN, LINEAR or CANARY when ECS deploys the service with its own strategy (the ECS
+    controller, the default when `deploymentController` is absent); None otherwise."""
+    controller = service.get("deploymentController")
+    kind = controller.get("type") if isinstance(controller, dict) else None
+    strategy = strategy_of(service)
+    return strategy if kind in (None, "ECS") and strategy in NATIVE_STRATEGIES else None
+
+
 # -- rules --------------------------------------------------------------------------------------
 
 
