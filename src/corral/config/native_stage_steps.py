@@ -45,7 +45,7 @@ def native_stage_step_problems(project: Project, native: Mapping[Triple, NativeS
     problems = []
     for pipeline in project.pipelines.values():
         stages = pipeline.all_stages()
-        by_id: dict[str, object] = {stage.identifier: stage for _, stage in stages}
+        by_id = {stage.identifier: stage for _, stage in stages}
         for path, stage in stages:
             if not isinstance(stage, DeploymentStage):
                 continue

@@ -10,6 +10,7 @@ anywhere: it is checked against every infrastructure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from corral.errors import ExpressionError
@@ -44,7 +45,7 @@ def deployment_targets(project: Project) -> dict[str, list[Target]]:
 
 
 def stage_targets(
-    project: Project, stage: DeploymentStage, by_id: dict[str, object]
+    project: Project, stage: DeploymentStage, by_id: Mapping[str, object]
 ) -> set[tuple[str, str, str]]:
     """The (service, environment, infrastructure) triples a Deployment stage can deploy;
     `by_id`: the pipeline's stages by identifier (for `useFromStage`)."""
@@ -54,7 +55,7 @@ def stage_targets(
     return {(service, env, infra) for service in _services(project, stage, by_id) for env, infra in pairs}
 
 
-def _services(project: Project, stage: DeploymentStage, by_id: dict[str, object]) -> set[str]:
+def _services(project: Project, stage: DeploymentStage, by_id: Mapping[str, object]) -> set[str]:
     config = stage.spec.service
     if config is None:
         return set()
