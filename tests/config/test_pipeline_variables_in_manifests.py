@@ -95,3 +95,26 @@ def test_other_run_time_values_and_other_services_are_left_alone(tmp_path: Path)
     code, output = validate(root)
     assert code == 0, output
     assert "reads pipeline variable" not in output
+
+
+def test_stage_variables_are_looked_for_on_the_stage_that_deploys_the_service(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    edit_pipeline(root, declare_release)
+    service = root / "service.yaml"
+    service.write_text(
+        service.read_text().replace("run-<+pipeline.sequenceId>", '<+stage.variables["track"]>')
+    )
+    code, output = validate(root)
+    assert code == 1
+    assert (
+        "service.yaml:34 (inline service_def): tags[1].value: reads stage variable 'track', which stage "
+        "'deploy' of pipeline 'rolling' (pipeline.yaml) does not declare: a run fails the stage's ECS steps "
+        "before they change anything (declare 'track' under the stage's variables)"
+    ) in output
+
+    def declare_track(pipeline: dict[str, Any]) -> None:
+        pipeline["stages"][0]["stage"]["variables"] = [{"name": "track", "type": "String", "value": "stable"}]
+
+    edit_pipeline(root, declare_track)
+    code, output = validate(root)
+    assert code == 0, output
