@@ -90,9 +90,14 @@ def _problem(
     message = (
         f"stage '{stage.identifier}' deploys service '{service}' with ECS's {first.strategy} strategy "
         f"(deploymentConfiguration.strategy in {first.source}, on {where}), which moves traffic itself; "
-        f"{' and '.join(types)} {'make' if len(types) > 1 else 'makes'} services of {'their' if len(types) > 1 else 'its'} "
-        f"own (Harness's {' and '.join(kinds)} deployment{'s' if len(kinds) > 1 else ''}) and cannot deploy it. Use EcsRollingDeploy, which "
+        f"{_listed(types)} {'make' if len(types) > 1 else 'makes'} services of {'their' if len(types) > 1 else 'its'} "
+        f"own (Harness's {_listed(kinds)} deployment{'s' if len(kinds) > 1 else ''}) and cannot deploy it. Use EcsRollingDeploy, which "
         "follows ECS's deployment, or set the strategy to ROLLING"
     )
     path = steps[0][0]
     return Problem(pipeline.where(split_path(path)), path, message)
+
+
+def _listed(items: list[str]) -> str:
+    """a; a and b; a, b and c."""
+    return " and ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} and {items[-1]}"
