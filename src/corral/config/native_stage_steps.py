@@ -5,7 +5,8 @@ Container). Each would hand ECS's listener rules to a second service, or move co
 while ECS does. EcsRollingDeploy follows the native deployment instead (ecs/native/).
 
 Checked by `corral validate` once every service is rendered on every infrastructure a stage
-can deploy it to (validation.py): one problem per stage, at its first such step.
+can deploy it to (validation.py): one problem per stage, at its first such step; the start of
+`corral run` says the same of the stages it is about to run (engine/pipeline_checks.py).
 """
 
 from __future__ import annotations
@@ -83,19 +84,31 @@ def _problem(
     native: Mapping[Triple, NativeService],
 ) -> Problem:
     service, env, infra = found[0]
-    first = native[found[0]]
-    where = f"infrastructure {env}/{infra}" + (f" and {len(found) - 1} more" if len(found) > 1 else "")
-    types = list(dict.fromkeys(kind for _, kind in steps))
-    kinds = sorted({OWN_SERVICE_STEPS[kind] for kind in types})
-    message = (
-        f"stage '{stage.identifier}' deploys service '{service}' with ECS's {first.strategy} strategy "
-        f"(deploymentConfiguration.strategy in {first.source}, on {where}), which moves traffic itself; "
-        f"{_listed(types)} {'make' if len(types) > 1 else 'makes'} services of {'their' if len(types) > 1 else 'its'} "
-        f"own (Harness's {_listed(kinds)} deployment{'s' if len(kinds) > 1 else ''}) and cannot deploy it. Use EcsRollingDeploy, which "
-        "follows ECS's deployment, or set the strategy to ROLLING"
-    )
+    on = f"infrastructure {env}/{infra}" + (f" and {len(found) - 1} more" if len(found) > 1 else "")
     path = steps[0][0]
-    return Problem(pipeline.where(split_path(path)), path, message)
+    return Problem(
+        pipeline.where(split_path(path)),
+        path,
+        own_service_steps_message(
+            stage.identifier, service, native[found[0]], on, [kind for _, kind in steps]
+        ),
+    )
+
+
+def own_service_steps_message(
+    stage: str, service: str, native: NativeService, on: str, types: list[str]
+) -> str:
+    """Why the stage cannot deploy the service with those steps, and what to use instead."""
+    types = list(dict.fromkeys(types))
+    kinds = sorted({OWN_SERVICE_STEPS[kind] for kind in types})
+    several = len(types) > 1
+    return (
+        f"stage '{stage}' deploys service '{service}' with ECS's {native.strategy} strategy "
+        f"(deploymentConfiguration.strategy in {native.source}, on {on}), which moves traffic itself; "
+        f"{_listed(types)} {'make' if several else 'makes'} services of {'their' if several else 'its'} own "
+        f"(Harness's {_listed(kinds)} deployment{'s' if len(kinds) > 1 else ''}) and cannot deploy it. "
+        "Use EcsRollingDeploy, which follows ECS's deployment, or set the strategy to ROLLING"
+    )
 
 
 def _listed(items: list[str]) -> str:
