@@ -8,7 +8,8 @@ before anything changes in AWS (tests/e2e/test_manifest_run_values.py). So a pip
 deploys the service and does not declare the variable fails every run at that step: a problem,
 named at the manifest, listing those pipelines. A pipeline whose stage picks its service through
 an open input (`serviceRef: <+input>` without allowed values) may never deploy this one: only a
-warning then.
+warning then. The start of a run checks the stages it runs the same way (undeclared_reads,
+called from engine/pipeline_checks.py).
 """
 
 from __future__ import annotations
@@ -77,6 +78,27 @@ def pipeline_variable_findings(
         elif open_only:
             warnings.append(_finding(read, open_only, maybe=True))
     return problems, warnings
+
+
+def undeclared_reads(
+    rendered: RenderedService, pipeline_variables: set[str], stage_variables: set[str]
+) -> list[Problem]:
+    """The start of a run: each variable the stage's rendered manifests read that its pipeline
+    (or the stage) does not declare."""
+    problems = []
+    for read in dict.fromkeys(_reads(rendered.service, rendered)):
+        declared = pipeline_variables if read.scope == "pipeline" else stage_variables
+        if read.name not in declared:
+            listed = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                Problem(
+                    read.source,
+                    read.path,
+                    f"reads {read.scope} variable '{read.name}', which the {read.scope} does not declare "
+                    f"(it has: {listed}); the stage's ECS steps would fail before they change anything",
+                )
+            )
+    return problems
 
 
 def _reads(service: str, rendered: RenderedService) -> Iterator[_Read]:

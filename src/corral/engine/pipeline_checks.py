@@ -13,6 +13,7 @@ from corral.config.entities.pipeline import Pipeline
 from corral.config.native_stage_steps import OWN_SERVICE_STEPS, NativeService, own_service_steps_message
 from corral.config.problems import split_path
 from corral.config.project import Project
+from corral.config.run_value_checks import undeclared_reads
 from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, Problem
 from corral.manifests.native_rules import native_strategy
@@ -87,6 +88,21 @@ def native_stage_problems(
         stage.identifier, rendered.service, native, on, [s.type for s in steps]
     )
     return [Problem(pipeline.where(split_path(path)), path, message)]
+
+
+def run_value_problems(
+    plan: PipelinePlan, stage: StageNode, rendered: RenderedService | None
+) -> list[Problem]:
+    """The start of a run: the pipeline and stage variables the stage's manifests read exist
+    (config/run_value_checks.py; validate says the same for every pipeline deploying the service)."""
+    if rendered is None:
+        return []
+    pipeline_variables = {str(v.get("name")) for v in plan.variables}
+    stage_variables = {str(v.get("name")) for v in stage.variables}
+    return [
+        Problem(p.file, p.path, f"{p.message} (stage {stage.identifier})")
+        for p in undeclared_reads(rendered, pipeline_variables, stage_variables)
+    ]
 
 
 def project_pipeline_problems(project: Project) -> list[Problem]:
