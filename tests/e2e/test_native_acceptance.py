@@ -86,6 +86,7 @@ class Native:
         self.demo, self.events, self.strategy = demo, events, strategy
 
     def hook_events(self) -> list[tuple[str, str]]:
+        """Every hook state change ECS sent since the first release, oldest first."""
         found = [e for e in self.events.drain() if e["detail-type"] == "ECS Hook State Change"]
         return [(e["detail"]["eventName"], e["detail"]["hookType"]) for e in found]
 
@@ -354,7 +355,7 @@ def test_a_pause_hook_continued_by_an_approval_ends_successful(build: Build, str
     arn = deploy.outputs["serviceDeploymentArn"]
     assert execution.step("go_on").outputs["status"] == "SUCCESSFUL"
     assert_serves_new_revision(native, arn)
-    assert native.hook_events() == [("HOOK_SUCCEEDED", "PAUSE")]
+    assert native.hook_events() == [("HOOK_AWAITING_ACTION", "PAUSE"), ("HOOK_SUCCEEDED", "PAUSE")]
     continued = logged_stages(native, execution, "go_on")
     assert_in_ecs_order(continued)
     if SHIFTED[strategy]:
