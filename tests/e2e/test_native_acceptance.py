@@ -246,6 +246,11 @@ def assert_in_ecs_order(stages: list[str]) -> None:
     assert positions == sorted(positions), stages
 
 
+def assert_failed_once(native: Native) -> None:
+    """ECS's events for a rolled back deployment: in progress, then its rolloutState FAILED once."""
+    assert native.deployment_events() == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_FAILED"]
+
+
 def wait_for(found: Callable[[], Any], message: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -277,7 +282,7 @@ def test_a_release_ends_successful_on_the_new_revision(build: Build, strategy: s
     if SHIFTED[strategy]:  # the step's weight on the way: ECS baked there for 5 minutes
         assert any(SHIFTED[strategy] in line for line in log), log  # type: ignore[operator]
     events = native.deployment_events()
-    assert "SERVICE_DEPLOYMENT_IN_PROGRESS" in events and "SERVICE_DEPLOYMENT_FAILED" not in events, events
+    assert events == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED"], events
 
 
 # ---------------------------------------------------------------- 2. a failing Lambda hook
@@ -318,7 +323,7 @@ def test_a_failing_lambda_hook_fails_the_step_and_the_old_revision_serves(
     [call] = sandbox.admin.invocations(f"gate-{strategy.lower()}")
     assert call["via"] == "ecs" and call["event"]["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
     assert native.hook_events() == [("HOOK_IN_PROGRESS", "AWS_LAMBDA"), ("HOOK_FAILED", "AWS_LAMBDA")]
-    assert "SERVICE_DEPLOYMENT_FAILED" in native.deployment_events()
+    assert_failed_once(native)
 
 
 def _zip(source: str) -> bytes:
@@ -438,7 +443,7 @@ def test_an_alarm_in_alarm_during_bake_rolls_back_and_fails_the_step_naming_it(
     stages = logged_stages(native, execution, "deploy")
     assert_in_ecs_order(stages)
     assert stages[-1] == "BAKE_TIME", stages
-    assert "SERVICE_DEPLOYMENT_FAILED" in native.deployment_events()
+    assert_failed_once(native)
 
 
 # ---------------------------------------------------------------- 6. circuit breaker thresholds
@@ -475,7 +480,7 @@ def test_the_circuit_breaker_threshold_rolls_back_and_fails_the_step(
     assert tripped["status"] == "TRIGGERED" and tripped["threshold"] == trips_at
     assert tripped["failureCount"] >= trips_at
     assert live(native.demo) == before
-    assert "SERVICE_DEPLOYMENT_FAILED" in native.deployment_events()
+    assert_failed_once(native)
 
 
 # ---------------------------------------------------------------- 7. Corral's stage rollback
