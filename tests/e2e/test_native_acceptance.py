@@ -246,6 +246,33 @@ def assert_in_ecs_order(stages: list[str]) -> None:
     assert positions == sorted(positions), stages
 
 
+def assert_rolled_back_by_ecs(native: Native, execution: Execution) -> dict[str, Any]:
+    """The deploy step failed with ECS's reason, its log shows the rollback, and the stage's rollback
+    found the service already as it was. Returns the service deployment."""
+    demo = native.demo
+    arn = _newest(demo)  # a failed step has no outputs: its deployment is the service's newest
+    found = described(demo, arn)
+    assert found["status"] == "ROLLBACK_SUCCESSFUL", found
+    name = arn.rsplit("/", 1)[-1]
+    deploy = execution.step("deploy")
+    error = deploy.error or ""
+    assert deploy.status == "Failed"
+    assert error.startswith(f"ECS rolled back service deployment {name}: {found['rollback']['reason']}"), (
+        error
+    )
+    assert any(
+        line.startswith(f"Service deployment {name} ROLLBACK_SUCCESSFUL")
+        for line in step_log(demo, execution, "deploy")
+    )
+    rollback = execution.step("EcsRollingRollback")
+    assert rollback.status == "Success", rollback.error
+    assert any(
+        "already runs as before the deployment" in line
+        for line in step_log(demo, execution, "EcsRollingRollback")
+    )
+    return found
+
+
 def assert_failed_once(native: Native) -> None:
     """ECS's events for a rolled back deployment: in progress, then its rolloutState FAILED once."""
     assert native.deployment_events() == ["SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_FAILED"]
@@ -311,14 +338,9 @@ def test_a_failing_lambda_hook_fails_the_step_and_the_old_revision_serves(
     before = live(native.demo)
     execution = release(native.demo, "native_first", "2")
     assert execution.status == "Failed"
-    deploy = execution.step("deploy")
-    assert deploy.status == "Failed"
-    assert f"(AWS_LAMBDA {function}) failed" in (deploy.error or ""), deploy.error
-    assert execution.step("EcsRollingRollback").status == "Success"
-    arn = execution.step("deploy").outputs.get("serviceDeploymentArn") or _newest(native.demo)
-    found = described(native.demo, arn)
-    assert found["status"] == "ROLLBACK_SUCCESSFUL"
-    assert "returned hookStatus FAILED" in found["rollback"]["reason"]
+    found = assert_rolled_back_by_ecs(native, execution)
+    assert f"(AWS_LAMBDA {function}) failed" in (execution.step("deploy").error or "")
+    assert found["rollback"]["reason"] == f"Lifecycle hook {function} returned hookStatus FAILED."
     assert live(native.demo) == before
     [call] = sandbox.admin.invocations(f"gate-{strategy.lower()}")
     assert call["via"] == "ecs" and call["event"]["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
@@ -433,11 +455,9 @@ def test_an_alarm_in_alarm_during_bake_rolls_back_and_fails_the_step_naming_it(
     sandbox.admin.advance(60)  # ECS looks at the alarm within the minute
     execution = started.result()
     assert execution.status == "Failed"
-    deploy = execution.step("deploy")
-    assert deploy.status == "Failed" and f"CloudWatch alarm {name} went into ALARM" in (deploy.error or "")
-    assert execution.step("EcsRollingRollback").status == "Success"
-    found = described(demo, arn)
-    assert found["status"] == "ROLLBACK_SUCCESSFUL"
+    found = assert_rolled_back_by_ecs(native, execution)
+    assert found["serviceDeploymentArn"] == arn
+    assert f"CloudWatch alarm {name} went into ALARM" in (execution.step("deploy").error or "")
     assert found["alarms"]["triggeredAlarmNames"] == [name]
     assert live(demo) == before
     stages = logged_stages(native, execution, "deploy")
@@ -468,14 +488,10 @@ def test_the_circuit_breaker_threshold_rolls_back_and_fails_the_step(
     before = live(native.demo)
     execution = release(native.demo, "native_first", "bad")
     assert execution.status == "Failed"
-    deploy = execution.step("deploy")
-    error = deploy.error or ""
+    found = assert_rolled_back_by_ecs(native, execution)
+    error = execution.step("deploy").error or ""
     assert "the deployment circuit breaker triggered" in error, error
-    assert "Essential container in task exited" in error, error
-    assert execution.step("EcsRollingRollback").status == "Success"
-    arn = deploy.outputs.get("serviceDeploymentArn") or _newest(native.demo)
-    found = described(native.demo, arn)
-    assert found["status"] == "ROLLBACK_SUCCESSFUL"
+    assert "Essential container in task exited (container app exit code 1)" in error, error
     tripped = found["deploymentCircuitBreaker"]
     assert tripped["status"] == "TRIGGERED" and tripped["threshold"] == trips_at
     assert tripped["failureCount"] >= trips_at
