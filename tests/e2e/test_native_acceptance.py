@@ -29,10 +29,12 @@ from corral.engine import Execution, approve
 from corral.sandbox import Sandbox
 from corral.store import Store
 from corral.wiring.ecs_steps import set_poll_policy
+from tests.sandbox.helpers import python_zip
 from tests.sandbox.test_ecs_events import Subscription, subscribe, unsubscribe
 
 from .conftest import CLUSTER, DEMO, FAST_POLLS, Demo, use_sandbox_aws
 from .test_native_steering import (
+    KILL_POINTS,
     PIPELINES,
     SERVICE_YAML,
     _rules,
@@ -324,7 +326,9 @@ def test_a_failing_lambda_hook_fails_the_step_and_the_old_revision_serves(
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": _zip("def handler(event, context):\n    return {'hookStatus': 'SUCCEEDED'}\n")},
+        Code={
+            "ZipFile": python_zip("def handler(event, context):\n    return {'hookStatus': 'SUCCEEDED'}\n")
+        },
     )["FunctionArn"]
     # the function's code would pass: the sandbox's fixed behaviour makes it fail
     sandbox.admin.set_functions({"function": f"gate-{strategy.lower()}", "hookStatus": "FAILED"})
@@ -346,12 +350,6 @@ def test_a_failing_lambda_hook_fails_the_step_and_the_old_revision_serves(
     assert call["via"] == "ecs" and call["event"]["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
     assert native.hook_events() == [("HOOK_IN_PROGRESS", "AWS_LAMBDA"), ("HOOK_FAILED", "AWS_LAMBDA")]
     assert_failed_once(native)
-
-
-def _zip(source: str) -> bytes:
-    from tests.sandbox.helpers import python_zip
-
-    return python_zip(source)
 
 
 def _newest(demo: Demo) -> str:
@@ -538,9 +536,12 @@ def test_a_later_step_failing_rolls_the_deployment_back_through_ecs(
 # ---------------------------------------------------------------- 8. the runner killed while ECS pauses
 
 
+@pytest.mark.parametrize("point", list(KILL_POINTS))
 @pytest.mark.parametrize("strategy", OTHERS)
-def test_the_runner_killed_while_ecs_pauses_then_resumed_ends_successful(build: Build, strategy: str) -> None:
+def test_the_runner_killed_while_ecs_pauses_then_resumed_ends_successful(
+    build: Build, strategy: str, point: str
+) -> None:
     native = build(strategy, hooks=[PAUSE], pipelines={"native_release": PIPELINES["native_release"]})
-    execution = killed_and_resumed(native.demo, "approval-waiting")
+    execution = killed_and_resumed(native.demo, point)
     assert_serves_new_revision(native, execution.step("deploy").outputs["serviceDeploymentArn"])
     assert native.hook_events() == [("HOOK_AWAITING_ACTION", "PAUSE"), ("HOOK_SUCCEEDED", "PAUSE")]
