@@ -413,6 +413,7 @@ def test_a_pause_hook_rolled_back_by_a_failing_verify(build: Build, strategy: st
     assert "ContinueServiceDeployment" in found["rollback"]["reason"]
     assert live(native.demo) == before
     assert native.hook_events() == [("HOOK_AWAITING_ACTION", "PAUSE"), ("HOOK_FAILED", "PAUSE")]
+    assert_failed_once(native)
 
 
 # ---------------------------------------------------------------- 5. an alarm in ALARM during bake
@@ -531,6 +532,7 @@ def test_a_later_step_failing_rolls_the_deployment_back_through_ecs(
     assert now["registered"][full] == now["ips"]
     if where == "paused":
         assert native.hook_events() == [("HOOK_AWAITING_ACTION", "PAUSE"), ("HOOK_FAILED", "PAUSE")]
+    assert_failed_once(native)
 
 
 # ---------------------------------------------------------------- 8. the runner killed while ECS pauses
