@@ -627,39 +627,46 @@ def test_the_runner_killed_while_ecs_pauses_then_resumed_ends_as_an_uninterrupte
     native: Demo, point: str
 ) -> None:
     first_release(native)
+    execution = killed_and_resumed(native, point)
+    arn = execution.step("deploy").outputs["serviceDeploymentArn"]
+    assert described(native, arn)["status"] == "SUCCESSFUL"
+    after = live(native)
+    assert after["image"].endswith("demo/web:2") and after["runningCount"] == 2
+
+
+def killed_and_resumed(demo: Demo, point: str) -> Execution:
+    """`native_release` (tag 2) run by a runner process killed at `point`, then resumed by another;
+    approvals given as they come. Returns the execution, which must have ended in Success."""
     env = {
         **os.environ,
-        **aws_environment(native.sandbox.endpoint_url),
-        "CORRAL_E2E_PROJECT": str(native.project.root),
+        **aws_environment(demo.sandbox.endpoint_url),
+        "CORRAL_E2E_PROJECT": str(demo.project.root),
     }
-    inputs = native.inputs("native_release", tag="2", check="0")
+    inputs = demo.inputs("native_release", tag="2", check="0")
 
     def runner(*args: str) -> subprocess.Popen[str]:
         command = [sys.executable, "-m", "tests.e2e.runner", *args]
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
 
-    first = runner("run", native.store_url, "native_release", json.dumps(inputs))
+    first = runner("run", demo.store_url, "native_release", json.dumps(inputs))
     assert first.stdout is not None
     execution_id = first.stdout.readline().strip()
     stop = threading.Event()
-    approving = None if point == "approval-waiting" else approver(native.store, execution_id, stop)
+    approving = None if point == "approval-waiting" else approver(demo.store, execution_id, stop)
     deadline = time.monotonic() + 60
-    while not KILL_POINTS[point](native.store, execution_id):
+    while not KILL_POINTS[point](demo.store, execution_id):
         assert first.poll() is None, f"the runner ended before {point}"
         assert time.monotonic() < deadline, f"never reached {point}"
         time.sleep(0.01)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
-    approving = approving or approver(native.store, execution_id, stop)
-    resumed = runner("resume", native.store_url, execution_id)
+    approving = approving or approver(demo.store, execution_id, stop)
+    resumed = runner("resume", demo.store_url, execution_id)
     try:
         assert resumed.wait(120) == 0
     finally:
         stop.set()
         approving.join()
-    execution = get_execution(execution_id, store=native.store)
+    execution = get_execution(execution_id, store=demo.store)
     assert execution.status == "Success", execution.error
-    arn = execution.step("deploy").outputs["serviceDeploymentArn"]
-    assert described(native, arn)["status"] == "SUCCESSFUL"
-    after = live(native)
-    assert after["image"].endswith("demo/web:2") and after["runningCount"] == 2
+    return execution

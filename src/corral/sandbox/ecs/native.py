@@ -442,11 +442,14 @@ class NativeRun:
         self._shift_production(0.0)
         self._shift_test(0.0)
         green = self.green
+        # green's rolloutState turns FAILED, reported as the circuit breaker's failures are; unless
+        # the circuit breaker's trip did both already (one event per change)
+        reported = green.rollout_state == FAILED
         green.rollout_state = FAILED
         green.rollout_state_reason = reason
         green.updated_at = now
-        # green's rolloutState turned FAILED: reported as the circuit breaker's failures are
-        events_bridge.deployment_state_change(service, green, events_bridge.DEPLOYMENT_FAILED, now)
+        if not reported:
+            events_bridge.deployment_state_change(service, green, events_bridge.DEPLOYMENT_FAILED, now)
         blue = next((d for d in self.blue if d in service.deployments), None)
         if blue is not None:
             service.deployments.remove(blue)
