@@ -1,0 +1,184 @@
+"""The output-shape check: real sandbox answers, doctored, are caught where they differ from
+botocore's model; and with checking on, a wrong answer fails the call that got it."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+import corral.sandbox.ecs as ecs_package
+from corral.sandbox import Sandbox
+from corral.sandbox.core import shape_check
+from corral.sandbox.core.shape_check import check_parsed, check_wire
+
+LOG_GROUP_TEMPLATE = json.dumps({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup"}}})
+
+
+def raw_answers(client: Any) -> list[bytes]:
+    """The raw bodies of the answers `client` receives from now on, as they came on the wire."""
+    bodies: list[bytes] = []
+
+    def keep(http_response: Any, **_: Any) -> None:
+        bodies.append(http_response.content)
+
+    client.meta.events.register("after-call", keep)
+    return bodies
+
+
+def described_stack(sandbox: Sandbox) -> tuple[dict[str, Any], bytes]:
+    cfn = sandbox.client("cloudformation")
+    cfn.create_stack(StackName="logs", TemplateBody=LOG_GROUP_TEMPLATE)
+    bodies = raw_answers(cfn)
+    return cfn.describe_stacks(StackName="logs"), bodies[-1]
+
+
+def problems(found: list[shape_check.Mismatch]) -> dict[str, str]:
+    return {m.path: m.problem for m in found}
+
+
+def test_a_real_answer_passes_as_it_is(sandbox: Sandbox) -> None:
+    parsed, raw = described_stack(sandbox)
+    assert parsed["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
+    assert check_parsed("cloudformation", "DescribeStacks", parsed) == []
+    assert check_wire("cloudformation", "DescribeStacks", "query", raw) == []
+
+
+def test_wrong_type_missing_required_unknown_member_and_bad_enum_are_each_reported(
+    sandbox: Sandbox,
+) -> None:
+    parsed, _ = described_stack(sandbox)
+    doctored = copy.deepcopy(parsed)
+    stack = doctored["Stacks"][0]
+    stack["CreationTime"] = "yesterday"  # a timestamp as text
+    stack["EnableTerminationProtection"] = "no"  # a boolean as text
+    del stack["StackName"]  # the Stack shape requires it
+    stack["Colour"] = "blue"  # the Stack shape has no such member
+    stack["StackStatus"] = "CREATE_DONE"  # not one of StackStatus's values
+
+    found = problems(check_parsed("cloudformation", "DescribeStacks", doctored))
+
+    assert found == {
+        "Stacks[0].CreationTime": "is str 'yesterday'; expected a timestamp",
+        "Stacks[0].EnableTerminationProtection": "is str 'no'; expected a boolean",
+        "Stacks[0].StackName": "is missing; Stack requires it",
+        "Stacks[0].Colour": "is not a member of Stack",
+        "Stacks[0].StackStatus": found["Stacks[0].StackStatus"],
+    }
+    assert found["Stacks[0].StackStatus"].startswith("is 'CREATE_DONE', not one of StackStatus's values [")
+    assert "'CREATE_COMPLETE'" in found["Stacks[0].StackStatus"]
+
+
+def test_lists_maps_and_integers_are_checked_member_by_member(sandbox: Sandbox) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="web", tags=[{"key": "team", "value": "payments"}])
+    parsed = ecs.describe_clusters(clusters=["web"], include=["TAGS"])
+    assert check_parsed("ecs", "DescribeClusters", parsed) == []
+
+    doctored = copy.deepcopy(parsed)
+    cluster = doctored["clusters"][0]
+    cluster["runningTasksCount"] = True  # JSON's true is not an integer
+    cluster["tags"][0]["value"] = 7
+    cluster["settings"] = {"containerInsights": "enabled"}  # a list in the shape
+    found = problems(check_parsed("ecs", "DescribeClusters", doctored))
+    assert found == {
+        "clusters[0].runningTasksCount": "is bool True; expected an integer",
+        "clusters[0].tags[0].value": "is int 7; expected a string",
+        "clusters[0].settings": "is dict {'containerInsights': 'enabled'}; expected a list of a structure (ClusterSetting)",
+    }
+
+
+def test_members_botocore_would_drop_are_found_in_the_raw_body(sandbox: Sandbox) -> None:
+    """boto3 parses an unknown member away without a word; the wire check sees it."""
+    ecs = sandbox.client("ecs")
+    bodies = raw_answers(ecs)
+    ecs.create_cluster(clusterName="web")
+    raw = json.loads(bodies[-1])
+    assert check_wire("ecs", "CreateCluster", "json", bodies[-1]) == []
+
+    raw["cluster"]["clusterColour"] = "blue"
+    raw["cluster"]["registeredContainerInstancesCount"] = "0"
+    found = problems(check_wire("ecs", "CreateCluster", "json", json.dumps(raw).encode()))
+    assert found == {
+        "cluster.clusterColour": "is not a member of Cluster",
+        "cluster.registeredContainerInstancesCount": "is str '0'; expected an integer",
+    }
+
+    _, xml = described_stack(sandbox)
+    doctored = xml.replace(b"<StackName>", b"<Colour>blue</Colour><StackName>", 1)
+    assert problems(check_wire("cloudformation", "DescribeStacks", "query", doctored)) == {
+        "Stacks[0].Colour": "is not a member of Stack"
+    }
+
+
+@pytest.mark.sandbox(check_shapes=True)
+def test_with_checking_on_a_wrong_answer_fails_the_call_naming_operation_and_path(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ecs_package.OPERATIONS["DescribeClusters"]
+
+    def doctored(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
+        answer = real(backend, params)
+        answer["clusters"][0]["status"] = dt.datetime.now(dt.UTC)  # a timestamp where a string goes
+        answer["clusters"][0]["colour"] = "blue"  # dropped by the serializer: boto3 would never know
+        return answer
+
+    monkeypatch.setitem(ecs_package.OPERATIONS, "DescribeClusters", doctored)
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="web")
+
+    with pytest.raises(ClientError) as failed:
+        ecs.describe_clusters(clusters=["web"])
+
+    error = failed.value.response["Error"]
+    assert error["Code"] == "CorralSandboxShapeMismatch"
+    assert "ecs DescribeClusters (result): clusters[0].colour: is not a member of Cluster" in error["Message"]
+    assert [str(m) for m in shape_check.RECORDED.take()] == [
+        "ecs DescribeClusters (result): clusters[0].colour: is not a member of Cluster"
+    ]
+    assert failed.value.operation_name == "DescribeClusters"
+
+
+@pytest.mark.sandbox(check_shapes=True)
+def test_with_checking_on_a_wrong_type_on_the_wire_fails_the_call(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ecs_package.OPERATIONS["DescribeClusters"]
+
+    def doctored(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
+        answer = real(backend, params)
+        answer["clusters"][0]["activeServicesCount"] = "none"
+        return answer
+
+    monkeypatch.setitem(ecs_package.OPERATIONS, "DescribeClusters", doctored)
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="web")
+
+    with pytest.raises(ClientError, match="CorralSandboxShapeMismatch") as failed:
+        ecs.describe_clusters(clusters=["web"])
+
+    expected = (
+        "ecs DescribeClusters (wire): clusters[0].activeServicesCount: is str 'none'; expected an integer"
+    )
+    assert expected in failed.value.response["Error"]["Message"]
+    assert expected in [str(m) for m in shape_check.RECORDED.take()]
+
+
+@pytest.mark.sandbox(check_shapes=False)
+def test_checking_off_leaves_answers_alone(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ecs_package.OPERATIONS["DescribeClusters"]
+
+    def doctored(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
+        answer = real(backend, params)
+        answer["clusters"][0]["colour"] = "blue"
+        return answer
+
+    monkeypatch.setitem(ecs_package.OPERATIONS, "DescribeClusters", doctored)
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="web")
+    assert ecs.describe_clusters(clusters=["web"])["clusters"][0]["clusterName"] == "web"
+    assert shape_check.RECORDED.take() == []
