@@ -115,6 +115,20 @@ def test_members_botocore_would_drop_are_found_in_the_raw_body(sandbox: Sandbox)
     }
 
 
+def test_a_stacks_own_event_may_carry_a_stack_status_but_nothing_else(sandbox: Sandbox) -> None:
+    """AWS reports a stack's status on the stack's own events, beyond botocore's ResourceStatus enum."""
+    cfn = sandbox.client("cloudformation")
+    cfn.create_stack(StackName="logs", TemplateBody=LOG_GROUP_TEMPLATE)
+    parsed = cfn.describe_stack_events(StackName="logs")
+    own = next(e for e in parsed["StackEvents"] if e["ResourceType"] == "AWS::CloudFormation::Stack")
+
+    own["ResourceStatus"] = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    assert check_parsed("cloudformation", "DescribeStackEvents", parsed) == []
+    own["ResourceStatus"] = "UPDATE_NEARLY_COMPLETE"
+    [mismatch] = check_parsed("cloudformation", "DescribeStackEvents", parsed)
+    assert mismatch.problem.startswith("is 'UPDATE_NEARLY_COMPLETE', not one of ResourceStatus's values")
+
+
 @pytest.mark.sandbox(check_shapes=True)
 def test_with_checking_on_a_wrong_answer_fails_the_call_naming_operation_and_path(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
@@ -125,6 +139,8 @@ def test_with_checking_on_a_wrong_answer_fails_the_call_naming_operation_and_pat
         answer = real(backend, params)
         answer["clusters"][0]["status"] = dt.datetime.now(dt.UTC)  # a timestamp where a string goes
         answer["clusters"][0]["colour"] = "blue"  # dropped by the serializer: boto3 would never know
+        # a member of another ECS shape: the serializer drops it from a Cluster, as views rely on
+        answer["clusters"][0]["serviceName"] = "web"
         return answer
 
     monkeypatch.setitem(ecs_package.OPERATIONS, "DescribeClusters", doctored)
@@ -136,9 +152,12 @@ def test_with_checking_on_a_wrong_answer_fails_the_call_naming_operation_and_pat
 
     error = failed.value.response["Error"]
     assert error["Code"] == "CorralSandboxShapeMismatch"
-    assert "ecs DescribeClusters (result): clusters[0].colour: is not a member of Cluster" in error["Message"]
+    assert (
+        "ecs DescribeClusters (result): clusters[0].colour: is not a member of Cluster nor of any shape of the ecs model"
+        in error["Message"]
+    )
     assert [str(m) for m in shape_check.RECORDED.take()] == [
-        "ecs DescribeClusters (result): clusters[0].colour: is not a member of Cluster"
+        "ecs DescribeClusters (result): clusters[0].colour: is not a member of Cluster nor of any shape of the ecs model"
     ]
     assert failed.value.operation_name == "DescribeClusters"
 

@@ -12,8 +12,8 @@ boto3 takes without complaint can therefore still be one AWS never gives. Three 
   rest-json and CBOR protocols) and XML element names (query protocol) against the shape,
   scalars as the protocol writes them; then botocore's own parser reads the body and
   `check_parsed` checks the result.
-- `check_result`: a handler's result before serialization: members the shape does not have,
-  which the sandbox's serializer would drop without a word.
+- `check_result`: a handler's result before serialization: members that no shape of the
+  service's model has (misspelt or invented), which the serializer would drop without a word.
 
 Each returns a list of `Mismatch` (empty when the answer fits). The gateway runs them on every
 answer of the emulated services when shape checking is on (`SandboxApp(check_shapes=True)` or
@@ -30,6 +30,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
@@ -43,6 +44,17 @@ ERROR_CODE = "CorralSandboxShapeMismatch"
 
 # botocore adds these to every parsed answer; they are not part of any output shape
 PARSER_EXTRAS = frozenset({"ResponseMetadata"})
+
+# (model, enum shape) -> (shape whose values AWS also sends there, why). Only where AWS's own
+# answers are documented to go beyond the enum in its model.
+ENUM_ALSO = {
+    # A stack's own events (ResourceType AWS::CloudFormation::Stack) carry the stack's status,
+    # e.g. UPDATE_COMPLETE_CLEANUP_IN_PROGRESS ("Stack status codes", CloudFormation User Guide,
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html;
+    # describe-stack-events output quoted in ansible/ansible#32396), values botocore's
+    # ResourceStatus enum lacks.
+    ("cloudformation", "ResourceStatus"): "StackStatus",
+}
 
 
 @dataclass(frozen=True)
@@ -84,12 +96,36 @@ def check_parsed(service: str, operation: str, parsed: Mapping[str, Any]) -> lis
 
 
 def check_result(service: str, operation: str, result: Mapping[str, Any]) -> list[Mismatch]:
-    """Members of a handler's result that the output shape lacks (the serializer drops them)."""
+    """Members of a handler's result that no shape of the service's model has.
+
+    The serializer drops members the output shape lacks, and handlers rely on that to answer a
+    summary with the full view (a Cloud Map `ServiceSummary` from what GetService returns). A
+    name found in no shape of the model is another matter: a misspelt or invented member,
+    which boto3 would never see.
+    """
     op = operation_model(service, operation)
     found: list[Mismatch] = []
     if op.output_shape is not None:
         _unknown_members(op.output_shape, result, "", found, service, operation)
-    return [Mismatch(m.service, m.operation, m.path, m.problem, "result") for m in found]
+    known = _member_names(service)
+    return [
+        Mismatch(
+            m.service, m.operation, m.path, f"{m.problem} nor of any shape of the {service} model", "result"
+        )
+        for m in found
+        if m.path.rsplit(".", 1)[-1].split("[", 1)[0] not in known
+    ]
+
+
+@cache
+def _member_names(service: str) -> frozenset[str]:
+    model = service_model(service)
+    names: set[str] = set()
+    for shape_name in model.shape_names:
+        shape = model.shape_for(shape_name)
+        if isinstance(shape, StructureShape):
+            names.update(shape.members)
+    return frozenset(names)
 
 
 def _check_value(
@@ -131,18 +167,18 @@ def _check_value(
             _check_value(shape.key, key, f"{path}{{key {key!r}}}", found, service, operation)
             _check_value(shape.value, item, f"{path}[{key!r}]", found, service, operation)
     else:
-        problem = _scalar_problem(shape, value)
+        problem = _scalar_problem(shape, value, service)
         if problem:
             report(problem)
 
 
-def _scalar_problem(shape: Shape, value: Any) -> str | None:
+def _scalar_problem(shape: Shape, value: Any, service: str) -> str | None:
     kind = shape.type_name
     if kind == "string":
         if not isinstance(value, str):
             return f"is {_describe(value)}; expected a string"
         enum = shape.metadata.get("enum")
-        if enum and value not in enum:
+        if enum and value not in enum and value not in _enum_also(service, shape):
             return f"is {value!r}, not one of {shape.name}'s values {enum}"
         return None
     if kind in ("integer", "long"):
@@ -159,6 +195,14 @@ def _scalar_problem(shape: Shape, value: Any) -> str | None:
         ok = isinstance(value, bytes | bytearray) or hasattr(value, "read")  # streaming payloads
         return None if ok else f"is {_describe(value)}; expected bytes (blob)"
     return None  # document types hold any JSON value
+
+
+def _enum_also(service: str, shape: Shape) -> list[str]:
+    other = ENUM_ALSO.get((service, shape.name))
+    if other is None:
+        return []
+    values: list[str] = service_model(service).shape_for(other).metadata.get("enum", [])
+    return values
 
 
 def _unknown_members(
@@ -307,12 +351,12 @@ def _walk_json(
         for key, item in raw.items():
             _walk_json(shape.value, item, f"{path}[{key!r}]", found, service, operation, protocol)
     else:
-        problem = _json_scalar_problem(shape, raw, protocol)
+        problem = _json_scalar_problem(shape, raw, protocol, service)
         if problem:
             report(path, problem)
 
 
-def _json_scalar_problem(shape: Shape, raw: Any, protocol: str) -> str | None:
+def _json_scalar_problem(shape: Shape, raw: Any, protocol: str, service: str) -> str | None:
     kind = shape.type_name
     if kind == "timestamp":
         if protocol == "smithy-rpc-v2-cbor" and isinstance(raw, dt.datetime):
@@ -334,7 +378,7 @@ def _json_scalar_problem(shape: Shape, raw: Any, protocol: str) -> str | None:
         except ValueError:
             return "is not base64 text"
         return None
-    return _scalar_problem(shape, raw)
+    return _scalar_problem(shape, raw, service)
 
 
 def _check_xml_body(op: OperationModel, body: bytes, found: list[Mismatch], service: str) -> None:
