@@ -70,7 +70,7 @@ def test_wrong_type_missing_required_unknown_member_and_bad_enum_are_each_report
         "Stacks[0].StackStatus": found["Stacks[0].StackStatus"],
     }
     assert found["Stacks[0].StackStatus"].startswith("is 'CREATE_DONE', not one of StackStatus's values [")
-    assert "'CREATE_COMPLETE'" in found["Stacks[0].StackStatus"]
+    assert "CREATE_COMPLETE" in found["Stacks[0].StackStatus"]
 
 
 def test_lists_maps_and_integers_are_checked_member_by_member(sandbox: Sandbox) -> None:
@@ -201,3 +201,49 @@ def test_checking_off_leaves_answers_alone(sandbox: Sandbox, monkeypatch: pytest
     ecs.create_cluster(clusterName="web")
     assert ecs.describe_clusters(clusters=["web"])["clusters"][0]["clusterName"] == "web"
     assert shape_check.RECORDED.take() == []
+
+
+def test_rest_json_bodies_leave_header_and_status_members_out_of_the_body() -> None:
+    """Lambda speaks rest-json: Invoke's StatusCode is the HTTP status and FunctionError a header
+    (botocore's model); only the body's own members are compared with the JSON keys."""
+    invoked = check_wire(
+        "lambda",
+        "Invoke",
+        "rest-json",
+        b'{"hookStatus": "SUCCEEDED"}',  # the function's own answer: a blob, not read
+        status=200,
+        headers={"X-Amz-Function-Error": "Unhandled", "X-Amz-Executed-Version": "$LATEST"},
+    )
+    assert invoked == []
+
+    configuration = {"FunctionName": "hook", "Runtime": "python3.12", "State": "Active", "Timeout": 3}
+    body = json.dumps(configuration).encode()
+    assert check_wire("lambda", "GetFunctionConfiguration", "rest-json", body) == []
+    wrong = json.dumps(configuration | {"Runtime": "python9", "StatusCode": 200, "Timeout": "3"}).encode()
+    found = {str(m) for m in check_wire("lambda", "GetFunctionConfiguration", "rest-json", wrong)}
+    assert found == {
+        "lambda GetFunctionConfiguration (wire): StatusCode: is not a member of FunctionConfiguration",
+        "lambda GetFunctionConfiguration (wire): Timeout: is str '3'; expected an integer",
+        next(
+            f
+            for f in found
+            if f.startswith("lambda GetFunctionConfiguration (parsed): Runtime: is 'python9'")
+        ),
+    }
+
+
+def test_cbor_bodies_are_checked_like_json() -> None:
+    """Newer botocore releases speak Smithy RPC v2 CBOR to Cloud Map; timestamps come as datetimes."""
+    import cbor2
+
+    created = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    summary = {"Id": "ns-1", "Name": "local", "Type": "HTTP", "CreateDate": created}
+    good = cbor2.dumps({"Namespaces": [summary]}, datetime_as_timestamp=True)
+    assert check_wire("servicediscovery", "ListNamespaces", "smithy-rpc-v2-cbor", good) == []
+
+    bad = cbor2.dumps(
+        {"Namespaces": [summary | {"Type": "LOCAL", "VpcId": "vpc-1"}]}, datetime_as_timestamp=True
+    )
+    found = problems(check_wire("servicediscovery", "ListNamespaces", "smithy-rpc-v2-cbor", bad))
+    assert found["Namespaces[0].VpcId"] == "is not a member of NamespaceSummary"
+    assert found["Namespaces[0].Type"].startswith("is 'LOCAL', not one of NamespaceType's values [")

@@ -179,7 +179,8 @@ def _scalar_problem(shape: Shape, value: Any, service: str) -> str | None:
             return f"is {_describe(value)}; expected a string"
         enum = shape.metadata.get("enum")
         if enum and value not in enum and value not in _enum_also(service, shape):
-            return f"is {value!r}, not one of {shape.name}'s values {enum}"
+            listed = ", ".join(enum[:12]) + (f", ... ({len(enum)} values)" if len(enum) > 12 else "")
+            return f"is {value!r}, not one of {shape.name}'s values [{listed}]"
         return None
     if kind in ("integer", "long"):
         ok = isinstance(value, int) and not isinstance(value, bool)
@@ -378,6 +379,8 @@ def _json_scalar_problem(shape: Shape, raw: Any, protocol: str, service: str) ->
         except ValueError:
             return "is not base64 text"
         return None
+    if kind == "string":  # its enum is checked once, on the parsed answer
+        return None if isinstance(raw, str) else f"is {_describe(raw)}; expected a string"
     return _scalar_problem(shape, raw, service)
 
 
