@@ -136,6 +136,8 @@ def _check_value(
 
     if value is None:
         report(f"is null; expected {_kind(shape)} or the member left out")
+    elif shape.metadata.get("document"):
+        return  # a document holds any JSON value (ECS's hookDetails)
     elif isinstance(shape, StructureShape):
         if not isinstance(value, Mapping):
             report(f"is {_describe(value)}; expected a structure ({shape.name})")
@@ -209,6 +211,8 @@ def _enum_also(service: str, shape: Shape) -> list[str]:
 def _unknown_members(
     shape: Shape, value: Any, path: str, found: list[Mismatch], service: str, operation: str
 ) -> None:
+    if shape.metadata.get("document"):
+        return
     if isinstance(shape, StructureShape) and isinstance(value, Mapping):
         for name, item in value.items():
             member = shape.members.get(name)
@@ -323,6 +327,8 @@ def _walk_json(
 
     if raw is None:
         report(path, f"is null; expected {_kind(shape)} or the member left out")
+    elif shape.metadata.get("document"):
+        return
     elif isinstance(shape, StructureShape):
         if not isinstance(raw, dict):
             report(path, f"is {_describe(raw)}; expected a JSON object ({shape.name})")
