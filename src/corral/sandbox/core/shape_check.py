@@ -271,16 +271,20 @@ def check_wire(
     except (ValueError, ET.ParseError) as exc:
         found.append(Mismatch(service, operation, "", f"body cannot be read as {protocol}: {exc}", "wire"))
         return found
-    parsed = _parse(op, protocol, body, status, dict(headers or {}))
+    if op.output_shape is None:
+        return found
+    parsed = _parse(op, op.output_shape, protocol, body, status, dict(headers or {}))
     return found + check_parsed(service, operation, parsed)
 
 
-def _parse(op: OperationModel, protocol: str, body: bytes, status: int, headers: dict[str, str]) -> Any:
+def _parse(
+    op: OperationModel, shape: Shape, protocol: str, body: bytes, status: int, headers: dict[str, str]
+) -> Any:
     parser = create_parser(protocol)
-    response = {"status_code": status, "headers": headers, "body": body}
+    response: dict[str, Any] = {"status_code": status, "headers": headers, "body": body}
     if op.has_streaming_output:
         response["body"] = _Stream(body)
-    return parser.parse(response, op.output_shape)
+    return parser.parse(response, shape)
 
 
 class _Stream:
@@ -413,11 +417,11 @@ def _walk_xml(
 
     if isinstance(shape, StructureShape):
         members: dict[str, Shape] = {}
-        for name, member in shape.members.items():
-            tag = member.serialization.get("name", name)
-            if isinstance(member, ListShape) and member.serialization.get("flattened"):
-                tag = member.member.serialization.get("name", tag)
-            members[tag] = member
+        for name, declared in shape.members.items():
+            tag = declared.serialization.get("name", name)
+            if isinstance(declared, ListShape) and declared.serialization.get("flattened"):
+                tag = declared.member.serialization.get("name", tag)
+            members[tag] = declared
         flattened_seen: dict[str, int] = {}
         for child in element:
             tag = _local(child.tag)
