@@ -117,8 +117,34 @@ def test_demo_only_rolling(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_whole_demo() -> None:
     result = corral("demo", "--speed", "50")
     assert result.exit_code == 0, result.output
-    for title in ("Canary:", "Blue green:", "Run task:", "Failure:"):
+    for title in ("Canary:", "Blue green:", "Run task:", "Failure:", "Native blue green:", "Linear:"):
         assert f"== {title}" in result.output
     assert "-- the demo approves, as you would with: corral approve " in result.output
     assert "Rollback Successful." in result.output
     assert "!!" not in result.output
+
+
+def test_demo_native_blue_green_pauses_for_a_check_and_an_approval() -> None:
+    """ECS's own blue/green: the second release pauses with test traffic on the new revision; the
+    check and the approval run while ECS waits, then ECS is told to go on and finishes."""
+    result = corral("demo", "--only", "native", "--speed", "50")
+    assert result.exit_code == 0, result.output
+    first, second = result.output.split("== Native blue green: ECS pauses")
+    assert "is paused at stage POST_TEST_TRAFFIC_SHIFT" not in first, "a first revision does not pause"
+    assert "step StepGroup native/steer: Skipped" in first or "native/steer/approve" not in first
+    assert "is paused at stage POST_TEST_TRAFFIC_SHIFT" in second
+    order = [
+        second.index("Assertion <+httpResponseCode> == 200 passed"),
+        second.index("-- the demo approves"),
+        second.index("Continuing service deployment"),
+        second.index("SUCCESSFUL, stage CLEAN_UP"),
+    ]
+    assert order == sorted(order), "check, approval, continue, then ECS finishes"
+    assert result.output.count(": Success in ") == 2
+
+
+def test_demo_linear_moves_production_traffic_step_by_step() -> None:
+    result = corral("demo", "--only", "linear", "--speed", "50")
+    assert result.exit_code == 0, result.output
+    for weights in ("25% new / 75% old", "50% new / 50% old", "75% new / 25% old", "100% new / 0% old"):
+        assert f"production traffic {weights}" in result.output

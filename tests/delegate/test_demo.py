@@ -1,16 +1,18 @@
 """The `corral demo` set of pipelines (examples/sandbox-demo: rolling, canary, blue green with
-an approval, run task, a failed release rolled back) run in distributed mode: the workflows
-here, every step on a `corral delegate` process, against the sandbox."""
+an approval, run task, a failed release rolled back, ECS's own blue/green paused for a check and
+an approval, ECS's own linear rollout) run in distributed mode: the workflows here, every step on
+a `corral delegate` process, against the sandbox."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 
 import pytest
 
 from corral.delegate.temporal_runner import TemporalRunner
 from corral.demo import pipeline_inputs, prepare_sandbox
-from corral.demo.pipeline_demo import SCENARIOS, scenario_runs
+from corral.demo.pipeline_demo import SCENARIOS, check_endpoint, scenario_runs
 from corral.engine import create_execution, get_execution
 from corral.sandbox import Sandbox
 from corral.store import Store
@@ -27,6 +29,7 @@ def test_the_demo_pipelines_pass_in_distributed_mode(
     runner: TemporalRunner,
     delegates: StartDelegate,
     monkeypatch: pytest.MonkeyPatch,
+    demo_check_url: str,
 ) -> None:
     use_sandbox_aws(sandbox.endpoint_url, monkeypatch)  # the delegate processes inherit it
     sandbox.admin.set_images(  # as `corral demo` sets them
@@ -39,10 +42,13 @@ def test_the_demo_pipelines_pass_in_distributed_mode(
     ecs = sandbox.client("ecs")
     ended = []
     service_exists = False
+    runs = [run for name in SCENARIOS for run in scenario_runs(name, service_exists=True)]
     for name in SCENARIOS:
         for run in scenario_runs(name, service_exists=service_exists):
             before = services(ecs, CLUSTER)
             inputs = pipeline_inputs(prepared, run.pipeline) | run.inputs
+            if run.check:
+                inputs["url"] = demo_check_url
             record = create_execution(DEMO, run.pipeline, store=store, inputs=inputs, triggered_by="demo")
             runner.start(record.id)
             if run.approve:
@@ -57,7 +63,14 @@ def test_the_demo_pipelines_pass_in_distributed_mode(
     assert [(title, status) for title, status, _, _ in ended] == [
         (title, expect) for title, _, expect, _ in ended
     ], ended
-    assert len(ended) == 6
+    assert len(ended) == len(runs)  # rolling ran first, so the failure scenario had its service
+
+
+@pytest.fixture
+def demo_check_url() -> Iterator[str]:
+    """The demo's check endpoint, as `corral demo` serves it to the native blue green's Http step."""
+    with check_endpoint() as url:
+        yield url
 
 
 def _asks(store: Store, execution_id: str) -> bool:

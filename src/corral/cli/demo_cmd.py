@@ -6,7 +6,7 @@ import sys
 
 import click
 
-SCENARIOS = ("rolling", "canary", "bluegreen", "runtask", "failure")
+from corral.demo.pipeline_demo import SCENARIOS
 
 
 @click.command("demo")
@@ -16,7 +16,8 @@ SCENARIOS = ("rolling", "canary", "bluegreen", "runtask", "failure")
 @click.option("--only", type=click.Choice(SCENARIOS), default=None, help="Run one scenario.")
 def demo(speed: float, only: str | None) -> None:
     """Start a sandbox AWS in this process and run the example pipelines: rolling, canary, blue
-    green with an approval, run task, and a failing deployment that rolls back."""
+    green with an approval, run task, a failing deployment that rolls back, ECS's own blue/green
+    paused for a check and an approval, and ECS's own linear rollout."""
     from corral.demo.pipeline_demo import run_demo
 
     try:

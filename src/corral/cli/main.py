@@ -46,6 +46,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "resume": ("corral.cli.run_cmd", "resume", "Continue an execution whose process stopped."),
     "plan": ("corral.cli.plan_cmd", "plan", "Show what a pipeline would change on each ECS service (diff)."),
+    "deployments": (
+        "corral.cli.deployments_cmd",
+        "deployments",
+        "An ECS service's own deployments: list, continue, roll back, stop.",
+    ),
     "executions": ("corral.cli.execution_cmds", "executions", "List executions, newest first."),
     "logs": ("corral.cli.execution_cmds", "logs", "Print (or --follow) an execution's logs."),
     "abort": ("corral.cli.execution_cmds", "abort", "Abort a running execution (its stage rolls back)."),

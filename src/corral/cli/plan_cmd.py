@@ -9,7 +9,8 @@ code ECS Blue Green Create Service runs (corral.ecs.bluegreen.preview), and comp
 A traffic shift step's weights and a Standalone shift's rule and `forwardConfig` target groups
 are checked as the step would check them; each problem names the file and path. Only the fields
 the manifests set are compared, so defaults AWS fills in do not show as changes. A service that
-does not exist yet is "new service".
+does not exist yet is "new service". A service definition with an ECS-native strategy
+(BLUE_GREEN, LINEAR, CANARY) also gets its phases and a duration estimate (manifests/native_phases.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from corral.cli.render_cmd import native_deployment
 from corral.cli.run_support import (
     EXIT_SUCCESS,
     echo_json,
@@ -34,6 +36,7 @@ from corral.ecs.service_requests import CONNECTIVITY, clear_connectivity, contai
 
 if TYPE_CHECKING:
     from corral.config.project import Project
+    from corral.manifests.native_phases import DeploymentPhases
     from corral.manifests.service_rendering import RenderedService
 
 # service fields compared (CreateService's that UpdateService can change, or that need a new service)
@@ -65,6 +68,7 @@ class StagePlan:
     diffs: dict[str, list[str]] = field(default_factory=dict)  # part -> unified diff lines
     note: str | None = None
     unknown: bool = False  # decided only when the run gets there (a provisioned infrastructure)
+    native: DeploymentPhases | None = None  # the phases of ECS's own strategy, if the service has one
 
     @property
     def changed(self) -> bool:
@@ -88,7 +92,9 @@ def plan(
 ) -> None:
     """Show, for each Deployment stage of PIPELINE, the difference between what would be deployed
     and what is live. Changes nothing. Runtime inputs given no value are no error: they show as
-    <+input> (or their default) and are listed at the end, as the run will ask for them."""
+    <+input> (or their default) and are listed at the end, as the run will ask for them. A
+    service definition with an ECS-native strategy (BLUE_GREEN, LINEAR, CANARY) also shows its
+    phases and an estimate of the deployment's duration."""
     from corral.config.input_listing import unique_lines
     from corral.engine import build_plan
     from corral.engine.inputs import pipeline_inputs
@@ -150,6 +156,7 @@ def plan(
                     "changed": p.changed,
                     "unknown": p.unknown,
                     "note": p.note,
+                    "nativeDeployment": p.native.to_dict() if p.native else None,
                     "diff": {part: "\n".join(lines) for part, lines in p.diffs.items() if lines},
                 }
                 for p in plans
@@ -183,9 +190,20 @@ def print_plans(plans: list[StagePlan]) -> None:
             click.echo(f"{head}:")
         if p.note:
             click.echo(f"  {p.note}")
+        if p.native:
+            print_native(p.native)
         for lines in p.diffs.values():
             for line in lines:
                 click.echo(_colour(line))
+
+
+def print_native(native: DeploymentPhases) -> None:
+    """The phases of ECS's own strategy and the estimate, with what it assumes."""
+    click.echo(f"  ECS {native.strategy} deployment: {native.line()}")
+    for note in native.notes:
+        click.echo(f"  {note}")
+    click.echo(f"  estimate: {native.estimate_line()}")
+    click.echo(f"  (assumes {'; '.join(native.estimate.assumes)})")
 
 
 def stage_plan(
@@ -250,8 +268,15 @@ def stage_plan(
         return StagePlan(stage, None, rendered.cluster, note=f"{what}: nothing live to compare")
     desired_service = rendered.service_definition.request
     name = str(desired_service.get("serviceName", ""))
-    result = StagePlan(stage, name, rendered.cluster)
+    result = StagePlan(stage, name, rendered.cluster, native=native_deployment(rendered))
     clients = _clients(project, rendered)
+    if result.native is not None:  # ECS's own strategy: its rules and target groups, as AWS has them
+        from corral.manifests.native_live_checks import native_load_balancer_problems
+
+        source = rendered.service_definition.source
+        found = native_load_balancer_problems(clients.elbv2, desired_service, source)
+        if found:
+            raise ConfigError(found)
     stage_group = None
     if blue_green is not None:
         from corral.ecs.bluegreen.preview import preview

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +16,10 @@ from corral.cli.config_cmds import (
     project_option,
 )
 from corral.cli.run_support import given_values, with_values
+
+if TYPE_CHECKING:
+    from corral.manifests.native_phases import DeploymentPhases
+    from corral.manifests.service_rendering import RenderedService
 
 
 @click.command("render")
@@ -41,7 +45,9 @@ def render(
     """Render the task definition, service definition, scaling and run task requests of a
     service as they would be sent to AWS (secret values masked). `setBy` names what set each
     service variable, manifest and config file: the service, or which override (type,
-    identifier, file and line), applied in Harness's order of precedence."""
+    identifier, file and line), applied in Harness's order of precedence. A service definition
+    with an ECS-native strategy (BLUE_GREEN, LINEAR, CANARY) adds `nativeDeployment`: its
+    phases (hooks, traffic steps, bake times) and an estimate of how long it takes."""
     from pathlib import Path
 
     from corral.config.project import blocking_problems, read_project
@@ -92,9 +98,22 @@ def render(
     data = outcome.rendered.to_dict()
     # what set each variable, manifest and config file: the service or which override
     data["setBy"] = outcome.rendered.set_by
+    native = native_deployment(outcome.rendered)
+    if native is not None:  # ECS's own strategy: its phases and how long it may take
+        data["nativeDeployment"] = native.to_dict()
     data = _masked(data, sorted(outcome.rendered.used_secrets, key=len, reverse=True))
     text = _dump(data, output_format)
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def native_deployment(rendered: RenderedService) -> DeploymentPhases | None:
+    """The phases of the service's ECS-native strategy (BLUE_GREEN, LINEAR, CANARY), or None."""
+    from corral.manifests.native_phases import deployment_phases
+
+    if rendered.service_definition is None:
+        return None
+    task = rendered.task_definition.request if rendered.task_definition else None
+    return deployment_phases(rendered.service_definition.request, task)
 
 
 def _masked(value: Any, secrets: list[str]) -> Any:

@@ -13,6 +13,11 @@ and target groups (`prepare_sandbox`) and runs, in order:
     runtask    a one-off task that exits 0 after 5 sandbox seconds
     failure    demo/web:broken, an image whose containers crash after they start (set with the
                sandbox admin API): the deployment fails and ECS Rolling Rollback restores :2
+    native     ECS's own blue/green: ECS sends test traffic to the new revision and pauses at its
+               PAUSE hook; the pipeline checks the new revision over HTTP, asks for an approval
+               (given by the demo) and tells ECS to continue to production, bake and clean up
+    linear     ECS's own linear rollout: production traffic moves 25% at a time, followed by one
+               ECS Rolling Deploy step until ECS says SUCCESSFUL
 
 Each execution is shown with the CLI's view (a live table in a terminal, plain lines otherwise)
 and journaled in a temporary store, as `corral run` would.
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 DEMO_PROJECT = Path(__file__).resolve().parents[3] / "examples" / "sandbox-demo"
-SCENARIOS = ("rolling", "canary", "bluegreen", "runtask", "failure")
+SCENARIOS = ("rolling", "canary", "bluegreen", "runtask", "failure", "native", "linear")
 APPROVAL_PAUSE = 1.5  # seconds the demo "reads" the approval before giving it
 
 
@@ -44,6 +49,7 @@ class Run:
     inputs: dict[str, Any]
     expect: str = "Success"
     approve: bool = False
+    check: bool = False  # the pipeline's Http step calls the demo's check endpoint (input `url`)
 
 
 def scenario_runs(name: str, *, service_exists: bool) -> list[Run]:
@@ -72,6 +78,27 @@ def scenario_runs(name: str, *, service_exists: bool) -> list[Run]:
             expect="Failed",
         )
         return [*before, broken]
+    if name == "native":
+        return [
+            Run(
+                "Native blue green: ECS creates demo-native (a first revision: nothing to pause)",
+                "demo_native",
+                {"tag": "1"},
+                check=True,
+            ),
+            Run(
+                "Native blue green: ECS pauses with test traffic on demo/web:2; check, approval, continue",
+                "demo_native",
+                {"tag": "2"},
+                approve=True,
+                check=True,
+            ),
+        ]
+    if name == "linear":
+        return [
+            Run(f"Linear: ECS moves production to demo/web:{tag} 25% at a time", "demo_linear", {"tag": tag})
+            for tag in ("1", "2")
+        ]
     raise ValueError(f"unknown scenario {name!r}; one of {', '.join(SCENARIOS)}")
 
 
@@ -91,7 +118,11 @@ def run_demo(
     names = [only] if only else list(SCENARIOS)
     started = time.monotonic()
     project = load_project(DEMO_PROJECT)
-    with tempfile.TemporaryDirectory(prefix="corral-demo-") as folder, Sandbox(speed=speed) as sandbox:
+    with (
+        tempfile.TemporaryDirectory(prefix="corral-demo-") as folder,
+        Sandbox(speed=speed) as sandbox,
+        check_endpoint() as check_url,
+    ):
         say = echo or _printer()
         say(f"Sandbox AWS on {sandbox.endpoint_url} (speed {speed:g}x); project {DEMO_PROJECT}")
         sandbox.admin.set_images(
@@ -112,6 +143,8 @@ def run_demo(
                 for name in names:
                     for run in scenario_runs(name, service_exists=service_exists):
                         inputs = pipeline_inputs(prepared, run.pipeline) | run.inputs
+                        if run.check:
+                            inputs["url"] = check_url
                         status = _run_one(project, store, run, inputs, echo)
                         service_exists = service_exists or (
                             run.pipeline == "demo_rolling" and status == "Success"
@@ -164,6 +197,34 @@ def _approve_when_asked(store: Any, execution_id: str, view: Any) -> None:
     view.say(f"-- the demo approves, as you would with: corral approve {execution_id}")
     time.sleep(APPROVAL_PAUSE)
     approve(execution_id, comment="approved by the demo", by="demo", store=store)
+
+
+@contextmanager
+def check_endpoint() -> Iterator[str]:
+    """A loopback HTTP endpoint answering 200: the demo's stand-in for the new revision's health
+    page behind the test listener (the sandbox simulates tasks; it serves no HTTP traffic)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"status": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/health"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @contextmanager

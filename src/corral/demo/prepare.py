@@ -6,7 +6,11 @@
 Creates (or finds, so it can run twice) the cluster `corral-demo`, an application load balancer
 `corral-demo` in the default VPC's subnets with a prod listener (80) and a stage listener (8080),
 two `ip` target groups with short health checks and deregistration delays, and the IAM roles a
-Fargate task names. Returns plain strings keyed by the pipelines' input names.
+Fargate task names. For ECS's own strategies (demo_native, demo_linear) a second load balancer
+`corral-demo-native` with a production (80) and a test (8080) listener, a production and a test
+rule per service (by host header) forwarding to its blue and green target groups, and the
+infrastructure role ECS uses to change them. Returns plain strings keyed by the pipelines' input
+names.
 """
 
 from __future__ import annotations
@@ -19,12 +23,18 @@ LOAD_BALANCER = "corral-demo"
 REGION = "us-east-1"
 TARGET_GROUPS = (("corral-demo-blue", 80), ("corral-demo-green", 8080))  # (name, listener port)
 ROLES = ("ecsTaskExecutionRole", "ecsTaskRole")
-ASSUME_ECS_TASKS = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+NATIVE_LOAD_BALANCER = "corral-demo-native"
+NATIVE_SERVICES = ("native", "linear")  # demo_native, demo_linear: a rule pair and target groups each
+# the role ECS assumes to move listener rules (AWS's "infrastructure IAM role for load balancers")
+INFRASTRUCTURE_ROLE = "ecsInfrastructureRoleForLoadBalancers"
+
+
+def _trust(principal: str) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+ASSUME_ECS_TASKS = _trust("ecs-tasks.amazonaws.com")
 
 
 def prepare_sandbox(clients_or_endpoint: Any, *, region: str = REGION) -> dict[str, Any]:
@@ -47,7 +57,8 @@ def prepare_sandbox(clients_or_endpoint: Any, *, region: str = REGION) -> dict[s
         groups.append(arn)
         listeners.append(_listener(elb, lb_arn, port, arn))
     roles = {name: _role(iam, name) for name in ROLES}
-    return {
+    native = _native_resources(elb, iam, subnets, [group], vpc_id)
+    return native | {
         "cluster": CLUSTER,
         "region": region,
         "vpcId": vpc_id,
@@ -72,7 +83,56 @@ def pipeline_inputs(prepared: dict[str, Any], pipeline_id: str) -> dict[str, Any
         inputs |= {key: prepared[key] for key in ("loadBalancer", "prodListener", "stageListener")}
     if pipeline_id == "demo_trafficshift":
         inputs |= {key: prepared[key] for key in ("loadBalancer", "prodListener", "stageTargetGroupArn")}
+    name = pipeline_id.removeprefix("demo_")
+    if name in NATIVE_SERVICES:
+        inputs |= {
+            "blueTargetGroup": prepared[f"{name}BlueTargetGroup"],
+            "greenTargetGroup": prepared[f"{name}GreenTargetGroup"],
+            "productionRule": prepared[f"{name}ProductionRule"],
+            "testRule": prepared[f"{name}TestRule"],
+            "infrastructureRole": prepared["infrastructureRoleArn"],
+        }
     return inputs
+
+
+def _native_resources(
+    elb: Any, iam: Any, subnets: list[str], groups: list[str], vpc_id: str
+) -> dict[str, str]:
+    """The load balancer, target groups, rules and role of ECS's own blue/green and linear demos.
+
+    ECS moves traffic by changing the weights of the forward action of a listener *rule*
+    (`advancedConfiguration.productionListenerRule` / `testListenerRule`), so each service gets
+    a rule on each listener forwarding to its two target groups, blue at weight 1 and green at 0.
+    """
+    lb_arn = _load_balancer(elb, subnets, groups, name=NATIVE_LOAD_BALANCER)
+    listeners = {
+        role: _listener(elb, lb_arn, port, None) for role, port in (("Production", 80), ("Test", 8080))
+    }
+    found: dict[str, str] = {"infrastructureRoleArn": _role(iam, INFRASTRUCTURE_ROLE, "ecs.amazonaws.com")}
+    for priority, name in enumerate(NATIVE_SERVICES, start=1):
+        blue = _target_group(elb, f"corral-demo-{name}-blue", vpc_id)
+        green = _target_group(elb, f"corral-demo-{name}-green", vpc_id)
+        found |= {f"{name}BlueTargetGroup": blue, f"{name}GreenTargetGroup": green}
+        for role, listener in listeners.items():
+            found[f"{name}{role}Rule"] = _rule(elb, listener, priority, f"{name}.demo.internal", blue, green)
+    return found
+
+
+def _rule(elb: Any, listener: str, priority: int, host: str, blue: str, green: str) -> str:
+    for rule in elb.describe_rules(ListenerArn=listener)["Rules"]:
+        if rule["Priority"] == str(priority):
+            return str(rule["RuleArn"])
+    forward = {
+        "TargetGroups": [{"TargetGroupArn": blue, "Weight": 1}, {"TargetGroupArn": green, "Weight": 0}]
+    }
+    return str(
+        elb.create_rule(
+            ListenerArn=listener,
+            Priority=priority,
+            Conditions=[{"Field": "host-header", "Values": [host]}],
+            Actions=[{"Type": "forward", "ForwardConfig": forward}],
+        )["Rules"][0]["RuleArn"]
+    )
 
 
 def _client_factory(clients_or_endpoint: Any, region: str) -> Any:
@@ -86,14 +146,14 @@ def _client_factory(clients_or_endpoint: Any, region: str) -> Any:
     return lambda name: session.client(name, endpoint_url=str(clients_or_endpoint), region_name=region)
 
 
-def _load_balancer(elb: Any, subnets: list[str], groups: list[str]) -> str:
+def _load_balancer(elb: Any, subnets: list[str], groups: list[str], *, name: str = LOAD_BALANCER) -> str:
     try:
-        found = elb.describe_load_balancers(Names=[LOAD_BALANCER])["LoadBalancers"]
+        found = elb.describe_load_balancers(Names=[name])["LoadBalancers"]
     except elb.exceptions.LoadBalancerNotFoundException:
         found = []
     if found:
         return str(found[0]["LoadBalancerArn"])
-    created = elb.create_load_balancer(Name=LOAD_BALANCER, Subnets=subnets, SecurityGroups=groups)
+    created = elb.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=groups)
     return str(created["LoadBalancers"][0]["LoadBalancerArn"])
 
 
@@ -121,23 +181,26 @@ def _target_group(elb: Any, name: str, vpc_id: str) -> str:
     return str(arn)
 
 
-def _listener(elb: Any, lb_arn: str, port: int, group: str) -> str:
+def _listener(elb: Any, lb_arn: str, port: int, group: str | None) -> str:
+    """A listener forwarding to `group`, or answering 404 where only its rules route (group None)."""
     for listener in elb.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]:
         if listener["Port"] == port:
             return str(listener["ListenerArn"])
+    default = (
+        {"Type": "forward", "TargetGroupArn": group}
+        if group
+        else {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}
+    )
     return str(
-        elb.create_listener(
-            LoadBalancerArn=lb_arn,
-            Protocol="HTTP",
-            Port=port,
-            DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
-        )["Listeners"][0]["ListenerArn"]
+        elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=port, DefaultActions=[default])[
+            "Listeners"
+        ][0]["ListenerArn"]
     )
 
 
-def _role(iam: Any, name: str) -> str:
+def _role(iam: Any, name: str, principal: str = "ecs-tasks.amazonaws.com") -> str:
     try:
         return str(iam.get_role(RoleName=name)["Role"]["Arn"])
     except iam.exceptions.NoSuchEntityException:
-        document = json.dumps(ASSUME_ECS_TASKS)
+        document = json.dumps(_trust(principal))
         return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]["Arn"])

@@ -14,6 +14,7 @@ infrastructure supplies at deploy time (launch type, network configuration, exec
   containerPort, not both.
 - Load balancers: at most 5, each naming a container and port the task definition maps.
 - DAEMON services have no desired count.
+- ECS's own deployment strategies (BLUE_GREEN, LINEAR, CANARY): native_rules.py.
 
 `service_def` may also be a RunTask request: it has the same launchType and
 networkConfiguration members, and the service-only rules find nothing to check in it.
@@ -28,6 +29,7 @@ from typing import Any
 
 from corral.errors import ConfigError, Problem, format_path
 from corral.manifests.fargate import NO_FARGATE_CONFIGURATION, fargate_size_problem, parse_cpu, parse_memory
+from corral.manifests.native_rules import native_strategy_problems
 
 MAX_LOAD_BALANCERS = 5
 AWSVPC_NEEDS_NETWORK = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
@@ -107,6 +109,7 @@ def check_ecs_rules(
         _service_registries,
         _load_balancers,
         _daemon,
+        _native_strategy,
     ):
         problems.extend(rule(deploy))
     return problems
@@ -276,6 +279,10 @@ def _daemon(d: _Deploy) -> Iterator[Problem]:
         yield d.service_problem(
             ["schedulingStrategy"], "the DAEMON scheduling strategy is not supported on Fargate"
         )
+
+
+def _native_strategy(d: _Deploy) -> Iterator[Problem]:
+    yield from native_strategy_problems(d.service, d.source_service)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -1017,6 +1017,18 @@ def secret_reference(ref: str) -> str:
     return f"<+secrets.getValue({json.dumps(ref)})>"
 
 
+def with_run_values(rendered: RenderedService, values: Mapping[str, Any]) -> RenderedService:
+    """The journaled rendering with the expressions the stage kept for a running pipeline
+    (`<+pipeline.variables.x>`, `<+stage.*>`, `<+steps.*>`, ...; RUNTIME_ROOTS) replaced by what
+    the step's expressions see. One that still has no value is an ExpressionError, so the step
+    fails before it calls AWS; `<+targetGroupArn>` stays for the Blue Green step to fill."""
+    ctx = ExpressionContext(values=values, keep=frozenset({"targetGroupArn"}))
+    for manifest in rendered.manifests():
+        if any(root in RUNTIME_ROOTS for root in _ROOT.findall(json.dumps(manifest.request))):
+            manifest.request = render(manifest.request, ctx, mode=Mode.FAIL, path=manifest.identifier)
+    return rendered
+
+
 def with_secrets(rendered: RenderedService, secrets: Callable[[str], str]) -> RenderedService:
     """The journaled rendering with each `<+secrets.getValue("id")>` replaced by the secret's
     value (read through the run's resolver, which remembers it for masking). Nothing else is

@@ -13,10 +13,11 @@ type first runs, so `corral validate` knows every step type without loading the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import model_validator
+from pydantic import AfterValidator, model_validator
 
+from corral.ecs.native.judge import LIFECYCLE_STAGES, WAIT_UNTIL
 from corral.engine.step_specs import StepSpec
 from corral.engine.steps import register
 
@@ -28,10 +29,29 @@ class NoFields(StepSpec):
     """Rollback steps and Canary Delete: they read what the steps before them journaled."""
 
 
+def wait_until_problem(value: object) -> str | None:
+    """What is wrong with a `waitUntil` value (None: nothing)."""
+    if value in WAIT_UNTIL:
+        return None
+    return f"expected SUCCESSFUL, PAUSED or a lifecycle stage of ECS ({', '.join(LIFECYCLE_STAGES)}), got {value!r}"
+
+
+def _wait_until(value: str) -> str:
+    problem = wait_until_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# how far a step waits on a service deployment of a native strategy (Corral's field)
+WaitUntil = Annotated[str, AfterValidator(_wait_until)]
+
+
 class RollingDeploySpec(StepSpec):
     same_as_already_running_instances: bool = False
     force_new_deployment: bool = False
     skip_application_scaling: bool = False
+    wait_until: WaitUntil | None = None
 
 
 class CanaryDeploySpec(StepSpec):
@@ -79,6 +99,21 @@ class RunTaskSpec(StepSpec):
     wait_for_exit: bool = False
 
 
+class ServiceDeploymentSpec(StepSpec):
+    """Rollback and Stop: the deployment the stage's EcsRollingDeploy started, or the one named."""
+
+    service_deployment_arn: str | None = None
+
+
+class ServiceDeploymentWaitSpec(ServiceDeploymentSpec):
+    wait_until: WaitUntil = "SUCCESSFUL"
+
+
+class ServiceDeploymentContinueSpec(ServiceDeploymentSpec):
+    hook_id: str | None = None
+    wait_until: WaitUntil | None = None  # none: return once ECS has taken the CONTINUE
+
+
 ECS_SPECS: dict[str, type[StepSpec] | None] = {
     "EcsRollingDeploy": RollingDeploySpec,
     "EcsRollingRollback": NoFields,
@@ -97,6 +132,11 @@ ECS_SPECS: dict[str, type[StepSpec] | None] = {
     "EcsServiceSetup": None,
     "EcsUpgradeContainer": None,
     "EcsBasicRollback": None,
+    # ECS-native deployments (deployment controller ECS): ecs/native/steering.py
+    "EcsServiceDeploymentWait": ServiceDeploymentWaitSpec,
+    "EcsServiceDeploymentContinue": ServiceDeploymentContinueSpec,
+    "EcsServiceDeploymentRollback": ServiceDeploymentSpec,
+    "EcsServiceDeploymentStop": ServiceDeploymentSpec,
 }
 
 

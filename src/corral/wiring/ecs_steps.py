@@ -38,12 +38,16 @@ from corral.config.secrets import referenced_ids
 from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
+from corral.ecs.native import steering
+from corral.ecs.native.follow import deployment_outputs
+from corral.ecs.native.judge import SUCCESSFUL
 from corral.ecs.target import EcsTarget
+from corral.engine.literal_inputs import reveal
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
-from corral.errors import ConfigError, CorralError, ExpressionError, Problem
-from corral.manifests.service_rendering import RenderedService, with_secrets
+from corral.errors import ConfigError, CorralError, DeploymentError, ExpressionError, Problem
+from corral.manifests.service_rendering import RenderedService, with_run_values, with_secrets
 
-from .ecs_step_types import ECS_SPECS
+from .ecs_step_types import ECS_SPECS, wait_until_problem
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -55,7 +59,8 @@ _poll_policy: PollPolicy | None = None
 
 
 def set_poll_policy(policy: PollPolicy | None) -> None:
-    """How often the shared pollers describe services and tasks (tests and demos shorten it)."""
+    """How often the shared pollers describe services, tasks and service deployments (tests and
+    demos shorten it)."""
     global _poll_policy
     _poll_policy = policy
 
@@ -139,10 +144,10 @@ def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
         run.log.warn(f"warning: {warning}")
     clients = Clients.shared(_settings(run, rendered))
     if _poll_policy is not None:
-        from corral.aws.poller import ServicePoller, TaskPoller
+        from corral.aws.poller import ServiceDeploymentPoller, ServicePoller, TaskPoller
 
-        ServicePoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
-        TaskPoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
+        for poller in (ServicePoller, TaskPoller, ServiceDeploymentPoller):
+            poller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
     return EcsTarget.from_rendered(rendered), clients
 
 
@@ -168,9 +173,14 @@ def _render(run: StepRun) -> RenderedService:
         secrets = run.secrets
         secrets.allow(set().union(*(referenced_ids(m.request_text()) for m in rendered.manifests())))
     try:
-        return with_secrets(rendered, secrets)
+        # the run's values first: a value typed at run time stays inert (literal_inputs) through
+        # the secrets pass and is revealed, as typed, once the requests are final
+        rendered = with_secrets(with_run_values(rendered, run.values), secrets)
     except ExpressionError as error:
         raise CorralError(f"the stage's manifests: {error}") from None
+    for manifest in rendered.manifests():
+        manifest.request = reveal(manifest.request)
+    return rendered
 
 
 def _settings(run: StepRun, rendered: RenderedService) -> AwsSettings:
@@ -218,6 +228,8 @@ def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
         return data
     kept = {key: value for key, value in previous.items() if value is not None}
     kept.pop("deployedDesiredCount", None)  # what this attempt set, not what was there before
+    if data.get("serviceDeploymentArn"):  # the service deployment this attempt follows wins
+        kept.pop("serviceDeploymentArn", None)
     own = OwnDeployments.merged(previous.get(OWN_DEPLOYMENTS), data.get(OWN_DEPLOYMENTS))
     merged = {**data, **kept}
     if own.started or own.starting:  # both attempts' deployments are this execution's
@@ -266,19 +278,45 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
+    spec = Spec(
+        run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling", "waitUntil"}
+    )
+    wait_until = spec.text("waitUntil", SUCCESSFUL) or SUCCESSFUL
+    problem = wait_until_problem(wait_until)
+    if problem is not None:  # rendered now: an expression at validate time is checked here
+        raise spec.problem("waitUntil", problem)
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
         skip_application_scaling=spec.boolean("skipApplicationScaling"),
+        wait_until=wait_until,
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
 
 def run_rolling_rollback(run: StepRun) -> StepOutcome:
+    """The stage's ECS Scale steps first; then an ECS-native deployment the stage's Rolling Deploy
+    left unfinished (paused at a hook, baking, shifting traffic) is rolled back through ECS, and
+    the rolling rollback puts back what ECS's rollback does not (autoscaling, tags, counts)."""
     Spec(run, set())
-    _undo_scales(run)  # the stage's ECS Scale steps first
-    return _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
+    _undo_scales(run)
+    native = _roll_back_native(run)
+    result = _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
+    if native is None:
+        return result
+    return StepOutcome(result.status, {**result.outputs, "serviceDeploymentRollback": native})
+
+
+def _roll_back_native(run: StepRun) -> str | None:
+    prior = latest(run, "EcsRollingDeploy")
+    arn = _started_deployment(prior) if prior is not None else None
+    if prior is None or arn is None:
+        return None
+    ctx = step_context(run, stage_target(run)[1])
+    ctx.adopt(dict(prior.checkpoint or {}))
+    run.log.section("Rollback")
+    with ctx.calls():
+        return steering.roll_back_unfinished(ctx, arn)
 
 
 def run_canary_deploy(run: StepRun) -> StepOutcome:
@@ -483,9 +521,10 @@ def _aws_clients(run: StepRun, connector_ref: str, region: str, cluster: str) ->
         settings = aws_settings(connector, run.secrets, region=region or None)
     clients = Clients.shared(settings.for_clients())
     if _poll_policy is not None:
-        from corral.aws.poller import ServicePoller
+        from corral.aws.poller import ServiceDeploymentPoller, ServicePoller
 
         ServicePoller.for_cluster(clients, cluster, policy=_poll_policy)
+        ServiceDeploymentPoller.for_cluster(clients, cluster, policy=_poll_policy)
     return clients
 
 
@@ -577,6 +616,93 @@ def run_basic_rollback(run: StepRun) -> StepOutcome:
     return StepOutcome(result.status, {**result.outputs, "scaledBack": scaled_back})
 
 
+# ---------------------------------------------------------------- ECS-native deployments
+
+
+def _started_deployment(prior: PriorStep) -> str | None:
+    """The service deployment ARN a Rolling Deploy journaled (its outputs, else its checkpoint:
+    a step that failed or was killed while following it has no outputs)."""
+    for data in (prior.outputs, prior.checkpoint or {}):
+        arn = data.get("serviceDeploymentArn")
+        if arn:
+            return str(arn)
+    return None
+
+
+def _native_target(run: StepRun, known: set[str]) -> tuple[Spec, StepContext, str]:
+    """The spec, a context on the stage's infrastructure, and the deployment to act on: the
+    spec's `serviceDeploymentArn`, else the one the stage's latest EcsRollingDeploy started."""
+    spec = Spec(run, {"serviceDeploymentArn", *known})
+    arn = spec.text("serviceDeploymentArn")
+    if not arn:
+        prior = latest(run, "EcsRollingDeploy")
+        arn = (_started_deployment(prior) if prior is not None else None) or ""
+    if not arn:
+        raise spec.problem(
+            "serviceDeploymentArn",
+            "is required: no EcsRollingDeploy before this step in the stage started an ECS service "
+            "deployment (the service needs deploymentController ECS)",
+        )
+    try:
+        where = steering.DeploymentArn.parse(arn)
+    except DeploymentError as error:
+        raise spec.problem("serviceDeploymentArn", str(error)) from None
+    clients = stage_target(run)[1]
+    if where.region != clients.region:
+        raise spec.problem(
+            "serviceDeploymentArn",
+            f"is in {where.region}, but the stage's infrastructure is in {clients.region}",
+        )
+    return spec, step_context(run, clients), arn
+
+
+def _until(spec: Spec, default: str | None) -> str | None:
+    until = spec.text("waitUntil") or default
+    problem = wait_until_problem(until) if until is not None else None
+    if problem is not None:
+        raise spec.problem("waitUntil", problem)
+    return until
+
+
+def run_service_deployment_wait(run: StepRun) -> StepOutcome:
+    spec, ctx, arn = _native_target(run, {"waitUntil"})
+    until = _until(spec, SUCCESSFUL)
+    assert until is not None
+    with ctx.calls():
+        deployment = steering.wait(ctx, arn, until)
+    return StepOutcome(SUCCESS, deployment_outputs(deployment))
+
+
+def run_service_deployment_continue(run: StepRun) -> StepOutcome:
+    spec, ctx, arn = _native_target(run, {"hookId", "waitUntil"})
+    until = _until(spec, None)
+    already = (run.previous_checkpoint or {}).get("continuedHookIds") or []
+    with ctx.calls():
+        hooks, deployment = steering.continue_and_wait(
+            ctx, arn, hook_id=spec.text("hookId") or None, already=already, until=until
+        )
+    return StepOutcome(SUCCESS, {**deployment_outputs(deployment), "continuedHookIds": hooks})
+
+
+def run_service_deployment_rollback(run: StepRun) -> StepOutcome:
+    """In a stage's rollback steps a deployment that already ended is left as it is."""
+    _spec, ctx, arn = _native_target(run, set())
+    with ctx.calls():
+        if run.phase != EXECUTION:
+            move = steering.roll_back_unfinished(ctx, arn)
+            deployment = steering.describe(ctx, arn)
+        else:
+            move, deployment = steering.roll_back(ctx, arn)
+    return StepOutcome(SUCCESS, {**deployment_outputs(deployment), "rollbackMove": move})
+
+
+def run_service_deployment_stop(run: StepRun) -> StepOutcome:
+    _spec, ctx, arn = _native_target(run, set())
+    with ctx.calls():
+        deployment = steering.stop(ctx, arn)
+    return StepOutcome(SUCCESS, deployment_outputs(deployment))
+
+
 STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
     "EcsRollingDeploy": run_rolling_deploy,
     "EcsRollingRollback": run_rolling_rollback,
@@ -593,6 +719,10 @@ STEP_TYPES: dict[str, Callable[[StepRun], StepOutcome]] = {
     "EcsServiceSetup": run_service_setup,
     "EcsUpgradeContainer": run_upgrade_container,
     "EcsBasicRollback": run_basic_rollback,
+    "EcsServiceDeploymentWait": run_service_deployment_wait,
+    "EcsServiceDeploymentContinue": run_service_deployment_continue,
+    "EcsServiceDeploymentRollback": run_service_deployment_rollback,
+    "EcsServiceDeploymentStop": run_service_deployment_stop,
 }
 
 

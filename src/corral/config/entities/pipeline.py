@@ -35,6 +35,11 @@ STEP_TYPES = (
     "EcsServiceSetup",
     "EcsUpgradeContainer",
     "EcsBasicRollback",
+    # ECS-native deployments (Corral's, in Harness's naming style)
+    "EcsServiceDeploymentWait",
+    "EcsServiceDeploymentContinue",
+    "EcsServiceDeploymentRollback",
+    "EcsServiceDeploymentStop",
     # generic
     "ShellScript",
     "Http",

@@ -6,6 +6,7 @@ whenever one of its tasks changes state or the service is updated, never on a po
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .backend import Backend
     from .clusters import Cluster
     from .deployments import Deployment
+    from .service_deployments import ServiceDeployment
     from .task_definitions import TaskDefinition
 
 ACTIVE = "ACTIVE"
@@ -31,6 +33,7 @@ DRAINING = "DRAINING"
 INACTIVE = "INACTIVE"
 REPLICA = "REPLICA"
 DAEMON = "DAEMON"
+ROLLING = "ROLLING"
 BACKOFF_AFTER = 3  # consecutive tasks failing to start before ECS slows down
 BACKOFF_FIRST = 10.0
 BACKOFF_MAX = 900.0
@@ -43,6 +46,16 @@ class DeploymentConfiguration:
     circuit_breaker_enable: bool = False
     circuit_breaker_rollback: bool = False
     alarms: dict[str, Any] | None = None
+    strategy: str | None = None  # as requested; left out it is ROLLING
+    bake_time_minutes: int | None = None
+    lifecycle_hooks: list[dict[str, Any]] | None = None
+    linear: dict[str, Any] | None = None
+    canary: dict[str, Any] | None = None
+
+    @property
+    def native(self) -> bool:
+        """A strategy that shifts traffic between a blue and a green revision (not ROLLING)."""
+        return self.strategy not in (None, ROLLING)
 
     @classmethod
     def from_request(
@@ -58,6 +71,11 @@ class DeploymentConfiguration:
             circuit_breaker_enable=bool(breaker["enable"]) if breaker else base.circuit_breaker_enable,
             circuit_breaker_rollback=bool(breaker["rollback"]) if breaker else base.circuit_breaker_rollback,
             alarms=raw.get("alarms", base.alarms),
+            strategy=raw.get("strategy", base.strategy),
+            bake_time_minutes=raw.get("bakeTimeInMinutes", base.bake_time_minutes),
+            lifecycle_hooks=copy.deepcopy(raw.get("lifecycleHooks", base.lifecycle_hooks)),
+            linear=copy.deepcopy(raw.get("linearConfiguration", base.linear)),
+            canary=copy.deepcopy(raw.get("canaryConfiguration", base.canary)),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -71,6 +89,16 @@ class DeploymentConfiguration:
         }
         if self.alarms is not None:
             out["alarms"] = self.alarms
+        if self.strategy is not None:
+            out["strategy"] = self.strategy
+        if self.bake_time_minutes is not None:
+            out["bakeTimeInMinutes"] = self.bake_time_minutes
+        if self.lifecycle_hooks:
+            out["lifecycleHooks"] = copy.deepcopy(self.lifecycle_hooks)
+        if self.linear is not None:
+            out["linearConfiguration"] = copy.deepcopy(self.linear)
+        if self.canary is not None:
+            out["canaryConfiguration"] = copy.deepcopy(self.canary)
         return out
 
 
@@ -115,6 +143,10 @@ class Service:
     wakeup_at: float = 0.0  # the evaluation already scheduled for the end of a back-off
     replaced_unhealthy: int = 0
     evaluation_pending: bool = False
+    service_deployments: list[ServiceDeployment] = field(default_factory=list, repr=False)  # newest first
+    # BLUE_GREEN / LINEAR / CANARY: the target group serving production, per load balancer
+    # (keyed by the service's targetGroupArn); the other one of the pair takes the next green
+    production_groups: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ queries
 
@@ -134,6 +166,14 @@ class Service:
 
     def pending_count(self) -> int:
         return sum(d.pending_count() for d in self.deployments)
+
+    @property
+    def native_run(self) -> Any:
+        """The BLUE_GREEN / LINEAR / CANARY deployment now moving traffic, if any."""
+        for record in self.service_deployments[:1]:
+            if record.run is not None and not record.run.finished:
+                return record.run
+        return None
 
     def deployment_in_progress(self) -> bool:
         return len(self.deployments) > 1 or (
