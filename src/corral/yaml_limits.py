@@ -61,12 +61,14 @@ class _Open:
     depth: int = 0
 
 
-def _measure(loader: yaml.Loader) -> Exceeded | None:
+def _measure(loader: _EventLoader) -> Exceeded | None:
     sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded nodes, expanded depth)
     stack: list[_Open] = []
     total = aliases = 0
     while loader.check_event():
         event = loader.get_event()
+        if event is None:  # check_event said there is one
+            break
         line = event.start_mark.line + 1 if event.start_mark is not None else 0
         if isinstance(event, yaml.DocumentStartEvent):  # anchors belong to one document
             sizes.clear()

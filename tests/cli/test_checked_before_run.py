@@ -148,3 +148,35 @@ def test_one_broken_pipeline_stops_neither_another_pipeline_nor_a_render(tmp_pat
     rendered = corral("render", "--service", "web", "--env", "dev", "--infra", "fargate", cwd=tmp_path)
     assert rendered.exit_code == 0, rendered.output
     assert "worse" not in rendered.output
+
+
+def test_harness_canary_on_a_native_strategy_service_fails_validate_and_run_before_anything_is_created(
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
+) -> None:
+    """The third stage's Canary makes a service of its own; the web service is on ECS's LINEAR
+    strategy (config/native_stage_steps.py): refused before the first stage deploys."""
+    canary = step("canary", "EcsCanaryDeploy", {}, timeout="5m")
+    root = demo_with(tmp_path, three_stages(canary))
+    request = root / "files" / "account" / "web" / "CreateServiceRequest.yaml"
+    definition = yaml.safe_load(request.read_text(encoding="utf-8"))
+    definition["deploymentConfiguration"] = {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 50}}
+    definition["serviceConnectConfiguration"] = {"enabled": True, "namespace": "corral-demo"}
+    request.write_text(yaml.safe_dump(definition, sort_keys=False), encoding="utf-8")
+    for harness_own_services in ("basic.yaml", "canary.yaml"):  # the demo's own, refused the same way
+        (root / "pipelines" / harness_own_services).unlink()
+    ecs = sandbox.client("ecs")
+    families_before = ecs.list_task_definition_families()["families"]
+    path = "pipeline.stages[2].stage.spec.execution.steps[0].step.type"
+    said = "stage 'third' deploys service 'demo_web' with ECS's LINEAR strategy"
+
+    checked = corral("validate", "--project", str(root), "--offline")
+    assert checked.exit_code == 1, checked.output
+    [line] = [line for line in checked.output.splitlines() if path in line]
+    assert line.startswith("pipelines/three.yaml:") and said in line and "Use EcsRollingDeploy" in line
+
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    run = corral("run", "three", "--project", str(root), *store, *aws, "--input", "tag=1")
+    assert run.exit_code == 2, run.output
+    assert f"{path}: {said}" in run.output and "[first/" not in run.output
+    assert ecs.list_services(cluster="corral-demo")["serviceArns"] == []
+    assert ecs.list_task_definition_families()["families"] == families_before

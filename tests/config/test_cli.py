@@ -282,6 +282,11 @@ def test_connector_test_git(tmp_path: Path) -> None:
     result = corral("connector", "test", "repo", "--project", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "branches (1): " in result.output and "tags: 1" in result.output
+    # a URL goes through dulwich's transport (ls-remote) instead of opening the folder
+    (tmp_path / "git.yaml").write_text(git.replace("./repo", f"file://{tmp_path / 'repo'}"))
+    remote = corral("connector", "test", "repo", "--project", str(tmp_path))
+    assert remote.exit_code == 0, remote.output
+    assert "branches (1): " in remote.output and "tags: 1" in remote.output
     (tmp_path / "git.yaml").write_text(git.replace("./repo", "./missing"))
     missing = corral("connector", "test", "repo", "--project", str(tmp_path))
     assert missing.exit_code == 1 and "not a git repository" in missing.output

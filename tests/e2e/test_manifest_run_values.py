@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from corral.config import load_project
+from corral.engine import EmbeddedExecutor, create_execution, get_execution
+from corral.errors import ConfigError
 from corral.sandbox import Sandbox
 
-from .conftest import CLUSTER, DEMO, Demo
+from .conftest import CLUSTER, DEMO, Demo, fast_options
 
 RELEASE_TAGS = """tags:
   - key: release
@@ -53,13 +55,46 @@ def test_pipeline_values_in_a_manifest_reach_aws(demo: Demo, tmp_path: Path) -> 
     assert _tags(demo.sandbox) == {"release": "r-42 <+pipeline.name>", "run": "run-1-deploy"}
 
 
-@pytest.mark.sandbox(speed=60)
-def test_a_pipeline_value_that_does_not_exist_fails_before_aws_changes(demo: Demo, tmp_path: Path) -> None:
-    demo.project = load_project(_project(tmp_path, "other"))  # the manifest reads `release`
-    execution = demo.run("demo_rolling", tag="1", other="x")
-    assert execution.status == "Failed"
-    assert "pipeline.variables.release" in (execution.error or ""), execution.error
+def _nothing_created(demo: Demo) -> None:
     ecs = demo.client("ecs")
     services = ecs.describe_services(cluster=CLUSTER, services=["demo-web"])["services"]
     assert [s["status"] for s in services] in ([], ["INACTIVE"]), "nothing was created"
     assert ecs.list_task_definitions(familyPrefix="demo-web")["taskDefinitionArns"] == []
+
+
+@pytest.mark.sandbox(speed=60)
+def test_a_pipeline_value_that_does_not_exist_stops_the_run_before_it_starts(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """The start renders every stage's service: a variable the pipeline does not declare is
+    refused there (config/run_value_checks.py), before the first stage."""
+    demo.project = load_project(_project(tmp_path, "other"))  # the manifest reads `release`
+    with pytest.raises(ConfigError) as refused:
+        demo.run("demo_rolling", tag="1", other="x")
+    assert (
+        "files/account/web/CreateServiceRequest.yaml: tags[0].value: reads pipeline variable 'release', "
+        "which the pipeline does not declare (it has: other)"
+    ) in str(refused.value)
+    _nothing_created(demo)
+
+
+@pytest.mark.sandbox(speed=60)
+def test_a_manifest_changed_after_the_start_fails_the_step_before_aws_changes(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """The stage renders its service again when it starts: a manifest edited after the run's
+    start to read an undeclared variable fails the ECS step, before anything is created."""
+    root = _project(tmp_path, "other")
+    request = root / "files" / "account" / "web" / "CreateServiceRequest.yaml"
+    edited = request.read_text(encoding="utf-8")
+    request.write_text(edited.replace(RELEASE_TAGS, ""), encoding="utf-8")
+    demo.project = load_project(root)
+    record = create_execution(
+        demo.project, "demo_rolling", store=demo.store, inputs=demo.inputs("demo_rolling", tag="1", other="x")
+    )
+    request.write_text(edited, encoding="utf-8")
+    EmbeddedExecutor(demo.store, demo.project, fast_options()).run(record.id)
+    execution = get_execution(record.id, store=demo.store)
+    assert execution.status == "Failed"
+    assert "pipeline.variables.release" in (execution.error or ""), execution.error
+    _nothing_created(demo)

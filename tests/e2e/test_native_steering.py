@@ -60,7 +60,7 @@ SERVICE_YAML = """service:
             identifier: service_def
             type: EcsServiceDefinition
             spec:
-              store: {{type: Harness, spec: {{files: ["account:/native/{identifier}.yaml"]}}}}
+              store: {{type: Harness, spec: {{files: ["account:/steering/{identifier}.yaml"]}}}}
       artifacts:
         primary:
           primaryArtifactRef: app
@@ -238,14 +238,14 @@ def native(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     project = tmp_path / "project"
     shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".corral"))
     rules = _rules(sandbox.client("elbv2"), prepared)
-    (project / "files" / "account" / "native").mkdir()
+    (project / "files" / "account" / "steering").mkdir()
     for identifier, (name, bake, hooks) in SERVICES.items():
         service = SERVICE_YAML.format(name=name, identifier=identifier)
         (project / "services" / f"{identifier}.yaml").write_text(service, encoding="utf-8")
         request = SERVICE_REQUEST.format(
             name=name, bake=bake, hooks=hooks, role=prepared["taskRoleArn"], **rules
         )
-        (project / "files" / "account" / "native" / f"{identifier}.yaml").write_text(
+        (project / "files" / "account" / "steering" / f"{identifier}.yaml").write_text(
             request, encoding="utf-8"
         )
     for identifier, steps in PIPELINES.items():

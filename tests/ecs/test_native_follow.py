@@ -326,19 +326,29 @@ def test_an_alarm_in_alarm_during_bake_fails_the_wait_naming_the_alarm(native: N
     assert native.production_weights() == (100, 0)
 
 
-def test_a_linear_release_is_followed_to_successful(native: Native) -> None:
+@pytest.mark.parametrize(
+    ("strategy", "configuration"),
+    [
+        ("LINEAR", {"linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}}),
+        ("CANARY", {"canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 1}}),
+    ],
+)
+def test_linear_and_canary_releases_are_followed_to_successful(
+    native: Native, strategy: str, configuration: dict[str, Any]
+) -> None:
     native.live()
-    linear = {"linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}}
+    ctx = native.env.context()
 
     result = rolling_deploy(
-        native.env.context(),
-        native.release(strategy="LINEAR", bake_minutes=0, **linear),
-        RollingDeployOptions(),
+        ctx, native.release(strategy=strategy, bake_minutes=0, **configuration), RollingDeployOptions()
     )
 
     assert result.outputs["status"] == "SUCCESSFUL"
-    assert native.deployment(result.outputs["serviceDeploymentArn"])["status"] == "SUCCESSFUL"
+    deployment = native.deployment(result.outputs["serviceDeploymentArn"])
+    assert deployment["status"] == "SUCCESSFUL"
+    assert deployment["deploymentConfiguration"]["strategy"] == strategy
     assert native.production_weights() == (0, 100)
+    assert "is SUCCESSFUL" in ctx.log.text()
 
 
 def test_the_rolling_rollback_of_a_native_service_follows_its_own_service_deployment(native: Native) -> None:
@@ -479,3 +489,30 @@ def test_wait_until_paused_without_a_pause_hook_ends_with_the_deployment_and_say
     assert result.outputs["status"] == "SUCCESSFUL" and result.outputs["pausedHookIds"] == []
     assert "finished without pausing: no PAUSE hook waited" in ctx.log.text()
     assert "Deployment Successful." in ctx.log.text()
+
+
+def test_a_linear_release_paused_before_each_step_shows_the_weights_reached(native: Native) -> None:
+    before_each_step = {
+        "targetType": "PAUSE",
+        "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+        "timeoutConfiguration": {"timeoutInMinutes": 600, "action": "ROLLBACK"},
+    }
+    linear = {"linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}}
+    native.live()
+    release = native.release(strategy="LINEAR", bake_minutes=0, hooks=[before_each_step], **linear)
+    first = rolling_deploy(native.env.context(), release, RollingDeployOptions(wait_until="PAUSED"))
+    arn = first.outputs["serviceDeploymentArn"]
+    assert native.production_weights() == (100, 0)
+
+    native.env.ecs.continue_service_deployment(
+        serviceDeploymentArn=arn, hookId=first.outputs["pausedHookIds"][0], action="CONTINUE"
+    )
+    ctx = native.env.context()
+    halfway = wait_for_service_deployment(ctx, native.env.cluster, arn, until="PAUSED")
+
+    assert halfway["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
+    assert [h for h in halfway["lifecycleHookDetails"] if h["status"] == "AWAITING_ACTION"]
+    assert native.production_weights() == (50, 50)
+    (paused_line,) = [line for line in ctx.log.text().splitlines() if "AWAITING_ACTION" in line]
+    assert "stage PRODUCTION_TRAFFIC_SHIFT: production traffic 50% new / 50% old" in paused_line
+    assert "bake time left" not in paused_line, "a PAUSE holds the deployment: no bake runs"

@@ -298,3 +298,11 @@ def test_only_a_change_of_state_is_news_not_the_clock() -> None:
 def test_an_unknown_until_is_refused() -> None:
     with pytest.raises(ValueError, match="PAUSED"):
         judge(answer(), service_deployment_arn=ARN, until="PAUSE")
+
+
+def test_no_bake_time_is_shown_while_a_hook_holds_the_deployment() -> None:
+    held = answer(lifecycleStage="BAKE_TIME", lifecycleHookDetails=[paused_hook()])["serviceDeployments"][0]
+
+    text = progress_text(held, now=T0 + dt.timedelta(seconds=90), state_since=T0)
+
+    assert "AWAITING_ACTION" in text and "bake time left" not in text

@@ -183,6 +183,57 @@ def test_alarms_and_the_circuit_breaker_are_noted() -> None:
     assert phases is not None
     assert phases.notes == (
         "alarms web-5xx, web-latency: the deployment rolls back if one goes to ALARM",
-        "circuit breaker: the deployment fails when new tasks keep failing",
+        "circuit breaker: the deployment fails after 3 failed tasks (BOUNDED_PERCENT 50% of 2 desired) "
+        "(a task that becomes healthy resets the count)",
     )
     assert phases.to_dict()["notes"] == list(phases.notes)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "desired", "says"),
+    [
+        ({"type": "COUNT", "value": 1}, 2, "after 1 failed task"),
+        ({"type": "COUNT", "value": 7}, 2, "after 7 failed tasks"),
+        # 50% of 40 is 20; BOUNDED_PERCENT keeps it within 3-200, UNBOUNDED_PERCENT does not
+        (
+            {"type": "BOUNDED_PERCENT", "value": 50},
+            40,
+            "after 20 failed tasks (BOUNDED_PERCENT 50% of 40 desired)",
+        ),
+        (
+            {"type": "BOUNDED_PERCENT", "value": 10},
+            4,
+            "after 3 failed tasks (BOUNDED_PERCENT 10% of 4 desired)",
+        ),
+        ({"type": "BOUNDED_PERCENT", "value": 50}, 1000, "after 200 failed tasks"),
+        ({"type": "UNBOUNDED_PERCENT", "value": 50}, 1000, "after 500 failed tasks (UNBOUNDED_PERCENT 50%"),
+        ({"type": "UNBOUNDED_PERCENT", "value": 25}, 2, "after 1 failed task (UNBOUNDED_PERCENT 25% of 2"),
+        (
+            {"type": "BOUNDED_PERCENT", "value": 30},
+            None,
+            "failed tasks reach 30% of the desired count, at least 3",
+        ),
+    ],
+)
+def test_the_circuit_breaker_threshold_is_said_in_failed_tasks(
+    threshold: dict[str, Any], desired: int | None, says: str
+) -> None:
+    definition = service(
+        "LINEAR",
+        deploymentCircuitBreaker={"enable": True, "rollback": True, "thresholdConfiguration": threshold},
+    )
+    definition["desiredCount"] = desired
+    phases = deployment_phases(definition)
+    assert phases is not None
+    (note,) = phases.notes
+    assert note.startswith("circuit breaker: the deployment rolls back ") and says in note
+
+
+def test_a_circuit_breaker_that_keeps_counting_says_so() -> None:
+    breaker = {"enable": True, "rollback": True, "resetOnHealthyTask": False}
+    phases = deployment_phases(service("BLUE_GREEN", deploymentCircuitBreaker=breaker))
+    assert phases is not None
+    assert phases.notes[-1].endswith("(the count is not reset when a task becomes healthy)")
+    breaker["enable"] = False
+    phases = deployment_phases(service("BLUE_GREEN", deploymentCircuitBreaker=breaker))
+    assert phases is not None and not any("circuit breaker" in n for n in phases.notes)

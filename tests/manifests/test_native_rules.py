@@ -11,7 +11,7 @@ import yaml
 
 from corral.manifests import ManifestKind, check_ecs_rules, check_manifest, to_api
 from corral.manifests.native_phases import deployment_phases
-from corral.manifests.native_rules import native_strategy_problems
+from corral.manifests.native_rules import THRESHOLD_TYPES, native_strategy_problems
 
 from .test_native_phases import PAUSE_AFTER_TEST, service
 
@@ -102,18 +102,86 @@ def test_the_documented_examples_pass_the_rules() -> None:
         assert phases is not None and phases.strategy == strategy
 
 
-def test_fields_newer_than_the_installed_botocore_are_warned_about_not_sent() -> None:
-    """thresholdConfiguration is not in botocore 1.43's model: a warning, left out of the request."""
+def test_circuit_breaker_thresholds_and_early_success_are_sent() -> None:
+    """botocore >= 1.44 has thresholdConfiguration, resetOnHealthyTask and earlySuccessCriteria:
+    no warning, and they reach the request as written."""
     definition = service("BLUE_GREEN")
-    breaker = {"enable": True, "rollback": True, "thresholdConfiguration": {"type": "COUNT", "value": 3}}
+    breaker = {
+        "enable": True,
+        "rollback": True,
+        "resetOnHealthyTask": False,
+        "thresholdConfiguration": {"type": "COUNT", "value": 3},
+    }
     definition["deploymentConfiguration"]["deploymentCircuitBreaker"] = breaker
     checked = check_manifest(ManifestKind.SERVICE_DEFINITION, definition, source="service.yaml")
-    assert checked.problems == []
-    assert [w.path for w in checked.warnings] == [
-        "deploymentConfiguration.deploymentCircuitBreaker.thresholdConfiguration"
-    ]
+    assert checked.problems == [] and checked.warnings == []
     request = to_api(ManifestKind.SERVICE_DEFINITION, definition)
-    assert "thresholdConfiguration" not in request["deploymentConfiguration"]["deploymentCircuitBreaker"]
+    assert request["deploymentConfiguration"]["deploymentCircuitBreaker"] == breaker
+    assert problems(request) == []
+
+    rolling = {
+        "serviceName": "web",
+        "desiredCount": 4,
+        "deploymentConfiguration": {
+            "minimumHealthyPercent": 50,
+            "earlySuccessCriteria": {
+                "enable": True,
+                "healthyPercent": 75,
+                "sourceServiceRevisionCleanup": "DEFERRED",
+            },
+        },
+    }
+    checked = check_manifest(ManifestKind.SERVICE_DEFINITION, rolling, source="service.yaml")
+    assert checked.problems == [] and checked.warnings == []
+    request = to_api(ManifestKind.SERVICE_DEFINITION, rolling)
+    assert request["deploymentConfiguration"]["earlySuccessCriteria"]["healthyPercent"] == 75
+    assert problems(request) == []
+
+
+def test_the_shape_checks_the_threshold_type_and_the_healthy_percent_range() -> None:
+    definition = service("LINEAR")
+    config = definition["deploymentConfiguration"]
+    config["deploymentCircuitBreaker"] = {
+        "enable": True,
+        "rollback": True,
+        "thresholdConfiguration": {"type": "PERCENT", "value": 5},
+    }
+    config["earlySuccessCriteria"] = {"enable": False, "healthyPercent": 101}
+    checked = check_manifest(ManifestKind.SERVICE_DEFINITION, definition, source="service.yaml")
+    assert [(p.path, p.message) for p in checked.problems] == [
+        (
+            "deploymentConfiguration.deploymentCircuitBreaker.thresholdConfiguration.type",
+            "expected one of COUNT, BOUNDED_PERCENT, UNBOUNDED_PERCENT; got 'PERCENT'",
+        ),
+        ("deploymentConfiguration.earlySuccessCriteria.healthyPercent", "must be at most 100, got 101"),
+    ]
+
+
+def test_threshold_values_ecs_can_use() -> None:
+    for kind, value in (
+        ("COUNT", 1),
+        ("BOUNDED_PERCENT", 0),
+        ("UNBOUNDED_PERCENT", 150),
+        ("BOUNDED_PERCENT", 400),
+    ):
+        definition = service("CANARY", canaryConfiguration={"canaryPercent": 10})
+        breaker = {"enable": True, "rollback": True, "thresholdConfiguration": {"type": kind, "value": value}}
+        definition["deploymentConfiguration"]["deploymentCircuitBreaker"] = breaker
+        assert problems(definition) == [], (kind, value)
+
+
+def test_early_success_measured_against_the_default_minimum_healthy_percent() -> None:
+    criteria = {"enable": True, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"}
+    rolling = {"serviceName": "web", "deploymentConfiguration": {"earlySuccessCriteria": criteria}}
+    assert problems(rolling) == []  # 100 >= ECS's default minimumHealthyPercent for REPLICA (100)
+    daemon = {**rolling, "schedulingStrategy": "DAEMON"}
+    daemon["deploymentConfiguration"] = {"earlySuccessCriteria": {**criteria, "healthyPercent": 0}}
+    assert problems(daemon) == []  # DAEMON's default is 0
+    off = {
+        "serviceName": "web",
+        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "earlySuccessCriteria": {"enable": False}},
+    }
+    assert problems(off) == []  # turned off, it asks nothing of the strategy
 
 
 # every member the rules and the phases read, as CreateService's request names it
@@ -131,6 +199,19 @@ READ_MEMBERS = [
     "deploymentConfiguration.lifecycleHooks.lifecycleStages",
     "deploymentConfiguration.lifecycleHooks.timeoutConfiguration.timeoutInMinutes",
     "deploymentConfiguration.lifecycleHooks.timeoutConfiguration.action",
+    "deploymentConfiguration.minimumHealthyPercent",
+    "deploymentConfiguration.deploymentCircuitBreaker.enable",
+    "deploymentConfiguration.deploymentCircuitBreaker.rollback",
+    "deploymentConfiguration.deploymentCircuitBreaker.resetOnHealthyTask",
+    "deploymentConfiguration.deploymentCircuitBreaker.thresholdConfiguration.type",
+    "deploymentConfiguration.deploymentCircuitBreaker.thresholdConfiguration.value",
+    "deploymentConfiguration.earlySuccessCriteria.enable",
+    "deploymentConfiguration.earlySuccessCriteria.healthyPercent",
+    "deploymentConfiguration.earlySuccessCriteria.sourceServiceRevisionCleanup",
+    "deploymentConfiguration.alarms.enable",
+    "deploymentConfiguration.alarms.rollback",
+    "deploymentConfiguration.alarms.alarmNames",
+    "schedulingStrategy",
     "loadBalancers.targetGroupArn",
     "loadBalancers.advancedConfiguration.alternateTargetGroupArn",
     "loadBalancers.advancedConfiguration.productionListenerRule",
@@ -164,3 +245,6 @@ def test_every_member_read_is_in_botocores_ecs_model() -> None:
         "PRODUCTION_TRAFFIC_SHIFT",
         "POST_PRODUCTION_TRAFFIC_SHIFT",
     ]
+    config = input_shape("ecs", "CreateService").members["deploymentConfiguration"]
+    threshold = config.members["deploymentCircuitBreaker"].members["thresholdConfiguration"]
+    assert threshold.members["type"].enum == list(THRESHOLD_TYPES)

@@ -41,6 +41,8 @@ def wait_until(
 def python_zip(source: str, module: str = "app") -> bytes:
     """A Lambda deployment package (.zip) holding one Python module, `module.py`."""
     buffer = io.BytesIO()
+    # a fixed timestamp: the same source makes the same bytes (tests compare packages and sizes)
+    member = zipfile.ZipInfo(f"{module}.py", date_time=(2026, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{module}.py", source)
+        archive.writestr(member, source, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from .helpers import python_zip, wait_until
 from .test_ecs_blue_green import assert_restored, blue_service, deploy, running_ids
 from .test_ecs_events import subscribe, unsubscribe
 from .test_ecs_native_support import describe_deployment, rule_weights, wait_deployment
-from .test_ecs_support import wait_completed
+from .test_ecs_support import task_ids, wait_completed
 
 ROLE = "arn:aws:iam::123456789012:role/ecs-hooks"
 
@@ -307,3 +307,51 @@ def test_deleting_the_service_ends_its_native_deployment(sandbox: Sandbox) -> No
         message="the service to go INACTIVE",
     )
     assert len(sandbox.admin.invocations("nsb-deleted")) == calls, "no hook is called for a deleted service"
+
+
+def test_lambda_hook_that_stays_in_progress_times_out(sandbox: Sandbox) -> None:
+    hook = lambda_hook(
+        sandbox,
+        "nsb-slow",
+        "def handler(e, c):\n    return {}\n",
+        "POST_SCALE_UP",
+        timeoutConfiguration={"timeoutInMinutes": 5, "action": "ROLLBACK"},
+    )
+    sandbox.admin.set_functions({"function": "nsb-slow", "inProgressTimes": 1000, "callBackDelay": 30})
+    ecs, alb, blue = blue_service(sandbox, bakeTimeInMinutes=0, lifecycleHooks=[hook])
+    blue_tasks = running_ids(ecs, blue)
+    _, arn = deploy(ecs, "web:2")
+    wait_until(lambda: sandbox.admin.invocations("nsb-slow"), message="the first hook call")
+    (detail,) = describe_deployment(ecs, arn)["lifecycleHookDetails"]
+    assert (detail["status"], detail["timeoutAction"]) == ("IN_PROGRESS", "ROLLBACK")
+    sandbox.admin.advance(5 * 60)
+    done = wait_deployment(ecs, arn, "ROLLBACK_SUCCESSFUL")
+    assert done["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+    assert_restored(ecs, alb, blue, blue_tasks)
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["reset", "no-reset"])
+def test_reset_on_healthy_task_decides_whether_crashes_after_health_add_up(
+    sandbox: Sandbox, reset: bool
+) -> None:
+    """Green's tasks turn healthy, then crash 20 s later, again and again, during a 30 minute bake."""
+    sandbox.admin.set_images({"image": "web:flaky", "crashAfter": 20})
+    breaker = {"enable": True, "rollback": True, "resetOnHealthyTask": reset}
+    ecs, _, _ = blue_service(sandbox, bakeTimeInMinutes=30, deploymentCircuitBreaker=breaker)
+    _, arn = deploy(ecs, "web:flaky")
+    wait_deployment(ecs, arn, "IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL", stage="BAKE_TIME")
+
+    def crashed() -> int:
+        stopped = task_ids(ecs, "apps", serviceName="web", desiredStatus="STOPPED")
+        tasks = ecs.describe_tasks(cluster="apps", tasks=stopped)["tasks"] if stopped else []
+        return sum(1 for t in tasks if t["containers"][0].get("exitCode") == 139)
+
+    # the clock runs on its own here: a jump would fire the crashes before the health checks
+    wanted = 6 if reset else 3  # with the reset: three rounds of two crashes, each below the threshold
+    wait_until(lambda: crashed() >= wanted, timeout=60, message=f"{wanted} crashes of green's tasks")
+    if reset:
+        found = describe_deployment(ecs, arn)
+        assert (found["status"], found["deploymentCircuitBreaker"]["status"]) == ("IN_PROGRESS", "MONITORING")
+    else:
+        done = wait_deployment(ecs, arn, "ROLLBACK_SUCCESSFUL")
+        assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"

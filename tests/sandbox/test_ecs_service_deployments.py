@@ -236,3 +236,109 @@ def test_alarm_in_alarm_rolls_a_rolling_deployment_back(sandbox: Sandbox) -> Non
     }
     assert done["rollback"]["reason"] == "CloudWatch alarm(s) in ALARM state: nsb-rolling-errors."
     wait_completed(ecs, "apps", "web", first)
+
+
+@pytest.mark.sandbox(speed=20)
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [
+        ({"type": "COUNT", "value": 1}, 1),
+        ({"type": "UNBOUNDED_PERCENT", "value": 50}, 1),  # 50 % of 2 tasks, no lower bound of 3
+        ({"type": "BOUNDED_PERCENT", "value": 50}, 3),  # clamped to at least 3
+    ],
+    ids=["count", "unbounded", "bounded"],
+)
+def test_circuit_breaker_threshold_configuration(
+    sandbox: Sandbox, threshold: dict[str, Any], expected: int
+) -> None:
+    sandbox.admin.set_images({"image": "web:broken", "healthCheck": "fail"})
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    good = fargate_definition(ecs, "web", "web:1", health_check=FAST_HEALTH_CHECK)
+    fargate_service(ecs, "apps", "web", good, 2)
+    wait_completed(ecs, "apps", "web", good)
+    broken = fargate_definition(ecs, "web", "web:broken", health_check=FAST_HEALTH_CHECK)
+    breaker = {"enable": True, "rollback": True, "thresholdConfiguration": threshold}
+    updated = ecs.update_service(
+        cluster="apps",
+        service="web",
+        taskDefinition=broken,
+        deploymentConfiguration={"deploymentCircuitBreaker": breaker},
+    )["service"]
+    assert (
+        updated["deploymentConfiguration"]["deploymentCircuitBreaker"]["thresholdConfiguration"] == threshold
+    )
+    current = updated["currentServiceDeployment"]
+    assert describe_deployment(ecs, current)["deploymentCircuitBreaker"]["threshold"] == expected
+    done = wait_deployment(ecs, current, "ROLLBACK_SUCCESSFUL", timeout=60)
+    assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert done["deploymentCircuitBreaker"]["failureCount"] >= expected
+    wait_completed(ecs, "apps", "web", good)
+
+
+def test_circuit_breaker_threshold_type_is_checked(sandbox: Sandbox) -> None:
+    ecs, _ = started_service(sandbox)
+    with pytest.raises(ClientError) as refused:
+        ecs.update_service(
+            cluster="apps",
+            service="web",
+            deploymentConfiguration={
+                "deploymentCircuitBreaker": {
+                    "enable": True,
+                    "rollback": True,
+                    "thresholdConfiguration": {"type": "COUNT", "value": 0},
+                }
+            },
+        )
+    assert error_of(refused) == (
+        "InvalidParameterException",
+        "deploymentCircuitBreaker.thresholdConfiguration.value must be a positive integer; got 0.",
+    )
+
+
+def test_early_success_criteria_finish_the_service_deployment_before_the_roll(sandbox: Sandbox) -> None:
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    first = fargate_definition(ecs, "web", "web:1")
+    fargate_service(ecs, "apps", "web", first, 4)
+    wait_completed(ecs, "apps", "web", first)
+    second = fargate_definition(ecs, "web", "web:2")
+    current = ecs.update_service(
+        cluster="apps",
+        service="web",
+        taskDefinition=second,
+        deploymentConfiguration={
+            "minimumHealthyPercent": 50,
+            "maximumPercent": 100,  # two tasks replaced at a time: the roll takes two rounds
+            "earlySuccessCriteria": {
+                "enable": True,
+                "healthyPercent": 50,
+                "sourceServiceRevisionCleanup": "DEFERRED",
+            },
+        },
+    )["service"]["currentServiceDeployment"]
+    done = wait_deployment(ecs, current, "SUCCESSFUL")
+    service = wait_completed(ecs, "apps", "web", second)
+    assert service["deploymentConfiguration"]["earlySuccessCriteria"]["healthyPercent"] == 50
+    completed = next(e for e in service["events"] if e["message"].endswith("deployment completed."))
+    assert done["finishedAt"] < completed["createdAt"], "successful at half the tasks, before the roll ended"
+
+
+def test_early_success_criteria_are_checked(sandbox: Sandbox) -> None:
+    ecs, _ = started_service(sandbox)
+    with pytest.raises(ClientError) as refused:
+        ecs.update_service(
+            cluster="apps",
+            service="web",
+            deploymentConfiguration={
+                "minimumHealthyPercent": 100,
+                "earlySuccessCriteria": {
+                    "enable": True,
+                    "healthyPercent": 50,
+                    "sourceServiceRevisionCleanup": "BLOCKING",
+                },
+            },
+        )
+    assert error_of(refused)[1] == (
+        "deploymentConfiguration.earlySuccessCriteria.healthyPercent (50) must be at least minimumHealthyPercent (100)."
+    )

@@ -4,8 +4,11 @@ Lambda makes on them (Lambda API Reference, CreateFunction and "Lambda quotas").
 from __future__ import annotations
 
 import io
+import json
 import pickle
+import urllib.request
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,6 +66,8 @@ def test_created_function_is_described_as_lambda_does(sandbox: Sandbox) -> None:
     assert lam.get_function(FunctionName="hook", Qualifier="$LATEST")["Configuration"]["Version"] == "$LATEST"
     assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["hook"]
     assert lam.get_waiter("function_active_v2").wait(FunctionName="hook") is None
+    with urllib.request.urlopen(got["Code"]["Location"], timeout=10) as download:
+        assert download.read() == python_zip(HANDLER_SOURCE), "Code.Location serves the package"
 
 
 def test_list_functions_pages_with_markers(sandbox: Sandbox) -> None:
@@ -150,9 +155,9 @@ def test_delete_removes_the_function(sandbox: Sandbox) -> None:
             "Could not unzip uploaded file",
         ),
         (
-            {"Code": {"S3Bucket": "code-bucket", "S3Key": "hook.zip"}},
+            {"Code": {"S3Bucket": "lam-no-such-bucket", "S3Key": "hook.zip"}},
             "InvalidParameterValueException",
-            "Code.ZipFile only",
+            "Error occurred while GetObject. S3 Error Code: NoSuchBucket.",
         ),
     ],
 )
@@ -219,3 +224,60 @@ def test_functions_and_behaviours_survive_the_state_snapshot(sandbox: Sandbox) -
     rule = restored.functions.for_function("hook")
     assert rule is not None and rule.hook_status == "FAILED"
     assert restored.functions.count_answer(rule, function.arn) == 1, "the answers already given are kept"
+
+
+def test_role_in_iam_must_trust_lambda(sandbox: Sandbox) -> None:
+    iam, lam = sandbox.client("iam"), sandbox.client("lambda")
+
+    def role(name: str, service: str) -> str:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+        arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        return arn
+
+    for_tasks = role("lam-ecs-tasks", "ecs-tasks.amazonaws.com")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as excinfo:
+        create(lam, Role=for_tasks)
+    assert error_of(excinfo)[1] == "The role defined for the function cannot be assumed by Lambda."
+    assert lam.list_functions()["Functions"] == []
+    assert create(lam, Role=role("lam-hooks", "lambda.amazonaws.com"))["Role"].endswith("role/lam-hooks")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException):
+        lam.update_function_configuration(FunctionName="hook", Role=for_tasks)
+    assert lam.get_function(FunctionName="hook")["Configuration"]["Role"].endswith("role/lam-hooks")
+
+
+def test_reset_forgets_functions_and_behaviours(sandbox: Sandbox) -> None:
+    create(sandbox.client("lambda"))
+    sandbox.admin.set_functions({"function": "hook"})
+    sandbox.admin.reset()
+    assert sandbox.client("lambda").list_functions()["Functions"] == []
+    assert sandbox.admin.functions() == []
+
+
+def test_functions_are_kept_in_the_state_file_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.state"
+    with Sandbox(speed=50, state_file=state) as first:
+        create(first.client("lambda"))
+        first.admin.set_functions({"function": "other-*", "hookStatus": "FAILED"})
+    with Sandbox(speed=50, state_file=state) as second:
+        lam = second.client("lambda")
+        assert json.loads(lam.invoke(FunctionName="hook")["Payload"].read()) == {"hookStatus": "SUCCEEDED"}
+        assert [rule["function"] for rule in second.admin.functions()] == ["other-*"]
+        assert second.world.endpoint_url == second.endpoint_url, "functions call the sandbox that now runs"
+
+
+def test_code_can_come_from_the_sandboxs_s3(sandbox: Sandbox) -> None:
+    s3, lam = sandbox.client("s3"), sandbox.client("lambda")
+    s3.create_bucket(Bucket="lam-code")
+    s3.put_object(Bucket="lam-code", Key="hook.zip", Body=python_zip(HANDLER_SOURCE))
+    created = create(lam, Code={"S3Bucket": "lam-code", "S3Key": "hook.zip"})
+    assert created["CodeSize"] == len(python_zip(HANDLER_SOURCE))
+    assert json.loads(lam.invoke(FunctionName="hook")["Payload"].read()) == {"hookStatus": "SUCCEEDED"}
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="S3 Error Code: NoSuchKey"):
+        lam.update_function_code(FunctionName="hook", S3Bucket="lam-code", S3Key="missing.zip")
+    s3.put_object(Bucket="lam-code", Key="broken.zip", Body=b"plain text")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="Could not unzip"):
+        lam.update_function_code(FunctionName="hook", S3Bucket="lam-code", S3Key="broken.zip")
+    assert lam.get_function(FunctionName="hook")["Configuration"]["CodeSha256"] == created["CodeSha256"]

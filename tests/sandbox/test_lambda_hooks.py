@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,6 +114,7 @@ def test_invoke_function_of_a_missing_function_raises(sandbox: Sandbox) -> None:
 def test_behaviour_answers_in_progress_n_times_then_its_status(sandbox: Sandbox) -> None:
     arn = deploy(sandbox, "def handler(e, c):\n    raise AssertionError('code must not run')\n")
     sandbox.admin.set_functions({"function": "hook", "inProgressTimes": 2, "callBackDelay": 15})
+    sandbox.client("lambda").invoke(FunctionName="hook", InvocationType="DryRun")  # not an answer
     answers = [from_ecs(sandbox, arn) for _ in range(3)]
     assert answers == [
         {"hookStatus": "IN_PROGRESS", "callBackDelay": 15},
@@ -144,7 +146,7 @@ def test_behaviour_answer_and_timeout(sandbox: Sandbox) -> None:
     )
     assert from_ecs(sandbox, arn) == {"hookStatus": "SUCCEEDED", "hookDetails": {"n": 1}}
     sandbox.admin.set_functions({"function": "hook", "timeout": True})
-    with pytest.raises(FunctionError, match=r"Sandbox\.Timedout"):
+    with pytest.raises(FunctionError, match=r"Sandbox\.Timedout: .* Task timed out after 3\.00 seconds"):
         from_ecs(sandbox, arn)
     sandbox.admin.clear_functions()
     assert sandbox.admin.functions() == []
@@ -173,3 +175,13 @@ def test_bad_behaviours_are_refused(sandbox: Sandbox, rule: dict[str, Any], mess
     with pytest.raises(SandboxAdminError, match=message):
         sandbox.admin.set_functions(rule)
     assert sandbox.admin.functions() == []
+
+
+def test_behaviours_come_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "sandbox.yaml"
+    config.write_text('functions:\n  - function: "hook-*"\n    hookStatus: FAILED\n')
+    with Sandbox(speed=50, config_file=config) as configured:
+        arn = deploy(
+            configured, "def handler(e, c):\n    return {'hookStatus': 'SUCCEEDED'}\n", name="hook-a"
+        )
+        assert from_ecs(configured, arn) == {"hookStatus": "FAILED"}

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from corral.sandbox import Sandbox
 
@@ -190,3 +191,16 @@ def test_invocations_are_logged_for_the_admin_api(sandbox: Sandbox) -> None:
         "CreateFunction",
         "Invoke",
     ]
+
+
+def test_injected_faults_answer_in_lambdas_protocol(sandbox: Sandbox) -> None:
+    lam = deploy(sandbox, "def handler(event, context):\n    return 1\n")
+    sandbox.admin.add_fault(
+        "error", service="lambda", operation="Invoke", code="TooManyRequestsException", status=429, count=1
+    )
+    once = sandbox.client("lambda", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    with pytest.raises(once.exceptions.TooManyRequestsException):
+        once.invoke(FunctionName="fn")
+    assert answer_of(lam.invoke(FunctionName="fn")) == 1
+    outcomes = [(c["operation"], c["outcome"]) for c in sandbox.admin.calls() if c["operation"] == "Invoke"]
+    assert outcomes == [("Invoke", "TooManyRequestsException"), ("Invoke", "ok")]

@@ -132,7 +132,7 @@ class EcrRepository:
         return out
 
     def _call(self, operation: str, function: Any, *, tag: str | None = None, **params: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError  # type: ignore[import-untyped]
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         try:
             return function(**params)

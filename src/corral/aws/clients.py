@@ -211,11 +211,13 @@ def botocore_session(settings: AwsSettings) -> Any:
     session = botocore.session.Session(profile=None if settings.web_identity_role_arn else settings.profile)
     session.register_component("data_loader", shared_loader())
     if settings.access_key_id or settings.secret_access_key:
-        session.set_credentials(settings.access_key_id, settings.secret_access_key, settings.session_token)
+        # a connector gives both (ManualConfig); "" only when code gave one alone
+        access_key, secret_key = settings.access_key_id or "", settings.secret_access_key or ""
+        session.set_credentials(access_key, secret_key, settings.session_token)
     elif settings.web_identity_role_arn:
-        session = _web_identity_session(settings, session)
+        session = _web_identity_session(settings, session, settings.web_identity_role_arn)
     if settings.role_arn:
-        session = _assumed_role_session(settings, session)
+        session = _assumed_role_session(settings, session, settings.role_arn)
     return session
 
 
@@ -240,7 +242,7 @@ def _sts_client_creator(settings: AwsSettings, source: Any) -> Any:
     return create
 
 
-def _web_identity_session(settings: AwsSettings, source: Any) -> Any:
+def _web_identity_session(settings: AwsSettings, source: Any, role: str) -> Any:
     """A session whose credentials come from AssumeRoleWithWebIdentity (botocore's fetcher)."""
     from botocore.credentials import AssumeRoleWithWebIdentityCredentialFetcher
 
@@ -249,15 +251,14 @@ def _web_identity_session(settings: AwsSettings, source: Any) -> Any:
         web_identity_token_loader=WebIdentityToken(
             file=settings.web_identity_token_file, env=settings.web_identity_token_env
         ),
-        role_arn=settings.web_identity_role_arn,
+        role_arn=role,
         extra_args={"RoleSessionName": settings.role_session_name},
     )
-    role = settings.web_identity_role_arn
     fetch = _explained(fetcher.fetch_credentials, settings, f"AssumeRoleWithWebIdentity of {role}")
     return _session_with(fetch, method="assume-role-with-web-identity")
 
 
-def _assumed_role_session(settings: AwsSettings, source: Any) -> Any:
+def _assumed_role_session(settings: AwsSettings, source: Any, role: str) -> Any:
     """A session whose credentials come from AssumeRole with the source session's credentials."""
     from botocore.credentials import AssumeRoleCredentialFetcher
 
@@ -267,10 +268,10 @@ def _assumed_role_session(settings: AwsSettings, source: Any) -> Any:
     fetcher = AssumeRoleCredentialFetcher(
         client_creator=_sts_client_creator(settings, source),
         source_credentials=source.get_credentials(),
-        role_arn=settings.role_arn,
+        role_arn=role,
         extra_args=extra_args,
     )
-    fetch = _explained(fetcher.fetch_credentials, settings, f"AssumeRole of {settings.role_arn}")
+    fetch = _explained(fetcher.fetch_credentials, settings, f"AssumeRole of {role}")
     return _session_with(fetch, method="assume-role")
 
 
@@ -297,7 +298,7 @@ def _session_with(fetch: Any, *, method: str) -> Any:
 
     credentials = DeferredRefreshableCredentials(refresh_using=fetch, method=method)
 
-    class Fetched(CredentialProvider):  # type: ignore[misc]
+    class Fetched(CredentialProvider):
         METHOD = CANONICAL_NAME = f"corral-{method}"
 
         def load(self) -> Any:

@@ -11,13 +11,14 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
 from corral.cli.pipes import quiet_broken_pipe
 
-F = TypeVar("F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -38,11 +39,11 @@ def print_problems(problems: Iterable[Any]) -> None:
         click.echo(str(problem), err=False)
 
 
-def friendly_errors(func: F) -> F:
+def friendly_errors(func: Callable[_P, _R]) -> Callable[_P, _R]:
     """Turn Corral's errors into messages and exit codes; never a traceback for bad input."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         from corral.config.settings import ProjectNotFound
         from corral.errors import ConfigError, CorralError
 
@@ -71,7 +72,7 @@ def friendly_errors(func: F) -> F:
             )
             sys.exit(EXIT_PROBLEMS)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _shown(value: int | float | bool) -> str:

@@ -227,14 +227,13 @@ def _test_git(project: Any, found: Any, secrets: Any) -> list[Any]:
     remote = git_remote(project, found, secrets, repo_name=None)
     try:
         if "://" not in remote.url and not remote.url.startswith("git@"):
-            refs = {k: v for k, v in Repo(remote.url).get_refs().items()}
+            refs = list(Repo(remote.url).get_refs())  # the ref names
         else:
             kwargs: dict[str, Any] = {}
             if remote.password:
                 kwargs = {"username": remote.username, "password": remote.password}
             client, path = get_transport_and_path(remote.url, **kwargs)
-            result = client.get_refs(path)
-            refs = dict(getattr(result, "refs", result))
+            refs = list(client.get_refs(path.encode()).refs)
     except NotGitRepository:
         return _fail(f"{remote.url}: not a git repository")
     except (GitProtocolError, HangupException, OSError) as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from corral.cli.run_support import (
     project_option,
     store_option,
 )
+
+if TYPE_CHECKING:
+    from corral.store import Store
 
 FOLLOW_POLL = 0.2  # seconds between looks at the store with --follow
 
@@ -129,10 +133,10 @@ def logs(
         store.close()
 
 
-def _step_key(store: object, execution_id: str, step: str) -> str:
+def _step_key(store: Store, execution_id: str, step: str) -> str:
     from corral.errors import CorralError
 
-    steps = store.steps(execution_id)  # type: ignore[attr-defined]
+    steps = store.steps(execution_id)
     for found in steps:
         if found.key == step:
             return str(found.key)

@@ -75,11 +75,11 @@ def _detail(kind: str, entity: Any) -> str:
         spec = entity.service_definition.spec
         return f"{len(spec.manifests)} manifests"
     if kind == "environment":
-        return entity.type
+        return str(entity.type)
     if kind == "infrastructureDefinition":
         return f"env={entity.environment_ref} cluster={entity.spec.cluster} region={entity.spec.region}"
     if kind == "connector":
-        return entity.type
+        return str(entity.type)
     if kind == "secret":
         return (
             "no value (exported from Harness)" if entity.spec.exported_without_value else entity.spec.manager

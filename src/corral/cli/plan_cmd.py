@@ -319,7 +319,7 @@ def diff(part: str, live: Any, desired: Any) -> list[str]:
     """A unified diff of two values shown as YAML; empty when they are the same."""
     if live == desired:
         return []
-    import yaml  # type: ignore[import-untyped]  # only when there is a diff to show
+    import yaml  # only when there is a diff to show
 
     before = yaml.safe_dump(live, sort_keys=True, default_flow_style=False).splitlines()
     after = yaml.safe_dump(desired, sort_keys=True, default_flow_style=False).splitlines()

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from corral.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 EXIT_SUCCESS = 0
 EXIT_FAILED = 1
@@ -111,11 +113,11 @@ def exit_code(status: str) -> int:
     return _EXIT_BY_STATUS.get(status, EXIT_FAILED)
 
 
-def pipeline_errors(func: F) -> F:
+def pipeline_errors(func: Callable[_P, _R]) -> Callable[_P, _R]:
     """Corral's errors as messages and exit codes; never a traceback for bad input."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         from corral.config.settings import ProjectNotFound
         from corral.errors import ConfigError, CorralError
 
@@ -148,7 +150,7 @@ def pipeline_errors(func: F) -> F:
             )
             sys.exit(EXIT_FAILED)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _is_lookup(error: Exception) -> bool:

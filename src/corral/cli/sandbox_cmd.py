@@ -33,13 +33,14 @@ import click
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A YAML file with `images:` behaviours and `faults:` to start with.",
+    help="A YAML file with `images:` and `functions:` behaviours and `faults:` to start with.",
 )
 def sandbox(
     host: str, port: int, speed: float, no_throttling: bool, state_file: Path | None, config_file: Path | None
 ) -> None:
-    """Run a local AWS endpoint for ECS deployments (ECS, ELBv2, Auto Scaling, Cloud Map, and
-    EC2, S3, IAM, STS, ECR, CloudWatch, Logs, Secrets Manager, SSM through moto).
+    """Run a local AWS endpoint for ECS deployments (ECS, ELBv2, Auto Scaling, Cloud Map,
+    CloudFormation, Lambda with Python functions, and EC2, S3, IAM, STS, ECR, CloudWatch, Logs,
+    Secrets Manager, SSM through moto).
 
     Point boto3 at it with AWS_ENDPOINT_URL=http://HOST:PORT, or the AWS CLI with --endpoint-url.
     The admin API lives under /_sandbox/ (see docs/sandbox.md).

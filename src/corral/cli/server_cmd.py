@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -66,13 +67,14 @@ def _admin_token(admin_token_file: Path | None) -> str | None:
                 param_hint="--admin-token-file",
             )
         return token
-    token = os.environ.get(ADMIN_TOKEN_ENV) or None
-    problem = admin_token_problem(token) if token else None
+    from_env = os.environ.get(ADMIN_TOKEN_ENV) or None
+    problem = admin_token_problem(from_env) if from_env else None
     if problem is not None:
         raise click.ClickException(f"{ADMIN_TOKEN_ENV}: {problem}")
-    return token
+    return from_env
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 _common = [
     click.option(
         "--data-dir",
@@ -96,7 +98,7 @@ _common = [
 ]
 
 
-def _with_common(function):  # type: ignore[no-untyped-def]
+def _with_common(function: _Command) -> _Command:
     for option in reversed(_common):
         function = option(function)
     return function

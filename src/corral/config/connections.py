@@ -85,7 +85,8 @@ class AwsSettings:
 
         settings = self.for_clients()
         session = boto3.session.Session(botocore_session=botocore_session(settings), region_name=self.region)
-        return session.client(
+        # boto3-stubs overloads client() for literal service names only; any botocore name works
+        return session.client(  # type: ignore[call-overload]
             service, endpoint_url=settings.endpoint_url, region_name=self.region, config=config
         )
 

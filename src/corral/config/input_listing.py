@@ -70,12 +70,12 @@ def variable_kind(raw: Any, path: str) -> tuple[str, str] | None:
         return None
     node = raw
     for part in parts[:-1]:
-        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and part < len(node)
-        ):
-            node = node[part]
-        else:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]  # an index into a list
+        elif not (isinstance(node, dict) and isinstance(part, str) and part in node):
             return None
+        else:
+            node = node[part]
     if isinstance(node, dict) and "name" in node and "type" in node:
         return str(node["name"]), str(node["type"])
     return None

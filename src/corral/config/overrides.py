@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entities.common import Entity, Variable
+from .entities.common import Document, Variable
 from .entities.environment import Environment
 from .entities.infrastructure import InfrastructureDefinition
 from .entities.overrides import OVERRIDE_TYPES, OverrideDocument, Overrides
@@ -41,7 +41,7 @@ class Placed:
     what set it (`service`, `ENV_GLOBAL_OVERRIDE dev`, `INFRA_SERVICE_OVERRIDE inline`, ...)."""
 
     item: Any
-    owner: Entity
+    owner: Document  # an entity or an override document
     path: tuple[str | int, ...]
     source: str = "service"
 
@@ -100,7 +100,7 @@ def effective_service(
     return result
 
 
-Level = tuple[Entity, tuple[str | int, ...], Overrides, str]
+Level = tuple[Document, tuple[str | int, ...], Overrides, str]
 
 
 def _levels(
@@ -132,7 +132,7 @@ def _levels(
 
 
 def _apply(
-    result: EffectiveService, owner: Entity, path: tuple[str | int, ...], overrides: Overrides, source: str
+    result: EffectiveService, owner: Document, path: tuple[str | int, ...], overrides: Overrides, source: str
 ) -> None:
     for index, variable in enumerate(overrides.variables):
         result.variables[variable.name] = Placed(variable, owner, (*path, "variables", index), source)

@@ -113,7 +113,7 @@ class Project:
     def secret(self, ref: str) -> Secret | None:
         return self.secrets.get(strip_scope(ref))
 
-    def entities(self) -> Iterator[tuple[str, Entity]]:
+    def entities(self) -> Iterator[tuple[str, Entity | OverrideDocument]]:
         """(kind, entity) for every entity, kind by kind in KINDS order."""
         tables: dict[str, dict[Any, Any]] = {
             "service": self.services,

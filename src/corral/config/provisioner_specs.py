@@ -242,17 +242,21 @@ def _nested(model: type[Model], data: Any, at: str) -> None:
 def cloudformation_enum(shape: str) -> tuple[str, ...]:
     """The values botocore's CloudFormation model allows for an enum shape."""
     import botocore.session
+    from botocore.model import StringShape
 
     model = botocore.session.get_session().get_service_model("cloudformation")
-    return tuple(model.shape_for(shape).enum)
+    found = model.shape_for(shape)
+    if not isinstance(found, StringShape):
+        raise TypeError(f"CloudFormation's {shape} is not a string shape")
+    return tuple(found.enum)
 
 
 def provisioner_identifier(step_type: str, spec: Any) -> str | None:
     """The Provisioner Identifier a CloudFormation step names (None for others or when absent)."""
     if not isinstance(spec, dict) or step_type not in CLOUDFORMATION_STEP_TYPES:
         return None
-    configuration = spec.get("configuration") if isinstance(spec.get("configuration"), dict) else {}
-    inner = configuration.get("spec") if isinstance(configuration.get("spec"), dict) else {}
+    configuration = given if isinstance(given := spec.get("configuration"), dict) else {}
+    inner = given if isinstance(given := configuration.get("spec"), dict) else {}
     found = (
         spec.get("provisionerIdentifier")
         or configuration.get("provisionerIdentifier")

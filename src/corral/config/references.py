@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from corral.errors import Problem, format_path
 
-from .entities.common import Entity, Variable, is_expression, strip_scope
+from .entities.common import Document, Variable, is_expression, strip_scope
 from .entities.connector import AwsConnector, DockerRegistryConnector, GitConnector, GithubConnector
 from .entities.connector import connector_secret_refs as _connector_secret_refs
 from .entities.overrides import OverrideDocument, Overrides, ServiceOverrides
@@ -32,7 +32,7 @@ _STORE_CONNECTORS: dict[type, tuple[type, ...]] = {
     S3Store: (AwsConnector,),
 }
 _ARTIFACT_CONNECTORS = {"DockerRegistry": (DockerRegistryConnector,), "Ecr": (AwsConnector,)}
-_CONNECTOR_TYPE_NAMES = {
+_CONNECTOR_TYPE_NAMES: dict[type, str] = {
     AwsConnector: "Aws",
     DockerRegistryConnector: "DockerRegistry",
     GitConnector: "Git",
@@ -45,10 +45,10 @@ class ReferenceChecker:
         self.project = project
         self.problems: list[Problem] = []
 
-    def report(self, entity: Entity, path: Path, message: str) -> None:
+    def report(self, entity: Document, path: Path, message: str) -> None:
         self.problems.append(Problem(entity.where(path), format_path(path), message))
 
-    def missing(self, entity: Entity, path: Path, kind: str, ref: str, known: Iterable[str]) -> None:
+    def missing(self, entity: Document, path: Path, kind: str, ref: str, known: Iterable[str]) -> None:
         if ref in self.project.broken:
             return  # that entity's own problems are reported
         names = sorted(set(known))
@@ -61,7 +61,7 @@ class ReferenceChecker:
             hint = "; the project has none"
         self.report(entity, path, f"{kind} '{ref}' not found{hint}")
 
-    def connector(self, entity: Entity, path: Path, ref: str, allowed: tuple[type, ...]) -> None:
+    def connector(self, entity: Document, path: Path, ref: str, allowed: tuple[type, ...]) -> None:
         if is_expression(ref):
             return
         connector = self.project.connector(ref)
@@ -72,16 +72,16 @@ class ReferenceChecker:
             actual = _CONNECTOR_TYPE_NAMES[type(connector)]
             self.report(entity, path, f"expected a connector of type {wanted}; '{ref}' is of type {actual}")
 
-    def secret(self, entity: Entity, path: Path, ref: str) -> None:
+    def secret(self, entity: Document, path: Path, ref: str) -> None:
         if not is_expression(ref) and self.project.secret(ref) is None:
             self.missing(entity, path, "secret", ref, self.project.secrets)
 
-    def variables(self, entity: Entity, path: Path, variables: list[Variable]) -> None:
+    def variables(self, entity: Document, path: Path, variables: list[Variable]) -> None:
         for index, variable in enumerate(variables):
             if variable.type == "Secret" and isinstance(variable.value, str):
                 self.secret(entity, (*path, index, "value"), variable.value)
 
-    def manifests(self, entity: Entity, path: Path, entries: list[ManifestEntry]) -> None:
+    def manifests(self, entity: Document, path: Path, entries: list[ManifestEntry]) -> None:
         for index, entry in enumerate(entries):
             store = entry.manifest.spec.store
             allowed = _STORE_CONNECTORS.get(type(store))
@@ -89,7 +89,7 @@ class ReferenceChecker:
                 where = (*path, index, "manifest", "spec", "store", "spec", "connectorRef")
                 self.connector(entity, where, store.spec.connector_ref, allowed)
 
-    def artifacts(self, entity: Entity, path: Path, sources: list[ArtifactSource]) -> None:
+    def artifacts(self, entity: Document, path: Path, sources: list[ArtifactSource]) -> None:
         for index, source in enumerate(sources):
             self.connector(
                 entity,
@@ -98,13 +98,13 @@ class ReferenceChecker:
                 _ARTIFACT_CONNECTORS[source.type],
             )
 
-    def overrides(self, entity: Entity, path: Path, overrides: Overrides | None) -> None:
+    def overrides(self, entity: Document, path: Path, overrides: Overrides | None) -> None:
         if overrides is None:
             return
         self.variables(entity, (*path, "variables"), overrides.variables)
         self.manifests(entity, (*path, "manifests"), overrides.manifests)
 
-    def service_overrides(self, entity: Entity, path: Path, items: list[ServiceOverrides]) -> None:
+    def service_overrides(self, entity: Document, path: Path, items: list[ServiceOverrides]) -> None:
         for index, item in enumerate(items):
             if not is_expression(item.service_ref) and item.service_ref not in self.project.services:
                 self.missing(
@@ -246,11 +246,9 @@ def pipeline_references(check: ReferenceChecker, pipeline: Pipeline) -> None:
         step_ids: dict[str, Path] = {}
         if spec.environment and spec.environment.provisioner:  # one namespace with the execution's
             provisioner = spec.environment.provisioner
-            where = (*path, "spec", "environment", "provisioner")
-            _step_identifiers(check, pipeline, (*where, "steps"), provisioner.steps, step_ids)
-            _step_identifiers(
-                check, pipeline, (*where, "rollbackSteps"), provisioner.rollback_steps, step_ids
-            )
+            at = (*path, "spec", "environment", "provisioner")
+            _step_identifiers(check, pipeline, (*at, "steps"), provisioner.steps, step_ids)
+            _step_identifiers(check, pipeline, (*at, "rollbackSteps"), provisioner.rollback_steps, step_ids)
         _step_identifiers(
             check, pipeline, (*path, "spec", "execution", "steps"), spec.execution.steps, step_ids
         )

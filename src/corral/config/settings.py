@@ -51,8 +51,13 @@ class SecretsSettings(Model):
     managers: list[Literal["corral", "env", "file"]] | None = None
 
 
-NOTIFICATION_EVENTS = ("PipelineStart", "PipelineSuccess", "PipelineFailed", "ApprovalWaiting")
 NotificationEvent = Literal["PipelineStart", "PipelineSuccess", "PipelineFailed", "ApprovalWaiting"]
+NOTIFICATION_EVENTS: tuple[NotificationEvent, ...] = (
+    "PipelineStart",
+    "PipelineSuccess",
+    "PipelineFailed",
+    "ApprovalWaiting",
+)
 
 
 class NotificationSettings(Model):

@@ -120,8 +120,8 @@ def stage_fragments(spec: Mapping[str, Any], path: str, earlier: Mapping[str, An
     """The fixed stage inputs of a stage `spec` at YAML `path`: {kind: {"at": path, "value": {...}}}.
     earlier: the fragments of the stages before, by identifier (for useFromStage)."""
     found: dict[str, Any] = {}
-    service = spec.get("service") if isinstance(spec.get("service"), Mapping) else {}
-    environment = spec.get("environment") if isinstance(spec.get("environment"), Mapping) else {}
+    service = given if isinstance(given := spec.get("service"), Mapping) else {}
+    environment = given if isinstance(given := spec.get("environment"), Mapping) else {}
     use_from = service.get("useFromStage") if isinstance(service, Mapping) else None
     if isinstance(use_from, Mapping) and not service.get("serviceRef"):
         source = earlier.get(str(use_from.get("stage")), {})

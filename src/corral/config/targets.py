@@ -10,6 +10,7 @@ anywhere: it is checked against every infrastructure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from corral.errors import ExpressionError
@@ -43,7 +44,36 @@ def deployment_targets(project: Project) -> dict[str, list[Target]]:
     }
 
 
-def _services(project: Project, stage: DeploymentStage, by_id: dict[str, object]) -> set[str]:
+def stage_targets(
+    project: Project, stage: DeploymentStage, by_id: Mapping[str, object]
+) -> set[tuple[str, str, str]]:
+    """The (service, environment, infrastructure) triples a Deployment stage can deploy;
+    `by_id`: the pipeline's stages by identifier (for `useFromStage`)."""
+    if stage.spec.environment is None:
+        return set()
+    pairs = _pairs(project, stage)
+    return {(service, env, infra) for service in _services(project, stage, by_id) for env, infra in pairs}
+
+
+def picks_any_service(stage: DeploymentStage, by_id: Mapping[str, object]) -> bool:
+    """The stage's service is an expression with no allowed values: it may be any service."""
+    config = stage.spec.service
+    if config is None:
+        return False
+    if config.use_from_stage:
+        source = by_id.get(config.use_from_stage.get("stage", ""))
+        return picks_any_service(source, {}) if isinstance(source, DeploymentStage) else False
+    ref = config.service_ref
+    if ref is None or not is_expression(ref):
+        return False
+    try:
+        specs = find_inputs(ref)
+    except ExpressionError:
+        return True
+    return not (specs and specs[0].allowed_values)
+
+
+def _services(project: Project, stage: DeploymentStage, by_id: Mapping[str, object]) -> set[str]:
     config = stage.spec.service
     if config is None:
         return set()

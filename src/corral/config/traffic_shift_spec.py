@@ -33,13 +33,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from .entities.common import is_expression
 
 WRAPPER = "ecsTrafficShiftWrapper"
-INHERIT = "Inherit"
-STANDALONE = "Standalone"
+INHERIT: Final = "Inherit"
+STANDALONE: Final = "Standalone"
 EARLIER_FIELDS = ("weightPercentage", "weights", "pauseSeconds")
 CUT_OVER_FIELDS = ("doNotDownsizeOldService", "downsizeOldServiceDelayInSecs")
 ALWAYS_ALLOWED = ("delegateSelectors", "commandOptions")

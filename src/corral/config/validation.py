@@ -5,7 +5,9 @@ with runtime inputs treated as satisfiable (a default or an allowed value when t
 one; otherwise a stand-in of the field's type, so the manifest around it is still checked,
 and nothing is reported about the field itself) and secret values not read (only their
 existence is checked). The report lists every runtime input a run will ask for. Pipelines and input sets are
-checked against the entities they name.
+checked against the entities they name, a stage's steps against the strategy of the services
+it deploys as rendered (native_stage_steps.py), and the pipeline variables a manifest reads
+against the pipelines that deploy it (run_value_checks.py).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from pathlib import Path
 from corral.errors import ConfigError, ExpressionError, Problem, format_path
 from corral.expressions import parse
 from corral.expressions.scan import string_leaves
-from corral.manifests.service_rendering import RenderOptions, render_outcome
+from corral.manifests.native_rules import native_strategy
+from corral.manifests.service_rendering import RenderedService, RenderOptions, render_outcome
 
 from .input_listing import InputLine, pipeline_input_lines, unique_lines
 from .input_sets import input_set_problems
+from .native_stage_steps import NativeService, Triple, native_stage_step_problems
 from .project import Project, read_project
+from .run_value_checks import pipeline_variable_findings
 from .script_checks import script_problems
 from .targets import deployment_targets
 from .templates import template_problems
@@ -85,6 +90,7 @@ def validate_project(
     warnings: list[Problem] = []
     notes: list[Problem] = []
     options = RenderOptions(satisfiable=True, offline=offline, fetched={})
+    rendered: dict[Triple, RenderedService] = {}
     for service_id, targets in deployment_targets(project).items():
         for env_id, infra_id in targets:
             outcome = render_outcome(project, service_id, env_id, infra_id, options=options)
@@ -95,6 +101,12 @@ def validate_project(
             inputs += outcome.inputs
             warnings += outcome.warnings
             notes += outcome.notes
+            if outcome.rendered is not None:
+                rendered[(service_id, env_id, infra_id)] = outcome.rendered
+    problems += native_stage_step_problems(project, _native_services(rendered))
+    variable_problems, variable_warnings = pipeline_variable_findings(project, rendered)
+    problems += variable_problems
+    warnings += variable_warnings
     report.inputs = unique_lines(inputs)
     report.problems = _unique(problems)
     report.warnings = _unique(warnings)
@@ -130,6 +142,17 @@ def check_project(root: Path | str, *, offline: bool = False) -> ValidationRepor
     if report.problems:
         raise ConfigError(report.problems)
     return report
+
+
+def _native_services(rendered: dict[Triple, RenderedService]) -> dict[Triple, NativeService]:
+    """The rendered service definitions ECS deploys with its own strategy, by target."""
+    found = {}
+    for triple, service in rendered.items():
+        definition = service.service_definition
+        strategy = native_strategy(definition.request) if definition else None
+        if definition and strategy:
+            found[triple] = NativeService(strategy, definition.source)
+    return found
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

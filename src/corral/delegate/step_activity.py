@@ -174,6 +174,8 @@ def _durable_checkpoint(
     change the checkpoint was to protect."""
     loop = asyncio.get_running_loop()
     info = activity.info()
+    if info.workflow_id is None:  # a standalone activity: Corral's steps always run in a workflow
+        raise RuntimeError("a step activity runs only inside a pipeline's workflow")
     workflow = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
 
     made = [0]

@@ -94,8 +94,9 @@ async def run_workers(workers: Sequence[Worker], stop: asyncio.Event | None = No
             waiter = asyncio.create_task(stop.wait())
             await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in tasks:
-                if task.done() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                error = task.exception() if task.done() else None
+                if error is not None:
+                    raise error
     finally:
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
 

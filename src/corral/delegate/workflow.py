@@ -290,8 +290,8 @@ class PipelineWorkflow:
             if event.checkpoint is not None:
                 self._checkpoints[command.step_key] = event.checkpoint
             return event, list(result.get("logs") or [])
-        error = f"the step's delegates were lost {MAX_ATTEMPTS} times"
-        return self._ended(command, m.FAILED, error, "DelegateProvisioning"), []
+        lost = f"the step's delegates were lost {MAX_ATTEMPTS} times"
+        return self._ended(command, m.FAILED, lost, "DelegateProvisioning"), []
 
     def _ended(
         self, command: m.RunStep, status: str, error: str, failure_type: str = "Unknown"

@@ -138,7 +138,7 @@ def _rule(elb: Any, listener: str, priority: int, host: str, blue: str, green: s
 def _client_factory(clients_or_endpoint: Any, region: str) -> Any:
     if hasattr(clients_or_endpoint, "client"):
         return clients_or_endpoint.client
-    import boto3  # type: ignore[import-untyped]
+    import boto3
 
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region

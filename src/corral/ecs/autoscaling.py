@@ -261,7 +261,7 @@ def _removing(ctx: StepContext, what: str, call: Any, **request: Any) -> None:
     """A delete or deregister that also holds when the item is already gone: the answer to an
     earlier try may have been lost after Application Auto Scaling acted on it (the retry then
     gets ObjectNotFoundException, which these three operations return for a missing item)."""
-    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+    from botocore.exceptions import ClientError
 
     try:
         call(**request)

@@ -117,7 +117,7 @@ class StepContext:
             raise translated from exc
 
     def _translate(self, exc: Exception) -> DeploymentError | None:
-        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+        from botocore.exceptions import BotoCoreError, ClientError
 
         from corral.aws.retry import Aborted, is_retryable_error
 

@@ -145,7 +145,9 @@ def _wait_until_free(ctx: StepContext, cluster: str, name: str, first: dict[str,
             ) from exc
         except Aborted as exc:
             raise StepAborted(f"Aborted while waiting for another deployment of service {name}") from exc
-    done = next((d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
+    done: dict[str, Any] = next(
+        (d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"), {}
+    )
     ctx.log.info(
         f"Service {name} is free: deployment {done.get('id')} is {done.get('rolloutState', 'done')}; going on"
     )

@@ -25,12 +25,13 @@ def request_members(operation: str) -> frozenset[str]:
         with _MEMBERS_LOCK:
             found = _MEMBERS.get(operation)
             if found is None:
-                from botocore.model import ServiceModel  # type: ignore[import-untyped]
+                from botocore.model import ServiceModel
 
                 from corral.aws.clients import shared_loader
 
                 model = ServiceModel(shared_loader().load_service_model("ecs", "service-2"), "ecs")
-                found = _MEMBERS[operation] = frozenset(model.operation_model(operation).input_shape.members)
+                shape = model.operation_model(operation).input_shape
+                found = _MEMBERS[operation] = frozenset(shape.members if shape is not None else ())
     return found
 
 

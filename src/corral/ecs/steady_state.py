@@ -90,7 +90,7 @@ def overtaken_by(service: dict[str, Any], deployment_id: str | None) -> dict[str
     """The PRIMARY deployment that replaced ours when someone else started it (not ECS rolling
     ours back: no circuit breaker reason, no `deployment failed` event of ours), else None."""
     deployments = service.get("deployments", [])
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    primary: dict[str, Any] | None = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
     if deployment_id is None or primary is None or primary.get("id") == deployment_id:
         return None
     mine = next((d for d in deployments if d.get("id") == deployment_id), None)

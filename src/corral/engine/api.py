@@ -32,7 +32,7 @@ from corral.store import ExecutionRecord, StageRecord, StepRecord, Store
 from .approvals import VoteOutcome, cast_vote
 from .embedded import EmbeddedExecutor, ExecutorOptions
 from .inputs import PipelineInputs, pipeline_inputs
-from .pipeline_checks import step_problems
+from .pipeline_checks import native_stage_problems, run_value_problems, step_problems
 from .plan import PipelinePlan, build_plan
 from .secret_scope import run_secret_scope
 from .steps import NO_WAIT
@@ -371,6 +371,8 @@ def _check_services(
             # registries are asked once, when the stage starts (wiring/stage_targets.py)
             options=RenderOptions(secrets=stand_in, defer_lookups=True),
         )
+        problems += native_stage_problems(stage, outcome.rendered, filled.pipeline)
+        problems += run_value_problems(plan, stage, outcome.rendered)
         for problem in outcome.problems:
             if problem.file == "--input":
                 unknown.setdefault(problem.path, []).append(problem)

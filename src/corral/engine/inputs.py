@@ -133,14 +133,14 @@ def pipeline_inputs(
     problems += table.problems
     if problems:
         raise ConfigError(problems)
-    given_paths = {path for key in mine if (path := table.match(key)) is not None}
+    given_paths = {p for key in mine if (p := table.match(key)) is not None}
     pending = [
         input_line(spec, table.where.get(path, pipeline.file), kind=kind, name=name)
         for path, spec in table.specs.items()
         if path not in given_paths
         for name, kind in [(variable_kind({"pipeline": raw}, path) or (None, "String"))]
     ]
-    literal = {path for key in mine if key in runtime and (path := table.match(key)) is not None}
+    literal = {p for key in mine if key in runtime and (p := table.match(key)) is not None}
     problems += _typed_values(project, raw, table, literal)
     problems += [
         Problem("--input", key, EXPRESSION_FOR_SERVICE)

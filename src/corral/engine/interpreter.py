@@ -126,7 +126,7 @@ class _StageRun:
     status: str = m.RUNNING
     failed: bool = False  # a step failed, even if its failure was ignored
     stopping: str | None = None  # a step decided to stop the stage: only failure handlers still start
-    target: dict[str, Any] | None = None
+    target: m.PreparedTarget | None = None
     lock: dict[str, Any] | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> state, in start order
@@ -298,7 +298,7 @@ class Interpreter:
         signal = yield from self._stage(element)
         return signal
 
-    def _set_pipeline(self, status: str, error: str | None = None) -> None:
+    def _set_pipeline(self, status: m.Status, error: str | None = None) -> None:
         self.status = status
         self.error = error
         if status not in (m.RUNNING, m.QUEUED):
@@ -449,7 +449,7 @@ class Interpreter:
         """PipelineRollback of a stage that had succeeded: take its lock again, roll it back."""
         if not (run.ran_steps or run.provisioned):
             return
-        lock = (run.target or {}).get("lock")
+        lock = run.target.get("lock") if run.target else None
         if lock:
             taken = yield (
                 m.AcquireLock(

@@ -361,7 +361,8 @@ def resolve_lists(pipeline: Mapping[str, Any], evaluate: Evaluate) -> dict[str, 
     """The `pipeline:` mapping with every expression in a looping strategy replaced by its value
     (a list; text that is a JSON list; a whole number for times and parallelism), so that the
     execution's snapshot, and every plan built from it, holds plain lists."""
-    return _walk(pipeline, ("pipeline",), evaluate)
+    resolved: dict[str, Any] = _walk(pipeline, ("pipeline",), evaluate)
+    return resolved
 
 
 def _walk(node: Any, path: tuple[str | int, ...], evaluate: Evaluate) -> Any:

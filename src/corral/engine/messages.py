@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from corral.step_outcome import Status, StepOutcome
 
@@ -42,6 +42,36 @@ EXECUTION = "execution"
 ROLLBACK = "rollback"
 
 
+# -- a Deployment stage's target ---------------------------------------------------------
+
+
+class StageLock(TypedDict):
+    """The lock a stage takes on its ECS service: one deployment at a time per service."""
+
+    key: str  # account|region|cluster|service
+    description: dict[str, Any]  # account, region, cluster, service: for people
+
+
+class PreparedTarget(TypedDict, total=False):
+    """A Deployment stage's target as the stage preparer made it (corral.wiring.stage_targets):
+    journaled with the stage and given to each of its steps (steps.StageTarget reads it). The
+    ECS keys are there when the stage deploys a service to an infrastructure."""
+
+    service: Required[str | None]
+    environment: Required[str]
+    infrastructure: Required[str | None]
+    values: Required[dict[str, Any]]  # what <+env.*>, <+infra.*>, <+service.*>, ... read
+    runtimeValues: Required[list[str]]  # the values that came from run-time inputs
+    cluster: str | None
+    region: str | None
+    connectorRef: str | None
+    endpointUrl: str | None
+    rendered: dict[str, Any]  # the stage's service as rendered (RenderedService.to_journal)
+    serviceName: str | None
+    image: str | None
+    lock: StageLock
+
+
 # -- commands ---------------------------------------------------------------------------
 
 
@@ -57,7 +87,7 @@ class RunStep:
     timeout: float
     attempt: int
     phase: str
-    target: dict[str, Any] | None
+    target: PreparedTarget | None
     values: dict[str, Any] = field(repr=False)
     prior_steps: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
@@ -149,7 +179,7 @@ class StepFinished:
 class StagePrepared:
     command_id: str
     ok: bool
-    target: dict[str, Any] | None = None
+    target: PreparedTarget | None = None
     error: str | None = None
 
 

@@ -10,13 +10,17 @@ Its plan (durations, failure strategies, `when`), and every step against its typ
 from __future__ import annotations
 
 from corral.config.entities.pipeline import Pipeline
+from corral.config.native_stage_steps import OWN_SERVICE_STEPS, NativeService, own_service_steps_message
 from corral.config.problems import split_path
 from corral.config.project import Project
+from corral.config.run_value_checks import undeclared_reads
 from corral.config.stage_inputs import fixed_inputs
 from corral.errors import ConfigError, Problem
+from corral.manifests.native_rules import native_strategy
+from corral.manifests.service_rendering import RenderedService
 
 from .inputs import pipeline_inputs
-from .plan import PipelinePlan, plan_with_problems
+from .plan import PipelinePlan, StageNode, plan_with_problems, walk_steps
 from .step_specs import check_steps
 from .steps import registered_types, spec_models
 
@@ -59,6 +63,46 @@ def stage_input_problems(project: Project, plan: PipelinePlan, pipeline: Pipelin
         )
         problems += found
     return problems
+
+
+def native_stage_problems(
+    stage: StageNode, rendered: RenderedService | None, pipeline: Pipeline
+) -> list[Problem]:
+    """The start of a run: a stage whose service, as rendered, ECS deploys with its own strategy,
+    and whose steps make services of their own (config/native_stage_steps.py; validate says the
+    same of every pipeline)."""
+    definition = rendered.service_definition if rendered else None
+    strategy = native_strategy(definition.request) if definition else None
+    steps = [
+        step
+        for elements in stage.element_lists()
+        for step in walk_steps(elements)
+        if step.type in OWN_SERVICE_STEPS
+    ]
+    if rendered is None or definition is None or strategy is None or not steps:
+        return []
+    path = f"{steps[0].path}.type"
+    on = f"infrastructure {rendered.environment}/{rendered.infrastructure}"
+    native = NativeService(strategy, definition.source)
+    message = own_service_steps_message(
+        stage.identifier, rendered.service, native, on, [s.type for s in steps]
+    )
+    return [Problem(pipeline.where(split_path(path)), path, message)]
+
+
+def run_value_problems(
+    plan: PipelinePlan, stage: StageNode, rendered: RenderedService | None
+) -> list[Problem]:
+    """The start of a run: the pipeline and stage variables the stage's manifests read exist
+    (config/run_value_checks.py; validate says the same for every pipeline deploying the service)."""
+    if rendered is None:
+        return []
+    pipeline_variables = {str(v.get("name")) for v in plan.variables}
+    stage_variables = {str(v.get("name")) for v in stage.variables}
+    return [
+        Problem(p.file, p.path, f"{p.message} (stage {stage.identifier})")
+        for p in undeclared_reads(rendered, pipeline_variables, stage_variables)
+    ]
 
 
 def project_pipeline_problems(project: Project) -> list[Problem]:

@@ -10,7 +10,7 @@ On a delegate, which has a step's spec but not the pipeline, the scope is what t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from corral.config.entities.common import IDENTIFIER_RE, Entity, strip_scope
@@ -73,6 +73,7 @@ def _targets(project: Project, pipeline: Mapping[str, Any], file: str) -> Iterat
             continue
         yield from _named(project.services, target.service)
         yield from _named(project.environments, target.environment)
+        infrastructures: Iterable[Entity]
         if target.infrastructure is None or "<+" in target.environment:
             infrastructures = project.infrastructures.values()
         else:

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from corral.step_log import StepLog
 
-from .messages import ABORTED, EXPIRED, FAILED, SUCCESS, StepOutcome
+# re-exported (`X as X`): a step's author imports what a step returns from here
+from .messages import ABORTED as ABORTED
+from .messages import EXPIRED as EXPIRED
+from .messages import FAILED as FAILED
+from .messages import SUCCESS as SUCCESS
+from .messages import PreparedTarget
+from .messages import StepOutcome as StepOutcome
 from .step_process import StepProcesses
 
 if TYPE_CHECKING:
@@ -215,7 +221,7 @@ def _load_step_types() -> None:
 
 # Prepares a Deployment stage's target (render its service, the lock key); the step families'
 # wiring registers it (corral.wiring.stage_targets.prepare_target), as it registers step types
-StagePreparer = Callable[..., dict[str, Any]]
+StagePreparer = Callable[..., PreparedTarget]
 _stage_preparer: list[StagePreparer] = []
 
 

@@ -51,6 +51,8 @@ class _TokenFeed(Lexer):
     def __init__(self, lexer_conf: Any) -> None:
         pass
 
+    # lark calls a custom lexer's lex(text) (lark's CustomLexerWrapper); its Lexer ABC declares
+    # the (lexer_state, parser_state) form lark uses internally
     def lex(self, data: Any) -> Iterator[Token]:  # type: ignore[override]
         return iter(data)
 
@@ -185,7 +187,7 @@ def _parse_template(text: str, *, firstgen: bool, base: int) -> Template:
 
 def _run(tokens: list[Token], start: str, text: str, *, base: int) -> Any:
     try:
-        return _PARSER.parse(tokens, start=start)  # type: ignore[arg-type]
+        return _PARSER.parse(tokens, start=start)
     except UnexpectedToken as exc:
         at_end = exc.token.type == "$END"
         position = base + len(text) if at_end else exc.token.start_pos

@@ -82,7 +82,7 @@ def truthy(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if is_number(value):
-        return value != 0
+        return bool(value != 0)
     if isinstance(value, str):
         return value != "" and value != "false"
     if isinstance(value, list | tuple | dict):

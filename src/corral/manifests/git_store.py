@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import os
 import re
 import stat
@@ -27,7 +26,8 @@ from dulwich.client import get_transport_and_path
 from dulwich.config import ConfigDict
 from dulwich.errors import NotGitRepository, NotTreeError
 from dulwich.object_store import iter_tree_contents, tree_lookup_path
-from dulwich.objects import Blob, Commit, Tag
+from dulwich.objects import Blob, Commit, ObjectID, Tag
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from corral.errors import ConfigError, CorralError, Problem
@@ -117,7 +117,7 @@ class GitStore:
             client, remote_path = get_transport_and_path(
                 self.repo, config=config, username=username, password=password, ssh_command=SSH_COMMAND
             )
-            result = client.fetch(remote_path, repo, progress=io.BytesIO().write)
+            result = client.fetch(remote_path, repo, progress=_ignore_progress)
         except Exception as exc:  # dulwich, urllib3 and socket errors: one answer, never a crash
             reason = str(exc).replace(self.repo, self.shown)
             if password:
@@ -142,9 +142,10 @@ class GitStore:
         elif self.ref_kind == "tag":
             sha = self._ref_sha(repo, b"refs/tags/", "tags")
         else:
-            sha = _find_commit(repo, self.ref)
-            if sha is None:
+            found = _find_commit(repo, self.ref)
+            if found is None:
                 raise self._error("", f"commit '{self.ref}' not found")
+            sha = found
         obj = repo[sha]
         while isinstance(obj, Tag):  # annotated tags point at the commit
             obj = repo[obj.object[1]]
@@ -152,8 +153,8 @@ class GitStore:
             raise self._error("", f"{self.ref_kind} '{self.ref}' does not point at a commit")
         return obj
 
-    def _ref_sha(self, repo: Repo, prefix: bytes, plural: str) -> bytes:
-        name = prefix + self.ref.encode()
+    def _ref_sha(self, repo: Repo, prefix: bytes, plural: str) -> ObjectID:
+        name = Ref(prefix + self.ref.encode())
         refs = repo.get_refs()
         if name not in refs:
             known = sorted(r[len(prefix) :].decode() for r in refs if r.startswith(prefix))
@@ -163,7 +164,7 @@ class GitStore:
 
     # -- the paths --------------------------------------------------------------------------
 
-    def _read(self, repo: Repo, tree: bytes, path: str) -> list[ManifestFile]:
+    def _read(self, repo: Repo, tree: ObjectID, path: str) -> list[ManifestFile]:
         parts = relative_parts(path)
         if parts is None:
             raise self._error(path, "'..' is not allowed in a repository path")
@@ -180,7 +181,7 @@ class GitStore:
             raise self._error(path, "is a symbolic link or submodule; give the file it points to")
         return [self._blob(repo, sha, "/".join(parts))]
 
-    def _folder(self, repo: Repo, tree: bytes, parts: tuple[str, ...], path: str) -> list[ManifestFile]:
+    def _folder(self, repo: Repo, tree: ObjectID, parts: tuple[str, ...], path: str) -> list[ManifestFile]:
         entries = [
             e
             for e in iter_tree_contents(repo.object_store, tree)
@@ -223,14 +224,18 @@ def _is_url(repo: str) -> bool:
     return "://" in repo or bool(re.match(r"^[\w.-]+@[\w.-]+:", repo))
 
 
+def _ignore_progress(_message: bytes) -> None:
+    """Fetch progress lines: nobody reads them."""
+
+
 def _has_commit(repo: Repo, ref: str) -> bool:
     return _find_commit(repo, ref) is not None
 
 
-def _find_commit(repo: Repo, ref: str) -> bytes | None:
+def _find_commit(repo: Repo, ref: str) -> ObjectID | None:
     if not _SHA.match(ref):
         return None
-    ref_bytes = ref.lower().encode()
+    ref_bytes = ObjectID(ref.lower().encode())
     if len(ref_bytes) == 40:
         return ref_bytes if ref_bytes in repo.object_store else None
     matches = [sha for sha in repo.object_store.iter_prefix(ref_bytes) if isinstance(repo[sha], Commit)]

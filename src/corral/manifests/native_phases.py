@@ -41,6 +41,8 @@ DEFAULTS = {
     "CANARY": ("canaryConfiguration", "canaryPercent", 5.0, "canaryBakeTimeInMinutes", 10),
 }
 HOOK_TIMEOUT_MINUTES, HOOK_TIMEOUT_ACTION = 1440, "ROLLBACK"
+# the circuit breaker's default threshold and BOUNDED_PERCENT's bounds, in failed tasks
+BREAKER_DEFAULT_PERCENT, BREAKER_MIN_TASKS, BREAKER_MAX_TASKS = 50, 3, 200
 PER_STEP_STAGES = ("PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 ELIDE_AFTER = 8  # traffic steps shown before the rest are summed up as "…"
 
@@ -171,9 +173,38 @@ def _notes(service: dict[str, Any], config: dict[str, Any]) -> tuple[str, ...]:
         )
     breaker = config.get("deploymentCircuitBreaker") or {}
     if breaker.get("enable"):
-        outcome = "rolls back" if breaker.get("rollback") else "fails"
-        notes.append(f"circuit breaker: the deployment {outcome} when new tasks keep failing")
+        notes.append(circuit_breaker_note(breaker, service.get("desiredCount")))
     return tuple(notes)
+
+
+def circuit_breaker_note(breaker: dict[str, Any], desired: Any) -> str:
+    """When the circuit breaker ends the deployment (API ThresholdConfiguration: COUNT is the
+    number of failed tasks, a percent type multiplies its value by the desired count, and
+    BOUNDED_PERCENT keeps the result between 3 and 200; default BOUNDED_PERCENT 50)."""
+    outcome = "rolls back" if breaker.get("rollback") else "fails"
+    threshold = breaker.get("thresholdConfiguration") or {}
+    kind = str(threshold.get("type") or "BOUNDED_PERCENT")
+    value = _int(threshold.get("value"))
+    value = BREAKER_DEFAULT_PERCENT if value is None and "type" not in threshold else value
+    text = f"circuit breaker: the deployment {outcome} after {_failed_tasks(kind, value, desired)}"
+    if breaker.get("resetOnHealthyTask") is False:
+        return text + " (the count is not reset when a task becomes healthy)"
+    return text + " (a task that becomes healthy resets the count)"
+
+
+def _failed_tasks(kind: str, value: int | None, desired: Any) -> str:
+    if value is None:
+        return "as many failed tasks as its thresholdConfiguration says"
+    if kind == "COUNT":
+        return f"{value} failed task{'s' if value != 1 else ''}"
+    count = _int(desired)
+    if count is None:
+        bounds = ", at least 3 and at most 200" if kind == "BOUNDED_PERCENT" else ""
+        return f"failed tasks reach {value}% of the desired count{bounds}"
+    tasks = math.ceil(value * count / 100)
+    if kind == "BOUNDED_PERCENT":
+        tasks = min(max(tasks, BREAKER_MIN_TASKS), BREAKER_MAX_TASKS)
+    return f"{tasks} failed task{'s' if tasks != 1 else ''} ({kind} {value}% of {count} desired)"
 
 
 # -- production traffic ---------------------------------------------------------------------------

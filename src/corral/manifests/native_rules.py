@@ -25,6 +25,25 @@ API Reference and the Developer Guide pages named below):
   hook cannot be at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT (pause-lifecycle-hooks).
   The hook timeout's range (1-20160 minutes, 14 days) is in the shape and checked there.
 
+The deployment circuit breaker and early success criteria (botocore 1.44's model text; API
+Reference DeploymentCircuitBreaker, ThresholdConfiguration, DeploymentEarlySuccessCriteria;
+Developer Guide early-success-criteria):
+
+- both are for the ECS deployment controller only ("can only be used for services using the
+  rolling update (ECS) deployment type"); an enabled one under CODE_DEPLOY or EXTERNAL is refused;
+- `thresholdConfiguration {type, value}`: the shape checks the type (COUNT, BOUNDED_PERCENT,
+  UNBOUNDED_PERCENT) and that both are given. AWS states no range for `value` beyond "integer":
+  COUNT uses it as the number of failed tasks, the percent types multiply it (a percent) by the
+  desired count, BOUNDED_PERCENT clamped to 3-200 failed tasks (ThresholdType in the AWS SDK
+  for Python reference; ServiceDeploymentCircuitBreaker.threshold). So a negative value is
+  refused everywhere, and 0 where nothing raises it (COUNT, UNBOUNDED_PERCENT): the breaker
+  would fail the deployment before any task failed;
+- `earlySuccessCriteria` is for the ROLLING strategy only ("You can use early success criteria
+  only with rolling deployment strategy"); enabled, it needs `healthyPercent` and
+  `sourceServiceRevisionCleanup` ("You must also specify ..."); `healthyPercent` (0-100, in the
+  shape) "must be greater than or equal to the minimumHealthyPercent value", whose default is
+  100 for REPLICA services and 0 for DAEMON ones (reference/ecs-control-plane.md).
+
 Values that are still expressions (a runtime input at validate time) are not judged here.
 """
 
@@ -39,6 +58,7 @@ from corral.errors import Problem, format_path
 NATIVE_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
 MAX_BAKE_MINUTES = 1440
 PAUSE_NOT_AT = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
+THRESHOLD_TYPES = ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT")
 # arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/LISTENER/RULE (ALB)
 # or ...:listener/net/NAME/ID/LISTENER (NLB): the load balancer is the part after the kind
 LISTENER_ARN = re.compile(
@@ -54,13 +74,22 @@ Path = list[str | int]
 
 
 def native_strategy_problems(service: dict[str, Any], source: str) -> list[Problem]:
-    """Every ECS rule for native strategies the service definition breaks, in document order."""
+    """Every ECS rule for native strategies, the circuit breaker and early success the service
+    definition breaks, in document order."""
     config = service.get("deploymentConfiguration")
     if not isinstance(config, dict):
         return []
     return [
         Problem(source, format_path(path), message)
-        for rule in (_controller, _strategy_settings, _traffic, _load_balancers, _hooks)
+        for rule in (
+            _controller,
+            _strategy_settings,
+            _traffic,
+            _load_balancers,
+            _hooks,
+            _circuit_breaker,
+            _early_success,
+        )
         for path, message in rule(service, config)
     ]
 
@@ -70,6 +99,15 @@ def strategy_of(service: dict[str, Any]) -> str:
     config = service.get("deploymentConfiguration")
     strategy = config.get("strategy") if isinstance(config, dict) else None
     return strategy if isinstance(strategy, str) and strategy else "ROLLING"
+
+
+def native_strategy(service: dict[str, Any]) -> str | None:
+    """BLUE_GREEN, LINEAR or CANARY when ECS deploys the service with its own strategy (the ECS
+    controller, the default when `deploymentController` is absent); None otherwise."""
+    controller = service.get("deploymentController")
+    kind = controller.get("type") if isinstance(controller, dict) else None
+    strategy = strategy_of(service)
+    return strategy if kind in (None, "ECS") and strategy in NATIVE_STRATEGIES else None
 
 
 # -- rules --------------------------------------------------------------------------------------
@@ -93,6 +131,14 @@ def _controller(service: dict[str, Any], config: dict[str, Any]) -> Iterator[tup
             yield (
                 ["deploymentConfiguration", key],
                 f"{key} is only used by the ECS deployment controller; deploymentController.type is {kind}",
+            )
+    for key in ("deploymentCircuitBreaker", "earlySuccessCriteria"):
+        settings = config.get(key)
+        if isinstance(settings, dict) and settings.get("enable") is True:
+            yield (
+                ["deploymentConfiguration", key],
+                f"{key} is only used by the ECS deployment controller; deploymentController.type is {kind} "
+                "(set enable: false or leave it out)",
             )
 
 
@@ -226,6 +272,62 @@ def _hook(hook: dict[str, Any], at: Path) -> Iterator[tuple[Path, str]]:
         yield (
             [*at, "roleArn"],
             "missing: an AWS_LAMBDA hook needs the IAM role ECS uses to invoke the function",
+        )
+
+
+def _circuit_breaker(service: dict[str, Any], config: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    breaker = config.get("deploymentCircuitBreaker")
+    threshold = breaker.get("thresholdConfiguration") if isinstance(breaker, dict) else None
+    if not isinstance(threshold, dict):
+        return
+    kind, value = threshold.get("type") or "BOUNDED_PERCENT", threshold.get("value")
+    if not _number(value) or kind not in THRESHOLD_TYPES:
+        return
+    at: Path = ["deploymentConfiguration", "deploymentCircuitBreaker", "thresholdConfiguration", "value"]
+    if value < 0:
+        what = "a number of failed tasks" if kind == "COUNT" else "a percent of the desired count"
+        yield at, f"expected {what} (0 or more); got {value}"
+    elif value == 0 and kind != "BOUNDED_PERCENT":
+        yield (
+            at,
+            f"a {kind} threshold of 0 fails the deployment before any task failed; expected 1 or more "
+            "(BOUNDED_PERCENT keeps the threshold between 3 and 200 failed tasks)",
+        )
+
+
+def _early_success(service: dict[str, Any], config: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    criteria = config.get("earlySuccessCriteria")
+    if not isinstance(criteria, dict) or criteria.get("enable") is not True:
+        return
+    at: Path = ["deploymentConfiguration", "earlySuccessCriteria"]
+    strategy = config.get("strategy")
+    if strategy in NATIVE_STRATEGIES:
+        yield (
+            at,
+            f"earlySuccessCriteria is only used with the ROLLING strategy; strategy is {strategy} "
+            "(its bake time and lifecycle hooks decide when it is done)",
+        )
+        return
+    for key, what in (
+        ("healthyPercent", "the percent of the desired count that must be healthy for ECS to finish early"),
+        (
+            "sourceServiceRevisionCleanup",
+            "BLOCKING or DEFERRED (remove the old tasks before or after it is done)",
+        ),
+    ):
+        if criteria.get(key) is None:
+            yield [*at, key], f"missing: {what}; early success criteria need it when enable is true"
+    healthy = criteria.get("healthyPercent")
+    minimum = config.get("minimumHealthyPercent")
+    default = minimum is None
+    if default:
+        minimum = 0 if service.get("schedulingStrategy") == "DAEMON" else 100
+    if _number(healthy) and _number(minimum) and healthy < minimum:
+        said = f"{minimum} (ECS's default for REPLICA services)" if default else str(minimum)
+        yield (
+            [*at, "healthyPercent"],
+            f"expected at least minimumHealthyPercent, which is {said}; got {healthy} "
+            "(lower minimumHealthyPercent to complete earlier)",
         )
 
 

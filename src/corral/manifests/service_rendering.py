@@ -28,11 +28,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from corral.config.entities.common import Entity, is_expression, is_runtime_input
+from corral.config.entities.common import Document, Entity, is_expression, is_runtime_input
 from corral.config.entities.environment import Environment
 from corral.config.entities.infrastructure import InfrastructureDefinition
 from corral.config.entities.service import SINGLE_MANIFEST_TYPES, Service
@@ -71,6 +71,12 @@ RUNTIME_ROOTS = frozenset(
 KEPT = RUNTIME_ROOTS | {"targetGroupArn"}
 _ROOT = re.compile(r"<\+\s*([A-Za-z_][A-Za-z0-9_]*)")
 SECRET_STAND_IN = "<secret>"
+_E = TypeVar("_E", bound=Entity)  # a service, environment or infrastructure, given its inputs
+
+
+def _locator(entity: Entity) -> Callable[[str], str]:
+    """Where a path of the entity's YAML is (file:line), for input problems."""
+    return lambda path: entity.where(split_path(path))
 
 
 @dataclass
@@ -343,9 +349,7 @@ class _Renderer:
         infra = self.project.infrastructures[(env_id, infra_id)]
         entity_inputs = InputTable()
         for entity in (service, env, infra):
-            entity_inputs.add(
-                entity.raw, prefix="", where=entity.file, locate=lambda p, e=entity: e.where(split_path(p))
-            )
+            entity_inputs.add(entity.raw, prefix="", where=entity.file, locate=_locator(entity))
         entity_inputs.specs = {
             path: spec
             for path, spec in entity_inputs.specs.items()
@@ -354,12 +358,14 @@ class _Renderer:
         self.entity_inputs = entity_inputs
         self.raws = [service.raw, env.raw, infra.raw]
         leftover = self._assign(entity_inputs, self.given_inputs)
-        service, env, infra = (self._with_inputs(e, entity_inputs) for e in (service, env, infra))  # type: ignore[assignment]
+        service = self._with_inputs(service, entity_inputs)
+        env = self._with_inputs(env, entity_inputs)
+        infra = self._with_inputs(infra, entity_inputs)
         if self.problems:
             return self._outcome(None)
         if self.options.provisioners is not None:  # <+provisioner.*>: provisioned_infrastructure.py
             try:
-                infra = provisioned_infrastructure(infra, self.options.provisioners)  # type: ignore[arg-type]
+                infra = provisioned_infrastructure(infra, self.options.provisioners)
             except ConfigError as error:
                 self.problems += error.problems
                 return self._outcome(None)
@@ -434,7 +440,7 @@ class _Renderer:
         table.problems = []
         return {k: v for k, v in given.items() if k not in mine}
 
-    def _with_inputs(self, entity: Entity, table: InputTable) -> Entity:
+    def _with_inputs(self, entity: _E, table: InputTable) -> _E:
         kind = next(iter(entity.raw))
         if not any(path.startswith(kind + ".") for path in table.specs):
             return entity
@@ -541,7 +547,7 @@ class _Renderer:
             texts[identifier] = "".join(file.text for file in files) + "".join(secret_texts)
         return texts
 
-    def _secret_file(self, ref: str, owner: Entity, path: tuple[str | int, ...]) -> str:
+    def _secret_file(self, ref: str, owner: Document, path: tuple[str | int, ...]) -> str:
         """A secret file's text: the value of the `secret:` it names (masked like any secret)."""
         try:
             value = self.secrets(ref)
@@ -629,7 +635,7 @@ class _Renderer:
         variables: Mapping[str, Any],
         ctx: ExpressionContext,
         path_of: Callable[[int], tuple[str | int, ...]] | None,
-        owner: Entity,
+        owner: Document,
         *,
         placed: Mapping[str, Placed] | None = None,
     ) -> dict[str, Any]:
@@ -646,7 +652,7 @@ class _Renderer:
                 out[name] = value
         return out
 
-    def _secret(self, ref: str, owner: Entity, path: tuple[str | int, ...], ctx: ExpressionContext) -> Any:
+    def _secret(self, ref: str, owner: Document, path: tuple[str | int, ...], ctx: ExpressionContext) -> Any:
         try:
             value = self.secrets(ref)
         except ConfigError as error:
@@ -662,7 +668,7 @@ class _Renderer:
         return SECRET_STAND_IN
 
     def _render_value(
-        self, value: Any, ctx: ExpressionContext, owner: Entity, path: tuple[str | int, ...]
+        self, value: Any, ctx: ExpressionContext, owner: Document, path: tuple[str | int, ...]
     ) -> Any:
         try:
             rendered, errors = render_leaves(
@@ -671,8 +677,8 @@ class _Renderer:
         except ConfigError as error:
             self.problems += [_relocate(p, owner.where(path), format_path(path)) for p in error.problems]
             return value
-        for where, error in errors:
-            self.problems.append(_expression_problem(owner.where(split_path(where)), where, error))
+        for where, failure in errors:
+            self.problems.append(_expression_problem(owner.where(split_path(where)), where, failure))
         return rendered
 
     # -- manifests -----------------------------------------------------------------------
@@ -828,11 +834,11 @@ class _Renderer:
             return
         if errors:
             at = self.texts.get(file.source)
-            for where, error in errors:
-                problem = _expression_problem(file.source, where, error, strip=prefix)
+            for where, failure in errors:
+                problem = _expression_problem(file.source, where, failure, strip=prefix)
                 if at is not None:
                     problem = Problem(
-                        problem.file, problem.path, problem.message + at.where(error.expression or "")
+                        problem.file, problem.path, problem.message + at.where(failure.expression or "")
                     )
                 self.problems.append(problem)
             return

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypedDict, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -155,23 +155,34 @@ def describe(cfn: Any, stack_name: str) -> dict[str, Any] | None:
 
 
 @_aws_errors
-def existing_stack(cfn: Any, stack_name: str) -> dict[str, Any] | None:
+class StackBefore(TypedDict):
+    """A stack as Create Stack found it (journaled with the step): what Rollback Stack puts back.
+    Keys as CloudFormation's request fields, so the journal reads like the API."""
+
+    templateBody: str
+    parameters: list[dict[str, str]]  # ParameterKey, ParameterValue
+    tags: list[dict[str, str]]  # Key, Value
+    capabilities: list[str]
+    roleArn: str | None
+
+
+def existing_stack(cfn: Any, stack_name: str) -> StackBefore | None:
     """What Rollback Stack needs to put the stack back as it is now: its template, parameters,
     tags and capabilities. None when there is no stack (or only a failed first create)."""
     stack = describe(cfn, stack_name)
     if stack is None or stack["StackStatus"] in ("ROLLBACK_COMPLETE", "DELETE_COMPLETE"):
         return None
     body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
-    return {
-        "templateBody": body if isinstance(body, str) else json.dumps(body),
-        "parameters": [
+    return StackBefore(
+        templateBody=body if isinstance(body, str) else json.dumps(body),
+        parameters=[
             {"ParameterKey": p["ParameterKey"], "ParameterValue": p.get("ParameterValue", "")}
             for p in stack.get("Parameters") or []
         ],
-        "tags": [{"Key": t["Key"], "Value": t["Value"]} for t in stack.get("Tags") or []],
-        "capabilities": list(stack.get("Capabilities") or []),
-        "roleArn": stack.get("RoleARN"),
-    }
+        tags=[{"Key": t["Key"], "Value": t["Value"]} for t in stack.get("Tags") or []],
+        capabilities=list(stack.get("Capabilities") or []),
+        roleArn=stack.get("RoleARN"),
+    )
 
 
 def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
@@ -225,7 +236,7 @@ def _finish(
 
 
 @_aws_errors
-def restore(cfn: Any, stack_name: str, before: dict[str, Any] | None, watch: Watch) -> str:
+def restore(cfn: Any, stack_name: str, before: StackBefore | None, watch: Watch) -> str:
     """The stack as `existing_stack` saw it before Create Stack: updated back, or deleted when
     Create Stack made it. Returns what was done."""
     if before is None:

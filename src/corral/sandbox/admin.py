@@ -96,6 +96,15 @@ def invocations(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     return {"invocations": sorted(out, key=lambda row: row["sandboxTime"])}
 
 
+def function_code(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    """A function's .zip, where GetFunction's Code.Location points (Lambda answers a presigned URL)."""
+    region_name = request.args.get("region", "us-east-1")
+    with app.world.lock:
+        region = app.world.region(request.args.get("accountId", "123456789012"), region_name)
+        code = region.lambda_.find(request.args["function"]).code
+    return Response(code, 200, content_type="application/zip")
+
+
 def clock(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     if request.method == "POST":
         seconds = float(_body(request).get("advance", 0))
@@ -159,6 +168,7 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/_sandbox/images", ["GET", "POST", "PUT", "DELETE"], images),
     ("/_sandbox/functions", ["GET", "POST", "PUT", "DELETE"], functions),
     ("/_sandbox/lambda/invocations", ["GET"], invocations),
+    ("/_sandbox/lambda/code", ["GET"], function_code),
     ("/_sandbox/clock", ["GET", "POST"], clock),
     ("/_sandbox/throttling", ["GET", "POST"], throttling),
     ("/_sandbox/reset", ["POST"], reset),
@@ -184,7 +194,8 @@ class AdminApp:
         request = Request(environ)
         try:
             handler, args = URLS.bind_to_environ(environ).match()
-            response = _json(handler(self.app, request, args))
+            answer = handler(self.app, request, args)
+            response = answer if isinstance(answer, Response) else _json(answer)
         except NotFound:
             response = _json({"error": f"no admin endpoint {request.method} {request.path}"}, 404)
         except HTTPException as exc:

@@ -17,13 +17,15 @@ class SandboxAdmin:
         self.base = endpoint_url.rstrip("/") + "/_sandbox"
         self.timeout = timeout
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """The admin API's answer: always a JSON object."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
         except urllib.error.HTTPError as exc:
             raise SandboxAdminError(json.loads(exc.read() or b"{}").get("error", str(exc))) from exc
 
@@ -31,7 +33,8 @@ class SandboxAdmin:
         return self._call("GET", "/health")
 
     def calls(self, since: int = 0) -> list[dict[str, Any]]:
-        return self._call("GET", f"/calls?since={since}")["calls"]
+        calls: list[dict[str, Any]] = self._call("GET", f"/calls?since={since}")["calls"]
+        return calls
 
     def call_counts(self) -> dict[str, int]:
         """Calls answered per operation, all outcomes together."""
@@ -41,35 +44,42 @@ class SandboxAdmin:
         return counts
 
     def last_call(self) -> int:
-        return self._call("GET", "/calls")["last"]
+        last: int = self._call("GET", "/calls")["last"]
+        return last
 
     def clear_calls(self) -> None:
         self._call("DELETE", "/calls")
 
     def add_fault(self, kind: str, **spec: Any) -> dict[str, Any]:
-        return self._call("POST", "/faults", {"kind": kind, **spec})["faults"][0]
+        fault: dict[str, Any] = self._call("POST", "/faults", {"kind": kind, **spec})["faults"][0]
+        return fault
 
     def faults(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/faults")["faults"]
+        faults: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
+        return faults
 
     def clear_faults(self, fault_id: int | None = None) -> None:
         self._call("DELETE", "/faults" if fault_id is None else f"/faults/{fault_id}")
 
     def set_images(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
-        return self._call("POST", "/images", list(rules))["images"]
+        images: list[dict[str, Any]] = self._call("POST", "/images", list(rules))["images"]
+        return images
 
     def images(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/images")["images"]
+        images: list[dict[str, Any]] = self._call("GET", "/images")["images"]
+        return images
 
     def clear_images(self) -> None:
         self._call("DELETE", "/images")
 
     def set_functions(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
         """Lambda function behaviours, e.g. `{"function": "hook-*", "hookStatus": "FAILED"}`."""
-        return self._call("POST", "/functions", list(rules))["functions"]
+        answer: list[dict[str, Any]] = self._call("POST", "/functions", list(rules))["functions"]
+        return answer
 
     def functions(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/functions")["functions"]
+        answer: list[dict[str, Any]] = self._call("GET", "/functions")["functions"]
+        return answer
 
     def clear_functions(self) -> None:
         self._call("DELETE", "/functions")
@@ -77,13 +87,16 @@ class SandboxAdmin:
     def invocations(self, function: str | None = None) -> list[dict[str, Any]]:
         """Lambda invocations, oldest first: functionName, sandboxTime, event, functionError, answer, via."""
         query = "" if function is None else "?" + urllib.parse.urlencode({"function": function})
-        return self._call("GET", "/lambda/invocations" + query)["invocations"]
+        answer: list[dict[str, Any]] = self._call("GET", "/lambda/invocations" + query)["invocations"]
+        return answer
 
     def advance(self, seconds: float) -> float:
-        return self._call("POST", "/clock", {"advance": seconds})["sandboxTime"]
+        now: float = self._call("POST", "/clock", {"advance": seconds})["sandboxTime"]
+        return now
 
     def now(self) -> float:
-        return self._call("GET", "/clock")["sandboxTime"]
+        now: float = self._call("GET", "/clock")["sandboxTime"]
+        return now
 
     def set_throttling(self, enabled: bool) -> None:
         self._call("POST", "/throttling", {"enabled": enabled})
@@ -92,7 +105,8 @@ class SandboxAdmin:
         self._call("POST", "/reset")
 
     def steady_states(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/steady-states")["services"]
+        services: list[dict[str, Any]] = self._call("GET", "/steady-states")["services"]
+        return services
 
     def scale(self, resource_id: str, desired_count: int, *, region: str = "us-east-1") -> dict[str, Any]:
         return self._call(

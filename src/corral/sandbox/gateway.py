@@ -282,11 +282,12 @@ class Gateway:
 
     @staticmethod
     def _operation_name(environ: dict[str, Any], service: str | None, body: bytes) -> str:
-        target = environ.get("HTTP_X_AMZ_TARGET")
+        target: str | None = environ.get("HTTP_X_AMZ_TARGET")
         if target:
             return target.rsplit(".", 1)[-1]
         if wire_protocol(environ) == "cbor":
-            return environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
+            path: str = environ.get("PATH_INFO", "")
+            return path.rstrip("/").rsplit("/", 1)[-1]
         match = re.search(rb"(?:^|&)Action=([A-Za-z0-9]+)", body) or re.search(
             r"(?:^|&)Action=([A-Za-z0-9]+)", environ.get("QUERY_STRING", "")
         )

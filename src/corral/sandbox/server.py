@@ -237,7 +237,8 @@ class Sandbox:
         config = Config(inject_host_prefix=False)
         kwargs["config"] = config.merge(kwargs["config"]) if kwargs.get("config") else config
 
-        return boto3.client(
+        # boto3-stubs overloads client() for literal service names only; any botocore name works
+        return boto3.client(  # type: ignore[call-overload]
             service_name,
             region_name=region_name,
             endpoint_url=self.endpoint_url,

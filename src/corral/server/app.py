@@ -48,12 +48,11 @@ class Server:
     delegates: Delegates
     projects: ProjectFiles
     runner: Runner
-    triggers: TriggerWatcher = None  # type: ignore[assignment]  # set by open_server
+    triggers: TriggerWatcher = field(init=False)  # made by open_server: it needs the server
     sign_ins: FailedSignIns = field(default_factory=FailedSignIns)
 
     def close(self) -> None:
-        if self.triggers is not None:
-            self.triggers.stop()
+        self.triggers.stop()
         self.runner.close()
         self.store.close()
 
@@ -92,9 +91,9 @@ def open_server(
             else EmbeddedRunner(store, options=with_step_processes(settings))
         ),
     )
+    server.triggers = TriggerWatcher(server)
     if settings.update_projects:
         server.projects.prepare()
-    server.triggers = TriggerWatcher(server)
     server.sign_ins = FailedSignIns(limit=settings.auth_failure_limit, window=settings.auth_failure_window)
     if settings.admin_token:
         bootstrap_admin(server, settings.admin_name, settings.admin_token)

@@ -406,9 +406,9 @@ def _refused_managers(project: Project, current: Project | None) -> list[Problem
             problems.append(Problem(where, MANAGER_PATH, refused))
     for connector in project.connectors.values():
         for path, ref in connector_secret_refs(connector):
-            secret = project.secret(ref)
-            refused = refused_manager(project, secret) if secret is not None else None
-            if refused is not None and (changed("connectors", connector) or changed("secrets", secret)):
+            used = project.secret(ref)
+            refused = refused_manager(project, used) if used is not None else None
+            if refused is not None and (changed("connectors", connector) or changed("secrets", used)):
                 where = connector.where(("connector", "spec", *path.split(".")))
                 problems.append(Problem(where, f"connector.spec.{path}", f"secret '{ref}': {refused}"))
         token_refused = (

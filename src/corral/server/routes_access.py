@@ -21,7 +21,7 @@ def _user_out(request: Request, user: User) -> UserOut:
         name=user.name,
         groups=list(user.groups),
         admin=user.admin,
-        roles=[RoleOut(project=r.project, role=r.role, production=r.production) for r in roles],  # type: ignore[arg-type]
+        roles=[RoleOut(project=r.project, role=r.role, production=r.production) for r in roles],
     )
 
 

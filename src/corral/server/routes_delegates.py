@@ -49,12 +49,12 @@ def _delegate(
     server = request.app.state.server
     if credentials is not None:
         refuse_while_guessing(request)
-    delegate = server.delegates.by_token(credentials.credentials) if credentials is not None else None
+    delegate: Delegate | None = server.delegates.by_token(credentials.credentials) if credentials else None
     if delegate is None:
         if credentials is not None:
             server.sign_ins.failed(client_address(request), token_hash(credentials.credentials))
         raise unauthorized("a delegate token is required")
-    return delegate  # type: ignore[no-any-return]
+    return delegate
 
 
 DelegateDep = Annotated[Delegate, Depends(_delegate)]
@@ -116,4 +116,4 @@ def _batches(request: Request) -> _Batches:
         batches = getattr(request.app.state, "delegate_log_batches", None)
         if batches is None:
             batches = request.app.state.delegate_log_batches = _Batches()
-        return batches  # type: ignore[no-any-return]
+        return batches

@@ -79,7 +79,7 @@ def run_form(
         rows += _inputs({"pipeline": raw}, "pipeline", None, None, None, project=loaded)
         for stage_name, service, environment, infra in _deployments(raw):
             connector = region = None
-            infra_entity = loaded.infrastructures.get((environment, infra)) if environment else None
+            infra_entity = loaded.infrastructures.get((environment, infra)) if environment and infra else None
             if infra_entity is not None:
                 spec = infra_entity.raw.get("infrastructureDefinition", {}).get("spec", {})
                 connector, region = spec.get("connectorRef"), spec.get("region")
@@ -280,7 +280,7 @@ def _dependencies(rows: list[dict[str, Any]]) -> None:
         elif row["aws"] == "rules":
             listeners = [r for r in same_stage if r["aws"] == "listeners"]
             named = [r for r in listeners if row["label"].lower().startswith(r["label"].lower())]
-            parent = (named or listeners or [None])[0]
+            parent = next(iter(named or listeners), None)
             row["depends_on"] = parent["key"] if parent else None
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -38,7 +39,7 @@ from corral.errors import ConfigError, CorralError
 from corral.manifests.file_store import FileStore
 from corral.manifests.manifest_file import ManifestFile
 from corral.provisioners import cloudformation as cfn
-from corral.provisioners.cloudformation import StackPolling, StackRequest, StackStopped, Watch
+from corral.provisioners.cloudformation import StackBefore, StackPolling, StackRequest, StackStopped, Watch
 
 CREATE_STACK = "CreateStack"
 EXECUTION = "execution"
@@ -50,6 +51,40 @@ def set_stack_polling(polling: StackPolling | None) -> None:
     """How often stacks are described while an operation runs (tests shorten it)."""
     global _polling
     _polling = polling or StackPolling()
+
+
+@dataclass(frozen=True)
+class CreatedStack:
+    """What CreateStack journals (its checkpoint) before its first change; RollbackStack and
+    DeleteStack of the stage find it by Provisioner Identifier."""
+
+    provisioner: str
+    stack_name: str
+    connector_ref: str
+    region: str
+    role_arn: str | None
+    before: StackBefore | None  # None: the stack did not exist
+
+    def to_journal(self) -> dict[str, Any]:
+        return {
+            "provisionerIdentifier": self.provisioner,
+            "stackName": self.stack_name,
+            "connectorRef": self.connector_ref,
+            "region": self.region,
+            "roleArn": self.role_arn,
+            "before": self.before,
+        }
+
+    @classmethod
+    def from_journal(cls, data: Mapping[str, Any]) -> CreatedStack:
+        return cls(
+            provisioner=str(data["provisionerIdentifier"]),
+            stack_name=str(data["stackName"]),
+            connector_ref=str(data["connectorRef"]),
+            region=str(data["region"]),
+            role_arn=data.get("roleArn"),
+            before=data.get("before"),  # as existing_stack answered it
+        )
 
 
 # ---------------------------------------------------------------- the step types
@@ -78,28 +113,28 @@ def run_create_stack(run: StepRun) -> StepOutcome:
     previous = run.previous_checkpoint or {}
     run.log.section("Create Stack")
     if previous.get("provisionerIdentifier") == provisioner and previous.get("stackName") == stack_name:
-        record = dict(previous)  # a re-run: the first attempt saw the stack as it was before
+        record = CreatedStack.from_journal(previous)  # a re-run: the first attempt saw the stack before
     else:
-        record = {
-            "provisionerIdentifier": provisioner,
-            "stackName": stack_name,
-            "connectorRef": connector_ref,
-            "region": region,
-            "roleArn": request.role_arn,
-            "before": cfn.existing_stack(client, stack_name),
-        }
-    run.checkpoint(record)
+        record = CreatedStack(
+            provisioner=provisioner,
+            stack_name=stack_name,
+            connector_ref=connector_ref,
+            region=region,
+            role_arn=request.role_arn,
+            before=cfn.existing_stack(client, stack_name),
+        )
+    run.checkpoint(record.to_journal())
     try:
         done = cfn.create_or_update(client, request, watch)
     except StackStopped:
         return run.stopped_outcome()
     run.log.info(f"Stack {stack_name} is {done.status}; outputs: {', '.join(sorted(done.outputs)) or 'none'}")
-    return StepOutcome(SUCCESS, dict(done.outputs), checkpoint=record)
+    return StepOutcome(SUCCESS, dict(done.outputs), checkpoint=record.to_journal())
 
 
 def run_rollback_stack(run: StepRun) -> StepOutcome:
     spec = run.spec
-    configuration = spec.get("configuration") if isinstance(spec.get("configuration"), Mapping) else {}
+    configuration = given if isinstance(given := spec.get("configuration"), Mapping) else {}
     provisioner = str(configuration.get("provisionerIdentifier") or spec.get("provisionerIdentifier") or "")
     record = _created_by(run, provisioner)
     run.log.section("Rollback Stack")
@@ -108,19 +143,19 @@ def run_rollback_stack(run: StepRun) -> StepOutcome:
             f"No CreateStack with Provisioner Identifier {provisioner} ran in this stage: nothing to roll back"
         )
         return StepOutcome(SUCCESS, {"rollbackSkipped": True})
-    client = _client(run, record["connectorRef"], record["region"])
+    client = _client(run, record.connector_ref, record.region)
     try:
-        done = cfn.restore(client, record["stackName"], record.get("before"), _watch(run))
+        done = cfn.restore(client, record.stack_name, record.before, _watch(run))
     except StackStopped:
         return run.stopped_outcome()
-    run.log.info(f"Stack {record['stackName']}: {done}")
-    return StepOutcome(SUCCESS, {"rollbackSkipped": False, "stackName": record["stackName"], "result": done})
+    run.log.info(f"Stack {record.stack_name}: {done}")
+    return StepOutcome(SUCCESS, {"rollbackSkipped": False, "stackName": record.stack_name, "result": done})
 
 
 def run_delete_stack(run: StepRun) -> StepOutcome:
     spec = run.spec
     config = _mapping(spec.get("configuration"), "spec.configuration")
-    inner = config.get("spec") if isinstance(config.get("spec"), Mapping) else {}
+    inner = given if isinstance(given := config.get("spec"), Mapping) else {}
     run.log.section("Delete Stack")
     if config.get("type") == "Inline":
         stack_name = _text(inner, "stackName", "spec.configuration.spec")
@@ -135,8 +170,8 @@ def run_delete_stack(run: StepRun) -> StepOutcome:
                 f"spec.provisionerIdentifier: no CreateStack step with Provisioner Identifier {provisioner} "
                 "ran in this stage (Corral inherits the stack from the stage's own CreateStack step)"
             )
-        stack_name, connector_ref, region = record["stackName"], record["connectorRef"], record["region"]
-        role_arn = record.get("roleArn")
+        stack_name, connector_ref, region = record.stack_name, record.connector_ref, record.region
+        role_arn = record.role_arn
     client = _client(run, connector_ref, region)
     try:
         deleted = cfn.delete(client, stack_name, _watch(run), role_arn=role_arn)
@@ -160,7 +195,7 @@ def register_cloudformation_steps() -> None:
 # ---------------------------------------------------------------- pieces
 
 
-def _created_by(run: StepRun, provisioner: str) -> dict[str, Any] | None:
+def _created_by(run: StepRun, provisioner: str) -> CreatedStack | None:
     """The record of the stage's latest CreateStack with this Provisioner Identifier."""
     for step in reversed(run.prior_steps):
         record = step.checkpoint or {}
@@ -169,7 +204,7 @@ def _created_by(run: StepRun, provisioner: str) -> dict[str, Any] | None:
             and step.phase == EXECUTION
             and record.get("provisionerIdentifier") == provisioner
         ):
-            return dict(record)
+            return CreatedStack.from_journal(record)
     return None
 
 
@@ -263,7 +298,7 @@ def _parameter_file(file: ManifestFile) -> dict[str, str]:
 
 def _template(run: StepRun, template: Mapping[str, Any], request: StackRequest) -> None:
     kind = template.get("type")
-    spec = template.get("spec") if isinstance(template.get("spec"), Mapping) else {}
+    spec = given if isinstance(given := template.get("spec"), Mapping) else {}
     at = "spec.configuration.templateFile.spec"
     if kind == "Inline":
         request.template_body = _text(spec, "templateBody", at)
@@ -280,7 +315,7 @@ def _template(run: StepRun, template: Mapping[str, Any], request: StackRequest) 
         )
 
 
-_STORE = TypeAdapter(HarnessStore | GitStore)
+_STORE: TypeAdapter[HarnessStore | GitStore] = TypeAdapter(HarnessStore | GitStore)
 
 
 def _store_files(run: StepRun, raw: Any, at: str) -> list[ManifestFile]:

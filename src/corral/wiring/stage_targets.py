@@ -26,7 +26,7 @@ from corral.config.provisioned_infrastructure import provisioned_infrastructure
 from corral.config.runtime_inputs import LATER, InputTable
 from corral.config.secrets import SecretResolver
 from corral.config.stage_inputs import fixed_inputs
-from corral.engine.messages import PrepareStage
+from corral.engine.messages import PreparedTarget, PrepareStage
 from corral.errors import ConfigError, ExpressionError, Problem
 from corral.expressions import find_inputs
 from corral.expressions.context import MASK
@@ -60,17 +60,19 @@ def prepare_target(
     inputs: Mapping[str, Any] | None = None,
     sets: Mapping[str, Any] | None = None,
     secrets: SecretResolver | None = None,
-) -> dict[str, Any]:
+) -> PreparedTarget:
     """The stage's target as plain data; ConfigError when the service does not render."""
     env = project.environments.get(command.environment)
     infra = project.infrastructures.get((command.environment, command.infrastructure or ""))
     if infra is not None and command.provisioners:  # what expressions read: the mapped fields
         infra = provisioned_infrastructure(infra, command.provisioners, strict=False)
-    target: dict[str, Any] = {
+    runtime: list[str] = []  # values that came from a run-time input: data in a script
+    target: PreparedTarget = {
         "service": command.service,
         "environment": command.environment,
         "infrastructure": command.infrastructure,
         "values": {},
+        "runtimeValues": runtime,
     }
     values = target["values"]
     fixed, problems = fixed_inputs(
@@ -79,8 +81,6 @@ def prepare_target(
     if problems:
         raise ConfigError(problems)
     inputs = {**(inputs or {}), **fixed}
-    runtime: list[str] = []  # values that came from a run-time input: data in a script
-    target["runtimeValues"] = runtime
     if env is not None:
         given = _input_values(env, inputs, "environment.variables")
         values["env"] = _header(env) | {

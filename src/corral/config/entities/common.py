@@ -58,11 +58,12 @@ class Model(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, exclude_unset=True)
 
 
-class Entity(Model):
-    """A top-level document: `service:`, `environment:`, ... with its common header."""
+class Document(Model):
+    """A top-level document as loaded: its common header and where it came from. Only an
+    override document may go without identifier and name; every Entity has them."""
 
-    identifier: Identifier
-    name: str
+    identifier: Identifier | None = None
+    name: str | None = None
     account_identifier: str | None = None  # as Harness exports it; a Corral project is one scope
     org_identifier: str | None = None
     project_identifier: str | None = None
@@ -125,6 +126,13 @@ class Entity(Model):
         if path and self._where_of is not None:
             return str(self._where_of(path))
         return f"{self._file}:{self.line_of(path) if path else self._line}"
+
+
+class Entity(Document):
+    """A top-level document: `service:`, `environment:`, ... with its common header."""
+
+    identifier: Identifier  # required here (first in field order, as Document declares them)
+    name: str
 
 
 VariableType = Literal["String", "Number", "Secret"]

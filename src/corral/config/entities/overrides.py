@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .common import Entity, Identifier, Model, Variable, field_error, strip_scope
+from .common import Document, Model, Variable, field_error, strip_scope
 from .service import ConfigFileEntry, ManifestEntry, manifest_count_problem
 
 # lowest precedence first: Harness's ServiceOverridesType enum is declared "in reverse
@@ -83,15 +83,13 @@ class ServiceOverrides(Overrides):
     service_ref: str
 
 
-class OverrideDocument(Entity):
+class OverrideDocument(Document):
     """A top-level override document; `kind` is its YAML key (`overrides` or `serviceOverrides`).
 
     The name and identifier are optional: Harness derives the identifier from the references
     (environmentRef, environmentRef_serviceRef, environmentRef_infraIdentifier,
     environmentRef_serviceRef_infraIdentifier, dots replaced by underscores)."""
 
-    identifier: Identifier | None = None  # type: ignore[assignment]
-    name: str | None = None  # type: ignore[assignment]
     environment_ref: str
     service_ref: str | None = None
     infra_identifier: str | None = None

@@ -65,6 +65,9 @@ def bake_time_left(
     shift, the step's bake before the next shift; None when not baking or the clock is unknown."""
     if now is None or state_since is None or deployment.get("status") != "IN_PROGRESS":
         return None
+    hooks = deployment.get("lifecycleHookDetails") or []
+    if any(h.get("status") in ("AWAITING_ACTION", "IN_PROGRESS") for h in hooks):
+        return None  # a hook holds the deployment: no bake runs meanwhile
     config = deployment.get("deploymentConfiguration") or {}
     minutes: Any = None
     stage = deployment.get("lifecycleStage")

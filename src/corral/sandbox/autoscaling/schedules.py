@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -107,7 +108,7 @@ def _parse_cron(text: str, fields: list[str]) -> tuple[frozenset[int], ...]:
     return tuple(_parse_field(text, raw, spec) for raw, spec in zip(fields, _FIELDS, strict=True))
 
 
-def _parse_field(text: str, raw: str, spec: tuple[str, int, int, tuple[str, ...]]) -> frozenset[int]:
+def _parse_field(text: str, raw: str, spec: tuple[str, int, int, Sequence[str]]) -> frozenset[int]:
     name, low, high, names = spec
     if any(c in raw for c in "LW#"):
         raise _invalid(text, f"the sandbox does not read L, W or # (field {name})")
@@ -129,7 +130,7 @@ def _parse_field(text: str, raw: str, spec: tuple[str, int, int, tuple[str, ...]
     return frozenset(values)
 
 
-def _number(text: str, raw: str, name: str, names: tuple[str, ...], low: int) -> int:
+def _number(text: str, raw: str, name: str, names: Sequence[str], low: int) -> int:
     if raw.upper() in names:
         return low + names.index(raw.upper())
     if not raw.isdigit():

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from ..core.world import Backend as BaseBackend
 from . import template as templates
-from . import template_text
+from . import template_text, updates
 from .exceptions import AlreadyExistsException, ValidationError
 from .resources import TYPES
 from .resources.base import VIA
@@ -71,7 +71,7 @@ class Backend(BaseBackend):
             raise ValidationError("TemplateURL must be a supported URL.")
         client = self.world.aws_client(VIA, "s3", self.region_name)
         try:
-            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body: bytes = client.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as exc:
             raise ValidationError(f"S3 error: Access Denied or the object does not exist: {url}") from exc
         if len(body) > MAX_URL_BODY_BYTES:
@@ -154,7 +154,8 @@ class Backend(BaseBackend):
         capabilities = list(params.get("Capabilities") or [])
         template.check_capabilities(capabilities)
         tags = params.get("Tags")
-        stack.start_update(
+        updates.start_update(
+            stack,
             template=template,
             template_body=body,
             parameters=values,

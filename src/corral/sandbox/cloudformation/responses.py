@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.clock import to_datetime
+from . import updates
 from .backend import Backend
 from .exceptions import ValidationError
 
@@ -63,13 +64,13 @@ def rollback_stack(backend: Backend, params: Params) -> dict[str, Any]:
     if stack.status == "CREATE_FAILED":
         stack.start_rollback()
     else:
-        stack.roll_back_failed_update()
+        updates.roll_back_failed_update(stack)
     return {"StackId": stack.stack_id}
 
 
 def continue_update_rollback(backend: Backend, params: Params) -> dict[str, Any]:
     stack = backend.get(params["StackName"])
-    stack.continue_update_rollback(list(params.get("ResourcesToSkip") or []))
+    updates.continue_update_rollback(stack, list(params.get("ResourcesToSkip") or []))
     return {}
 
 

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import to_datetime
+from . import updates
 from .exceptions import TokenAlreadyExistsException, ValidationError
 from .intrinsics import NO_VALUE, Resolver
 from .resources import TYPES, ResourceContext, ResourceFailure, guarded
 from .template import Template
-from .updates import StackUpdates
+from .updates import Change, Garbage, Snapshot
 
 if TYPE_CHECKING:
     from ..core.world import World
@@ -75,7 +76,7 @@ class StackResource:
         }
 
 
-class Stack(StackUpdates):
+class Stack:
     def __init__(
         self,
         backend: Backend,
@@ -121,12 +122,12 @@ class Stack(StackUpdates):
         self.rolling_back_create = False
         self.retry: set[str] = set()  # DELETE_FAILED resources a new DeleteStack tries again
         # UpdateStack's state (updates.py)
-        self.snapshot: Any = None
+        self.snapshot: Snapshot | None = None
         self.update_disable_rollback = False
         self.update_pending: set[str] = set()
-        self.changes: list[Any] = []
-        self.garbage: list[Any] = []
-        self.revert_queue: list[Any] = []
+        self.changes: list[Change] = []
+        self.garbage: list[Garbage] = []
+        self.revert_queue: list[Change] = []
         self.conditions = self._conditions()
         self.resources: dict[str, StackResource] = {
             logical_id: StackResource(
@@ -260,14 +261,14 @@ class Stack(StackUpdates):
         elif self.status in ("ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS"):
             self._delete_step()
         elif self.status == "UPDATE_IN_PROGRESS":
-            self._update_step()
+            updates.update_step(self)
         elif self.status == "UPDATE_ROLLBACK_IN_PROGRESS":
-            self._update_rollback_step()
+            updates.update_rollback_step(self)
         elif self.status in (
             "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
             "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
         ):
-            self._cleanup_step()
+            updates.cleanup_step(self)
 
     def _create_step(self) -> None:
         for resource in list(self.resources.values()):

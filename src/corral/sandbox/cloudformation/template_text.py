@@ -55,7 +55,9 @@ def _node_value(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    raise TypeError(f"not a YAML node: {node!r}")  # PyYAML makes only these three
 
 
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:

@@ -107,4 +107,6 @@ class InternalClients:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-        return AWSResponse(request.url, captured["status"], dict(captured["headers"]), _Raw(payload))
+        # botocore's own HTTP session passes urllib3's header dict here; its stub asks for HTTPHeaders
+        headers = dict(captured["headers"])
+        return AWSResponse(request.url, captured["status"], headers, _Raw(payload))  # type: ignore[arg-type]

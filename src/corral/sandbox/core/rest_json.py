@@ -90,9 +90,9 @@ def parse_request(
     if body:
         raw = _json_body(body)
         for name, value in raw.items():
-            member = shape.members.get(name)
-            if member is not None and member.serialization.get("location") is None:
-                params[name] = _from_json(member, value)
+            found = shape.members.get(name)
+            if found is not None and found.serialization.get("location") is None:
+                params[name] = _from_json(found, value)
     return operation, params
 
 

@@ -195,7 +195,7 @@ class Backend(BaseBackend):
             raise InvalidParameterException("The referenced task was not found.")
         reason = params.get("reason") or "Task stopped by user"
         if task.owner is not None:
-            task.owner.stop_tasks([task], USER_INITIATED, reason, announce=False)  # type: ignore[attr-defined]
+            task.owner.stop_tasks([task], USER_INITIATED, reason, announce=False)
         else:
             task.request_stop(USER_INITIATED, reason)
         return task

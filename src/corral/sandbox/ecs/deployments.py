@@ -123,8 +123,19 @@ def new_deployment(
     return deployment
 
 
-def failure_threshold(desired_count: int) -> int:
-    return min(200, max(3, math.ceil(0.5 * desired_count)))
+def failure_threshold(desired_count: int, threshold: dict[str, Any] | None = None) -> int:
+    """Failed tasks that trip the circuit breaker (ThresholdConfiguration, ECS API Reference):
+    BOUNDED_PERCENT (the default, 50) is value % of the desired count clamped to 3..200,
+    UNBOUNDED_PERCENT the same without the bounds, COUNT the value itself."""
+    kind = (threshold or {}).get("type") or "BOUNDED_PERCENT"
+    value = (threshold or {}).get("value")
+    value = 50 if value is None else int(value)
+    if kind == "COUNT":
+        return max(1, value)
+    computed = math.ceil(value / 100 * desired_count)
+    if kind == "UNBOUNDED_PERCENT":
+        return max(1, computed)
+    return min(200, max(3, computed))
 
 
 def record_failed_task(service: Service, deployment: Deployment) -> None:
@@ -136,7 +147,7 @@ def record_failed_task(service: Service, deployment: Deployment) -> None:
         deployment is service.primary
         and deployment.rollout_state == IN_PROGRESS
         and breaker.circuit_breaker_enable
-        and deployment.failed_tasks >= failure_threshold(service.desired_count)
+        and deployment.failed_tasks >= failure_threshold(service.desired_count, breaker.breaker_threshold)
     ):
         _trip(service, deployment)
 

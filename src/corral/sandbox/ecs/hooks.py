@@ -73,6 +73,10 @@ class HookRun:
             run.timeout_minutes = run.timeout_minutes or DEFAULT_PAUSE_TIMEOUT_MINUTES
             run.timeout_action = run.timeout_action or ROLLBACK
             run.expires_at = now + run.timeout_minutes * 60.0
+        elif run.timeout_minutes is not None:
+            # the sandbox's reading: a Lambda hook's timeoutConfiguration bounds its IN_PROGRESS answers
+            run.timeout_action = run.timeout_action or ROLLBACK
+            run.expires_at = now + run.timeout_minutes * 60.0
         return run
 
     @property

@@ -314,10 +314,9 @@ class NativeRun:
         self.record.touch(now)
         for run in self.current_hooks:
             self._hook_event(run)
-            if run.target_type == hooks.PAUSE:
-                if run.expires_at is not None:
-                    self._later(run.expires_at, "_hook_timed_out", run.hook_id)
-            else:
+            if run.expires_at is not None:
+                self._later(run.expires_at, "_hook_timed_out", run.hook_id)
+            if run.target_type != hooks.PAUSE:
                 self._later(now, "_invoke_hook", run.hook_id)
 
     def _hook(self, generation: int, hook_id: str) -> hooks.HookRun | None:
@@ -410,7 +409,7 @@ class NativeRun:
 
     def _hook_timed_out(self, generation: int, hook_id: str) -> None:
         run = self._hook(generation, hook_id)
-        if run is None or run.status != hooks.AWAITING_ACTION:
+        if run is None or run.status not in (hooks.AWAITING_ACTION, hooks.IN_PROGRESS):
             return
         go_on = run.timeout_action == hooks.CONTINUE
         self._hook_ended(run, hooks.TIMED_OUT, go_on=go_on, reason=f"The lifecycle hook {hook_id} timed out.")

@@ -214,6 +214,9 @@ def _check_steady(service: Service) -> None:
     if not ready:
         service.steady = False
         record = primary.service_deployment
+        if record is not None and record.deployment is primary and primary.rollout_state == IN_PROGRESS:
+            healthy = sum(1 for t in live if t.counts_healthy(now))
+            record.check_early_success(healthy, any(d.unstopped_tasks() for d in others), now)
         if (
             record is not None
             and record.deployment is primary

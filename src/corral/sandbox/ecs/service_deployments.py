@@ -15,6 +15,7 @@ circuit breaker failed it without rollback).
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +147,7 @@ class ServiceDeployment:
     rollback_deployment: Deployment | None = field(default=None, repr=False)
     breaker_triggered: bool = False
     triggered_alarms: list[str] = field(default_factory=list)
+    early_success_at: float | None = None  # when earlySuccessCriteria's healthy share was first reached
     hooks: list[HookRun] = field(default_factory=list, repr=False)
     run: NativeRun | None = field(default=None, repr=False)
 
@@ -165,6 +167,31 @@ class ServiceDeployment:
         if status == STOPPED:
             self.stopped_at = self.finished_at = now
         self.touch(now)
+
+    # ------------------------------------------------------------------ early success (rolling)
+
+    def check_early_success(self, healthy: int, old_tasks_left: bool, now: float) -> None:
+        """earlySuccessCriteria (DeploymentEarlySuccessCriteria, ECS API Reference): SUCCESSFUL once
+        `healthyPercent` of the desired count is healthy and the bake time has passed; with
+        sourceServiceRevisionCleanup BLOCKING only after the previous tasks are gone, with DEFERRED
+        at once (they go after). The scheduler goes on to the full count either way."""
+        early = self.configuration.get("earlySuccessCriteria") or {}
+        if not early.get("enable") or self.status != IN_PROGRESS or self.run is not None:
+            return
+        desired = self.deployment.desired_count
+        if healthy < math.ceil(desired * int(early.get("healthyPercent") or 0) / 100):
+            return
+        bake = float(self.configuration.get("bakeTimeInMinutes") or 0) * 60
+        if self.early_success_at is None:
+            self.early_success_at = now
+            if bake > 0:
+                self.service.backend.world.timers.call_at(now + bake, self.service.request_evaluation)
+        if now + 1e-6 < self.early_success_at + bake:
+            return
+        if early.get("sourceServiceRevisionCleanup") == "BLOCKING" and old_tasks_left:
+            return
+        self.lifecycle_stage = CLEAN_UP
+        self.set_status(SUCCESSFUL, now)
 
     # ------------------------------------------------------------------ alarms
 
@@ -224,7 +251,9 @@ class ServiceDeployment:
         return {
             "status": status,
             "failureCount": self.deployment.failed_tasks,
-            "threshold": failure_threshold(self.deployment.desired_count),
+            "threshold": failure_threshold(
+                self.deployment.desired_count, config.get("thresholdConfiguration")
+            ),
         }
 
     def _alarms(self) -> dict[str, Any]:

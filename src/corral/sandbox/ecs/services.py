@@ -51,6 +51,9 @@ class DeploymentConfiguration:
     lifecycle_hooks: list[dict[str, Any]] | None = None
     linear: dict[str, Any] | None = None
     canary: dict[str, Any] | None = None
+    breaker_threshold: dict[str, Any] | None = None  # thresholdConfiguration {type, value}
+    reset_on_healthy_task: bool | None = None  # None: ECS's default, true
+    early_success: dict[str, Any] | None = None  # earlySuccessCriteria (ROLLING only)
 
     @property
     def native(self) -> bool:
@@ -76,6 +79,13 @@ class DeploymentConfiguration:
             lifecycle_hooks=copy.deepcopy(raw.get("lifecycleHooks", base.lifecycle_hooks)),
             linear=copy.deepcopy(raw.get("linearConfiguration", base.linear)),
             canary=copy.deepcopy(raw.get("canaryConfiguration", base.canary)),
+            breaker_threshold=copy.deepcopy(breaker.get("thresholdConfiguration"))
+            if breaker
+            else base.breaker_threshold,
+            reset_on_healthy_task=breaker.get("resetOnHealthyTask")
+            if breaker
+            else base.reset_on_healthy_task,
+            early_success=copy.deepcopy(raw.get("earlySuccessCriteria", base.early_success)),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -87,6 +97,10 @@ class DeploymentConfiguration:
             "maximumPercent": self.maximum_percent,
             "minimumHealthyPercent": self.minimum_healthy_percent,
         }
+        if self.breaker_threshold is not None:
+            out["deploymentCircuitBreaker"]["thresholdConfiguration"] = copy.deepcopy(self.breaker_threshold)
+        if self.reset_on_healthy_task is not None:
+            out["deploymentCircuitBreaker"]["resetOnHealthyTask"] = self.reset_on_healthy_task
         if self.alarms is not None:
             out["alarms"] = self.alarms
         if self.strategy is not None:
@@ -95,6 +109,8 @@ class DeploymentConfiguration:
             out["bakeTimeInMinutes"] = self.bake_time_minutes
         if self.lifecycle_hooks:
             out["lifecycleHooks"] = copy.deepcopy(self.lifecycle_hooks)
+        if self.early_success is not None:
+            out["earlySuccessCriteria"] = copy.deepcopy(self.early_success)
         if self.linear is not None:
             out["linearConfiguration"] = copy.deepcopy(self.linear)
         if self.canary is not None:
@@ -239,7 +255,10 @@ class Service:
         if task.counts_healthy(self.now()):
             task.ever_healthy = True
             self.start_failures = 0
-            if task.deployment is not None:
+            if (
+                task.deployment is not None
+                and self.deployment_configuration.reset_on_healthy_task is not False
+            ):
                 deployments.record_healthy_task(task.deployment)
         self._touch(task)
         self.request_evaluation()

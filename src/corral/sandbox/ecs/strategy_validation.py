@@ -83,6 +83,8 @@ def check(
             0,
             MAX_BAKE_MINUTES,
         )
+    _check_threshold(config.breaker_threshold)
+    _check_early_success(config)
     for index, hook in enumerate(config.lifecycle_hooks or []):
         _check_hook(index, hook, native=config.native)
     for kind in ("PAUSE", "AWS_LAMBDA"):
@@ -95,6 +97,41 @@ def check(
     if config.native:
         for lb in load_balancers:
             _check_advanced(backend, strategy, lb)
+
+
+def _check_early_success(config: DeploymentConfiguration) -> None:
+    """DeploymentEarlySuccessCriteria (ECS API Reference): rolling only; when enabled, healthyPercent
+    (0-100, at least minimumHealthyPercent) and sourceServiceRevisionCleanup BLOCKING or DEFERRED."""
+    early = config.early_success
+    if not early or not early.get("enable"):
+        return
+    where = "deploymentConfiguration.earlySuccessCriteria"
+    if config.native:
+        raise InvalidParameterException(f"{where} can be used with the ROLLING deployment strategy only.")
+    percent = early.get("healthyPercent")
+    if percent is None or early.get("sourceServiceRevisionCleanup") not in ("BLOCKING", "DEFERRED"):
+        raise InvalidParameterException(
+            f"{where}: with enable true, give healthyPercent and sourceServiceRevisionCleanup (BLOCKING or DEFERRED)."
+        )
+    _range(f"{where}.healthyPercent", percent, 0, 100)
+    if percent < config.minimum_healthy_percent:
+        raise InvalidParameterException(
+            f"{where}.healthyPercent ({percent}) must be at least minimumHealthyPercent "
+            f"({config.minimum_healthy_percent})."
+        )
+
+
+def _check_threshold(threshold: dict[str, Any] | None) -> None:
+    if threshold is None:
+        return
+    where = "deploymentCircuitBreaker.thresholdConfiguration"
+    kind, value = threshold.get("type"), threshold.get("value")
+    if kind not in ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT"):
+        raise InvalidParameterException(
+            f"{where}.type must be COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT; got {kind}."
+        )
+    if value is None or value < 1:
+        raise InvalidParameterException(f"{where}.value must be a positive integer; got {value}.")
 
 
 def _range(name: str, value: float | None, low: float, high: float) -> None:

@@ -115,9 +115,9 @@ class LoadBalancer:
             if key not in specs:
                 raise ValidationError(f"Load balancer attribute key '{key}' is not recognized")
             allowed = specs[key][1]
-            low, high = NUMERIC_RANGES.get(key, (None, None))
+            bounds = NUMERIC_RANGES.get(key)
             if (allowed is not None and value not in allowed) or (
-                low is not None and not (value.isdigit() and low <= int(value) <= high)  # type: ignore[operator]
+                bounds is not None and not (value.isdigit() and bounds[0] <= int(value) <= bounds[1])
             ):
                 raise ValidationError(f"'{value}' is not a valid value for load balancer attribute '{key}'")
         for change in changes:

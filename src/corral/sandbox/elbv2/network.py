@@ -22,10 +22,10 @@ def ec2(account_id: str, region: str) -> Any:
     return get_backend("ec2")[account_id][region]
 
 
-def subnet_zones(account_id: str, region: str, subnet_ids: list[str]) -> tuple[str, list[dict[str, str]]]:
+def subnet_zones(account_id: str, region: str, subnet_ids: list[str]) -> tuple[str, list[dict[str, Any]]]:
     """(VpcId, AvailabilityZones) for a load balancer in these subnets."""
     backend = ec2(account_id, region)
-    zones: list[dict[str, str]] = []
+    zones: list[dict[str, Any]] = []  # AvailabilityZone: ZoneName, SubnetId, LoadBalancerAddresses
     vpcs: set[str] = set()
     for subnet_id in subnet_ids:
         try:

@@ -313,6 +313,7 @@ def build_target_group(arn: str, params: dict[str, Any]) -> TargetGroup:
                 )
         if protocol not in PROTOCOLS:
             raise ValidationError(f"Protocol '{protocol}' is not supported")
+        assert port is not None  # the loop above refused a missing Port
         if not 1 <= int(port) <= 65535:
             raise ValidationError("Port must be between 1 and 65535")
     version = params.get("ProtocolVersion")

@@ -18,6 +18,7 @@ from .exceptions import (
     function_not_found,
 )
 from .functions import LATEST, Function
+from .roles import check_assumable
 from .runner import Code
 
 # a full or partial function ARN, or a name, each with an optional qualifier
@@ -98,13 +99,13 @@ class Backend(BaseBackend):
         role = checks.check_role(params.get("Role"))
         runtime = checks.check_runtime(params.get("Runtime"))
         handler = checks.check_handler(params.get("Handler"))
-        zipped = _zip_file(params.get("Code") or {})
-        check_zip(zipped, "CreateFunction")
+        zipped = self._package(params.get("Code") or {}, "CreateFunction")
         timeout = checks.check_timeout(params.get("Timeout", checks.DEFAULT_TIMEOUT))
         memory = checks.check_memory(params.get("MemorySize", checks.DEFAULT_MEMORY))
         variables = checks.check_environment(params.get("Environment"))
         if name in self.functions:
             raise ResourceConflictException(f"Function already exist: {name}")
+        check_assumable(self.account_id, role)
         function = Function(
             name=name,
             arn=self.function_arn(name),
@@ -126,8 +127,7 @@ class Backend(BaseBackend):
     def update_code(self, reference: str, params: dict[str, Any]) -> Function:
         function = self.find(reference)
         _check_revision(function, params)
-        zipped = _zip_file(params)
-        check_zip(zipped, "UpdateFunctionCode")
+        zipped = self._package(params, "UpdateFunctionCode")
         function.code = zipped
         if params.get("Architectures"):
             function.architectures = list(params["Architectures"])
@@ -139,6 +139,8 @@ class Backend(BaseBackend):
         _check_revision(function, params)
         # check everything before changing anything
         role = checks.check_role(params["Role"]) if "Role" in params else function.role
+        if "Role" in params:
+            check_assumable(self.account_id, role)
         runtime = checks.check_runtime(params["Runtime"]) if "Runtime" in params else function.runtime
         handler = checks.check_handler(params["Handler"]) if "Handler" in params else function.handler
         timeout = checks.check_timeout(params["Timeout"]) if "Timeout" in params else function.timeout
@@ -158,6 +160,38 @@ class Backend(BaseBackend):
     def delete_function(self, reference: str, qualifier: str | None = None) -> None:
         function = self.find(reference, qualifier)
         del self.functions[function.name]
+
+    def _package(self, code: dict[str, Any], operation: str) -> bytes:
+        """The .zip: uploaded directly (ZipFile) or read from the sandbox's S3 (S3Bucket, S3Key)."""
+        if code.get("ZipFile") is not None:
+            data = bytes(code["ZipFile"])
+            check_zip(data, operation)
+            return data
+        if code.get("S3Bucket") and code.get("S3Key"):
+            data = self._from_s3(code["S3Bucket"], code["S3Key"], code.get("S3ObjectVersion"))
+            check_zip(data, operation, uploaded=False)
+            return data
+        if code.get("ImageUri"):
+            raise InvalidParameterValueException(
+                "The Corral sandbox runs .zip packages only (not container images)."
+            )
+        raise InvalidParameterValueException("Please provide a source for function code.")
+
+    def _from_s3(self, bucket: str, key: str, version: str | None) -> bytes:
+        """Lambda reads the object itself; its error names S3's ("Error occurred while GetObject")."""
+        from botocore.exceptions import ClientError
+
+        s3 = self.world.aws_client("lambda", "s3", self.region_name)
+        extra = {"VersionId": version} if version else {}
+        try:
+            data: bytes = s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise InvalidParameterValueException(
+                f"Error occurred while GetObject. S3 Error Code: {error.get('Code')}. "
+                f"S3 Error Message: {error.get('Message')}"
+            ) from None
+        return data
 
     def _changed(self, function: Function) -> None:
         function.last_modified = self.now()
@@ -181,17 +215,6 @@ class Backend(BaseBackend):
     def record(self, invocation: Invocation) -> None:
         self.invocations.append(invocation)
         del self.invocations[:-INVOCATIONS_KEPT]
-
-
-def _zip_file(code: dict[str, Any]) -> bytes:
-    data = code.get("ZipFile")
-    if data is None:
-        if code.get("S3Bucket") or code.get("ImageUri"):
-            raise InvalidParameterValueException(
-                "The Corral sandbox takes function code as Code.ZipFile only (not from S3 or an image)."
-            )
-        raise InvalidParameterValueException("Please provide a source for function code.")
-    return bytes(data)
 
 
 def _check_revision(function: Function, params: dict[str, Any]) -> None:

@@ -19,9 +19,12 @@ REQUEST_LIMIT = 69905067  # ZIPPED_LIMIT base64-encoded, as Lambda's error messa
 UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
-def check_zip(data: bytes, operation: str) -> None:
-    """Raise Lambda's error for a package it would refuse; the package is not extracted."""
-    if (len(data) + 2) // 3 * 4 >= REQUEST_LIMIT:
+def check_zip(data: bytes, operation: str, *, uploaded: bool = True) -> None:
+    """Raise Lambda's error for a package it would refuse; the package is not extracted.
+
+    `uploaded`: sent in the request (Code.ZipFile), where the 50 MB limit applies; a package
+    read from S3 has only the unzipped limit."""
+    if uploaded and (len(data) + 2) // 3 * 4 >= REQUEST_LIMIT:
         raise RequestEntityTooLargeException(
             f"Request must be smaller than {REQUEST_LIMIT} bytes for the {operation} operation"
         )

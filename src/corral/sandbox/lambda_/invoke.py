@@ -53,16 +53,16 @@ def prepare(backend: Backend, reference: str, qualifier: str | None = None) -> P
     if rule is None:
         return Prepared(function.name, backend.code_of(function), None)
     before = backend.world.functions.count_answer(rule, function.arn)
-    return Prepared(function.name, None, behaviour_outcome(rule, before))
+    return Prepared(function.name, None, behaviour_outcome(rule, before, function.timeout))
 
 
-def behaviour_outcome(rule: FunctionBehaviour, answered_before: int) -> Outcome:
+def behaviour_outcome(rule: FunctionBehaviour, answered_before: int, timeout: int) -> Outcome:
     request_id = str(uuid.uuid4())
     log = f"START RequestId: {request_id} Version: $LATEST\nEND RequestId: {request_id}\n"
     if rule.timeout:
         error: dict[str, Any] = {
             "errorType": "Sandbox.Timedout",
-            "errorMessage": f"RequestId: {request_id} Error: Task timed out",
+            "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds",
         }
         return Outcome(json.dumps(error).encode(), "Unhandled", log, 0.0)
     if rule.error is not None:

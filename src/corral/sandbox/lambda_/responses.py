@@ -7,6 +7,7 @@ for seconds holds up no other request; it takes the lock only to read and record
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -31,13 +32,12 @@ def create_function(backend: Backend, params: Params) -> Result:
 
 def get_function(backend: Backend, params: Params) -> Result:
     function = backend.find(params["FunctionName"], params.get("Qualifier"))
+    # Lambda answers a presigned S3 URL of the .zip; the sandbox's admin API serves it
+    query = urllib.parse.urlencode({"region": backend.region_name, "function": function.name})
+    location = f"{backend.world.endpoint_url or ''}/_sandbox/lambda/code?{query}"
     result: Result = {
         "Configuration": function.configuration(),
-        # Lambda answers a presigned S3 URL here; the sandbox keeps code in memory and has none
-        "Code": {
-            "RepositoryType": "S3",
-            "Location": f"{backend.world.endpoint_url or ''}/_sandbox/lambda/code",
-        },
+        "Code": {"RepositoryType": "S3", "Location": location},
     }
     if function.tags:
         result["Tags"] = dict(function.tags)
@@ -89,10 +89,12 @@ def invoke(backend: Backend, params: Params) -> Result:
             json.loads(event)
         except ValueError as exc:
             raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from None
+    if kind == "DryRun":  # checks the function is there; runs nothing, counts no behaviour answer
+        with backend.world.lock:
+            backend.find(params["FunctionName"], params.get("Qualifier"))
+        return {"StatusCode": 204}
     with backend.world.lock:
         prepared = prepare(backend, params["FunctionName"], params.get("Qualifier"))
-    if kind == "DryRun":
-        return {"StatusCode": 204}
     outcome = execute(prepared, event)
     with backend.world.lock:
         record(backend, prepared, event, outcome, "api")

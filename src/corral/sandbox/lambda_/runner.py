@@ -78,6 +78,8 @@ def environment(code: Code) -> dict[str, str]:
             AWS_ENDPOINT_URL=code.endpoint_url,
             AWS_ACCESS_KEY_ID="sandbox",
             AWS_SECRET_ACCESS_KEY="sandbox",
+            # as docs/sandbox.md asks of every client: Cloud Map's data calls to the endpoint itself
+            AWS_DISABLE_HOST_PREFIX_INJECTION="true",
         )
     env.update(code.variables)
     return env

@@ -80,7 +80,8 @@ class ResourceContext:
         method = getattr(client, _snake(operation))
         for attempt in range(THROTTLE_ATTEMPTS):
             try:
-                return method(**clean)
+                answer: dict[str, Any] = method(**clean)
+                return answer
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if _handler_error_code(code, 400) == "Throttling" and attempt + 1 < THROTTLE_ATTEMPTS:
