@@ -1,5 +1,5 @@
-"""Suite-wide: the `--full` option of tests/reliability, counts every CI log should show, and
-no skip that is not allowed.
+"""Suite-wide: the `--full` option of tests/reliability, counts every CI log should show, no
+skip that is not allowed, and every sandbox answer checked against botocore's output shapes.
 
 With pytest-xdist the corpus and property tests run in workers, whose own terminal summaries are
 not printed; these hooks run in the controller too (it receives every report) and count there.
@@ -10,7 +10,16 @@ machine (PostgreSQL, the Temporal CLI, Chromium, docker-registry, root) must not
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
+
+from corral.sandbox.core import shape_check
+
+# Every answer of the sandbox's emulated services is checked against botocore's output shape
+# (a mismatch fails the call); set here, so `corral sandbox` processes the tests start check too.
+os.environ.setdefault(shape_check.ENVIRONMENT_FLAG, "1")
 
 pytest_plugins = ["tests.chromium"]  # the one headless Chromium every browser test shares
 
@@ -35,6 +44,17 @@ _unexpected_skips: list[str] = []
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--full", action="store_true", help="tests/reliability: run the whole fault matrix")
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_answers_match_botocore() -> Iterator[None]:
+    """Fail a test whose sandbox gave an answer AWS would not, even if the code under test
+    caught the failed call (the gateway records every mismatch it answers in this process)."""
+    shape_check.RECORDED.take()
+    yield
+    found = shape_check.RECORDED.take()
+    if found:
+        pytest.fail("sandbox answers do not match botocore's output shapes:\n" + "\n".join(map(str, found)))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

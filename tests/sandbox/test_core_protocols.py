@@ -60,3 +60,27 @@ def test_cbor_errors_carry_the_aws_error_code(sandbox: Sandbox) -> None:
     assert answer["Error"]["Code"] == "NamespaceNotFound"
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert [c["operation"] for c in sandbox.admin.calls()][-1] == "GetNamespace"
+
+
+def test_a_document_member_travels_as_given() -> None:
+    """ECS's lifecycle hook `hookDetails` is a document (free-form JSON) in botocore's model: the
+    sandbox's serializer must pass it whole, not drop its keys as members the shape lacks."""
+    from corral.sandbox.core.protocol import serialize_json_response
+    from corral.sandbox.core.shape_check import check_wire
+
+    hook = {
+        "targetType": "AWS_LAMBDA",
+        "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:check",
+        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+        "hookDetails": {"path": "/ready", "expect": [200, 204], "strict": True},
+    }
+    service = {"serviceName": "web", "deploymentConfiguration": {"lifecycleHooks": [hook]}}
+    body = serialize_json_response("ecs", "DescribeServices", {"services": [service], "failures": []})
+
+    op = botocore.session.get_session().get_service_model("ecs").operation_model("DescribeServices")
+    parsed = botocore.parsers.create_parser("json").parse(
+        {"status_code": 200, "headers": {}, "body": body}, op.output_shape
+    )
+    [answered] = parsed["services"][0]["deploymentConfiguration"]["lifecycleHooks"]
+    assert answered["hookDetails"] == {"path": "/ready", "expect": [200, 204], "strict": True}
+    assert check_wire("ecs", "DescribeServices", "json", body) == []

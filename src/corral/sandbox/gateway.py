@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
-from .core import protocol, rest_json
+from .core import protocol, rest_json, shape_check
 from .core.errors import AwsError, InternalFailure, ThrottlingException
 from .core.faults import Fault
 from .core.internal_clients import VIA_KEY
@@ -95,6 +95,8 @@ class Gateway:
             self._apply_faults(environ, [f for f in faults if f.kind != "drop_after"])
             if service in self._modules:
                 response = self._emulated(environ, service, region or "us-east-1", operation, body)
+                if self.app.check_shapes and response.status_code < 300:
+                    response = self._shape_checked(environ, service, operation, response)
             elif operation in trust.CHECKED and service in (None, "sts"):
                 response = self._sts_response(environ, operation, body)
             else:
@@ -162,6 +164,8 @@ class Gateway:
             if outside:
                 result = handler(backend, params) or {}
             self.app.mark_dirty()
+            if self.app.check_shapes:
+                _raise_mismatches(shape_check.check_result(model_name, operation, result))
             if wire == "rest-json":
                 answer = rest_json.serialize_response(model_name, operation, result)
                 headers = {"x-amzn-RequestId": request_id, **answer.headers}
@@ -180,6 +184,26 @@ class Gateway:
             log.exception("sandbox failed on %s %s", service, operation)
             failure = InternalFailure("The sandbox failed to handle this request.")
             return self._error(failure, wire, request_id, model_name)
+
+    def _shape_checked(
+        self, environ: dict[str, Any], service: str, operation: str, response: Response
+    ) -> Response:
+        """The answer, or an error naming where it differs from botocore's output shape."""
+        model_name: str = self._modules[service].BOTOCORE_NAME
+        wire = shape_check.wire_protocol_name(model_name, wire_protocol(environ))
+        try:
+            found = shape_check.check_wire(
+                model_name,
+                operation,
+                wire,
+                response.get_data(),
+                status=response.status_code,
+                headers=dict(response.headers),
+            )
+            _raise_mismatches(found)
+        except AwsError as error:
+            return self._error(error, self._wire(environ, service), str(uuid.uuid4()), model_name)
+        return response
 
     @staticmethod
     def _parse(
@@ -281,6 +305,21 @@ def _shut(environ: dict[str, Any]) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def _raise_mismatches(found: list[shape_check.Mismatch]) -> None:
+    """Shape checking on: an answer AWS would never give fails the call that got it, loudly."""
+    if not found:
+        return
+    shape_check.RECORDED.add(found)
+    for mismatch in found:
+        log.error("sandbox answer does not match botocore's output shape: %s", mismatch)
+    listed = "; ".join(str(m) for m in found[:5])
+    more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+    raise AwsError(
+        f"The sandbox's answer does not match botocore's output shape: {listed}{more}",
+        code=shape_check.ERROR_CODE,
+    )
 
 
 class _FaultResponse(Exception):

@@ -17,7 +17,9 @@ DEFAULT_TEST_SPEED = 50.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sandbox(speed=50, throttling=True): options of the `sandbox` fixture")
+    config.addinivalue_line(
+        "markers", "sandbox(speed=50, throttling=True, check_shapes=None): options of the `sandbox` fixture"
+    )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import yaml
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .admin import AdminApp
+from .core import shape_check
 from .core.calls import CallLog
 from .core.faults import Faults
 from .core.internal_clients import InternalClients
@@ -44,8 +45,12 @@ class SandboxApp:
         throttling: bool = True,
         state_file: Path | None = None,
         config_file: Path | None = None,
+        check_shapes: bool | None = None,
     ) -> None:
         self.state_file = state_file
+        # every answer of the emulated services checked against botocore's output shapes
+        # (core/shape_check.py); for the test suite, off unless asked for
+        self.check_shapes = shape_check.enabled_by_environment() if check_shapes is None else check_shapes
         self.endpoint_url: str | None = None  # set by Sandbox once it listens
         _configure_moto()
         self.world = self._load_world(speed)
@@ -151,6 +156,7 @@ class Sandbox:
         throttling: bool = True,
         state_file: str | Path | None = None,
         config_file: str | Path | None = None,
+        check_shapes: bool | None = None,
     ) -> None:
         self.host = host
         self.app = SandboxApp(
@@ -158,6 +164,7 @@ class Sandbox:
             throttling=throttling,
             state_file=Path(state_file) if state_file else None,
             config_file=Path(config_file) if config_file else None,
+            check_shapes=check_shapes,
         )
         self._server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=_QuietHandler

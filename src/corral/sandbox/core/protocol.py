@@ -162,6 +162,8 @@ def serialize_json_response(service: str, operation: str, result: Mapping[str, A
 def _to_json(shape: Shape | None, value: Any) -> Any:
     if value is None:
         return None
+    if shape is not None and shape.metadata.get("document"):  # free-form JSON (ECS hookDetails): as given
+        return value
     if isinstance(shape, StructureShape) and isinstance(value, Mapping):
         return {
             k: _to_json(shape.members[k], v) for k, v in value.items() if k in shape.members and v is not None
@@ -189,6 +191,8 @@ def _to_cbor(shape: Shape | None, value: Any) -> Any:
     """Like JSON, but timestamps stay datetimes (CBOR tag 1) and blobs stay bytes."""
     if value is None:
         return None
+    if shape is not None and shape.metadata.get("document"):
+        return value
     if isinstance(shape, StructureShape) and isinstance(value, Mapping):
         return {
             k: _to_cbor(shape.members[k], v) for k, v in value.items() if k in shape.members and v is not None
