@@ -116,7 +116,7 @@ def test_runtime_stage_inputs_ask_for_the_chosen_entities_inputs_with_choices(
     assert listed.exit_code == 0, listed.output
     lines = [line for line in listed.output.splitlines() if "pipelines/chosen.yaml" in line]
     assert any(
-        "spec.service.serviceRef: String, required, allowed values: demo_bg, demo_job, demo_web" in line
+        "spec.service.serviceRef: String, required, allowed values: demo_bg, demo_job, demo_linear, demo_native, demo_web" in line
         for line in lines
     ), lines
     assert any("environmentRef: String, required, allowed values: sandbox" in line for line in lines)
@@ -129,7 +129,7 @@ def test_runtime_stage_inputs_ask_for_the_chosen_entities_inputs_with_choices(
     missing = corral("run", "chosen", "--project", str(root), *store, *aws)
     assert missing.exit_code == 2
     assert "spec.service.serviceRef: missing required input" in missing.output
-    assert "allowed values: demo_bg, demo_job, demo_web" in missing.output
+    assert "allowed values: demo_bg, demo_job, demo_linear, demo_native, demo_web" in missing.output
     assert "serviceInputs" not in missing.output  # `<+input>` there is no input of its own
     chosen = ["--input", "environmentRef=sandbox", "--input", "infrastructureDefinitions=sandbox"]
     wrong = corral(
