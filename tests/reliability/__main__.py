@@ -1,8 +1,9 @@
 """`python -m tests.reliability [--full] [--jobs N] [-k TEXT]`: run the matrix and the kill points
 (tests/reliability/kill.py), print the table.
 
-Without --full, the fast subset that also runs in the normal test suite. Exit code 1 when any
-scenario ends in neither a finished deployment nor an exact return to the state before it.
+Without --full, the fast subset that also runs in the normal test suite. `--full` without `-k`
+also writes bench/results/reliability.md (report.py). Exit code 1 when any scenario ends in
+neither a finished deployment nor an exact return to the state before it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 
+from . import report
 from .kill import KillPoint, kill_points, run_kill_point
 from .scenarios import Outcome, Scenario, fast_matrix, matrix, run_scenario, table
 
@@ -24,6 +27,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once, each in its own process")
     parser.add_argument("-k", default="", help="only scenarios whose name contains this text")
     args = parser.parse_args()
+    provenance, started = report.Provenance.now(), time.monotonic()
     scenarios = [s for s in (matrix() if args.full else fast_matrix()) if args.k in s.id]
     outcomes: list[Outcome] = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -47,6 +51,10 @@ def main() -> int:
             print(f"{point.id}: {outcome}", file=sys.stderr, flush=True)
             outcomes.append(Outcome(_as_scenario(point), outcome, seconds))
     print(table(outcomes))
+    if args.full and not args.k:
+        command = f"python -m tests.reliability --full --jobs {args.jobs}"
+        path = report.write(outcomes, provenance, command=command, seconds=time.monotonic() - started)
+        print(f"wrote {path}", file=sys.stderr)
     return 0 if all(o.ok for o in outcomes) else 1
 
 
