@@ -5,15 +5,26 @@ Every scenario starts a fresh sandbox, makes the live state a deployment starts 
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
 through the ECS Python API and then judges AWS's end state:
 
-- `finished`: the steps succeeded and the release runs as a finished deployment;
+- `finished`: the steps succeeded, the strategy's checks of what the steps were asked for pass
+  (expected.py: the release's containers, count, tags and autoscaling; the old service of a blue
+  green downsized to 0 without autoscaling; ...), and the whole end state (end_state.py:
+  services, deployments, task definition content, tags, autoscaling targets, policies and
+  scheduled actions, listener rules and weights, target registrations, Cloud Map instances),
+  normalised only for ids and times (normalise.py), equals the end state of the strategy's
+  clean run (run once per process, `clean_run`, or once per matrix run by __main__);
 - `restored`: a step failed, the strategy's rollback ran (from rollback data that went through
-  JSON, as a journal keeps it) and the state equals the snapshot from before;
+  JSON, as a journal keeps it) and the same whole state (and the strategy's own snapshot) equals
+  the one from before; `restored (by a second rollback)`: the first rollback failed with a clear
+  error while an endpoint was down, and the rollback run again after the outage restored it;
 - anything else (`BROKEN: ...`) fails the run.
 
 Faults: for each operation a clean run of the strategy calls (`OPERATIONS`, checked against the
 sandbox's call log by a test), a throttle storm, 5xx answers, added latency, dropped connections
-and drop_after (the change made, the answer lost); plus releases whose tasks fail in each way ECS
-tasks fail (`corral_failures()`, image behaviours).
+and drop_after (the change made, the answer lost), cleared before the rollback; releases whose
+tasks fail in each way ECS tasks fail (`FAILURES` in tests/ecs/support.py, image behaviours); each fault kind
+kept on each endpoint the strategy calls while the rollback of a failing release runs (`kept`);
+each endpoint's outage from the steps' first change on, longer than the step's retries, lasting
+through the first rollback (`outage`).
 
 Provisioning (`provision`, `provision_rollback`; stacks in stacks.py): the Create Stack steps'
 operations under each fault, then the deployment's; and, with a release that always fails, the
