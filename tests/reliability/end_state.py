@@ -8,7 +8,8 @@
   scheduled actions, by resource;
 - every load balancer's listeners (by port) and their rules (by priority): conditions and
   actions, forward weights given by target group name;
-- target registrations: for each target group, which service's tasks sit in it, in which state;
+- target registrations: for each target group, which service's running tasks sit in it, in
+  which state (and how many targets no running task owns);
 - Cloud Map: for each namespace and service, how many instances each ECS service registered.
 
 Plain boto3 on the sandbox (the state is read as a person would read it, not through Corral).
@@ -150,11 +151,11 @@ def _action(action: dict[str, Any], groups: dict[str, str]) -> dict[str, Any]:
 
 
 def _task_services(env: EcsEnv) -> dict[str, str]:
-    """Task IP -> the service (task group) it belongs to, for running and stopped tasks."""
+    """Task IP -> the service (task group) it belongs to, for running tasks (a target whose task
+    has stopped shows as such: draining, or left behind)."""
     arns = [
         arn
-        for status in ("STOPPED", "RUNNING")  # a running task's IP wins over a stopped one's
-        for page in env.ecs.get_paginator("list_tasks").paginate(cluster=env.cluster, desiredStatus=status)
+        for page in env.ecs.get_paginator("list_tasks").paginate(cluster=env.cluster, desiredStatus="RUNNING")
         for arn in page["taskArns"]
     ]
     found: dict[str, str] = {}
@@ -173,7 +174,7 @@ def _registrations(env: EcsEnv, groups: dict[str, str]) -> dict[str, Any]:
     for arn, name in sorted(groups.items(), key=lambda item: item[1]):
         by_service: dict[str, dict[str, int]] = {}
         for health in env.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]:
-            owner = owners.get(health["Target"]["Id"], "(not a task)")
+            owner = owners.get(health["Target"]["Id"], "(no running task)")
             states = by_service.setdefault(owner, {})
             state = health["TargetHealth"]["State"]
             states[state] = states.get(state, 0) + 1
