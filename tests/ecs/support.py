@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from corral.aws.budget import RateBudget
 from corral.aws.clients import AwsSettings, Clients
-from corral.aws.poller import PollPolicy, ServicePoller, TaskPoller
+from corral.aws.poller import PollPolicy, ServiceDeploymentPoller, ServicePoller, TaskPoller
 from corral.ecs.context import StepContext, StepTimedOut
 from corral.ecs.target import EcsTarget
 from corral.errors import DeploymentError
@@ -174,6 +174,7 @@ class EcsEnv:
         # create the cluster's shared pollers with test intervals before any step asks for them
         ServicePoller.for_cluster(clients, cluster, policy=TEST_POLL_POLICY)
         TaskPoller.for_cluster(clients, cluster, policy=TEST_POLL_POLICY)
+        ServiceDeploymentPoller.for_cluster(clients, cluster, policy=TEST_POLL_POLICY)
         return cls(sandbox, clients, cluster, vpc_id, subnets[:2], group)
 
     # plain boto3 clients, for set-up and for looking at the end state

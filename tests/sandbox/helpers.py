@@ -1,8 +1,10 @@
-"""Waiting in sandbox tests: poll a predicate with short real sleeps until a deadline."""
+"""Sandbox test helpers: waiting (poll a predicate with short real sleeps until a deadline), Lambda zips."""
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -34,3 +36,11 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {message}; last value: {last!r}")
         time.sleep(interval)
+
+
+def python_zip(source: str, module: str = "app") -> bytes:
+    """A Lambda deployment package (.zip) holding one Python module, `module.py`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{module}.py", source)
+    return buffer.getvalue()

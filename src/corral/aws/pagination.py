@@ -21,6 +21,7 @@ T = TypeVar("T")
 LIST_TASKS_PAGE = 100
 DESCRIBE_TASKS_CHUNK = 100
 DESCRIBE_SERVICES_CHUNK = 10
+DESCRIBE_SERVICE_DEPLOYMENTS_CHUNK = 20  # DescribeServiceDeployments takes at most 20 ARNs
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:

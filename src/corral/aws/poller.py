@@ -34,7 +34,9 @@ together share one round. A round's calls are retried for `round_window` seconds
 that outlast that are logged and the next round tries again.
 
 `TaskPoller` does the same for standalone tasks (Run Task): DescribeTasks, 100 tasks a call,
-missing tasks described as `{"lastStatus": "MISSING"}`.
+missing tasks described as `{"lastStatus": "MISSING"}`. `ServiceDeploymentPoller` does it for
+service deployments (ECS's own strategies): DescribeServiceDeployments, 20 ARNs a call, its own
+token bucket; an ARN ECS does not know is `{"status": "MISSING", "failure": <ECS's entry>}`.
 """
 
 from __future__ import annotations
@@ -50,7 +52,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .budget import BudgetTimeout
 from .events import NUDGE_DELAY, SAFETY_INTERVAL, EcsEventFeed, ServiceEvent
-from .pagination import DESCRIBE_SERVICES_CHUNK, DESCRIBE_TASKS_CHUNK, chunked
+from .pagination import (
+    DESCRIBE_SERVICE_DEPLOYMENTS_CHUNK,
+    DESCRIBE_SERVICES_CHUNK,
+    DESCRIBE_TASKS_CHUNK,
+    chunked,
+)
 from .retry import Aborted, call_scope, is_retryable_error
 
 if TYPE_CHECKING:
@@ -480,6 +487,29 @@ class TaskPoller(ClusterPoller):
             description.get("version"),
             containers,
         )
+
+
+class ServiceDeploymentPoller(ClusterPoller):
+    """Batches DescribeServiceDeployments (20 ARNs a call, ECS's limit) for every service deployment
+    watched on one cluster; ECS gives this API its own token bucket (`ecs_limits`)."""
+
+    kind = "service deployment"
+    chunk_size = DESCRIBE_SERVICE_DEPLOYMENTS_CHUNK
+
+    def _describe(self, identifiers: list[str]) -> dict[str, Description]:
+        answer = self._clients.ecs.describe_service_deployments(serviceDeploymentArns=identifiers)
+        found: dict[str, Description] = {}
+        for deployment in answer.get("serviceDeployments", []):
+            if deployment.get("serviceDeploymentArn") in identifiers:
+                found[deployment["serviceDeploymentArn"]] = deployment
+        for failure in answer.get("failures", []):
+            for identifier in _failed(identifiers, failure, found):
+                found[identifier] = _missing("status", failure) | {"failure": failure}
+        return found
+
+    def _signature(self, description: Description) -> Any:
+        # everything a waiter reports as it changes; `updatedAt` alone is no news
+        return {k: v for k, v in description.items() if k != "updatedAt"}
 
 
 def cluster_name(cluster: str | None) -> str:

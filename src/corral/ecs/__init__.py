@@ -22,6 +22,9 @@ Shared:
     autoscaling.py      capture, remove and attach scalable targets and scaling policies
     snapshot.py         rollback data: the live service, its tags and autoscaling, before any change
     steady_state.py     waiting until the deployment we made is COMPLETED, or failing with ECS's reason
+    native/             ECS's own strategies (BLUE_GREEN, LINEAR, CANARY): the verdict on a service
+                        deployment, following it to SUCCESSFUL, a PAUSE hook or a lifecycle stage
+    deployment_wait.py  which of the two a service step waits with, by the service's strategy
     listeners.py        load balancer, listener and rule resolution; the traffic router
     instances.py        the `instances` output (every page of ListTasks / DescribeTasks)
 """

@@ -40,6 +40,7 @@ from .autoscaling import Scaling
 from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
+from .native.started import refuse_native_strategy
 from .rolling import rolling_rollback
 from .scale import set_desired_count, wait_until_resized
 from .service_requests import create_request
@@ -189,6 +190,7 @@ def _require_replica(target: EcsTarget) -> None:
             f"Service {target.service_name} is a DAEMON service: ECS runs one task per container instance, "
             "so it cannot be resized in phases; deploy it with ECS Rolling Deploy."
         )
+    refuse_native_strategy(definition, target.service_name, "ECS Service Setup")
 
 
 def _prepare(ctx: StepContext, target: EcsTarget, options: ServiceSetupOptions) -> dict[str, Any]:

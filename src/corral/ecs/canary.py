@@ -25,6 +25,7 @@ from . import services
 from .context import StepContext
 from .foreign_deployments import wait_turn
 from .instances import service_instances
+from .native.started import refuse_native_strategy
 from .service_requests import create_request
 from .steady_state import wait_for_steady_state
 from .target import EcsTarget
@@ -49,6 +50,7 @@ def canary_service_name(service_name: str) -> str:
 
 def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOptions) -> StepOutcome:
     cluster, name = target.cluster, canary_service_name(target.service_name)
+    refuse_native_strategy(target.service_definition, target.service_name, "ECS Canary Deploy")
     with ctx.calls():
         ctx.log.section(PREPARE_ROLLBACK_DATA)
         wait_turn(ctx, cluster, name)

@@ -16,7 +16,9 @@ A deployment in flight is *foreign* when this execution's checkpoints do not nam
 (`OwnDeployments`: ids it started, and the intent it journaled before starting one, so a resumed
 execution never waits for itself). A foreign one makes the step wait, with a line naming it
 (id, task definition, when it started) and a line whenever its progress changes, until it ends
-or the step's time is up; with `ctx.no_wait` the step fails at once and changes nothing.
+or the step's time is up; with `ctx.no_wait` the step fails at once and changes nothing. A
+deployment ECS runs with a native strategy is also described once (DescribeServiceDeployments):
+its stage and hooks tell a paused deployment from one that progresses.
 """
 
 from __future__ import annotations
@@ -88,15 +90,30 @@ def wait_turn(ctx: StepContext, cluster: str, name: str, *, may_refuse: bool = T
     service half deployed), e.g. for ECS's own circuit-breaker rollback to end."""
     live = describe_service(ctx, cluster, name)
     other = foreign_deployment(live, ctx) if live is not None else None
-    if other is None:
+    if other is None or live is None:
         return live
     if ctx.no_wait and may_refuse:
         raise ServiceBusy(
             f"{busy_message(name, other)}; not waiting (the run was started with --no-wait). Nothing was changed."
         )
     ctx.log.info(f"Waiting: {busy_message(name, other)}")
+    _log_service_deployment(ctx, live)
     _wait_until_free(ctx, cluster, name, other)
     return describe_service(ctx, cluster, name)  # with its tags, which the shared poller leaves out
+
+
+def _log_service_deployment(ctx: StepContext, service: dict[str, Any]) -> None:
+    """A deployment ECS runs with a native strategy: where it is (a PAUSE hook waits for someone's
+    ContinueServiceDeployment, a bake time runs), which task counts alone do not tell."""
+    from .native.progress import progress_text
+    from .native.started import native_strategy
+
+    arn = service.get("currentServiceDeployment")
+    if not arn or native_strategy(service) is None:
+        return
+    found = ctx.clients.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+    for deployment in found:
+        ctx.log.info(f"Waiting: {progress_text(deployment)}")
 
 
 def _wait_until_free(ctx: StepContext, cluster: str, name: str, first: dict[str, Any]) -> None:

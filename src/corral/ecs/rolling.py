@@ -4,8 +4,10 @@ Deploy: wait while a deployment this execution did not start is in flight (forei
 → prepare rollback data (the live service, its tags and autoscaling) → register or reuse the
 task definition → create the service (missing or INACTIVE; a DRAINING one is waited for) or update
 it (only what UpdateService accepts; tags reconciled; no call when nothing differs) → wait until
-the deployment we made is COMPLETED → make autoscaling what the manifests say (no manifests: the
-live autoscaling stays) → list the instances.
+the deployment we made is COMPLETED (a service with a native strategy, BLUE_GREEN / LINEAR /
+CANARY: until its service deployment is SUCCESSFUL, or paused, or at the stage `waitUntil` names)
+→ make autoscaling what the manifests say (no manifests: the live autoscaling stays) → list the
+instances.
 
 Rollback: the service as it was (task definition, deployment configuration, load balancers,
 network, registries, Service Connect, VPC Lattice, tags, autoscaling with its scheduled actions;
@@ -25,11 +27,14 @@ from corral.step_outcome import StepOutcome
 
 from . import autoscaling, services
 from .context import StepContext
+from .deployment_wait import Started, asked_at, wait_for_deployment
 from .foreign_deployments import busy_message, wait_turn
 from .instances import service_instances
+from .native.follow import deployment_outputs
+from .native.judge import SUCCESSFUL
 from .service_requests import clear_removed, create_request, differs, update_request
 from .snapshot import ServiceSnapshot, capture_service
-from .steady_state import DeploymentOvertaken, wait_for_steady_state
+from .steady_state import DeploymentOvertaken
 from .target import EcsTarget
 from .task_definitions import for_target
 
@@ -42,6 +47,8 @@ class RollingDeployOptions:
     force_new_deployment: bool = False
     # Harness's skipApplicationScaling: no Application Auto Scaling call, in the deploy and its rollback
     skip_application_scaling: bool = False
+    # a service with a native strategy: SUCCESSFUL, PAUSED (a PAUSE hook waits) or a lifecycle stage
+    wait_until: str = SUCCESSFUL
 
 
 TURNS = 3  # how many times a deployment someone else starts over ours is waited for before failing
@@ -83,26 +90,30 @@ def _deploy(
     ctx.check()
     before = services.primary_deployment_id(snapshot.live) if snapshot.live is not None else None
     ctx.starting(rollback_data, name, task_definition_arn, before)
+    since = asked_at()
     if snapshot.exists:
         assert snapshot.live is not None
         force = options.force_new_deployment or not from_manifest
-        deployment_id, count = update_service(
-            ctx, target, snapshot.live, task_definition_arn, options, force=force
-        )
+        answer, count = update_service(ctx, target, snapshot.live, task_definition_arn, options, force=force)
     else:
-        deployment_id, count = create_service(ctx, target, snapshot, task_definition_arn)
+        answer, count = create_service(ctx, target, snapshot, task_definition_arn)
+    started = Started.from_answer(ctx, answer, task_definition_arn=task_definition_arn, since=since)
+    deployment_id = started.deployment_id
     # tells the rollback which desired count was ours, and which autoscaling set since
     rollback_data["deployedDesiredCount"] = count
+    if started.service_deployment_arn is not None:
+        rollback_data["serviceDeploymentArn"] = started.service_deployment_arn
     ctx.started(rollback_data, deployment_id)
     ctx.check()
 
     ctx.log.section(WAIT_FOR_STEADY_STATE)
-    service = wait_for_steady_state(
+    service, followed = wait_for_deployment(
         ctx,
         cluster,
         name,
-        deployment_id=deployment_id,
+        started,
         task_definition_arn=task_definition_arn,
+        until=options.wait_until,
         just_started=deployment_id is not None and deployment_id != before,
         overtaking_raises=True,
     )
@@ -120,35 +131,42 @@ def _deploy(
     instances = service_instances(ctx, cluster, name)
     verb = "Updated" if snapshot.exists else "Created"
     ctx.log.info(f"{verb} Service {name} with Arn {service['serviceArn']}")
-    ctx.log.info("Deployment Successful.")
-    return StepOutcome(
-        outputs={
-            "serviceName": name,
-            "serviceArn": service["serviceArn"],
-            "taskDefinitionArn": task_definition_arn,
-            "deploymentId": deployment_id,
-            "desiredCount": service.get("desiredCount"),
-            "isNewServiceCreated": not snapshot.exists,
-            "instances": instances,
-        },
-        checkpoint=rollback_data,
-    )
+    outputs = {
+        "serviceName": name,
+        "serviceArn": service["serviceArn"],
+        "taskDefinitionArn": task_definition_arn,
+        "deploymentId": deployment_id,
+        "desiredCount": service.get("desiredCount"),
+        "isNewServiceCreated": not snapshot.exists,
+        "instances": instances,
+    }
+    if started.service_deployment_arn is not None:
+        outputs["serviceDeploymentArn"] = started.service_deployment_arn
+    if followed is not None:
+        outputs.update(deployment_outputs(followed))
+    if followed is not None and followed.get("status") != SUCCESSFUL:
+        ctx.log.info(
+            f"ECS goes on with the deployment ({followed.get('status')} at stage "
+            f"{followed.get('lifecycleStage')}); the step ends here as waitUntil {options.wait_until} says"
+        )
+    else:
+        ctx.log.info("Deployment Successful.")
+    return StepOutcome(outputs=outputs, checkpoint=rollback_data)
 
 
 def create_service(
     ctx: StepContext, target: EcsTarget, snapshot: ServiceSnapshot, task_definition_arn: str
-) -> tuple[str | None, int | None]:
+) -> tuple[dict[str, Any], int | None]:
     """CreateService from the manifest (after a DRAINING service of that name is gone).
 
-    Returns the new deployment's id and the desired count asked for."""
+    Returns the service as ECS answered and the desired count asked for."""
     assert target.service_definition is not None
     if snapshot.status == "DRAINING":
         services.wait_until_inactive(ctx, target.cluster, target.service_name)
     request = create_request(
         target.service_definition, cluster=target.cluster, task_definition_arn=task_definition_arn
     )
-    service = services.create_service(ctx, request)
-    return services.primary_deployment_id(service), request.get("desiredCount")
+    return services.create_service(ctx, request), request.get("desiredCount")
 
 
 def update_service(
@@ -159,10 +177,11 @@ def update_service(
     options: RollingDeployOptions,
     *,
     force: bool,
-) -> tuple[str | None, int | None]:
+) -> tuple[dict[str, Any], int | None]:
     """UpdateService with what differs from the live service.
 
-    Returns the deployment to wait for and the desired count the service now has."""
+    Returns the service as ECS answered (the live one when nothing changed: its deployment is the
+    one to wait for) and the desired count the service now has."""
     assert target.service_definition is not None
     name = target.service_name
     create = create_request(
@@ -185,13 +204,13 @@ def update_service(
             f"Service {name} already runs task definition {task_definition_arn} as the manifest says; "
             "no update needed"
         )
-        return (primary.get("id") if primary is not None else None), live.get("desiredCount")
+        return live, live.get("desiredCount")
     if changed:
         ctx.log.info(f"Changing {', '.join(changed)} of service {name}")
     if force:
         request["forceNewDeployment"] = True
     service = services.update_service(ctx, request)
-    return services.primary_deployment_id(service), service.get("desiredCount")
+    return service, service.get("desiredCount")
 
 
 def _warn_create_only(ctx: StepContext, create: dict[str, Any], live: dict[str, Any]) -> None:
@@ -223,29 +242,28 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
             return StepOutcome(outputs={"serviceName": name, "serviceDeleted": deleted})
         assert snapshot.request is not None
         live = wait_turn(ctx, cluster, name, may_refuse=False)
+        since = asked_at()
         if live is None or live["status"] != "ACTIVE":
-            deployment_id = _recreate(ctx, snapshot, live)
+            answer = _recreate(ctx, snapshot, live)
         else:
-            deployment_id = _restore(ctx, snapshot, live, rollback_data.get("deployedDesiredCount"))
+            answer = _restore(ctx, snapshot, live, rollback_data.get("deployedDesiredCount"))
+        task_definition_arn = snapshot.request["taskDefinition"]
+        started = Started.from_answer(ctx, answer, task_definition_arn=task_definition_arn, since=since)
+        deployment_id = started.deployment_id
         ctx.check()
-        service = wait_for_steady_state(
-            ctx,
-            cluster,
-            name,
-            deployment_id=deployment_id,
-            task_definition_arn=snapshot.request["taskDefinition"],
-        )
+        service, _ = wait_for_deployment(ctx, cluster, name, started, task_definition_arn=task_definition_arn)
         if scaling and service.get("schedulingStrategy") != "DAEMON":
             autoscaling.restore(ctx, snapshot.scaling, cluster, name)
         ctx.log.info("Rollback Successful.")
-    return StepOutcome(
-        outputs={
-            "serviceName": name,
-            "taskDefinitionArn": snapshot.request["taskDefinition"],
-            "desiredCount": service.get("desiredCount"),
-            "deploymentId": deployment_id,
-        }
-    )
+    outputs = {
+        "serviceName": name,
+        "taskDefinitionArn": snapshot.request["taskDefinition"],
+        "desiredCount": service.get("desiredCount"),
+        "deploymentId": deployment_id,
+    }
+    if started.service_deployment_arn is not None:
+        outputs["serviceDeploymentArn"] = started.service_deployment_arn
+    return StepOutcome(outputs=outputs)
 
 
 def rollback_desired_count(snapshot: ServiceSnapshot, live_count: int, deployed_count: int | None) -> int:
@@ -261,7 +279,8 @@ def rollback_desired_count(snapshot: ServiceSnapshot, live_count: int, deployed_
 
 def _restore(
     ctx: StepContext, snapshot: ServiceSnapshot, live: dict[str, Any], deployed_count: int | None
-) -> str | None:
+) -> dict[str, Any]:
+    """UpdateService back to the saved service; ECS's answer (or `live` when nothing differs)."""
     assert snapshot.request is not None
     request = clear_removed(update_request(snapshot.request), live)
     if "desiredCount" in request:
@@ -275,13 +294,13 @@ def _restore(
         request["forceNewDeployment"] = True
     elif not changed:
         ctx.log.info(f"Service {snapshot.service_name} already runs as before the deployment")
-        return primary.get("id") if primary is not None else None
-    return services.primary_deployment_id(services.update_service(ctx, request))
+        return live
+    return services.update_service(ctx, request)
 
 
-def _recreate(ctx: StepContext, snapshot: ServiceSnapshot, live: dict[str, Any] | None) -> str | None:
+def _recreate(ctx: StepContext, snapshot: ServiceSnapshot, live: dict[str, Any] | None) -> dict[str, Any]:
     assert snapshot.request is not None
     ctx.log.warn(f"Service {snapshot.service_name} is gone since the deployment; creating it again")
     if live is not None and live["status"] == "DRAINING":
         services.wait_until_inactive(ctx, snapshot.cluster, snapshot.service_name)
-    return services.primary_deployment_id(services.create_service(ctx, dict(snapshot.request)))
+    return services.create_service(ctx, dict(snapshot.request))

@@ -1,4 +1,4 @@
-"""The admin API under `/_sandbox/`: call log, faults, image behaviours, clock, reset, steady states.
+"""The admin API under `/_sandbox/`: call log, faults, image and function behaviours, clock, reset, ...
 
 Documented in docs/sandbox.md; `corral.sandbox.client.SandboxAdmin` is its Python client.
 """
@@ -70,6 +70,32 @@ def images(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     return {"images": app.world.images.list()}
 
 
+def functions(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    """Lambda function behaviours: what a function answers instead of running its code."""
+    if request.method in ("POST", "PUT"):
+        body = _body(request)
+        rules = body.get("functions", body) if isinstance(body, dict) else body
+        if isinstance(rules, dict):
+            rules = [rules]
+        (app.world.functions.replace if request.method == "PUT" else app.world.functions.set)(rules)
+    elif request.method == "DELETE":
+        app.world.functions.clear()
+    return {"functions": app.world.functions.list()}
+
+
+def invocations(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    """The Lambda invocations made (by Invoke and by ECS hooks), oldest first; `?function=NAME`."""
+    name = request.args.get("function")
+    out: list[dict[str, Any]] = []
+    with app.world.lock:
+        for region in app.world.all_regions():
+            if "lambda" in region._backends:
+                for invocation in region.lambda_.invocations:
+                    if name is None or invocation.function_name == name:
+                        out.append({"region": region.name, **invocation.to_dict()})
+    return {"invocations": sorted(out, key=lambda row: row["sandboxTime"])}
+
+
 def clock(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     if request.method == "POST":
         seconds = float(_body(request).get("advance", 0))
@@ -131,6 +157,8 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/_sandbox/faults", ["GET", "POST", "DELETE"], faults),
     ("/_sandbox/faults/<int:fault_id>", ["DELETE"], faults),
     ("/_sandbox/images", ["GET", "POST", "PUT", "DELETE"], images),
+    ("/_sandbox/functions", ["GET", "POST", "PUT", "DELETE"], functions),
+    ("/_sandbox/lambda/invocations", ["GET"], invocations),
     ("/_sandbox/clock", ["GET", "POST"], clock),
     ("/_sandbox/throttling", ["GET", "POST"], throttling),
     ("/_sandbox/reset", ["POST"], reset),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -62,6 +63,21 @@ class SandboxAdmin:
 
     def clear_images(self) -> None:
         self._call("DELETE", "/images")
+
+    def set_functions(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+        """Lambda function behaviours, e.g. `{"function": "hook-*", "hookStatus": "FAILED"}`."""
+        return self._call("POST", "/functions", list(rules))["functions"]
+
+    def functions(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/functions")["functions"]
+
+    def clear_functions(self) -> None:
+        self._call("DELETE", "/functions")
+
+    def invocations(self, function: str | None = None) -> list[dict[str, Any]]:
+        """Lambda invocations, oldest first: functionName, sandboxTime, event, functionError, answer, via."""
+        query = "" if function is None else "?" + urllib.parse.urlencode({"function": function})
+        return self._call("GET", "/lambda/invocations" + query)["invocations"]
 
     def advance(self, seconds: float) -> float:
         return self._call("POST", "/clock", {"advance": seconds})["sandboxTime"]

@@ -1,9 +1,9 @@
 """The sandbox's one HTTP endpoint: routes each AWS request to its emulation or to moto.
 
 A request's service and Region come from its SigV4 credential scope, as AWS itself routes
-them. ECS, ELBv2, Application Auto Scaling and Cloud Map are Corral's own emulations;
-everything else (EC2, S3, IAM, STS, ECR, CloudWatch, Logs, Secrets Manager, SSM, EventBridge,
-SQS, ...) is answered by moto. Fault injection, throttling and the call log apply to all of them.
+them. ECS, ELBv2, Application Auto Scaling, Cloud Map, CloudFormation and Lambda are Corral's
+own emulations; everything else (EC2, S3, IAM, STS, ECR, CloudWatch, Logs, Secrets Manager, SSM,
+EventBridge, SQS, ...) is answered by moto. Fault injection, throttling and the call log apply to all of them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
-from .core import protocol
+from .core import protocol, rest_json
 from .core.errors import AwsError, InternalFailure, ThrottlingException
 from .core.faults import Fault
 from .core.internal_clients import VIA_KEY
@@ -68,6 +68,15 @@ class Gateway:
         self.app = app
         self._moto: Any = None
         self._modules = {name: importlib.import_module(path) for name, path in EMULATED_SERVICES.items()}
+        # emulated services whose model speaks REST-JSON (Lambda): routed by method and path
+        self._rest = {
+            name
+            for name, module in self._modules.items()
+            if protocol.service_model(module.BOTOCORE_NAME).metadata.get("protocol") == "rest-json"
+        }
+
+    def _wire(self, environ: dict[str, Any], service: str | None) -> str:
+        return "rest-json" if service in self._rest else wire_protocol(environ)
 
     # ------------------------------------------------------------------ WSGI
 
@@ -102,7 +111,9 @@ class Gateway:
             return []
         except _FaultResponse as fault:
             outcome = fault.error.code
-            response = self._error(fault.error, wire_protocol(environ), str(uuid.uuid4()), "")
+            wire = self._wire(environ, service)
+            model_name = self._modules[service].BOTOCORE_NAME if service in self._rest else ""
+            response = self._error(fault.error, wire, str(uuid.uuid4()), model_name)
         self._record(service, operation, region, outcome, started, via)
         return response(environ, start_response)
 
@@ -133,7 +144,7 @@ class Gateway:
     ) -> Response:
         module = self._modules[service]
         model_name: str = module.BOTOCORE_NAME
-        wire = wire_protocol(environ)
+        wire = self._wire(environ, service)
         request_id = str(uuid.uuid4())
         try:
             operation, params = self._parse(wire, model_name, environ, body)
@@ -143,10 +154,18 @@ class Gateway:
             if handler is None:
                 raise AwsError(f"The sandbox does not implement {operation}", code="UnsupportedOperation")
             world = self.app.world
+            # a handler that waits (a Lambda function running) takes the lock itself, to touch state
+            outside = operation in getattr(module, "OUTSIDE_LOCK", ())
             with world.lock:
                 backend = world.region(DEFAULT_ACCOUNT, region).backend(service)
+                result = {} if outside else handler(backend, params) or {}
+            if outside:
                 result = handler(backend, params) or {}
             self.app.mark_dirty()
+            if wire == "rest-json":
+                answer = rest_json.serialize_response(model_name, operation, result)
+                headers = {"x-amzn-RequestId": request_id, **answer.headers}
+                return Response(answer.body, answer.status, headers=headers, content_type=answer.content_type)
             if wire == "cbor":
                 payload = protocol.serialize_cbor_response(model_name, operation, result)
                 return Response(payload, 200, headers=CBOR_HEADERS, content_type="application/cbor")
@@ -168,6 +187,18 @@ class Gateway:
     ) -> tuple[str, dict[str, Any]]:
         if wire == "cbor":
             return protocol.parse_cbor_request(model_name, environ.get("PATH_INFO", ""), body)
+        if wire == "rest-json":
+            headers = {
+                key[5:].replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")
+            }
+            return rest_json.parse_request(
+                model_name,
+                environ.get("REQUEST_METHOD", "GET"),
+                environ.get("PATH_INFO", "/"),
+                environ.get("QUERY_STRING", ""),
+                headers,
+                body,
+            )
         if wire == "json":
             return protocol.parse_json_request(model_name, environ.get("HTTP_X_AMZ_TARGET", ""), body)
         return protocol.parse_query_request(model_name, body, environ.get("QUERY_STRING", ""))
@@ -180,6 +211,10 @@ class Gateway:
             return Response(
                 body, error.status, headers={**headers, **CBOR_HEADERS}, content_type="application/cbor"
             )
+        if wire == "rest-json":
+            headers["x-amzn-ErrorType"] = error.code
+            body = rest_json.error_body(model_name, error)
+            return Response(body, error.status, headers=headers, content_type="application/json")
         if wire == "json":
             headers["x-amzn-ErrorType"] = error.code
             body = protocol.json_error_body(error)

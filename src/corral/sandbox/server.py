@@ -46,6 +46,7 @@ class SandboxApp:
         config_file: Path | None = None,
     ) -> None:
         self.state_file = state_file
+        self.endpoint_url: str | None = None  # set by Sandbox once it listens
         _configure_moto()
         self.world = self._load_world(speed)
         self.calls = CallLog()
@@ -68,12 +69,15 @@ class SandboxApp:
         return World(speed=speed)
 
     def apply_config(self, path: Path) -> None:
-        """A sandbox config file: `images:` (behaviours) and `faults:` lists."""
+        """A sandbox config file: `images:` and `functions:` (behaviours) and `faults:` lists."""
         data = yaml.safe_load(path.read_text()) or {}
-        unknown = set(data) - {"images", "faults"}
+        unknown = set(data) - {"images", "functions", "faults"}
         if unknown:
-            raise ValueError(f"{path}: unknown keys {', '.join(sorted(unknown))}; expected images, faults")
+            raise ValueError(
+                f"{path}: unknown keys {', '.join(sorted(unknown))}; expected images, functions, faults"
+            )
         self.world.images.set(data.get("images") or [])
+        self.world.functions.set(data.get("functions") or [])
         for spec in data.get("faults") or []:
             self.faults.add(spec)
 
@@ -81,6 +85,11 @@ class SandboxApp:
         if environ.get("PATH_INFO", "").startswith("/_sandbox/"):
             return self.admin(environ, start_response)
         return self.gateway(environ, start_response)
+
+    def set_endpoint(self, url: str) -> None:
+        """Where this app is served: Lambda functions the sandbox runs send their AWS calls there."""
+        self.endpoint_url = url
+        self.world.endpoint_url = url
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -106,6 +115,7 @@ class SandboxApp:
             self.world.timers.stop()
             self.world = World(speed=speed)
             self.world.internal = self.internal_clients
+            self.world.endpoint_url = self.endpoint_url
             self.world.timers.start()
         self.calls.clear()
         self.faults.remove()
@@ -153,6 +163,9 @@ class Sandbox:
             host, port, self.app, threaded=True, request_handler=_QuietHandler
         )
         self.port = self._server.server_port
+        # a server on every interface is reached locally on the loopback address
+        local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        self.app.set_endpoint(f"http://{local}:{self.port}")
         self._thread: threading.Thread | None = None
         self._saver: threading.Thread | None = None
         self._stop = threading.Event()

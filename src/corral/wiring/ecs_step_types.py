@@ -13,10 +13,11 @@ type first runs, so `corral validate` knows every step type without loading the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import model_validator
+from pydantic import AfterValidator, model_validator
 
+from corral.ecs.native.judge import LIFECYCLE_STAGES, WAIT_UNTIL
 from corral.engine.step_specs import StepSpec
 from corral.engine.steps import register
 
@@ -28,10 +29,29 @@ class NoFields(StepSpec):
     """Rollback steps and Canary Delete: they read what the steps before them journaled."""
 
 
+def wait_until_problem(value: object) -> str | None:
+    """What is wrong with a `waitUntil` value (None: nothing)."""
+    if value in WAIT_UNTIL:
+        return None
+    return f"expected SUCCESSFUL, PAUSED or a lifecycle stage of ECS ({', '.join(LIFECYCLE_STAGES)}), got {value!r}"
+
+
+def _wait_until(value: str) -> str:
+    problem = wait_until_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+# how far a step waits on a service deployment of a native strategy (Corral's field)
+WaitUntil = Annotated[str, AfterValidator(_wait_until)]
+
+
 class RollingDeploySpec(StepSpec):
     same_as_already_running_instances: bool = False
     force_new_deployment: bool = False
     skip_application_scaling: bool = False
+    wait_until: WaitUntil | None = None
 
 
 class CanaryDeploySpec(StepSpec):

@@ -38,12 +38,13 @@ from corral.config.secrets import referenced_ids
 from corral.config.traffic_shift_spec import STANDALONE, read_traffic_shift, traffic_shift_problems
 from corral.ecs import basic, bluegreen, canary, rolling, run_task, scale
 from corral.ecs.context import OWN_DEPLOYMENTS, OwnDeployments, StepContext
+from corral.ecs.native.judge import SUCCESSFUL
 from corral.ecs.target import EcsTarget
 from corral.engine.steps import SUCCESS, PriorStep, StepOutcome, StepRun, register
 from corral.errors import ConfigError, CorralError, ExpressionError, Problem
 from corral.manifests.service_rendering import RenderedService, with_secrets
 
-from .ecs_step_types import ECS_SPECS
+from .ecs_step_types import ECS_SPECS, wait_until_problem
 
 EXECUTION = "execution"
 ALWAYS_ALLOWED = frozenset({"delegateSelectors", "commandOptions"})
@@ -55,7 +56,8 @@ _poll_policy: PollPolicy | None = None
 
 
 def set_poll_policy(policy: PollPolicy | None) -> None:
-    """How often the shared pollers describe services and tasks (tests and demos shorten it)."""
+    """How often the shared pollers describe services, tasks and service deployments (tests and
+    demos shorten it)."""
     global _poll_policy
     _poll_policy = policy
 
@@ -139,10 +141,10 @@ def stage_target(run: StepRun) -> tuple[EcsTarget, Clients]:
         run.log.warn(f"warning: {warning}")
     clients = Clients.shared(_settings(run, rendered))
     if _poll_policy is not None:
-        from corral.aws.poller import ServicePoller, TaskPoller
+        from corral.aws.poller import ServiceDeploymentPoller, ServicePoller, TaskPoller
 
-        ServicePoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
-        TaskPoller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
+        for poller in (ServicePoller, TaskPoller, ServiceDeploymentPoller):
+            poller.for_cluster(clients, rendered.cluster, policy=_poll_policy)
     return EcsTarget.from_rendered(rendered), clients
 
 
@@ -218,6 +220,8 @@ def _kept(run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
         return data
     kept = {key: value for key, value in previous.items() if value is not None}
     kept.pop("deployedDesiredCount", None)  # what this attempt set, not what was there before
+    if data.get("serviceDeploymentArn"):  # the service deployment this attempt follows wins
+        kept.pop("serviceDeploymentArn", None)
     own = OwnDeployments.merged(previous.get(OWN_DEPLOYMENTS), data.get(OWN_DEPLOYMENTS))
     merged = {**data, **kept}
     if own.started or own.starting:  # both attempts' deployments are this execution's
@@ -266,11 +270,18 @@ def _undo(run: StepRun, deploy_types: tuple[str, ...], what: str, step: Rollback
 
 
 def run_rolling_deploy(run: StepRun) -> StepOutcome:
-    spec = Spec(run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling"})
+    spec = Spec(
+        run, {"sameAsAlreadyRunningInstances", "forceNewDeployment", "skipApplicationScaling", "waitUntil"}
+    )
+    wait_until = spec.text("waitUntil", SUCCESSFUL) or SUCCESSFUL
+    problem = wait_until_problem(wait_until)
+    if problem is not None:  # rendered now: an expression at validate time is checked here
+        raise spec.problem("waitUntil", problem)
     options = rolling.RollingDeployOptions(
         same_as_already_running_instances=spec.boolean("sameAsAlreadyRunningInstances"),
         force_new_deployment=spec.boolean("forceNewDeployment"),
         skip_application_scaling=spec.boolean("skipApplicationScaling"),
+        wait_until=wait_until,
     )
     return _deploy(run, rolling.rolling_deploy, options, keep_first=True)
 
@@ -483,9 +494,10 @@ def _aws_clients(run: StepRun, connector_ref: str, region: str, cluster: str) ->
         settings = aws_settings(connector, run.secrets, region=region or None)
     clients = Clients.shared(settings.for_clients())
     if _poll_policy is not None:
-        from corral.aws.poller import ServicePoller
+        from corral.aws.poller import ServiceDeploymentPoller, ServicePoller
 
         ServicePoller.for_cluster(clients, cluster, policy=_poll_policy)
+        ServiceDeploymentPoller.for_cluster(clients, cluster, policy=_poll_policy)
     return clients
 
 

@@ -27,6 +27,7 @@ from corral.step_outcome import StepOutcome
 from .. import autoscaling, task_definitions
 from ..context import StepContext
 from ..listeners import ListenerRule, RuleRouter, live_groups, target_group_port
+from ..native.started import refuse_native_strategy
 from ..service_requests import clear_removed, create_request, request_from_live, update_request
 from ..services import (
     create_service,
@@ -61,6 +62,7 @@ def blue_green_create_service(
     """Resolve target groups, find BLUE (repairing half states), refuse what would eat the live
     service, capture rollback data, then (re)create the stage service tagged GREEN and wait."""
     cluster = target.cluster
+    refuse_native_strategy(target.service_definition, target.service_name, "ECS Blue Green Create Service")
     ctx.log.section(PREPARE_ROLLBACK_DATA)
     with ctx.calls():
         wait_turns(ctx, cluster, pair_names(target.service_name))

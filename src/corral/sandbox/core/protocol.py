@@ -280,7 +280,7 @@ def query_error_body(error: AwsError, request_id: str) -> bytes:
 # ---------------------------------------------------------------- REST operation names (call log)
 
 # signing name -> botocore model name, for the REST services the sandbox serves through moto
-REST_MODELS = {"s3": "s3"}
+REST_MODELS = {"s3": "s3", "lambda": "lambda"}
 
 
 @cache

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from .clock import Clock
+from .function_behaviours import FunctionBehaviours
 from .images import ImageBehaviours
 from .internal_clients import InternalClients
 from .timers import Timers
@@ -26,6 +27,7 @@ EMULATED_SERVICES: dict[str, str] = {
     "application-autoscaling": "corral.sandbox.autoscaling",
     "servicediscovery": "corral.sandbox.servicediscovery",
     "cloudformation": "corral.sandbox.cloudformation",
+    "lambda": "corral.sandbox.lambda_",
 }
 
 
@@ -86,6 +88,10 @@ class RegionState:
     def servicediscovery(self) -> Any:
         return self.backend("servicediscovery")
 
+    @property
+    def lambda_(self) -> Any:
+        return self.backend("lambda")
+
     def backends(self) -> Iterator[Backend]:
         yield from self._backends.values()
 
@@ -96,9 +102,12 @@ class World:
         self.clock = Clock(speed=speed)
         self.timers = Timers(self.clock, self.lock)
         self.images = ImageBehaviours()
+        self.functions = FunctionBehaviours()
         self.regions: dict[tuple[str, str], RegionState] = {}
         # boto3 clients answered in-process (CloudFormation's calls); set by the SandboxApp
         self.internal: InternalClients | None = None
+        # where the sandbox listens, for the code of Lambda functions it runs; set by Sandbox
+        self.endpoint_url: str | None = None
 
     def aws_client(self, via: str, service: str, region: str) -> Any:
         """A boto3 client whose calls the sandbox answers as if a user had made them."""
@@ -117,7 +126,13 @@ class World:
         return list(self.regions.values())
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"clock": self.clock, "timers": self.timers, "images": self.images, "regions": self.regions}
+        return {
+            "clock": self.clock,
+            "timers": self.timers,
+            "images": self.images,
+            "functions": self.functions,
+            "regions": self.regions,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.lock = threading.RLock()
@@ -126,5 +141,8 @@ class World:
         self.timers.clock = self.clock
         self.timers.lock = self.lock
         self.images = state["images"]
+        # state files written before functions had behaviours have none
+        self.functions = state.get("functions") or FunctionBehaviours()
         self.regions = state["regions"]
         self.internal = None
+        self.endpoint_url = None

@@ -10,14 +10,18 @@ What a user of the sandbox should know:
 - Timing: ENI 1 s, image start 2 s by default, SIGTERM exit 1 s; a task without load
   balancer or container health check counts as healthy 40 s after RUNNING (the reference's
   rule); stopped tasks stay visible for an hour.
+- Service deployments and revisions for every deployment; BLUE_GREEN, LINEAR and CANARY with
+  listener rule weights, bake times, PAUSE and AWS_LAMBDA lifecycle hooks, alarm rollback.
 - Not emulated: the CODE_DEPLOY and EXTERNAL deployment controllers, task sets, Service
-  Connect, capacity provider scaling, alarms-based rollback, placement constraints (echoed
-  only), StartTask and the container agent APIs.
+  Connect, capacity provider scaling, placement constraints (echoed only), StartTask and the
+  container agent APIs.
 
 Layout: clusters.py, task_definitions.py (+ validation.py, fargate.py), tasks.py (lifecycle)
 with task_parts.py and task_targets.py (load balancer and Cloud Map side), launch.py,
 services.py, service_operations.py, deployments.py (and the circuit breaker), scheduler.py
-(rolling and DAEMON), events.py (service events), events_bridge.py (events on EventBridge),
+(rolling and DAEMON), service_deployments.py (service deployment and revision records),
+service_deployment_operations.py (their API), native.py (BLUE_GREEN/LINEAR/CANARY), hooks.py,
+strategy_validation.py, events.py (service events), events_bridge.py (events on EventBridge),
 health.py, views.py and responses.py (the API), backend.py.
 Contracts with ELBv2, Cloud Map and Application Auto Scaling: docs/sandbox-internals.md.
 """

@@ -17,6 +17,7 @@ from .exceptions import (
     ServiceNotFoundException,
 )
 from .fargate import cpu_units, memory_mib
+from .service_deployments import ServiceDeployment, ServiceRevision
 from .services import Service
 from .task_definitions import ECHOED_MEMBERS, INACTIVE, ContainerDefinition, TaskDefinition, TaskDefinitions
 from .tasks import STOPPED, USER_INITIATED, Task
@@ -33,6 +34,8 @@ class Backend(BaseBackend):
         self.clusters: dict[str, Cluster] = {}
         self.task_definitions = TaskDefinitions()
         self._counters: dict[str, int] = {}
+        self.service_deployments: dict[str, ServiceDeployment] = {}
+        self.service_revisions: dict[str, ServiceRevision] = {}
 
     # ------------------------------------------------------------------ small helpers
 

@@ -1,6 +1,6 @@
 """Amazon ECS events on EventBridge: what ECS sends to the account and Region's default event bus.
 
-Three detail types, in the shapes of the ECS Developer Guide, source `aws.ecs`:
+Four detail types, in the shapes of the ECS Developer Guide, source `aws.ecs`:
 
 - `ECS Deployment State Change` (resources: the service ARN): detail `eventType` (INFO, or ERROR for
   a failure), `eventName` (SERVICE_DEPLOYMENT_IN_PROGRESS / _COMPLETED / _FAILED), `deploymentId`,
@@ -8,6 +8,9 @@ Three detail types, in the shapes of the ECS Developer Guide, source `aws.ecs`:
   names the deployment it rolls back to.
 - `ECS Service Action` (resources: the service ARN): detail `eventType` (INFO/WARN/ERROR),
   `eventName`, `clusterArn`, `createdAt`.
+- `ECS Hook State Change` (resources: the service deployment ARN): detail `eventType`, `eventName`
+  (HOOK_IN_PROGRESS / _AWAITING_ACTION / _SUCCEEDED / _FAILED / _TIMED_OUT), `hookId`, `hookType`,
+  `expiresAt`, `lifecycleStage`, `clusterArn`, `serviceArn`, `serviceDeploymentArn`, `updatedAt`.
 - `ECS Task State Change` (resources: the task ARN): detail is the task as DescribeTasks shows it
   (JSON, timestamps ISO 8601) plus `updatedAt`; sent when `lastStatus` or `desiredStatus` changes.
 
@@ -28,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .backend import Backend
     from .deployments import Deployment
+    from .hooks import HookRun
+    from .service_deployments import ServiceDeployment
     from .services import Service
     from .tasks import Task
 
@@ -37,6 +42,7 @@ SOURCE = "aws.ecs"
 DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 SERVICE_ACTION = "ECS Service Action"
 TASK_STATE_CHANGE = "ECS Task State Change"
+HOOK_STATE_CHANGE = "ECS Hook State Change"
 
 DEPLOYMENT_IN_PROGRESS = "SERVICE_DEPLOYMENT_IN_PROGRESS"
 DEPLOYMENT_COMPLETED = "SERVICE_DEPLOYMENT_COMPLETED"
@@ -77,6 +83,30 @@ def service_action(service: Service, event_name: str, event_type: str, at: float
         **extra,
     }
     _publish(rules, service.backend, SERVICE_ACTION, [service.arn], detail, at)
+
+
+def hook_state_change(record: ServiceDeployment, hook: HookRun, at: float) -> None:
+    """A lifecycle hook started (HOOK_IN_PROGRESS, or HOOK_AWAITING_ACTION for PAUSE) or ended
+    (HOOK_SUCCEEDED, HOOK_FAILED, HOOK_TIMED_OUT), in the shape of the ECS Developer Guide's
+    "Amazon ECS service deployment hook state change events"."""
+    service = record.service
+    rules = _rules(service.backend)
+    if not rules:
+        return
+    detail: dict[str, Any] = {
+        "eventType": ERROR if hook.status in ("FAILED", "TIMED_OUT") else INFO,
+        "eventName": f"HOOK_{hook.status}",
+        "hookId": hook.hook_id,
+        "hookType": hook.target_type,
+        "lifecycleStage": hook.stage,
+        "clusterArn": service.cluster.arn,
+        "serviceArn": service.arn,
+        "serviceDeploymentArn": record.arn,
+        "updatedAt": iso_millis(at),
+    }
+    if hook.expires_at is not None:
+        detail["expiresAt"] = iso_millis(hook.expires_at)
+    _publish(rules, service.backend, HOOK_STATE_CHANGE, [record.arn], detail, at)
 
 
 def task_state_change(task: Task) -> None:

@@ -58,3 +58,14 @@ class PlatformUnknownException(AwsError):
 
 class UnsupportedFeatureException(AwsError):
     code = "UnsupportedFeatureException"
+
+
+class ConflictException(AwsError):
+    code = "ConflictException"
+
+
+class ServiceDeploymentNotFoundException(AwsError):
+    code = "ServiceDeploymentNotFoundException"
+
+    def __init__(self, message: str = "The service deployment does not exist.") -> None:
+        super().__init__(message)

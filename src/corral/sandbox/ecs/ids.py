@@ -17,6 +17,11 @@ def deployment_id() -> str:
     return "ecs-svc/" + str(secrets.randbelow(9 * 10**18) + 10**18)
 
 
+def service_deployment_id() -> str:
+    """The last part of a service deployment ARN: 20 letters, digits, `-` and `_` (as ECS shows them)."""
+    return secrets.token_urlsafe(15)[:20]
+
+
 def container_instance_id() -> str:
     return uuid.uuid4().hex
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import ids, service_operations, tagging, views
+from . import ids, service_deployment_operations, service_operations, tagging, views
 from .backend import Backend
 from .clusters import ACTIVE as CLUSTER_ACTIVE
 from .exceptions import ClusterNotFoundException, InvalidParameterException
@@ -287,6 +287,11 @@ OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
     "DeleteService": delete_service,
     "DescribeServices": describe_services,
     "ListServices": list_services,
+    "ListServiceDeployments": service_deployment_operations.list_service_deployments,
+    "DescribeServiceDeployments": service_deployment_operations.describe_service_deployments,
+    "DescribeServiceRevisions": service_deployment_operations.describe_service_revisions,
+    "StopServiceDeployment": service_deployment_operations.stop_service_deployment,
+    "ContinueServiceDeployment": service_deployment_operations.continue_service_deployment,
     "RunTask": run_task,
     "StopTask": stop_task,
     "DescribeTasks": describe_tasks,

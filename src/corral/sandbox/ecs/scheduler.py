@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import events, events_bridge, launch
+from . import service_deployments as sds
 from .deployments import FAILED, IN_PROGRESS
 from .services import DRAINING, INACTIVE, Service
 from .tasks import SERVICE_SCHEDULER_INITIATED, STOPPED, Task
 
 if TYPE_CHECKING:
     from .clusters import ContainerInstance
+    from .deployments import Deployment
 
 STEADY_EVENT_OFFSET = 0.001  # "deployment completed" and "steady state" come about 1 ms apart
 
@@ -35,6 +37,12 @@ def reconcile(service: Service) -> None:
         _drain(service)
         return
     _forget_finished_deployments(service)
+    run = service.native_run
+    if run is not None:
+        run.reconcile()
+        if service.native_run is not None:
+            service.steady = False
+            return
     if service.is_daemon:
         _reconcile_daemon(service)
     else:
@@ -53,7 +61,7 @@ def _bounds(service: Service, desired: int) -> tuple[int, int]:
     return lower, upper
 
 
-def _can_start(service: Service) -> bool:
+def can_start(service: Service) -> bool:
     """False while the PRIMARY failed (it launches nothing more) or while backing off."""
     if service.primary.rollout_state == FAILED:
         return False
@@ -127,7 +135,7 @@ def _start_new_tasks(service: Service, round_: _Round) -> None:
     round_.room = round_.upper - len(round_.live(service))
     chosen = set(round_.stopping)
     wanted = round_.desired - sum(1 for t in service.primary.live_tasks() if t not in chosen)
-    if wanted > 0 and round_.room > 0 and _can_start(service):
+    if wanted > 0 and round_.room > 0 and can_start(service):
         round_.started = launch.start_service_tasks(service, service.primary, min(wanted, round_.room))
 
 
@@ -186,7 +194,7 @@ def _reconcile_daemon(service: Service) -> None:
         service.stop_tasks(to_stop, SERVICE_SCHEDULER_INITIATED, _stop_reason(service), announce=True)
     for deployment in service.deployments[1:]:
         deployment.desired_count = len(deployment.live_tasks())
-    if empty and _can_start(service):
+    if empty and can_start(service):
         launch.start_service_tasks(service, primary, len(empty), instances=empty)
 
 
@@ -205,11 +213,26 @@ def _check_steady(service: Service) -> None:
     )
     if not ready:
         service.steady = False
+        record = primary.service_deployment
+        if record is not None and record.deployment is primary and primary.rollout_state == IN_PROGRESS:
+            healthy = sum(1 for t in live if t.counts_healthy(now))
+            record.check_early_success(healthy, any(d.unstopped_tasks() for d in others), now)
+        if (
+            record is not None
+            and record.deployment is primary
+            and record.lifecycle_stage == sds.SCALE_UP
+            and primary.rollout_state == IN_PROGRESS
+            and len(live) == service.desired_count
+            and all(t.counts_healthy(now) for t in live)
+        ):
+            record.lifecycle_stage = sds.CLEAN_UP  # the new tasks are in; the old ones go
+            record.touch(now)
         return
     for deployment in others:
         service.deployments.remove(deployment)
         deployment.status = INACTIVE
     if primary.rollout_state == IN_PROGRESS:
+        _service_deployment_done(primary, now)
         primary.complete(now)
         service.last_completed = primary
         service.add_event(events.deployment_completed(service.name, primary.id), at=now)
@@ -221,6 +244,17 @@ def _check_steady(service: Service) -> None:
         events_bridge.service_action(service, events_bridge.STEADY_STATE, events_bridge.INFO, at)
         service.steady_at.append(at)
         service.steady = True
+
+
+def _service_deployment_done(primary: Deployment, now: float) -> None:
+    record = primary.service_deployment
+    if record is None or not record.running:
+        return
+    record.lifecycle_stage = sds.CLEAN_UP
+    if record.rollback_deployment is primary:
+        record.set_status(sds.ROLLBACK_SUCCESSFUL, now)
+    elif record.deployment is primary:
+        record.set_status(sds.SUCCESSFUL, now)
 
 
 def _drain(service: Service) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AwsError
-from . import deployments, events_bridge, tagging, validation
+from . import deployments, events_bridge, native, strategy_validation, tagging, validation
 from .exceptions import InvalidParameterException, ServiceNotActiveException
 from .services import ACTIVE, DAEMON, DRAINING, REPLICA, DeploymentConfiguration, Service
 from .task_parts import LoadBalancer, ServiceRegistry
@@ -56,6 +57,8 @@ def create_service(backend: Backend, params: dict[str, Any]) -> Service:
     network = validation.check_network(backend, network)
     config = DeploymentConfiguration.from_request(params.get("deploymentConfiguration"), daemon=daemon)
     _check_deployment_configuration(config, daemon=daemon)
+    lbs = load_balancers(backend, params.get("loadBalancers") or [], definition)
+    strategy_validation.check(backend, config, lbs, daemon=daemon)
     service = Service(
         backend=backend,
         cluster=cluster,
@@ -71,7 +74,7 @@ def create_service(backend: Backend, params: dict[str, Any]) -> Service:
         desired_count=desired,
         task_definition=definition,
         deployment_configuration=config,
-        load_balancers=load_balancers(backend, params.get("loadBalancers") or [], definition),
+        load_balancers=lbs,
         registries=registries(backend, params.get("serviceRegistries") or [], definition),
         network_configuration=network,
         placement_constraints=params.get("placementConstraints") or [],
@@ -120,6 +123,7 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
     lbs = service.load_balancers
     if params.get("loadBalancers") is not None:
         lbs = load_balancers(backend, params["loadBalancers"], definition)
+    strategy_validation.check(backend, config, lbs, daemon=service.is_daemon)
     regs = service.registries
     if params.get("serviceRegistries") is not None:
         regs = registries(backend, params["serviceRegistries"], definition)
@@ -148,6 +152,11 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
         "enableECSManagedTags": params.get("enableECSManagedTags", service.enable_ecs_managed_tags)
         != service.enable_ecs_managed_tags,
     }
+    if (any(changes.values()) or params.get("forceNewDeployment")) and service.native_run is not None:
+        raise InvalidParameterException(
+            f"The service {service.name} has a {service.native_run.strategy} service deployment in progress "
+            f"({service.native_run.record.arn}); continue, stop or roll it back before starting another."
+        )
     # apply
     service.deployment_configuration = config
     service.network_configuration = network
@@ -168,9 +177,56 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
         service.desired_count = service.primary.desired_count = desired
         service.steady = False
     if any(changes.values()) or params.get("forceNewDeployment"):
-        deployments.new_deployment(service, definition)
+        _start_deployment(service, definition)
     service.request_evaluation()
     return service
+
+
+def _start_deployment(service: Service, definition: TaskDefinition) -> None:
+    """ROLLING: the scheduler's rolling rules. BLUE_GREEN / LINEAR / CANARY with blue tasks running:
+    a green revision in the target groups blue does not serve from, moved by a NativeRun. (A first
+    deployment, with nothing running, simply starts, as there is no traffic to shift.)"""
+    config = service.deployment_configuration
+    blue = [d for d in service.deployments if d.live_tasks()]
+    pairs = [_pair(service, lb) for lb in service.load_balancers]
+    if not config.native or not blue:
+        production = [
+            _with_group(lb, service.production_groups.get(lb.target_group_arn))
+            for lb in service.load_balancers
+        ]
+        deployments.new_deployment(service, definition, load_balancers=production)
+        return
+    green = [
+        _with_group(lb, pair.green_group) for lb, pair in zip(service.load_balancers, pairs, strict=True)
+    ]
+    deployment = deployments.new_deployment(service, definition, load_balancers=green)
+    record = deployment.service_deployment
+    assert record is not None
+    run = native.NativeRun(record=record, strategy=config.strategy or "", pairs=pairs, blue=blue)
+    run.steps = native.plan(run.strategy, record.configuration, any(p.test_rule for p in pairs))
+    record.run = run
+    run.start()
+
+
+def _pair(service: Service, lb: LoadBalancer) -> native.TrafficPair:
+    advanced = lb.advanced
+    production = service.production_groups.get(lb.target_group_arn, lb.target_group_arn)
+    if advanced is None:
+        return native.TrafficPair(production, production, "", None, lb.target_group_arn)
+    other = advanced.alternate_target_group_arn if production == lb.target_group_arn else lb.target_group_arn
+    return native.TrafficPair(
+        blue_group=production,
+        green_group=other,
+        production_rule=advanced.production_listener_rule,
+        test_rule=advanced.test_listener_rule,
+        key=lb.target_group_arn,
+    )
+
+
+def _with_group(lb: LoadBalancer, group: str | None) -> LoadBalancer:
+    return (
+        lb if not group or group == lb.target_group_arn else dataclasses.replace(lb, target_group_arn=group)
+    )
 
 
 def delete_service(backend: Backend, params: dict[str, Any]) -> Service:
@@ -256,7 +312,12 @@ def load_balancers(
             )
         _check_target_group(backend, arn, definition.effective_network_mode)
         found.append(
-            LoadBalancer(target_group_arn=arn, container_name=container.name, container_port=int(port))
+            LoadBalancer(
+                target_group_arn=arn,
+                container_name=container.name,
+                container_port=int(port),
+                advanced=strategy_validation.advanced_configuration(item.get("advancedConfiguration")),
+            )
         )
     return found
 

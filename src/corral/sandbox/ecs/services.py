@@ -6,6 +6,7 @@ whenever one of its tasks changes state or the service is updated, never on a po
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .backend import Backend
     from .clusters import Cluster
     from .deployments import Deployment
+    from .service_deployments import ServiceDeployment
     from .task_definitions import TaskDefinition
 
 ACTIVE = "ACTIVE"
@@ -31,6 +33,7 @@ DRAINING = "DRAINING"
 INACTIVE = "INACTIVE"
 REPLICA = "REPLICA"
 DAEMON = "DAEMON"
+ROLLING = "ROLLING"
 BACKOFF_AFTER = 3  # consecutive tasks failing to start before ECS slows down
 BACKOFF_FIRST = 10.0
 BACKOFF_MAX = 900.0
@@ -43,6 +46,19 @@ class DeploymentConfiguration:
     circuit_breaker_enable: bool = False
     circuit_breaker_rollback: bool = False
     alarms: dict[str, Any] | None = None
+    strategy: str | None = None  # as requested; left out it is ROLLING
+    bake_time_minutes: int | None = None
+    lifecycle_hooks: list[dict[str, Any]] | None = None
+    linear: dict[str, Any] | None = None
+    canary: dict[str, Any] | None = None
+    breaker_threshold: dict[str, Any] | None = None  # thresholdConfiguration {type, value}
+    reset_on_healthy_task: bool | None = None  # None: ECS's default, true
+    early_success: dict[str, Any] | None = None  # earlySuccessCriteria (ROLLING only)
+
+    @property
+    def native(self) -> bool:
+        """A strategy that shifts traffic between a blue and a green revision (not ROLLING)."""
+        return self.strategy not in (None, ROLLING)
 
     @classmethod
     def from_request(
@@ -58,6 +74,18 @@ class DeploymentConfiguration:
             circuit_breaker_enable=bool(breaker["enable"]) if breaker else base.circuit_breaker_enable,
             circuit_breaker_rollback=bool(breaker["rollback"]) if breaker else base.circuit_breaker_rollback,
             alarms=raw.get("alarms", base.alarms),
+            strategy=raw.get("strategy", base.strategy),
+            bake_time_minutes=raw.get("bakeTimeInMinutes", base.bake_time_minutes),
+            lifecycle_hooks=copy.deepcopy(raw.get("lifecycleHooks", base.lifecycle_hooks)),
+            linear=copy.deepcopy(raw.get("linearConfiguration", base.linear)),
+            canary=copy.deepcopy(raw.get("canaryConfiguration", base.canary)),
+            breaker_threshold=copy.deepcopy(breaker.get("thresholdConfiguration"))
+            if breaker
+            else base.breaker_threshold,
+            reset_on_healthy_task=breaker.get("resetOnHealthyTask")
+            if breaker
+            else base.reset_on_healthy_task,
+            early_success=copy.deepcopy(raw.get("earlySuccessCriteria", base.early_success)),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -69,8 +97,24 @@ class DeploymentConfiguration:
             "maximumPercent": self.maximum_percent,
             "minimumHealthyPercent": self.minimum_healthy_percent,
         }
+        if self.breaker_threshold is not None:
+            out["deploymentCircuitBreaker"]["thresholdConfiguration"] = copy.deepcopy(self.breaker_threshold)
+        if self.reset_on_healthy_task is not None:
+            out["deploymentCircuitBreaker"]["resetOnHealthyTask"] = self.reset_on_healthy_task
         if self.alarms is not None:
             out["alarms"] = self.alarms
+        if self.strategy is not None:
+            out["strategy"] = self.strategy
+        if self.bake_time_minutes is not None:
+            out["bakeTimeInMinutes"] = self.bake_time_minutes
+        if self.lifecycle_hooks:
+            out["lifecycleHooks"] = copy.deepcopy(self.lifecycle_hooks)
+        if self.early_success is not None:
+            out["earlySuccessCriteria"] = copy.deepcopy(self.early_success)
+        if self.linear is not None:
+            out["linearConfiguration"] = copy.deepcopy(self.linear)
+        if self.canary is not None:
+            out["canaryConfiguration"] = copy.deepcopy(self.canary)
         return out
 
 
@@ -115,6 +159,10 @@ class Service:
     wakeup_at: float = 0.0  # the evaluation already scheduled for the end of a back-off
     replaced_unhealthy: int = 0
     evaluation_pending: bool = False
+    service_deployments: list[ServiceDeployment] = field(default_factory=list, repr=False)  # newest first
+    # BLUE_GREEN / LINEAR / CANARY: the target group serving production, per load balancer
+    # (keyed by the service's targetGroupArn); the other one of the pair takes the next green
+    production_groups: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ queries
 
@@ -134,6 +182,14 @@ class Service:
 
     def pending_count(self) -> int:
         return sum(d.pending_count() for d in self.deployments)
+
+    @property
+    def native_run(self) -> Any:
+        """The BLUE_GREEN / LINEAR / CANARY deployment now moving traffic, if any."""
+        for record in self.service_deployments[:1]:
+            if record.run is not None and not record.run.finished:
+                return record.run
+        return None
 
     def deployment_in_progress(self) -> bool:
         return len(self.deployments) > 1 or (
@@ -199,7 +255,10 @@ class Service:
         if task.counts_healthy(self.now()):
             task.ever_healthy = True
             self.start_failures = 0
-            if task.deployment is not None:
+            if (
+                task.deployment is not None
+                and self.deployment_configuration.reset_on_healthy_task is not False
+            ):
                 deployments.record_healthy_task(task.deployment)
         self._touch(task)
         self.request_evaluation()

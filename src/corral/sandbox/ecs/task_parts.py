@@ -14,17 +14,41 @@ from .task_definitions import ContainerDefinition
 
 
 @dataclass(frozen=True)
+class AdvancedConfiguration:
+    """`loadBalancers[].advancedConfiguration`: what BLUE_GREEN, LINEAR and CANARY shift traffic with."""
+
+    alternate_target_group_arn: str
+    production_listener_rule: str
+    test_listener_rule: str | None
+    role_arn: str
+
+    def to_api(self) -> dict[str, Any]:
+        out = {
+            "alternateTargetGroupArn": self.alternate_target_group_arn,
+            "productionListenerRule": self.production_listener_rule,
+            "roleArn": self.role_arn,
+        }
+        if self.test_listener_rule:
+            out["testListenerRule"] = self.test_listener_rule
+        return out
+
+
+@dataclass(frozen=True)
 class LoadBalancer:
     target_group_arn: str
     container_name: str
     container_port: int
+    advanced: AdvancedConfiguration | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "targetGroupArn": self.target_group_arn,
             "containerName": self.container_name,
             "containerPort": self.container_port,
         }
+        if self.advanced is not None:
+            out["advancedConfiguration"] = self.advanced.to_api()
+        return out
 
 
 @dataclass(frozen=True)

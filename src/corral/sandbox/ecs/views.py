@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.clock import to_datetime
 from . import tagging
 from .clusters import INSTANCE_CPU, INSTANCE_MEMORY, Cluster, ContainerInstance
+from .service_deployments import current_revisions
 from .tasks import RUNNING, STARTING
 
 if TYPE_CHECKING:
@@ -149,6 +150,9 @@ def service(s: Service, include: list[str]) -> dict[str, Any]:
         "propagateTags": s.propagate_tags,
         "enableExecuteCommand": s.enable_execute_command,
     }
+    if s.service_deployments:
+        out["currentServiceDeployment"] = s.service_deployments[0].arn
+        out["currentServiceRevisions"] = current_revisions(s)
     _launch_fields(out, s.launch_type, s.capacity_provider_strategy, s.task_launch_type, s.platform_version)
     if "TAGS" in include:
         out["tags"] = tagging.to_api(s.tags)

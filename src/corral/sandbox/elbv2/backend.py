@@ -155,6 +155,41 @@ class Backend(_Base):
                 for target in list(group.targets.values()):
                     target.evaluate(now)
 
+    def listener_rule_load_balancer(self, rule_arn: str) -> str:
+        """The load balancer a listener rule (default rules included) belongs to; RuleNotFound if none."""
+        rule = self.listeners.rule(rule_arn)
+        return self.listeners.listeners[rule.listener_arn].load_balancer_arn
+
+    def forward_weights(self, rule_arn: str) -> dict[str, int]:
+        """Target group ARN -> weight of the rule's forward action (empty if it does not forward)."""
+        rule = self.listeners.rule(rule_arn)
+        for action in self.listeners.actions_of(rule):
+            if action.get("Type") == "forward":
+                return {t["TargetGroupArn"]: t["Weight"] for t in action["ForwardConfig"]["TargetGroups"]}
+        return {}
+
+    def set_forward_weights(self, rule_arn: str, weights: dict[str, int]) -> None:
+        """ECS shifts traffic (blue/green, linear, canary): the rule's forward action becomes a
+        weighted forward to exactly these target groups, stickiness kept, other actions untouched."""
+        rule = self.listeners.rule(rule_arn)
+        actions = [dict(a) for a in self.listeners.actions_of(rule)]
+        for action in actions:
+            if action.get("Type") != "forward":
+                continue
+            groups = [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()]
+            action["ForwardConfig"] = {
+                "TargetGroups": groups,
+                "TargetGroupStickinessConfig": action["ForwardConfig"]["TargetGroupStickinessConfig"],
+            }
+            action.pop("TargetGroupArn", None)
+            if len(groups) == 1:
+                action["TargetGroupArn"] = groups[0]["TargetGroupArn"]
+        if rule.is_default:
+            self.listeners.listeners[rule.listener_arn].default_actions = actions
+        else:
+            rule.actions = actions
+        self.attachments_changed()
+
     # ================================================================ targets
 
     def register_targets(self, tg_arn: str, targets: list[dict[str, Any]]) -> None:
