@@ -99,6 +99,7 @@ STRATEGIES = (
     "scale",
     "provision",
     "provision_rollback",
+    "native_bg",
 )
 # strategies whose release always fails: the faults hit the rollback (its operations are in
 # OPERATIONS), and a clean run ends restored
@@ -252,6 +253,19 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (CFN, "DescribeStacks"),
         (CFN, "UpdateStack"),
     ],
+    # ECS Rolling Deploy of a BLUE_GREEN service: it follows the service deployment ECS runs
+    "native_bg": [
+        (AAS, "DescribeScalableTargets"),
+        (AAS, "DescribeScalingPolicies"),
+        (AAS, "DescribeScheduledActions"),
+        (ECS, "DescribeServiceDeployments"),
+        (ECS, "DescribeServices"),
+        (ECS, "DescribeTaskDefinition"),
+        (ECS, "DescribeTasks"),
+        (ECS, "ListTasks"),
+        (ECS, "RegisterTaskDefinition"),
+        (ECS, "UpdateService"),
+    ],
 }
 
 FAULTS: dict[str, dict[str, Any]] = {
@@ -353,6 +367,7 @@ FAST_OPERATIONS = {
     "bg_standalone": ("elasticloadbalancing", "ModifyRule"),
     "basic": ("ecs", "UpdateService"),
     "scale": ("ecs", "UpdateService"),
+    "native_bg": ("ecs", "UpdateService"),
 }
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
 # added latency only slows a call down, and a connection dropped before the answer takes the
@@ -848,6 +863,93 @@ class ProvisionRollbackRun(ProvisionRun):
         self.env.admin.set_images({"image": "web:2", **FAILURES["container health check fails"].image})
 
 
+# ECS's infrastructure role for load balancers (the sandbox has no IAM: any role ARN is taken)
+NATIVE_ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"
+
+
+class NativeBlueGreenRun(Run):
+    """A service with ECS's own BLUE_GREEN strategy, released by ECS Rolling Deploy, which follows
+    the service deployment ECS runs; rollback: ECS Rolling Rollback (ECS deploys the old revision
+    the same way). As ECS's docs set it up: a production rule on :80 and a test rule on :8080,
+    each forwarding to corral-blue at 100 and corral-green at 0; the release shifts both to green."""
+
+    production_rule = ""
+    test_rule = ""
+
+    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+        alb = self.env.alb()
+        target = self.env.target(
+            "web",
+            image,
+            load_balancer=alb.groups[0],
+            health_check=True,
+            desired=2,
+            tags={"team": "payments"},
+            circuit_breaker=circuit_breaker or (False, False),
+            scalable_targets=[scalable_target(1, 4)],
+            scaling_policies=[cpu_policy()],
+        )
+        target.service_definition["deploymentConfiguration"].update(
+            strategy="BLUE_GREEN", bakeTimeInMinutes=1
+        )
+        target.service_definition["loadBalancers"][0]["advancedConfiguration"] = {
+            "alternateTargetGroupArn": alb.groups[1],
+            "productionListenerRule": self.production_rule,
+            "testListenerRule": self.test_rule,
+            "roleArn": NATIVE_ROLE,
+        }
+        return target
+
+    def setup(self) -> None:
+        alb = self.env.alb()
+        forward = {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [
+                    {"TargetGroupArn": alb.groups[0], "Weight": 100},
+                    {"TargetGroupArn": alb.groups[1], "Weight": 0},
+                ]
+            },
+        }
+        self.production_rule, self.test_rule = (
+            self.env.elbv2.create_rule(
+                ListenerArn=listener,
+                Priority=10,
+                Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                Actions=[forward],
+            )["Rules"][0]["RuleArn"]
+            for listener in alb.listeners
+        )
+        self.env.create_live_service(
+            self.target("web:1"), scalable_targets=[scalable_target(1, 4)], scaling_policies=[cpu_policy()]
+        )
+
+    def state(self) -> dict[str, Any]:
+        return snapshot(self.env, "web")
+
+    def deploy(self) -> None:
+        rolling_deploy(self.context(), self.target(self.image, self.circuit_breaker), RollingDeployOptions())
+
+    def rollback(self) -> None:
+        if self.env.checkpoints:
+            rolling_rollback(self.context(), self.target(self.image), self.journaled())
+
+    def finished(self, aws: dict[str, Any]) -> list[str]:
+        """web runs the release with its autoscaling; both rules forward all traffic to
+        corral-green, where web's two tasks are, and nothing is left in corral-blue."""
+        problems = _runs_release(self.env, "web", self.image)
+        problems += expected.released_as_asked(aws, self.env.cluster, self.target(self.image))
+        for listener in ("corral:80", "corral:8080"):
+            weights = expected.forwards(aws, listener, "10")
+            if weights != {"corral-blue": 0, "corral-green": 100}:
+                problems.append(f"the rule of {listener} forwards {weights}, not all to corral-green")
+        if expected.in_group(aws, "corral-green") != {"web": {"healthy": 2}}:
+            problems.append(f"corral-green holds {expected.in_group(aws, 'corral-green')}, not web's 2 tasks")
+        if expected.in_group(aws, "corral-blue"):
+            problems.append(f"corral-blue still holds {expected.in_group(aws, 'corral-blue')}")
+        return problems
+
+
 def _service_connect(alias: str) -> dict[str, Any]:
     return {
         "enabled": True,
@@ -868,6 +970,7 @@ RUNS: dict[str, Callable[..., Run]] = {
     "scale": ScaleRun,
     "provision": ProvisionRun,
     "provision_rollback": ProvisionRollbackRun,
+    "native_bg": NativeBlueGreenRun,
 }
 
 
