@@ -306,6 +306,25 @@ class Outcome:
         return self.outcome in ("finished", "restored", "restored (by a second rollback)")
 
 
+# Scenarios known to end BROKEN, by id prefix, with why (found by this matrix; the fix belongs to
+# the product, not here). `python -m tests.reliability` still reports them BROKEN and exits 1;
+# the test suite marks them as strict expected failures, so a fix makes them fail until removed.
+NATIVE_ROLLBACK_GAP = (
+    "ECS Rolling Rollback of a BLUE_GREEN service starts a new deployment: while ECS's deployment "
+    "of the failed release is in progress UpdateService is refused, and once ECS rolled it back the "
+    "old revision is deployed again into the other target group, so the rules and registrations "
+    "are not as before (the stage rollback should roll the native deployment back through ECS)"
+)
+KNOWN_BROKEN = {
+    "native_bg: tasks: ": NATIVE_ROLLBACK_GAP,
+    "native_bg: kept ": NATIVE_ROLLBACK_GAP,
+}
+
+
+def known_broken(scenario: Scenario) -> str | None:
+    return next((why for prefix, why in KNOWN_BROKEN.items() if scenario.id.startswith(prefix)), None)
+
+
 # The faults kept while the rollback runs: the release's tasks fail (so a rollback runs), the
 # fault is on a whole endpoint from the release's start and is not cleared; a fresh one of the
 # same kind meets the rollback's first calls to that endpoint (the deploy may have used up the
