@@ -1,5 +1,6 @@
 """The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments,
-and CloudFormation provisioning before a rolling deployment, under injected faults.
+CloudFormation provisioning before a rolling deployment, and a service with ECS's own BLUE_GREEN
+strategy released by ECS Rolling Deploy (`native_bg`), under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
