@@ -427,6 +427,10 @@ def fast_matrix() -> list[Scenario]:
         for failure in FAST_FAILURES:
             if failure == KEPT_FAILURE and any(strategy == k[0] for k in FAST_KEPT):
                 continue
+            # without a circuit breaker ECS's BLUE_GREEN deployment keeps replacing the failing
+            # tasks: the step fails only at its 60 s timeout (in --full)
+            if failure == KEPT_FAILURE and strategy == "native_bg":
+                continue
             found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
     found += [kept(strategy, name, endpoint) for strategy, name, endpoint in FAST_KEPT]
     found += [outage(strategy, endpoint) for strategy, endpoint in FAST_OUTAGES]
