@@ -28,7 +28,7 @@ COUNTED = {
     "Harness corpus checks": "tests/test_harness_corpus.py::",
     "migration table rows": "tests/test_migration_doc.py::",
     "hypothesis property tests": "tests/expressions/test_properties.py::",
-    "reliability scenarios": "tests/reliability/",
+    "reliability scenarios": "tests/reliability/test_matrix.py::",
     "security attack replays": "tests/security/",
 }
 _passed = dict.fromkeys(COUNTED, 0)
