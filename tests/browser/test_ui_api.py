@@ -47,7 +47,7 @@ def test_aws_lookups_through_the_connector(demo_server: DemoServer) -> None:
         {"value": "corral-demo", "label": "corral-demo"}
     ]
     balancers = api.get("/projects/demo/aws/load-balancers", params=ask)
-    assert [b["value"] for b in balancers] == ["corral-demo"]
+    assert [b["value"] for b in balancers] == ["corral-demo", "corral-demo-native"]
     listeners = api.get("/projects/demo/aws/listeners", params=ask | {"loadBalancer": "corral-demo"})
     assert [(item["value"], item["label"]) for item in listeners] == [
         (prepared["prodListener"], "HTTP:80"),
@@ -56,7 +56,14 @@ def test_aws_lookups_through_the_connector(demo_server: DemoServer) -> None:
     rules = api.get("/projects/demo/aws/rules", params=ask | {"listener": prepared["prodListener"]})
     assert [rule["label"] for rule in rules] == ["default rule"]
     groups = api.get("/projects/demo/aws/target-groups", params=ask)
-    assert {g["value"] for g in groups} == {prepared["prodTargetGroupArn"], prepared["stageTargetGroupArn"]}
+    native = [
+        prepared[f"{name}{color}TargetGroup"] for name in ("native", "linear") for color in ("Blue", "Green")
+    ]
+    assert {g["value"] for g in groups} == {
+        prepared["prodTargetGroupArn"],
+        prepared["stageTargetGroupArn"],
+        *native,
+    }
     assert any(g["label"].startswith("corral-demo-blue") for g in groups)
 
 

@@ -65,7 +65,13 @@ def test_the_run_form_offers_the_projects_services_environments_and_infrastructu
     form = demo_server.api.get("/projects/demo/pipelines/chosen/form")
     found = {field["key"]: field for field in form["fields"]}
     assert list(found) == ["serviceRef", "environmentRef", "infrastructureDefinitions"]
-    assert found["serviceRef"]["allowed_values"] == ["demo_bg", "demo_job", "demo_web"]
+    assert found["serviceRef"]["allowed_values"] == [
+        "demo_bg",
+        "demo_job",
+        "demo_linear",
+        "demo_native",
+        "demo_web",
+    ]
     assert found["environmentRef"]["allowed_values"] == ["sandbox"]
     assert found["infrastructureDefinitions"]["allowed_values"] == ["sandbox"]
     assert all(field["required"] for field in found.values())

@@ -116,7 +116,8 @@ def test_runtime_stage_inputs_ask_for_the_chosen_entities_inputs_with_choices(
     assert listed.exit_code == 0, listed.output
     lines = [line for line in listed.output.splitlines() if "pipelines/chosen.yaml" in line]
     assert any(
-        "spec.service.serviceRef: String, required, allowed values: demo_bg, demo_job, demo_linear, demo_native, demo_web" in line
+        "spec.service.serviceRef: String, required, allowed values: demo_bg, demo_job, demo_linear, demo_native, demo_web"
+        in line
         for line in lines
     ), lines
     assert any("environmentRef: String, required, allowed values: sandbox" in line for line in lines)

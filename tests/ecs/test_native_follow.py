@@ -30,6 +30,9 @@ pytestmark = pytest.mark.sandbox(speed=200)
 
 # ECS's infrastructure role for load balancers (the sandbox has no IAM: any role ARN is taken)
 ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"
+# the hook function's own role (the sandbox's IAM lives as long as the process: another test may
+# have made ROLE trusting ECS only, which Lambda refuses, as it should)
+FUNCTION_ROLE = "arn:aws:iam::123456789012:role/native-follow-hook-function"
 CHECK_HOOK = {
     "targetType": "PAUSE",
     "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
@@ -271,7 +274,7 @@ def test_a_failing_lambda_hook_fails_the_step_naming_the_hook_and_blue_serves_as
     function = native.env.sandbox.client("lambda").create_function(
         FunctionName="smoke",
         Runtime="python3.12",
-        Role=ROLE,
+        Role=FUNCTION_ROLE,
         Handler="app.handler",
         Code={"ZipFile": python_zip("def handler(event, context):\n    return {'hookStatus': 'FAILED'}\n")},
     )["FunctionArn"]

@@ -310,15 +310,14 @@ class Outcome:
 # Scenarios known to end BROKEN, by id prefix, with why (found by this matrix; the fix belongs to
 # the product, not here). `python -m tests.reliability` still reports them BROKEN and exits 1;
 # the test suite marks them as strict expected failures, so a fix makes them fail until removed.
-NATIVE_ROLLBACK_GAP = (
-    "ECS Rolling Rollback of a BLUE_GREEN service starts a new deployment: while ECS's deployment "
-    "of the failed release is in progress UpdateService is refused, and once ECS rolled it back the "
-    "old revision is deployed again into the other target group, so the rules and registrations "
-    "are not as before (the stage rollback should roll the native deployment back through ECS)"
+NATIVE_CONFIG_RESTORE = (
+    "the release turned the circuit breaker on; ECS rolled the failed release back itself, then "
+    "ECS Rolling Rollback restores the old deploymentConfiguration, and UpdateService with any of "
+    "its parameters starts a new deployment (UpdateService, ECS API Reference): ECS deploys the "
+    "old revision again, into the other target group, so the rules and registrations end swapped"
 )
 KNOWN_BROKEN = {
-    "native_bg: tasks: ": NATIVE_ROLLBACK_GAP,
-    "native_bg: kept ": NATIVE_ROLLBACK_GAP,
+    "native_bg: tasks: circuit breaker": NATIVE_CONFIG_RESTORE,
 }
 
 

@@ -30,8 +30,10 @@ from .context import StepContext
 from .deployment_wait import Started, asked_at, wait_for_deployment
 from .foreign_deployments import busy_message, wait_turn
 from .instances import service_instances
+from .native import steering
 from .native.follow import deployment_outputs
 from .native.judge import SUCCESSFUL
+from .native.started import native_strategy
 from .service_requests import clear_removed, create_request, differs, update_request
 from .snapshot import ServiceSnapshot, capture_service
 from .steady_state import DeploymentOvertaken
@@ -231,8 +233,14 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     cluster, name = snapshot.cluster, snapshot.service_name
     scaling = not rollback_data.get("scalingSkipped")
     ctx.adopt(rollback_data)
+    native_move: str | None = None
     with ctx.calls():
         ctx.log.section(ROLLBACK)
+        started_arn = rollback_data.get("serviceDeploymentArn")
+        if started_arn:
+            # an ECS-native deployment still under way (paused, shifting, baking) is rolled back
+            # by ECS itself: it puts the listener rules and target groups back as they were
+            native_move = steering.roll_back_unfinished(ctx, str(started_arn))
         if not snapshot.exists:
             ctx.log.info(f"Service {name} did not exist before the deployment; deleting it")
             deleted = services.delete_service(ctx, cluster, name)
@@ -270,6 +278,8 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     }
     if started.service_deployment_arn is not None:
         outputs["serviceDeploymentArn"] = started.service_deployment_arn
+    if native_move is not None:
+        outputs["serviceDeploymentRollback"] = native_move
     return StepOutcome(outputs=outputs)
 
 
@@ -297,7 +307,10 @@ def _restore(
     services.reconcile_tags(ctx, live["serviceArn"], live.get("tags"), snapshot.request.get("tags", []))
     primary = services.primary_deployment(live)
     changed = differs(live, request)
-    if primary is not None and primary.get("rolloutState") == "FAILED":
+    # a failed rolling deployment leaves failed tasks to replace; a failed native one leaves the
+    # old revision serving where it was (ECS never touched it): a new deployment would move it
+    failed = primary is not None and primary.get("rolloutState") == "FAILED"
+    if failed and native_strategy(live) is None:
         request["forceNewDeployment"] = True
     elif not changed:
         ctx.log.info(f"Service {snapshot.service_name} already runs as before the deployment")

@@ -295,28 +295,11 @@ def run_rolling_deploy(run: StepRun) -> StepOutcome:
 
 
 def run_rolling_rollback(run: StepRun) -> StepOutcome:
-    """The stage's ECS Scale steps first; then an ECS-native deployment the stage's Rolling Deploy
-    left unfinished (paused at a hook, baking, shifting traffic) is rolled back through ECS, and
-    the rolling rollback puts back what ECS's rollback does not (autoscaling, tags, counts)."""
+    """The stage's ECS Scale steps first; then the rolling rollback (an ECS-native deployment the
+    stage's Rolling Deploy left unfinished is rolled back through ECS first: ecs/rolling.py)."""
     Spec(run, set())
     _undo_scales(run)
-    native = _roll_back_native(run)
-    result = _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
-    if native is None:
-        return result
-    return StepOutcome(result.status, {**result.outputs, "serviceDeploymentRollback": native})
-
-
-def _roll_back_native(run: StepRun) -> str | None:
-    prior = latest(run, "EcsRollingDeploy")
-    arn = _started_deployment(prior) if prior is not None else None
-    if prior is None or arn is None:
-        return None
-    ctx = step_context(run, stage_target(run)[1])
-    ctx.adopt(dict(prior.checkpoint or {}))
-    run.log.section("Rollback")
-    with ctx.calls():
-        return steering.roll_back_unfinished(ctx, arn)
+    return _undo(run, ("EcsRollingDeploy",), "ECS Rolling Deploy", rolling.rolling_rollback)
 
 
 def run_canary_deploy(run: StepRun) -> StepOutcome:
