@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
+import pytest
+
+from corral.errors import ConfigError
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 
@@ -112,3 +115,28 @@ def test_demo_flag_refuses_a_folder_without_a_project(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert f"no corral.yaml in {tmp_path}" in result.stderr
+
+
+def test_every_demo_pipeline_gets_each_input_it_needs(tmp_path: Path) -> None:
+    """What `--demo` writes fills every runtime input without a default, for every pipeline of
+    the demo project (the run above proves the values work against the sandbox)."""
+    from corral.config.project import load_project
+    from corral.demo.sandbox_inputs import inputs_file, prepare_demo_project
+    from corral.engine.inputs import pipeline_inputs
+    from corral.sandbox import Sandbox
+
+    project_dir = tmp_path / "sandbox-demo"
+    shutil.copytree(DEMO, project_dir, ignore=shutil.ignore_patterns(".corral"))
+    with Sandbox(speed=20) as sandbox:
+        written = prepare_demo_project(sandbox, project_dir)
+        again = prepare_demo_project(sandbox, project_dir)  # a second start finds what the first made
+    project = load_project(project_dir)
+    assert sorted(written) == sorted(project.pipelines) and again == written
+    for pipeline_id in project.pipelines:
+        filled = pipeline_inputs(project, pipeline_id, inputs_file=inputs_file(project_dir, pipeline_id))
+        assert filled.pipeline.identifier == pipeline_id
+    # without the file, ECS's own blue/green cannot start: its rules and the check's url are inputs
+    with pytest.raises(ConfigError) as refused:
+        pipeline_inputs(project, "demo_native")
+    assert "pipeline.variables[0].value: missing required input" in str(refused.value)
+    assert "step.spec.url: missing required input" in str(refused.value)
