@@ -187,3 +187,31 @@ def test_a_trigger_on_a_services_artifact_source(tmp_path: Path, registry: Distr
         assert api.wait(polled["executions"][0])["status"] == "Success"
         [listed] = api.get("/projects/shop/triggers")
         assert listed["source"] == "service web/web"
+
+
+def test_a_project_whose_file_names_it_otherwise_shows_the_same(
+    tmp_path: Path, registry: DistributionRegistry
+) -> None:
+    """The server knows a project by its folder; a corral.yaml whose `project.name` says something
+    else (edited by hand, or a folder copied in while the server runs) changes none of its views."""
+    push(registry, "1.50")  # the registry is the module's: tags other tests have not pushed
+    with live_server(tmp_path / "server") as live:
+        api = live.client()
+        make_project(api, registry)
+        settings = live.server.projects.root / "shop" / "corral.yaml"
+        data = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        data["project"]["name"] = "Shop Display Name"
+        settings.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+        assert api.post("/projects/shop/triggers/on_web/poll", expect=200).json()["error"] is None
+        push(registry, "1.51")
+        polled = api.post("/projects/shop/triggers/on_web/poll", expect=200).json()
+        assert polled["new_tags"] == ["1.51"]
+        [run] = runs(api)
+        assert run["id"] == polled["executions"][0]
+        assert api.wait(run["id"])["status"] == "Success"
+        [listed] = api.get("/projects/shop/triggers")
+        assert listed["last_poll_at"] is not None and listed["executions"] == 1
+        history = api.get("/projects/shop/triggers/on_web/history")
+        assert (history[0]["tag"], history[0]["execution_id"]) == ("1.51", run["id"])
+        assert "1.50" in [h["tag"] for h in history[1:]]

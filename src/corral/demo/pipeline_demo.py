@@ -157,7 +157,7 @@ def run_demo(
             store.close()
         took = time.monotonic() - started
         say(
-            f"Demo {'done' if ok else 'FAILED'} in {took:.0f}s. Try: corral sandbox, then corral run in examples/sandbox-demo"
+            f"Demo {'done' if ok else 'FAILED'} in {took:.0f}s. Next, yourself: corral sandbox --demo --speed 20 (it prints the commands to type in another terminal)"
         )
     return 0 if ok else 1
 

@@ -131,7 +131,13 @@ class ProjectFiles:
     def load(self, name: str) -> Project:
         if not self.exists(name):
             raise NotFound(f"no project {name!r}")
-        return load_project(self.root / name)
+        project = load_project(self.root / name)
+        if project.name != name:
+            # a folder copied in while the server runs keeps its own `project.name` until the next
+            # start (prepare) or write; the server keys executions, trigger polls and tags by the
+            # folder's name, so the project must answer to it or its views come back empty
+            project.settings.project.name = name
+        return project
 
     def delete(self, name: str) -> None:
         with self._locked(name):

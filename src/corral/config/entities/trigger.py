@@ -18,7 +18,9 @@
       pollInterval: 1m
       enabled: true
 
-`<+trigger.artifact.build>` in an input is the new tag.
+`<+trigger.artifact.build>` in an input is the new tag. docs/server.md ("Triggers") has the
+fields and an example per source; fields out of place (tagPattern under source.spec.spec) or
+unknown are refused with their path.
 """
 
 from __future__ import annotations
@@ -26,25 +28,54 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .common import Entity, Identifier, Model, field_error
 
 BUILD = "<+trigger.artifact.build>"
 
 
-class ArtifactSpec(Model):
-    """The repository watched: a connector and an image path (ECR: region, registryId too)."""
+# fields Harness's artifact triggers have that Corral spells another way: say where they go
+_ELSEWHERE = {
+    "tagPattern": "tagPattern belongs to the trigger itself, beside `source` (not under source.spec.spec)",
+    "tagRegex": "give tagPattern on the trigger itself, beside `source` (a regex a new tag must fully match)",
+    "eventConditions": "not supported; give tagPattern on the trigger itself, beside `source` "
+    "(a regex a new tag must fully match)",
+}
+_ECR_ONLY = {"region": "region", "registry_id": "registryId"}  # attribute: YAML name
 
-    model_config = ConfigDict(extra="allow")  # eventConditions, region, registryId, ...
+
+class ArtifactSpec(Model):
+    """The repository watched (Harness's DockerRegistrySpec / EcrSpec): a connector and an image
+    path; `region` and `registryId` for Ecr only. Anything else is refused, not ignored."""
+
     connector_ref: str
     image_path: str
     tag: str | None = None
+    region: str | None = None
+    registry_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _misplaced(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, message in _ELSEWHERE.items():
+                if name in value:
+                    raise field_error(name, message)
+        return value
 
 
 class TriggerArtifact(Model):
     type: Literal["DockerRegistry", "Ecr"]
     spec: ArtifactSpec
+
+    @model_validator(mode="after")
+    def _ecr_fields(self) -> TriggerArtifact:
+        if self.type != "Ecr":
+            for attribute, name in _ECR_ONLY.items():
+                if attribute in self.spec.model_fields_set:
+                    raise field_error(f"spec.{name}", f"{name} is for type Ecr only, not {self.type}")
+        return self
 
 
 class TriggerSource(Model):
