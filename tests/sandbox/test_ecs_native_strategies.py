@@ -21,8 +21,10 @@ ROLE = "arn:aws:iam::123456789012:role/ecs-hooks"
 
 def wait_weights(sandbox: Sandbox, ecs: Any, alb: Any, arn: str, expected: dict[str, int]) -> dict[str, Any]:
     def reached() -> dict[str, Any] | None:
-        found = describe_deployment(ecs, arn)
-        return found if rule_weights(alb, alb.production_rule) == expected else None
+        # the rule first, then the deployment: described first, it could predate the shift seen
+        if rule_weights(alb, alb.production_rule) != expected:
+            return None
+        return describe_deployment(ecs, arn)
 
     return wait_until(reached, message=f"production weights {expected}")
 

@@ -33,7 +33,7 @@ from .instances import service_instances
 from .native import steering
 from .native.follow import deployment_outputs
 from .native.judge import SUCCESSFUL
-from .native.started import native_strategy
+from .native.started import NATIVE_STRATEGIES, native_strategy
 from .service_requests import clear_removed, create_request, differs, update_request
 from .snapshot import ServiceSnapshot, capture_service
 from .steady_state import DeploymentOvertaken
@@ -237,9 +237,10 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     with ctx.calls():
         ctx.log.section(ROLLBACK)
         started_arn = rollback_data.get("serviceDeploymentArn")
-        if started_arn:
+        if started_arn and snapshot.exists and _native_deployment(ctx, str(started_arn)):
             # an ECS-native deployment still under way (paused, shifting, baking) is rolled back
-            # by ECS itself: it puts the listener rules and target groups back as they were
+            # by ECS itself: it puts the listener rules and target groups back as they were (a
+            # rolling one is put back by the UpdateService below, as always)
             native_move = steering.roll_back_unfinished(ctx, str(started_arn))
         if not snapshot.exists:
             ctx.log.info(f"Service {name} did not exist before the deployment; deleting it")
@@ -281,6 +282,11 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     if native_move is not None:
         outputs["serviceDeploymentRollback"] = native_move
     return StepOutcome(outputs=outputs)
+
+
+def _native_deployment(ctx: StepContext, arn: str) -> bool:
+    strategy = (steering.describe(ctx, arn).get("deploymentConfiguration") or {}).get("strategy")
+    return strategy in NATIVE_STRATEGIES
 
 
 def rollback_desired_count(snapshot: ServiceSnapshot, live_count: int, deployed_count: int | None) -> int:
