@@ -54,3 +54,37 @@ def test_every_documented_trigger_validates(tmp_path: Path) -> None:
     listed = corral("ls", "trigger", "--project", str(tmp_path))
     for identifier in ("on_web", "on_api", "on_web_service"):
         assert identifier in listed.output
+
+
+# the shape of Harness's artifact trigger as its documentation writes it (Triggers > "Trigger
+# pipelines on a new artifact", DockerRegistry): the conditions Harness writes empty by default
+HARNESS_TRIGGER = """trigger:
+  name: New web image
+  identifier: on_web
+  enabled: true
+  orgIdentifier: default
+  projectIdentifier: docs
+  pipelineIdentifier: release
+  source:
+    type: Artifact
+    spec:
+      type: DockerRegistry
+      spec:
+        connectorRef: registry
+        imagePath: team/web
+        tag: <+trigger.artifact.build>
+        eventConditions: []
+        metaDataConditions: []
+        jexlCondition: ""
+  inputs:
+    tag: <+trigger.artifact.build>
+"""
+
+
+def test_harness_empty_trigger_conditions_are_accepted(tmp_path: Path) -> None:
+    (tmp_path / "corral.yaml").write_text("project:\n  name: docs\n", encoding="utf-8")
+    docs = [registry_connector("https://registry.example.internal"), released("release")]
+    (tmp_path / "project.yaml").write_text("---\n".join(docs), encoding="utf-8")
+    (tmp_path / "triggers.yaml").write_text(HARNESS_TRIGGER, encoding="utf-8")
+    result = corral("validate", "--project", str(tmp_path))
+    assert result.exit_code == 0, result.output

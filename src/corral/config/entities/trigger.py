@@ -39,9 +39,13 @@ BUILD = "<+trigger.artifact.build>"
 _ELSEWHERE = {
     "tagPattern": "tagPattern belongs to the trigger itself, beside `source` (not under source.spec.spec)",
     "tagRegex": "give tagPattern on the trigger itself, beside `source` (a regex a new tag must fully match)",
-    "eventConditions": "not supported; give tagPattern on the trigger itself, beside `source` "
-    "(a regex a new tag must fully match)",
+    **{
+        name: "not supported; give tagPattern on the trigger itself, beside `source` "
+        "(a regex a new tag must fully match)"
+        for name in ("eventConditions", "metaDataConditions", "jexlCondition")
+    },
 }
+_HARNESS_CONDITIONS = ("eventConditions", "metaDataConditions", "jexlCondition")
 _ECR_ONLY = {"region": "region", "registry_id": "registryId"}  # attribute: YAML name
 
 
@@ -59,6 +63,9 @@ class ArtifactSpec(Model):
     @classmethod
     def _misplaced(cls, value: Any) -> Any:
         if isinstance(value, dict):
+            # Harness writes its conditions empty by default (`eventConditions: []`,
+            # `metaDataConditions: []`, `jexlCondition: ""`): empty, they filter nothing
+            value = {k: v for k, v in value.items() if not (k in _HARNESS_CONDITIONS and v in ([], "", None))}
             for name, message in _ELSEWHERE.items():
                 if name in value:
                     raise field_error(name, message)
