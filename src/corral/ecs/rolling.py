@@ -237,11 +237,14 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     with ctx.calls():
         ctx.log.section(ROLLBACK)
         started_arn = rollback_data.get("serviceDeploymentArn")
-        if started_arn and snapshot.exists and _native_deployment(ctx, str(started_arn)):
+        if started_arn and snapshot.exists:
             # an ECS-native deployment still under way (paused, shifting, baking) is rolled back
             # by ECS itself: it puts the listener rules and target groups back as they were (a
             # rolling one is put back by the UpdateService below, as always)
-            native_move = steering.roll_back_unfinished(ctx, str(started_arn))
+            deployment = steering.describe(ctx, str(started_arn))
+            strategy = (deployment.get("deploymentConfiguration") or {}).get("strategy")
+            if strategy in NATIVE_STRATEGIES:
+                native_move = steering.roll_back_unfinished(ctx, str(started_arn), deployment)
         if not snapshot.exists:
             ctx.log.info(f"Service {name} did not exist before the deployment; deleting it")
             deleted = services.delete_service(ctx, cluster, name)
@@ -282,11 +285,6 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
     if native_move is not None:
         outputs["serviceDeploymentRollback"] = native_move
     return StepOutcome(outputs=outputs)
-
-
-def _native_deployment(ctx: StepContext, arn: str) -> bool:
-    strategy = (steering.describe(ctx, arn).get("deploymentConfiguration") or {}).get("strategy")
-    return strategy in NATIVE_STRATEGIES
 
 
 def rollback_desired_count(snapshot: ServiceSnapshot, live_count: int, deployed_count: int | None) -> int:

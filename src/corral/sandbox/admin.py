@@ -59,28 +59,25 @@ def faults(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
 
 
 def images(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
-    if request.method in ("POST", "PUT"):
-        body = _body(request)
-        rules = body.get("images", body) if isinstance(body, dict) else body
-        if isinstance(rules, dict):
-            rules = [rules]
-        (app.world.images.replace if request.method == "PUT" else app.world.images.set)(rules)
-    elif request.method == "DELETE":
-        app.world.images.clear()
-    return {"images": app.world.images.list()}
+    return _behaviours(app.world.images, "images", request)
 
 
 def functions(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     """Lambda function behaviours: what a function answers instead of running its code."""
+    return _behaviours(app.world.functions, "functions", request)
+
+
+def _behaviours(table: Any, key: str, request: Request) -> Any:
+    """POST adds rules, PUT replaces them, DELETE clears them; every method answers the list."""
     if request.method in ("POST", "PUT"):
         body = _body(request)
-        rules = body.get("functions", body) if isinstance(body, dict) else body
+        rules = body.get(key, body) if isinstance(body, dict) else body
         if isinstance(rules, dict):
             rules = [rules]
-        (app.world.functions.replace if request.method == "PUT" else app.world.functions.set)(rules)
+        (table.replace if request.method == "PUT" else table.set)(rules)
     elif request.method == "DELETE":
-        app.world.functions.clear()
-    return {"functions": app.world.functions.list()}
+        table.clear()
+    return {key: table.list()}
 
 
 def invocations(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:

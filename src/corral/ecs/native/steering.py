@@ -261,10 +261,11 @@ def roll_back(ctx: StepContext, arn: str) -> tuple[str, dict[str, Any]]:
     return move, deployment
 
 
-def roll_back_unfinished(ctx: StepContext, arn: str) -> str | None:
+def roll_back_unfinished(ctx: StepContext, arn: str, deployment: dict[str, Any] | None = None) -> str | None:
     """The stage rollback's part: a deployment still under way (or paused) is rolled back through
-    ECS; one that ended is left to the rolling rollback. Returns the move made, or None."""
-    deployment = describe(ctx, arn)
+    ECS; one that ended is left to the rolling rollback. Returns the move made, or None.
+    `deployment`: its description, when the caller has just read it."""
+    deployment = deployment if deployment is not None else describe(ctx, arn)
     if not is_unfinished(deployment):
         ctx.log.info(f"Service deployment {arn} ended ({summary(deployment)}); no ECS rollback needed")
         return None

@@ -4,6 +4,7 @@ and ContinueServiceDeployment, as the ECS API Reference describes them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import deployments, ids
@@ -45,27 +46,25 @@ def list_service_deployments(backend: Backend, params: dict[str, Any]) -> dict[s
 
 
 def describe_service_deployments(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
-    arns = _arns(params.get("serviceDeploymentArns"), "serviceDeploymentArns")
+    return _describe(backend.service_deployments, params, "serviceDeploymentArns", "serviceDeployments")
+
+
+def describe_service_revisions(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
+    return _describe(backend.service_revisions, params, "serviceRevisionArns", "serviceRevisions")
+
+
+def _describe(
+    records: Mapping[str, Any], params: dict[str, Any], given: str, answered: str
+) -> dict[str, Any]:
+    """The records the ARNs name, in their API shape; an unknown ARN is a MISSING failure."""
     found, failures = [], []
-    for arn in arns:
-        record = backend.service_deployments.get(arn)
+    for arn in _arns(params.get(given), given):
+        record = records.get(arn)
         if record is None:
             failures.append({"arn": arn, "reason": "MISSING"})
         else:
             found.append(record.to_api())
-    return {"serviceDeployments": found, "failures": failures}
-
-
-def describe_service_revisions(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
-    arns = _arns(params.get("serviceRevisionArns"), "serviceRevisionArns")
-    found, failures = [], []
-    for arn in arns:
-        revision = backend.service_revisions.get(arn)
-        if revision is None:
-            failures.append({"arn": arn, "reason": "MISSING"})
-        else:
-            found.append(revision.to_api())
-    return {"serviceRevisions": found, "failures": failures}
+    return {answered: found, "failures": failures}
 
 
 def stop_service_deployment(backend: Backend, params: dict[str, Any]) -> dict[str, Any]:
