@@ -147,6 +147,7 @@ def _ensure_key(settings: ServerSettings) -> None:
 
 def create_app(settings: ServerSettings | None = None, *, server: Server | None = None) -> FastAPI:
     from . import routes_access, routes_delegates, routes_executions, routes_projects, routes_triggers
+    from .pictures import routes as pictures_routes
 
     if server is None:
         assert settings is not None
@@ -176,6 +177,7 @@ def create_app(settings: ServerSettings | None = None, *, server: Server | None 
 
     for module in (routes_access, routes_projects, routes_executions, routes_delegates, routes_triggers):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(pictures_routes.router, prefix="/api/v1")  # the UI's graph, timeline, traffic, charts
     _errors(app)
     audit_denials(app)
     add_security_headers(app)
