@@ -75,6 +75,7 @@ export function projectNav(project, current) {
     ...KINDS.filter((k) => k.kind !== "inputSet").map((k) => [k.path, k.title]),
     ["executions", "Executions"],
     ["triggers", "Triggers"],
+    ["deployments", "Deployment charts"],
   ];
   return h("nav", { class: "tabs", "aria-label": `Project ${project}` },
     items.map(([path, title]) => link(`#/projects/${enc(project)}/${path}`, title,

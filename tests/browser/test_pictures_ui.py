@@ -1,0 +1,192 @@
+"""The pictures of the web UI in headless Chromium against the sandbox: the pipeline graph shows
+a failed step and the rollback that followed it, the timeline holds the ECS events the steps
+logged, the traffic picture shows the weights of a traffic shift while it waits half way and
+after it, and the charts count each service's deployments by outcome.
+
+With CORRAL_UPDATE_SCREENSHOTS=1 each view is also saved to docs/images/ (docs/server.md shows
+them); otherwise screenshots go to test-output/browser/ as in the other browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corral.demo import pipeline_inputs
+from corral.demo.sandbox_inputs import DEMO_IMAGES
+
+from .conftest import DEMO, ROOT, DemoServer
+from .test_ui import sign_in
+
+DOCS_IMAGES = ROOT / "docs" / "images"
+GATED_SHIFT = "pics_shift_gate"
+
+
+def keep(target: Any, name: str) -> None:
+    """Save the view to docs/images/<name>.png when asked to (CORRAL_UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("CORRAL_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(DOCS_IMAGES / f"{name}.png"))
+
+
+def run(demo: DemoServer, pipeline: str, **extra: str) -> str:
+    inputs = pipeline_inputs(demo.prepared, pipeline) | extra
+    body = {"inputs": inputs}
+    return str(demo.api.post(f"/projects/demo/pipelines/{pipeline}/executions", body, 202).json()["id"])
+
+
+def graph_node(page: Any, label: str) -> Any:
+    node = page.locator(f'figure.pic-graph [role="button"][aria-label="{label}"]')
+    node.wait_for(timeout=60_000)
+    return node
+
+
+def test_graph_shows_the_failed_step_and_its_rollback_and_the_timeline_its_ecs_events(
+    demo_server: DemoServer, page: Any, shots: Any
+) -> None:
+    demo_server.sandbox.admin.set_images(*DEMO_IMAGES)  # tag `broken` crashes after it starts
+    first = run(demo_server, "demo_rolling")
+    assert demo_server.api.wait(first, timeout=60)["status"] == "Success"
+    broken = run(demo_server, "demo_rolling", tag="broken")
+    sign_in(page, demo_server.url)
+    page.goto(f"{demo_server.url}/ui/#/executions/{broken}")
+
+    # the graph: the deploy step failed, the rollback ran, a dashed path joins them
+    failed = graph_node(page, "ECS Rolling Deploy: Failed")
+    assert "✗" in (failed.text_content() or "")  # an icon and the word, not colour alone
+    graph_node(page, "ECS Rolling Rollback: Success")
+    graph = page.locator("figure.pic-graph")
+    assert graph.locator(".pic-rollback-path").count() == 1
+    assert "Stage rollback" in (graph.text_content() or "")
+    assert "rolled back" in (graph.locator(".pic-stage-title").text_content() or "")
+    execution = demo_server.api.get(f"/executions/{broken}")
+    assert execution["status"] == "Failed" and execution["stages"][0]["rolled_back"]
+
+    # keyboard: the node takes focus and Enter leads to the step's row
+    failed.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Logs of ECS Rolling Deploy"
+
+    # the timeline: every ECS event the steps logged, the failure's marked as a problem
+    logged = [
+        line["message"].removeprefix("# AWS Event: ")
+        for line in demo_server.api.get(f"/executions/{broken}/logs")
+        if line["message"].startswith("# AWS Event: ")
+    ]
+    assert any("deployment failed" in message for message in logged)
+    events = page.get_by_role("list", name="ECS events")
+    events.get_by_text("deployment failed", exact=False).first.wait_for()
+    shown = events.locator("li").all_inner_texts()
+    assert len(shown) == len(logged)
+    for message, text in zip(logged, shown, strict=True):
+        ecs_time, rest = message.split(" ", 2)[:2], message.split(" ", 2)[2]
+        assert " ".join(ecs_time) in text and rest in text
+    assert events.locator("li.problem").filter(has_text="deployment failed").count() >= 1
+    timeline = page.locator("figure.pic-timeline")
+    assert timeline.locator('.pic-bar[aria-label^="ECS Rolling Deploy: Failed"]').count() == 1
+    assert timeline.locator('.pic-bar[aria-label^="ECS Rolling Rollback: Success"]').count() == 1
+    assert timeline.locator(".pic-event").count() == len(logged)
+    shots(page, "failed-and-rolled-back")
+    keep(graph, "pipeline-graph")
+    keep(timeline, "deployment-timeline")
+
+    # the charts: demo_web's two deployments, one succeeded, one failed and rolled back
+    page.goto(f"{demo_server.url}/ui/#/projects/demo/deployments")
+    chart = page.get_by_role("group", name="Deployments of demo_web to sandbox")
+    chart.wait_for()
+    assert chart.locator("a").count() == 2
+    chart.locator('a[aria-label^="#1 "][aria-label*="Success"]').wait_for()
+    chart.locator('a[aria-label^="#2 "][aria-label*="Failed"]').wait_for()
+    summary = page.locator("section.pic-chart").filter(has=chart)
+    assert "2 deployments: 1 succeeded, 1 failed" in summary.inner_text()
+    shots(page, "charts")
+    keep(summary, "deployment-charts")
+    chart.locator('a[aria-label^="#2 "]').click()
+    page.wait_for_url(re.compile(rf".*#/executions/{broken}$"))
+
+
+def gated_traffic_shift(repo: Path) -> None:
+    """demo_trafficshift with an approval between the 50 % and the 100 % shift, so the picture
+    can be read half way."""
+    document = yaml.safe_load((DEMO / "pipelines" / "trafficshift.yaml").read_text(encoding="utf-8"))
+    pipeline = document["pipeline"]
+    pipeline["name"], pipeline["identifier"] = "Gated traffic shift", GATED_SHIFT
+    steps = pipeline["stages"][0]["stage"]["spec"]["execution"]["steps"]
+    gate = {
+        "step": {
+            "name": "Half way",
+            "identifier": "half_way",
+            "type": "HarnessApproval",
+            "timeout": "1d",
+            "spec": {"approvalMessage": "Half the traffic is on the new service. Go on?"},
+        }
+    }
+    steps.insert(2, gate)
+    (repo / "pipelines" / f"{GATED_SHIFT}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-C", str(repo)]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "a gated traffic shift"], check=True)
+
+
+def target(page: Any, name: str, percent: str, listener: str = "HTTP:80") -> Any:
+    """The target group's box under the (prod) listener once it shows `percent` of its traffic."""
+    box = page.locator(
+        f'figure.pic-traffic .pic-target[data-listener="{listener}"]'
+        f'[data-target-group="{name}"][data-percent="{percent}"]'
+    )
+    box.wait_for(timeout=60_000)
+    return box
+
+
+def test_traffic_picture_shows_the_weights_during_and_after_a_traffic_shift(
+    demo_server: DemoServer, page: Any, shots: Any, tmp_path: Path
+) -> None:
+    repo = tmp_path / "demo-repo"
+    gated_traffic_shift(repo)
+    demo_server.api.post("/projects/demo/sync", {"url": str(repo), "ref": "main"}, 200)
+    inputs = pipeline_inputs(demo_server.prepared, "demo_trafficshift")
+    started = demo_server.api.post(
+        f"/projects/demo/pipelines/{GATED_SHIFT}/executions", {"inputs": inputs}, 202
+    ).json()["id"]
+    demo_server.api.wait_approval(started, timeout=60)
+    sign_in(page, demo_server.url)
+    page.goto(f"{demo_server.url}/ui/#/executions/{started}")
+
+    # half way: the prod listener's rule sends 50 % to each target group; the new one serves demo-bg__1
+    blue, green = "corral-demo-blue", "corral-demo-green"
+    new = target(page, green, "50")
+    target(page, blue, "50")
+    assert "demo-bg__1" in (new.get_attribute("aria-label") or "")
+    assert re.search(r"\d+/\d+ healthy", new.text_content() or "")
+    picture = page.locator("figure.pic-traffic")
+    assert "listener HTTP:80" in (picture.first.text_content() or "")
+    assert picture.locator('.pic-service[data-service="demo-bg__1"]').count() >= 1
+    shots(page, "half-way")
+    keep(picture, "traffic-during-shift")
+
+    # approved: the same page, without a reload, shows all the traffic on the new service
+    demo_server.api.post(f"/executions/{started}/approval", {"approve": True}, 202)
+    target(page, green, "100")
+    target(page, blue, "0")
+    assert demo_server.api.wait(started, timeout=60)["status"] == "Success"
+    page.get_by_role("status", name="Execution status").get_by_text("Success").wait_for(timeout=60_000)
+    target(page, green, "100")
+    shots(page, "shifted")
+    keep(picture, "traffic-after-shift")
+
+    # what the picture shows is what the load balancer says
+    elb = demo_server.sandbox.client("elbv2")
+    rules = elb.describe_rules(ListenerArn=demo_server.prepared["prodListener"])["Rules"]
+    weights = {
+        group["TargetGroupArn"].split("/")[1]: group["Weight"]
+        for rule in rules
+        for action in rule["Actions"]
+        if action["Type"] == "forward"
+        for group in action.get("ForwardConfig", {}).get("TargetGroups", [])
+    }
+    assert weights[green] > 0 and weights[blue] == 0, weights
