@@ -105,7 +105,9 @@ def test_the_graph_has_the_pipelines_shape_under_the_step_records_keys(served: t
     keys = {n["key"] for n in flat(stage["steps"] + stage["rollback"])}
     ran = {s["key"]: s["status"] for s in execution["steps"]}
     assert set(ran) <= keys, set(ran) - keys
-    by_name = {n.get("name"): n["key"] for n in flat(stage["steps"] + stage["rollback"]) if n["kind"] == "step"}
+    by_name = {
+        n.get("name"): n["key"] for n in flat(stage["steps"] + stage["rollback"]) if n["kind"] == "step"
+    }
     assert ran[by_name["boom"]] == "Failed"
     assert by_name["never"] not in ran or ran[by_name["never"]] != "Success"
     assert ran[by_name["undo"]] == "Success"  # the rollback path the graph draws
