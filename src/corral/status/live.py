@@ -64,6 +64,7 @@ def read_live(
         _service(ecs, cluster, s, images, scaling.get(s["serviceName"]), routes, is_pair=bool(pair))
         for s in described
     ]
+    services.sort(key=lambda s: (s.role != "BLUE", s.name))  # the live one first
     strategy = services[0].strategy
     kind = "blue green" if pair else _KINDS.get(strategy or "", "rolling")
     if services[0].controller != "ECS":
