@@ -159,7 +159,7 @@ def _lines(row: dict[str, Any]) -> list[tuple[str, ...]]:
         return [(row["service"], row.get("ecs_service") or "?", "", "", "", "", "", "", "")]
     if not live["exists"]:
         return [(row["service"], row.get("ecs_service") or "?", "", "", "", "", "not in AWS", "", "")]
-    out = []
+    out: list[tuple[str, ...]] = []
     for service in live["services"]:
         counts = service["counts"]
         out.append(

@@ -113,7 +113,8 @@ class LiveState:
         if production:
             return production[0]
         blue = [s for s in active if s.role == "BLUE"]
-        return (blue or active or [None])[0]
+        first = blue or active
+        return first[0] if first else None
 
 
 @dataclass
