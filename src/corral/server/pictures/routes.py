@@ -8,23 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from corral.config.entities.common import strip_scope
-from corral.engine.plan import build_plan
-from corral.engine.runtime_values import mark_runtime_inputs
 from corral.errors import CorralError
+from corral.status import deployments
+from corral.status.deployed import _of_execution as stage_deployments  # one execution's
 
 from ..auth import CallerDep, can_view
 from ..routes_executions import ExecutionId, _record
 from ..routes_ui import _clients, _short
-from .charts import service_deployments
+from .charts import service_charts
 from .graph import pipeline_graph
 from .timeline import deployment_timeline
 from .traffic import traffic_picture
 
 router = APIRouter(tags=["pictures"])
-# step outputs that name a service the stage deployed (ECS steps; Blue Green's two)
-SERVICE_OUTPUTS = ("serviceName", "greenServiceName", "blueServiceName")
-CHART_EXECUTIONS = 500  # the newest executions the charts read
 
 
 @router.get("/executions/{execution_id}/graph")
@@ -48,33 +44,27 @@ def execution_timeline(request: Request, who: CallerDep, execution_id: Execution
 
 @router.get("/executions/{execution_id}/traffic")
 def execution_traffic(request: Request, who: CallerDep, execution_id: ExecutionId) -> dict[str, Any]:
-    """For each Deployment stage whose steps named services: where traffic goes now (listeners,
-    rules, target groups with weights and health, services), read through the stage's
-    infrastructure's AWS connector. A stage AWS could not be asked about carries `error`."""
+    """For each Deployment stage that prepared an ECS service: where traffic goes now (listeners,
+    rules, target groups with weights and health, services), read through the connector of the
+    target the stage journaled. A stage AWS could not be asked about carries `error`."""
     record = _record(request, who, execution_id)
     server = request.app.state.server
-    project = server.projects.load(record.project)
-    services: dict[str, set[str]] = {}
-    for step in server.store.steps(execution_id):
-        for output in SERVICE_OUTPUTS:
-            value = (step.outputs or {}).get(output)
-            if isinstance(value, str) and value:
-                services.setdefault(step.stage_key, set()).add(value)
+    names = {s.identifier: s.name for s in server.store.stages(execution_id)}
     stages = []
-    for stage in _plan(record.snapshot).all_stages:
-        if stage.key not in services or stage.target is None or not stage.target.infrastructure:
-            continue
-        found: dict[str, Any] = {"stage_key": stage.key, "stage": stage.name}
-        infra = project.infrastructures.get(
-            (strip_scope(stage.target.environment), strip_scope(stage.target.infrastructure))
-        )
-        spec = (infra.raw.get("infrastructureDefinition", {}).get("spec", {})) if infra else {}
-        if not spec.get("connectorRef") or not spec.get("cluster"):
-            found["error"] = "the stage's infrastructure names no connector or cluster"
+    for deployment in stage_deployments(server.store, record):
+        found: dict[str, Any] = {
+            "stage_key": deployment.stage,
+            "stage": names.get(deployment.stage, deployment.stage),
+            "service": deployment.service,
+        }
+        if not (deployment.ecs_service and deployment.cluster and deployment.connector):
+            found["error"] = "the stage's target names no ECS service, cluster or connector"
         else:
             try:
-                clients = _clients(project, str(spec["connectorRef"]), spec.get("region"))
-                found |= traffic_picture(clients, cluster=str(spec["cluster"]), services=services[stage.key])
+                clients = _clients(
+                    server.projects.load(record.project), deployment.connector, deployment.region
+                )
+                found |= traffic_picture(clients, deployment)
             except HTTPException as error:
                 found["error"] = str(error.detail)
             except Exception as error:  # any AWS failure is shown to the user as text
@@ -95,13 +85,6 @@ def project_deployments(
     server = request.app.state.server
     if not server.projects.exists(project) or not can_view(server, who, project):
         raise HTTPException(404, f"no project {project!r}")
-    records = [r for r in server.store.executions(limit=CHART_EXECUTIONS) if r.project == project]
-    found = service_deployments(records, server.store.stages)
-    if service is not None:
-        found = [f for f in found if f["service"] == service]
+    history = deployments(server.store, project)
+    found = service_charts(d for d in history if service is None or d.service == service)
     return {"project": project, "services": found}
-
-
-def _plan(snapshot: dict[str, Any]) -> Any:
-    pipeline = mark_runtime_inputs(snapshot["pipeline"], snapshot.get("runtimeInputs") or ())
-    return build_plan(pipeline, file=snapshot.get("file", ""))

@@ -1,6 +1,7 @@
-// Where traffic goes, per stage whose services sit behind a load balancer: listener -> rule ->
-// target groups (share of the traffic, healthy / total targets) -> services (Blue Green role,
-// tasks running / desired, task definition). Edges are as thick as their share; 0 % is dashed.
+// Where traffic goes, per stage whose services sit behind a load balancer: listener -> rule (and
+// its role: production, test, stage) -> target groups (share of the traffic, healthy / total
+// targets) -> services (Blue Green role or the target group's, tasks running / desired,
+// revision). Edges are as thick as their share; 0 % is dashed.
 
 import { h } from "./dom.js";
 import { fit, s, svgRoot } from "./svg.js";
@@ -16,7 +17,7 @@ export function renderTraffic(container, data) {
 }
 
 function balancer(lb, services) {
-  const byName = new Map(services.map((svc) => [svc.name, svc]));
+  const byName = new Map(services.map((svc) => [svc.name, svc]));  // the status model's LiveService
   const rows = lb.listeners.reduce((sum, l) => sum + l.rules.reduce((n, r) => n + Math.max(1, r.targets.length), 0), 0);
   const height = TOP + rows * ROW + 24;
   const root = svgRoot(COL[3] + BOX_W[3] + 4, height, `Traffic through load balancer ${lb.name}`);
@@ -29,26 +30,30 @@ function balancer(lb, services) {
       const size = Math.max(1, rule.targets.length);
       const rTop = y, rMid = y + (size * ROW - (ROW - BOX_H)) / 2;
       ruleMids.push(rMid);
-      root.append(box(COL[1], rMid - BOX_H / 2, BOX_W[1], `rule: ${rule.label}`, fit(rule.is_default ? "default rule" : rule.label, 30),
+      const ruleName = rule.role ? `${rule.role} · ${rule.label}` : rule.label;
+      root.append(box(COL[1], rMid - BOX_H / 2, BOX_W[1], `rule: ${ruleName}`, fit(ruleName, 30),
         `${rule.targets.length} target group${rule.targets.length === 1 ? "" : "s"}`, "pic-rule", { key: rule.arn }));
       rule.targets.forEach((target, i) => {
         const tMid = rTop + i * ROW + BOX_H / 2;
         const share = `${formatPercent(target.percent)}`;
         root.append(edge(COL[1] + BOX_W[1], rMid, COL[2], tMid, target.percent, share));
-        const names = target.services.map((sv) => sv.service);
+        const names = target.services;
         root.append(box(COL[2], tMid - BOX_H / 2, BOX_W[2],
           `target group ${target.name}: ${share} of ${listener.label} ${rule.label}, ${target.healthy} of ${target.total} targets healthy${names.length ? `, service ${names.join(", ")}` : ""}`,
           `${fit(target.name, 22)} · ${share}`, `${target.healthy}/${target.total} healthy · weight ${target.weight}`,
           `pic-target${target.percent > 0 ? " live" : ""}`, { key: `${rule.arn} ${target.arn}`, targetGroup: target.name, percent: String(target.percent), listener: listener.label }));
-        const svc = target.services[0];
-        if (svc) {
-          const info = byName.get(svc.service) || {};
+        const name = target.services[0];
+        if (name) {
+          const info = byName.get(name) || { counts: {} };
+          const use = (info.target_groups || []).find((g) => g.arn === target.arn);
+          const roles = [info.role, use && use.role].filter(Boolean);
+          const role = roles.length ? ` · ${roles.join(" · ")}` : "";
+          const counts = info.counts || {};
           root.append(s("line", { x1: COL[2] + BOX_W[2], y1: tMid, x2: COL[3], y2: tMid, class: "pic-edge" }));
-          const role = info.bg_role ? ` · ${info.bg_role}` : svc.role === "alternate" ? " · alternate" : "";
           root.append(box(COL[3], tMid - BOX_H / 2, BOX_W[3],
-            `service ${svc.service}${role}: ${info.running ?? "?"} of ${info.desired ?? "?"} tasks running, ${info.task_definition || ""}`,
-            `${fit(svc.service, 22)}${role}`, `${info.running ?? "?"}/${info.desired ?? "?"} running · ${fit(info.task_definition || "", 18)}`,
-            "pic-service", { key: `${rule.arn} ${target.arn} ${svc.service}`, service: svc.service }));
+            `service ${name}${role}: ${counts.running ?? "?"} of ${counts.desired ?? "?"} tasks running, ${info.task_definition || ""}`,
+            `${fit(name, 20)}${role}`, `${counts.running ?? "?"}/${counts.desired ?? "?"} running · ${fit(info.task_definition || "", 18)}`,
+            "pic-service", { key: `${rule.arn} ${target.arn} ${name}`, service: name }));
         }
       });
       y += size * ROW;
