@@ -34,6 +34,12 @@ def keep(target: Any, name: str) -> None:
         target.screenshot(path=str(DOCS_IMAGES / f"{name}.png"))
 
 
+def brightness(css_color: str) -> float:
+    """0 (black) to 1 (white), of an `rgb(r, g, b)` computed colour."""
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
 def run(demo: DemoServer, pipeline: str, **extra: str) -> str:
     inputs = pipeline_inputs(demo.prepared, pipeline) | extra
     body = {"inputs": inputs}
@@ -94,6 +100,17 @@ def test_graph_shows_the_failed_step_and_its_rollback_and_the_timeline_its_ecs_e
     shots(page, "failed-and-rolled-back")
     keep(graph, "pipeline-graph")
     keep(timeline, "deployment-timeline")
+
+    # the dark theme: the same pictures, light text on a dark surface
+    light_text = failed.locator(".pic-name").evaluate("n => getComputedStyle(n).fill")
+    page.emulate_media(color_scheme="dark")
+    dark_text = failed.locator(".pic-name").evaluate("n => getComputedStyle(n).fill")
+    surface = graph.evaluate("n => getComputedStyle(n).backgroundColor")
+    assert light_text != dark_text
+    assert brightness(dark_text) > 0.7 > 0.3 > brightness(surface), (dark_text, surface)
+    shots(page, "dark")
+    keep(graph, "pipeline-graph-dark")
+    page.emulate_media(color_scheme="light")
 
     # the charts: demo_web's two deployments, one succeeded, one failed and rolled back
     page.goto(f"{demo_server.url}/ui/#/projects/demo/deployments")
@@ -190,3 +207,69 @@ def test_traffic_picture_shows_the_weights_during_and_after_a_traffic_shift(
         for group in action.get("ForwardConfig", {}).get("TargetGroups", [])
     }
     assert weights[green] > 0 and weights[blue] == 0, weights
+
+
+def rule_target(page: Any, role: str, name: str, percent: str) -> Any:
+    """The target group's box under the rule with `role` once it shows `percent`."""
+    box = page.locator(
+        f'figure.pic-traffic .pic-target[data-rule-role="{role}"]'
+        f'[data-target-group="{name}"][data-percent="{percent}"]'
+    )
+    box.wait_for(timeout=60_000)
+    return box
+
+
+def test_traffic_picture_of_ecs_blue_green_while_it_pauses_and_after(
+    demo_server: DemoServer, page: Any, shots: Any
+) -> None:
+    """ECS's own blue/green moves its rules' weights itself: while the deployment waits at its
+    PAUSE hook (test traffic on the new revision), then once production traffic moved."""
+    url = f"{demo_server.sandbox.endpoint_url}/_sandbox/health"
+    first = run(demo_server, "demo_native", url=url)
+    assert demo_server.api.wait(first, timeout=60)["status"] == "Success"
+    second = run(demo_server, "demo_native", url=url, tag="2")
+    demo_server.api.wait_approval(second, timeout=60)
+    sign_in(page, demo_server.url)
+    page.goto(f"{demo_server.url}/ui/#/executions/{second}")
+
+    prepared = demo_server.prepared
+    blue = prepared["nativeBlueTargetGroup"].split("/")[1]
+    green = prepared["nativeGreenTargetGroup"].split("/")[1]
+    elb = demo_server.sandbox.client("elbv2")
+
+    def weights(rule_arn: str) -> dict[str, int]:
+        [rule] = elb.describe_rules(RuleArns=[rule_arn])["Rules"]
+        forward = next(a for a in rule["Actions"] if a["Type"] == "forward")
+        groups = forward.get("ForwardConfig", {}).get("TargetGroups", [])
+        return {g["TargetGroupArn"].split("/")[1]: g.get("Weight", 1) for g in groups}
+
+    def shown_as_aws_says() -> None:
+        for role, rule_arn in (("production", "nativeProductionRule"), ("test", "nativeTestRule")):
+            found = weights(prepared[rule_arn])
+            total = sum(found.values())
+            for name, weight in found.items():
+                rule_target(page, role, name, str(round(100 * weight / total) if total else 0))
+
+    # paused: production still on the old revision's group, test traffic on the new one
+    before = weights(prepared["nativeProductionRule"])
+    assert before != weights(prepared["nativeTestRule"])
+    shown_as_aws_says()
+    assert page.locator("figure.pic-traffic .pic-rule").filter(has_text="production").count() == 1
+    assert page.locator("figure.pic-traffic .pic-rule").filter(has_text="test").count() == 1
+    shots(page, "paused")
+    keep(page.locator("figure.pic-traffic").first, "traffic-ecs-blue-green-paused")
+
+    demo_server.api.post(f"/executions/{second}/approval", {"approve": True}, 202)
+    assert demo_server.api.wait(second, timeout=90)["status"] == "Success"
+    page.get_by_role("status", name="Execution status").get_by_text("Success").wait_for(timeout=60_000)
+    after = weights(prepared["nativeProductionRule"])
+    assert after != before and {blue, green} == set(after), (before, after)
+    shown_as_aws_says()
+    shots(page, "continued")
+
+
+def test_docs_show_every_kept_screenshot_and_only_those() -> None:
+    text = (ROOT / "docs" / "server.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\]\(images/([\w.-]+\.png)\)", text))
+    kept = {path.name for path in DOCS_IMAGES.glob("*.png")}
+    assert used and used == kept, used ^ kept

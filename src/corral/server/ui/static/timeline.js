@@ -41,13 +41,15 @@ export function renderTimeline(container, data) {
     const bad = PROBLEM.test(event.message);
     root.append(s("g", {
       class: `pic-event${bad ? " problem" : ""}`, tabindex: 0, dataset: { key: `event-${i}` },
-      "aria-label": `ECS event at ${event.ecs_time}: ${event.message}`,
+      "aria-label": `${bad ? "problem: " : ""}ECS event at ${event.ecs_time}: ${event.message}`,
     },
     s("title", {}, `${event.ecs_time} ${event.message}`),
-    s("path", { d: `M${cx},${cy - 7} L${cx + 7},${cy} L${cx},${cy + 7} L${cx - 7},${cy} z` })));
+    // a problem is a triangle, other events diamonds: told apart by shape as well as colour
+    s("path", { d: bad ? `M${cx},${cy - 8} L${cx + 8},${cy + 6} L${cx - 8},${cy + 6} z` : `M${cx},${cy - 7} L${cx + 7},${cy} L${cx},${cy + 7} L${cx - 7},${cy} z` })));
   });
   const list = h("ol", { class: "pic-events", "aria-label": "ECS events" },
     data.events.map((event) => h("li", { class: PROBLEM.test(event.message) ? "problem" : "" },
+      PROBLEM.test(event.message) ? h("span", { "aria-label": "problem" }, "⚠ ") : null,
       h("span", { class: "muted" }, `+${(event.at - start).toFixed(1)} s`), " ",
       h("code", {}, event.ecs_time), " ",
       event.message)));

@@ -31,7 +31,7 @@ function balancer(lb, services) {
       const rTop = y, rMid = y + (size * ROW - (ROW - BOX_H)) / 2;
       ruleMids.push(rMid);
       const ruleName = rule.role ? `${rule.role} · ${rule.label}` : rule.label;
-      root.append(box(COL[1], rMid - BOX_H / 2, BOX_W[1], `rule: ${ruleName}`, fit(ruleName, 30),
+      root.append(box(COL[1], rMid - BOX_H / 2, BOX_W[1], `rule: ${ruleName}`, fit(ruleName, 34),
         `${rule.targets.length} target group${rule.targets.length === 1 ? "" : "s"}`, "pic-rule", { key: rule.arn }));
       rule.targets.forEach((target, i) => {
         const tMid = rTop + i * ROW + BOX_H / 2;
@@ -40,8 +40,8 @@ function balancer(lb, services) {
         const names = target.services;
         root.append(box(COL[2], tMid - BOX_H / 2, BOX_W[2],
           `target group ${target.name}: ${share} of ${listener.label} ${rule.label}, ${target.healthy} of ${target.total} targets healthy${names.length ? `, service ${names.join(", ")}` : ""}`,
-          `${fit(target.name, 22)} · ${share}`, `${target.healthy}/${target.total} healthy · weight ${target.weight}`,
-          `pic-target${target.percent > 0 ? " live" : ""}`, { key: `${rule.arn} ${target.arn}`, targetGroup: target.name, percent: String(target.percent), listener: listener.label }));
+          `${fit(target.name, 28)} · ${share}`, `${target.healthy}/${target.total} healthy · weight ${target.weight}`,
+          `pic-target${target.percent > 0 ? " live" : ""}`, { key: `${rule.arn} ${target.arn}`, targetGroup: target.name, percent: String(target.percent), listener: listener.label, ruleRole: rule.role || "" }));
         const name = target.services[0];
         if (name) {
           const info = byName.get(name) || { counts: {} };
