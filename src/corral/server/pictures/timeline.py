@@ -52,6 +52,7 @@ def ecs_event(message: str) -> dict[str, str] | None:
 def deployment_timeline(steps: Iterable[StepLike], logs: Iterable[LogLike], *, now: float) -> dict[str, Any]:
     """Steps that started (groups left out: their steps are drawn) and ECS events, oldest first;
     `start`/`end` span both (a running step ends at `now`)."""
+    ran = steps_ran(steps)
     bars = [
         {
             "key": s.key,
@@ -63,19 +64,23 @@ def deployment_timeline(steps: Iterable[StepLike], logs: Iterable[LogLike], *, n
             "started_at": s.started_at,
             "ended_at": s.ended_at,
         }
-        for s in steps
-        if s.started_at is not None and s.type != "StepGroup"
+        for s in ran
     ]
-    events = []
+    events: list[dict[str, Any]] = []
     for line in logs:
         event = ecs_event(line.message)
         if event is not None:
             events.append({"at": line.at, "step_key": line.step_key, **event})
-    times = [b["started_at"] for b in bars] + [e["at"] for e in events]
-    ends = [b["ended_at"] or now for b in bars] + [e["at"] for e in events]
+    times = [s.started_at or now for s in ran] + [float(e["at"]) for e in events]
+    ends = [s.ended_at or now for s in ran] + [float(e["at"]) for e in events]
     return {
         "start": min(times) if times else None,
         "end": max(ends) if ends else None,
-        "steps": sorted(bars, key=lambda b: b["started_at"]),
-        "events": sorted(events, key=lambda e: e["at"]),
+        "steps": sorted(bars, key=lambda b: float(b["started_at"])),
+        "events": sorted(events, key=lambda e: float(e["at"])),
     }
+
+
+def steps_ran(steps: Iterable[StepLike]) -> list[StepLike]:
+    """The steps that started; step groups left out (their steps are drawn)."""
+    return [s for s in steps if s.started_at is not None and s.type != "StepGroup"]
