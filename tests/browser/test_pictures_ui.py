@@ -183,6 +183,9 @@ def test_traffic_picture_shows_the_weights_during_and_after_a_traffic_shift(
     picture = page.locator("figure.pic-traffic")
     assert "listener HTTP:80" in (picture.first.text_content() or "")
     assert picture.locator('.pic-service[data-service="demo-bg__1"]').count() >= 1
+    graph_node(page, "Half the traffic: Success")
+    graph_node(page, "Half way: ApprovalWaiting")
+    graph_node(page, "All the traffic: Not started")
     shots(page, "half-way")
     keep(picture, "traffic-during-shift")
 
@@ -193,6 +196,7 @@ def test_traffic_picture_shows_the_weights_during_and_after_a_traffic_shift(
     assert demo_server.api.wait(started, timeout=60)["status"] == "Success"
     page.get_by_role("status", name="Execution status").get_by_text("Success").wait_for(timeout=60_000)
     target(page, green, "100")
+    graph_node(page, "All the traffic: Success")  # the graph followed on the same page too
     shots(page, "shifted")
     keep(picture, "traffic-after-shift")
 
@@ -254,6 +258,8 @@ def test_traffic_picture_of_ecs_blue_green_while_it_pauses_and_after(
     before = weights(prepared["nativeProductionRule"])
     assert before != weights(prepared["nativeTestRule"])
     shown_as_aws_says()
+    graph_node(page, "Steer the paused deployment: Running")  # the step group, framed
+    graph_node(page, "Approve production traffic: ApprovalWaiting")
     assert page.locator("figure.pic-traffic .pic-rule").filter(has_text="production").count() == 1
     assert page.locator("figure.pic-traffic .pic-rule").filter(has_text="test").count() == 1
     shots(page, "paused")
