@@ -178,7 +178,8 @@ def test_traffic_picture_shows_the_weights_during_and_after_a_traffic_shift(
     blue, green = "corral-demo-blue", "corral-demo-green"
     new = target(page, green, "50")
     target(page, blue, "50")
-    assert "demo-bg__1" in (new.get_attribute("aria-label") or "")
+    said = new.get_attribute("aria-label") or ""  # what a screen reader says of the box
+    assert "50% of HTTP:80" in said and "demo-bg__1" in said, said
     assert re.search(r"\d+/\d+ healthy", new.text_content() or "")
     picture = page.locator("figure.pic-traffic")
     assert "listener HTTP:80" in (picture.first.text_content() or "")
