@@ -1,7 +1,8 @@
 """The pictures of the web UI in headless Chromium against the sandbox: the pipeline graph shows
-a failed step and the rollback that followed it, the timeline holds the ECS events the steps
-logged, the traffic picture shows the weights of a traffic shift while it waits half way and
-after it, and the charts count each service's deployments by outcome.
+a failed step and the rollback that followed it (and step groups, parallel branches, looping
+iterations), the timeline holds the ECS events the steps logged, the traffic picture shows the
+weights of a traffic shift while it waits half way and after it, and of ECS's own blue/green
+while it pauses and after; the charts count each service's deployments by outcome.
 
 With CORRAL_UPDATE_SCREENSHOTS=1 each view is also saved to docs/images/ (docs/server.md shows
 them); otherwise screenshots go to test-output/browser/ as in the other browser tests.
@@ -19,6 +20,8 @@ import yaml
 
 from corral.demo import pipeline_inputs
 from corral.demo.sandbox_inputs import DEMO_IMAGES
+from tests.server.helpers import ENVIRONMENTS, live_server
+from tests.server.test_pictures_api import SHAPES
 
 from .conftest import DEMO, ROOT, DemoServer
 from .test_ui import sign_in
@@ -280,3 +283,29 @@ def test_docs_show_every_kept_screenshot_and_only_those() -> None:
     used = set(re.findall(r"\]\(images/([\w.-]+\.png)\)", text))
     kept = {path.name for path in DOCS_IMAGES.glob("*.png")}
     assert used and used == kept, used ^ kept
+
+
+def test_graph_of_groups_parallel_branches_and_iterations(tmp_path: Path, page: Any, shots: Any) -> None:
+    with live_server(tmp_path / "server") as live:
+        api = live.client()
+        api.post("/projects", {"name": "demo", "yaml": ENVIRONMENTS + "---\n" + yaml.safe_dump(SHAPES)}, 201)
+        execution_id = api.post("/projects/demo/pipelines/shapes/executions", {}, 202).json()["id"]
+        execution = api.wait(execution_id)
+        sign_in(page, live.url)
+        page.goto(f"{live.url}/ui/#/executions/{execution_id}")
+        graph_node(page, "boom: Failed")
+        graph = page.locator("figure.pic-graph")
+        loop = graph.locator(".pic-loop")
+        assert loop.count() == 1 and "3 iterations" in (loop.text_content() or "")
+        iterations = [s for s in execution["steps"] if s["key"].startswith("run/each")]
+        assert len(iterations) == 3
+        for step in iterations:  # each iteration is a node with its own state
+            graph_node(page, f"{step['name']}: {step['status']}")
+        for name in ("left", "right", "make"):
+            graph_node(page, f"{name}: Success")
+        graph_node(page, "Prepare: Success")  # the group's frame
+        graph_node(page, "unmake: Success")  # its rollback step, inside the frame
+        graph_node(page, "undo: Success")  # the stage's
+        graph_node(page, "never: Not started")
+        assert graph.locator(".pic-rollback-path").count() == 1
+        shots(page, "shapes")
