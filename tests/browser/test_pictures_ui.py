@@ -90,7 +90,7 @@ def test_graph_shows_the_failed_step_and_its_rollback_and_the_timeline_its_ecs_e
     assert any("deployment failed" in message for message in logged)
     events = page.get_by_role("list", name="ECS events")
     events.get_by_text("deployment failed", exact=False).first.wait_for()
-    shown = events.locator("li").all_inner_texts()
+    shown = events.locator('li[data-kind="service-event"]').all_inner_texts()
     assert len(shown) == len(logged)
     for message, text in zip(logged, shown, strict=True):
         ecs_time, rest = message.split(" ", 2)[:2], message.split(" ", 2)[2]
@@ -99,7 +99,7 @@ def test_graph_shows_the_failed_step_and_its_rollback_and_the_timeline_its_ecs_e
     timeline = page.locator("figure.pic-timeline")
     assert timeline.locator('.pic-bar[aria-label^="ECS Rolling Deploy: Failed"]').count() == 1
     assert timeline.locator('.pic-bar[aria-label^="ECS Rolling Rollback: Success"]').count() == 1
-    assert timeline.locator(".pic-event").count() == len(logged)
+    assert timeline.locator('.pic-event[data-kind="service-event"]').count() == len(logged)
     shots(page, "failed-and-rolled-back")
     keep(graph, "pipeline-graph")
     keep(timeline, "deployment-timeline")
@@ -264,6 +264,10 @@ def test_traffic_picture_of_ecs_blue_green_while_it_pauses_and_after(
     shown_as_aws_says()
     graph_node(page, "Steer the paused deployment: Running")  # the step group, framed
     graph_node(page, "Approve production traffic: ApprovalWaiting")
+    # the timeline: the service deployment's states as ECS reported them, up to the pause
+    states = page.get_by_role("list", name="ECS events").locator('li[data-kind="service-deployment"]')
+    states.filter(has_text="stage POST_TEST_TRAFFIC_SHIFT").first.wait_for()
+    assert states.filter(has_text="stage SCALE_UP").count() >= 1
     assert page.locator("figure.pic-traffic .pic-rule").filter(has_text="production").count() == 1
     assert page.locator("figure.pic-traffic .pic-rule").filter(has_text="test").count() == 1
     shots(page, "paused")

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from corral.ecs.native.progress import progress_text
 from corral.ecs.steady_state import event_lines
-from corral.server.pictures.timeline import ecs_event
+from corral.server.pictures.timeline import ecs_event, service_deployment_state
 
 from .helpers import ENVIRONMENTS, Api, Live, live_server, shell
 
@@ -163,3 +164,22 @@ def test_pictures_answer_only_for_what_the_caller_may_see(served: tuple[Live, Ap
         stranger.get(f"/executions/{execution_id}/{path}", 404)
     stranger.get("/projects/demo/deployments", 404)
     api.get("/projects/nowhere/deployments", 404)
+
+
+def test_the_timeline_reads_service_deployment_states_as_the_native_steps_log_them() -> None:
+    deployment = {
+        "serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/web/abc123",
+        "status": "IN_PROGRESS",
+        "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+    }
+    assert service_deployment_state(progress_text(deployment)) == (
+        "abc123",
+        "IN_PROGRESS",
+        "POST_TEST_TRAFFIC_SHIFT",
+    )
+    assert service_deployment_state(progress_text({**deployment, "lifecycleStage": None})) == (
+        "abc123",
+        "IN_PROGRESS",
+        "",
+    )
+    assert service_deployment_state("Service deployment abc123 is SUCCESSFUL") is None

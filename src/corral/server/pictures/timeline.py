@@ -1,5 +1,8 @@
-"""One time axis for a deployment: when each step ran (its boundaries) and the ECS service
-events its steps logged (`# AWS Event: <time> <message>`, see `ecs.steady_state.event_lines`).
+"""One time axis for a deployment: when each step ran (its boundaries) and what ECS said while
+they ran, as the steps logged it: service events (`# AWS Event: <time> <message>`, see
+`ecs.steady_state.event_lines`) and, for ECS's own strategies, each change of status or
+lifecycle stage of the service deployment (`Service deployment ID STATUS, stage STAGE: ...`,
+see `ecs.native.progress.progress_text`).
 
 An event is placed when Corral saw it (its log line's time), and keeps the time ECS gave it as
 text: ECS's `createdAt` comes from AWS's clock (or the sandbox's, which runs faster than the
@@ -17,6 +20,9 @@ _EVENT = re.compile(
     r"^# AWS Event: (?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) (?P<message>.*)$", re.S
 )
 _SERVICE = re.compile(r"\(service ([^)\s]+)\)")
+_SERVICE_DEPLOYMENT = re.compile(
+    r"^Service deployment (?P<id>\S+) (?P<status>[A-Z_]+)(?:, stage (?P<stage>[A-Z_]+))?(?::|$)"
+)
 
 
 class StepLike(Protocol):
@@ -49,6 +55,12 @@ def ecs_event(message: str) -> dict[str, str] | None:
     }
 
 
+def service_deployment_state(message: str) -> tuple[str, str, str] | None:
+    """(id, status, lifecycle stage) of a logged service deployment progress line; else None."""
+    found = _SERVICE_DEPLOYMENT.match(message)
+    return None if found is None else (found["id"], found["status"], found["stage"] or "")
+
+
 def deployment_timeline(steps: Iterable[StepLike], logs: Iterable[LogLike], *, now: float) -> dict[str, Any]:
     """Steps that started (groups left out: their steps are drawn) and ECS events, oldest first;
     `start`/`end` span both (a running step ends at `now`)."""
@@ -67,10 +79,25 @@ def deployment_timeline(steps: Iterable[StepLike], logs: Iterable[LogLike], *, n
         for s in ran
     ]
     events: list[dict[str, Any]] = []
+    last_state: dict[str, tuple[str, str]] = {}  # service deployment -> (status, stage) last shown
     for line in logs:
         event = ecs_event(line.message)
         if event is not None:
-            events.append({"at": line.at, "step_key": line.step_key, **event})
+            events.append({"at": line.at, "step_key": line.step_key, "kind": "service-event", **event})
+            continue
+        state = service_deployment_state(line.message)
+        if state is not None and last_state.get(state[0]) != state[1:]:
+            last_state[state[0]] = state[1:]  # only changes: progress lines repeat while tasks start
+            events.append(
+                {
+                    "at": line.at,
+                    "step_key": line.step_key,
+                    "kind": "service-deployment",
+                    "ecs_time": "",
+                    "service": "",
+                    "message": line.message,
+                }
+            )
     times = [s.started_at or now for s in ran] + [float(e["at"]) for e in events]
     ends = [s.ended_at or now for s in ran] + [float(e["at"]) for e in events]
     return {

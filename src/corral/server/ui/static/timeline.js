@@ -1,12 +1,13 @@
 // The deployment timeline: one row per step that ran (a bar from its start to its end), the ECS
-// service events its steps logged as marks on its row, on one time axis; below, the events as
-// text (time since the start, ECS's own time, service, message). Marks and bars take focus.
+// service events and service deployment states its steps logged as marks on its row, on one
+// time axis; below, the same as text (time since the start, ECS's own time, message). Marks and
+// bars take focus.
 
 import { h } from "./dom.js";
 import { ICONS, fit, s, svgRoot, tone } from "./svg.js";
 
 const WIDTH = 1040, LEFT = 240, RIGHT = 16, ROW = 28, AXIS = 26;
-const PROBLEM = /unhealthy|unable|failed|error|throttled|rolling back|circuit breaker/i;
+const PROBLEM = /unhealthy|unable|failed|error|throttled|rolling back|rollback_|stopped,|circuit breaker/i;
 
 export function renderTimeline(container, data) {
   if (!data.steps.length && !data.events.length) {
@@ -39,19 +40,24 @@ export function renderTimeline(container, data) {
     const row = rows.has(event.step_key) ? rows.get(event.step_key) : 0;
     const cx = x(event.at), cy = AXIS + row * ROW + ROW / 2;
     const bad = PROBLEM.test(event.message);
+    const what = event.kind === "service-deployment" ? "ECS service deployment" : `ECS event at ${event.ecs_time}`;
+    // a problem is a triangle, a service deployment's state a square, other events diamonds:
+    // told apart by shape as well as colour
+    const shape = bad ? `M${cx},${cy - 8} L${cx + 8},${cy + 6} L${cx - 8},${cy + 6} z`
+      : event.kind === "service-deployment" ? `M${cx - 6},${cy - 6} h12 v12 h-12 z`
+        : `M${cx},${cy - 7} L${cx + 7},${cy} L${cx},${cy + 7} L${cx - 7},${cy} z`;
     root.append(s("g", {
-      class: `pic-event${bad ? " problem" : ""}`, tabindex: 0, dataset: { key: `event-${i}` },
-      "aria-label": `${bad ? "problem: " : ""}ECS event at ${event.ecs_time}: ${event.message}`,
+      class: `pic-event${bad ? " problem" : ""}`, tabindex: 0, dataset: { key: `event-${i}`, kind: event.kind },
+      "aria-label": `${bad ? "problem: " : ""}${what}: ${event.message}`,
     },
-    s("title", {}, `${event.ecs_time} ${event.message}`),
-    // a problem is a triangle, other events diamonds: told apart by shape as well as colour
-    s("path", { d: bad ? `M${cx},${cy - 8} L${cx + 8},${cy + 6} L${cx - 8},${cy + 6} z` : `M${cx},${cy - 7} L${cx + 7},${cy} L${cx},${cy + 7} L${cx - 7},${cy} z` })));
+    s("title", {}, `${what}: ${event.message}`),
+    s("path", { d: shape })));
   });
   const list = h("ol", { class: "pic-events", "aria-label": "ECS events" },
-    data.events.map((event) => h("li", { class: PROBLEM.test(event.message) ? "problem" : "" },
+    data.events.map((event) => h("li", { class: PROBLEM.test(event.message) ? "problem" : "", dataset: { kind: event.kind } },
       PROBLEM.test(event.message) ? h("span", { "aria-label": "problem" }, "⚠ ") : null,
       h("span", { class: "muted" }, `+${(event.at - start).toFixed(1)} s`), " ",
-      h("code", {}, event.ecs_time), " ",
+      event.ecs_time ? h("code", {}, event.ecs_time) : null, " ",
       event.message)));
   container.replaceChildren(root, data.events.length ? list : h("p", { class: "muted" }, "No ECS event logged yet."));
 }
