@@ -5,7 +5,8 @@ weights of a traffic shift while it waits half way and after it, and of ECS's ow
 while it pauses and after; the charts count each service's deployments by outcome.
 
 With CORRAL_UPDATE_SCREENSHOTS=1 each view is also saved to docs/images/ (docs/server.md shows
-them); otherwise screenshots go to test-output/browser/ as in the other browser tests.
+them; tests/status/test_docs_pictures.py checks every one is shown); otherwise screenshots go to
+test-output/browser/ as in the other browser tests.
 """
 
 from __future__ import annotations
@@ -280,13 +281,6 @@ def test_traffic_picture_of_ecs_blue_green_while_it_pauses_and_after(
     assert after != before and {blue, green} == set(after), (before, after)
     shown_as_aws_says()
     shots(page, "continued")
-
-
-def test_docs_show_every_kept_screenshot_and_only_those() -> None:
-    text = (ROOT / "docs" / "server.md").read_text(encoding="utf-8")
-    used = set(re.findall(r"\]\(images/([\w.-]+\.png)\)", text))
-    kept = {path.name for path in DOCS_IMAGES.glob("*.png")}
-    assert used and used == kept, used ^ kept
 
 
 def test_graph_of_groups_parallel_branches_and_iterations(tmp_path: Path, page: Any, shots: Any) -> None:

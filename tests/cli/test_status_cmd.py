@@ -173,3 +173,29 @@ def test_filters_pick_rows_and_an_unknown_one_is_refused_before_aws(
         result = corral("status", "--project", str(DEMO), *store, option, value)
         assert result.exit_code == 2 and message in result.output, result.output
     assert len(sandbox.admin.calls()) == calls  # refused before reading AWS
+
+
+def test_an_ecs_blue_green_service_shows_its_service_deployment_and_production_target_group(
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
+) -> None:
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    prepared = prepare_sandbox(sandbox.endpoint_url)
+    inputs = {**pipeline_inputs(prepared, "demo_native"), "url": f"{sandbox.endpoint_url}/_sandbox/health"}
+    args = [a for k, v in inputs.items() for a in ("--input", f"{k}={v}")]
+    ran = corral("run", "demo_native", "--project", str(DEMO), *store, *args, "--input", "tag=1")
+    assert ran.exit_code == 0, ran.output
+
+    native = row(status(*store, "--service", "demo_native"), "demo_native")
+    assert native["live"]["kind"] == "ECS blue/green"
+    (service,) = native["live"]["services"]
+    deployment = service["service_deployment"]
+    assert (deployment["status"], deployment["strategy"]) == ("SUCCESSFUL", "BLUE_GREEN")
+    roles = {group["arn"]: group["role"] for group in service["target_groups"]}
+    assert set(roles) == {prepared["nativeBlueTargetGroup"], prepared["nativeGreenTargetGroup"]}
+    (production,) = [arn for arn, role in roles.items() if role == "production"]
+    rules = {route["rule_arn"]: route for route in native["live"]["routes"]}
+    assert rules[prepared["nativeProductionRule"]]["role"] == "production"
+    assert rules[prepared["nativeTestRule"]]["role"] == "test"
+    weights = {t["arn"]: t["percent"] for t in rules[prepared["nativeProductionRule"]]["targets"]}
+    assert weights[production] == 100 and sum(weights.values()) == 100
+    assert native["drift"] == [] and native["deployed"]["tag"] == "1"

@@ -89,3 +89,14 @@ def test_blue_green_compares_the_service_production_traffic_reaches() -> None:
     )
     state.services.append(blue)
     assert drift(state, BASE) == ["web__2 runs repo/web:0; execution #1 of deploy_web deployed repo/web:1"]
+
+
+def test_a_split_production_is_no_drift_while_the_deployed_image_has_a_share() -> None:
+    state = live("repo/web:1", "web:1", name="web__1", serves_production=True)
+    old = replace(state.services[0], name="web__2", serves_production=True, images=["repo/web:0"])
+    state.services.append(old)
+    assert drift(state, BASE) == []
+    state.services[0].images = ["repo/web:9"]
+    assert drift(state, BASE) == [
+        "web__1, web__2 runs repo/web:9, repo/web:0; execution #1 of deploy_web deployed repo/web:1"
+    ]

@@ -63,7 +63,8 @@ def project_status(
         if (service and name != service) or (environment and env != environment):
             continue
         success, attempt = latest.get(key, (None, None))
-        row = _status(project, key, success, attempt, clients_for or connector_clients)
+        rules = _listener_rules(history, key)
+        row = _status(project, key, success, attempt, rules, clients_for or connector_clients)
         if row is not None:
             rows.append(row)
     return ProjectStatus(project=project.name, read_at=time.time(), services=rows)
@@ -104,6 +105,7 @@ def _status(
     key: Key,
     success: Deployment | None,
     attempt: Deployment | None,
+    rules: dict[str, str],
     clients_for: ClientsFor,
 ) -> ServiceStatus | None:
     name, env, infra = key
@@ -132,7 +134,6 @@ def _status(
     )
     if where.error or not (where.ecs_service and where.cluster and where.connector):
         return row
-    rules = {**(success.listener_rules if success else {}), **(attempt.listener_rules if attempt else {})}
     try:
         clients = clients_for(project, where.connector, where.region or "")
         row.live = read_live(clients, cluster=where.cluster, service_name=where.ecs_service, rule_roles=rules)
@@ -141,6 +142,15 @@ def _status(
         return row
     row.drift = drift(row.live, success)
     return row
+
+
+def _listener_rules(history: list[Deployment], key: Key) -> dict[str, str]:
+    """The roles blue green steps gave listener rules on this target, the newest winning."""
+    rules: dict[str, str] = {}
+    for item in reversed(history):  # oldest first
+        if (item.service, item.environment, item.infrastructure) == key:
+            rules |= item.listener_rules
+    return rules
 
 
 def _from_deployment(item: Deployment) -> _Where:

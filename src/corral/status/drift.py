@@ -16,16 +16,17 @@ def drift(live: LiveState | None, deployed: Deployment | None) -> list[str]:
     serving = live.serving
     if serving is None or serving.status == "MISSING":
         return [f"no ECS service of {deployed.ecs_service} is active; {where} deployed it"]
+    # production may be split (a traffic shift that stopped short of 100%): any service it reaches
+    # may run the deployment
+    reached = [s for s in live.services if s.serves_production and s.status != "MISSING"] or [serving]
+    names = ", ".join(s.name for s in reached)
     found = []
-    if deployed.image and serving.images and deployed.image not in serving.images:
-        found.append(f"{serving.name} runs {', '.join(serving.images)}; {where} deployed {deployed.image}")
-    if (
-        deployed.task_definition
-        and serving.task_definition
-        and deployed.task_definition != serving.task_definition
-    ):
+    images = [image for s in reached for image in s.images]
+    if deployed.image and images and deployed.image not in images:
+        found.append(f"{names} runs {', '.join(images)}; {where} deployed {deployed.image}")
+    revisions = [s.task_definition for s in reached if s.task_definition]
+    if deployed.task_definition and revisions and deployed.task_definition not in revisions:
         found.append(
-            f"{serving.name} runs task definition {serving.task_definition}; {where} registered "
-            f"{deployed.task_definition}"
+            f"{names} runs task definition {', '.join(revisions)}; {where} registered {deployed.task_definition}"
         )
     return found

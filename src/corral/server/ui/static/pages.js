@@ -72,6 +72,7 @@ export async function projects(view) {
 
 export function projectNav(project, current) {
   const items = [
+    ["status", "Status"],
     ...KINDS.filter((k) => k.kind !== "inputSet").map((k) => [k.path, k.title]),
     ["executions", "Executions"],
     ["triggers", "Triggers"],
