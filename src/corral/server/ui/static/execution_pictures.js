@@ -11,7 +11,8 @@ import { redraw } from "./svg.js";
 
 const enc = encodeURIComponent;
 const TIMELINE_EVERY_MS = 1500;
-const TRAFFIC_EVERY_MS = 2000;
+// each read is a dozen AWS read calls through the project's connector, which the steps share
+const TRAFFIC_EVERY_MS = 3000;
 
 export function executionPictures(id) {
   const graphBox = h("div", { class: "pic-scroll" });
@@ -39,7 +40,7 @@ export function executionPictures(id) {
         if (key !== state.timelineKey) { state.timelineKey = key; redraw(timelineBox, () => renderTimeline(timelineBox, data)); }
       }));
     }
-    if (endedNow || (!ended && now - state.trafficAt > TRAFFIC_EVERY_MS) || !state.trafficAt) {
+    if (endedNow || (!ended && !document.hidden && now - state.trafficAt > TRAFFIC_EVERY_MS) || !state.trafficAt) {
       state.trafficAt = now;
       once("traffic", () => get(`/executions/${enc(id)}/traffic`).then((data) => {
         const key = JSON.stringify(data);
