@@ -13,7 +13,7 @@ let uid = 0;
 export function renderGraph(container, graph, ex) {
   const byKey = new Map(ex.steps.map((step) => [step.key, step]));
   const stages = new Map(ex.stages.map((stage) => [stage.key, stage]));
-  const lanes = graph.stages.flatMap((column) => column.map((stage) => lane(stage, column, byKey, stages)));
+  const lanes = graph.stages.flatMap((column, at) => column.map((stage) => ({ ...lane(stage, column, byKey, stages), column: at })));
   const width = Math.max(320, ...lanes.map((l) => l.w)) + 2;
   const height = lanes.reduce((sum, l) => sum + l.h + GAP / 2, 0) + 2;
   const id = `pic-arrow-${++uid}`;
@@ -22,7 +22,14 @@ export function renderGraph(container, graph, ex) {
     s("path", { d: "M0,0 L10,5 L0,10 z", class: "pic-arrowhead" }))));
   const ctx = { byKey, id, positions: new Map(), layer: s("g", { class: "pic-paths" }) };
   let y = 1;
-  for (const l of lanes) { l.draw(root, 1, y, ctx); y += l.h + GAP / 2; }
+  lanes.forEach((l, i) => {
+    // the next stage runs after this one: an arrow down to it (stages in parallel share a column)
+    if (i && l.column !== lanes[i - 1].column) {
+      root.append(s("line", { x1: 40, y1: y - GAP / 2, x2: 40, y2: y - 1, class: "pic-edge", "marker-end": `url(#${id})` }));
+    }
+    l.draw(root, 1, y, ctx);
+    y += l.h + GAP / 2;
+  });
   for (const l of lanes) rollbackPath(l.stage, ex, ctx);
   root.append(ctx.layer);
   container.replaceChildren(root);
