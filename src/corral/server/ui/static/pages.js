@@ -72,9 +72,11 @@ export async function projects(view) {
 
 export function projectNav(project, current) {
   const items = [
+    ["status", "Status"],
     ...KINDS.filter((k) => k.kind !== "inputSet").map((k) => [k.path, k.title]),
     ["executions", "Executions"],
     ["triggers", "Triggers"],
+    ["deployments", "Deployment charts"],
   ];
   return h("nav", { class: "tabs", "aria-label": `Project ${project}` },
     items.map(([path, title]) => link(`#/projects/${enc(project)}/${path}`, title,
