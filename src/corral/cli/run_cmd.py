@@ -153,7 +153,7 @@ def print_outcome(execution: Execution, say: Any) -> None:
     if execution.status != "Success":
         for step in execution.steps:
             if step.error and step.status not in ("Success", "Skipped"):
-                say(f"  {step.key}: {step.status}: {step.error}")
+                say(f"  {step.key}: {step.status}: {step.error.splitlines()[0]}")
 
 
 def _fan_out(*sinks: Any) -> Any:
