@@ -117,6 +117,7 @@ def execute(
 ) -> Execution:
     """Run the execution with the view and the project's notifications; print the outcome."""
     from corral.cli.execution_view import ExecutionView
+    from corral.cli.run_summary import SUMMARY_JOURNAL
     from corral.engine import EmbeddedExecutor, ExecutorOptions, get_execution
     from corral.notify import notifier_for
 
@@ -141,19 +142,20 @@ def execute(
     if json_output:
         echo_json(execution_dict(execution))
     else:
-        print_outcome(execution, view.say)
+        print_outcome(execution, view.say, store.journal(execution_id, kinds=SUMMARY_JOURNAL))
     return execution
 
 
-def print_outcome(execution: Execution, say: Any) -> None:
+def print_outcome(execution: Execution, say: Any, journal: Any = ()) -> None:
+    """How it ended, then the summary: each stage's service change, each step's time, where to read more."""
+    from corral.cli.run_summary import summary_lines
+
     took = (execution.ended_at or 0) - (execution.started_at or execution.created_at)
     say(
         f"execution {execution.id} ({execution.pipeline_id} #{execution.sequence_id}): {execution.status} in {took:.1f}s"
     )
-    if execution.status != "Success":
-        for step in execution.steps:
-            if step.error and step.status not in ("Success", "Skipped"):
-                say(f"  {step.key}: {step.status}: {step.error.splitlines()[0]}")
+    for line in summary_lines(execution, journal):
+        say(line)
 
 
 def _fan_out(*sinks: Any) -> Any:
