@@ -40,8 +40,10 @@ def revision(arn: str | None) -> str:
     return arn.rsplit("task-definition/", 1)[-1]
 
 
-def summary_lines(execution: Any, journal: Iterable[Any], *, store_hint: str = "") -> list[str]:
-    """The summary's lines under the execution's outcome, from an Execution and its journal."""
+def summary_lines(execution: Any, journal: Iterable[Any], *, store_hint: str | None = "") -> list[str]:
+    """The summary's lines under the execution's outcome, from an Execution and its journal.
+    `store_hint`: what `corral logs` needs besides the id to find the store (`--store URL`);
+    None: no `more:` line (the store is not kept)."""
     changes = _changes(execution, list(journal))
     lines: list[str] = []
     for stage in execution.stages:
@@ -56,6 +58,8 @@ def summary_lines(execution: Any, journal: Iterable[Any], *, store_hint: str = "
             )
             rollback = " (rollback)" if step.phase == "rollback" else ""
             lines.append(f"    step {step.key}{rollback}: {step.status} {took_step}")
+    if store_hint is None:
+        return lines
     failed = [s for s in execution.steps if s.status in _FAILED and s.type != "StepGroup"]
     logs = f"corral logs {execution.id}{store_hint}"
     lines.append("  more: " + "; ".join([f"{logs} --step {s.key}" for s in failed] + [logs]))
