@@ -122,9 +122,15 @@ def test_resume_runs_an_execution_left_queued(tmp_path: Path) -> None:
 def test_store_option_and_no_project(tmp_path: Path) -> None:
     shell_project(tmp_path / "proj")
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
-    assert corral("run", "ok", "--project", str(tmp_path / "proj"), "--store", url).exit_code == 0
+    ran = corral("run", "ok", "--project", str(tmp_path / "proj"), "--store", url)
+    assert ran.exit_code == 0
     listed = json.loads(corral("executions", "--json", "--store", url, cwd=tmp_path).output)
     assert [e["pipeline"] for e in listed] == ["ok"]
+    # the summary's way to read more names the store, and works from anywhere
+    more = ran.output.splitlines()[-1]
+    assert more == f"  more: corral logs {listed[0]['id']} --store {url}"
+    logs = corral(*more.split()[2:], cwd=tmp_path)
+    assert logs.exit_code == 0 and "[build/hello] Execute: hello" in logs.output
     outside = corral("executions", cwd=tmp_path)
     assert outside.exit_code == 2 and "corral.yaml" in outside.output
 
