@@ -82,23 +82,27 @@ def test_plain_output_one_line_per_state_the_failed_steps_ecs_events_and_a_summa
     project, env = demo
     first = run(project, env, "demo_rolling")
     assert first.returncode == 0, first.stdout + first.stderr
-    second = run(project, env, "demo_rolling", "--input", "tag=2")
+    # a canary of the next release, deleted, then the rollout: the summary speaks of demo-web
+    second = run(project, env, "demo_canary", "--input", "tag=2")
     assert second.returncode == 0, second.stdout + second.stderr
     lines = second.stdout.splitlines()
     # no Running, Waiting, Running before the first step: nobody else held the service
     assert statuses(lines) == {
-        "deploy": ["Running", "Success"],
-        "deploy/EcsRollingDeploy": ["Running", "Success"],
+        "canary": ["Running", "Success"],
+        "canary/EcsCanaryDeploy": ["Running", "Success"],
+        "canary/EcsCanaryDelete": ["Running", "Success"],
+        "canary/EcsRollingDeploy": ["Running", "Success"],
     }
     ended = next(line for line in lines if line.startswith("execution ") and ": Success in " in line)
     execution_id = ended.split()[1]
     told = summary(lines, ended)
-    assert told[0] == "  stage deploy (Rolling deploy): Success"
+    assert told[0] == "  stage canary (Canary deploy): Success"
     assert told[1] == (
         "    ECS service corral-demo/demo-web (us-east-1): demo-web:1 -> demo-web:2, "
         "image registry.demo.internal/demo/web:2, desired count 2"
     )
-    assert re.fullmatch(r"    step deploy/EcsRollingDeploy: Success \d+\.\ds", told[2])
+    assert re.fullmatch(r"    step canary/EcsCanaryDeploy: Success \d+\.\ds", told[2])
+    assert re.fullmatch(r"    step canary/EcsRollingDeploy: Success \d+\.\ds", told[4])
     assert told[-1] == f"  more: corral logs {execution_id}"
     created = first.stdout.splitlines()
     assert any(

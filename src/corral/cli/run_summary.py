@@ -28,6 +28,8 @@ class ServiceChange:
     before: str | None = None  # task definition ARN before the stage; None: a new service
     before_count: int | None = None
     captured: bool = False  # a step looked at the service before changing it
+    # the services the steps captured, each as first seen: name -> (exists, task def, count)
+    snapshots: dict[str, tuple[bool, str | None, int | None]] = field(default_factory=dict)
     deployed: list[tuple[str, str]] = field(default_factory=list)  # (ECS service, task def ARN)
     desired: int | None = None
     rolled_back_to: str | None = None
@@ -68,11 +70,11 @@ def summary_lines(execution: Any, journal: Iterable[Any], *, store_hint: str | N
 
 def _service_line(change: ServiceChange, stage: Any) -> str:
     where = f"ECS service {change.cluster}/{change.service} ({change.region})"
-    after = change.deployed[-1][1] if change.deployed else None
+    # the stage's own service, else (blue green: web__2) the last one deployed
+    own = [d for d in change.deployed if d[0] == change.service] or change.deployed
+    after = own[-1][1] if own else None
     before = revision(change.before) if change.before else "new service"
-    rename = ""
-    if change.deployed and change.deployed[-1][0] != change.service:
-        rename = f" as {change.deployed[-1][0]}"  # blue green: the new service's own name
+    rename = f" as {own[-1][0]}" if own and own[-1][0] != change.service else ""
     if after is None:
         if stage.status == "Success":
             return f"{where}: unchanged" + (f" ({revision(change.before)})" if change.before else "")
@@ -106,7 +108,6 @@ def _changes(execution: Any, journal: list[Any]) -> dict[str, ServiceChange]:
     """Each deploying stage's service change, by stage key."""
     phase = {s.key: (s.stage_key, s.phase) for s in execution.steps}
     changes: dict[str, ServiceChange] = {}
-    first_snapshot: set[str] = set()
     for record in journal:
         if record.kind == "StagePrepared" and record.payload.get("ok"):
             target = record.payload.get("target") or {}
@@ -128,20 +129,23 @@ def _changes(execution: Any, journal: list[Any]) -> dict[str, ServiceChange]:
                 for intent in _starting(data):
                     change.rolled_back_to = intent["taskDefinition"]
                 continue
-            if stage_key not in first_snapshot:  # the service as the first step found it
-                first_snapshot.add(stage_key)
-                for snapshot in _snapshots(data):
-                    change.captured = True
-                    request = snapshot.get("request") or {}
-                    if snapshot.get("exists") and request.get("taskDefinition"):
-                        change.before = request["taskDefinition"]
-                        change.before_count = request.get("desiredCount")
-                        break
+            for snapshot in _snapshots(data):  # each service as the first step to look found it
+                request = snapshot.get("request") or {}
+                change.snapshots.setdefault(
+                    str(snapshot["serviceName"]),
+                    (
+                        bool(snapshot.get("exists")),
+                        request.get("taskDefinition"),
+                        request.get("desiredCount"),
+                    ),
+                )
             for intent in _starting(data):
                 if (intent["service"], intent["taskDefinition"]) not in change.deployed:
                     change.deployed.append((intent["service"], intent["taskDefinition"]))
             if isinstance(data.get("deployedDesiredCount"), int):
                 change.desired = data["deployedDesiredCount"]
+    for change in changes.values():
+        _before(change)
     for step in execution.steps:  # the count a deploy step reports it left the service with
         stage_key, step_phase = phase[step.key]
         change = changes.get(stage_key)
@@ -149,6 +153,17 @@ def _changes(execution: Any, journal: list[Any]) -> dict[str, ServiceChange]:
         if change is not None and step_phase != "rollback" and isinstance(outputs.get("desiredCount"), int):
             change.desired = outputs["desiredCount"]
     return changes
+
+
+def _before(change: ServiceChange) -> None:
+    """What ran before: the stage's own service as first captured (a canary step captures its
+    canary service first), else the first captured one that existed (blue green's blue)."""
+    change.captured = bool(change.snapshots)
+    found = change.snapshots.get(change.service)
+    if found is None:
+        found = next((s for s in change.snapshots.values() if s[0] and s[1]), None)
+    if found is not None and found[0] and found[1]:
+        change.before, change.before_count = found[1], found[2]
 
 
 def _starting(data: dict[str, Any]) -> Iterator[dict[str, str]]:
