@@ -156,6 +156,11 @@ def test_plain_output_one_line_per_state_the_failed_steps_ecs_events_and_a_summa
         "(image registry.demo.internal/demo/web:broken) failed; rolled back to demo-web:2, desired count 2"
     )
     assert re.fullmatch(
+        r"    step deploy/EcsRollingDeploy: Failed \d+\.\ds: Deployment \S+ failed: "
+        r"ECS deployment circuit breaker: tasks failed to start\.",
+        told[2],
+    )
+    assert re.fullmatch(
         r"    step deploy/rollback/EcsRollingRollback \(rollback\): Success \d+\.\ds", told[3]
     )
     assert told[-1] == (

@@ -59,7 +59,8 @@ def summary_lines(execution: Any, journal: Iterable[Any], *, store_hint: str | N
                 f"{step.ended_at - step.started_at:.1f}s" if step.started_at and step.ended_at else "-"
             )
             rollback = " (rollback)" if step.phase == "rollback" else ""
-            lines.append(f"    step {step.key}{rollback}: {step.status} {took_step}")
+            why = f": {step.error.splitlines()[0]}" if step.error and step.status in _FAILED else ""
+            lines.append(f"    step {step.key}{rollback}: {step.status} {took_step}{why}")
     if store_hint is None:
         return lines
     failed = [s for s in execution.steps if s.status in _FAILED and s.type != "StepGroup"]
