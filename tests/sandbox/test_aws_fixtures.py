@@ -14,6 +14,7 @@ def test_every_topic_of_the_brief_has_a_file() -> None:
         "api_errors",
         "deployment_states",
         "eventbridge_events",
+        "health_checks",
         "sdk_retries",
         "service_event_messages",
         "throttling_buckets",
