@@ -97,6 +97,8 @@ def test_deployment_and_service_action_events_match_the_samples(
     )
     completed = by_deployment[("SERVICE_DEPLOYMENT_COMPLETED", first)]
     assert_like_sample(completed, "deployment-completed", service_arn)
+    millis = documented("deployment-completed")["sandbox_differs"]["writes"]
+    assert re.match(shape_of(millis), completed["detail"]["updatedAt"]), completed["detail"]["updatedAt"]
     assert completed["detail"]["reason"] == fill(
         documented("deployment-completed")["reason"], deploymentId=first
     )
@@ -187,6 +189,8 @@ def test_a_pause_hook_sends_the_samples_events(sandbox: Sandbox, events: Subscri
     assert detail["hookType"] == sample["hookType"]
     assert detail["hookId"].startswith(sample["hookId_prefix"])
     assert detail["lifecycleStage"] == sample["lifecycleStage"]
+    for name in sample["timestamps"]:
+        assert re.match(shape_of(sample["sandbox_differs"]["writes"]), detail[name]), (name, detail[name])
     assert (detail["serviceDeploymentArn"], detail["serviceArn"]) == (
         arn,
         describe(ecs, "apps", "web")["serviceArn"],
