@@ -7,6 +7,7 @@ deployments run."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -110,3 +111,23 @@ def test_a_blue_green_deployment_goes_through_the_stages_in_order(sandbox: Sandb
     assert set(seen_stages) <= set(stages), seen_stages
     assert follows(seen_stages, stages), seen_stages
     assert {"BAKE_TIME", "CLEAN_UP"} <= set(seen_stages), "a minute of bake time is seen, then the clean-up"
+
+
+@pytest.mark.sandbox(speed=50, throttling=False)
+def test_the_circuit_breaker_threshold_follows_the_documented_formula(sandbox: Sandbox) -> None:
+    rule = entry("deployment_states", "circuit-breaker-threshold")
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="apps")
+    sandbox.admin.set_images({"image": "web:slow", "startDelay": 600})  # tasks stay PENDING: cheap
+    definition = fargate_definition(ecs, "web", "web:slow")
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    for desired in (2, 7):  # 3 (the minimum), 4 (3.5 rounded up)
+        name = f"web-{desired}"
+        arn = fargate_service(ecs, "apps", name, definition, desired, deploymentConfiguration=breaker)[
+            "currentServiceDeployment"
+        ]
+        shown = describe_deployment(ecs, arn)["deploymentCircuitBreaker"]
+        assert rule["rounding"] == "up"
+        expected = min(rule["maximum"], max(rule["minimum"], math.ceil(rule["factor"] * desired)))
+        assert shown["threshold"] == expected, (desired, shown)
+        assert shown["status"] in rule["statuses"]
