@@ -335,7 +335,7 @@ def test_bounds_that_allow_nothing_are_reported(ecs: Any) -> None:
     wait_completed(ecs, "apps", "web", first)
     ecs.update_service(cluster="apps", service="web", taskDefinition=fargate_definition(ecs, "web", "web:2"))
     stuck = (
-        "service (web) was unable to stop or start tasks during a deployment because of the service deployment "
+        "(service web) was unable to stop or start tasks during a deployment because of the service deployment "
         "configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
     )
     events = wait_until(lambda: (m := messages(describe(ecs, "apps", "web")))[-1] == stuck and m)
