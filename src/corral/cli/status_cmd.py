@@ -28,6 +28,13 @@ HEADERS = ("SERVICE", "ECS SERVICE", "ROLE", "REVISION", "IMAGE", "TASKS", "ROLL
 @click.option("--env", "environment", metavar="ID", help="Only this environment (identifier).")
 @click.option("--json", "json_output", is_flag=True, help="Print the status as JSON.")
 @click.option(
+    "--aws-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds each service's AWS reads may retry throttling and connection errors.",
+)
+@click.option(
     "--server",
     metavar="URL",
     envvar="CORRAL_SERVER",
@@ -42,6 +49,7 @@ def status(
     service: str | None,
     environment: str | None,
     json_output: bool,
+    aws_timeout: float,
     server: str | None,
     server_project: str | None,
     token: str | None,
@@ -53,7 +61,7 @@ def status(
     if server:
         data = _from_server(server, server_project, token, service, environment)
     else:
-        data = _local(project_dir, store_url, service, environment)
+        data = _local(project_dir, store_url, service, environment, aws_timeout)
     if json_output:
         echo_json(data)
         return
@@ -61,7 +69,11 @@ def status(
 
 
 def _local(
-    project_dir: str | None, store_url: str | None, service: str | None, environment: str | None
+    project_dir: str | None,
+    store_url: str | None,
+    service: str | None,
+    environment: str | None,
+    aws_timeout: float,
 ) -> dict[str, Any]:
     from corral.config.project import load_project
     from corral.config.settings import project_root
@@ -71,7 +83,10 @@ def _local(
     _check_filters(project, service, environment)
     store = open_store(project_dir, store_url)
     try:
-        return project_status(project, store, service=service, environment=environment).to_dict()
+        found = project_status(
+            project, store, service=service, environment=environment, read_seconds=aws_timeout
+        )
+        return found.to_dict()
     finally:
         store.close()
 
