@@ -228,3 +228,29 @@ def test_aws_out_of_reach_is_said_on_each_row(tmp_path: Path, monkeypatch: pytes
     table = corral("status", "--project", str(DEMO), *store, "--service", "demo_web")
     assert table.exit_code == 0
     assert f"  ! demo_web: {web['error']}" in table.output
+
+
+def test_a_failed_rolled_back_deployment_is_shown_apart_and_is_no_drift(
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
+) -> None:
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    sandbox.admin.set_images({"image": "*:broken", "crashAfter": 2})  # its containers crash after they start
+    good = corral("run", "demo_rolling", "--project", str(DEMO), *store, *aws, "--input", "tag=1")
+    assert good.exit_code == 0, good.output
+    broken = corral("run", "demo_rolling", "--project", str(DEMO), *store, *aws, "--input", "tag=broken")
+    assert broken.exit_code == 1, broken.output
+
+    web = row(status(*store, "--service", "demo_web"), "demo_web")
+    assert (web["deployed"]["sequence_id"], web["deployed"]["tag"]) == (1, "1")
+    attempt = web["last_attempt"]
+    assert (attempt["sequence_id"], attempt["tag"], attempt["status"], attempt["rolled_back"]) == (
+        2,
+        "broken",
+        "Failed",
+        True,
+    )
+    assert web["live"]["services"][0]["images"] == [f"{REGISTRY}/demo/web:1"]  # the rollback put :1 back
+    assert web["drift"] == []
+    table = corral("status", "--project", str(DEMO), *store, "--service", "demo_web").output
+    assert "  demo_web: since then #2 of demo_rolling (stage deploy), tag broken, by cli, " in table
+    assert ", Failed, rolled back [" in table and "drift" not in table
