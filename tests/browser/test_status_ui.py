@@ -172,6 +172,14 @@ def test_dashboard_by_keyboard_and_in_the_dark_theme(
         shots(page, "dark-history")
         page.go_back()
         expect_row(page, "demo-bg__1", "BLUE", "production 100%")
+        # the service's own page leads to its history too
+        page.get_by_role("link", name="Services", exact=True).click()
+        page.get_by_role("link", name="Demo bg").click()
+        page.get_by_role("link", name="What runs where").wait_for()
+        page.get_by_role("link", name="Deployment history").click()
+        page.get_by_role("link", name="Execution 1 of Demo blue green").wait_for()
+        page.goto(f"{demo_server.url}/ui/#/projects/demo/status")
+        expect_row(page, "demo-bg__1", "BLUE", "production 100%")
         shots(page, "dark")
         docs_shot(page, "status-dark")
     finally:
