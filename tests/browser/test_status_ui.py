@@ -174,7 +174,8 @@ def test_dashboard_by_keyboard_and_in_the_dark_theme(
         expect_row(page, "demo-bg__1", "BLUE", "production 100%")
         # the service's own page leads to its history too
         page.get_by_role("link", name="Services", exact=True).click()
-        page.get_by_role("link", name="Demo bg").click()
+        page.get_by_role("heading", name="Services", level=1).wait_for()
+        page.get_by_role("link", name="Demo bg", exact=True).click()
         page.get_by_role("link", name="What runs where").wait_for()
         page.get_by_role("link", name="Deployment history").click()
         page.get_by_role("link", name="Execution 1 of Demo blue green").wait_for()
