@@ -254,3 +254,20 @@ def test_a_failed_rolled_back_deployment_is_shown_apart_and_is_no_drift(
     table = corral("status", "--project", str(DEMO), *store, "--service", "demo_web").output
     assert "  demo_web: since then #2 of demo_rolling (stage deploy), tag broken, by cli, " in table
     assert ", Failed, rolled back [" in table and "drift" not in table
+
+    # the service's history: both deployments, newest first
+    history = corral("status", "--project", str(DEMO), *store, "--service", "demo_web", "--history")
+    assert history.exit_code == 0, history.output
+    lines = history.output.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(
+        "sandbox/sandbox  #2 of demo_rolling (stage deploy), tag broken"
+    )
+    assert lines[1].startswith("sandbox/sandbox  #1 of demo_rolling (stage deploy), tag 1, by cli, ")
+    listed = json.loads(
+        corral(
+            "status", "--project", str(DEMO), *store, "--service", "demo_web", "--history", "--json"
+        ).output
+    )
+    assert [(d["sequence_id"], d["status"]) for d in listed] == [(2, "Failed"), (1, "Success")]
+    lone = corral("status", "--project", str(DEMO), *store, "--history")
+    assert lone.exit_code == 2 and "give the service whose history to show" in lone.output
