@@ -1,6 +1,6 @@
 """The services dashboard in a real browser against a real server and the sandbox: during a blue
-green (the new service GREEN behind the stage listener, production on BLUE), after its swap, and
-after a traffic shift that leaves production split 75 / 25; a service's history; keyboard use;
+green (the new service GREEN behind the stage listener, production on BLUE), after its swap, during
+a traffic shift held at 50% by an approval and after it; a service's history; keyboard use;
 the dark theme. Screenshots: test-output/browser/<test>/, and docs/images/ when
 CORRAL_UPDATE_SCREENSHOTS=1 (the docs use those)."""
 
@@ -16,6 +16,28 @@ from .conftest import DemoServer
 from .test_ui import sign_in
 
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+TRAFFIC_SHIFT = (
+    Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo" / "pipelines" / "trafficshift.yaml"
+)
+APPROVAL = """              - step:
+                  name: Approve the rest
+                  identifier: approve_rest
+                  type: HarnessApproval
+                  timeout: 1d
+                  spec:
+                    approvalMessage: Half of production reaches the new service. Go on?
+"""
+
+
+def gated_traffic_shift() -> str:
+    """The demo's traffic shift with an approval between its 50% and 100% steps."""
+    text = TRAFFIC_SHIFT.read_text(encoding="utf-8")
+    last = "              - step:\n                  name: All the traffic\n"
+    assert last in text
+    text = text.replace(last, APPROVAL + last, 1)
+    return text.replace("identifier: demo_trafficshift", "identifier: demo_shift_gated", 1).replace(
+        "name: Demo traffic shift", "name: Demo gated traffic shift", 1
+    )
 
 
 def docs_shot(page: Any, name: str) -> None:
@@ -26,8 +48,9 @@ def docs_shot(page: Any, name: str) -> None:
         page.locator("#view").screenshot(path=str(DOCS_IMAGES / f"{name}.png"))
 
 
-def start(demo: DemoServer, pipeline: str, **inputs: str) -> str:
-    body = {"inputs": {**pipeline_inputs(demo.prepared, pipeline), **inputs}}
+def start(demo: DemoServer, pipeline: str, *, like: str | None = None, **inputs: str) -> str:
+    """Run the pipeline with the demo's inputs for it (or for the pipeline it is `like`)."""
+    body = {"inputs": {**pipeline_inputs(demo.prepared, like or pipeline), **inputs}}
     answer = demo.api.post(f"/projects/demo/pipelines/{pipeline}/executions", body, 202).json()
     return str(answer["id"])
 
@@ -83,33 +106,41 @@ def test_dashboard_during_and_after_a_blue_green_and_a_traffic_shift(
     shots(page, "after-blue-green")
     docs_shot(page, "status-blue-green")
 
-    # a traffic shift whose last step leaves 75% of production on the new service
+    # a traffic shift, held at 50% by an approval: production is split between the two services
+    demo_server.api.put("/projects/demo/entities", {"yaml": gated_traffic_shift()}, 200)
     # (its stage target group, the demo's stageTargetGroupArn, is where GREEN demo-bg__1 is now)
-    shift = start(demo_server, "demo_trafficshift", tag="3", weightPercentage="75")
-    assert demo_server.api.wait(shift, timeout=60)["status"] == "Success"
+    shift = start(demo_server, "demo_shift_gated", like="demo_trafficshift", tag="3")
+    demo_server.api.wait_approval(shift)
     page.get_by_role("button", name="Refresh now").click()
-    page.locator('tr[aria-label^="demo_bg: demo-bg__1"] .weight', has_text="production 75%").wait_for()
-    page.locator('tr[aria-label^="demo_bg: demo-bg__2"] .weight', has_text="production 25%").wait_for()
+    page.locator('tr[aria-label^="demo_bg: demo-bg__1"] .weight', has_text="production 50%").wait_for()
+    page.locator('tr[aria-label^="demo_bg: demo-bg__2"] .weight', has_text="production 50%").wait_for()
     assert "bg:3" in row_of(page, "demo-bg__1").inner_text()
-    assert not page.locator('tbody[data-service="demo_bg"] .drift').count()  # bg:3 has production traffic
     page.get_by_text("Listener rules (").first.click()
     assert "(production) →" in page.locator('tbody[data-service="demo_bg"] .routes').inner_text()
-    shots(page, "after-traffic-shift")
+    shots(page, "during-traffic-shift")
     docs_shot(page, "status-traffic-shift")
+
+    demo_server.api.post(f"/executions/{shift}/approval", {"approve": True}, 202)
+    assert demo_server.api.wait(shift, timeout=60)["status"] == "Success"
+    # all of production on the new service, which is BLUE now
+    expect_row(page, "demo-bg__1", "BLUE", "production 100%")
+    page.locator('tr[aria-label^="demo_bg: demo-bg__2"] .weight', has_text="production 0%").wait_for()
+    assert not page.locator('tbody[data-service="demo_bg"] .drift').count()
+    shots(page, "after-traffic-shift")
 
     # a service's history: every deployment, newest first, each linking to its execution
     page.get_by_role("link", name="History of Demo bg").click()
     page.get_by_role("heading", name="History of demo_bg", level=1).wait_for()
     runs = page.locator("tbody tr").all_inner_texts()
     assert [r.split("\t")[0] for r in runs] == [
-        "#1 Demo traffic shift",
+        "#1 Demo gated traffic shift",
         "#2 Demo blue green",
         "#1 Demo blue green",
     ]
     assert all("Success" in r for r in runs)
     shots(page, "history")
     docs_shot(page, "service-history")
-    page.get_by_role("link", name="Execution 1 of Demo traffic shift").click()
+    page.get_by_role("link", name="Execution 1 of Demo gated traffic shift").click()
     page.wait_for_url(f"**/#/executions/{shift}")
 
 
@@ -140,6 +171,15 @@ def test_dashboard_by_keyboard_and_in_the_dark_theme(
         page.get_by_role("heading", name="History of demo_bg", level=1).wait_for()
         shots(page, "dark-history")
         page.go_back()
+        expect_row(page, "demo-bg__1", "BLUE", "production 100%")
+        # the service's own page leads to its history too
+        page.get_by_role("link", name="Services", exact=True).click()
+        page.get_by_role("heading", name="Services", level=1).wait_for()
+        page.get_by_role("link", name="Demo bg", exact=True).click()
+        page.get_by_role("link", name="What runs where").wait_for()
+        page.get_by_role("link", name="Deployment history").click()
+        page.get_by_role("link", name="Execution 1 of Demo blue green").wait_for()
+        page.goto(f"{demo_server.url}/ui/#/projects/demo/status")
         expect_row(page, "demo-bg__1", "BLUE", "production 100%")
         shots(page, "dark")
         docs_shot(page, "status-dark")

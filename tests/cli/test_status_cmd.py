@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from corral.demo import pipeline_inputs, prepare_sandbox
 from corral.engine import approve
 from corral.sandbox import Sandbox
@@ -122,7 +124,16 @@ def test_status_shows_revisions_roles_traffic_and_last_deployments_then_drift(
     hotfix = ecs.register_task_definition(**request)["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster="corral-demo", service="demo-web", taskDefinition=hotfix)
 
+    # an Application Auto Scaling range set by hand shows too
+    sandbox.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/corral-demo/demo-web",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=4,
+    )
     web = row(status(*store, "--service", "demo_web"), "demo_web")
+    assert web["live"]["services"][0]["autoscaling"] == {"min": 1, "max": 4}
     assert web["drift"] == [
         f"demo-web runs {REGISTRY}/demo/web:hotfix; execution #1 of demo_rolling deployed {REGISTRY}/demo/web:1",
         "demo-web runs task definition demo-web:2; execution #1 of demo_rolling registered demo-web:1",
@@ -149,7 +160,7 @@ def test_status_shows_revisions_roles_traffic_and_last_deployments_then_drift(
     )
     assert cells["demo-bg__1"][2] == "GREEN" and cells["demo-bg__1"][-2:] == ["stage", "100%"]
     assert [line.split()[1] for line in lines[2:4]] == ["demo-bg__2", "demo-bg__1"]  # BLUE first
-    assert cells["demo-web"][2:4] == ["demo-web:2", "demo/web:hotfix"]
+    assert cells["demo-web"][2:4] == ["demo-web:2", "demo/web:hotfix"] and cells["demo-web"][-1] == "1-4"
     assert (
         f"  ! drift: demo_web: demo-web runs {REGISTRY}/demo/web:hotfix; execution #1 of demo_rolling"
         in table.output
@@ -199,3 +210,64 @@ def test_an_ecs_blue_green_service_shows_its_service_deployment_and_production_t
     weights = {t["arn"]: t["percent"] for t in rules[prepared["nativeProductionRule"]]["targets"]}
     assert weights[production] == 100 and sum(weights.values()) == 100
     assert native["drift"] == [] and native["deployed"]["tag"] == "1"
+
+
+def test_aws_out_of_reach_is_said_on_each_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No sandbox listening where AWS_ENDPOINT_URL points: each row says AWS could not be read."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(key, value)
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}", "--aws-timeout", "0.5"]
+    answer = status(*store)
+    web = row(answer, "demo_web")
+    assert web["live"] is None and web["error"] in (
+        "AWS could not be read: no answer from http://127.0.0.1:1 within 0.5 s",  # retried until the deadline
+        'AWS could not be read: Could not connect to the endpoint URL: "http://127.0.0.1:1/"',
+    )
+    assert {r["error"] for r in answer["services"]} == {web["error"]}  # every row, tried once
+    table = corral("status", "--project", str(DEMO), *store, "--service", "demo_web")
+    assert table.exit_code == 0
+    assert f"  ! demo_web: {web['error']}" in table.output
+
+
+def test_a_failed_rolled_back_deployment_is_shown_apart_and_is_no_drift(
+    sandbox: Sandbox, aws: list[str], tmp_path: Path
+) -> None:
+    store = ["--store", f"sqlite:///{tmp_path / 'corral.db'}"]
+    sandbox.admin.set_images({"image": "*:broken", "crashAfter": 2})  # its containers crash after they start
+    good = corral("run", "demo_rolling", "--project", str(DEMO), *store, *aws, "--input", "tag=1")
+    assert good.exit_code == 0, good.output
+    broken = corral("run", "demo_rolling", "--project", str(DEMO), *store, *aws, "--input", "tag=broken")
+    assert broken.exit_code == 1, broken.output
+
+    web = row(status(*store, "--service", "demo_web"), "demo_web")
+    assert (web["deployed"]["sequence_id"], web["deployed"]["tag"]) == (1, "1")
+    attempt = web["last_attempt"]
+    assert (attempt["sequence_id"], attempt["tag"], attempt["status"], attempt["rolled_back"]) == (
+        2,
+        "broken",
+        "Failed",
+        True,
+    )
+    assert web["live"]["services"][0]["images"] == [f"{REGISTRY}/demo/web:1"]  # the rollback put :1 back
+    assert web["drift"] == []
+    table = corral("status", "--project", str(DEMO), *store, "--service", "demo_web").output
+    assert "  demo_web: since then #2 of demo_rolling (stage deploy), tag broken, by cli, " in table
+    assert ", Failed, rolled back [" in table and "drift" not in table
+
+    # the service's history: both deployments, newest first
+    history = corral("status", "--project", str(DEMO), *store, "--service", "demo_web", "--history")
+    assert history.exit_code == 0, history.output
+    lines = history.output.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(
+        "sandbox/sandbox  #2 of demo_rolling (stage deploy), tag broken"
+    )
+    assert lines[1].startswith("sandbox/sandbox  #1 of demo_rolling (stage deploy), tag 1, by cli, ")
+    listed = json.loads(
+        corral(
+            "status", "--project", str(DEMO), *store, "--service", "demo_web", "--history", "--json"
+        ).output
+    )
+    assert [(d["sequence_id"], d["status"]) for d in listed] == [(2, "Failed"), (1, "Success")]
+    lone = corral("status", "--project", str(DEMO), *store, "--history")
+    assert lone.exit_code == 2 and "give the service whose history to show" in lone.output

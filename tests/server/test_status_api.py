@@ -89,6 +89,9 @@ def test_status_and_history_after_a_rolling_deployment(served: tuple[Live, dict[
     assert cli.exit_code == 0, cli.output
     printed = json.loads(cli.output)
     assert printed["services"][0]["deployed"] == deployed
+    server = ["--server", live.url, "--server-project", "demo", "--token", ADMIN_TOKEN]
+    listed = corral("status", *server, "--service", "demo_web", "--history", "--json")
+    assert json.loads(listed.output) == history
     table = corral("status", "--server", live.url, "--server-project", "demo", "--token", ADMIN_TOKEN)
     assert table.exit_code == 0, table.output
     assert any(

@@ -2,6 +2,7 @@
 
     corral status [--service ID] [--env ID] [--json]                      # this project, its store
     corral status --server URL --server-project NAME [--token T] [...]    # a Corral server's project
+    corral status --service ID --history                                  # every stage that deployed it
 
 For each service and infrastructure: what AWS says now (ECS service, blue / green role, revision,
 image, running / desired / pending tasks, rollout, production traffic, autoscaling range) beside
@@ -26,7 +27,19 @@ HEADERS = ("SERVICE", "ECS SERVICE", "ROLE", "REVISION", "IMAGE", "TASKS", "ROLL
 @click.command("status")
 @click.option("--service", "service", metavar="ID", help="Only this service (identifier).")
 @click.option("--env", "environment", metavar="ID", help="Only this environment (identifier).")
+@click.option(
+    "--history",
+    is_flag=True,
+    help="With --service: every stage that deployed it, newest first, instead of the status.",
+)
 @click.option("--json", "json_output", is_flag=True, help="Print the status as JSON.")
+@click.option(
+    "--aws-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds each service's AWS reads may retry throttling and connection errors.",
+)
 @click.option(
     "--server",
     metavar="URL",
@@ -41,7 +54,9 @@ HEADERS = ("SERVICE", "ECS SERVICE", "ROLE", "REVISION", "IMAGE", "TASKS", "ROLL
 def status(
     service: str | None,
     environment: str | None,
+    history: bool,
     json_output: bool,
+    aws_timeout: float,
     server: str | None,
     server_project: str | None,
     token: str | None,
@@ -50,10 +65,23 @@ def status(
 ) -> None:
     """Show what runs where: each service per environment, as AWS says now and as Corral last
     deployed it; drift flagged. Tasks are running/desired/pending."""
+    if history:
+        if not service:
+            raise click.BadParameter("give the service whose history to show", param_hint="--service")
+        items = (
+            _server_get(server, server_project, token, f"services/{service}/history", {})
+            if server
+            else _local_history(project_dir, store_url, service)
+        )
+        if json_output:
+            echo_json(items)
+        else:
+            _print_history(service, items)
+        return
     if server:
         data = _from_server(server, server_project, token, service, environment)
     else:
-        data = _local(project_dir, store_url, service, environment)
+        data = _local(project_dir, store_url, service, environment, aws_timeout)
     if json_output:
         echo_json(data)
         return
@@ -61,7 +89,11 @@ def status(
 
 
 def _local(
-    project_dir: str | None, store_url: str | None, service: str | None, environment: str | None
+    project_dir: str | None,
+    store_url: str | None,
+    service: str | None,
+    environment: str | None,
+    aws_timeout: float,
 ) -> dict[str, Any]:
     from corral.config.project import load_project
     from corral.config.settings import project_root
@@ -71,9 +103,36 @@ def _local(
     _check_filters(project, service, environment)
     store = open_store(project_dir, store_url)
     try:
-        return project_status(project, store, service=service, environment=environment).to_dict()
+        found = project_status(
+            project, store, service=service, environment=environment, read_seconds=aws_timeout
+        )
+        return found.to_dict()
     finally:
         store.close()
+
+
+def _local_history(project_dir: str | None, store_url: str | None, service: str) -> list[dict[str, Any]]:
+    from corral.config.project import load_project
+    from corral.config.settings import project_root
+    from corral.status import service_history
+    from corral.status.model import to_dict
+
+    project = load_project(project_root(project_dir))
+    _check_filters(project, service, None)
+    store = open_store(project_dir, store_url)
+    try:
+        return [to_dict(item) for item in service_history(store, project, service)]
+    finally:
+        store.close()
+
+
+def _print_history(service: str, items: list[dict[str, Any]]) -> None:
+    if not items:
+        click.echo(f"Corral has not deployed {service} yet")
+        return
+    for item in items:
+        where = f"{item['environment']}/{item['infrastructure'] or ''}"
+        click.echo(f"{where}  {deployed(item)}")
 
 
 def _check_filters(project: Any, service: str | None, environment: str | None) -> None:
@@ -90,17 +149,23 @@ def _check_filters(project: Any, service: str | None, environment: str | None) -
 def _from_server(
     url: str, project: str | None, token: str | None, service: str | None, environment: str | None
 ) -> dict[str, Any]:
+    params = {k: v for k, v in (("service", service), ("env", environment)) if v}
+    data: dict[str, Any] = _server_get(url, project, token, "status", params)
+    return data
+
+
+def _server_get(url: str, project: str | None, token: str | None, path: str, params: dict[str, str]) -> Any:
+    """GET /api/v1/projects/{project}/{path} of the server; its refusal as one line."""
     import httpx
 
     from corral.errors import CorralError
 
     if not project:
         raise click.BadParameter("give the project's name on the server", param_hint="--server-project")
-    params = {k: v for k, v in (("service", service), ("env", environment)) if v}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         answer = httpx.get(
-            f"{url.rstrip('/')}/api/v1/projects/{project}/status", params=params, headers=headers, timeout=120
+            f"{url.rstrip('/')}/api/v1/projects/{project}/{path}", params=params, headers=headers, timeout=120
         )
     except httpx.HTTPError as error:
         raise CorralError(f"the server at {url} did not answer: {error}") from None
@@ -110,8 +175,7 @@ def _from_server(
         except ValueError:
             detail = answer.text[:300]
         raise CorralError(f"the server answered {answer.status_code}: {detail}")
-    data: dict[str, Any] = answer.json()
-    return data
+    return answer.json()
 
 
 # ---------------------------------------------------------------- the tables

@@ -7,6 +7,8 @@ infrastructure's AWS connector and the server's store.
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -20,6 +22,11 @@ from .schemas import DeploymentOut, ProjectStatusOut
 router = APIRouter(tags=["status"])
 ProjectName = Annotated[str, Path(max_length=64)]
 Identifier = Annotated[str | None, Query(max_length=128)]
+# Several people (and tabs) looking at one project's dashboard share one AWS read for this long:
+# every look is a dozen read calls per service, from the budget the deployments' steps use too.
+SHARED_SECONDS = 3.0
+_recent: dict[tuple[str, str, str | None, str | None], tuple[float, Any]] = {}
+_recent_lock = threading.Lock()
 
 
 @router.get("/projects/{project}/status", response_model=ProjectStatusOut)
@@ -38,7 +45,18 @@ def project_status(
     if env is not None and env not in loaded.environments:
         raise HTTPException(404, f"no environment {env!r} in project {project}")
     store = request.app.state.server.store
-    return read_status(loaded, store, service=service, environment=env, clients_for=_shared_clients)
+    key = (store.url, project, service, env)  # store.url: one server's projects, not another's
+    with _recent_lock:
+        found = _recent.get(key)
+    if found is not None and time.monotonic() - found[0] < SHARED_SECONDS:
+        return found[1]
+    answer = read_status(loaded, store, service=service, environment=env, clients_for=_shared_clients)
+    with _recent_lock:
+        now = time.monotonic()
+        for old in [k for k, (at, _) in _recent.items() if now - at >= SHARED_SECONDS]:
+            del _recent[old]
+        _recent[key] = (now, answer)
+    return answer
 
 
 @router.get("/projects/{project}/services/{service}/history", response_model=list[DeploymentOut])

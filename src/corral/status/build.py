@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from corral.errors import CorralError
@@ -25,7 +25,7 @@ from corral.errors import CorralError
 from .deployed import Key, deployments, last_deployments
 from .drift import drift
 from .live import read_live
-from .model import Deployment, ProjectStatus, ServiceStatus
+from .model import Deployment, LiveState, ProjectStatus, ServiceStatus
 
 if TYPE_CHECKING:
     from corral.config.project import Project
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # (project, connector identifier, region) -> the clients to read AWS with
 ClientsFor = Callable[["Project", str, str], Any]
 MASKED = "<secret>"
+READ_SECONDS = 10.0  # how long one target's AWS reads may retry throttling and connection errors
 
 
 @dataclass
@@ -52,11 +53,15 @@ def project_status(
     service: str | None = None,
     environment: str | None = None,
     clients_for: ClientsFor | None = None,
+    read_seconds: float = READ_SECONDS,
 ) -> ProjectStatus:
-    """Every service and infrastructure of the project (or those of `service` / `environment`)."""
+    """Every service and infrastructure of the project (or those of `service` / `environment`).
+    `read_seconds`: how long each target's reads retry; a connector and Region that could not be
+    read once are not tried again for the other targets."""
     history = deployments(store, project.name)
     latest = last_deployments(history)
     keys = _targets(project, latest)
+    reader = _Reader(clients_for or connector_clients, read_seconds)
     rows = []
     for key in keys:
         name, env, _ = key
@@ -64,7 +69,7 @@ def project_status(
             continue
         success, attempt = latest.get(key, (None, None))
         rules = _listener_rules(history, key)
-        row = _status(project, key, success, attempt, rules, clients_for or connector_clients)
+        row = _status(project, key, success, attempt, rules, reader)
         if row is not None:
             rows.append(row)
     return ProjectStatus(project=project.name, read_at=time.time(), services=rows)
@@ -106,7 +111,7 @@ def _status(
     success: Deployment | None,
     attempt: Deployment | None,
     rules: dict[str, str],
-    clients_for: ClientsFor,
+    reader: _Reader,
 ) -> ServiceStatus | None:
     name, env, infra = key
     newest = attempt or success
@@ -134,14 +139,58 @@ def _status(
     )
     if where.error or not (where.ecs_service and where.cluster and where.connector):
         return row
-    try:
-        clients = clients_for(project, where.connector, where.region or "")
-        row.live = read_live(clients, cluster=where.cluster, service_name=where.ecs_service, rule_roles=rules)
-    except Exception as error:  # any AWS or connector failure: shown on the row, others still read
-        row.error = f"AWS could not be read: {_short(error)}"
+    row.live, row.error = reader.read(project, where, rules)
+    if row.live is None:
         return row
     row.drift = drift(row.live, success)
     return row
+
+
+@dataclass
+class _Reader:
+    """Reads targets' AWS state, each under a deadline; remembers connectors that failed."""
+
+    clients_for: ClientsFor
+    seconds: float
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def read(
+        self, project: Project, where: _Where, rules: dict[str, str]
+    ) -> tuple[LiveState | None, str | None]:
+        from corral.aws.budget import BudgetTimeout
+        from corral.aws.retry import call_scope
+
+        assert where.connector and where.cluster and where.ecs_service
+        account = (where.connector, where.region or "")
+        if account in self.failed:
+            return None, self.failed[account]
+        clients = None
+        try:
+            clients = self.clients_for(project, where.connector, where.region or "")
+            with call_scope(deadline=time.monotonic() + self.seconds):
+                found = read_live(
+                    clients, cluster=where.cluster, service_name=where.ecs_service, rule_roles=rules
+                )
+        except BudgetTimeout:
+            # the retries of a failing call ran into the deadline (the budget gives no token after it)
+            endpoint = clients.ecs.meta.endpoint_url if clients is not None else "AWS"
+            message = f"AWS could not be read: no answer from {endpoint} within {self.seconds:g} s"
+            self.failed[account] = message
+            return None, message
+        except Exception as error:  # any AWS or connector failure: shown on the row, others still read
+            message = f"AWS could not be read: {_short(error)}"
+            if _unreachable(error):
+                self.failed[account] = message
+            return None, message
+        return found, None
+
+
+def _unreachable(error: Exception) -> bool:
+    """The endpoint did not answer (or the connector is wrong): the same for every target it holds."""
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+    from botocore.exceptions import HTTPClientError, NoCredentialsError
+
+    return isinstance(error, (BotocoreConnectionError, HTTPClientError, NoCredentialsError, CorralError))
 
 
 def _listener_rules(history: list[Deployment], key: Key) -> dict[str, str]:

@@ -11,6 +11,8 @@ task definition it registered and, for blue green, the listener rules it used.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from corral.store import ExecutionRecord, Store
@@ -22,6 +24,11 @@ PREPARED = "StagePrepared"
 _RULE_ROLES = (("prodListenerRuleArn", "production"), ("stageListenerRuleArn", "stage"))
 
 Key = tuple[str, str, str | None]  # service, environment, infrastructure
+CACHED = 5000  # ended executions whose deployments are kept in memory (the dashboard reads often)
+
+# An ended execution's stages no longer change: its deployments are read from the store once.
+_ended: OrderedDict[tuple[str, str], list[Deployment]] = OrderedDict()
+_ended_lock = threading.Lock()
 
 
 def deployments(store: Store, project: str, *, limit: int = SCANNED) -> list[Deployment]:
@@ -29,8 +36,24 @@ def deployments(store: Store, project: str, *, limit: int = SCANNED) -> list[Dep
     found: list[Deployment] = []
     for record in store.executions(limit=limit):
         if record.project == project:
-            found += _of_execution(store, record)
+            found += _cached(store, record)
     return found
+
+
+def _cached(store: Store, record: ExecutionRecord) -> list[Deployment]:
+    if record.ended_at is None:
+        return _of_execution(store, record)
+    key = (store.url, record.id)
+    with _ended_lock:
+        if key in _ended:
+            _ended.move_to_end(key)
+            return list(_ended[key])
+    read = _of_execution(store, record)
+    with _ended_lock:
+        _ended[key] = read
+        while len(_ended) > CACHED:
+            _ended.popitem(last=False)
+    return list(read)
 
 
 def last_deployments(history: list[Deployment]) -> dict[Key, tuple[Deployment | None, Deployment | None]]:

@@ -132,6 +132,10 @@ export async function entityDetail(view, project, path, identifier, scope) {
     const runs = await get(`/executions?project=${enc(project)}&pipeline=${enc(identifier)}&limit=10`);
     extra.push(h("h2", {}, "Recent executions"), historyTable(runs, false));
   }
+  if (info.kind === "service") {
+    extra.push(h("p", {}, link(`#/projects/${enc(project)}/services/${enc(identifier)}/history`, "Deployment history"),
+      " · ", link(`#/projects/${enc(project)}/status`, "What runs where")));
+  }
   view.replaceChildren(
     crumbs(["#/projects", "Projects"], [`#/projects/${enc(project)}`, project],
       [`#/projects/${enc(project)}/${path}`, info.title], [null, entity.name || identifier]),

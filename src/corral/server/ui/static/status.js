@@ -7,7 +7,8 @@ import { badge, h, link, replace, when } from "./dom.js";
 import { crumbs, projectNav } from "./pages.js";
 
 const enc = encodeURIComponent;
-const REFRESH_MS = 4000;
+const REFRESH_MS = 5000;  // each look is a dozen AWS read calls per service
+let shown = 0;  // the dashboard on screen now: an older one's timer stops
 
 export async function statusPage(view, project) {
   const data = await get(`/projects/${enc(project)}/status`);
@@ -36,8 +37,9 @@ export async function statusPage(view, project) {
   show(data);
   // follow a deployment while the page is shown; stop when the route changes
   const here = location.hash;
+  const mine = ++shown;
   const timer = setInterval(() => {
-    if (location.hash !== here) { clearInterval(timer); return; }
+    if (location.hash !== here || mine !== shown) { clearInterval(timer); return; }
     if (live.checked && !document.hidden && !refresh.disabled) reload();
   }, REFRESH_MS);
 }
