@@ -1,6 +1,7 @@
 """The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments,
-CloudFormation provisioning before a rolling deployment, and a service with ECS's own BLUE_GREEN
-strategy released by ECS Rolling Deploy (`native_bg`), under injected faults.
+CloudFormation provisioning before a rolling deployment, and services with ECS's own BLUE_GREEN,
+LINEAR and CANARY strategies released by ECS Rolling Deploy (`native_bg`, `native_linear`,
+`native_canary`: ECS moves the listener rules' weights), under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -101,9 +102,11 @@ STRATEGIES = (
     "provision",
     "provision_rollback",
     "native_bg",
+    "native_linear",
+    "native_canary",
 )
 # services ECS deploys with its own strategy, released by ECS Rolling Deploy
-NATIVE = ("native_bg",)
+NATIVE = ("native_bg", "native_linear", "native_canary")
 # strategies whose release always fails: the faults hit the rollback (its operations are in
 # OPERATIONS), and a clean run ends restored
 ROLLBACK_FAULTS = ("provision_rollback",)
@@ -270,6 +273,9 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (ECS, "UpdateService"),
     ],
 }
+# ... and with ECS's LINEAR and CANARY strategies: the same calls (ECS moves the weights)
+OPERATIONS["native_linear"] = list(OPERATIONS["native_bg"])
+OPERATIONS["native_canary"] = list(OPERATIONS["native_bg"])
 
 FAULTS: dict[str, dict[str, Any]] = {
     "throttle storm": {"kind": "throttle", "count": 6},
@@ -391,7 +397,13 @@ FAST_OPERATIONS = {
     "basic": ("ecs", "UpdateService"),
     "scale": ("ecs", "UpdateService"),
     "native_bg": ("ecs", "UpdateService"),
+    "native_linear": ("ecs", "UpdateService"),
+    "native_canary": ("ecs", "UpdateService"),
 }
+# LINEAR and CANARY take native_bg's calls and rollback path (ECS moves the weights): in the fast
+# subset one fault kind each on the change, and the release ECS's circuit breaker rolls back
+# (everything in --full), which keeps the subset's run time near what it was
+FAST_NATIVE = {"native_linear": ("drop_after",), "native_canary": ("5xx",)}
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
 # added latency only slows a call down, and a connection dropped before the answer takes the
 # path of a 5xx (nothing was done, the call is retried): in the fast subset on rolling only
@@ -425,6 +437,8 @@ def fast_matrix() -> list[Scenario]:
         for name, fault in FAULTS.items():
             if name in FULL_ONLY_FAULTS and strategy != "rolling":
                 continue
+            if strategy in FAST_NATIVE and name not in FAST_NATIVE[strategy]:
+                continue
             spec = {**fault, "service": service, "operation": operation}
             found.append(Scenario(strategy, f"{name} on {service}:{operation}", fault=spec))
         for failure in FAST_FAILURES:
@@ -432,7 +446,9 @@ def fast_matrix() -> list[Scenario]:
                 continue
             # without a circuit breaker ECS's BLUE_GREEN deployment keeps replacing the failing
             # tasks: the step fails only at its 60 s timeout (in --full)
-            if failure == KEPT_FAILURE and strategy == "native_bg":
+            if failure == KEPT_FAILURE and strategy in NATIVE:
+                continue
+            if strategy in FAST_NATIVE and failure != "circuit breaker with rollback":
                 continue
             found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
     found += [kept(strategy, name, endpoint) for strategy, name, endpoint in FAST_KEPT]
@@ -977,6 +993,30 @@ class NativeBlueGreenRun(Run):
         return problems
 
 
+class NativeLinearRun(NativeBlueGreenRun):
+    """As NativeBlueGreenRun with ECS's LINEAR strategy: the production rule moves 50 % at a time,
+    a minute's bake between the steps (the test rule all at once, before)."""
+
+    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+        target = super().target(image, circuit_breaker)
+        target.service_definition["deploymentConfiguration"].update(
+            strategy="LINEAR", linearConfiguration={"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}
+        )
+        return target
+
+
+class NativeCanaryRun(NativeBlueGreenRun):
+    """As NativeBlueGreenRun with ECS's CANARY strategy: 10 % of production first, the rest after
+    a minute's canary bake."""
+
+    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+        target = super().target(image, circuit_breaker)
+        target.service_definition["deploymentConfiguration"].update(
+            strategy="CANARY", canaryConfiguration={"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}
+        )
+        return target
+
+
 def _service_connect(alias: str) -> dict[str, Any]:
     return {
         "enabled": True,
@@ -998,6 +1038,8 @@ RUNS: dict[str, Callable[..., Run]] = {
     "provision": ProvisionRun,
     "provision_rollback": ProvisionRollbackRun,
     "native_bg": NativeBlueGreenRun,
+    "native_linear": NativeLinearRun,
+    "native_canary": NativeCanaryRun,
 }
 
 
