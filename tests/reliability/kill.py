@@ -24,7 +24,9 @@ Killed while ECS pauses (when the deploy has ended, in the check, in the approva
 resumed execution continues the paused deployment. Finished: the service runs tag 2 with its 2
 tasks, both of its rules forward all traffic to the target group holding them, the other group
 holds none; restored: the services, the weights of both rules (as shares of the rule's traffic)
-and the healthy targets of both groups as before.
+and the healthy targets of both groups as before. `demo_native_failing` runs demo_native with a
+check of a page that does not exist: the check fails while ECS pauses and the stage rolls the
+deployment back through ECS, so it is also killed in that rollback and must end restored.
 
 The provisioning pipeline (provisioned_demo.py) runs twice: `demo_provisioned` releases tag 2 and
 must finish; `demo_provisioned_failing` releases an image that cannot be pulled, so it is killed
@@ -73,9 +75,18 @@ PIPELINES = {
     "demo_native": ("deploy", "check", "approve", "continue"),
     # ECS's own linear rollout, followed by one ECS Rolling Deploy until ECS says SUCCESSFUL
     "demo_linear": ("EcsRollingDeploy",),
+    # demo_native whose Http check fails while ECS pauses: the stage rolls the deployment back
+    # through ECS (ECS Rolling Rollback), which must put both rules and the service back
+    "demo_native_failing": ("deploy", "check", "EcsRollingRollback"),
 }
 # pipelines of services ECS deploys with its own strategy (rules of their own: native_rules)
-NATIVE = ("demo_native", "demo_linear")
+NATIVE = ("demo_native", "demo_linear", "demo_native_failing")
+# the demo pipeline a kill point's measured release runs, when not its own name
+RUNS = {
+    "demo_provisioned": provisioned_demo.PIPELINE,
+    "demo_provisioned_failing": provisioned_demo.PIPELINE,
+    "demo_native_failing": "demo_native",
+}
 PROVISIONED = ("demo_provisioned", "demo_provisioned_failing")
 BROKEN_IMAGE = {"image": "*:broken", "pullFailure": "manifest unknown"}
 # the pipeline whose tag 1 release comes before the measured one
@@ -89,6 +100,7 @@ FIRST = {
     "demo_provisioned_failing": "demo_provisioned",
     "demo_native": "demo_native",
     "demo_linear": "demo_linear",
+    "demo_native_failing": "demo_native",
 }
 # inputs of the measured release besides the first's: after the first traffic shift the prod rule
 # forwards to both target groups, so the stage one is inferred (the one production does not reach)
@@ -100,7 +112,10 @@ STARTED = {
     "approve": "ApprovalWaiting",
 }
 # a step's status once it has ended, when not Success (the failing release's deploy fails)
-ENDED = {("demo_provisioned_failing", "EcsRollingDeploy"): "Failed"}
+ENDED = {
+    ("demo_provisioned_failing", "EcsRollingDeploy"): "Failed",
+    ("demo_native_failing", "check"): "Failed",
+}
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,8 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             # killed while ECS pauses at the PAUSE hook, waiting for the pipeline's approval
             KillPoint("demo_native", "approve", "ApprovalWaiting"),
             KillPoint("demo_linear", "EcsRollingDeploy", "Running"),
+            # killed in the rollback through ECS of the paused deployment
+            KillPoint("demo_native_failing", "EcsRollingRollback", "Running"),
         ]
     return points
 
@@ -207,11 +224,11 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     "-m",
                     "tests.reliability.kill",
                     "RUN",
-                    FIRST[point.pipeline] if point.pipeline in PROVISIONED else point.pipeline,
+                    RUNS.get(point.pipeline, point.pipeline),
                     url,
                     json.dumps(
                         {
-                            **pipeline_inputs(prepared, point.pipeline),
+                            **pipeline_inputs(prepared, RUNS.get(point.pipeline, point.pipeline)),
                             **_release(point.pipeline, "2"),
                             **SECOND.get(point.pipeline, {}),
                             **_checked(point.pipeline, sandbox),
@@ -289,6 +306,8 @@ def _release(pipeline: str, tag: str) -> dict[str, str]:
 def _checked(pipeline: str, sandbox: Any) -> dict[str, str]:
     """demo_native's Http step checks `url`: the sandbox's own health page, as `corral sandbox
     --demo` writes it (sandbox_inputs.py)."""
+    if pipeline == "demo_native_failing":  # a page the sandbox does not have: 404, the check fails
+        return {"url": f"{sandbox.endpoint_url}/_sandbox/no-such-page"}
     return {"url": f"{sandbox.endpoint_url}/_sandbox/health"} if pipeline == "demo_native" else {}
 
 
@@ -317,7 +336,7 @@ def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, A
 def native_rules(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, Any]:
     from tests.e2e.state import healthy_targets
 
-    elb, name = sandbox.client("elbv2"), pipeline.removeprefix("demo_")
+    elb, name = sandbox.client("elbv2"), RUNS.get(pipeline, pipeline).removeprefix("demo_")
     rules = {}
     for role in ("Production", "Test"):
         [rule] = elb.describe_rules(RuleArns=[prepared[f"{name}{role}Rule"]])["Rules"]
@@ -397,7 +416,7 @@ def _unshifted(prepared: dict[str, Any], state: dict[str, Any], images: dict[str
 def _natively_released(pipeline: str, state: dict[str, Any], images: dict[str, str]) -> list[str]:
     """ECS's own strategies: the service runs tag 2 with its 2 tasks; both rules forward all
     traffic to one target group, which holds the 2 healthy tasks; the other holds none."""
-    name = "demo-" + pipeline.removeprefix("demo_")
+    name = "demo-" + RUNS.get(pipeline, pipeline).removeprefix("demo_")
     problems = []
     if not images.get(name, "").endswith(":2") or state["services"][name]["desiredCount"] != 2:
         problems.append(
