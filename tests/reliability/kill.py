@@ -151,8 +151,8 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             # killed while ECS pauses at the PAUSE hook, waiting for the pipeline's approval
             KillPoint("demo_native", "approve", "ApprovalWaiting"),
             KillPoint("demo_linear", "EcsRollingDeploy", "Running"),
-            # killed in the rollback through ECS of the paused deployment
-            KillPoint("demo_native_failing", "EcsRollingRollback", "Running"),
+            # killed while ECS pauses; resumed, the check fails and the stage rolls back through ECS
+            KillPoint("demo_native_failing", "deploy", "Success"),
         ]
     return points
 
