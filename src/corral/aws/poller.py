@@ -82,9 +82,10 @@ class PollPolicy:
     min_gap: float = 0.25
     round_window: float = 30.0
     with_events: float = SAFETY_INTERVAL  # between rounds while an ECS event feed is live
-    # most between rounds while a watch's forecast (Watch.expect) is ahead: what a quiet round
-    # waits at most today, so a deployment that starts failing meanwhile is seen as soon
-    sparse: float = 5.0
+    # most between rounds while a watch's forecast (Watch.expect) is ahead; None: `slowest`, what
+    # a quiet round waits at most anyway, so a deployment that starts failing meanwhile is seen
+    # as soon as without a forecast
+    sparse: float | None = None
     # once a forecast moment has come, rounds `fast` apart, then this share of the time since it
     after_forecast: float = 0.25
 
@@ -103,6 +104,7 @@ class _Entry:
         self.eager_handles = 0  # watches that want a round at once (not content with events)
         self.since = time.time()  # wall clock: events sent before the watch began are old news
         self.forecast: float | None = None  # endpoint time before which nothing can settle (expect)
+        self.forecast_came: float | None = None  # local moment the first round at or after it began
         self.fetched_at_endpoint: float | None = None  # the endpoint's clock when `description` came
         # ... when the last description before it (of another signature) was fetched, the last time
         self.previous_fetched_at_endpoint: float | None = None
@@ -186,7 +188,8 @@ class Watch:
         round for it every `PollPolicy.sparse` seconds, one at that moment, then rounds `fast`
         apart, backing off with the time since. None: the normal interval again."""
         with self._poller._lock:
-            self._entry.forecast = endpoint_time
+            if endpoint_time != self._entry.forecast:
+                self._entry.forecast, self._entry.forecast_came = endpoint_time, None
             self._poller._wakeup.notify()
 
     def endpoint_times(self, description: Description) -> tuple[float | None, float | None]:
@@ -417,6 +420,7 @@ class ClusterPoller:
         """When the next round should start (caller holds the lock): the soonest asked for, or
         the soonest any watched entry needs by the interval policy and its forecast."""
         end, policy = self._round_ended, self.policy
+        sparse = policy.slowest if policy.sparse is None else policy.sparse
         due = self._next_round
         forecasts = not self._events_live()  # with events, they say when to look: no dense rounds
         for entry in self._entries.values():
@@ -425,10 +429,12 @@ class ClusterPoller:
                 at = self.clock.earliest_local(entry.forecast)
             if at is None:
                 wanted = end + self._quiet_interval
-            elif at > end + policy.fast:
-                wanted = min(at, end + max(self._quiet_interval, policy.sparse))
+            elif entry.forecast_came is None and at > end + policy.fast:
+                wanted = min(at, end + max(self._quiet_interval, sparse))
             else:  # the forecast moment has come: dense, backing off with the time since it
-                since = max(0.0, end - at)
+                if entry.forecast_came is None:
+                    entry.forecast_came = min(at, end)
+                since = end - entry.forecast_came
                 wanted = end + min(policy.slowest, max(policy.fast, since * policy.after_forecast))
             due = min(due, wanted)
         return due
