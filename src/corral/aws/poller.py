@@ -33,6 +33,15 @@ next round forward; rounds never start less than `min_gap` (0.25 s) apart, so wa
 together share one round. A round's calls are retried for `round_window` seconds (30); failures
 that outlast that are logged and the next round tries again.
 
+Forecasts: a waiter that knows its service cannot be done before some moment on ECS's clock (a
+rolling deployment's tasks waiting out their 40 s; ecs/settle_forecast.py) says so with
+`watch.expect(endpoint_time)`. The poller learns the endpoint's clock from the `Date` of each
+DescribeServices answer (aws/ecs_clock.py: it errs early, never late) and, until that moment,
+describes the service at most every `sparse` seconds (default `slowest`: a deployment that starts
+failing meanwhile is seen as soon as without a forecast), once at the moment, then `fast` apart,
+backing off by `after_forecast` (0.25) of the time since. Rounds describe every watched service, so
+the soonest need of any watch decides. With a live event feed the events say when to look instead.
+
 `TaskPoller` does the same for standalone tasks (Run Task): DescribeTasks, 100 tasks a call,
 missing tasks described as `{"lastStatus": "MISSING"}`. `ServiceDeploymentPoller` does it for
 service deployments (ECS's own strategies): DescribeServiceDeployments, 20 ARNs a call, its own
