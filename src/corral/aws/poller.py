@@ -260,7 +260,7 @@ class ClusterPoller:
         self._interval = self.policy.fast
         self._next_round = math.inf  # the soonest round asked for (a watch, a wait, a hint, an event)
         self._last_round = -math.inf
-        self._round_ended = -math.inf
+        self._round_ended = math.inf  # none yet: until the first round, only requests count
         self._quiet_interval = self.policy.fast  # after the last round, by the interval policy
         self.clock = EcsClock()  # the endpoint's clock, from the Date of each describe answer
         self._feed: EcsEventFeed | None = None
@@ -398,6 +398,7 @@ class ClusterPoller:
                 while True:
                     if not self._entries:
                         self._thread = None
+                        self._round_ended = math.inf  # a poller that starts again starts afresh
                         if self._feed is not None:  # under the lock: a new watch re-subscribes after
                             self._feed.unsubscribe(self)
                         return
@@ -431,6 +432,8 @@ class ClusterPoller:
         end, policy = self._round_ended, self.policy
         sparse = policy.slowest if policy.sparse is None else policy.sparse
         due = self._next_round
+        if end == math.inf:
+            return due
         forecasts = not self._events_live()  # with events, they say when to look: no dense rounds
         for entry in self._entries.values():
             at = None
