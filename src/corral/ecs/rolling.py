@@ -35,6 +35,7 @@ from .native.follow import deployment_outputs
 from .native.judge import SUCCESSFUL
 from .native.started import NATIVE_STRATEGIES, native_strategy
 from .service_requests import clear_removed, create_request, differs, update_request
+from .settle_forecast import has_container_health_check
 from .snapshot import ServiceSnapshot, capture_service
 from .steady_state import DeploymentOvertaken
 from .target import EcsTarget
@@ -118,6 +119,11 @@ def _deploy(
         until=options.wait_until,
         just_started=deployment_id is not None and deployment_id != before,
         overtaking_raises=True,
+        container_health_checks=(
+            has_container_health_check(target.task_definition)
+            if from_manifest and target.task_definition
+            else None
+        ),
     )
     ctx.log.section(DEPLOY)
     if skip:
