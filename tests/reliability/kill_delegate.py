@@ -88,10 +88,12 @@ class DelegateKill:
 
 
 def delegate_kills(fast: bool = False) -> list[DelegateKill]:
-    if fast:  # the first second of a step both ways, and a failing release killed after its change
+    # (tests/delegate/test_ecs_kills.py kills each ECS step before its first call in the suite)
+    if fast:  # a step's first second, a failing release killed after its first change, and the
+        # canary's wait (a re-run once made the canary service again)
         return [
             DelegateKill("demo_rolling", "EcsRollingDeploy", "after the first AWS call", "failing"),
-            DelegateKill("demo_canary", "EcsCanaryDeploy", "before the first AWS call"),
+            DelegateKill("demo_canary", "EcsCanaryDeploy", "while it waits"),
             DelegateKill("demo_bluegreen", "EcsBlueGreenCreateService", "after the first change", "failing"),
         ]
     found = [
@@ -254,8 +256,9 @@ def run_delegate_kill(point: DelegateKill) -> tuple[str, float]:
                 return f"BROKEN: the execution did not end: {steps}", time.monotonic() - started
             _trace(started, f"ended {status}")
             ended = get_execution(execution_id, store=store)
-            problems = _created_twice(sandbox, release_seq, definitions, point, ended)
-            problems += _ended(sandbox, prepared, point, status, ended, before)
+            after = whole_state(sandbox)
+            problems = _created_twice(sandbox, release_seq, definitions, ended, after)
+            problems += _ended(sandbox, prepared, point, status, ended, before, after)
             outcome = "restored" if failing else "finished"
             if problems:
                 outcome = "BROKEN: " + "; ".join(problems[:5])
@@ -335,11 +338,12 @@ def _revisions(sandbox: Any) -> set[str]:
 
 
 def _created_twice(
-    sandbox: Any, seq: int, definitions: set[str], point: DelegateKill, ended: Any
+    sandbox: Any, seq: int, definitions: set[str], ended: Any, state: dict[str, Any]
 ) -> list[str]:
-    """What the release made more than once: task definition revisions of the same content, more
-    services than the steps that create one ran, target registrations without a running task or
-    more than a service runs tasks."""
+    """What the release made more than once: task definition revisions of the same content (those
+    not in `definitions`, the revisions before), more CreateService answers since call `seq` than
+    the steps that create a service ran, target registrations in the whole end state `state`
+    without a running task or more than a service runs tasks."""
     from .end_state import TASK_DEFINITION_IDENTITY
 
     ecs = sandbox.client("ecs")
@@ -363,7 +367,6 @@ def _created_twice(
     creating = sum(1 for s in ended.steps if s.identifier in CREATES_SERVICE and s.status != "Skipped")
     if creates > creating:
         problems.append(f"CreateService succeeded {creates} times for {creating} steps that create a service")
-    state = whole_state(sandbox)
     running = {name: s["runningCount"] for name, s in state["services"].items()}
     for group, owners in state["targets"].items():
         for owner, states in owners.items():
@@ -384,6 +387,7 @@ def _ended(
     status: str,
     ended: Any,
     before: tuple[Any, Any],
+    after: dict[str, Any],
 ) -> list[str]:
     steps = [(s.identifier, s.status) for s in ended.steps]
     if point.release == "release":
@@ -395,7 +399,7 @@ def _ended(
     if status == "Success" or (FAILS[point.pipeline], "Failed") not in steps:
         return [f"the failing release ended {status}: {steps}"]
     found = differences(before[0], kill._state(sandbox, prepared, point.pipeline))
-    found += differences(before[1], whole_state(sandbox))
+    found += differences(before[1], after)
     if found:  # once more after a longer settle (a drain still under way)
         found = differences(before[0], kill._state(sandbox, prepared, point.pipeline))
         found += differences(before[1], whole_state(sandbox, settle=20))
