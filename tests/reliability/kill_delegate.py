@@ -10,7 +10,8 @@ call log's position taken, then let go and killed
 - `before the first AWS call` (held: none made);
 - `after the first AWS call` (as soon as the log shows one);
 - `after the first change` (the first call that is not a Describe, List or Get);
-- `while it waits` (after the first change, once WAITING_CALLS more calls are answered).
+- `while it waits` (once WAITING_CALLS more calls are answered after the call that starts what
+  the step waits for: CreateService, UpdateService, DeleteService, ModifyListener or ModifyRule).
 
 A delegate of the same name is then started again; Temporal gives the step to it once the dead
 one's heartbeat times out, from the last checkpoint the step recorded.
@@ -69,6 +70,8 @@ MOMENTS = (
 )
 WAITING_CALLS = 4
 READS = ("Describe", "List", "Get")
+# the call that starts what an ECS step then waits for (a deployment, a deletion, a listener cut-over)
+DEPLOYING = ("CreateService", "UpdateService", "DeleteService", "ModifyListener", "ModifyRule")
 
 
 @dataclass(frozen=True)
@@ -309,7 +312,8 @@ def _reached(moment: str, calls: list[dict[str, Any]]) -> bool:
         return bool(calls)
     if moment == "after the first change":
         return bool(changes)
-    return bool(changes) and len(calls) - changes[0] - 1 >= WAITING_CALLS
+    deploying = [i for i, c in enumerate(calls) if c["operation"] in DEPLOYING and c["outcome"] == "ok"]
+    return bool(deploying) and len(calls) - deploying[0] - 1 >= WAITING_CALLS
 
 
 def _distributed_approver(
