@@ -215,6 +215,7 @@ def _pause_at(point: str, step_key: str) -> None:
         release = os.environ.get(RELEASE_ENV)
         if not release:
             threading.Event().wait()
+            return
         while not Path(release).exists():
             time.sleep(0.005)
         print(f"corral delegate: released at {point} of {step_key}", file=sys.stderr, flush=True)

@@ -269,7 +269,11 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
         started = Started.from_answer(ctx, answer, task_definition_arn=task_definition_arn, since=since)
         deployment_id = started.deployment_id
         ctx.check()
-        if started.native and (answer is live or deployment_id == services.primary_deployment_id(live)):
+        if (
+            started.native
+            and live is not None
+            and (answer is live or deployment_id == services.primary_deployment_id(live))
+        ):
             # no deployment started: no UpdateService was sent, or only the deployment configuration
             # changed ("doesn't trigger a new service deployment", UpdateService); the service runs
             # as saved, put back by ECS's own rollback (the circuit breaker's, or the stage

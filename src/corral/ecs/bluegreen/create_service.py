@@ -90,6 +90,7 @@ def blue_green_create_service(
         action = "update" if options.update_green_service and is_active(live_green) else "replace"
         state.green_action = action
         adopted = _made_by_an_earlier_attempt(ctx, plan.green, live_green, task_definition_arn)
+        deployment_id: str | None
         if adopted is not None:  # a re-run after a crash: the new service is not made again
             ctx.log.info(
                 f"Service {plan.green} is the one an earlier attempt of this step created; it is kept"
