@@ -254,6 +254,10 @@ def test_a_delegate_stopped_with_sigterm_hands_its_step_on(
         tmp_path / "project", pipeline("soak", [stage("s", [step("soak", "Wait", {"duration": "10s"})])])
     )
     leaving = delegates("leaving", "default")
+    # its SIGTERM handler is set before it polls (a slow start once took the signal before it)
+    wait_until(
+        lambda: "polling" in (tmp_path / "delegate-leaving.err").read_text(), what="the first delegate"
+    )
     record = create_execution(root, "soak", store=store)
     runner.start(record.id)
     wait_until(lambda: _status(store, record.id, "s/soak") == "Running", what="the wait to start")

@@ -430,7 +430,11 @@ def test_passing_faults_on_each_cloudformation_call_are_retried(
 
 
 def test_a_create_stack_refused_by_cloudformation_fails_before_deploying(run: Run) -> None:
-    run.sandbox.admin.add_fault(kind="error", status=400, service="cloudformation", operation="CreateStack")
+    # refused as CloudFormation refuses a bad request (a ValidationError is not retried; the
+    # default InternalFailure would be, until the step's time-out)
+    run.sandbox.admin.add_fault(
+        kind="error", status=400, code="ValidationError", service="cloudformation", operation="CreateStack"
+    )
     failed = run(tag="1")
     assert failed.status == "Failed"
     assert failed.step("create_stack").status == "Failed"

@@ -18,6 +18,9 @@ through the ECS Python API and then judges AWS's end state:
   JSON, as a journal keeps it) and the same whole state (and the strategy's own snapshot) equals
   the one from before; `restored (by a second rollback)`: the first rollback failed with a clear
   error while an endpoint was down, and the rollback run again after the outage restored it;
+  `restored on the other target group`: only for ECS's own blue/green, linear and canary when
+  the rollback had to redeploy the old revision (ECS stopped a failed release without rolling it
+  back): the whole state from before with the two target groups' roles exchanged (ON_THE_OTHER_GROUP);
 - anything else (`BROKEN: ...`) fails the run.
 
 Faults: for each operation a clean run of the strategy calls (`OPERATIONS`, checked against the
@@ -38,6 +41,7 @@ and the resources CloudFormation made.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -312,23 +316,23 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("finished", "restored", "restored (by a second rollback)")
+        return self.outcome in ("finished", "restored", "restored (by a second rollback)", ON_THE_OTHER_GROUP)
 
+
+# A native service whose failed release ECS stopped without rolling it back (circuit breaker
+# without rollback) keeps the new task definition; putting the old one back "triggers a new
+# service deployment" (UpdateService, taskDefinition, ECS API Reference), and an ECS blue/green
+# deployment always brings the revision it deploys up in the alternate target group and moves the
+# rules there (the rules of the production and test listeners, "Amazon ECS blue/green service
+# deployments workflow"). So the exact state from before, with the two target groups' roles
+# exchanged, is the best any rollback can reach: judged as that, under its own name, and only when
+# the rollback had to redeploy the old revision.
+ON_THE_OTHER_GROUP = "restored on the other target group (ECS redeployed the old revision)"
 
 # Scenarios known to end BROKEN, by id prefix, with why (found by this matrix; the fix belongs to
 # the product, not here). `python -m tests.reliability` still reports them BROKEN and exits 1;
 # the test suite marks them as strict expected failures, so a fix makes them fail until removed.
-NATIVE_REDEPLOY = (
-    "the release turned the circuit breaker on without rollback; ECS stopped the failed release "
-    "where it was (production still on blue), and ECS Rolling Rollback must put the old task "
-    "definition back, which starts a new service deployment (taskDefinition 'triggers a new service "
-    "deployment', UpdateService, ECS API Reference): ECS deploys the old revision again into the "
-    "other target group, so the rules and registrations end swapped (same revision, same weights "
-    "on the other group)"
-)
-KNOWN_BROKEN = {
-    f"{strategy}: tasks: circuit breaker without rollback": NATIVE_REDEPLOY for strategy in NATIVE
-}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 def known_broken(scenario: Scenario) -> str | None:
@@ -948,6 +952,30 @@ class NativeBlueGreenRun(Run):
         }
         return target
 
+    def redeployed_old_revision(self) -> bool:
+        """The rollback had to start a deployment: the newest service deployment of web ran the task
+        definition web ran before the release, over a release ECS had not rolled back itself."""
+        ecs = self.env.ecs
+        arns = [
+            d["serviceDeploymentArn"]
+            for d in ecs.list_service_deployments(cluster=self.env.cluster, service="web")[
+                "serviceDeployments"
+            ]
+        ]
+        found = (
+            ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"] if arns else []
+        )
+        found.sort(key=lambda d: d["createdAt"])
+        if len(found) < 3 or found[-2].get("status") == "ROLLBACK_SUCCESSFUL":
+            return False  # no release and a redeploy after the first deployment, or ECS rolled it back
+        revisions = [d["targetServiceRevision"]["arn"] for d in (found[0], found[-1])]
+        described = ecs.describe_service_revisions(serviceRevisionArns=revisions)["serviceRevisions"]
+        first, last = (
+            r["taskDefinition"]
+            for r in sorted(described, key=lambda r: revisions.index(r["serviceRevisionArn"]))
+        )
+        return bool(found[-1].get("status") == "SUCCESSFUL" and first == last)
+
     def setup(self) -> None:
         alb = self.env.alb()
         forward = {
@@ -1144,6 +1172,10 @@ def run_scenario(
         found = differences(before, _settled(run))
         if found:  # compared again once the whole state has settled (a target still draining)
             found = differences(before, _settled(run, whole=True))
+        if found and isinstance(run, NativeBlueGreenRun) and run.redeployed_old_revision():
+            mirrored = _on_the_other_target_group(before, run.env.alb().groups[:2])
+            if not differences(mirrored["aws"], _settled(run, whole=True)["aws"]):
+                return Outcome(scenario, ON_THE_OTHER_GROUP, time.monotonic() - started, calls)
         outcome = "restored" if not found else "BROKEN: not restored: " + "; ".join(found[:5])
         if outcome == "restored" and first_error is not None:
             outcome = "restored (by a second rollback)"
@@ -1199,6 +1231,31 @@ def _finished(run: Run, after: dict[str, Any], reference: dict[str, Any] | None)
     if reference is not None:
         problems += [f"unlike the clean run: {d}" for d in differences(reference, after["aws"])]
     return problems
+
+
+def _on_the_other_target_group(state: dict[str, Any], groups: list[str]) -> dict[str, Any]:
+    """The whole AWS state of `state` (end_state.py) with the two target groups exchanged where
+    ECS's blue/green moves them: in the listener rules it manages (not a listener's default
+    action) and the target registrations. (The strategy's own snapshot counts healthy targets in
+    the service's first target group only, which ECS leaves named as it was: not compared.)"""
+    names = [arn.split("/")[-2] for arn in groups]
+
+    other = {groups[0]: groups[1], groups[1]: groups[0], names[0]: names[1], names[1]: names[0]}
+    # one pass, ARNs before the names they hold
+    token = re.compile("|".join(re.escape(t) for t in sorted(other, key=len, reverse=True)))
+
+    def swap(value: Any) -> Any:
+        return json.loads(token.sub(lambda m: other[m.group(0)], json.dumps(value, default=str)))
+
+    mirrored: dict[str, Any] = json.loads(json.dumps(state, default=str))
+    aws = mirrored.get("aws") or {}
+    for rules in (aws.get("listeners") or {}).values():
+        for priority in list(rules):
+            if priority != "default":
+                rules[priority] = swap(rules[priority])
+    if "targets" in aws:
+        aws["targets"] = swap(aws["targets"])
+    return mirrored
 
 
 def _settled(run: Run, timeout: float = 10.0, *, whole: bool = False) -> dict[str, Any]:

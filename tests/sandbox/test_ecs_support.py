@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,8 @@ def network(client: Any) -> dict[str, Any]:
     return {"awsvpcConfiguration": {"subnets": list(subnets), "assignPublicIp": "DISABLED"}}
 
 
-@functools.cache
+# not cached by endpoint: a later sandbox may listen on the port of one that has stopped, with
+# other subnets (a cached answer once named subnets the new sandbox did not have)
 def _default_subnets(endpoint_url: str, region: str) -> tuple[str, ...]:
     ec2 = boto3.client(
         "ec2", endpoint_url=endpoint_url, region_name=region, aws_access_key_id="t", aws_secret_access_key="t"
