@@ -7,8 +7,9 @@
 - `corral-events`: the same in a project whose AWS connector names the Region's SQS queue of ECS
   events (`ecsEventQueues`, made with `corral connector ecs-events`).
 - `ecs-deploy`: fabfuel's `ecs deploy CLUSTER SERVICE --image app IMAGE --timeout 900` (its other
-  options at their defaults, so it deregisters the old task definition after success). Done: its
-  line `Deployment successful`.
+  options at their defaults, so it deregisters the old task definition after success; the row
+  `ecs-deploy --no-deregister` keeps it, as the run issue 17 quotes did). Done: its line
+  `Deployment successful`.
 - `aws-wait`: the AWS CLI, `aws ecs register-task-definition --cli-input-json file://... && aws ecs
   update-service ... && aws ecs wait services-stable ...` in one shell. The waiter prints nothing
   when it succeeds, so its done is the process exit.
@@ -51,6 +52,7 @@ class Tool:
     name: str  # the row: kind, and "(defaults)" when no retry mode is set
     kind: str  # corral | corral-events | ecs-deploy | aws-wait
     standard_retries: bool
+    options: tuple[str, ...] = ()  # more options of the tool's command
 
     @property
     def family(self) -> str:
@@ -65,6 +67,8 @@ TOOLS = {
         Tool("corral-events", "corral-events", True),
         Tool("ecs-deploy", "ecs-deploy", True),
         Tool("ecs-deploy (defaults)", "ecs-deploy", False),
+        # keeps the old task definition: no DeregisterTaskDefinition in the bucket registrations use
+        Tool("ecs-deploy --no-deregister", "ecs-deploy", True, ("--no-deregister",)),
         Tool("aws-wait", "aws-wait", True),
         Tool("aws-wait (defaults)", "aws-wait", False),
     )
@@ -124,7 +128,21 @@ class Workspace:
         if tool.kind == "ecs-deploy":
             ecs = console_script("ecs")
             return [
-                ([ecs, "deploy", self.cluster, s, "--image", "app", image(tag), "--timeout", "900"], None)
+                (
+                    [
+                        ecs,
+                        "deploy",
+                        self.cluster,
+                        s,
+                        "--image",
+                        "app",
+                        image(tag),
+                        "--timeout",
+                        "900",
+                        *tool.options,
+                    ],
+                    None,
+                )
                 for s in services
             ]
         aws = shlex.quote(console_script("aws"))
@@ -189,4 +207,8 @@ def moments(
 
 
 def describe(tool: Tool) -> dict[str, Any]:
-    return {"kind": tool.kind, "retryMode": "standard" if tool.standard_retries else "the tool's default"}
+    return {
+        "kind": tool.kind,
+        "retryMode": "standard" if tool.standard_retries else "the tool's default",
+        "options": list(tool.options),
+    }
