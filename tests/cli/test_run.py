@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from corral.config import load_project
@@ -24,7 +25,14 @@ def test_run_prints_plain_lines_when_not_a_terminal_and_exits_0(tmp_path: Path) 
     assert "  [build/hello] hello" in lines
     assert any(line.startswith("step ShellScript build/after: Success (") for line in lines)
     assert "pipeline Success" in lines
-    assert lines[-1].startswith("execution ") and ": Success in " in lines[-1]
+    # how it ended, then the summary: each step's time (a stage of shell steps changes no service)
+    ended = next(
+        i for i, line in enumerate(lines) if line.startswith("execution ") and ": Success in " in line
+    )
+    assert lines[ended + 1].startswith("  stage build (") and lines[ended + 1].endswith("): Success")
+    assert re.fullmatch(r"    step build/hello: Success \d+\.\ds", lines[ended + 2])
+    assert "ECS service" not in result.output
+    assert lines[-1] == f"  more: corral logs {lines[0].split()[1]}"
     assert "\x1b[" not in result.output  # no terminal codes in a pipe
 
 
@@ -114,9 +122,15 @@ def test_resume_runs_an_execution_left_queued(tmp_path: Path) -> None:
 def test_store_option_and_no_project(tmp_path: Path) -> None:
     shell_project(tmp_path / "proj")
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
-    assert corral("run", "ok", "--project", str(tmp_path / "proj"), "--store", url).exit_code == 0
+    ran = corral("run", "ok", "--project", str(tmp_path / "proj"), "--store", url)
+    assert ran.exit_code == 0
     listed = json.loads(corral("executions", "--json", "--store", url, cwd=tmp_path).output)
     assert [e["pipeline"] for e in listed] == ["ok"]
+    # the summary's way to read more names the store, and works from anywhere
+    more = ran.output.splitlines()[-1]
+    assert more == f"  more: corral logs {listed[0]['id']} --store {url}"
+    logs = corral(*more.split()[2:], cwd=tmp_path)
+    assert logs.exit_code == 0 and "[build/hello] Execute: hello" in logs.output
     outside = corral("executions", cwd=tmp_path)
     assert outside.exit_code == 2 and "corral.yaml" in outside.output
 

@@ -13,6 +13,7 @@ from corral.ecs.bluegreen import (
     blue_green_rollback,
     blue_green_swap_target_groups,
 )
+from corral.ecs.context import OwnDeployments, StepContext
 from corral.errors import ConfigError, DeploymentError
 
 from .support import EcsEnv, assert_same, snapshot
@@ -269,3 +270,42 @@ def test_a_service_definition_without_the_placeholder_is_an_input_error(env: Ecs
     target = env.target("web", "web:2", load_balancer=alb.groups[1])
     with pytest.raises(ConfigError, match=r"loadBalancers: a Blue Green service definition needs"):
         blue_green_create_service(env.context(), target, create_options(alb))
+
+
+class Crash(Exception):
+    """The step's process dying right after it journaled the deployment it started."""
+
+
+def test_a_re_run_after_a_crash_keeps_the_new_service_its_first_attempt_created(env: EcsEnv) -> None:
+    alb = env.alb()
+    live_service(env, "web__1", "web:1", alb.groups[0])
+
+    def checkpoint_then_die(data: dict[str, object]) -> None:
+        env.checkpoints.append(data)
+        if (data.get("ecsDeployments") or {}).get("started"):  # type: ignore[union-attr]
+            raise Crash  # CreateService answered and journaled
+
+    with pytest.raises(Crash):
+        blue_green_create_service(
+            StepContext.with_timeout(env.clients, 60, checkpoint=checkpoint_then_die),
+            bg_target(env, "web:2"),
+            create_options(alb),
+        )
+    first = env.checkpoint
+    seq = env.admin.last_call()
+
+    again = blue_green_create_service(
+        env.context(own=OwnDeployments.merged(first["ecsDeployments"])),
+        bg_target(env, "web:2"),
+        create_options(alb),
+    )
+
+    made = [
+        c["operation"] for c in env.admin.calls(seq) if c["operation"] in ("CreateService", "DeleteService")
+    ]
+    assert made == []  # not deleted and created again
+    green = env.describe("web__2")
+    assert green is not None and green["status"] == "ACTIVE" and green["runningCount"] == 2
+    assert [d["id"] for d in green["deployments"]] == first["ecsDeployments"]["started"]
+    assert again.outputs["greenServiceName"] == "web__2" and again.outputs["isNewServiceCreated"] is True
+    assert registered(env, alb.groups[1]) == task_ips(env, "web__2")

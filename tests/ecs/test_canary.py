@@ -14,6 +14,7 @@ from corral.ecs.canary import (
     canary_deploy,
     canary_rollback,
 )
+from corral.ecs.context import OwnDeployments, StepContext
 from corral.ecs.rolling import RollingDeployOptions, rolling_deploy, rolling_rollback
 from corral.errors import DeploymentError
 from corral.step_log import LogLine, StepLog
@@ -67,6 +68,42 @@ def test_canary_deploy_runs_one_task_of_the_release_beside_the_service(env: EcsE
         in log
     )
     assert "Service webCanary reached steady state" in log and "Deployment Successful." in log
+
+
+class Crash(Exception):
+    """The step's process dying right after it journaled the deployment it started."""
+
+
+def test_a_re_run_after_a_crash_keeps_the_canary_its_first_attempt_created(env: EcsEnv) -> None:
+    env.create_live_service(live(env))
+
+    def checkpoint_then_die(data: dict[str, Any]) -> None:
+        env.checkpoints.append(data)
+        if data.get("ecsDeployments", {}).get("started"):  # CreateService answered and journaled
+            raise Crash
+
+    with pytest.raises(Crash):
+        canary_deploy(
+            StepContext.with_timeout(env.clients, 60, checkpoint=checkpoint_then_die),
+            live(env, "web:2"),
+            CanaryDeployOptions(),
+        )
+    first = env.checkpoint
+    seq = env.admin.last_call()
+
+    result = canary_deploy(
+        env.context(own=OwnDeployments.merged(first["ecsDeployments"])),
+        live(env, "web:2"),
+        CanaryDeployOptions(),
+    )
+
+    made = [
+        c["operation"] for c in env.admin.calls(seq) if c["operation"] in ("CreateService", "DeleteService")
+    ]
+    assert made == []  # not deleted and created again
+    assert [result.outputs["deploymentId"]] == first["ecsDeployments"]["started"]
+    canary = env.describe("webCanary")
+    assert canary is not None and canary["status"] == "ACTIVE" and canary["runningCount"] == 1
 
 
 def test_canary_size_is_an_option(env: EcsEnv) -> None:

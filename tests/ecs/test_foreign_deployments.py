@@ -225,7 +225,9 @@ def test_the_wait_is_bounded_by_the_step_timeout_and_changes_nothing(env: EcsEnv
     console = _console_deploys(env, "web:slow")
     revisions = env.revisions("web")
 
-    ctx = env.context(timeout=1.5)
+    # long enough for the step to reach its wait even on a loaded CI machine (at 1.5 s the
+    # deadline once ran out before the step's first DescribeServices)
+    ctx = env.context(timeout=4.0)
     with pytest.raises(StepTimedOut) as timed_out:
         rolling_deploy(ctx, env.target("web", "web:2"), RollingDeployOptions())
     assert f"deployment {console['id']} of service web" in str(timed_out.value)

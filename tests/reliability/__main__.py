@@ -1,5 +1,5 @@
 """`python -m tests.reliability [--full] [--jobs N] [-k TEXT]`: run the matrix and the kill points
-(tests/reliability/kill.py), print the table.
+(tests/reliability/kill.py, kill_rollback.py, kill_delegate.py), print the table.
 
 Without --full, the fast subset that also runs in the normal test suite. `--full` without `-k`
 also writes bench/results/reliability.md (report.py). Exit code 1 when any scenario ends in
@@ -16,6 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 from . import report
 from .kill import KillPoint, kill_points, run_kill_point
+from .kill_delegate import delegate_kills, run_delegate_kill
+from .kill_rollback import rollback_kills, run_rollback_kill
 from .scenarios import Outcome, Scenario, fast_matrix, matrix, run_scenario, table
 
 
@@ -50,6 +52,23 @@ def main() -> int:
             outcome, seconds = run_kill_point(point)  # one at a time: each runs a pipeline process
             print(f"{point.id}: {outcome}", file=sys.stderr, flush=True)
             outcomes.append(Outcome(_as_scenario(point), outcome, seconds))
+    # the runner killed in each rollback; a delegate killed in each ECS step (distributed mode)
+    for killed in rollback_kills(fast=not args.full):
+        if args.k in killed.id:
+            outcome, seconds = run_rollback_kill(killed)
+            _report(
+                Outcome(Scenario(killed.pipeline, killed.what, family="rollback kill"), outcome, seconds),
+                outcomes,
+            )
+    for delegated in delegate_kills(fast=not args.full):
+        if args.k in delegated.id:
+            outcome, seconds = run_delegate_kill(delegated)
+            _report(
+                Outcome(
+                    Scenario(delegated.pipeline, delegated.what, family="delegate kill"), outcome, seconds
+                ),
+                outcomes,
+            )
     print(table(outcomes))
     if args.full and not args.k:
         command = f"python -m tests.reliability --full --jobs {args.jobs}"

@@ -1,6 +1,6 @@
 """The runner killed at each step boundary: examples/sandbox-demo pipelines through the engine.
 
-The rolling, canary, blue green, basic and traffic shift pipelines each release tag 2 over an uninterrupted release of
+The rolling, canary, blue green, basic, traffic shift, native blue green and linear pipelines each release tag 2 over an uninterrupted release of
 tag 1. The measured release runs in its own process (`python -m tests.reliability.kill RUN ...`,
 below), which is killed with SIGKILL when a step starts (`Running`; an approval step starts as
 `ApprovalWaiting`) or ends (`Success`); then `resume` continues the execution in this process.
@@ -16,6 +16,17 @@ all of the prod rule's traffic reaches the tag 2 service, tagged BLUE, the old o
 downsized to 0; provisioned: as rolling, and the stack updated to release 2, not made again).
 Restored: the services as before (blue green: the services and both listeners' routes; traffic
 shift: the prod rule's weights; provisioned: the stack, same id, parameters, outputs, log group).
+
+ECS's own strategies: `demo_native` (ECS Rolling Deploy with waitUntil PAUSED, then the steer
+group while ECS waits at its PAUSE hook: an Http check of `url`, the sandbox's health page, an
+approval and Continue) and `demo_linear` (one ECS Rolling Deploy following ECS's LINEAR rollout).
+Killed while ECS pauses (when the deploy has ended, in the check, in the approval's wait), the
+resumed execution continues the paused deployment. Finished: the service runs tag 2 with its 2
+tasks, both of its rules forward all traffic to the target group holding them, the other group
+holds none; restored: the services, the weights of both rules (as shares of the rule's traffic)
+and the healthy targets of both groups as before. `demo_native_failing` runs demo_native with a
+check of a page that does not exist: the check fails while ECS pauses and the stage rolls the
+deployment back through ECS, so it is also killed in that rollback and must end restored.
 
 The provisioning pipeline (provisioned_demo.py) runs twice: `demo_provisioned` releases tag 2 and
 must finish; `demo_provisioned_failing` releases an image that cannot be pulled, so it is killed
@@ -46,6 +57,9 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "sandbox-demo"
 FAST_POLLS = PollPolicy(fast=0.1, growth=1.5, slowest=0.4, min_gap=0.05, round_window=30.0)
 FAST_STACKS = StackPolling(first=0.05, growth=1.5, slowest=0.3)
 SPEED = 50.0
+# demo_linear spends 6 sandbox minutes in its steps' and final bake times (no PAUSE hook timing out
+# behind a kill): a faster sandbox clock keeps it near the other kill points' time
+SPEEDS = {"demo_linear": 200.0}
 
 # pipeline -> its steps in the order they run (each a kill point when it starts and when it ends)
 PIPELINES = {
@@ -59,6 +73,22 @@ PIPELINES = {
     # the same pipeline with a release whose image cannot be pulled: the stage rolls back the
     # service, then the stack (Rollback Stack updates it back to release 1)
     "demo_provisioned_failing": ("create_stack", "EcsRollingDeploy", "EcsRollingRollback", "rollback_stack"),
+    # ECS's own blue/green: the deploy ends when ECS pauses at its PAUSE hook (test traffic on the
+    # new revision); the steer group's Http check, approval and Continue run while ECS waits
+    "demo_native": ("deploy", "check", "approve", "continue"),
+    # ECS's own linear rollout, followed by one ECS Rolling Deploy until ECS says SUCCESSFUL
+    "demo_linear": ("EcsRollingDeploy",),
+    # demo_native whose Http check fails while ECS pauses: the stage rolls the deployment back
+    # through ECS (ECS Rolling Rollback), which must put both rules and the service back
+    "demo_native_failing": ("deploy", "check", "EcsRollingRollback"),
+}
+# pipelines of services ECS deploys with its own strategy (rules of their own: native_rules)
+NATIVE = ("demo_native", "demo_linear", "demo_native_failing")
+# the demo pipeline a kill point's measured release runs, when not its own name
+RUNS = {
+    "demo_provisioned": provisioned_demo.PIPELINE,
+    "demo_provisioned_failing": provisioned_demo.PIPELINE,
+    "demo_native_failing": "demo_native",
 }
 PROVISIONED = ("demo_provisioned", "demo_provisioned_failing")
 BROKEN_IMAGE = {"image": "*:broken", "pullFailure": "manifest unknown"}
@@ -71,14 +101,24 @@ FIRST = {
     "demo_trafficshift": "demo_trafficshift",
     "demo_provisioned": "demo_provisioned",
     "demo_provisioned_failing": "demo_provisioned",
+    "demo_native": "demo_native",
+    "demo_linear": "demo_linear",
+    "demo_native_failing": "demo_native",
 }
 # inputs of the measured release besides the first's: after the first traffic shift the prod rule
 # forwards to both target groups, so the stage one is inferred (the one production does not reach)
 SECOND: dict[str, dict[str, str]] = {"demo_trafficshift": {"stageTargetGroupArn": ""}}
 # a step's status once it has started, when not Running (an approval step waits for its decision)
-STARTED = {"approve_swap": "ApprovalWaiting", "approve_phase": "ApprovalWaiting"}
+STARTED = {
+    "approve_swap": "ApprovalWaiting",
+    "approve_phase": "ApprovalWaiting",
+    "approve": "ApprovalWaiting",
+}
 # a step's status once it has ended, when not Success (the failing release's deploy fails)
-ENDED = {("demo_provisioned_failing", "EcsRollingDeploy"): "Failed"}
+ENDED = {
+    ("demo_provisioned_failing", "EcsRollingDeploy"): "Failed",
+    ("demo_native_failing", "check"): "Failed",
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +148,11 @@ def kill_points(fast: bool = False) -> list[KillPoint]:
             KillPoint("demo_trafficshift", "shift_all", "Running"),
             KillPoint("demo_provisioned", "create_stack", "Running"),
             KillPoint("demo_provisioned_failing", "rollback_stack", "Running"),
+            # killed while ECS pauses at the PAUSE hook, waiting for the pipeline's approval
+            KillPoint("demo_native", "approve", "ApprovalWaiting"),
+            KillPoint("demo_linear", "EcsRollingDeploy", "Running"),
+            # killed while ECS pauses; resumed, the check fails and the stage rolls back through ECS
+            KillPoint("demo_native_failing", "deploy", "Success"),
         ]
     return points
 
@@ -144,7 +189,7 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
     saved = {k: os.environ.get(k) for k in _environment("")}
     stop = threading.Event()
     approvers: list[threading.Thread] = []
-    with Sandbox(speed=SPEED) as sandbox, tempfile.TemporaryDirectory() as tmp:
+    with Sandbox(speed=SPEEDS.get(point.pipeline, SPEED)) as sandbox, tempfile.TemporaryDirectory() as tmp:
         if point.pipeline in PROVISIONED:
             sandbox.app.reset()  # moto's CloudWatch Logs (the stack's log group) outlives a sandbox
         os.environ.update(_environment(sandbox.endpoint_url))
@@ -161,7 +206,11 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                 project,
                 first_pipeline,
                 store=store,
-                inputs={**pipeline_inputs(prepared, first_pipeline), **_release(first_pipeline, "1")},
+                inputs={
+                    **pipeline_inputs(prepared, first_pipeline),
+                    **_release(first_pipeline, "1"),
+                    **_checked(first_pipeline, sandbox),
+                },
             )
             approvers.append(approver(store, record.id, stop))
             EmbeddedExecutor(store, project, _options()).run(record.id)
@@ -178,13 +227,14 @@ def run_kill_point(point: KillPoint) -> tuple[str, float]:
                     "-m",
                     "tests.reliability.kill",
                     "RUN",
-                    FIRST[point.pipeline] if point.pipeline in PROVISIONED else point.pipeline,
+                    RUNS.get(point.pipeline, point.pipeline),
                     url,
                     json.dumps(
                         {
-                            **pipeline_inputs(prepared, point.pipeline),
+                            **pipeline_inputs(prepared, RUNS.get(point.pipeline, point.pipeline)),
                             **_release(point.pipeline, "2"),
                             **SECOND.get(point.pipeline, {}),
+                            **_checked(point.pipeline, sandbox),
                         }
                     ),
                     str(root),
@@ -256,8 +306,18 @@ def _release(pipeline: str, tag: str) -> dict[str, str]:
     return {"tag": tag, **({"release": tag} if pipeline == provisioned_demo.PIPELINE else {})}
 
 
+def _checked(pipeline: str, sandbox: Any) -> dict[str, str]:
+    """demo_native's Http step checks `url`: the sandbox's own health page, as `corral sandbox
+    --demo` writes it (sandbox_inputs.py)."""
+    if pipeline == "demo_native_failing":  # a page the sandbox does not have: 404, the check fails
+        return {"url": f"{sandbox.endpoint_url}/_sandbox/no-such-page"}
+    return {"url": f"{sandbox.endpoint_url}/_sandbox/health"} if pipeline == "demo_native" else {}
+
+
 def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, Any]:
-    """What "restored" compares: the services; for blue green also where both listeners forward."""
+    """What "restored" compares: the services; for blue green also where both listeners forward;
+    for ECS's own strategies the weights of the service's production and test rules and how many
+    healthy targets each of its target groups holds."""
     from tests.e2e.state import forward_group, listener_actions, services
 
     state: dict[str, Any] = {"services": services(sandbox.client("ecs"))}
@@ -271,7 +331,24 @@ def _state(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, A
         state["routes"] = [forward_weights(actions)]
     if pipeline in PROVISIONED:
         state["stack"] = provisioned_demo.stack_state(sandbox)
+    if pipeline in NATIVE:
+        state |= native_rules(sandbox, prepared, pipeline)
     return state
+
+
+def native_rules(sandbox: Any, prepared: dict[str, Any], pipeline: str) -> dict[str, Any]:
+    from tests.e2e.state import healthy_targets
+
+    elb, name = sandbox.client("elbv2"), RUNS.get(pipeline, pipeline).removeprefix("demo_")
+    rules = {}
+    for role in ("Production", "Test"):
+        [rule] = elb.describe_rules(RuleArns=[prepared[f"{name}{role}Rule"]])["Rules"]
+        weights = forward_weights(rule["Actions"])
+        # as shares of the rule's traffic: prepare_sandbox makes the rules at 1/0, ECS writes 100/0
+        total = sum(weights.values()) or 1
+        rules[role] = {group: round(100 * w / total, 1) for group, w in weights.items()}
+    groups = (prepared[f"{name}BlueTargetGroup"], prepared[f"{name}GreenTargetGroup"])
+    return {"rules": rules, "healthy": {g: healthy_targets(elb, g) for g in groups}}
 
 
 def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: dict[str, Any]) -> list[str]:
@@ -285,6 +362,8 @@ def _unfinished(sandbox: Any, prepared: dict[str, Any], pipeline: str, state: di
     }
     if pipeline == "demo_trafficshift":
         return _unshifted(prepared, state, images)
+    if pipeline in NATIVE:
+        return _natively_released(pipeline, state, images)
     if pipeline in PROVISIONED:  # as rolling, and the stack at release 2
         problems = provisioned_demo.unreleased(state["stack"])
         if set(live) != {"demo-web"} or not images["demo-web"].endswith(":2"):
@@ -334,6 +413,24 @@ def _unshifted(prepared: dict[str, Any], state: dict[str, Any], images: dict[str
     for other in sorted(set(live) - {name}):
         if (_blue_green(live[other])["desiredCount"], _blue_green(live[other])["version"]) != (0, "GREEN"):
             problems.append(f"{other} ({images[other]}) has {_blue_green(live[other])}")
+    return problems
+
+
+def _natively_released(pipeline: str, state: dict[str, Any], images: dict[str, str]) -> list[str]:
+    """ECS's own strategies: the service runs tag 2 with its 2 tasks; both rules forward all
+    traffic to one target group, which holds the 2 healthy tasks; the other holds none."""
+    name = "demo-" + RUNS.get(pipeline, pipeline).removeprefix("demo_")
+    problems = []
+    if not images.get(name, "").endswith(":2") or state["services"][name]["desiredCount"] != 2:
+        problems.append(
+            f"{name} runs {images.get(name)}, {state['services'].get(name, {}).get('desiredCount')} tasks"
+        )
+    serving = {g for weights in state["rules"].values() for g, w in weights.items() if w}
+    if len(serving) != 1 or any(sorted(w.values()) != [0.0, 100.0] for w in state["rules"].values()):
+        problems.append(f"the rules forward {state['rules']}, not all to one target group")
+    wanted = {g: (2 if g in serving else 0) for g in state["healthy"]}
+    if state["healthy"] != wanted:
+        problems.append(f"healthy targets {state['healthy']}, not {wanted}")
     return problems
 
 

@@ -24,8 +24,9 @@ _PREFIXED = re.compile(r"\b(subnet|sg|vpc|eni|srv|ns)-[0-9a-z]{8,}\b")
 # the random hex parts of ARNs (load balancers, listeners, rules, target groups, tasks, scalable
 # targets): a run of 16 or more hex digits between separators
 _HEX = re.compile(r"(?<=[/:])[0-9a-f]{16,}(?=$|[/:])")
-# the random suffix CloudFormation gives the physical names it makes (`web-relea-Group-75LO5A9DYPBD`)
-_CFN_SUFFIX = re.compile(r"(?<=-)(?=[A-Z]*[0-9])[A-Z0-9]{12,13}\b")
+# the random suffix CloudFormation gives the physical names it makes (`web-relea-Group-75LO5A9DYPBD`;
+# one in fifty has no digit: `web-relea-Group-DRFPLBXENDSJ`)
+_CFN_SUFFIX = re.compile(r"(?<=-)[A-Z0-9]{12,13}\b")
 
 
 def normalise_text(text: str) -> str:

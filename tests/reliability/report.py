@@ -15,7 +15,7 @@ from pathlib import Path
 from .scenarios import Outcome, table
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "reliability.md"
-FAMILIES = ("clean", "fault", "tasks", "kept", "outage", "kill")
+FAMILIES = ("clean", "fault", "tasks", "kept", "outage", "kill", "rollback kill", "delegate kill")
 FAMILY_NAMES = {
     "clean": "clean run",
     "fault": "fault on an operation (cleared before the rollback)",
@@ -23,6 +23,8 @@ FAMILY_NAMES = {
     "kept": "fault kept while the rollback runs",
     "outage": "endpoint outage longer than the step's retries",
     "kill": "runner killed at a step boundary",
+    "rollback kill": "runner killed at a step boundary of the rollback",
+    "delegate kill": "delegate killed inside an ECS step (distributed)",
 }
 
 

@@ -1,6 +1,7 @@
 """The reliability matrix: rolling, canary, blue green, traffic shift, basic and scale deployments,
-CloudFormation provisioning before a rolling deployment, and a service with ECS's own BLUE_GREEN
-strategy released by ECS Rolling Deploy (`native_bg`), under injected faults.
+CloudFormation provisioning before a rolling deployment, and services with ECS's own BLUE_GREEN,
+LINEAR and CANARY strategies released by ECS Rolling Deploy (`native_bg`, `native_linear`,
+`native_canary`: ECS moves the listener rules' weights), under injected faults.
 
 Every scenario starts a fresh sandbox, makes the live state a deployment starts from (with plain
 boto3, through tests/ecs/support.py), snapshots it, injects one fault, runs the strategy's steps
@@ -101,7 +102,11 @@ STRATEGIES = (
     "provision",
     "provision_rollback",
     "native_bg",
+    "native_linear",
+    "native_canary",
 )
+# services ECS deploys with its own strategy, released by ECS Rolling Deploy
+NATIVE = ("native_bg", "native_linear", "native_canary")
 # strategies whose release always fails: the faults hit the rollback (its operations are in
 # OPERATIONS), and a clean run ends restored
 ROLLBACK_FAULTS = ("provision_rollback",)
@@ -268,6 +273,9 @@ OPERATIONS: dict[str, list[tuple[str, str]]] = {
         (ECS, "UpdateService"),
     ],
 }
+# ... and with ECS's LINEAR and CANARY strategies: the same calls (ECS moves the weights)
+OPERATIONS["native_linear"] = list(OPERATIONS["native_bg"])
+OPERATIONS["native_canary"] = list(OPERATIONS["native_bg"])
 
 FAULTS: dict[str, dict[str, Any]] = {
     "throttle storm": {"kind": "throttle", "count": 6},
@@ -310,14 +318,16 @@ class Outcome:
 # Scenarios known to end BROKEN, by id prefix, with why (found by this matrix; the fix belongs to
 # the product, not here). `python -m tests.reliability` still reports them BROKEN and exits 1;
 # the test suite marks them as strict expected failures, so a fix makes them fail until removed.
-NATIVE_CONFIG_RESTORE = (
-    "the release turned the circuit breaker on; ECS rolled the failed release back itself, then "
-    "ECS Rolling Rollback restores the old deploymentConfiguration, and UpdateService with any of "
-    "its parameters starts a new deployment (UpdateService, ECS API Reference): ECS deploys the "
-    "old revision again, into the other target group, so the rules and registrations end swapped"
+NATIVE_REDEPLOY = (
+    "the release turned the circuit breaker on without rollback; ECS stopped the failed release "
+    "where it was (production still on blue), and ECS Rolling Rollback must put the old task "
+    "definition back, which starts a new service deployment (taskDefinition 'triggers a new service "
+    "deployment', UpdateService, ECS API Reference): ECS deploys the old revision again into the "
+    "other target group, so the rules and registrations end swapped (same revision, same weights "
+    "on the other group)"
 )
 KNOWN_BROKEN = {
-    "native_bg: tasks: circuit breaker": NATIVE_CONFIG_RESTORE,
+    f"{strategy}: tasks: circuit breaker without rollback": NATIVE_REDEPLOY for strategy in NATIVE
 }
 
 
@@ -387,6 +397,17 @@ FAST_OPERATIONS = {
     "basic": ("ecs", "UpdateService"),
     "scale": ("ecs", "UpdateService"),
     "native_bg": ("ecs", "UpdateService"),
+    "native_linear": ("ecs", "UpdateService"),
+    "native_canary": ("ecs", "UpdateService"),
+}
+# the native strategies share their calls and rollback path (ECS moves the weights): in the fast
+# subset a few fault kinds on the change (a throttle storm, slow to retry, is in the rolling,
+# basic and scale rows) and the release ECS's circuit breaker rolls back; everything in --full.
+# This keeps the subset's run time near what it was before LINEAR and CANARY joined
+FAST_NATIVE = {
+    "native_bg": ("5xx", "drop_after"),
+    "native_linear": ("drop_after",),
+    "native_canary": ("5xx",),
 }
 FAST_FAILURES = ("container health check fails", "circuit breaker with rollback")
 # added latency only slows a call down, and a connection dropped before the answer takes the
@@ -421,6 +442,8 @@ def fast_matrix() -> list[Scenario]:
         for name, fault in FAULTS.items():
             if name in FULL_ONLY_FAULTS and strategy != "rolling":
                 continue
+            if strategy in FAST_NATIVE and name not in FAST_NATIVE[strategy]:
+                continue
             spec = {**fault, "service": service, "operation": operation}
             found.append(Scenario(strategy, f"{name} on {service}:{operation}", fault=spec))
         for failure in FAST_FAILURES:
@@ -428,7 +451,9 @@ def fast_matrix() -> list[Scenario]:
                 continue
             # without a circuit breaker ECS's BLUE_GREEN deployment keeps replacing the failing
             # tasks: the step fails only at its 60 s timeout (in --full)
-            if failure == KEPT_FAILURE and strategy == "native_bg":
+            if failure == KEPT_FAILURE and strategy in NATIVE:
+                continue
+            if strategy in FAST_NATIVE and failure != "circuit breaker with rollback":
                 continue
             found.append(Scenario(strategy, f"tasks: {failure}", failure=failure))
     found += [kept(strategy, name, endpoint) for strategy, name, endpoint in FAST_KEPT]
@@ -973,6 +998,30 @@ class NativeBlueGreenRun(Run):
         return problems
 
 
+class NativeLinearRun(NativeBlueGreenRun):
+    """As NativeBlueGreenRun with ECS's LINEAR strategy: the production rule moves 50 % at a time,
+    a minute's bake between the steps (the test rule all at once, before)."""
+
+    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+        target = super().target(image, circuit_breaker)
+        target.service_definition["deploymentConfiguration"].update(
+            strategy="LINEAR", linearConfiguration={"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}
+        )
+        return target
+
+
+class NativeCanaryRun(NativeBlueGreenRun):
+    """As NativeBlueGreenRun with ECS's CANARY strategy: 10 % of production first, the rest after
+    a minute's canary bake."""
+
+    def target(self, image: str, circuit_breaker: tuple[bool, bool] | None = None) -> Any:
+        target = super().target(image, circuit_breaker)
+        target.service_definition["deploymentConfiguration"].update(
+            strategy="CANARY", canaryConfiguration={"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}
+        )
+        return target
+
+
 def _service_connect(alias: str) -> dict[str, Any]:
     return {
         "enabled": True,
@@ -994,6 +1043,8 @@ RUNS: dict[str, Callable[..., Run]] = {
     "provision": ProvisionRun,
     "provision_rollback": ProvisionRollbackRun,
     "native_bg": NativeBlueGreenRun,
+    "native_linear": NativeLinearRun,
+    "native_canary": NativeCanaryRun,
 }
 
 

@@ -34,6 +34,8 @@ def test_the_random_parts_of_arns_become_ids_and_names_stay() -> None:
 
 def test_the_random_suffix_of_names_cloudformation_makes_becomes_an_id() -> None:
     assert normalise_text("web-relea-Group-75LO5A9DYPBD") == f"web-relea-Group-{ID}"
+    # twelve characters drawn from A-Z0-9 hold no digit about once in fifty names
+    assert normalise_text("web-relea-Group-DRFPLBXENDSJ") == f"web-relea-Group-{ID}"
     assert normalise_text("SERVICE-UNAVAILABLE") == "SERVICE-UNAVAILABLE"
 
 

@@ -20,6 +20,12 @@ def outcomes() -> list[Outcome]:
             "restored (by a second rollback)",
         ),
         Outcome(Scenario("demo_rolling", "killed when EcsRollingDeploy is Running"), "restored"),
+        Outcome(
+            Scenario("demo_rolling", "failing release, killed when ...", family="rollback kill"), "restored"
+        ),
+        Outcome(
+            Scenario("demo_rolling", "release, delegate killed in ...", family="delegate kill"), "BROKEN: x"
+        ),
     ]
 
 
@@ -34,9 +40,9 @@ def test_counts_are_per_strategy_and_family_and_broken_scenarios_are_listed() ->
     text = markdown(outcomes(), PROVENANCE, command="python -m tests.reliability --full", seconds=1)
     rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if line.startswith("| ")}
 
-    assert rows["rolling"] == "| rolling | 1 / 1 | 1 / 1 | 0 / 1 |  | 1 / 1 |  |"
-    assert rows["demo_rolling"] == "| demo_rolling |  |  |  |  |  | 1 / 1 |"
-    assert "Verdicts: 1 BROKEN, 2 finished, 1 restored, 1 restored (by a second rollback)." in text
+    assert rows["rolling"] == "| rolling | 1 / 1 | 1 / 1 | 0 / 1 |  | 1 / 1 |  |  |  |"
+    assert rows["demo_rolling"] == "| demo_rolling |  |  |  |  |  | 1 / 1 | 1 / 1 | 0 / 1 |"
+    assert "Verdicts: 2 BROKEN, 2 finished, 2 restored, 1 restored (by a second rollback)." in text
     assert "- rolling: tasks: task exits: BROKEN: not restored: x" in text
 
 

@@ -116,8 +116,9 @@ def test_circuit_breaker_without_rollback_stops_launching(sandbox: Sandbox) -> N
 @pytest.mark.sandbox(speed=50)
 @pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
 def test_tasks_that_cannot_pull_are_retried_with_back_off(sandbox: Sandbox, busy: bool) -> None:
-    """ECS retries at once twice, then waits 10, 20, 40 s; a busy machine (timers firing late)
-    must not stretch or shrink those waits."""
+    """The sandbox retries at once twice, then waits 10, 20, 40 s (its own schedule: AWS publishes
+    only the 15-minute maximum, checked in test_aws_service_events.py); a busy machine (timers
+    firing late) must not stretch or shrink those waits."""
     sandbox.admin.set_images(
         {"image": "web:missing", "pullFailure": "pull access denied for web, repository does not exist"}
     )

@@ -176,6 +176,26 @@ def test_desired_count_alone_scales_without_a_new_deployment(ecs: Any) -> None:
     assert done["deployments"][0]["id"] != first and done["runningCount"] == 3
 
 
+def test_deployment_configuration_alone_starts_no_deployment(ecs: Any) -> None:
+    """UpdateService's deploymentConfiguration "doesn't trigger a new service deployment" (ECS API
+    Reference, UpdateService): the service keeps its deployment and takes the new settings."""
+    definition = fargate_definition(ecs, "web", "web:1")
+    fargate_service(ecs, "apps", "web", definition, 1)
+    first = wait_completed(ecs, "apps", "web", definition)["deployments"][0]["id"]
+    breaker = {"enable": True, "rollback": True}
+    updated = ecs.update_service(
+        cluster="apps",
+        service="web",
+        deploymentConfiguration={"minimumHealthyPercent": 50, "deploymentCircuitBreaker": breaker},
+    )["service"]
+
+    assert [d["id"] for d in updated["deployments"]] == [first]
+    assert updated["deploymentConfiguration"]["minimumHealthyPercent"] == 50
+    assert updated["deploymentConfiguration"]["deploymentCircuitBreaker"] == breaker
+    listed = ecs.list_service_deployments(cluster="apps", service="web")["serviceDeployments"]
+    assert len(listed) == 1
+
+
 def test_scale_in_stops_tasks_and_autoscaling_contract(sandbox: Sandbox, ecs: Any) -> None:
     definition = fargate_definition(ecs, "web", "web:1")
     fargate_service(ecs, "apps", "web", definition, 3)
@@ -335,7 +355,7 @@ def test_bounds_that_allow_nothing_are_reported(ecs: Any) -> None:
     wait_completed(ecs, "apps", "web", first)
     ecs.update_service(cluster="apps", service="web", taskDefinition=fargate_definition(ecs, "web", "web:2"))
     stuck = (
-        "service (web) was unable to stop or start tasks during a deployment because of the service deployment "
+        "(service web) was unable to stop or start tasks during a deployment because of the service deployment "
         "configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
     )
     events = wait_until(lambda: (m := messages(describe(ecs, "apps", "web")))[-1] == stuck and m)

@@ -120,8 +120,8 @@ def test_drawn_times_stay_in_the_ranges_aws_documents() -> None:
     assert len(set(drawn["provision"])) > 1  # each task draws its own
     # without a seed every task takes the same time
     assert len(set(fixed["provision"])) == 1 and len(set(fixed["pull"])) == 1
-    # new tasks are healthy after between THRESHOLD - 1 and THRESHOLD intervals (ALB health
-    # checks; when the first comes is not documented) and old targets drain for at most the
+    # a new target is healthy at its first passing check, which comes within the first interval
+    # (ALB health checks; when in it is not documented), and old targets drain for at most the
     # deregistration delay: the deployment is shorter than with the whole of both
     assert drawn["deployment"][0] < fixed["deployment"][0] + 5.0  # provision + pull may add up to ~5 s
 

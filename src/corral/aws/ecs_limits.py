@@ -1,7 +1,11 @@
 """Amazon ECS API request throttling: the token buckets per account and Region.
 
 Shared by the client-side rate budget (so Corral stays under the account's limits) and the
-sandbox (which enforces them). Source: the ECS API reference's request throttling table.
+sandbox (which enforces them). Source: the table "Request Token Bucket Sizes and Refill Rates" of
+"Request throttling for the Amazon ECS API",
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html (every category and
+action it lists; tests/sandbox/aws_fixtures/throttling_buckets.yaml holds the same table for the tests).
+Actions the table does not list are not throttled.
 """
 
 from __future__ import annotations
@@ -19,6 +23,15 @@ BUCKETS: dict[str, tuple[float, float]] = {
     "tag-modify": (20, 10),
     "tag-read": (50, 20),
     "service-deployments": (50, 20),
+    "service-revisions": (50, 20),
+    "task-definition-deletion": (5, 1),
+    "capacity-provider-modify": (10, 1),
+    "capacity-provider-read": (50, 20),
+    "setting-modify": (10, 1),
+    "setting-read": (50, 20),
+    "agent-modify": (200, 120),
+    "task-protection": (200, 80),
+    "cluster-service-resource-read": (10, 1),
 }
 
 ECS_OPERATION_BUCKETS: dict[str, str] = {
@@ -49,4 +62,30 @@ ECS_OPERATION_BUCKETS: dict[str, str] = {
     "ListTagsForResource": "tag-read",
     "DescribeServiceDeployments": "service-deployments",
     "ListServiceDeployments": "service-deployments",
+    "DescribeServiceRevisions": "service-revisions",
+    "PutClusterCapacityProviders": "cluster-modify",
+    "UpdateClusterSettings": "cluster-modify",
+    "DeleteTaskDefinitions": "task-definition-deletion",
+    "CreateCapacityProvider": "capacity-provider-modify",
+    "DeleteCapacityProvider": "capacity-provider-modify",
+    "UpdateCapacityProvider": "capacity-provider-modify",
+    "DescribeCapacityProviders": "capacity-provider-read",
+    "DeleteAccountSetting": "setting-modify",
+    "PutAccountSetting": "setting-modify",
+    "PutAccountSettingDefault": "setting-modify",
+    "ListAccountSettings": "setting-read",
+    "DeleteAttributes": "cluster-resource-modify",
+    "DeregisterContainerInstance": "cluster-resource-modify",
+    "ExecuteCommand": "cluster-resource-modify",
+    "PutAttributes": "cluster-resource-modify",
+    "UpdateContainerAgent": "cluster-resource-modify",
+    "UpdateContainerInstancesStates": "cluster-resource-modify",
+    "ListAttributes": "cluster-resource-read",
+    "RegisterContainerInstance": "agent-modify",
+    "SubmitAttachmentStateChanges": "agent-modify",
+    "SubmitContainerStateChange": "agent-modify",
+    "SubmitTaskStateChange": "agent-modify",
+    "UpdateTaskProtection": "task-protection",
+    "GetTaskProtection": "task-protection",
+    "ListServicesByNamespace": "cluster-service-resource-read",
 }

@@ -33,6 +33,15 @@ next round forward; rounds never start less than `min_gap` (0.25 s) apart, so wa
 together share one round. A round's calls are retried for `round_window` seconds (30); failures
 that outlast that are logged and the next round tries again.
 
+Forecasts: a waiter that knows its service cannot be done before some moment on ECS's clock (a
+rolling deployment's tasks waiting out their 40 s; ecs/settle_forecast.py) says so with
+`watch.expect(endpoint_time)`. The poller learns the endpoint's clock from the `Date` of each
+DescribeServices answer (aws/ecs_clock.py: it errs early, never late) and, until that moment,
+describes the service at most every `sparse` seconds (default `slowest`: a deployment that starts
+failing meanwhile is seen as soon as without a forecast), once at the moment, then `fast` apart,
+backing off by `after_forecast` (0.25) of the time since. Rounds describe every watched service, so
+the soonest need of any watch decides. With a live event feed the events say when to look instead.
+
 `TaskPoller` does the same for standalone tasks (Run Task): DescribeTasks, 100 tasks a call,
 missing tasks described as `{"lastStatus": "MISSING"}`. `ServiceDeploymentPoller` does it for
 service deployments (ECS's own strategies): DescribeServiceDeployments, 20 ARNs a call, its own
@@ -51,6 +60,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .budget import BudgetTimeout
+from .ecs_clock import EcsClock
 from .events import NUDGE_DELAY, SAFETY_INTERVAL, EcsEventFeed, ServiceEvent
 from .pagination import (
     DESCRIBE_SERVICE_DEPLOYMENTS_CHUNK,
@@ -81,6 +91,12 @@ class PollPolicy:
     min_gap: float = 0.25
     round_window: float = 30.0
     with_events: float = SAFETY_INTERVAL  # between rounds while an ECS event feed is live
+    # most between rounds while a watch's forecast (Watch.expect) is ahead; None: `slowest`, what
+    # a quiet round waits at most anyway, so a deployment that starts failing meanwhile is seen
+    # as soon as without a forecast
+    sparse: float | None = None
+    # once a forecast moment has come, rounds `fast` apart, then this share of the time since it
+    after_forecast: float = 0.25
 
 
 class _Entry:
@@ -96,6 +112,11 @@ class _Entry:
         self.handles = 0
         self.eager_handles = 0  # watches that want a round at once (not content with events)
         self.since = time.time()  # wall clock: events sent before the watch began are old news
+        self.forecast: float | None = None  # endpoint time before which nothing can settle (expect)
+        self.forecast_came: float | None = None  # local moment the first round at or after it began
+        self.fetched_at_endpoint: float | None = None  # the endpoint's clock when `description` came
+        # ... when the last description before it (of another signature) was fetched, the last time
+        self.previous_fetched_at_endpoint: float | None = None
         self.changed = threading.Condition(lock)
 
 
@@ -170,6 +191,29 @@ class Watch:
         with self._entry.changed:
             return self._entry.description
 
+    def expect(self, endpoint_time: float | None) -> None:
+        """The waiter knows its condition cannot hold before `endpoint_time` (epoch seconds on the
+        endpoint's clock, the clock of ECS's timestamps; see settle_forecast.py): until then a
+        round for it every `PollPolicy.sparse` seconds, one at that moment, then rounds `fast`
+        apart, backing off with the time since. None: the normal interval again."""
+        with self._poller._lock:
+            if endpoint_time != self._entry.forecast:
+                self._entry.forecast, self._entry.forecast_came = endpoint_time, None
+            self._poller._wakeup.notify()
+
+    def endpoint_times(self, description: Description) -> tuple[float | None, float | None]:
+        """At least what the endpoint's clock read (to the second, from `Date`) when the service
+        was last described as it was before `description`, and when `description` came; (None,
+        None) if `description` is no longer the newest or the endpoint sends no Date."""
+        with self._entry.changed:
+            if self._entry.description is description:
+                return self._entry.previous_fetched_at_endpoint, self._entry.fetched_at_endpoint
+        return None, None
+
+    @property
+    def clock(self) -> EcsClock:
+        return self._poller.clock
+
     def hint_soon(self, seconds: float) -> None:
         """Ask for a round within `seconds` (a change is due then); rounds stay `min_gap` apart."""
         self._poller._request_round(time.monotonic() + max(0.0, seconds))
@@ -214,8 +258,11 @@ class ClusterPoller:
         self._entries: dict[str, _Entry] = {}
         self._thread: threading.Thread | None = None
         self._interval = self.policy.fast
-        self._next_round = math.inf
+        self._next_round = math.inf  # the soonest round asked for (a watch, a wait, a hint, an event)
         self._last_round = -math.inf
+        self._round_ended = math.inf  # none yet: until the first round, only requests count
+        self._quiet_interval = self.policy.fast  # after the last round, by the interval policy
+        self.clock = EcsClock()  # the endpoint's clock, from the Date of each describe answer
         self._feed: EcsEventFeed | None = None
 
     @classmethod
@@ -351,10 +398,11 @@ class ClusterPoller:
                 while True:
                     if not self._entries:
                         self._thread = None
+                        self._round_ended = math.inf  # a poller that starts again starts afresh
                         if self._feed is not None:  # under the lock: a new watch re-subscribes after
                             self._feed.unsubscribe(self)
                         return
-                    start_at = max(self._next_round, self._last_round + self.policy.min_gap)
+                    start_at = max(self._due(), self._last_round + self.policy.min_gap)
                     delay = start_at - time.monotonic()
                     if delay <= 0:
                         break
@@ -374,7 +422,34 @@ class ClusterPoller:
                     interval = (
                         policy.with_events
                     )  # events say when to look; this round is in case one is lost
-                self._schedule(time.monotonic() + interval)
+                self._quiet_interval = interval
+                self._round_ended = time.monotonic()
+                self._wakeup.notify()
+
+    def _due(self) -> float:
+        """When the next round should start (caller holds the lock): the soonest asked for, or
+        the soonest any watched entry needs by the interval policy and its forecast."""
+        end, policy = self._round_ended, self.policy
+        sparse = policy.slowest if policy.sparse is None else policy.sparse
+        due = self._next_round
+        if end == math.inf:
+            return due
+        forecasts = not self._events_live()  # with events, they say when to look: no dense rounds
+        for entry in self._entries.values():
+            at = None
+            if forecasts and entry.forecast is not None:
+                at = self.clock.earliest_local(entry.forecast)
+            if at is None:
+                wanted = end + self._quiet_interval
+            elif entry.forecast_came is None and at > end + policy.fast:
+                wanted = min(at, end + max(self._quiet_interval, sparse))
+            else:  # the forecast moment has come: dense, backing off with the time since it
+                if entry.forecast_came is None:
+                    entry.forecast_came = min(at, end)
+                since = end - entry.forecast_came
+                wanted = end + min(policy.slowest, max(policy.fast, since * policy.after_forecast))
+            due = min(due, wanted)
+        return due
 
     def _round(self, identifiers: list[str], started: float) -> bool:
         changed = False
@@ -396,11 +471,18 @@ class ClusterPoller:
                 for identifier in chunk:
                     entry = self._entries.get(identifier)
                     if entry is not None:
-                        changed |= self._deliver(entry, answers.get(identifier), error, started)
+                        changed |= self._deliver(
+                            entry, answers.get(identifier), error, started, self.clock.now_at_least()
+                        )
         return changed
 
     def _deliver(
-        self, entry: _Entry, description: Description | None, error: BaseException | None, started: float
+        self,
+        entry: _Entry,
+        description: Description | None,
+        error: BaseException | None,
+        started: float,
+        endpoint_time: float | None = None,
     ) -> bool:
         """Record one answer for an entry (caller holds the lock); True if it changed."""
         changed = False
@@ -412,6 +494,9 @@ class ClusterPoller:
             changed = entry.description is None or entry.error is not None or signature != entry.signature
             entry.error = None
             entry.description, entry.signature = description, signature
+            if changed:
+                entry.previous_fetched_at_endpoint = entry.fetched_at_endpoint
+            entry.fetched_at_endpoint = endpoint_time
             if changed:
                 entry.change_seq += 1
         else:
@@ -429,7 +514,10 @@ class ServicePoller(ClusterPoller):
     chunk_size = DESCRIBE_SERVICES_CHUNK
 
     def _describe(self, identifiers: list[str]) -> dict[str, Description]:
+        sent = time.monotonic()
         answer = self._clients.ecs.describe_services(cluster=self.cluster, services=identifiers)
+        headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        self.clock.observe(sent, time.monotonic(), headers.get("date"))
         found: dict[str, Description] = {}
         for service in answer.get("services", []):
             for identifier in identifiers:

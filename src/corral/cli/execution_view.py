@@ -6,7 +6,13 @@
 
 `Board` keeps the state from the executor's callbacks (they come from several threads). In a
 terminal, `LiveView` redraws it with rich a few times a second; elsewhere `PlainView` prints one
-line per status change and per log line; `QuietView` prints nothing (for --json).
+line per real status change and per log line; `QuietView` prints nothing (for --json).
+
+A state is shown once it is real and differs from the last one shown for that stage or step: a
+stage reports Waiting before it asks for its service's lock, but it waits only when the lock's
+holder is named (a `Lock` log line), so an uncontested lock shows no Waiting / Running pair. A
+failed step's error is shown once, under it: ECS's reason, the stopped tasks, the last ECS events
+(see step_failure); the stage and the pipeline repeat only its first line.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from types import TracebackType
 from typing import Any
 
 import click
+
+from corral.cli.step_failure import EVENTS_SHOWN, failure_lines, headline, logged_event
 
 Echo = Callable[[str], None]
 TAIL = 6  # log lines shown under the running step
@@ -53,6 +61,7 @@ class Row:
     error: str | None = None
     phase: str = "execution"
     stage_key: str = ""
+    pending: str | None = None  # a state reported but not yet real (a stage's lock wait)
 
     def elapsed(self, now: float) -> float:
         return (self.ended or now) - self.started
@@ -68,6 +77,7 @@ class Board:
     error: str | None = None
     started: float = field(default_factory=time.time)
     tails: dict[str, deque[str]] = field(default_factory=dict)
+    events: dict[str, deque[str]] = field(default_factory=dict)  # ECS events each step logged
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def apply(self, update: Any) -> Row | None:
@@ -80,6 +90,11 @@ class Board:
                 return None
             table = self.stages if kind == "StageUpdate" else self.steps
             row = table.get(update.key)
+            if row is not None and kind == "StageUpdate" and update.status == "Waiting":
+                row.pending = update.status  # real once the lock's holder is named (see log)
+                return None
+            if row is not None:
+                row.pending = None
             if row is not None and row.status == update.status:
                 return None
             if row is None or (row.status in _ENDED and update.status not in _ENDED):
@@ -98,9 +113,22 @@ class Board:
             row.ended = now if update.status in _ENDED else None
             return row
 
-    def log(self, step_key: str, message: str) -> None:
+    def log(self, step_key: str, message: str, section: str = "") -> Row | None:
+        """Record a log line; the stage whose pending wait it makes real, if any."""
         with self.lock:
             self.tails.setdefault(step_key, deque(maxlen=TAIL)).append(message)
+            event = logged_event(message)
+            if event is not None:
+                self.events.setdefault(step_key, deque(maxlen=EVENTS_SHOWN)).append(event)
+            stage = self.stages.get(step_key)
+            if stage is None or stage.pending is None or section != "Lock":
+                return None
+            stage.status, stage.pending = stage.pending, None
+            return stage
+
+    def step_events(self, step_key: str) -> list[str]:
+        with self.lock:
+            return list(self.events.get(step_key, ()))
 
 
 _ENDED = frozenset({"Success", "Failed", "Aborted", "Expired", "Skipped", "IgnoreFailed", "ApprovalRejected"})
@@ -126,7 +154,7 @@ class ExecutionView:
         self.board.apply(update)
 
     def on_log(self, execution_id: str, step_key: str, line: Any) -> None:
-        self.board.log(step_key, str(line.message))
+        self.board.log(step_key, str(line.message), line.section)
 
     def say(self, text: str) -> None:
         """A line of the command's own (the demo's narration)."""
@@ -145,34 +173,62 @@ class QuietView(ExecutionView):
 
 
 class PlainView(ExecutionView):
-    """One line per status change and per log line: for logs, CI and pipes."""
+    """One line per real status change and per log line: for logs, CI and pipes."""
 
     def __init__(self, echo: Echo) -> None:
         super().__init__()
         self.echo = echo
         self._lock = threading.Lock()
+        self._explained: list[str] = []  # first lines of the step errors shown in full
 
     def on_update(self, execution_id: str, update: Any) -> None:
         self.execution_id = execution_id
         row = self.board.apply(update)
         kind = type(update).__name__
         if kind == "PipelineUpdate":
-            line = f"pipeline {update.status}" + (f": {update.error}" if update.error else "")
+            lines = [f"pipeline {update.status}" + self._error(update.error)]
         elif row is None:
             return
         else:
-            what = "stage" if row.kind == "Stage" else f"step {row.kind}"
-            line = f"{what} {row.key}: {row.status}"
-            if row.ended is not None and row.status != "Skipped":
-                line += f" ({row.elapsed(time.time()):.1f}s)"
-            if row.error and row.status != "Success":
-                line += f": {row.error}"
+            lines = [self._status_line(row)]
+            if (
+                row.kind not in ("Stage", "StepGroup")
+                and row.error
+                and row.status not in ("Success", "Skipped")
+            ):
+                self._explained.append(headline(row.error))
+                more = failure_lines(row.error, self.board.step_events(row.key))
+                lines.extend(f"    {line}" for line in more)
         with self._lock:
-            self.echo(line)
+            for line in lines:
+                self.echo(line)
+
+    def _status_line(self, row: Row) -> str:
+        what = "stage" if row.kind == "Stage" else f"step {row.kind}"
+        line = f"{what} {row.key}: {row.status}"
+        if row.ended is not None and row.status != "Skipped":
+            line += f" ({row.elapsed(time.time()):.1f}s)"
+        if row.error and row.status != "Success":
+            if row.kind in ("Stage", "StepGroup"):
+                line += self._error(row.error)
+            else:
+                line += f": {headline(row.error)}"
+        return line
+
+    def _error(self, error: str | None) -> str:
+        """`: error`, only its first line when a step's error shown above is in it."""
+        if not error:
+            return ""
+        first = headline(error)
+        if any(shown and shown in first for shown in self._explained):
+            return f": {first}"
+        return ": " + error.replace("\n", "\n    ")
 
     def on_log(self, execution_id: str, step_key: str, line: Any) -> None:
-        super().on_log(execution_id, step_key, line)
+        stage = self.board.log(step_key, str(line.message), line.section)
         with self._lock:
+            if stage is not None:
+                self.echo(self._status_line(stage))
             self.echo(f"  [{step_key}] {line.message}")
 
     def say(self, text: str) -> None:
@@ -229,6 +285,7 @@ def render_board(board: Board, now: float) -> Any:
         stages = sorted(board.stages.values(), key=lambda r: r.position)
         steps = sorted(board.steps.values(), key=lambda r: r.position)
         tails = {key: list(lines) for key, lines in board.tails.items()}
+        events = {key: list(lines) for key, lines in board.events.items()}
         status, error = board.status, board.error
     running: Row | None = None
     for stage in stages:
@@ -242,7 +299,14 @@ def render_board(board: Board, now: float) -> Any:
     if running is not None and tails.get(running.key):
         parts.append(Text(f"{running.name}:", style="bold dim"))
         parts.extend(Text("  " + line, style="dim") for line in tails[running.key])
-    if error and status in _ENDED:
+    explained = []
+    for step in steps:  # a failed step's reason and ECS events under the table, once
+        if step.kind == "StepGroup" or not step.error or step.status in ("Success", "Skipped"):
+            continue
+        explained.append(headline(step.error))
+        parts.append(Text(f"{step.name} ({step.key}): {headline(step.error)}", style="red"))
+        parts.extend(Text("  " + line) for line in failure_lines(step.error, events.get(step.key, [])))
+    if error and status in _ENDED and not any(first and first in error for first in explained):
         parts.append(Text(error, style="red"))
     return Group(*parts)
 

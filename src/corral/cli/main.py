@@ -51,6 +51,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "deployments",
         "An ECS service's own deployments: list, continue, roll back, stop.",
     ),
+    "status": (
+        "corral.cli.status_cmd",
+        "status",
+        "What version runs where: each service per environment, AWS beside Corral's last deployment.",
+    ),
     "executions": ("corral.cli.execution_cmds", "executions", "List executions, newest first."),
     "logs": ("corral.cli.execution_cmds", "logs", "Print (or --follow) an execution's logs."),
     "abort": ("corral.cli.execution_cmds", "abort", "Abort a running execution (its stage rolls back)."),

@@ -114,9 +114,12 @@ def execute(
     no_wait: bool = False,
     force: bool = False,
     view: Any = None,
+    read_more: bool = True,
 ) -> Execution:
-    """Run the execution with the view and the project's notifications; print the outcome."""
+    """Run the execution with the view and the project's notifications; print the outcome
+    (`read_more`: with the `corral logs` commands, false when the store is not kept)."""
     from corral.cli.execution_view import ExecutionView
+    from corral.cli.run_summary import SUMMARY_JOURNAL
     from corral.engine import EmbeddedExecutor, ExecutorOptions, get_execution
     from corral.notify import notifier_for
 
@@ -141,19 +144,34 @@ def execute(
     if json_output:
         echo_json(execution_dict(execution))
     else:
-        print_outcome(execution, view.say)
+        journal = store.journal(execution_id, kinds=SUMMARY_JOURNAL)
+        own = _is_project_store(project, store)
+        hint = None if not read_more else "" if own else f" --store {store.url}"
+        print_outcome(execution, view.say, journal, store_hint=hint)
     return execution
 
 
-def print_outcome(execution: Execution, say: Any) -> None:
+def print_outcome(execution: Execution, say: Any, journal: Any = (), store_hint: str | None = "") -> None:
+    """How it ended, then the summary: each stage's service change, each step's time, where to read more."""
+    from corral.cli.run_summary import summary_lines
+
     took = (execution.ended_at or 0) - (execution.started_at or execution.created_at)
     say(
         f"execution {execution.id} ({execution.pipeline_id} #{execution.sequence_id}): {execution.status} in {took:.1f}s"
     )
-    if execution.status != "Success":
-        for step in execution.steps:
-            if step.error and step.status not in ("Success", "Skipped"):
-                say(f"  {step.key}: {step.status}: {step.error}")
+    for line in summary_lines(execution, journal, store_hint=store_hint):
+        say(line)
+
+
+def _is_project_store(project: Project, store: Store) -> bool:
+    """Is `store` the project's own (so `corral logs` in the project finds it without --store)?"""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:  # compared as the store shows its URL: without the password
+        return bool(make_url(project.settings.store_url(project.root)).render_as_string() == store.url)
+    except ArgumentError:
+        return False
 
 
 def _fan_out(*sinks: Any) -> Any:

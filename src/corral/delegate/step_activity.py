@@ -53,6 +53,9 @@ CHECKPOINT_SIGNAL = "checkpoint"
 # tests: "start" or "checkpoint:N" stops a step on this delegate there (before the step's code
 # runs; once its N-th checkpoint is recorded) until the delegate is killed
 PAUSE_ENV = "CORRAL_DELEGATE_TEST_PAUSE"
+# tests: with a pause, the step goes on once this file exists (a harness that watches the AWS
+# calls the step makes from that instant on, to kill the delegate at the moment it picks)
+RELEASE_ENV = "CORRAL_DELEGATE_TEST_RELEASE"
 SIGNAL_PATIENCE = 10.0  # seconds one attempt to record a checkpoint may take
 
 
@@ -204,11 +207,18 @@ def _durable_checkpoint(
 
 
 def _pause_at(point: str, step_key: str) -> None:
-    """Tests: `POINT` pauses every step there, `POINT@IDENTIFIER` only the step of that identifier."""
+    """Tests: `POINT` pauses every step there, `POINT@IDENTIFIER` only the step of that identifier,
+    until the delegate is killed (or, given RELEASE_ENV, until that file exists)."""
     wanted, _, step = os.environ.get(PAUSE_ENV, "").partition("@")
     if wanted == point and (not step or step_key.rsplit("/", 1)[-1].split("#")[0] == step):
         print(f"corral delegate: paused at {point} of {step_key} ({PAUSE_ENV})", file=sys.stderr, flush=True)
-        threading.Event().wait()
+        release = os.environ.get(RELEASE_ENV)
+        if not release:
+            threading.Event().wait()
+            return
+        while not Path(release).exists():
+            time.sleep(0.005)
+        print(f"corral delegate: released at {point} of {step_key}", file=sys.stderr, flush=True)
 
 
 def _note(step_key: str, message: str) -> dict[str, Any]:

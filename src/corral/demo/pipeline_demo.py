@@ -175,7 +175,7 @@ def _run_one(project: Any, store: Any, run: Run, inputs: dict[str, Any], echo: A
     if run.approve:
         approver = threading.Thread(target=_approve_when_asked, args=(store, record.id, view), daemon=True)
         approver.start()
-    execution = execute(project, store, record.id, view=view)
+    execution = execute(project, store, record.id, view=view, read_more=False)  # its store is temporary
     if approver is not None:
         approver.join(timeout=5)
     return execution.status

@@ -60,12 +60,17 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
 
         ctx.log.section(DEPLOY)
         task_definition_arn, _ = for_target(ctx, target)
-        services.delete_service(ctx, cluster, name)  # a canary left by an earlier run
-        ctx.check()
-        ctx.starting(rollback_data, name, task_definition_arn, None)
-        service = services.create_service(ctx, canary_request(target, task_definition_arn, options))
-        deployment_id = services.primary_deployment_id(service)
-        ctx.started(rollback_data, deployment_id)
+        adopted = _made_by_an_earlier_attempt(ctx, cluster, name, task_definition_arn)
+        if adopted is not None:  # a re-run after a crash: the canary is not deleted and made again
+            service, deployment_id = adopted, services.primary_deployment_id(adopted)
+            ctx.log.info(f"Service {name} is the canary an earlier attempt of this step created; it is kept")
+        else:
+            services.delete_service(ctx, cluster, name)  # a canary left by an earlier run
+            ctx.check()
+            ctx.starting(rollback_data, name, task_definition_arn, None)
+            service = services.create_service(ctx, canary_request(target, task_definition_arn, options))
+            deployment_id = services.primary_deployment_id(service)
+            ctx.started(rollback_data, deployment_id)
         ctx.check()
 
         ctx.log.section(WAIT_FOR_STEADY_STATE)
@@ -75,7 +80,7 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
             name,
             deployment_id=deployment_id,
             task_definition_arn=task_definition_arn,
-            just_started=True,
+            just_started=adopted is None,
         )
         instances = service_instances(ctx, cluster, name)
         ctx.log.info("Deployment Successful.")
@@ -91,6 +96,22 @@ def canary_deploy(ctx: StepContext, target: EcsTarget, options: CanaryDeployOpti
         },
         checkpoint=rollback_data,
     )
+
+
+def _made_by_an_earlier_attempt(
+    ctx: StepContext, cluster: str, name: str, task_definition_arn: str
+) -> dict[str, Any] | None:
+    """The ACTIVE canary service whose PRIMARY deployment, of this task definition, this
+    execution journaled as its own (an attempt of this step that died after CreateService)."""
+    if not (ctx.own.started or ctx.own.starting):
+        return None
+    live = services.describe_service(ctx, cluster, name)
+    primary = (
+        services.primary_deployment(live) if live is not None and live.get("status") == "ACTIVE" else None
+    )
+    if primary is None or primary.get("taskDefinition") != task_definition_arn:
+        return None
+    return live if ctx.own.is_ours(name, primary) else None
 
 
 def canary_request(

@@ -82,6 +82,7 @@ def wait_for_deployment(
     just_started: bool = False,
     overtaking_raises: bool = False,
     continue_pauses: bool = False,
+    container_health_checks: bool | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(the service once the wait is over, the service deployment when it was followed).
     `continue_pauses`: a rollback's deployment goes on past its PAUSE hooks (native/steering.py)."""
@@ -99,6 +100,7 @@ def wait_for_deployment(
             task_definition_arn=task_definition_arn,
             just_started=just_started,
             overtaking_raises=overtaking_raises,
+            container_health_checks=container_health_checks,
         )
         return service, None
     if started.service_deployment_arn is None:

@@ -35,6 +35,7 @@ from .native.follow import deployment_outputs
 from .native.judge import SUCCESSFUL
 from .native.started import NATIVE_STRATEGIES, native_strategy
 from .service_requests import clear_removed, create_request, differs, update_request
+from .settle_forecast import has_container_health_check
 from .snapshot import ServiceSnapshot, capture_service
 from .steady_state import DeploymentOvertaken
 from .target import EcsTarget
@@ -118,6 +119,11 @@ def _deploy(
         until=options.wait_until,
         just_started=deployment_id is not None and deployment_id != before,
         overtaking_raises=True,
+        container_health_checks=(
+            has_container_health_check(target.task_definition)
+            if from_manifest and target.task_definition
+            else None
+        ),
     )
     ctx.log.section(DEPLOY)
     if skip:
@@ -263,10 +269,16 @@ def rolling_rollback(ctx: StepContext, target: EcsTarget, rollback_data: dict[st
         started = Started.from_answer(ctx, answer, task_definition_arn=task_definition_arn, since=since)
         deployment_id = started.deployment_id
         ctx.check()
-        if started.native and answer is live:
-            # no UpdateService sent: the service runs as saved, put back by ECS's own rollback (the
-            # stage rollback's, through ECS); that rolled-back service deployment is not ours to judge
-            service = live
+        if (
+            started.native
+            and live is not None
+            and (answer is live or deployment_id == services.primary_deployment_id(live))
+        ):
+            # no deployment started: no UpdateService was sent, or only the deployment configuration
+            # changed ("doesn't trigger a new service deployment", UpdateService); the service runs
+            # as saved, put back by ECS's own rollback (the circuit breaker's, or the stage
+            # rollback's through ECS): that rolled-back service deployment is not ours to judge
+            service = answer
         else:
             service, _ = wait_for_deployment(
                 ctx, cluster, name, started, task_definition_arn=task_definition_arn, continue_pauses=True

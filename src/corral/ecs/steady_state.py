@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corral.errors import DeploymentError
 
 from .context import StepAborted, StepContext, StepTimedOut
+from .settle_forecast import SettleForecast
+
+if TYPE_CHECKING:
+    from corral.aws.poller import Watch
 
 RECENT_EVENTS = 5
 
@@ -198,9 +202,17 @@ class _Observer:
     """Called by the poller on each change: logs new events and progress, judges."""
 
     def __init__(
-        self, ctx: StepContext, deployment_id: str | None, task_definition_arn: str, seen: set[str]
+        self,
+        ctx: StepContext,
+        deployment_id: str | None,
+        task_definition_arn: str,
+        seen: set[str],
+        forecast: SettleForecast | None = None,
+        watch: Watch | None = None,
     ) -> None:
         self.ctx = ctx
+        self.forecast = forecast
+        self.watch = watch
         self.deployment_id = deployment_id
         self.task_definition_arn = task_definition_arn
         self.seen = seen
@@ -220,7 +232,12 @@ class _Observer:
         if self.verdict.progress and self.verdict.progress != self.last_progress and not self.verdict.done:
             self.ctx.log.info(self.verdict.progress)
             self.last_progress = self.verdict.progress
-        return self.verdict.done or self.verdict.failure is not None
+        finished = self.verdict.done or self.verdict.failure is not None
+        if self.forecast is not None and self.watch is not None and not finished:
+            # when ECS can settle at the earliest: the poller looks sparsely until then
+            before, now = self.watch.endpoint_times(service)
+            self.watch.expect(self.forecast.update(service, now, previous_at=before))
+        return finished
 
     def _skip_events_before_deployment(self, service: dict[str, Any]) -> None:
         """The service's older events (up to 100) are history, not news of this deployment."""
@@ -250,6 +267,7 @@ def wait_for_steady_state(
     seen_events: set[str] | None = None,
     just_started: bool = False,
     overtaking_raises: bool = False,
+    container_health_checks: bool | None = None,
 ) -> dict[str, Any]:
     """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise.
 
@@ -257,15 +275,24 @@ def wait_for_steady_state(
     an ECS event feed (corral.aws.events) the service is described when an event says so, not at
     once. Otherwise (nothing changed, a re-run) it is described at once: it may be done already.
     `overtaking_raises`: a deployment someone else started over ours raises DeploymentOvertaken
-    (the caller waits for it and deploys again) instead of failing the step."""
+    (the caller waits for it and deploys again) instead of failing the step.
+    `container_health_checks`: whether an essential container of the task definition has a
+    health check (None: not known); with False, when the deployment can settle at the earliest is
+    forecast (settle_forecast.py) and the service is described sparsely until then."""
     from corral.aws.poller import ServicePoller
     from corral.aws.retry import Aborted
 
-    observer = _Observer(
-        ctx, deployment_id, task_definition_arn, seen_events if seen_events is not None else set()
-    )
     ctx.log.info(f"Waiting for Service {service_name} to reach steady state")
     watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name, lazy=just_started)
+    forecast = SettleForecast(deployment_id, container_health_checks) if just_started else None
+    observer = _Observer(
+        ctx,
+        deployment_id,
+        task_definition_arn,
+        seen_events if seen_events is not None else set(),
+        forecast,
+        watch,
+    )
     try:
         watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort, lazy=just_started)
     except TimeoutError as exc:

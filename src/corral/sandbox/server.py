@@ -14,6 +14,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -147,6 +148,14 @@ def _configure_moto() -> None:
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s %s", self.command, self.path, code)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` of every answer (RFC 9110, 6.6.1: when the answer was made) on the sandbox's
+        clock, the clock of its timestamps, as AWS's Date is on the clock of AWS's timestamps."""
+        app = getattr(self.server, "app", None)
+        if timestamp is None and isinstance(app, SandboxApp):
+            timestamp = app.world.clock.now()
+        return formatdate(timestamp, usegmt=True)
 
 
 class Sandbox:

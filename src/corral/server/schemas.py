@@ -6,6 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# What runs where (GET /projects/{p}/status): the status model's own dataclasses are the schema,
+# so `corral status --json` and the API answer the same shape (corral.status.model).
+from corral.status.model import Deployment, ProjectStatus
+
+DeploymentOut = Deployment
+ProjectStatusOut = ProjectStatus
+
 Name = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$", min_length=1, max_length=128)
 
 

@@ -33,6 +33,7 @@ from ..services import (
     create_service,
     delete_service,
     describe_service,
+    primary_deployment,
     primary_deployment_id,
     reconcile_tags,
     update_service,
@@ -88,10 +89,18 @@ def blue_green_create_service(
         _never_the_live_service(ctx, prod_rule, live_green)
         action = "update" if options.update_green_service and is_active(live_green) else "replace"
         state.green_action = action
-        data = state.to_journal(ctx)
-        ctx.starting(data, plan.green, task_definition_arn, primary_deployment_id(live_green or {}))
-        deployment_id, created = _deploy_green(ctx, request, live_green, action)
-        ctx.started(data, deployment_id)
+        adopted = _made_by_an_earlier_attempt(ctx, plan.green, live_green, task_definition_arn)
+        deployment_id: str | None
+        if adopted is not None:  # a re-run after a crash: the new service is not made again
+            ctx.log.info(
+                f"Service {plan.green} is the one an earlier attempt of this step created; it is kept"
+            )
+            deployment_id, created = adopted, True
+        else:
+            data = state.to_journal(ctx)
+            ctx.starting(data, plan.green, task_definition_arn, primary_deployment_id(live_green or {}))
+            deployment_id, created = _deploy_green(ctx, request, live_green, action)
+            ctx.started(data, deployment_id)
 
     ctx.log.section(WAIT_FOR_STEADY_STATE)
     ctx.check()
@@ -102,7 +111,7 @@ def blue_green_create_service(
             plan.green,
             deployment_id=deployment_id,
             task_definition_arn=task_definition_arn,
-            just_started=True,  # _deploy_green always starts a deployment
+            just_started=adopted is None,  # _deploy_green always starts a deployment
         )
         if options.enable_auto_scaling_in_swap_step:
             ctx.log.info("Autoscaling is attached to the new service in the swap step")
@@ -276,6 +285,19 @@ def _never_the_live_service(ctx: StepContext, prod_rule: ListenerRule, green: di
             f"{green['serviceName']} now serves production traffic (through {', '.join(sorted(serving))}): "
             "the listeners changed while this step ran; it does not replace a live service"
         )
+
+
+def _made_by_an_earlier_attempt(
+    ctx: StepContext, name: str, live: dict[str, Any] | None, task_definition_arn: str
+) -> str | None:
+    """The PRIMARY deployment of `live`, the new service, when it runs this task definition and
+    this execution journaled it as its own (an attempt of this step that died after making it)."""
+    if live is None or not is_active(live) or not (ctx.own.started or ctx.own.starting):
+        return None
+    primary = primary_deployment(live)
+    if primary is None or primary.get("taskDefinition") != task_definition_arn:
+        return None
+    return str(primary.get("id")) if ctx.own.is_ours(name, primary) else None
 
 
 def _deploy_green(

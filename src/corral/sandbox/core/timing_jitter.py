@@ -21,7 +21,8 @@ same sequence of calls give the same timings, another seed others.
   ECS runs a container's check every `interval` ("HealthCheck", Amazon ECS API Reference,
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html). When the
   first check comes after registration or start is not documented, so it comes anywhere in
-  the first interval: a change takes between (threshold - 1) and threshold intervals.
+  the first interval: a new target is healthy at its first passing check, a later change takes
+  between (threshold - 1) and threshold intervals.
 - Draining: a deregistering target stays `draining` for at most the deregistration delay
   (0-3600 s, default 300 s); "if a deregistering target has no in-flight requests and no active
   connections, Elastic Load Balancing immediately completes the deregistration process"

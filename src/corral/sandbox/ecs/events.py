@@ -96,10 +96,13 @@ def unable_to_place(service: str, reason: str) -> str:
     return f"(service {service}) was unable to place a task. Reason: {reason}"
 
 
+NO_CONTAINER_INSTANCES_REASON = "No Container Instances were found in your cluster."
+
+
 def no_container_instances(service: str) -> str:
     return (
         f"(service {service}) was unable to place a task because no container instance met all of its "
-        "requirements. Reason: No Container Instances were found in your cluster. For more information, "
+        f"requirements. Reason: {NO_CONTAINER_INSTANCES_REASON} For more information, "
         "see the Troubleshooting section of the Amazon ECS Developer Guide."
     )
 
@@ -109,8 +112,10 @@ def unable_to_start_consistently(service: str) -> str:
 
 
 def stuck_on_bounds(service: str) -> str:
+    # the Developer Guide lists it with the console's prefix "service (name)"; the API writes every
+    # message with "(service name)" (the AWS CLI reference's describe-services output)
     return (
-        f"service ({service}) was unable to stop or start tasks during a deployment because of the service "
+        f"(service {service}) was unable to stop or start tasks during a deployment because of the service "
         "deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
     )
 

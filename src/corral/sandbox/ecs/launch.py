@@ -177,8 +177,15 @@ def start_service_tasks(
         if not instances:
             if service.add_event(events.no_container_instances(service.name), repeat=False):
                 now = service.now()
+                # the Developer Guide's EC2 sample names the instances tried and the cause; none was
+                # tried here, and the cause is the service event's (AWS's own text is not published)
                 events_bridge.service_action(
-                    service, events_bridge.TASK_PLACEMENT_FAILURE, events_bridge.ERROR, now
+                    service,
+                    events_bridge.TASK_PLACEMENT_FAILURE,
+                    events_bridge.ERROR,
+                    now,
+                    containerInstanceArns=[],
+                    reason=events.NO_CONTAINER_INSTANCES_REASON,
                 )
             return []
     spec = service_spec(service, deployment)

@@ -129,14 +129,15 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
         regs = registries(backend, params["serviceRegistries"], definition)
     propagate = tagging.check_propagate(params.get("propagateTags", service.propagate_tags))
     # left out, they stay as they are; given, each "triggers a new service deployment" (UpdateService
-    # in the ECS API Reference); an empty vpcLatticeConfigurations list removes VPC Lattice
+    # in the ECS API Reference); an empty vpcLatticeConfigurations list removes VPC Lattice.
+    # deploymentConfiguration "doesn't trigger a new service deployment" (same page): it is kept
+    # for the next deployment, so it is not among the changes below
     connect = params.get("serviceConnectConfiguration", service.service_connect)
     lattice = params.get("vpcLatticeConfigurations", service.vpc_lattice)
     changes = {
         "serviceConnectConfiguration": "serviceConnectConfiguration" in params,
         "vpcLatticeConfigurations": "vpcLatticeConfigurations" in params,
         "taskDefinition": definition is not service.task_definition,
-        "deploymentConfiguration": config != service.deployment_configuration,
         "networkConfiguration": network != service.network_configuration,
         "loadBalancers": lbs != service.load_balancers,
         "serviceRegistries": regs != service.registries,

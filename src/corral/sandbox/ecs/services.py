@@ -253,7 +253,6 @@ class Service:
 
     def task_health_changed(self, task: Task) -> None:
         if task.counts_healthy(self.now()):
-            task.ever_healthy = True
             self.start_failures = 0
             if (
                 task.deployment is not None
@@ -292,8 +291,8 @@ class Service:
         self.stop_tasks(
             [task], ESSENTIAL_CONTAINER_EXITED, ESSENTIAL_EXITED_REASON, announce=False, drain=False
         )
-        if not task.ever_healthy:
-            self._start_failed()
+        # a task that reached RUNNING does not start the throttle logic, even if its container exited
+        # at once ("Amazon ECS service throttle logic", ECS Developer Guide)
         self._task_failed(task)
 
     def task_stopped(self, task: Task) -> None:
@@ -307,7 +306,8 @@ class Service:
         self.request_evaluation()
 
     def _start_failed(self) -> None:
-        """Tasks that keep failing soon after launch are retried with a growing back-off."""
+        """Tasks that keep failing to start (PENDING straight to STOPPED) are retried with a growing
+        back-off, up to 15 minutes apart ("Amazon ECS service throttle logic")."""
         self.start_failures += 1
         if self.start_failures >= BACKOFF_AFTER:
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self.start_failures - BACKOFF_AFTER))

@@ -106,7 +106,6 @@ class Task(TaskTargets):
     version: int = 1
     targets: list[TaskTarget] = field(default_factory=list)
     registered_in: list[str] = field(default_factory=list)  # Cloud Map service ARNs
-    ever_healthy: bool = False  # counted healthy at least once (set by the owning service)
     # the (lastStatus, desiredStatus) last sent to EventBridge (events_bridge)
     announced: tuple[str, str] | None = field(default=None, repr=False)
     _timers: list[Timer] = field(default_factory=list, repr=False)

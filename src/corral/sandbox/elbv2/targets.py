@@ -6,7 +6,8 @@ the API get a `StaticProbe` that always passes unless an admin sets it otherwise
 
 Event driven: nothing polls. When the probe's answer differs from the target's state, one
 timer is set for the moment the threshold is reached (HealthyThresholdCount or
-UnhealthyThresholdCount times the interval); at that moment the probe is asked again and
+UnhealthyThresholdCount times the interval; one interval for a newly registered target to become
+healthy, as AWS documents); at that moment the probe is asked again and
 the state changes only if the answer held. A stable target has no timer until
 `probe_changed`.
 """
@@ -117,12 +118,22 @@ class RegisteredTarget:
             return  # already counting toward that state
         self._cancel()
         health = self.group.health_check
-        count = health.healthy_threshold if ok else health.unhealthy_threshold
+        count = self._checks_to(ok, health.healthy_threshold, health.unhealthy_threshold)
         self.pending_state = wanted
         jitter = self.world.jitter
         first = jitter.first_check(health.interval) if jitter else health.interval
         self.pending_at = now + first + (count - 1) * health.interval
         self.pending = self.world.timers.call_at(self.pending_at, self._threshold_reached)
+
+    def _checks_to(self, ok: bool, healthy_threshold: int, unhealthy_threshold: int) -> int:
+        """How many checks in a row it takes to change state. A newly registered target is healthy
+        after one passing check whatever the threshold, which applies to a target recovering from
+        unhealthy ("Optimize load balancer health check parameters for Amazon ECS", ECS Developer
+        Guide; "Health checks for Application Load Balancer target groups": "After your target is
+        registered, it must pass one health check to be considered healthy")."""
+        if not ok:
+            return unhealthy_threshold
+        return 1 if self.state == "initial" else healthy_threshold
 
     def _threshold_reached(self) -> None:
         """Timer: the threshold's worth of checks has passed; change state if the answer held."""

@@ -5,7 +5,9 @@ import { h, replace } from "./dom.js";
 import { executionView } from "./execution.js";
 import { entityDetail, entityList, history, kindByPath, projects, signIn } from "./pages.js";
 import { runForm } from "./run.js";
+import { serviceHistory, statusPage } from "./status.js";
 import { triggersPage } from "./triggers.js";
+import { chartsPage } from "./charts.js";
 
 const view = document.getElementById("view");
 const who = document.getElementById("who");
@@ -34,6 +36,9 @@ async function route() {
     if (!section) { location.replace(`#/projects/${encodeURIComponent(project)}/pipelines`); return; }
     if (section === "executions") return await history(view, project);
     if (section === "triggers") return await triggersPage(view, project);
+    if (section === "deployments") return await chartsPage(view, project);
+    if (section === "status") return await statusPage(view, project);
+    if (section === "services" && id && action === "history") return await serviceHistory(view, project, id);
     if (!kindByPath(section)) return notFound();
     if (section === "pipelines" && id && action === "run") return await runForm(view, project, id);
     if (id) return await entityDetail(view, project, section, id, params.get("scope"));

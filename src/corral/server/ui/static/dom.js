@@ -46,7 +46,7 @@ export function when(epoch) {
   });
 }
 
-const TONES = {
+export const TONES = {
   Success: "ok", Succeeded: "ok", Approved: "ok", IgnoreFailed: "ok",
   Running: "run", AsyncWaiting: "run", Queued: "idle", NotStarted: "idle", Skipped: "idle",
   ApprovalWaiting: "wait", Waiting: "wait", InterventionWaiting: "wait", Paused: "wait",

@@ -3,6 +3,7 @@
 
 import { get, post, stream } from "./api.js";
 import { ENDED, badge, duration, h, replace, when } from "./dom.js";
+import { executionPictures } from "./execution_pictures.js";
 import { crumbs } from "./pages.js";
 
 const enc = encodeURIComponent;
@@ -15,7 +16,8 @@ export function executionView(view, id) {
   const approvalBox = h("div");
   const stagesBox = h("div", { class: "stages" });
   const notice = h("p", { class: "error", role: "alert" });
-  view.replaceChildren(header, notice, approvalBox, stagesBox);
+  const pictures = executionPictures(id);
+  view.replaceChildren(header, notice, approvalBox, pictures.node, stagesBox);
 
   async function refresh() {
     try {
@@ -31,6 +33,7 @@ export function executionView(view, id) {
     renderHeader(header, ex, state, refresh, notice);
     renderApproval(approvalBox, ex, state, refresh, notice);
     renderStages(stagesBox, ex, state);
+    pictures.update(ex);
   }
 
   async function poll() {

@@ -72,9 +72,11 @@ export async function projects(view) {
 
 export function projectNav(project, current) {
   const items = [
+    ["status", "Status"],
     ...KINDS.filter((k) => k.kind !== "inputSet").map((k) => [k.path, k.title]),
     ["executions", "Executions"],
     ["triggers", "Triggers"],
+    ["deployments", "Deployment charts"],
   ];
   return h("nav", { class: "tabs", "aria-label": `Project ${project}` },
     items.map(([path, title]) => link(`#/projects/${enc(project)}/${path}`, title,
@@ -129,6 +131,10 @@ export async function entityDetail(view, project, path, identifier, scope) {
     extra.push(h("p", {}, link(`#/projects/${enc(project)}/pipelines/${enc(identifier)}/run`, "Run pipeline", { class: "button primary" })));
     const runs = await get(`/executions?project=${enc(project)}&pipeline=${enc(identifier)}&limit=10`);
     extra.push(h("h2", {}, "Recent executions"), historyTable(runs, false));
+  }
+  if (info.kind === "service") {
+    extra.push(h("p", {}, link(`#/projects/${enc(project)}/services/${enc(identifier)}/history`, "Deployment history"),
+      " · ", link(`#/projects/${enc(project)}/status`, "What runs where")));
   }
   view.replaceChildren(
     crumbs(["#/projects", "Projects"], [`#/projects/${enc(project)}`, project],
