@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> dict[str, Any]:
@@ -29,25 +30,54 @@ def machine() -> dict[str, Any]:
         )
     except (OSError, StopIteration, ValueError):
         memory_kb = 0
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        commit = ""
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memoryGiB": round(memory_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "os": platform.platform(),
-        "commit": commit,
+        **tree(),
+        "loadAverage": load_average(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: the machine is shared, and load stretches wall times."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def tree() -> dict[str, Any]:
+    """The commit measured and whether the work tree differed from it (results files aside:
+    `bench/run_all` rewrites them one after another)."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+            ).stdout
+        except OSError:
+            return ""
+
+    changed = [
+        line[3:] for line in git("status", "--porcelain", "--", ".", ":(exclude)bench/results").splitlines()
+    ]
+    return {
+        "commit": git("rev-parse", "--short=12", "HEAD").strip(),
+        "dirty": bool(changed),
+        "dirtyFiles": changed[:20],
     }
 
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def spread(values: Sequence[float], digits: int = 2) -> str:
+    """min / median / max, for a table cell."""
+    if not values:
+        return "n/a"
+    return " / ".join(f"{v:.{digits}f}" for v in (min(values), median(values), max(values)))
 
 
 def write(name: str, title: str, rows: list[dict[str, Any]], data: dict[str, Any]) -> Path:
@@ -57,20 +87,24 @@ def write(name: str, title: str, rows: list[dict[str, Any]], data: dict[str, Any
     (RESULTS / f"{name}.json").write_text(
         json.dumps({"machine": info, "rows": rows, **data}, indent=2, default=str) + "\n"
     )
+    dirty = "**dirty tree**: " + ", ".join(info["dirtyFiles"]) if info["dirty"] else "clean tree"
+    load = ", ".join(f"{x:.2f}" for x in info["loadAverage"])
     lines = [
         f"# {title}",
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memoryGiB']} GiB, "
-        f"Python {info['python']}, {info['os']}; commit {info['commit']}, {info['date']}.",
+        f"Python {info['python']}, {info['os']}; commit {info['commit']} ({dirty}), {info['date']}; "
+        f"load average 1/5/15 min when written: {load}.",
         "",
         "| metric | measured | target | met |",
         "|---|---|---|---|",
     ]
     for row in rows:
         met = row.get("met")
-        lines.append(
-            f"| {row['metric']} | {row['value']} | {row.get('target', '')} | {'' if met is None else ('yes' if met else 'NO')} |"
-        )
+        verdict = "" if met is None else ("yes" if met else "NO")
+        if row.get("note"):  # why a target was missed, or what bounds the figure
+            verdict = f"{verdict}: {row['note']}" if verdict else row["note"]
+        lines.append(f"| {row['metric']} | {row['value']} | {row.get('target', '')} | {verdict} |")
     path = RESULTS / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
     return path

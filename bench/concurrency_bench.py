@@ -87,8 +87,8 @@ def main() -> None:
         {
             "metric": "peak RSS of the deploying process (MiB)",
             "value": round(peak, 1),
-            "target": "≤ 300 MiB",
-            "met": peak <= 300,
+            "target": "≤ 150 MiB",
+            "met": peak <= 150,
         },
         {
             "metric": "RSS before the deployments: interpreter and imports, no client yet (MiB)",

@@ -1,21 +1,16 @@
-"""Shared by the deployment benchmarks: a sandbox subprocess, a service to deploy, tool subprocesses.
+"""Shared by the deployment benchmarks: a sandbox subprocess, the services to deploy, tool processes.
 
-Each deployment tool runs in its own process, started by `run_tool`, so its CPU seconds (from
-`os.wait4`, the child's rusage) and peak RSS (its VmHWM in /proc) have neither the sandbox's nor
-the benchmark's own work mixed in. The sandbox is a `corral sandbox` subprocess too.
-
-`python bench/deploy_tools.py corral ENDPOINT CLUSTER SERVICE IMAGE...` is the Corral side: one process
-running `corral.ecs.rolling.rolling_deploy` through the Python API, for each SERVICE given (in
-threads, sharing the process's pollers and rate budget when there are several).
-`python bench/deploy_tools.py waiter ENDPOINT CLUSTER SERVICE IMAGE` is the boto3 baseline:
-RegisterTaskDefinition + UpdateService + the `services_stable` waiter (15 s delay).
+Each tool runs as its own process (bench/cli_tools.py says which command), started by
+`run_process`, which timestamps every line of its output as it arrives (the tools print and
+flush line by line; PYTHONUNBUFFERED keeps it so through a pipe, as at a terminal), and takes its
+CPU seconds from `os.wait4` (the child's rusage, its waited-for children included) and its peak
+RSS from the VmHWM of each process of its tree in /proc. The sandbox is a `corral sandbox`
+subprocess, so its CPU is never counted for a tool.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -28,26 +23,32 @@ import boto3
 from botocore.config import Config
 
 REGION = "us-east-1"
-HERE = Path(__file__).resolve()
-DONE = re.compile(r"DONE (\S+) (\d+\.\d+)")
+ROOT = Path(__file__).resolve().parent.parent
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
-    "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+# the single-deploy service's load balancer health check and draining: AWS's allowed ranges
+# (interval 5-300 s, healthy threshold 2-10, deregistration delay 0-3600 s), short ones so a
+# deployment at speed 1 takes under a minute
+HEALTH_CHECK_INTERVAL = 10
+HEALTHY_THRESHOLD = 2
+DEREGISTRATION_DELAY = 30
 
 
 class SandboxProcess:
     """`corral sandbox` as a subprocess on a free port."""
 
-    def __init__(self, *, speed: float, throttling: bool) -> None:
+    def __init__(self, *, speed: float, throttling: bool, timing_seed: int | None = None) -> None:
         args = [sys.executable, "-m", "corral.cli", "sandbox", "--port", "0", "--speed", str(speed)]
         if not throttling:
             args.append("--no-throttling")
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        if timing_seed is not None:
+            args += ["--timing-seed", str(timing_seed)]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=corral_env())
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         self.endpoint = line.split(" on ", 1)[1].split(" ", 1)[0]
@@ -65,9 +66,6 @@ class SandboxProcess:
             aws_secret_access_key="testing",
             config=Config(retries={"mode": "standard", "max_attempts": 20}),
         )
-
-    def env(self) -> dict[str, str]:
-        return {**os.environ, **DUMMY_ENV, "AWS_ENDPOINT_URL": self.endpoint}
 
     def stop(self) -> None:
         self.process.terminate()
@@ -117,7 +115,12 @@ class SandboxProcess:
         return found
 
 
-def subnets(sandbox: SandboxProcess) -> tuple[list[str], str]:
+def corral_env() -> dict[str, str]:
+    """This checkout's Corral for every process the benchmark starts (sandbox and `corral`)."""
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+def default_network(sandbox: SandboxProcess) -> tuple[str, list[str], str]:
     ec2 = sandbox.client("ec2")
     vpc = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
     found = [
@@ -126,7 +129,12 @@ def subnets(sandbox: SandboxProcess) -> tuple[list[str], str]:
     group = ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
     )["SecurityGroups"][0]["GroupId"]
-    return found[:2], group
+    return vpc, sorted(found)[:2], group
+
+
+def network_of(sandbox: SandboxProcess) -> dict[str, Any]:
+    _, nets, group = default_network(sandbox)
+    return {"awsvpcConfiguration": {"subnets": nets, "securityGroups": [group], "assignPublicIp": "DISABLED"}}
 
 
 def task_definition(family: str, image: str) -> dict[str, Any]:
@@ -142,41 +150,73 @@ def task_definition(family: str, image: str) -> dict[str, Any]:
     }
 
 
-def service_definition(name: str, network: dict[str, Any], desired: int) -> dict[str, Any]:
-    return {
+def service_definition(
+    name: str, network: dict[str, Any], desired: int, target_group: str | None = None
+) -> dict[str, Any]:
+    definition: dict[str, Any] = {
         "serviceName": name,
         "launchType": "FARGATE",
         "desiredCount": desired,
         "networkConfiguration": network,
         "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100},
     }
+    if target_group:
+        definition["loadBalancers"] = [
+            {"targetGroupArn": target_group, "containerName": "app", "containerPort": 80}
+        ]
+    return definition
 
 
-def network_of(sandbox: SandboxProcess) -> dict[str, Any]:
-    nets, group = subnets(sandbox)
-    return {"awsvpcConfiguration": {"subnets": nets, "securityGroups": [group], "assignPublicIp": "DISABLED"}}
+def load_balanced(sandbox: SandboxProcess, name: str) -> str:
+    """An application load balancer with a listener forwarding to a new `ip` target group; its ARN."""
+    vpc, nets, group = default_network(sandbox)
+    elb = sandbox.client("elbv2")
+    balancer = elb.create_load_balancer(Name=name, Subnets=nets, SecurityGroups=[group])["LoadBalancers"][0]
+    target_group = elb.create_target_group(
+        Name=name,
+        Protocol="HTTP",
+        Port=80,
+        VpcId=vpc,
+        TargetType="ip",
+        HealthCheckIntervalSeconds=HEALTH_CHECK_INTERVAL,
+        HealthyThresholdCount=HEALTHY_THRESHOLD,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elb.modify_target_group_attributes(
+        TargetGroupArn=target_group,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(DEREGISTRATION_DELAY)}],
+    )
+    elb.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
+    )
+    return str(target_group)
 
 
 def create_services(
-    sandbox: SandboxProcess, cluster: str, names: list[str], image: str, *, desired: int = 2
+    sandbox: SandboxProcess,
+    cluster: str,
+    definitions: dict[str, dict[str, Any]],
+    task_definitions: dict[str, dict[str, Any]],
 ) -> None:
     """Create the services (one task definition family each) and wait until all are steady."""
     ecs = sandbox.client("ecs")
-    network = network_of(sandbox)
     ecs.create_cluster(clusterName=cluster)
-    for name in names:
-        arn = ecs.register_task_definition(**task_definition(name, image))["taskDefinition"][
-            "taskDefinitionArn"
-        ]
-        ecs.create_service(cluster=cluster, taskDefinition=arn, **service_definition(name, network, desired))
-    give_up = time.monotonic() + 600
+    for name, definition in definitions.items():
+        arn = ecs.register_task_definition(**task_definitions[name])["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster=cluster, taskDefinition=arn, **definition)
+    names = list(definitions)
+    give_up = time.monotonic() + 900
     while time.monotonic() < give_up:
         steady = 0
         for i in range(0, len(names), 10):
             for s in ecs.describe_services(cluster=cluster, services=names[i : i + 10])["services"]:
                 d = s["deployments"]
                 steady += (
-                    len(d) == 1 and d[0].get("rolloutState") == "COMPLETED" and s["runningCount"] == desired
+                    len(d) == 1
+                    and d[0].get("rolloutState") == "COMPLETED"
+                    and s["runningCount"] == definitions[s["serviceName"]]["desiredCount"]
                 )
         if steady == len(names):
             return
@@ -192,52 +232,80 @@ class ToolRun:
     ended: float
     cpu_seconds: float
     peak_rss_mib: float
-    output: str = ""
-    done_at: dict[str, float] = field(default_factory=dict)  # service -> epoch when reported done
+    lines: list[tuple[float, str]] = field(default_factory=list)  # (epoch when it arrived, text)
 
     @property
     def wall(self) -> float:
         return self.ended - self.started
 
+    @property
+    def output(self) -> str:
+        return "".join(text for _, text in self.lines)
 
-def run_tool(tool: str, args: list[str], env: dict[str, str], *, timeout: float = 900) -> ToolRun:
-    """Run one tool process to its end; CPU from its rusage (os.wait4), peak RSS from its VmHWM."""
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def run_process(
+    tool: str,
+    args: list[str],
+    env: dict[str, str],
+    *,
+    cwd: Path | None = None,
+    timeout: float = 1800,
+    sample_rss: bool = True,
+) -> ToolRun:
+    """Run one tool process to its end, each output line stamped with the moment it was read.
+
+    `sample_rss=False` (fifty processes at once) leaves the peak RSS at 0 rather than have fifty
+    samplers compete with the tools for the CPU."""
     started = time.time()
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    done_at: dict[str, float] = {}
+    process = subprocess.Popen(
+        args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    lines: list[tuple[float, str]] = []
 
     def read() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            lines.append(line)
-            for service, at in DONE.findall(line):
-                done_at[service] = float(at)
+            lines.append((time.time(), line))
 
     # ru_maxrss of a child also counts the benchmark's own pages copied at fork (Linux records the
-    # old mm's high-water mark at exec), so the peak RSS is the child's VmHWM, read until it exits
-    peak_kib = 0
+    # old mm's high-water mark at exec), so the peak RSS is the largest VmHWM of the tool's processes
+    peaks: dict[int, int] = {}
     exited = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_kib
-        status_file = Path(f"/proc/{process.pid}/status")
         while not exited.is_set():
-            try:
-                for line in status_file.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak_kib = max(peak_kib, int(line.split()[1]))
-            except (OSError, ValueError):
-                pass
+            for pid in _descendants(process.pid):
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
+                except (OSError, ValueError):
+                    pass
             exited.wait(0.02)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if sample_rss:
+        threading.Thread(target=sample, daemon=True).start()
+    timer = threading.Timer(timeout, process.kill)
+    timer.start()
     _, status, usage = os.wait4(process.pid, 0)
-    exited.set()
+    timer.cancel()
     ended = time.time()
+    exited.set()
     process.returncode = os.waitstatus_to_exitcode(status)
     reader.join(5)
     return ToolRun(
@@ -246,79 +314,6 @@ def run_tool(tool: str, args: list[str], env: dict[str, str], *, timeout: float 
         started=started,
         ended=ended,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=peak_kib / 1024,
-        output="".join(lines),
-        done_at=done_at,
+        peak_rss_mib=max(peaks.values(), default=0) / 1024,
+        lines=lines,
     )
-
-
-# ---------------------------------------------------------------- the tool processes
-
-
-def _corral(endpoint: str, cluster: str, services: list[str], image: str) -> int:
-    from corral.aws.budget import RateBudget
-    from corral.aws.clients import AwsSettings, Clients
-    from corral.ecs.context import StepContext
-    from corral.ecs.rolling import RollingDeployOptions, rolling_deploy
-    from corral.ecs.target import EcsTarget
-
-    settings = AwsSettings(
-        region=REGION,
-        endpoint_url=endpoint,
-        access_key_id="testing",
-        secret_access_key="testing",
-        # an SQS queue of the Region's ECS events (corral.aws.events): steps look when events say
-        ecs_events_queue_url=os.environ.get("BENCH_EVENTS_QUEUE") or None,
-    )
-    # the default budget takes ECS's whole buckets and adapts to throttling (corral.aws.budget);
-    # "full" pins the shares at 1.0 (what the default was compared with when it took less)
-    full = os.environ.get("BENCH_BUDGET") == "full"
-    budget = RateBudget(refill_share=1.0, burst_share=1.0) if full else RateBudget()
-    clients = Clients(settings, budget=budget)
-    network = json.loads(os.environ["BENCH_NETWORK"])
-    desired = int(os.environ.get("BENCH_DESIRED", "2"))
-    failures = 0
-    lock = threading.Lock()
-
-    def deploy(name: str) -> None:
-        nonlocal failures
-        target = EcsTarget(
-            cluster=cluster,
-            service_definition=service_definition(name, network, desired),
-            task_definition=task_definition(name, image),
-        )
-        try:
-            rolling_deploy(StepContext.with_timeout(clients, 900), target, RollingDeployOptions())
-            with lock:
-                sys.stdout.write(f"DONE {name} {time.time()}\n")
-                sys.stdout.flush()
-        except Exception as exc:  # reported, counted: the benchmark counts failed deployments
-            with lock:
-                failures += 1
-                sys.stdout.write(f"FAILED {name} {type(exc).__name__}: {exc}\n")
-                sys.stdout.flush()
-
-    threads = [threading.Thread(target=deploy, args=(name,)) for name in services]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return 1 if failures else 0
-
-
-def _waiter(endpoint: str, cluster: str, service: str, image: str) -> int:
-    ecs = boto3.client("ecs", endpoint_url=endpoint, region_name=REGION)
-    arn = ecs.register_task_definition(**task_definition(service, image))["taskDefinition"][
-        "taskDefinitionArn"
-    ]
-    ecs.update_service(cluster=cluster, service=service, taskDefinition=arn)
-    ecs.get_waiter("services_stable").wait(cluster=cluster, services=[service])
-    print(f"DONE {service} {time.time()}", flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    kind, endpoint_url, cluster_arg, *rest = sys.argv[1:]
-    if kind == "corral":
-        sys.exit(_corral(endpoint_url, cluster_arg, rest[:-1], rest[-1]))
-    sys.exit(_waiter(endpoint_url, cluster_arg, rest[0], rest[1]))

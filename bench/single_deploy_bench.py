@@ -1,233 +1,279 @@
-"""One rolling deployment: Corral against fabfuel's ecs-deploy and a boto3 `services_stable` waiter.
+"""One rolling deployment, each tool as the CLI a user types: `corral run`, `ecs deploy`, `aws ecs wait`.
 
-Run: python bench/single_deploy_bench.py [--rounds 5] [--speed 2]   (needs `pip install ecs-deploy`)
-Writes bench/results/single_deploy.json and bench/results/single_deploy.md.
+Run: python bench/single_deploy_bench.py --speed 4 [--rounds 5] [--seed 1] [--tools corral,ecs-deploy]
+(needs `pip install ecs-deploy` and the AWS CLI). Writes bench/results/single_deploy_speedS.json/.md.
 
-One `corral sandbox` subprocess, one Fargate service (2 tasks, no load balancer, min 100 % / max
-200 %). Each round deploys the same change (the container's image to a new tag) with each tool in
-turn, alternating the order, each tool in its own process:
-
-- corral: `corral.ecs.rolling.rolling_deploy` through the Python API (bench/deploy_tools.py),
-  noticing the end by polling DescribeServices (the shared poller's default interval),
-- corral-events: the same, with the AWS settings naming an SQS queue that EventBridge rules fill
-  with the Region's ECS events (made once by `corral.aws.event_queue.ensure_event_queue`, what
-  `corral connector ecs-events` runs): the poller describes the service when an event can decide the
-  wait (corral.aws.events), and every 30 s in case one is lost,
-- ecs-deploy: `ecs deploy CLUSTER SERVICE --image app IMAGE` (AWS_ENDPOINT_URL, dummy keys),
-- waiter: RegisterTaskDefinition + UpdateService + boto3's `services_stable` waiter.
-
-Measured per run: wall time until the process ends; detection latency (below); the ECS calls by
-operation from the sandbox's call log between the process's start and end; CPU seconds and peak
-RSS of the tool process from its rusage (os.wait4).
+One `corral sandbox --timing-seed SEED` subprocess, one Fargate service of 2 tasks behind an
+application load balancer (min 100 % / max 200 %). Each round deploys a new image tag with each
+tool in turn (bench/cli_tools.py: the tools, their two retry settings, how their success line is
+read), the order reversed every other round. The sandbox draws each task's start, each health
+check's phase and each target's draining time from the seed, so no tool's poll interval can line
+up with a fixed deployment duration.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import median, write
-from deploy_tools import SandboxProcess, create_services, network_of, run_tool
+from bench_project import CONNECTOR, image, write_project
+from cli_tools import TOOLS, Tool, Workspace, console_script, describe, moments, release
+from common import load_average, median, spread, write
+from deploy_tools import (
+    DEREGISTRATION_DELAY,
+    HEALTH_CHECK_INTERVAL,
+    HEALTHY_THRESHOLD,
+    SandboxProcess,
+    create_services,
+    load_balanced,
+    network_of,
+    service_definition,
+    task_definition,
+)
 
 CLUSTER = "bench"
 SERVICE = "web"
 READS = {"DescribeServices", "ListTasks", "DescribeTasks", "DescribeTaskDefinition", "ListServices"}
+LATENCY_TARGETS = {"corral": 0.5, "corral (defaults)": 0.5, "corral-events": 0.2}
+READ_SHARE_TARGET = 0.20
 METHOD = """
 ## Method
 
-- **Detection latency** = the moment the tool reported the deployment done minus the moment the
-  sandbox reached the steady state. Corral and the waiter print `DONE <epoch>` right when the
-  deploy call returns; ecs-deploy prints nothing machine-readable, so its moment is its process
-  exit (it exits right after printing "Deployment successful"; interpreter exit adds a few ms).
-- The steady-state moment comes from `GET /_sandbox/steady-states`, in sandbox time. The sandbox
-  clock is real time scaled by `--speed` from a fixed origin (the benchmark never advances it), and
-  every call-log entry holds both its real (epoch) and its sandbox time, so the real moment is
-  `call.time + (steadyAt - call.sandbox_time) / speed` using the entry nearest in sandbox time.
-  Both processes read the same machine clock (`time.time()`).
-- **ECS read calls** are DescribeServices, ListTasks, DescribeTasks, DescribeTaskDefinition and
-  ListServices from the sandbox's call log between the tool's start and end (the tools run one at
-  a time). Application Auto Scaling calls are listed separately in the JSON.
-- **corral-events** reads the Region's ECS events from an SQS queue (the rules and queue are made
-  once before the first round; events of the other tools' rounds wait in the queue and are read
-  and ignored: they were sent before the service was watched). Its SQS calls (ReceiveMessage,
-  DeleteMessageBatch) are in the table by operation; they are not ECS calls and draw on no ECS
-  bucket. It describes the service when an event can decide the wait and every 30 s otherwise.
-- **CPU seconds** are the tool process's own (`os.wait4` rusage; user + system). **Peak RSS** is
-  its VmHWM from /proc, sampled every 20 ms until it exits (rusage's ru_maxrss would include the
-  benchmark's own pages copied at fork).
-- Timings of the deployment itself scale with `--speed`: a task without a health check counts as
-  healthy 40 sandbox seconds after it is RUNNING, so at speed S a deployment takes about 42/S real
-  seconds plus the tool's own work. The poll cadence of each tool is in real seconds.
+- **Tools** (bench/cli_tools.py): `corral run` of a one-stage ECS Rolling Deploy pipeline in a
+  project the benchmark writes (bench/bench_project.py); the same with the connector's
+  `ecsEventQueues` (`corral-events`); `ecs deploy` (fabfuel's ecs-deploy); the AWS CLI's
+  `register-task-definition && update-service && wait services-stable`. Rows without a suffix
+  run with `AWS_RETRY_MODE=standard`; "(defaults)" rows with no retry setting (boto3's and the
+  AWS CLI v1's `legacy`). Corral's retries are its own, so its two rows are one configuration
+  measured twice: their difference is run-to-run noise.
+- **Done** is each tool's own success line as it arrives through the pipe (Corral: `step
+  EcsRollingDeploy web/deploy: Success`; ecs-deploy: `Deployment successful`); the AWS CLI's
+  waiter prints nothing, so its done is its exit. **Exit** is when the process ended (a Python
+  interpreter's shutdown, ecs-deploy's deregistration of the old task definition, Corral's
+  store). "Time to done" counts from the process start, interpreter start-up included.
+- **Detection latency** = done minus the moment the sandbox reached the steady state
+  (`GET /_sandbox/steady-states`, sandbox time converted to real time through the call log entry
+  nearest in sandbox time: `call.time + (steadyAt - call.sandbox_time) / speed`). Both clocks are
+  this machine's `time.time()`. For Corral the moment its step logged `Service web reached steady
+  state` is shown too.
+- **ECS read calls**: DescribeServices, ListTasks, DescribeTasks, DescribeTaskDefinition and
+  ListServices in the sandbox's call log between the tool's start and exit (one tool at a time).
+- **CPU seconds**: the tool process's rusage from `os.wait4` (its waited-for children included:
+  the AWS CLI row is a shell and three `aws` processes). **Peak RSS**: the largest VmHWM among
+  the tool's processes, sampled every 20 ms.
+- **Sandbox timings** vary with the seed (docs/sandbox.md, `--timing-seed`; the ranges are in the
+  JSON): ENI 1-5 s, image pull and start 1-4 s, first load balancer health check anywhere in the
+  first interval, draining 0 to the deregistration delay; the target group checks every
+  {interval} s with a healthy threshold of {threshold}, deregistration delay {delay} s. All in
+  sandbox seconds: real seconds are these divided by the speed. Poll intervals are real seconds.
 """
 
 
-def one_round(sandbox: SandboxProcess, tool: str, image: str, network: str, queue_url: str) -> dict[str, Any]:
-    env = {**sandbox.env(), "BENCH_NETWORK": network}
-    endpoint = sandbox.endpoint
-    if tool.startswith("corral"):
-        if tool == "corral-events":
-            env["BENCH_EVENTS_QUEUE"] = queue_url
-        args = [
-            sys.executable,
-            str(Path(__file__).parent / "deploy_tools.py"),
-            "corral",
-            endpoint,
-            CLUSTER,
-            SERVICE,
-            image,
-        ]
-    elif tool == "ecs-deploy":
-        args = [
-            "ecs",
-            "deploy",
-            CLUSTER,
-            SERVICE,
-            "--image",
-            "app",
-            image,
-            "--timeout",
-            "900",
-            "--no-deregister",
-        ]
-    else:
-        args = [
-            sys.executable,
-            str(Path(__file__).parent / "deploy_tools.py"),
-            "waiter",
-            endpoint,
-            CLUSTER,
-            SERVICE,
-            image,
-        ]
+def ecs_events_project(workspace: Workspace, project: Path) -> str:
+    """`corral connector ecs-events` in the project, as a user makes the queue; its URL."""
+    env = workspace.env(TOOLS["corral-events"])
+    out = subprocess.run(
+        [console_script("corral"), "connector", "ecs-events", CONNECTOR],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(r"^queue: (\S+)", out, re.M)
+    if found is None:
+        raise RuntimeError(f"corral connector ecs-events printed no queue:\n{out}")
+    return found.group(1)
+
+
+def one_round(workspace: Workspace, tool: Tool, tag: str) -> dict[str, Any]:
+    sandbox = workspace.sandbox
     seq = sandbox.last_seq()
     start_sandbox = sandbox.admin.now()
-    run = run_tool(tool, args, env)
+    load = load_average()
+    (run,) = release(workspace, tool, [SERVICE], tag)
     calls = sandbox.calls_since(seq)
     if run.exit_code != 0:
-        raise RuntimeError(f"{tool} failed:\n{run.output}")
-    done = run.done_at.get(SERVICE, run.ended)
+        raise RuntimeError(f"{tool.name} failed ({run.exit_code}):\n{run.output}")
+    done = moments(tool, [run], [SERVICE]).get(SERVICE)
+    if done is None:
+        raise RuntimeError(f"{tool.name}: no success line in its output:\n{run.output}")
+    seen = moments(tool, [run], [SERVICE], "detected").get(SERVICE)
     steady = sandbox.steady_real_times(SERVICE, start_sandbox, calls)
     if not steady:
-        raise RuntimeError(f"{tool}: the sandbox recorded no steady state")
+        raise RuntimeError(f"{tool.name}: the sandbox recorded no steady state")
     by_operation = Counter(f"{c['service']}:{c['operation']}" for c in calls)
-    ecs_reads = sum(
-        n for op, n in by_operation.items() if op.split(":")[1] in READS and op.startswith("ecs:")
-    )
+    ecs_reads = sum(n for op, n in by_operation.items() if op.startswith("ecs:") and op[4:] in READS)
     return {
-        "tool": tool,
-        "image": image,
+        "tool": tool.name,
+        "image": image(tag),
+        "toDone": round(done - run.started, 3),
         "wall": round(run.wall, 3),
-        "latency": round(done - steady[-1], 3),
+        "latency": round(done - steady[0], 3),
+        "exitLatency": round(run.ended - steady[0], 3),
+        "seenLatency": round(seen - steady[0], 3) if seen is not None else None,
+        "steadyStates": len(steady),
         "ecsReadCalls": ecs_reads,
         "ecsCalls": sum(n for op, n in by_operation.items() if op.startswith("ecs:")),
+        "throttled": sum(1 for c in calls if c["outcome"] == "ThrottlingException"),
         "calls": dict(sorted(by_operation.items())),
         "cpuSeconds": round(run.cpu_seconds, 3),
         "peakRssMiB": round(run.peak_rss_mib, 1),
+        "loadAverageBefore": load,
     }
 
 
-def event_queue(sandbox: SandboxProcess) -> str:
-    """The queue and EventBridge rules of the Region's ECS events, as `corral connector ecs-events`
-    makes them."""
-    from corral.aws.clients import AwsSettings, Clients
-    from corral.aws.event_queue import ensure_event_queue
+def rows_for(tools: list[Tool], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def values(tool: str, key: str) -> list[float]:
+        return [r[key] for r in runs if r["tool"] == tool and r[key] is not None]
 
-    settings = AwsSettings(
-        region="us-east-1",
-        endpoint_url=sandbox.endpoint,
-        access_key_id="testing",
-        secret_access_key="testing",
-    )
-    return ensure_event_queue(Clients(settings), "bench-ecs-events").queue_url
+    rows: list[dict[str, Any]] = []
+    ecs_deploy_reads = median(values("ecs-deploy", "ecsReadCalls")) if "ecs-deploy" in TOOLS else None
+    for tool in tools:
+        name = tool.name
+        latency = values(name, "latency")
+        target = LATENCY_TARGETS.get(name)
+        rows.append(
+            {
+                "metric": f"{name}: detection latency, success line - steady state, min / median / max (s)",
+                "value": spread(latency),
+                **(
+                    {"target": f"median ≤ {target} s", "met": median(latency) <= target}
+                    if target is not None and latency
+                    else {}
+                ),
+            }
+        )
+        if tool.family == "corral":
+            rows.append(
+                {
+                    "metric": f"{name}: its log line 'reached steady state' - steady state (s)",
+                    "value": spread(values(name, "seenLatency")),
+                }
+            )
+        reads = values(name, "ecsReadCalls")
+        read_row: dict[str, Any] = {
+            "metric": f"{name}: ECS read calls per deployment, min / median / max",
+            "value": spread(reads, 0),
+        }
+        if tool.kind == "corral" and ecs_deploy_reads and values("ecs-deploy", "ecsReadCalls"):
+            share = median(reads) / ecs_deploy_reads
+            read_row = {
+                "metric": f"{name}: ECS read calls per deployment (min / median / max); median / ecs-deploy's median",
+                "value": f"{spread(reads, 0)}; {share:.2f}",
+                "target": f"≤ {READ_SHARE_TARGET:.2f}, polling only",
+                "met": share <= READ_SHARE_TARGET,
+            }
+        rows += [
+            read_row,
+            {
+                "metric": f"{name}: time to success line from process start (s)",
+                "value": spread(values(name, "toDone")),
+            },
+            {
+                "metric": f"{name}: process exit - steady state (s)",
+                "value": spread(values(name, "exitLatency")),
+            },
+            {
+                "metric": f"{name}: ECS calls per deployment (all)",
+                "value": spread(values(name, "ecsCalls"), 0),
+            },
+            {"metric": f"{name}: CPU seconds", "value": spread(values(name, "cpuSeconds"))},
+            {"metric": f"{name}: peak RSS (MiB)", "value": spread(values(name, "peakRssMiB"), 1)},
+        ]
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--speed", type=float, default=2.0)
-    parser.add_argument("--no-waiter", action="store_true")
+    parser.add_argument("--speed", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=1, help="the sandbox's --timing-seed")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated rows of bench/cli_tools.py")
     args = parser.parse_args()
+    tools = [TOOLS[name.strip()] for name in args.tools.split(",")]
 
-    tools = ["corral", "corral-events", "ecs-deploy"] + ([] if args.no_waiter else ["waiter"])
     runs: list[dict[str, Any]] = []
-    with SandboxProcess(speed=args.speed, throttling=True) as sandbox:
-        create_services(sandbox, CLUSTER, [SERVICE], "app:0")
-        network = json.dumps(network_of(sandbox))
-        queue_url = event_queue(sandbox)
+    with (
+        tempfile.TemporaryDirectory(prefix="corral-bench-") as scratch,
+        SandboxProcess(speed=args.speed, throttling=True, timing_seed=args.seed) as sandbox,
+    ):
+        folder = Path(scratch)
+        target_group = load_balanced(sandbox, "bench-web")
+        network = network_of(sandbox)
+        services = {SERVICE: service_definition(SERVICE, network, 2, target_group)}
+        definitions = {SERVICE: task_definition(SERVICE, image("0"))}
+        create_services(sandbox, CLUSTER, services, definitions)
+        project = {
+            "cluster": CLUSTER,
+            "network": network,
+            "services": services,
+            "task_definitions": definitions,
+        }
+        polling = write_project(folder / "polling", **project)
+        events = write_project(folder / "events", **project)
+        workspace = Workspace(sandbox, CLUSTER, folder, {"corral": polling, "corral-events": events})
+        if any(t.kind == "corral-events" for t in tools):
+            queue = ecs_events_project(workspace, events)
+            write_project(events, **project, events_queue=queue)
+        timing = sandbox.admin.timing()
         version = 0
         for round_number in range(args.rounds):
             order = tools if round_number % 2 == 0 else list(reversed(tools))
             for tool in order:
                 version += 1
-                result = one_round(sandbox, tool, f"app:{version}", network, queue_url)
+                result = one_round(workspace, tool, str(version))
                 result["round"] = round_number
                 runs.append(result)
                 print(
-                    f"round {round_number} {tool:10s} wall {result['wall']:6.2f} s  latency "
-                    f"{result['latency']:5.2f} s  ECS reads {result['ecsReadCalls']:4d}  "
-                    f"CPU {result['cpuSeconds']:.2f} s  RSS {result['peakRssMiB']:.0f} MiB",
+                    f"speed {args.speed:g} round {round_number} {tool.name:22s} done {result['toDone']:6.2f} s "
+                    f"latency {result['latency']:5.2f} s exit {result['exitLatency']:5.2f} s "
+                    f"ECS reads {result['ecsReadCalls']:3d} CPU {result['cpuSeconds']:.2f} s",
                     flush=True,
                 )
 
-    def stat(tool: str, key: str) -> float:
-        return median([r[key] for r in runs if r["tool"] == tool])
-
-    rows: list[dict[str, Any]] = []
-    for tool in tools:
-        rows += [
-            {"metric": f"{tool}: time to report done, median (s)", "value": round(stat(tool, "wall"), 2)},
-            {
-                "metric": f"{tool}: detection latency after steady state, median (s)",
-                "value": round(stat(tool, "latency"), 2),
-                **(
-                    {"target": "≤ 1 s", "met": stat(tool, "latency") <= 1.0}
-                    if tool.startswith("corral")
-                    else {}
-                ),
-            },
-            {"metric": f"{tool}: ECS read calls per deployment, median", "value": stat(tool, "ecsReadCalls")},
-            {"metric": f"{tool}: ECS calls per deployment (all), median", "value": stat(tool, "ecsCalls")},
-            {"metric": f"{tool}: CPU seconds, median", "value": round(stat(tool, "cpuSeconds"), 2)},
-            {"metric": f"{tool}: peak RSS (MiB), median", "value": round(stat(tool, "peakRssMiB"), 1)},
-        ]
-    latencies = [r["latency"] for r in runs if r["tool"].startswith("corral")]
-    for at, tool in ((0, "corral-events"), (0, "corral")):  # the two Corral modes first
-        share = stat(tool, "ecsReadCalls") / max(1.0, stat("ecs-deploy", "ecsReadCalls"))
-        mine = [r["latency"] for r in runs if r["tool"] == tool]
-        rows.insert(
-            at,
-            {
-                "metric": f"{tool}: ECS read calls / ecs-deploy's (medians)",
-                "value": f"{share:.2f}",
-                "target": "≤ 0.20",
-                "met": share <= 0.20,
-            },
-        )
-        rows.insert(at, {"metric": f"{tool}: detection latency, max (s)", "value": round(max(mine), 2)})
-    rows.insert(
-        0,
+    rows: list[dict[str, Any]] = [
         {
-            "metric": "rounds x tools (alternating order), sandbox speed",
-            "value": f"{args.rounds} x {len(tools)}, {args.speed:g}x, throttling on",
+            "metric": "rounds x tools (order reversed every other round), sandbox speed, timing seed",
+            "value": f"{args.rounds} x {len(tools)}, {args.speed:g}x, seed {args.seed}, throttling on",
         },
-    )
+        {
+            "metric": "load average 1 min before each deployment, min / median / max",
+            "value": spread([r["loadAverageBefore"][0] for r in runs]),
+        },
+        *rows_for(tools, runs),
+    ]
+    name = f"single_deploy_speed{args.speed:g}"
     path = write(
-        "single_deploy",
-        "One rolling deployment: Corral vs ecs-deploy vs boto3 waiter",
+        name,
+        f"One rolling deployment at sandbox speed {args.speed:g}: corral run vs ecs deploy vs aws ecs wait",
         rows,
         {
             "speed": args.speed,
+            "seed": args.seed,
+            "timing": timing,
+            "service": {
+                "healthCheckIntervalSeconds": HEALTH_CHECK_INTERVAL,
+                "healthyThresholdCount": HEALTHY_THRESHOLD,
+                "deregistrationDelaySeconds": DEREGISTRATION_DELAY,
+                "desiredCount": 2,
+            },
+            "tools": {t.name: describe(t) for t in tools},
             "runs": runs,
-            "latencyStdev": statistics.pstdev(latencies) if latencies else None,
+            "latencyStdev": {
+                t.name: statistics.pstdev([r["latency"] for r in runs if r["tool"] == t.name]) for t in tools
+            },
         },
     )
-    per_op: dict[str, Counter[str]] = {t: Counter() for t in tools}
+    per_op: dict[str, Counter[str]] = {t.name: Counter() for t in tools}
     for r in runs:
         per_op[r["tool"]].update(r["calls"])
     ops = sorted({op for c in per_op.values() for op in c})
@@ -235,13 +281,18 @@ def main() -> None:
         "",
         "## Calls by operation (mean per deployment)",
         "",
-        "| operation | " + " | ".join(tools) + " |",
+        "| operation | " + " | ".join(t.name for t in tools) + " |",
         "|---|" + "---|" * len(tools),
     ]
     for op in ops:
-        table.append(f"| {op} | " + " | ".join(f"{per_op[t][op] / args.rounds:.1f}" for t in tools) + " |")
+        table.append(
+            f"| {op} | " + " | ".join(f"{per_op[t.name][op] / args.rounds:.1f}" for t in tools) + " |"
+        )
+    method = METHOD.format(
+        interval=HEALTH_CHECK_INTERVAL, threshold=HEALTHY_THRESHOLD, delay=DEREGISTRATION_DELAY
+    )
     with path.open("a") as out:
-        out.write("\n".join(table) + "\n" + METHOD)
+        out.write("\n".join(table) + "\n" + method)
     print(path.read_text())
 
 

@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     corral = console_script("corral") or "corral"
     commands: list[tuple[str, list[str], Path | None, float | None]] = [
-        ("corral --help", [corral, "--help"], None, 0.25)
+        ("corral --help", [corral, "--help"], None, 0.15)
     ]
     on_path = shutil.which("corral")
     if on_path and Path(on_path).resolve() != Path(corral).resolve():

@@ -49,6 +49,17 @@ def test_ready_line_names_speed_and_throttling() -> None:
         assert endpoint.startswith("http://127.0.0.1:")
 
 
+def test_timing_seed_is_reported_with_its_ranges() -> None:
+    from corral.sandbox import SandboxAdmin
+
+    with running_sandbox("--timing-seed", "42") as endpoint:
+        timing = SandboxAdmin(endpoint).timing()
+    assert timing is not None and timing["seed"] == 42
+    assert timing["ranges"]["provision_seconds"] == [1.0, 5.0]  # "several seconds" of ENI attachment
+    with running_sandbox() as endpoint:
+        assert SandboxAdmin(endpoint).timing() is None
+
+
 def test_aws_cli_describe_services(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.write_text("")

@@ -26,6 +26,12 @@ import click
 )
 @click.option("--no-throttling", is_flag=True, help="Turn off the ECS API token buckets.")
 @click.option(
+    "--timing-seed",
+    type=int,
+    help="Vary task start, health check and draining times from run to run within the ranges AWS "
+    "documents, drawn from this seed (docs/sandbox.md); without it they are fixed.",
+)
+@click.option(
     "--state-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Keep the emulated services' state in this file across restarts.",
@@ -53,6 +59,7 @@ def sandbox(
     port: int,
     speed: float,
     no_throttling: bool,
+    timing_seed: int | None,
     state_file: Path | None,
     config_file: Path | None,
     demo: bool,
@@ -75,6 +82,7 @@ def sandbox(
             throttling=not no_throttling,
             state_file=state_file,
             config_file=config_file,
+            timing_seed=timing_seed,
         )
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc

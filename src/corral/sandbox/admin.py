@@ -113,6 +113,12 @@ def clock(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     return {"sandboxTime": app.world.clock.now(), "speed": app.world.clock.speed}
 
 
+def timing(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
+    """The seed and ranges of the timing jitter (`--timing-seed`), or null when times are fixed."""
+    jitter = app.world.jitter
+    return {"jitter": jitter.describe() if jitter is not None else None}
+
+
 def throttling(app: SandboxApp, request: Request, args: dict[str, Any]) -> Any:
     if request.method == "POST":
         app.throttle.enabled = bool(_body(request).get("enabled", True))
@@ -168,6 +174,7 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/_sandbox/lambda/code", ["GET"], function_code),
     ("/_sandbox/clock", ["GET", "POST"], clock),
     ("/_sandbox/throttling", ["GET", "POST"], throttling),
+    ("/_sandbox/timing", ["GET"], timing),
     ("/_sandbox/reset", ["POST"], reset),
     ("/_sandbox/steady-states", ["GET"], steady_states),
     ("/_sandbox/autoscaling/scale", ["POST"], scale),

@@ -101,6 +101,11 @@ class SandboxAdmin:
     def set_throttling(self, enabled: bool) -> None:
         self._call("POST", "/throttling", {"enabled": enabled})
 
+    def timing(self) -> dict[str, Any] | None:
+        """The timing jitter's seed and ranges, or None when the sandbox's times are fixed."""
+        jitter: dict[str, Any] | None = self._call("GET", "/timing")["jitter"]
+        return jitter
+
     def reset(self) -> None:
         self._call("POST", "/reset")
 

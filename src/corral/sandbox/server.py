@@ -28,6 +28,7 @@ from .core.calls import CallLog
 from .core.faults import Faults
 from .core.internal_clients import InternalClients
 from .core.throttling import Throttle
+from .core.timing_jitter import TimingJitter
 from .core.world import World
 from .gateway import Gateway
 
@@ -47,6 +48,7 @@ class SandboxApp:
         state_file: Path | None = None,
         config_file: Path | None = None,
         check_shapes: bool | None = None,
+        timing_seed: int | None = None,
     ) -> None:
         self.state_file = state_file
         # every answer of the emulated services checked against botocore's output shapes
@@ -55,6 +57,8 @@ class SandboxApp:
         self.endpoint_url: str | None = None  # set by Sandbox once it listens
         _configure_moto()
         self.world = self._load_world(speed)
+        if timing_seed is not None:
+            self.world.jitter = TimingJitter(timing_seed)
         self.calls = CallLog()
         self.faults = Faults()
         self.throttle = Throttle(enabled=throttling)
@@ -119,7 +123,8 @@ class SandboxApp:
         with self.world.lock:
             speed = self.world.clock.speed
             self.world.timers.stop()
-            self.world = World(speed=speed)
+            jitter = self.world.jitter.fresh() if self.world.jitter is not None else None
+            self.world = World(speed=speed, jitter=jitter)
             self.world.internal = self.internal_clients
             self.world.endpoint_url = self.endpoint_url
             self.world.timers.start()
@@ -166,6 +171,7 @@ class Sandbox:
         state_file: str | Path | None = None,
         config_file: str | Path | None = None,
         check_shapes: bool | None = None,
+        timing_seed: int | None = None,
     ) -> None:
         self.host = host
         self.app = SandboxApp(
@@ -174,6 +180,7 @@ class Sandbox:
             state_file=Path(state_file) if state_file else None,
             config_file=Path(config_file) if config_file else None,
             check_shapes=check_shapes,
+            timing_seed=timing_seed,
         )
         self._server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=_QuietHandler

@@ -17,6 +17,7 @@ from .function_behaviours import FunctionBehaviours
 from .images import ImageBehaviours
 from .internal_clients import InternalClients
 from .timers import Timers
+from .timing_jitter import TimingJitter
 
 DEFAULT_ACCOUNT = "123456789012"
 
@@ -97,9 +98,11 @@ class RegionState:
 
 
 class World:
-    def __init__(self, *, speed: float = 1.0) -> None:
+    def __init__(self, *, speed: float = 1.0, jitter: TimingJitter | None = None) -> None:
         self.lock = threading.RLock()
         self.clock = Clock(speed=speed)
+        # seeded variation of task start, health check and draining times; None: fixed times
+        self.jitter = jitter
         self.timers = Timers(self.clock, self.lock)
         self.images = ImageBehaviours()
         self.functions = FunctionBehaviours()
@@ -132,6 +135,7 @@ class World:
             "images": self.images,
             "functions": self.functions,
             "regions": self.regions,
+            "jitter": self.jitter,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -144,5 +148,6 @@ class World:
         # state files written before functions had behaviours have none
         self.functions = state.get("functions") or FunctionBehaviours()
         self.regions = state["regions"]
+        self.jitter = state.get("jitter")  # state files written before the option have none
         self.internal = None
         self.endpoint_url = None

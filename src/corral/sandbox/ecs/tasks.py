@@ -148,7 +148,8 @@ class Task(TaskTargets):
 
     def start(self) -> None:
         if self.last_status == PROVISIONING:
-            self._schedule(PROVISION_SECONDS, self._provisioned)
+            jitter = self.backend.world.jitter
+            self._schedule(jitter.provision() if jitter else PROVISION_SECONDS, self._provisioned)
         else:
             self._provisioned()
 
@@ -163,6 +164,9 @@ class Task(TaskTargets):
         self.pull_started_at = now
         events_bridge.task_state_change(self)
         delay = max(c.image.start_delay for c in self.containers)
+        jitter = self.backend.world.jitter
+        if jitter is not None:
+            delay = jitter.pull(delay)
         failure = next((c.image.pull_failure for c in self.containers if c.image.pull_failure), None)
         if failure is not None:
             self._schedule(delay, self._pull_failed, failure)
@@ -226,7 +230,9 @@ class Task(TaskTargets):
         for index, container in enumerate(self.containers):
             check = container.definition.health_check
             if check is not None:
-                container.health_timeline = health.container_timeline(now, check, container.image)
+                jitter = self.backend.world.jitter
+                first = jitter.first_check(check.interval) if jitter else None
+                container.health_timeline = health.container_timeline(now, check, container.image, first)
                 self._next_health_change(index)
 
     def _next_health_change(self, index: int) -> None:

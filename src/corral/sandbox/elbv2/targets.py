@@ -120,7 +120,9 @@ class RegisteredTarget:
         health = self.group.health_check
         count = self._checks_to(ok, health.healthy_threshold, health.unhealthy_threshold)
         self.pending_state = wanted
-        self.pending_at = now + count * health.interval
+        jitter = self.world.jitter
+        first = jitter.first_check(health.interval) if jitter else health.interval
+        self.pending_at = now + first + (count - 1) * health.interval
         self.pending = self.world.timers.call_at(self.pending_at, self._threshold_reached)
 
     def _checks_to(self, ok: bool, healthy_threshold: int, unhealthy_threshold: int) -> int:
@@ -150,6 +152,8 @@ class RegisteredTarget:
         delay = self.group.deregistration_delay
         if self.state == "draining":
             return max(0.0, self.pending_at - now)
+        if self.world.jitter is not None:  # a target without connections drains at once
+            delay = self.world.jitter.drain(delay)
         self._cancel()
         self._set(*DRAINING)
         self.pending_at = now + delay
