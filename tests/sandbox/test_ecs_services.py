@@ -196,6 +196,28 @@ def test_deployment_configuration_alone_starts_no_deployment(ecs: Any) -> None:
     assert len(listed) == 1
 
 
+def test_placement_tags_settings_alone_start_no_deployment(ecs: Any) -> None:
+    """placementStrategy, placementConstraints, propagateTags and enableECSManagedTags each
+    "doesn't trigger a new service deployment" (ECS API Reference, UpdateService); a new task
+    definition does."""
+    definition = fargate_definition(ecs, "web", "web:1")
+    fargate_service(ecs, "apps", "web", definition, 1)
+    first = wait_completed(ecs, "apps", "web", definition)["deployments"][0]["id"]
+    updated = ecs.update_service(
+        cluster="apps",
+        service="web",
+        placementConstraints=[],
+        propagateTags="SERVICE",
+        enableECSManagedTags=True,
+    )["service"]
+
+    assert [d["id"] for d in updated["deployments"]] == [first]
+    assert updated["propagateTags"] == "SERVICE" and updated["enableECSManagedTags"] is True
+    second = fargate_definition(ecs, "web", "web:2")
+    redeployed = ecs.update_service(cluster="apps", service="web", taskDefinition=second)["service"]
+    assert len(redeployed["deployments"]) == 2
+
+
 def test_scale_in_stops_tasks_and_autoscaling_contract(sandbox: Sandbox, ecs: Any) -> None:
     definition = fargate_definition(ecs, "web", "web:1")
     fargate_service(ecs, "apps", "web", definition, 3)

@@ -130,8 +130,9 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
     propagate = tagging.check_propagate(params.get("propagateTags", service.propagate_tags))
     # left out, they stay as they are; given, each "triggers a new service deployment" (UpdateService
     # in the ECS API Reference); an empty vpcLatticeConfigurations list removes VPC Lattice.
-    # deploymentConfiguration "doesn't trigger a new service deployment" (same page): it is kept
-    # for the next deployment, so it is not among the changes below
+    # deploymentConfiguration, placementConstraints, placementStrategy, capacityProviderStrategy,
+    # propagateTags and enableECSManagedTags each "doesn't trigger a new service deployment" (same
+    # page): they are kept for the tasks started later, so they are not among the changes below
     connect = params.get("serviceConnectConfiguration", service.service_connect)
     lattice = params.get("vpcLatticeConfigurations", service.vpc_lattice)
     changes = {
@@ -141,17 +142,8 @@ def update_service(backend: Backend, params: dict[str, Any]) -> Service:
         "networkConfiguration": network != service.network_configuration,
         "loadBalancers": lbs != service.load_balancers,
         "serviceRegistries": regs != service.registries,
-        "placementConstraints": params.get("placementConstraints", service.placement_constraints)
-        != service.placement_constraints,
-        "placementStrategy": params.get("placementStrategy", service.placement_strategy)
-        != service.placement_strategy,
         "platformVersion": params.get("platformVersion", service.platform_version)
         != service.platform_version,
-        "capacityProviderStrategy": params.get("capacityProviderStrategy", service.capacity_provider_strategy)
-        != service.capacity_provider_strategy,
-        "propagateTags": propagate != service.propagate_tags,
-        "enableECSManagedTags": params.get("enableECSManagedTags", service.enable_ecs_managed_tags)
-        != service.enable_ecs_managed_tags,
     }
     if (any(changes.values()) or params.get("forceNewDeployment")) and service.native_run is not None:
         raise InvalidParameterException(
