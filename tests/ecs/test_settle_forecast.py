@@ -115,7 +115,11 @@ def test_told_ecs_cannot_be_done_before_the_40_seconds_end_corral_does_not_look_
         c["sandbox_time"] for c in sandbox.admin.calls(start) if c["operation"] == "DescribeServices"
     ]
     during = [round(t - running, 1) for t in described_at if running < t < running + NO_HEALTH_CHECK_WAIT]
-    assert len(during) <= 3, f"DescribeServices this long after the tasks ran: {during}"
+    # the clock is learned, and errs early, from answers whose latency a loaded machine stretches:
+    # what must not happen is a look in the middle of the wait (sandbox seconds 8 to 20 of 40,
+    # where the default intervals would describe it about three times)
+    middle = [t for t in during if 8 < t < 20]
+    assert middle == [], f"DescribeServices in the middle of the 40 s: {during}"
     assert max(described_at) >= running + NO_HEALTH_CHECK_WAIT, "the deployment was judged done by ECS"
 
 

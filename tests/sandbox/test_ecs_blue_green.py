@@ -389,11 +389,16 @@ def test_the_listener_rules_must_be_on_the_target_groups_load_balancer(sandbox: 
     ecs.create_cluster(clusterName="apps")
     alb = blue_green_alb(sandbox)
     ec2 = sandbox.client("ec2")
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    vpc_id = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
+    # two subnets in two Availability Zones, as a load balancer needs
+    by_zone = {
+        s["AvailabilityZone"]: s["SubnetId"]
+        for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    }
+    subnets = sorted(by_zone.values())[:2]
     other_lb = alb.elb.create_load_balancer(Name="other", Subnets=subnets)["LoadBalancers"][0][
         "LoadBalancerArn"
     ]
-    vpc_id = next(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v["IsDefault"])
     other_group = alb.elb.create_target_group(
         Name="web-other", Protocol="HTTP", Port=80, VpcId=vpc_id, TargetType="ip"
     )["TargetGroups"][0]["TargetGroupArn"]

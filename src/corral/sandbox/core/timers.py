@@ -51,7 +51,10 @@ class Timers:
         return timer
 
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        return self.call_at(self.clock.now() + max(0.0, delay), fn, *args)
+        # from a timer that fired late, count from the moment it was due: a chain of timers (a
+        # task starting, then turning healthy, then crashing) keeps its spacing on sandbox time
+        # and its order against other timers, however late a loaded machine woke the thread
+        return self.call_at(self.due_time() + max(0.0, delay), fn, *args)
 
     def due_time(self) -> float:
         """The moment the timer now firing on this thread was due, else the clock's now.

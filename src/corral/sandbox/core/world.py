@@ -53,7 +53,10 @@ class Backend:
         return self.region.name
 
     def now(self) -> float:
-        return self.world.clock.now()
+        """Sandbox time; inside a timer, the moment it was due (Timers.due_time), so that what a
+        late timer does in another service (a task registering its target, which starts the
+        target's health checks) is timed as if it had fired on time."""
+        return self.world.timers.due_time()
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region.name}:{self.region.account_id}:{resource}"

@@ -382,7 +382,7 @@ class Task(TaskTargets):
 
     def _schedule(self, delay: float, fn: Any, *args: Any) -> None:
         timers = self.backend.world.timers
-        horizon = self.backend.now() - 1.0  # real now: which timers are spent
+        horizon = self.backend.world.clock.now() - 1.0  # real now: which timers are spent
         self._timers = [t for t in self._timers if not t.cancelled and t.when > horizon]
         self._timers.append(timers.call_at(self.now() + max(0.0, delay), fn, *args))
 
