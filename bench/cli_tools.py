@@ -162,14 +162,30 @@ class Workspace:
         return found
 
 
-def release(workspace: Workspace, tool: Tool, services: list[str], tag: str) -> list[ToolRun]:
-    """Run the tool's processes for this release at once; each to its end."""
+def release(
+    workspace: Workspace,
+    tool: Tool,
+    services: list[str],
+    tag: str,
+    *,
+    max_processes: int = 0,
+    sample_rss: bool | None = None,
+    sample_every: float = 0.02,
+) -> list[ToolRun]:
+    """Run the tool's processes for this release at once, each to its end; with `max_processes`,
+    at most that many at a time (as `xargs -P` would), the next starting when one ends. Peak RSS
+    is sampled (`sample_rss`, by default for a single process) every `sample_every` seconds."""
     commands = workspace.commands(tool, services, tag)
     env = workspace.env(tool)
     runs: list[ToolRun | None] = [None] * len(commands)
+    slots = threading.BoundedSemaphore(max_processes or len(commands))
+    sample = len(commands) == 1 if sample_rss is None else sample_rss
 
     def one(index: int, argv: list[str], cwd: Path | None) -> None:
-        runs[index] = run_process(tool.name, argv, env, cwd=cwd, sample_rss=len(commands) == 1)
+        with slots:
+            runs[index] = run_process(
+                tool.name, argv, env, cwd=cwd, sample_rss=sample, sample_every=sample_every
+            )
 
     threads = [threading.Thread(target=one, args=(i, argv, cwd)) for i, (argv, cwd) in enumerate(commands)]
     for thread in threads:

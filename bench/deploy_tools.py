@@ -200,13 +200,24 @@ def create_services(
     definitions: dict[str, dict[str, Any]],
     task_definitions: dict[str, dict[str, Any]],
 ) -> None:
-    """Create the services (one task definition family each) and wait until all are steady."""
+    """Create the services (one task definition family each) and wait until all are steady.
+
+    The calls keep to ECS's token buckets (corral.aws.ecs_limits) rather than lean on boto3's
+    retries: a client's standard retries stop once their quota is spent (about 100 throttled
+    calls), which 200 registrations at 1 per second would exceed."""
+    from corral.aws.ecs_limits import BUCKETS
+
     ecs = sandbox.client("ecs")
     ecs.create_cluster(clusterName=cluster)
+    register, create = _Pace(*BUCKETS["task-definition-modify"]), _Pace(*BUCKETS["service-modify"])
     for name, definition in definitions.items():
+        register.wait()
         arn = ecs.register_task_definition(**task_definitions[name])["taskDefinition"]["taskDefinitionArn"]
+        create.wait()
         ecs.create_service(cluster=cluster, taskDefinition=arn, **definition)
     names = list(definitions)
+    _, read_refill = BUCKETS["service-read"]
+    read_pause = max(0.5, (len(names) + 9) // 10 / (read_refill / 2))
     give_up = time.monotonic() + 900
     while time.monotonic() < give_up:
         steady = 0
@@ -220,8 +231,23 @@ def create_services(
                 )
         if steady == len(names):
             return
-        time.sleep(0.5)
+        time.sleep(read_pause)
     raise RuntimeError("services did not reach a steady state")
+
+
+class _Pace:
+    """Calls of one ECS token bucket, from a full bucket: the first `burst` at once, then one per
+    1/refill seconds (and a little more, so the sandbox's bucket always has the token)."""
+
+    def __init__(self, burst: float, refill: float) -> None:
+        self.burst, self.interval = burst, 1.05 / refill
+        self.calls = 0
+        self.started = time.monotonic()
+
+    def wait(self) -> None:
+        due = self.started + max(0.0, self.calls + 1 - self.burst) * self.interval
+        time.sleep(max(0.0, due - time.monotonic()))
+        self.calls += 1
 
 
 @dataclass
@@ -231,8 +257,11 @@ class ToolRun:
     started: float  # epoch seconds
     ended: float
     cpu_seconds: float
-    peak_rss_mib: float
+    peak_rss_mib: float  # the largest VmHWM of any process of its tree
     lines: list[tuple[float, str]] = field(default_factory=list)  # (epoch when it arrived, text)
+    own_peak_rss_mib: float = 0.0  # the VmHWM of the process started (not its children)
+    children_peak_rss_mib: float = 0.0  # the VmHWMs of its descendants seen, summed
+    children_seen: int = 0  # descendants seen by the sampler
 
     @property
     def wall(self) -> float:
@@ -264,11 +293,14 @@ def run_process(
     cwd: Path | None = None,
     timeout: float = 1800,
     sample_rss: bool = True,
+    sample_every: float = 0.02,
 ) -> ToolRun:
     """Run one tool process to its end, each output line stamped with the moment it was read.
 
     `sample_rss=False` (fifty processes at once) leaves the peak RSS at 0 rather than have fifty
-    samplers compete with the tools for the CPU."""
+    samplers compete with the tools for the CPU. VmHWM is the kernel's own high-water mark, so a
+    longer `sample_every` loses nothing of a long-lived process; it only may miss a short-lived
+    child (a process of 200 threads costs one /proc read per thread and sample)."""
     started = time.time()
     process = subprocess.Popen(
         args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -294,7 +326,7 @@ def run_process(
                             peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
                 except (OSError, ValueError):
                     pass
-            exited.wait(0.02)
+            exited.wait(sample_every)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
@@ -316,4 +348,7 @@ def run_process(
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         peak_rss_mib=max(peaks.values(), default=0) / 1024,
         lines=lines,
+        own_peak_rss_mib=peaks.get(process.pid, 0) / 1024,
+        children_peak_rss_mib=sum(v for pid, v in peaks.items() if pid != process.pid) / 1024,
+        children_seen=sum(1 for pid in peaks if pid != process.pid),
     )
