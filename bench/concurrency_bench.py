@@ -107,9 +107,9 @@ def cli_run(sandbox: SandboxProcess, folder: Path, names: list[str], tag: str) -
     return release(workspace, TOOLS["corral"], names, tag, sample_rss=True, sample_every=SAMPLE_EVERY)[0]
 
 
-def measure_cli(deployments: int, speed: float) -> dict[str, Any]:
+def measure_cli(deployments: int, speed: float, margin: float = HOLD_MARGIN) -> dict[str, Any]:
     burst, refill = BUCKETS["task-definition-modify"]
-    hold = max(0.0, (deployments - burst) / refill) + HOLD_MARGIN
+    hold = max(0.0, (deployments - burst) / refill) + margin
     with (
         tempfile.TemporaryDirectory(prefix="corral-concurrency-") as scratch,
         SandboxProcess(speed=speed, throttling=False) as sandbox,
