@@ -122,7 +122,7 @@ def processes_that_fit(wanted: int) -> tuple[int, str]:
     by_memory = int(memory_available_mib() * 0.8 / ECS_DEPLOY_MIB)
     soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
     limit = soft if soft != resource.RLIM_INFINITY and os.geteuid() != 0 else wanted * 4
-    by_processes = limit // 4  # the benchmark keeps 3 threads per process it runs
+    by_processes = limit // 4  # per process: itself, and the benchmark's reader, timer and sampler threads
     fit = min(wanted, by_memory, by_processes)
     if fit >= wanted:
         return wanted, ""
