@@ -127,6 +127,9 @@ class EmbeddedExecutor:
         self._cancels: dict[str, threading.Event] = {}
         self._logs: list[dict[str, Any]] = []
         self._logs_lock = threading.Lock()
+        # held from taking log lines to committing them: lines the background flush took are in
+        # the store before any later write (a step's end, the execution's), never after it
+        self._write_lock = threading.Lock()
         self._stop = threading.Event()
         self._workers = _Workers()
         self._abort_fed = False
@@ -225,9 +228,10 @@ class EmbeddedExecutor:
             self._apply(batch, update, now)
         if started:
             batch.execution.setdefault("started_at", now)
-        with self._logs_lock:
-            batch.logs, self._logs = batch.logs + self._logs, []
-        self.store.write(self.execution_id, batch)
+        with self._write_lock:
+            with self._logs_lock:
+                batch.logs, self._logs = batch.logs + self._logs, []
+            self.store.write(self.execution_id, batch)
 
     def _apply(self, batch: Write, update: m.Update, now: float) -> None:
         if self.options.on_update is not None:
@@ -454,10 +458,11 @@ class EmbeddedExecutor:
             )
 
     def _flush_logs(self) -> None:
-        with self._logs_lock:
-            lines, self._logs = self._logs, []
-        if lines:
-            self.store.write(self.execution_id, Write(logs=lines))
+        with self._write_lock:
+            with self._logs_lock:
+                lines, self._logs = self._logs, []
+            if lines:
+                self.store.write(self.execution_id, Write(logs=lines))
 
     def _background(self) -> None:
         last_beat = last_poll = time.monotonic()
