@@ -234,7 +234,9 @@ def test_stacks_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
         )
 
 
-@pytest.mark.sandbox(speed=0.01)  # the test moves the clock (advance), which hardly moves on its own: the stack is caught half made however slow the machine
+# the test moves the clock (advance), which hardly moves on its own: the stack is caught half
+# made however slow the machine
+@pytest.mark.sandbox(speed=0.01)
 def test_delete_stack_while_it_is_being_created_removes_what_was_made(sandbox: Sandbox) -> None:
     cfn = sandbox.client("cloudformation")
     sandbox.client("ec2").describe_vpcs()  # moto's first EC2 and IAM calls are slow: not inside advance()
