@@ -21,7 +21,7 @@ from corral.ecs.settle_forecast import (
 from corral.errors import DeploymentError
 from corral.sandbox import Sandbox
 
-from .support import REGION, EcsEnv, task_definition
+from .support import REGION, TEST_POLL_POLICY, EcsEnv, task_definition
 
 CREATED = dt.datetime(2026, 12, 7, 12, 0, 0, tzinfo=dt.UTC)
 T0 = CREATED.timestamp()
@@ -253,3 +253,23 @@ def test_behind_a_load_balancer_crashing_tasks_are_seen_failing_within_the_slowe
     gaps = [b - a for a, b in itertools.pairwise(looks) if a <= failed]
     assert max(gaps) <= 5 + 2.5, [round(t - updated, 1) for t in looks]
     assert seen - failed <= 5 + 2.5
+
+
+@pytest.mark.sandbox(speed=SPEED)
+def test_the_service_is_not_described_again_right_after_update_service_answered_it(
+    sandbox: Sandbox, env: EcsEnv
+) -> None:
+    env.create_live_service(env.target("web", "web:1"))
+    start = sandbox.admin.last_call()
+    rolling_deploy(env.context(), env.target("web", "web:2"), RollingDeployOptions())
+
+    calls = sandbox.admin.calls(start)
+    updated = next(c["sandbox_time"] for c in calls if c["operation"] == "UpdateService")
+    first = next(
+        c["sandbox_time"]
+        for c in calls
+        if c["operation"] == "DescribeServices" and c["sandbox_time"] > updated
+    )
+    # UpdateService's answer is the service's description: the first look comes a poll interval
+    # later (TEST_POLL_POLICY's 0.1 s, 5 sandbox s), not at once (a loaded machine only delays it)
+    assert first - updated >= TEST_POLL_POLICY.fast * SPEED * 0.9
