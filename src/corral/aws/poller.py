@@ -42,7 +42,7 @@ failing meanwhile is seen as soon as without a forecast), once at the moment, th
 backing off by `after_forecast` (0.25) of the time since. A forecast may be a window
 (`watch.expect(start, until=end)`: a load-balanced service settles anywhere between its tasks'
 RUNNING and the end of the old targets' drain, which AWS says can end at once): `window_rounds`
-(60) rounds evenly over it, no closer than `fast` nor further apart than `slowest`, then the
+(75) rounds evenly over it, no closer than `fast` nor further apart than `slowest`, then the
 back-off from its end. Rounds describe every watched service, so the soonest need of any watch
 decides. With a live event feed the events say when to look instead.
 
@@ -104,7 +104,7 @@ class PollPolicy:
     # a forecast window (Watch.expect's `until`: a load-balanced service's health checks and
     # drain, settle_forecast.py): this many rounds evenly over it, `fast` to `slowest` apart; the
     # share `after_forecast` of the time since its end after it
-    window_rounds: int = 60
+    window_rounds: int = 75
 
 
 class _Entry:

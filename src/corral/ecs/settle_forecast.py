@@ -25,7 +25,12 @@ bound as above, with nothing added), because neither later step has a documented
   the load balancer checks "every HealthCheckIntervalSeconds" ("Health checks for Application Load
   Balancer target groups", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/
   target-group-health-checks.html) without saying when the first check comes: a new target may be
-  healthy at once, or up to one interval after its registration (at RUNNING);
+  healthy at once. At the latest it is healthy HealthyThresholdCount intervals after its
+  registration (at RUNNING): AWS's ECS best practices count that many ("the total time to
+  determine the health of a container is two minutes and 30 seconds (30 seconds * 5 = 150
+  seconds)", Amazon ECS Best Practices Guide, "Load balancer health check parameters",
+  https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/load-balancer-healthcheck.html),
+  so the later of the two readings bounds the window;
 - `healthCheckGracePeriodSeconds` only makes ECS ignore failing checks ("the period of time ...
   that the Amazon ECS service scheduler ignores unhealthy Elastic Load Balancing ... health checks
   after a task has first started", CreateService, Amazon ECS API Reference): it delays nothing;
@@ -36,7 +41,7 @@ bound as above, with nothing added), because neither later step has a documented
   application/edit-target-group-attributes.html): when the drain ends is NOT predictable.
 So the forecast is a window, not a moment: `update` returns its start, `latest` its end (the
 newest description still showing a task starting, or the first showing them all RUNNING, plus
-one health check interval plus the deregistration delay). The poller describes the service
+HealthyThresholdCount health check intervals plus the deregistration delay). The poller describes the service
 densely across the window (aws/poller.py: `window_rounds` rounds over its length, `fast` to
 `slowest` apart) and backs off after it: a steady state inside it is seen at once, a drain of
 300 s costs at most one round per `slowest`.
@@ -63,13 +68,14 @@ DEFAULT_DEREGISTRATION_DELAY = 300.0  # deregistration_delay.timeout_seconds whe
 class TargetGroupTiming:
     """What the service's target groups say about how long a rolling deployment can take."""
 
-    interval: float  # the longest HealthCheckIntervalSeconds of the groups
+    healthy_within: float  # the longest HealthyThresholdCount x HealthCheckIntervalSeconds
     deregistration_delay: float  # the longest deregistration_delay.timeout_seconds
 
 
 def target_group_timing(elbv2: Any, target_group_arns: list[str]) -> TargetGroupTiming | None:
-    """Read the target groups' health check interval and deregistration delay (Elastic Load
-    Balancing calls, not ECS reads); None when there are none or a group cannot be read."""
+    """Read the target groups' health checks and deregistration delay (Elastic Load Balancing
+    calls, not ECS reads); None when there are none or a group cannot be read. The defaults are
+    ELB's: 30 s interval, healthy threshold 5 (an ALB's), delay 300 s."""
     if not target_group_arns:
         return None
     try:
@@ -83,10 +89,13 @@ def target_group_timing(elbv2: Any, target_group_arns: list[str]) -> TargetGroup
             )
     except Exception:  # no window, the normal interval: a forecast is an optimisation only
         return None
-    intervals = [float(g.get("HealthCheckIntervalSeconds", 30)) for g in groups]
-    if len(intervals) != len(target_group_arns):
+    healthy = [
+        float(g.get("HealthCheckIntervalSeconds", 30)) * float(g.get("HealthyThresholdCount", 5))
+        for g in groups
+    ]
+    if len(healthy) != len(target_group_arns):
         return None
-    return TargetGroupTiming(max(intervals), max(delays))
+    return TargetGroupTiming(max(healthy), max(delays))
 
 
 def has_container_health_check(task_definition: dict[str, Any]) -> bool:
@@ -149,11 +158,11 @@ class SettleForecast:
         if self.running_seen_at is None and endpoint_time is not None:
             self.running_seen_at = endpoint_time
         if self.running_seen_at is not None:
-            # RUNNING came before this (+ the Date's second); then one health check interval at
-            # most to the first passing check, and the drain at most the deregistration delay
+            # RUNNING came before this (+ the Date's second); then the target is healthy within
+            # its threshold's checks, and the drain lasts at most the deregistration delay
             # (stopping the drained task is not counted: after the window the poller backs off)
             timing = self.load_balancer
             self.latest = (
-                self.running_seen_at + DATE_RESOLUTION + timing.interval + timing.deregistration_delay
+                self.running_seen_at + DATE_RESOLUTION + timing.healthy_within + timing.deregistration_delay
             )
         return running_since
