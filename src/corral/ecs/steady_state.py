@@ -281,7 +281,7 @@ def wait_for_steady_state(
     `container_health_checks`: whether an essential container of the task definition has a
     health check (None: not known); with False, when the deployment can settle at the earliest is
     forecast (settle_forecast.py) and the service is described sparsely until then; behind a
-    load balancer its target groups are read (health check interval, deregistration delay) for
+    load balancer its target groups are read (health checks, deregistration delay) for
     the window in which it can settle.
     `answer`: the service as the CreateService / UpdateService that started the deployment
     answered (with `just_started`): judged first, so the first DescribeServices comes a poll
