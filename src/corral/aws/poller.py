@@ -39,8 +39,12 @@ rolling deployment's tasks waiting out their 40 s; ecs/settle_forecast.py) says 
 DescribeServices answer (aws/ecs_clock.py: it errs early, never late) and, until that moment,
 describes the service at most every `sparse` seconds (default `slowest`: a deployment that starts
 failing meanwhile is seen as soon as without a forecast), once at the moment, then `fast` apart,
-backing off by `after_forecast` (0.25) of the time since. Rounds describe every watched service, so
-the soonest need of any watch decides. With a live event feed the events say when to look instead.
+backing off by `after_forecast` (0.25) of the time since. A forecast may be a window
+(`watch.expect(start, until=end)`: a load-balanced service settles anywhere between its tasks'
+RUNNING and the end of the old targets' drain, which AWS says can end at once): `window_rounds`
+(75) rounds evenly over it, no closer than `fast` nor further apart than `slowest`, then the
+back-off from its end. Rounds describe every watched service, so the soonest need of any watch
+decides. With a live event feed the events say when to look instead.
 
 `TaskPoller` does the same for standalone tasks (Run Task): DescribeTasks, 100 tasks a call,
 missing tasks described as `{"lastStatus": "MISSING"}`. `ServiceDeploymentPoller` does it for
@@ -97,6 +101,10 @@ class PollPolicy:
     sparse: float | None = None
     # once a forecast moment has come, rounds `fast` apart, then this share of the time since it
     after_forecast: float = 0.25
+    # a forecast window (Watch.expect's `until`: a load-balanced service's health checks and
+    # drain, settle_forecast.py): this many rounds evenly over it, `fast` to `slowest` apart; the
+    # share `after_forecast` of the time since its end after it
+    window_rounds: int = 75
 
 
 class _Entry:
@@ -114,6 +122,7 @@ class _Entry:
         self.since = time.time()  # wall clock: events sent before the watch began are old news
         self.forecast: float | None = None  # endpoint time before which nothing can settle (expect)
         self.forecast_came: float | None = None  # local moment the first round at or after it began
+        self.forecast_until: float | None = None  # endpoint time the forecast window ends (expect)
         self.fetched_at_endpoint: float | None = None  # the endpoint's clock when `description` came
         # ... when the last description before it (of another signature) was fetched, the last time
         self.previous_fetched_at_endpoint: float | None = None
@@ -140,13 +149,16 @@ class Watch:
         deadline: float | None = None,
         abort: threading.Event | None = None,
         lazy: bool = False,
+        first_after: float = 0.0,
     ) -> Description:
         """Block until `predicate(description)` holds for a description fetched after this call.
 
         `lazy`: with a live event feed, the first round waits for an event (or the safety
-        interval) instead of coming at once; without one it makes no difference."""
+        interval) instead of coming at once; without one it makes no difference.
+        `first_after`: the first round for this wait comes no sooner than this many seconds (the
+        waiter has just read the resource some other way, e.g. in UpdateService's answer)."""
         started = time.monotonic()
-        self._poller._request_round(started + self._poller._first_round_delay(lazy))
+        self._poller._request_round(started + max(first_after, self._poller._first_round_delay(lazy)))
         seen = -1
         entry = self._entry
         while True:
@@ -191,14 +203,17 @@ class Watch:
         with self._entry.changed:
             return self._entry.description
 
-    def expect(self, endpoint_time: float | None) -> None:
+    def expect(self, endpoint_time: float | None, *, until: float | None = None) -> None:
         """The waiter knows its condition cannot hold before `endpoint_time` (epoch seconds on the
         endpoint's clock, the clock of ECS's timestamps; see settle_forecast.py): until then a
         round for it every `PollPolicy.sparse` seconds, one at that moment, then rounds `fast`
-        apart, backing off with the time since. None: the normal interval again."""
+        apart, backing off with the time since. `until`: it will most likely hold by then (a
+        window it may hold anywhere in): `PollPolicy.window_rounds` rounds evenly over the
+        window, backing off after it. None: the normal interval again."""
         with self._poller._lock:
             if endpoint_time != self._entry.forecast:
                 self._entry.forecast, self._entry.forecast_came = endpoint_time, None
+            self._entry.forecast_until = until if endpoint_time is not None else None
             self._poller._wakeup.notify()
 
     def endpoint_times(self, description: Description) -> tuple[float | None, float | None]:
@@ -315,11 +330,12 @@ class ClusterPoller:
             self._interval = self.policy.fast
             self._schedule(time.monotonic())
 
-    def watch(self, identifier: str, *, lazy: bool = False) -> Watch:
+    def watch(self, identifier: str, *, lazy: bool = False, first_after: float = 0.0) -> Watch:
         """Start watching a service (or task) by name, id or ARN.
 
         `lazy`: content with rounds that ECS events ask for while the event feed is live (see
-        `corral.aws.events`); an eager watch keeps the normal interval for the whole poller."""
+        `corral.aws.events`); an eager watch keeps the normal interval for the whole poller.
+        `first_after`: no round for this watch sooner than this many seconds (see `Watch.wait`)."""
         with self._lock:
             entry = self._entries.get(identifier)
             if entry is None:
@@ -333,7 +349,7 @@ class ClusterPoller:
                 self._thread.start()
                 if self._feed is not None:
                     self._feed.subscribe(self)
-            self._schedule(time.monotonic() + self._first_round_delay(lazy))
+            self._schedule(time.monotonic() + max(first_after, self._first_round_delay(lazy)))
         return Watch(self, entry, lazy=lazy)
 
     @property
@@ -447,7 +463,16 @@ class ClusterPoller:
                 if entry.forecast_came is None:
                     entry.forecast_came = min(at, end)
                 since = end - entry.forecast_came
-                wanted = end + min(policy.slowest, max(policy.fast, since * policy.after_forecast))
+                until = None
+                if entry.forecast_until is not None:
+                    until = self.clock.earliest_local(entry.forecast_until)
+                if until is not None and end < until:  # inside the window: evenly over it
+                    step = (until - at) / max(1, policy.window_rounds)
+                    wanted = end + min(policy.slowest, max(policy.fast, step))
+                else:
+                    if until is not None:
+                        since = end - until
+                    wanted = end + min(policy.slowest, max(policy.fast, since * policy.after_forecast))
             due = min(due, wanted)
         return due
 

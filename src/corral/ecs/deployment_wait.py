@@ -101,6 +101,7 @@ def wait_for_deployment(
             just_started=just_started,
             overtaking_raises=overtaking_raises,
             container_health_checks=container_health_checks,
+            answer=started.service,
         )
         return service, None
     if started.service_deployment_arn is None:

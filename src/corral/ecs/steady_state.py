@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from corral.errors import DeploymentError
 
 from .context import StepAborted, StepContext, StepTimedOut
-from .settle_forecast import SettleForecast
+from .settle_forecast import SettleForecast, target_group_timing
 
 if TYPE_CHECKING:
     from corral.aws.poller import Watch
@@ -236,7 +236,8 @@ class _Observer:
         if self.forecast is not None and self.watch is not None and not finished:
             # when ECS can settle at the earliest: the poller looks sparsely until then
             before, now = self.watch.endpoint_times(service)
-            self.watch.expect(self.forecast.update(service, now, previous_at=before))
+            earliest = self.forecast.update(service, now, previous_at=before)
+            self.watch.expect(earliest, until=self.forecast.latest)
         return finished
 
     def _skip_events_before_deployment(self, service: dict[str, Any]) -> None:
@@ -268,6 +269,7 @@ def wait_for_steady_state(
     just_started: bool = False,
     overtaking_raises: bool = False,
     container_health_checks: bool | None = None,
+    answer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Block until our deployment is COMPLETED; raise DeploymentError with ECS's reason otherwise.
 
@@ -278,13 +280,28 @@ def wait_for_steady_state(
     (the caller waits for it and deploys again) instead of failing the step.
     `container_health_checks`: whether an essential container of the task definition has a
     health check (None: not known); with False, when the deployment can settle at the earliest is
-    forecast (settle_forecast.py) and the service is described sparsely until then."""
+    forecast (settle_forecast.py) and the service is described sparsely until then; behind a
+    load balancer its target groups are read (health checks, deregistration delay) for
+    the window in which it can settle.
+    `answer`: the service as the CreateService / UpdateService that started the deployment
+    answered (with `just_started`): judged first, so the first DescribeServices comes a poll
+    interval later instead of repeating it at once."""
     from corral.aws.poller import ServicePoller
     from corral.aws.retry import Aborted
 
     ctx.log.info(f"Waiting for Service {service_name} to reach steady state")
-    watch = ServicePoller.for_cluster(ctx.clients, cluster).watch(service_name, lazy=just_started)
-    forecast = SettleForecast(deployment_id, container_health_checks) if just_started else None
+    poller = ServicePoller.for_cluster(ctx.clients, cluster)
+    known = answer if just_started else None
+    first_after = poller.policy.fast if known is not None else 0.0
+    watch = poller.watch(service_name, lazy=just_started, first_after=first_after)
+    forecast = None
+    if just_started:
+        forecast = SettleForecast(deployment_id, container_health_checks)
+        groups = [
+            b["targetGroupArn"] for b in (known or {}).get("loadBalancers", []) if b.get("targetGroupArn")
+        ]
+        if groups and container_health_checks is False:
+            forecast.load_balancer = target_group_timing(ctx.clients.elbv2, groups)
     observer = _Observer(
         ctx,
         deployment_id,
@@ -294,7 +311,10 @@ def wait_for_steady_state(
         watch,
     )
     try:
-        watch.wait(observer, deadline=ctx.deadline, abort=ctx.abort, lazy=just_started)
+        if known is None or not observer(known):
+            watch.wait(
+                observer, deadline=ctx.deadline, abort=ctx.abort, lazy=just_started, first_after=first_after
+            )
     except TimeoutError as exc:
         raise StepTimedOut(
             f"Timed out waiting for service {service_name} to reach a steady state. "
