@@ -34,7 +34,6 @@ from tests.sandbox.test_ecs_events import Subscription, subscribe, unsubscribe
 
 from .conftest import CLUSTER, DEMO, FAST_POLLS, Demo, use_sandbox_aws
 from .test_native_steering import (
-    KILL_POINTS,
     PIPELINES,
     SERVICE_YAML,
     _rules,
@@ -538,8 +537,9 @@ def test_a_later_step_failing_rolls_the_deployment_back_through_ecs(
 # ---------------------------------------------------------------- 8. the runner killed while ECS pauses
 
 
-@pytest.mark.parametrize("point", list(KILL_POINTS))
-@pytest.mark.parametrize("strategy", OTHERS)
+# each strategy killed once, the two moments shared between them (blue green is killed at both
+# in test_native_steering.py; tests/reliability's demo_native and demo_linear points add more)
+@pytest.mark.parametrize("strategy, point", [("LINEAR", "continue-sent"), ("CANARY", "approval-waiting")])
 def test_the_runner_killed_while_ecs_pauses_then_resumed_ends_successful(
     build: Build, strategy: str, point: str
 ) -> None:

@@ -91,10 +91,10 @@ class DelegateKill:
 
 def delegate_kills(fast: bool = False) -> list[DelegateKill]:
     # (tests/delegate/test_ecs_kills.py kills each ECS step before its first call in the suite)
-    if fast:  # a step's first second, a failing release killed after its first change, and the
-        # canary's wait (a re-run once made the canary service again)
+    if fast:  # a failing release killed after its first change, and the canary's wait (a re-run
+        # once made the canary service again); tests/delegate/test_ecs_kills.py kills the rolling
+        # deploy at each of its checkpoints in the suite
         return [
-            DelegateKill("demo_rolling", "EcsRollingDeploy", "after the first AWS call", "failing"),
             DelegateKill("demo_canary", "EcsCanaryDeploy", "while it waits"),
             DelegateKill("demo_bluegreen", "EcsBlueGreenCreateService", "after the first change", "failing"),
         ]
