@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -42,6 +43,25 @@ def test_opening_migrates_once(store: Store) -> None:
         {"i": 2},
         "Queued",
     )
+
+
+def test_a_store_at_head_opens_without_alembic_and_an_older_one_is_migrated(tmp_path: Path) -> None:
+    """The constant the fast path compares with is Alembic's own head; a database one revision
+    behind (as an older Corral left it) is still brought up to date when opened."""
+    from corral.store.store import HEAD
+
+    assert _head() == HEAD
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    older = Store.open(url)
+    with older.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE approval_votes")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    older.close()
+    reopened = Store.open(url)
+    assert reopened.schema_revision() == HEAD
+    with reopened.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM approval_votes")).scalar() == 0
+    reopened.close()
 
 
 def test_sequence_ids_count_per_pipeline_even_from_many_threads(store: Store) -> None:

@@ -21,7 +21,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from corral.private_files import protect_sqlite
@@ -41,6 +53,7 @@ if TYPE_CHECKING:
     from corral.config.project import Project
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0002"  # the newest revision under migrations/versions (a test checks it is Alembic's head)
 
 
 def _dumps(value: Any) -> str:
@@ -214,6 +227,10 @@ class Store:
         return cls.open(url)
 
     def migrate(self) -> None:
+        """Bring the schema to HEAD; a database already there is left alone without loading
+        Alembic (it brings Mako and Pygments, several MiB kept by every `corral run`)."""
+        if self.schema_revision() == HEAD:
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -224,6 +241,13 @@ class Store:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301446)")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None when it has none yet."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -741,9 +765,12 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: tuple[st
     dialect = conn.dialect.name
     statement = _UPSERTS.get((dialect, table.name))
     if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        base: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        # only the dialect in use: PostgreSQL's package costs a SQLite run several MiB
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        base: Any = dialect_insert(table)
         changes = {
             column.name: func.coalesce(column, base.excluded[column.name])
             if column.name in _SET_ONCE
