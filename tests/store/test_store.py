@@ -64,6 +64,34 @@ def test_a_store_at_head_opens_without_alembic_and_an_older_one_is_migrated(tmp_
     reopened.close()
 
 
+def test_a_new_sqlite_store_has_the_schema_the_migrations_make(tmp_path: Path) -> None:
+    """A new SQLite file gets its tables without Alembic; they are exactly the ones running the
+    migrations makes (the DDL SQLite keeps), at the same revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    from corral.store.store import MIGRATIONS
+
+    made = Store.open(f"sqlite:///{tmp_path / 'made.db'}")
+    migrated = Store.open(f"sqlite:///{tmp_path / 'migrated.db'}", migrate=False)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with migrated.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+    def schema(store: Store) -> dict[str, str]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL"))
+            return {name: sql for name, sql in rows}
+
+    assert len(schema(migrated)) > 8
+    assert schema(made) == schema(migrated)
+    assert made.schema_revision() == migrated.schema_revision() == _head()
+    made.close()
+    migrated.close()
+
+
 def test_sequence_ids_count_per_pipeline_even_from_many_threads(store: Store) -> None:
     ids: list[str] = []
     threads = [threading.Thread(target=lambda: ids.append(new(store))) for _ in range(8)]

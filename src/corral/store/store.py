@@ -22,8 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
     and_,
     create_engine,
     event,
@@ -45,6 +50,7 @@ from .models import (
     journal,
     locks,
     log_lines,
+    metadata,
     stage_states,
     step_states,
 )
@@ -53,6 +59,13 @@ if TYPE_CHECKING:
     from corral.config.project import Project
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's own bookkeeping table, as Alembic creates it (alembic.runtime.migration)
+_ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 HEAD = "0002"  # the newest revision under migrations/versions (a test checks it is Alembic's head)
 
 
@@ -231,6 +244,8 @@ class Store:
         Alembic (it brings Mako and Pygments, several MiB kept by every `corral run`)."""
         if self.schema_revision() == HEAD:
             return
+        if self.engine.dialect.name == "sqlite" and self._create_at_head():
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -241,6 +256,18 @@ class Store:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301446)")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def _create_at_head(self) -> bool:
+        """Make an empty SQLite database's tables at HEAD as the migrations would; False when
+        it is not empty (an older schema: Alembic upgrades it). BEGIN IMMEDIATE serialises two
+        processes opening the same new file."""
+        with self.engine.begin() as conn:
+            if inspect(conn).get_table_names():
+                return False
+            metadata.create_all(conn)
+            _ALEMBIC_VERSION.create(conn)
+            conn.execute(insert(_ALEMBIC_VERSION).values(version_num=HEAD))
+        return True
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at; None when it has none yet."""
