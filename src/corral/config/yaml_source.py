@@ -2,15 +2,15 @@
 
 PyYAML keeps the last of two equal keys without a word; here that is a problem, since in
 Harness YAML it is almost always a paste mistake. A problem's YAML path is turned back into a
-line number from the document's node tree, composed again from the file's text when first
-asked: a loaded project keeps its files' text, not their trees (several times bigger, and a run
-of a project without mistakes never reads them).
+line number from the document's node tree, composed again from the file's text when asked: a
+loaded project keeps its files' text, not their trees (several times bigger, one per service).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -39,12 +39,10 @@ class Document:
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def tree(self) -> yaml.Node | None:
-        """The document's node tree: composed from the text on first use, then kept."""
+        """The document's node tree, composed from the text (the last few kept, not one per
+        document: every service's render asks for the lines of its inputs)."""
         if self.node is None and self.text is not None:
-            for index, node in enumerate(_nodes(self.text)):
-                if index == self.index:
-                    self.node = node
-                    break
+            return _tree_of(self.text, self.index)
         return self.node
 
     def line_of(self, parts: tuple[str | int, ...]) -> int:
@@ -136,13 +134,17 @@ def _composed(loader: Any) -> Iterator[yaml.Node]:
             yield node
 
 
-def _nodes(text: str) -> Iterator[yaml.Node]:
-    """The node trees of a text read_yaml read without error, again."""
+@lru_cache(maxsize=8)
+def _tree_of(text: str, index: int) -> yaml.Node | None:
+    """The node tree of document `index` of a text read_yaml read without error, again."""
     loader = _BaseLoader(text)
     try:
-        yield from _composed(loader)
+        for found, node in enumerate(_composed(loader)):
+            if found == index:
+                return node
     finally:
         loader.dispose()
+    return None
 
 
 def _duplicate_keys(file: str, root: yaml.Node) -> list[Problem]:
