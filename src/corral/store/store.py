@@ -69,6 +69,13 @@ _ALEMBIC_VERSION = Table(
 HEAD = "0002"  # the newest revision under migrations/versions (a test checks it is Alembic's head)
 
 
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if found is None else str(found)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -259,11 +266,11 @@ class Store:
 
     def _create_at_head(self) -> bool:
         """Make an empty SQLite database's tables at HEAD as the migrations would; False when
-        it is not empty (an older schema: Alembic upgrades it). BEGIN IMMEDIATE serialises two
-        processes opening the same new file."""
+        it is not empty and not at HEAD (an older schema: Alembic upgrades it). BEGIN IMMEDIATE
+        serialises two processes opening the same new file."""
         with self.engine.begin() as conn:
-            if inspect(conn).get_table_names():
-                return False
+            if inspect(conn).get_table_names():  # another process may have just made them
+                return _revision(conn) == HEAD
             metadata.create_all(conn)
             _ALEMBIC_VERSION.create(conn)
             conn.execute(insert(_ALEMBIC_VERSION).values(version_num=HEAD))
@@ -272,9 +279,7 @@ class Store:
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at; None when it has none yet."""
         with self.engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return _revision(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -793,11 +798,15 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: tuple[st
     statement = _UPSERTS.get((dialect, table.name))
     if statement is None:
         # only the dialect in use: PostgreSQL's package costs a SQLite run several MiB
+        base: Any  # only the dialect in use is imported: PostgreSQL's costs a SQLite run MiBs
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            from sqlalchemy.dialects import postgresql
+
+            base = postgresql.insert(table)
         else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        base: Any = dialect_insert(table)
+            from sqlalchemy.dialects import sqlite
+
+            base = sqlite.insert(table)
         changes = {
             column.name: func.coalesce(column, base.excluded[column.name])
             if column.name in _SET_ONCE
