@@ -92,6 +92,40 @@ def test_a_new_sqlite_store_has_the_schema_the_migrations_make(tmp_path: Path) -
     migrated.close()
 
 
+def test_many_openers_of_one_new_sqlite_file_all_get_the_same_store(tmp_path: Path) -> None:
+    """Several `corral run`s started at once on a project without a store yet: each opens it (its
+    own engine, as a process has), none fails, and the executions they write are all there."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def open_and_write() -> None:
+        try:
+            opened = Store.open(url)
+            ids.append(new(opened))
+            opened.close()
+        except BaseException as error:  # reported below, with the others' results
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_and_write) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = Store.open(url)
+    assert store.schema_revision() == _head()
+    assert sorted(r.sequence_id for r in (store.execution(i) for i in ids) if r is not None) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
+    store.close()
+
+
 def test_sequence_ids_count_per_pipeline_even_from_many_threads(store: Store) -> None:
     ids: list[str] = []
     threads = [threading.Thread(target=lambda: ids.append(new(store))) for _ in range(8)]
