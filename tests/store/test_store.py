@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -42,6 +43,87 @@ def test_opening_migrates_once(store: Store) -> None:
         {"i": 2},
         "Queued",
     )
+
+
+def test_a_store_at_head_opens_without_alembic_and_an_older_one_is_migrated(tmp_path: Path) -> None:
+    """The constant the fast path compares with is Alembic's own head; a database one revision
+    behind (as an older Corral left it) is still brought up to date when opened."""
+    from corral.store.store import HEAD
+
+    assert _head() == HEAD
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    older = Store.open(url)
+    with older.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE approval_votes")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    older.close()
+    reopened = Store.open(url)
+    assert reopened.schema_revision() == HEAD
+    with reopened.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM approval_votes")).scalar() == 0
+    reopened.close()
+
+
+def test_a_new_sqlite_store_has_the_schema_the_migrations_make(tmp_path: Path) -> None:
+    """A new SQLite file gets its tables without Alembic; they are exactly the ones running the
+    migrations makes (the DDL SQLite keeps), at the same revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    from corral.store.store import MIGRATIONS
+
+    made = Store.open(f"sqlite:///{tmp_path / 'made.db'}")
+    migrated = Store.open(f"sqlite:///{tmp_path / 'migrated.db'}", migrate=False)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with migrated.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+    def schema(store: Store) -> dict[str, str]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL"))
+            return {name: sql for name, sql in rows}
+
+    assert len(schema(migrated)) > 8
+    assert schema(made) == schema(migrated)
+    assert made.schema_revision() == migrated.schema_revision() == _head()
+    made.close()
+    migrated.close()
+
+
+def test_many_openers_of_one_new_sqlite_file_all_get_the_same_store(tmp_path: Path) -> None:
+    """Several `corral run`s started at once on a project without a store yet: each opens it (its
+    own engine, as a process has), none fails, and the executions they write are all there."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def open_and_write() -> None:
+        try:
+            opened = Store.open(url)
+            ids.append(new(opened))
+            opened.close()
+        except BaseException as error:  # reported below, with the others' results
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_and_write) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    store = Store.open(url)
+    assert store.schema_revision() == _head()
+    assert sorted(r.sequence_id for r in (store.execution(i) for i in ids) if r is not None) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
+    store.close()
 
 
 def test_sequence_ids_count_per_pipeline_even_from_many_threads(store: Store) -> None:

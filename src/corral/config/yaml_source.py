@@ -1,13 +1,16 @@
 """Read project YAML: documents with line numbers, duplicate keys and syntax errors reported.
 
 PyYAML keeps the last of two equal keys without a word; here that is a problem, since in
-Harness YAML it is almost always a paste mistake. Each document keeps its node tree so a
-problem's YAML path can be turned back into a line number.
+Harness YAML it is almost always a paste mistake. A problem's YAML path is turned back into a
+line number from the document's node tree, composed again from the file's text when asked: a
+loaded project keeps its files' text, not their trees (several times bigger, one per service).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -23,18 +26,31 @@ except ImportError:  # pragma: no cover - libyaml missing
 
 @dataclass
 class Document:
-    """One YAML document of a file: its data, its node tree, where it starts."""
+    """One YAML document of a file: its data, where it starts, and the file's text (shared by
+    its documents) to compose its node tree from when a line is asked for."""
 
     file: str
     index: int
     data: Any
     node: yaml.Node | None
     line: int
+    text: str | None = field(default=None, repr=False, compare=False)
+    # the line of each top-level key, which loading asks for every entity (its kind)
+    key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def tree(self) -> yaml.Node | None:
+        """The document's node tree, composed from the text (the last few kept, not one per
+        document: every service's render asks for the lines of its inputs)."""
+        if self.node is None and self.text is not None:
+            return _tree_of(self.text, self.index)
+        return self.node
 
     def line_of(self, parts: tuple[str | int, ...]) -> int:
         """The line (1-based) of the deepest node reachable along parts; for a mapping
         entry, the line of its key (where `unknown field` or `required` points)."""
-        node = self.node
+        if len(parts) == 1 and parts[0] in self.key_lines:
+            return self.key_lines[str(parts[0])]
+        node = self.tree() if parts else None
         line = self.line
         for part in parts:
             if node is None:
@@ -87,20 +103,48 @@ def read_yaml(file: str, text: str) -> YamlFile:
         return result
     loader = _BaseLoader(text)
     try:
-        index = 0
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
+        for index, node in enumerate(_composed(loader)):
             result.problems += _duplicate_keys(file, node)
             data = loader.construct_document(node)
-            result.documents.append(Document(file, index, data, node, node.start_mark.line + 1))
-            index += 1
+            # the tree is not kept: Document.tree composes it again if a line is asked for
+            line = node.start_mark.line + 1
+            result.documents.append(Document(file, index, data, None, line, text, _key_lines(node)))
     except yaml.YAMLError as error:
         result.problems.append(syntax_problem(file, error))
     finally:
         loader.dispose()
     return result
+
+
+def _key_lines(node: yaml.Node) -> dict[str, int]:
+    """The line of each key of a mapping node (the first of two equal keys, as _entry finds)."""
+    found: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                found.setdefault(key.value, key.start_mark.line + 1)
+    return found
+
+
+def _composed(loader: Any) -> Iterator[yaml.Node]:
+    """The node tree of each document the loader reads, in order."""
+    while loader.check_node():
+        node = loader.get_node()
+        if node is not None:
+            yield node
+
+
+@lru_cache(maxsize=8)
+def _tree_of(text: str, index: int) -> yaml.Node | None:
+    """The node tree of document `index` of a text read_yaml read without error, again."""
+    loader = _BaseLoader(text)
+    try:
+        for found, node in enumerate(_composed(loader)):
+            if found == index:
+                return node
+    finally:
+        loader.dispose()
+    return None
 
 
 def _duplicate_keys(file: str, root: yaml.Node) -> list[Problem]:

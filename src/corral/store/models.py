@@ -26,8 +26,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
+# Server defaults as the migrations made them: a new SQLite store is made from these tables
+# (store.Store.migrate) and must be the one the migrations make.
 metadata = MetaData()
 
 # SQLite only makes INTEGER PRIMARY KEY an autoincrementing rowid.
@@ -51,7 +54,7 @@ executions = Table(
     Column("ended_at", Float),
     Column("owner", String(255)),
     Column("heartbeat_at", Float),
-    Column("abort_requested", Boolean, nullable=False, default=False),
+    Column("abort_requested", Boolean, nullable=False, default=False, server_default=false()),
     Column("abort_by", String(255)),
     UniqueConstraint("project", "pipeline_id", "sequence_id", name="uq_executions_sequence"),
 )
@@ -68,7 +71,7 @@ stage_states = Table(
     Column("started_at", Float),
     Column("ended_at", Float),
     Column("error", Text),
-    Column("rolled_back", Boolean, nullable=False, default=False),
+    Column("rolled_back", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 step_states = Table(
@@ -83,7 +86,7 @@ step_states = Table(
     Column("type", String(64), nullable=False),
     Column("phase", String(16), nullable=False),
     Column("status", String(32), nullable=False),
-    Column("attempt", Integer, nullable=False, default=1),
+    Column("attempt", Integer, nullable=False, default=1, server_default="1"),
     Column("started_at", Float),
     Column("ended_at", Float),
     Column("outputs", Text),

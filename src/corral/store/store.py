@@ -21,7 +21,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from corral.private_files import protect_sqlite
@@ -33,6 +50,7 @@ from .models import (
     journal,
     locks,
     log_lines,
+    metadata,
     stage_states,
     step_states,
 )
@@ -41,6 +59,21 @@ if TYPE_CHECKING:
     from corral.config.project import Project
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's own bookkeeping table, as Alembic creates it (alembic.runtime.migration)
+_ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+HEAD = "0002"  # the newest revision under migrations/versions (a test checks it is Alembic's head)
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if found is None else str(found)
 
 
 def _dumps(value: Any) -> str:
@@ -214,6 +247,12 @@ class Store:
         return cls.open(url)
 
     def migrate(self) -> None:
+        """Bring the schema to HEAD; a database already there is left alone without loading
+        Alembic (it brings Mako and Pygments, several MiB kept by every `corral run`)."""
+        if self.schema_revision() == HEAD:
+            return
+        if self.engine.dialect.name == "sqlite" and self._create_at_head():
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -224,6 +263,23 @@ class Store:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7301446)")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def _create_at_head(self) -> bool:
+        """Make an empty SQLite database's tables at HEAD as the migrations would; False when
+        it is not empty and not at HEAD (an older schema: Alembic upgrades it). BEGIN IMMEDIATE
+        serialises two processes opening the same new file."""
+        with self.engine.begin() as conn:
+            if inspect(conn).get_table_names():  # another process may have just made them
+                return _revision(conn) == HEAD
+            metadata.create_all(conn)
+            _ALEMBIC_VERSION.create(conn)
+            conn.execute(insert(_ALEMBIC_VERSION).values(version_num=HEAD))
+        return True
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None when it has none yet."""
+        with self.engine.connect() as conn:
+            return _revision(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -741,9 +797,16 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], keys: tuple[st
     dialect = conn.dialect.name
     statement = _UPSERTS.get((dialect, table.name))
     if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
+        # only the dialect in use: PostgreSQL's package costs a SQLite run several MiB
+        base: Any  # only the dialect in use is imported: PostgreSQL's costs a SQLite run MiBs
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
 
-        base: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+            base = postgresql.insert(table)
+        else:
+            from sqlalchemy.dialects import sqlite
+
+            base = sqlite.insert(table)
         changes = {
             column.name: func.coalesce(column, base.excluded[column.name])
             if column.name in _SET_ONCE
