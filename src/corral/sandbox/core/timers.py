@@ -77,13 +77,16 @@ class Timers:
         """Fire every timer that is due now, in time order; returns how many fired."""
         fired = 0
         while True:
-            with self._wake:
-                if not self._heap or self._heap[0].when > self.clock.now():
-                    return fired
-                timer = heapq.heappop(self._heap)
-            if timer.cancelled:
-                continue
+            # pop and fire under the world lock: the timer thread and an admin call that moved the
+            # clock both run due timers, and a timer popped by one must not fire after a later
+            # one the other popped (a chain of retries would lose its order, or its next link)
             with self.lock:
+                with self._wake:
+                    if not self._heap or self._heap[0].when > self.clock.now():
+                        return fired
+                    timer = heapq.heappop(self._heap)
+                if timer.cancelled:
+                    continue
                 self._firing.when = timer.when
                 try:
                     timer.fn(*timer.args)
