@@ -32,18 +32,15 @@ class Document:
     file: str
     index: int
     data: Any
-    node: yaml.Node | None
     line: int
-    text: str | None = field(default=None, repr=False, compare=False)
+    text: str = field(repr=False, compare=False)
     # the line of each top-level key, which loading asks for every entity (its kind)
     key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def tree(self) -> yaml.Node | None:
         """The document's node tree, composed from the text (the last few kept, not one per
         document: every service's render asks for the lines of its inputs)."""
-        if self.node is None and self.text is not None:
-            return _tree_of(self.text, self.index)
-        return self.node
+        return _tree_of(self.text, self.index)
 
     def line_of(self, parts: tuple[str | int, ...]) -> int:
         """The line (1-based) of the deepest node reachable along parts; for a mapping
@@ -108,7 +105,7 @@ def read_yaml(file: str, text: str) -> YamlFile:
             data = loader.construct_document(node)
             # the tree is not kept: Document.tree composes it again if a line is asked for
             line = node.start_mark.line + 1
-            result.documents.append(Document(file, index, data, None, line, text, _key_lines(node)))
+            result.documents.append(Document(file, index, data, line, text, _key_lines(node)))
     except yaml.YAMLError as error:
         result.problems.append(syntax_problem(file, error))
     finally:

@@ -59,8 +59,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# an endpoint time from the HTTP Date header may be up to a second behind
+from corral.aws.ecs_clock import DATE_RESOLUTION
+
 NO_HEALTH_CHECK_WAIT = 40.0  # seconds after RUNNING before a task counts (see the module docstring)
-DATE_RESOLUTION = 1.0  # an endpoint time from the HTTP Date header may be up to a second behind
 DEFAULT_DEREGISTRATION_DELAY = 300.0  # deregistration_delay.timeout_seconds when not set (ELB guide)
 
 
