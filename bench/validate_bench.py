@@ -3,9 +3,10 @@
 Generates a project in a temporary folder (50 services, each with a task definition, a
 service definition, a scalable target and a scaling policy in the file store, an artifact,
 service variables; two environments with one infrastructure each and environment
-overrides; one rolling pipeline per service), runs `corral validate` on it 5 times as a
+overrides; one Blue Green pipeline per service), runs `corral validate` on it 5 times as a
 subprocess (what a user or a CI job runs, start-up included) and writes the median to
-bench/results/validate.json and bench/results/validate.md with the machine's description.
+bench/results/validate.json and bench/results/validate.md with the machine, the commit, whether
+the tree was dirty and the load average (bench/common.py).
 
     python bench/validate_bench.py [--services 50] [--runs 5]
 
@@ -17,9 +18,7 @@ from source again, which no installed copy does.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -28,8 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write
+
 TARGET_SECONDS = 2.0
-RESULTS = Path(__file__).parent / "results"
 PYCACHE = Path(tempfile.gettempdir()) / "corral-bench-pycache"
 
 TASK = """family: svc-{n}
@@ -245,31 +246,6 @@ def time_validate(root: Path) -> tuple[float, float, str]:
     return elapsed, cpu, done.stdout.strip()
 
 
-def machine() -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gb": memory_gb,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=50)
@@ -288,48 +264,42 @@ def main() -> None:
             cpus.append(round(cpu, 3))
         load_after = os.getloadavg()[0]
     median = round(statistics.median(runs), 3)
-    result = {
+    headline = summary.splitlines()[0] if summary else ""
+    rows = [
+        {"metric": "load average (1 min) at the start", "value": round(load_before, 2)},
+        {
+            "metric": f"corral validate, {args.services}-service project: median wall time of {args.runs} (s)",
+            "value": median,
+            "target": f"< {TARGET_SECONDS:g} s",
+            "met": median < TARGET_SECONDS,
+        },
+        {"metric": "same, median CPU time of the process (s)", "value": round(statistics.median(cpus), 3)},
+        {"metric": "load average (1 min) at the end", "value": round(load_after, 2)},
+    ]
+    data = {
         "benchmark": "corral validate, subprocess, start-up included",
         "services": args.services,
-        "project": summary,
+        "project": headline,
         "runs_seconds": runs,
-        "median_seconds": median,
         "cpu_seconds": cpus,
-        "median_cpu_seconds": round(statistics.median(cpus), 3),
-        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
-        "target_seconds": TARGET_SECONDS,
-        "meets_target": median < TARGET_SECONDS,
-        "machine": machine(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "validate.json").write_text(json.dumps(result, indent=2) + "\n")
-    m = result["machine"]
-    assert isinstance(m, dict)
-    (RESULTS / "validate.md").write_text(
-        f"""# corral validate on a {args.services}-service project
+    path = write("validate", f"corral validate on a {args.services}-service project", rows, data)
+    with path.open("a") as md:
+        md.write(
+            f"""
+Runs: {", ".join(f"{r:.2f} s" for r in runs)}. Each run is `python -m corral.cli validate --project DIR`
+as a subprocess, Python start-up and imports included, after one warm-up run (bytecode cached);
+on a busy machine the wall time is above the CPU time.
 
-| measured (median of {args.runs}) | target | meets target |
-|---|---|---|
-| {median:.2f} s | under {TARGET_SECONDS:.0f} s | {"yes" if result["meets_target"] else "no"} |
-
-Runs: {", ".join(f"{r:.2f} s" for r in runs)} (CPU time of the process: median
-{result["median_cpu_seconds"]:.2f} s). Each run is `python -m corral.cli validate --project DIR` as a
-subprocess, Python start-up and imports included, after one warm-up run (bytecode cached).
-Load average (1 min)
-before and after: {load_before:.2f}, {load_after:.2f}; on a busy machine the wall time is
-above the CPU time.
-
-Project: {summary}
+Project: {headline}
 Each service has a task definition, a service definition, a scalable target and a scaling
 policy in the file store, an artifact and three variables, and a Blue Green pipeline;
 two environments with one Fargate infrastructure each.
 
-Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gb"]} GB memory, Python {m["python"]} ({m["platform"]}).
-
 Reproduce: `python bench/validate_bench.py`
 """
-    )
-    print(json.dumps(result, indent=2))
+        )
+    print(path.read_text())
 
 
 if __name__ == "__main__":

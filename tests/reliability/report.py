@@ -47,7 +47,10 @@ class Provenance:
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         return cls(
             commit=git("rev-parse", "--short", "HEAD") or "unknown",
-            dirty=bool(git("status", "--porcelain", "--untracked-files=no")),
+            # results files aside: bench/run_all rewrites them one after another before this step
+            dirty=bool(
+                git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results")
+            ),
             started=datetime.now(UTC).isoformat(timespec="seconds"),
             machine=f"{os.cpu_count()} cores, Python {platform.python_version()}, load average {load} at the start",
         )
